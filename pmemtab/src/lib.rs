@@ -1,0 +1,15 @@
+//! The pmemtab core shared by `pmem-assemble` and `pmemtab-generator`.
+//!
+//! Data flows one way: [`tab`] parses `/etc/pmemtab` into plain [`tab::Entry`] values,
+//! [`ns`] reads namespaces from a sysfs root, [`plan`] combines both into a device plan
+//! (pure functions), and [`table`] renders the device-mapper table. Nothing here writes to
+//! the system; the only I/O is reading the files and directories a caller names.
+
+pub mod error;
+pub mod ns;
+pub mod plan;
+pub mod table;
+pub mod tab;
+pub mod units;
+
+pub use error::Error;

@@ -1,0 +1,302 @@
+//! Entry + namespaces → what to build, or why not. Pure: every geometry and safety rule for
+//! turning a pmemtab line into a device lives here and nowhere else.
+
+use crate::ns::{Mode, Namespace};
+use crate::tab::{Entry, Layout, Member};
+use crate::table::{Target, TargetKind};
+use crate::units::{DevNum, Sectors, HUGE_PAGE_BYTES};
+use std::fmt;
+
+/// Prefix of the dm uuid of every device pmemtab creates; `down --all` and `status` use it to
+/// tell our devices from LVM's, cryptsetup's, ... (lsblk shows it lowercased as TYPE).
+pub const DM_UUID_PREFIX: &str = "PMEMTAB-";
+/// The kernel's limit for dm uuids (DM_UUID_LEN - 1).
+const DM_UUID_MAX: usize = 128;
+
+/// What to build for one entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub line: usize,
+    pub name: String,
+    pub layout: Layout,
+    /// Members in entry order, each with the namespace it resolved to.
+    pub members: Vec<Resolved>,
+    pub device: Device,
+    /// Things that work but cost something (e.g. no huge-page faults).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub member: Member,
+    pub ns: Namespace,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Device {
+    /// A device-mapper device `/dev/mapper/<name>`.
+    Dm { uuid: String, targets: Vec<Target>, size: Sectors },
+    /// The namespace's own block device, used as is.
+    Single { blockdev: String, devnum: DevNum, size: Sectors },
+}
+
+impl Plan {
+    pub fn targets(&self) -> &[Target] {
+        match &self.device {
+            Device::Dm { targets, .. } => targets,
+            Device::Single { .. } => &[],
+        }
+    }
+}
+
+/// Why an entry cannot be built. Renders to one line naming the line, the entry and the member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub line: usize,
+    pub name: String,
+    pub reason: Reason,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// No active namespace matches.
+    Missing { member: Member },
+    /// Several namespaces match (only `name=` can be ambiguous).
+    Ambiguous { member: Member, devs: Vec<String> },
+    /// The namespace's mode cannot serve this layout.
+    WrongMode { member: Member, dev: String, mode: Mode, need: &'static str },
+    /// The block device does not do DAX (`queue/dax` = 0).
+    NotDax { member: Member, dev: String, blockdev: String },
+    /// The same namespace appears twice in this entry.
+    UsedTwice { member: Member, dev: String, first: Member },
+    /// The namespace belongs to an earlier entry already.
+    UsedByOther { member: Member, dev: String, other: String, other_line: usize },
+    TooFewMembers { need: usize, got: usize },
+    /// The member is smaller than one unit of the layout (2 MiB, or one chunk).
+    TooSmall { member: Member, dev: String, size: u64, unit: u64 },
+    Unsupported { what: &'static str },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.name, self.reason)
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Missing { member } => write!(
+                f,
+                "member {member}: no enabled namespace matches; check that its NVDIMM is present and the namespace enabled (`ndctl list -N`)"
+            ),
+            Reason::Ambiguous { member, devs } => write!(
+                f,
+                "member {member}: matches {} namespaces ({}); name it by uuid= instead",
+                devs.len(),
+                devs.join(", ")
+            ),
+            Reason::WrongMode { member, dev, mode, need } => write!(
+                f,
+                "member {member} ({dev}) is in {mode} mode, this layout needs {need}; reconfigure it (`ndctl create-namespace -f -e {dev} --mode={need}`, which destroys its data) or name another namespace"
+            ),
+            Reason::NotDax { member, dev, blockdev } => write!(
+                f,
+                "member {member} ({dev}, {blockdev}) cannot do DAX (queue/dax is 0); use an fsdax namespace"
+            ),
+            Reason::UsedTwice { member, dev, first } => write!(
+                f,
+                "member {member} is {dev}, which {first} already names; a namespace may appear only once"
+            ),
+            Reason::UsedByOther { member, dev, other, other_line } => write!(
+                f,
+                "member {member} ({dev}) is already used by '{other}' on line {other_line}; a namespace may belong to one entry only"
+            ),
+            Reason::TooFewMembers { need, got } => {
+                write!(f, "needs at least {need} members, has {got}")
+            }
+            Reason::TooSmall { member, dev, size, unit } => write!(
+                f,
+                "member {member} ({dev}) has {size} bytes, less than one {unit}-byte unit of this layout"
+            ),
+            Reason::Unsupported { what } => write!(f, "{what} is not supported yet"),
+        }
+    }
+}
+
+/// The dm uuid for a device name: the project prefix plus the name, shortened with a hash when
+/// it would exceed the kernel's limit (so it stays unique and deterministic).
+pub fn dm_uuid(name: &str) -> String {
+    let full = format!("{DM_UUID_PREFIX}{name}");
+    if full.len() <= DM_UUID_MAX {
+        return full;
+    }
+    // FNV-1a: tiny, deterministic, no dependency.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let keep = DM_UUID_MAX - DM_UUID_PREFIX.len() - 17;
+    let mut cut = keep;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{DM_UUID_PREFIX}{}-{h:016x}", &name[..cut])
+}
+
+/// Finds the one active namespace a member names.
+pub fn resolve<'a>(member: &Member, namespaces: &'a [Namespace]) -> Result<&'a Namespace, Reason> {
+    let matches: Vec<&Namespace> = namespaces
+        .iter()
+        .filter(|ns| ns.active)
+        .filter(|ns| match member {
+            Member::Uuid(u) => ns.uuid == Some(*u) || ns.raw_uuid == Some(*u),
+            Member::Name(n) => ns.name.as_deref() == Some(n.as_str()),
+            Member::Addr(a) => ns.resource == Some(*a),
+            Member::DevPath(p) => {
+                let base = p.rsplit('/').next().unwrap_or(p);
+                ns.blockdev.as_deref() == Some(base)
+            }
+        })
+        .collect();
+    match matches.as_slice() {
+        [] => Err(Reason::Missing { member: member.clone() }),
+        [one] => Ok(one),
+        many => Err(Reason::Ambiguous {
+            member: member.clone(),
+            devs: many.iter().map(|ns| ns.dev.clone()).collect(),
+        }),
+    }
+}
+
+/// Checks that a resolved namespace can serve as a member of a DAX block layout and returns
+/// its block device number.
+fn dax_member(member: &Member, ns: &Namespace) -> Result<DevNum, Reason> {
+    let wrong_mode = || Reason::WrongMode {
+        member: member.clone(),
+        dev: ns.dev.clone(),
+        mode: ns.mode,
+        need: "fsdax",
+    };
+    if ns.mode != Mode::Fsdax && !(ns.mode == Mode::Raw && ns.dax) {
+        return Err(wrong_mode());
+    }
+    let (Some(blockdev), Some(devnum)) = (&ns.blockdev, ns.devnum) else {
+        return Err(wrong_mode());
+    };
+    if !ns.dax {
+        return Err(Reason::NotDax { member: member.clone(), dev: ns.dev.clone(), blockdev: blockdev.clone() });
+    }
+    Ok(devnum)
+}
+
+/// Plans one entry against the namespaces present.
+pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
+    let refuse = |reason| Refusal { line: entry.line, name: entry.name.clone(), reason };
+    let need = match entry.layout {
+        Layout::Striped { .. } => 2,
+        _ => 1,
+    };
+    if entry.members.len() < need {
+        return Err(refuse(Reason::TooFewMembers { need, got: entry.members.len() }));
+    }
+    if entry.layout == Layout::SystemRam {
+        return Err(refuse(Reason::Unsupported { what: "layout system-ram (KMEM DAX)" }));
+    }
+
+    let mut members: Vec<Resolved> = Vec::with_capacity(entry.members.len());
+    let mut devnums = Vec::with_capacity(entry.members.len());
+    let mut warnings = Vec::new();
+    for member in &entry.members {
+        let ns = resolve(member, namespaces).map_err(refuse)?;
+        if let Some(first) = members.iter().find(|r| r.ns.dev == ns.dev) {
+            return Err(refuse(Reason::UsedTwice {
+                member: member.clone(),
+                dev: ns.dev.clone(),
+                first: first.member.clone(),
+            }));
+        }
+        devnums.push(dax_member(member, ns).map_err(refuse)?);
+        if let Some(start) = ns.data_start {
+            if start % HUGE_PAGE_BYTES != 0 {
+                warnings.push(format!(
+                    "member {member} ({}) starts at {start:#x}, not 2 MiB aligned: DAX falls back to 4 KiB page faults",
+                    ns.dev
+                ));
+            }
+        }
+        members.push(Resolved { member: member.clone(), ns: ns.clone() });
+    }
+
+    let too_small = |r: &Resolved, unit: u64| {
+        refuse(Reason::TooSmall { member: r.member.clone(), dev: r.ns.dev.clone(), size: r.ns.size, unit })
+    };
+    let device = match entry.layout {
+        Layout::Single => {
+            let r = &members[0];
+            let blockdev = r.ns.blockdev.clone().unwrap_or_default();
+            Device::Single { blockdev, devnum: devnums[0], size: Sectors::from_bytes(r.ns.size) }
+        }
+        Layout::Linear => {
+            let mut targets = Vec::with_capacity(members.len());
+            let mut start = Sectors(0);
+            for (r, dev) in members.iter().zip(&devnums) {
+                // Whole 2 MiB units only, so every boundary stays huge-page aligned.
+                let length = Sectors::from_bytes(r.ns.size - r.ns.size % HUGE_PAGE_BYTES);
+                if length.0 == 0 {
+                    return Err(too_small(r, HUGE_PAGE_BYTES));
+                }
+                targets.push(Target { start, length, kind: TargetKind::Linear { dev: *dev, offset: Sectors(0) } });
+                start = Sectors(start.0 + length.0);
+            }
+            Device::Dm { uuid: dm_uuid(&entry.name), targets, size: start }
+        }
+        Layout::Striped { chunk_bytes } => {
+            let smallest = members.iter().min_by_key(|r| r.ns.size).map(|r| r.ns.size).unwrap_or(0);
+            let per_member = smallest - smallest % chunk_bytes.max(1);
+            if per_member == 0 {
+                if let Some(r) = members.iter().find(|r| r.ns.size == smallest) {
+                    return Err(too_small(r, chunk_bytes));
+                }
+            }
+            let per_member = Sectors::from_bytes(per_member);
+            let length = Sectors(per_member.0 * members.len() as u64);
+            let stripes = devnums.iter().map(|d| (*d, Sectors(0))).collect();
+            let chunk = Sectors::from_bytes(chunk_bytes);
+            let targets = vec![Target { start: Sectors(0), length, kind: TargetKind::Striped { chunk, stripes } }];
+            Device::Dm { uuid: dm_uuid(&entry.name), targets, size: length }
+        }
+        Layout::SystemRam => return Err(refuse(Reason::Unsupported { what: "layout system-ram (KMEM DAX)" })),
+    };
+    Ok(Plan { line: entry.line, name: entry.name.clone(), layout: entry.layout, members, device, warnings })
+}
+
+/// Plans every entry; a namespace claimed by an earlier entry refuses the later one.
+pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan, Refusal>> {
+    let mut owners: Vec<(String, String, usize)> = Vec::new(); // (namespace dev, entry name, line)
+    entries
+        .iter()
+        .map(|entry| {
+            let plan = plan(entry, namespaces)?;
+            for r in &plan.members {
+                if let Some((_, other, other_line)) = owners.iter().find(|(dev, _, _)| *dev == r.ns.dev) {
+                    return Err(Refusal {
+                        line: entry.line,
+                        name: entry.name.clone(),
+                        reason: Reason::UsedByOther {
+                            member: r.member.clone(),
+                            dev: r.ns.dev.clone(),
+                            other: other.clone(),
+                            other_line: *other_line,
+                        },
+                    });
+                }
+            }
+            for r in &plan.members {
+                owners.push((r.ns.dev.clone(), entry.name.clone(), entry.line));
+            }
+            Ok(plan)
+        })
+        .collect()
+}

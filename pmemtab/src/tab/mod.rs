@@ -1,0 +1,10 @@
+//! `/etc/pmemtab`: the model ([`model`]) and its parser ([`parse`]).
+
+pub mod model;
+pub mod parse;
+
+pub use model::*;
+pub use parse::{load, parse, Diagnostic, Parsed, Severity};
+
+/// Where pmemtab lives unless told otherwise.
+pub const DEFAULT_PATH: &str = "/etc/pmemtab";

@@ -1,0 +1,162 @@
+//! Plain data for one pmemtab line. No behaviour beyond small, obvious accessors.
+
+use std::fmt;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How long to wait for members when the entry does not say (`x-systemd.device-timeout=`).
+pub const DEFAULT_DEVICE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The stripe chunk when `striped` names none: 2 MiB, the x86_64 huge-page size.
+pub const DEFAULT_CHUNK_BYTES: u64 = 2 << 20;
+
+/// One device declared in pmemtab.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// 1-based line number in the pmemtab file, for messages.
+    pub line: usize,
+    /// Device name: `/dev/mapper/<name>` for dm layouts.
+    pub name: String,
+    pub layout: Layout,
+    /// Members in the order given (stripe order matters).
+    pub members: Vec<Member>,
+    /// Absolute mount point with fstab escapes (`\040`) decoded; `None` for `-`.
+    pub mount_point: Option<String>,
+    pub fstype: Option<FsType>,
+    pub options: Options,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// dm-linear concatenation, members in order.
+    Linear,
+    /// dm-striped with this chunk size in bytes (a multiple of 4 KiB).
+    Striped { chunk_bytes: u64 },
+    /// One namespace used directly, no dm device.
+    Single,
+    /// A devdax namespace onlined as system RAM (KMEM DAX).
+    SystemRam,
+}
+
+impl Layout {
+    /// Layouts whose result is a block device that must do DAX.
+    pub fn is_dax_block(self) -> bool {
+        !matches!(self, Layout::SystemRam)
+    }
+    /// Layouts built as a device-mapper device.
+    pub fn is_dm(self) -> bool {
+        matches!(self, Layout::Linear | Layout::Striped { .. })
+    }
+}
+
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Layout::Linear => f.write_str("linear"),
+            Layout::Striped { chunk_bytes } if *chunk_bytes == DEFAULT_CHUNK_BYTES => {
+                f.write_str("striped")
+            }
+            Layout::Striped { chunk_bytes } => write!(f, "striped:{}", format_size(*chunk_bytes)),
+            Layout::Single => f.write_str("single"),
+            Layout::SystemRam => f.write_str("system-ram"),
+        }
+    }
+}
+
+/// How a member namespace is named.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Member {
+    /// `uuid=`: matches ndctl's "uuid" (pfn/dax/btt uuid) or "raw_uuid" (the namespace's).
+    Uuid(Uuid),
+    /// `name=`: the namespace's ndctl name (`alt_name`).
+    Name(String),
+    /// `addr=`: physical start of a legacy (memmap=) namespace, as in /proc/iomem.
+    Addr(u64),
+    /// `/dev/pmemN`: accepted with a warning, not stable across boots.
+    DevPath(String),
+}
+
+impl fmt::Display for Member {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Member::Uuid(u) => write!(f, "uuid={u}"),
+            Member::Name(n) => write!(f, "name={n}"),
+            Member::Addr(a) => write!(f, "addr={a:#x}"),
+            Member::DevPath(p) => f.write_str(p),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsType {
+    Ext4,
+    Xfs,
+}
+
+impl FsType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FsType::Ext4 => "ext4",
+            FsType::Xfs => "xfs",
+        }
+    }
+}
+
+impl fmt::Display for FsType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The options column, split into what pmemtab itself acts on and what goes to mount.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Failure of this entry does not fail the boot.
+    pub nofail: bool,
+    /// Not assembled or mounted automatically.
+    pub noauto: bool,
+    /// Assembled in the initrd and left running across switch-root.
+    pub initrd_attach: bool,
+    /// `x-systemd.device-timeout=`: how long to wait for members.
+    pub device_timeout: Option<std::time::Duration>,
+    /// Create the filesystem when the device holds no filesystem signature.
+    pub mkfs: bool,
+    /// Options for mount, in the order written (decoded, without the pmemtab-only ones
+    /// above). `dax` is not added here: see [`Entry::mount_options`].
+    pub mount: Vec<String>,
+}
+
+impl Entry {
+    /// Timeout for members to appear.
+    pub fn device_timeout(&self) -> Duration {
+        self.options.device_timeout.unwrap_or(DEFAULT_DEVICE_TIMEOUT)
+    }
+
+    /// Options to mount with: the entry's mount options, with `dax` added for DAX layouts
+    /// unless the user chose a `dax`/`dax=` option. `nofail`/`noauto` are not included:
+    /// they are boot policy, not mount(2) options.
+    pub fn mount_options(&self) -> Vec<String> {
+        let mut opts = Vec::with_capacity(self.options.mount.len() + 1);
+        let has_dax = self.options.mount.iter().any(|o| o == "dax" || o.starts_with("dax="));
+        if self.layout.is_dax_block() && !has_dax {
+            opts.push("dax".to_string());
+        }
+        opts.extend(self.options.mount.iter().cloned());
+        opts
+    }
+
+    /// The device path users and units see: `/dev/mapper/<name>` for dm layouts.
+    pub fn mapper_path(&self) -> String {
+        format!("/dev/mapper/{}", self.name)
+    }
+}
+
+/// Sizes as pmemtab writes them: `2M`, `4K`, `1G`, or plain bytes.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [(1 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
+    for (unit, suffix) in UNITS {
+        if bytes != 0 && bytes % unit == 0 {
+            return format!("{}{suffix}", bytes / unit);
+        }
+    }
+    bytes.to_string()
+}
