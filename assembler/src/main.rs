@@ -1,1 +1,85 @@
-fn main() {}
+//! pmem-assemble: builds, mounts and tears down the pmem devices /etc/pmemtab declares.
+//! Each command is a few lines in `cmd/` calling the library (parse, scan, plan) and, for the
+//! commands that change the system, the apply modules (dm, nodes, mount, wait).
+
+mod cmd;
+mod exit;
+
+use argh::FromArgs;
+use exit::Exit;
+use std::path::PathBuf;
+
+/// Assemble, mount and tear down the persistent-memory devices declared in pmemtab(5).
+#[derive(FromArgs, Debug)]
+#[argh(
+    note = "Reads pmemtab (default /etc/pmemtab) and the namespaces in sysfs; see pmem-assemble(8).",
+    error_code(1, "a pmemtab entry is invalid or cannot be built as declared"),
+    error_code(2, "usage error"),
+    error_code(3, "the system failed an operation (device-mapper, mount, timeout, I/O)")
+)]
+struct Args {
+    /// pmemtab file to read (default /etc/pmemtab)
+    #[argh(option, default = "PathBuf::from(pmemtab::tab::DEFAULT_PATH)")]
+    pmemtab: PathBuf,
+    /// sysfs root to read namespaces from (default /sys)
+    #[argh(option, default = "PathBuf::from(\"/sys\")")]
+    sysfs: PathBuf,
+    /// device directory (default /dev)
+    #[argh(option, default = "PathBuf::from(\"/dev\")")]
+    dev: PathBuf,
+    #[argh(subcommand)]
+    command: Command,
+}
+
+#[derive(FromArgs, Debug)]
+#[argh(subcommand)]
+enum Command {
+    List(cmd::list::Args),
+    Check(cmd::check::Args),
+    Table(cmd::table::Args),
+    Up(cmd::up::Args),
+    Down(cmd::down::Args),
+    Status(cmd::status::Args),
+    Mount(cmd::mount::Args),
+}
+
+/// Paths every command reads from; tests point them at fixture trees.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub pmemtab: PathBuf,
+    pub sysfs: PathBuf,
+    pub dev: PathBuf,
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    let Some((cmd, rest)) = argv.split_first() else {
+        std::process::exit(Exit::Usage.code());
+    };
+    let name = std::path::Path::new(cmd).file_name().and_then(|n| n.to_str()).unwrap_or("pmem-assemble");
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let args = match Args::from_args(&[name], &rest) {
+        Ok(args) => args,
+        Err(early) => {
+            // --help prints to stdout and succeeds; a usage error goes to stderr.
+            if early.status.is_ok() {
+                print!("{}", early.output);
+                std::process::exit(0);
+            }
+            eprint!("{}", early.output);
+            eprintln!("Run {name} --help for usage.");
+            std::process::exit(Exit::Usage.code());
+        }
+    };
+    let ctx = Ctx { pmemtab: args.pmemtab, sysfs: args.sysfs, dev: args.dev };
+    let exit = match args.command {
+        Command::List(a) => cmd::list::run(&ctx, a),
+        Command::Check(a) => cmd::check::run(&ctx, a),
+        Command::Table(a) => cmd::table::run(&ctx, a),
+        Command::Up(a) => cmd::up::run(&ctx, a),
+        Command::Down(a) => cmd::down::run(&ctx, a),
+        Command::Status(a) => cmd::status::run(&ctx, a),
+        Command::Mount(a) => cmd::mount::run(&ctx, a),
+    };
+    std::process::exit(exit.code());
+}

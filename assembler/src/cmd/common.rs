@@ -1,0 +1,72 @@
+//! What every command does first: read pmemtab (reporting its diagnostics), scan namespaces,
+//! and pick the entries named on the command line.
+
+use crate::exit::{self, Exit};
+use crate::Ctx;
+use pmemtab::ns::Namespace;
+use pmemtab::plan::Refusal;
+use pmemtab::tab::{Entry, Parsed, Severity};
+
+/// Reads and parses pmemtab, printing every diagnostic. Entries with errors are already
+/// dropped by the parser; the caller decides whether other errors matter.
+pub fn load_tab(ctx: &Ctx) -> Result<Parsed, Exit> {
+    let parsed = pmemtab::tab::load(&ctx.pmemtab).map_err(|e| {
+        exit::error(format_args!("{e}"));
+        Exit::Config
+    })?;
+    for d in &parsed.diagnostics {
+        eprintln!("{}", d.render(&ctx.pmemtab.display().to_string()));
+    }
+    Ok(parsed)
+}
+
+/// True when the parse reported any error (not just warnings).
+pub fn has_errors(parsed: &Parsed) -> bool {
+    parsed.diagnostics.iter().any(|d| d.severity == Severity::Error)
+}
+
+/// Waits for the nd buses to settle, then lists namespaces.
+pub fn scan(ctx: &Ctx) -> Result<Vec<Namespace>, Exit> {
+    pmemtab::ns::wait_probe(&ctx.sysfs);
+    pmemtab::ns::scan(&ctx.sysfs).map_err(|e| {
+        exit::error(format_args!("reading namespaces: {e}"));
+        Exit::System
+    })
+}
+
+/// The entries named (all when `names` is empty and `default_all`, or when `all` is set).
+/// An unknown name is an error naming the file.
+pub fn select<'a>(
+    ctx: &Ctx,
+    entries: &'a [Entry],
+    names: &[String],
+    all: bool,
+) -> Result<Vec<&'a Entry>, Exit> {
+    if all || names.is_empty() {
+        return Ok(entries.iter().collect());
+    }
+    let mut out = Vec::with_capacity(names.len());
+    let mut missing = false;
+    for name in names {
+        match entries.iter().find(|e| &e.name == name) {
+            Some(e) => out.push(e),
+            None => {
+                exit::error(format_args!(
+                    "{}: no valid entry named '{name}'",
+                    ctx.pmemtab.display()
+                ));
+                missing = true;
+            }
+        }
+    }
+    if missing {
+        Err(Exit::Config)
+    } else {
+        Ok(out)
+    }
+}
+
+/// Prints a planning refusal as one line: `path:line: name: reason`.
+pub fn report_refusal(ctx: &Ctx, r: &Refusal) {
+    exit::error(format_args!("{}:{}: {}: {}", ctx.pmemtab.display(), r.line, r.name, r.reason));
+}

@@ -1,0 +1,10 @@
+//! One module per command. Shared loading (pmemtab + namespaces + plans) lives in `common`.
+
+pub mod check;
+pub mod common;
+pub mod down;
+pub mod list;
+pub mod mount;
+pub mod status;
+pub mod table;
+pub mod up;
