@@ -1,7 +1,26 @@
-//! pmemtab text → entries plus every diagnostic. (Parser being written.)
+//! pmemtab text → entries plus every diagnostic.
+//!
+//! The file is read line by line; each line is split into whitespace-separated columns and
+//! each column has a small nom grammar. A line with an error is reported and dropped, the
+//! rest still parse, so one typo never hides the other lines' problems (and the generator can
+//! still write units for the good lines, as systemd's tab generators do).
 
-use super::model::Entry;
+use super::model::{Entry, FsType, Layout, Member, Options, DEFAULT_CHUNK_BYTES};
+use crate::units::HUGE_PAGE_BYTES;
+use nom::branch::alt;
+use nom::bytes::complete::{tag, tag_no_case, take_while1};
+use nom::character::complete::{digit1, hex_digit1, one_of};
+use nom::combinator::{all_consuming, map, map_res, opt, recognize, value};
+use nom::multi::many1;
+use nom::sequence::{pair, preceded, tuple};
+use nom::IResult;
+use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Longest device name device-mapper accepts (DM_NAME_LEN - 1).
+pub const MAX_NAME_BYTES: usize = 127;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
@@ -13,14 +32,52 @@ pub enum Severity {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// 1-based line and column (column counted in characters).
+    /// 1-based line and column (column counted in characters); line 0 is the file itself.
     pub line: usize,
     pub column: usize,
     pub message: String,
-    /// The offending text.
-    pub snippet: String,
+    /// The whole offending line, for display.
+    pub source_line: String,
+    /// How many characters from `column` are at fault (at least 1 when there is a line).
+    pub width: usize,
     /// What was expected, or what to do.
     pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// `path:line:col: error: message`, then the line with the fault underlined, then the
+    /// hint. The first line alone is a complete message (for logs that keep only one line).
+    pub fn render(&self, path: &str) -> String {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut out = if self.line == 0 {
+            format!("{path}: {sev}: {}", self.message)
+        } else {
+            format!("{path}:{}:{}: {sev}: {}", self.line, self.column, self.message)
+        };
+        if self.line > 0 {
+            let num = self.line.to_string();
+            let pad = " ".repeat(num.len());
+            let shown: String = self.source_line.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+            let _ = write!(out, "\n {num} | {shown}");
+            let _ = write!(
+                out,
+                "\n {pad} | {}{}",
+                " ".repeat(self.column.saturating_sub(1)),
+                "^".repeat(self.width.max(1))
+            );
+        }
+        if let Some(hint) = &self.hint {
+            let _ = write!(out, "\n = {hint}");
+        }
+        out
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
 }
 
 /// The result of parsing a whole file: good entries, and diagnostics for the rest.
@@ -30,18 +87,582 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-impl Diagnostic {
-    /// `path:line:col: error: message`, then the offending line with a caret, then the hint.
-    pub fn render(&self, path: &str) -> String {
-        let _ = path;
-        String::new()
+impl Parsed {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
     }
 }
 
-pub fn parse(_text: &str) -> Parsed {
-    Parsed::default()
+/// Reads and parses a pmemtab file; warns when anyone but root can write it, since it decides
+/// what is mounted where at boot.
+pub fn load(path: &Path) -> Result<Parsed, crate::Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::read(path, e))?;
+    let mut parsed = parse(&text);
+    if let Ok(meta) = std::fs::metadata(path) {
+        if let Some(who) = writable_by_non_root(&meta) {
+            parsed.diagnostics.insert(
+                0,
+                Diagnostic {
+                    severity: Severity::Warning,
+                    line: 0,
+                    column: 0,
+                    message: format!("writable by {who}; it decides what is mounted where at boot"),
+                    source_line: String::new(),
+                    width: 0,
+                    hint: Some(format!("chown root:root {0} && chmod 644 {0}", path.display())),
+                },
+            );
+        }
+    }
+    Ok(parsed)
 }
 
-pub fn load(_path: &Path) -> Result<Parsed, crate::Error> {
-    Ok(Parsed::default())
+/// Who besides root may write the file, if anyone.
+fn writable_by_non_root(meta: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mode = meta.mode();
+    if mode & 0o002 != 0 {
+        Some("everyone".into())
+    } else if mode & 0o020 != 0 && meta.gid() != 0 {
+        Some(format!("group {}", meta.gid()))
+    } else if mode & 0o200 != 0 && meta.uid() != 0 {
+        Some(format!("user {}", meta.uid()))
+    } else {
+        None
+    }
+}
+
+/// Parses pmemtab text. Never panics; every problem becomes a diagnostic.
+pub fn parse(text: &str) -> Parsed {
+    let mut parsed = Parsed::default();
+    for (idx, raw) in text.split('\n').enumerate() {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let mut ctx = LineCtx { number: idx + 1, text: line, diags: Vec::new() };
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let entry = parse_line(&mut ctx);
+        let failed = ctx.diags.iter().any(Diagnostic::is_error);
+        parsed.diagnostics.append(&mut ctx.diags);
+        if let (Some(entry), false) = (entry, failed) {
+            if let Some(diag) = conflict(&parsed.entries, &entry, line) {
+                parsed.diagnostics.push(diag);
+            } else {
+                parsed.entries.push(entry);
+            }
+        }
+    }
+    parsed
+}
+
+/// Per-line state: where we are and what went wrong.
+struct LineCtx<'a> {
+    number: usize,
+    text: &'a str,
+    diags: Vec<Diagnostic>,
+}
+
+impl LineCtx<'_> {
+    fn report(&mut self, severity: Severity, field: &Field, message: String, hint: Option<String>) {
+        self.diags.push(Diagnostic {
+            severity,
+            line: self.number,
+            column: field.column,
+            message,
+            source_line: self.text.to_string(),
+            width: field.text.chars().count().max(1),
+            hint,
+        });
+    }
+    fn error(&mut self, field: &Field, message: impl Into<String>, hint: impl Into<Option<String>>) {
+        self.report(Severity::Error, field, message.into(), hint.into());
+    }
+    fn warn(&mut self, field: &Field, message: impl Into<String>, hint: impl Into<Option<String>>) {
+        self.report(Severity::Warning, field, message.into(), hint.into());
+    }
+}
+
+/// A column's text and its 1-based character column.
+#[derive(Clone, Copy, Debug)]
+struct Field<'a> {
+    text: &'a str,
+    column: usize,
+}
+
+impl<'a> Field<'a> {
+    /// A part of this field starting `byte_offset` bytes in.
+    fn sub(&self, byte_offset: usize, text: &'a str) -> Field<'a> {
+        let prefix = self.text.get(..byte_offset).unwrap_or("");
+        Field { text, column: self.column + prefix.chars().count() }
+    }
+    fn is_empty_marker(&self) -> bool {
+        matches!(self.text, "-" | "none")
+    }
+}
+
+/// Splits a line into columns with their positions (nom: whitespace-separated words).
+fn split_columns(line: &str) -> Vec<Field<'_>> {
+    fn word(i: &str) -> IResult<&str, &str> {
+        preceded(take_while_ws, take_while1(|c: char| c != ' ' && c != '\t'))(i)
+    }
+    fn take_while_ws(i: &str) -> IResult<&str, &str> {
+        nom::bytes::complete::take_while(|c: char| c == ' ' || c == '\t')(i)
+    }
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Ok((next, w)) = word(rest) {
+        let byte_offset = line.len() - next.len() - w.len();
+        let column = line.get(..byte_offset).map_or(1, |p| p.chars().count() + 1);
+        out.push(Field { text: w, column });
+        rest = next;
+    }
+    out
+}
+
+fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
+    let cols = split_columns(ctx.text);
+    let end = Field { text: " ", column: ctx.text.chars().count() + 1 };
+    let (name_f, layout_f, members_f) = match cols.as_slice() {
+        [n, l, m, ..] => (*n, *l, *m),
+        [_, l] => {
+            ctx.error(&Field { column: end.column, ..*l }, "missing members column", members_hint());
+            return None;
+        }
+        [n] => {
+            ctx.error(&Field { column: end.column, ..*n }, "missing layout and members columns", layout_hint());
+            return None;
+        }
+        [] => return None,
+    };
+    if let Some(extra) = cols.get(6) {
+        ctx.error(
+            extra,
+            format!("unexpected text '{}' after the options column", extra.text),
+            Some("a line has at most 6 columns: name layout members mountpoint fstype options".into()),
+        );
+    }
+    let name = parse_name(ctx, &name_f);
+    let layout = parse_layout(ctx, &layout_f);
+    let members = parse_members(ctx, &members_f);
+    let mount_point = match cols.get(3) {
+        Some(f) => parse_mount_point(ctx, f),
+        None => Some(None),
+    };
+    let fstype = parse_fstype(ctx, cols.get(4));
+    let options = cols.get(5).map(|f| parse_options(ctx, f)).unwrap_or_default();
+
+    let (name, layout, members, mount_point) = (name?, layout?, members?, mount_point?);
+    check_layout_members(ctx, layout, &members, &members_f);
+    let fstype = check_mount(ctx, layout, &mount_point, fstype?, &options, &cols);
+    Some(Entry { line: ctx.number, name, layout, members, mount_point, fstype, options: options.0 })
+}
+
+fn members_hint() -> Option<String> {
+    Some("expected: name layout members [mountpoint [fstype [options]]], members like uuid=<uuid>,uuid=<uuid>".into())
+}
+
+fn layout_hint() -> Option<String> {
+    Some("expected one of: linear, striped, striped:<chunk> (e.g. striped:2M), single, system-ram".into())
+}
+
+fn parse_name(ctx: &mut LineCtx<'_>, f: &Field) -> Option<String> {
+    let name = f.text;
+    let bad = |c: char| !(c.is_ascii_alphanumeric() || "#+-.:=@_".contains(c));
+    if f.is_empty_marker() {
+        ctx.error(f, "a device name is required", Some("the first column names /dev/mapper/<name>".into()));
+    } else if matches!(name, "." | ".." | "control") {
+        ctx.error(f, format!("'{name}' cannot be a device name"), Some("device-mapper reserves '.', '..' and 'control'".into()));
+    } else if name.len() > MAX_NAME_BYTES {
+        ctx.error(f, format!("device name is {} bytes long, device-mapper allows at most {MAX_NAME_BYTES}", name.len()), None);
+    } else if let Some(c) = name.chars().find(|&c| bad(c)) {
+        let offset = name.find(c).unwrap_or(0);
+        ctx.error(
+            &f.sub(offset, &name[offset..offset + c.len_utf8()]),
+            format!("character {c:?} is not allowed in a device name"),
+            Some("use letters, digits and # + - . : = @ _ (characters udev and device-mapper keep as they are)".into()),
+        );
+    } else {
+        return Some(name.to_string());
+    }
+    None
+}
+
+/// `512`, `4K`, `2M`, `1G`, `2MiB`: bytes.
+fn size(i: &str) -> IResult<&str, u64> {
+    map_res(
+        pair(digit1, opt(pair(one_of("KkMmGgTt"), opt(alt((tag("iB"), tag("B"))))))),
+        |(digits, unit): (&str, Option<(char, Option<&str>)>)| {
+            let n: u64 = digits.parse().map_err(|_| "number too large")?;
+            let shift = match unit.map(|(c, _)| c.to_ascii_uppercase()) {
+                None => 0,
+                Some('K') => 10,
+                Some('M') => 20,
+                Some('G') => 30,
+                _ => 40,
+            };
+            n.checked_mul(1u64 << shift).ok_or("size too large")
+        },
+    )(i)
+}
+
+fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
+    let grammar = alt((
+        value(Layout::Linear, tag("linear")),
+        value(Layout::Single, tag("single")),
+        value(Layout::SystemRam, tag("system-ram")),
+        map(preceded(tag("striped"), opt(preceded(tag(":"), size))), |chunk| Layout::Striped {
+            chunk_bytes: chunk.unwrap_or(DEFAULT_CHUNK_BYTES),
+        }),
+    ));
+    let layout = match all_consuming(grammar)(f.text) {
+        Ok((_, l)) => l,
+        Err(_) => {
+            let message = match f.text.strip_prefix("striped:") {
+                Some(chunk) => format!("invalid stripe chunk '{chunk}'"),
+                None => format!("unknown layout '{}'", f.text),
+            };
+            ctx.error(f, message, layout_hint());
+            return None;
+        }
+    };
+    if let Layout::Striped { chunk_bytes } = layout {
+        if chunk_bytes == 0 || chunk_bytes % 4096 != 0 {
+            ctx.error(f, format!("stripe chunk of {chunk_bytes} bytes is not a multiple of 4 KiB"), Some("use 2M (the default) or another multiple of 4K".into()));
+            return None;
+        }
+        if chunk_bytes / 512 > u64::from(u32::MAX) {
+            ctx.error(f, "stripe chunk is larger than device-mapper accepts", Some("use 2M (the default)".into()));
+            return None;
+        }
+        if chunk_bytes % HUGE_PAGE_BYTES != 0 {
+            ctx.warn(f, format!("stripe chunk {} is not a multiple of 2 MiB: DAX cannot use huge-page faults", super::model::format_size(chunk_bytes)), Some("use striped:2M (the default)".into()));
+        }
+    }
+    Some(layout)
+}
+
+fn member(i: &str) -> IResult<&str, Member> {
+    alt((
+        map_res(preceded(tag_no_case("uuid="), take_while1(|c: char| c.is_ascii_hexdigit() || c == '-')), |u: &str| {
+            Uuid::try_parse(u).map(Member::Uuid)
+        }),
+        map(preceded(tag("name="), take_while1(|_| true)), |n: &str| Member::Name(n.to_string())),
+        map_res(preceded(tag_no_case("addr="), preceded(opt(tag_no_case("0x")), hex_digit1)), |h: &str| {
+            u64::from_str_radix(h, 16).map(Member::Addr)
+        }),
+        map(recognize(tuple((tag("/dev/"), take_while1(|c: char| c != '/'), opt(many1(one_of("/")))))), |p: &str| {
+            Member::DevPath(p.trim_end_matches('/').to_string())
+        }),
+    ))(i)
+}
+
+fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<Member>> {
+    if f.is_empty_marker() {
+        ctx.error(f, "at least one member is required", members_hint());
+        return None;
+    }
+    let mut members: Vec<Member> = Vec::new();
+    let mut ok = true;
+    let mut offset = 0;
+    for part in f.text.split(',') {
+        let pf = f.sub(offset, part);
+        offset += part.len() + 1;
+        if part.is_empty() {
+            ctx.error(&Field { text: ",", ..pf }, "empty member", Some("members are separated by single commas".into()));
+            ok = false;
+            continue;
+        }
+        match all_consuming(member)(part) {
+            Ok((_, m)) => {
+                if let Member::DevPath(p) = &m {
+                    ctx.warn(&pf, format!("{p} is not stable across boots (pmem numbers change)"), Some("name the namespace by uuid= (see `ndctl list`)".into()));
+                }
+                if members.contains(&m) {
+                    ctx.error(&pf, format!("member {m} is listed twice"), Some("each namespace may appear once".into()));
+                    ok = false;
+                }
+                members.push(m);
+            }
+            Err(_) => {
+                let (message, hint) = member_error(part);
+                ctx.error(&pf, message, Some(hint));
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(members)
+}
+
+/// Explains a member that did not parse.
+fn member_error(part: &str) -> (String, String) {
+    let lower = part.to_ascii_lowercase();
+    if let Some(u) = lower.strip_prefix("uuid=") {
+        (format!("invalid uuid '{u}'"), "expected 36 characters like 27715d95-1bb8-478d-a466-d6e0a569746d, as `ndctl list` shows".into())
+    } else if let Some(a) = lower.strip_prefix("addr=") {
+        (format!("invalid address '{a}'"), "expected a hexadecimal physical address as in /proc/iomem, e.g. addr=0x28000000".into())
+    } else if part == "name=" {
+        ("empty namespace name".into(), "expected name=<ndctl namespace name>".into())
+    } else {
+        (
+            format!("unknown member '{part}'"),
+            "expected uuid=<uuid>, name=<ndctl name>, addr=<physical address> or /dev/pmemN".into(),
+        )
+    }
+}
+
+fn check_layout_members(ctx: &mut LineCtx<'_>, layout: Layout, members: &[Member], f: &Field) {
+    let n = members.len();
+    match layout {
+        Layout::Striped { .. } if n < 2 => ctx.error(f, format!("striped needs at least 2 members, has {n}"), Some("use single for one namespace".into())),
+        Layout::Single if n != 1 => ctx.error(f, format!("single takes exactly 1 member, has {n}"), Some("use linear or striped for several".into())),
+        _ => {}
+    }
+}
+
+/// fstab's octal escapes (`\040` for a space), decoded.
+fn decode_octal(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            let digits = bytes.get(i + 1..i + 4)?;
+            if !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
+                return None;
+            }
+            let v = digits.iter().fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+            out.push(u8::try_from(v).ok()?);
+            i += 4;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `Some(None)` for `-`, `None` after an error.
+fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Option<String>> {
+    if f.is_empty_marker() {
+        return Some(None);
+    }
+    let Some(path) = decode_octal(f.text) else {
+        ctx.error(f, "invalid escape in mount point", Some("write a space as \\040, a tab as \\011, a backslash as \\134".into()));
+        return None;
+    };
+    if !path.starts_with('/') {
+        ctx.error(f, format!("mount point '{path}' is not an absolute path"), Some("write - for no mount point".into()));
+        return None;
+    }
+    if path.split('/').any(|c| c == ".." || c == ".") {
+        ctx.error(f, format!("mount point '{path}' contains . or .. components"), Some("write the path without them".into()));
+        return None;
+    }
+    if path.chars().any(char::is_control) {
+        ctx.error(f, "mount point contains a control character", None);
+        return None;
+    }
+    // Collapse repeated and trailing slashes, as systemd does before naming the mount unit.
+    let simplified: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    Some(Some(format!("/{}", simplified.join("/"))))
+}
+
+fn parse_fstype(ctx: &mut LineCtx<'_>, f: Option<&Field>) -> Option<Option<FsType>> {
+    let Some(f) = f else { return Some(None) };
+    match f.text {
+        "-" | "none" => Some(None),
+        "ext4" => Some(Some(FsType::Ext4)),
+        "xfs" => Some(Some(FsType::Xfs)),
+        other => {
+            ctx.error(f, format!("unsupported filesystem type '{other}'"), Some("DAX filesystems supported: ext4, xfs (or - for none)".into()));
+            None
+        }
+    }
+}
+
+/// Splits on commas, honouring `\,` (and `\\`) escapes; yields each option with its byte offset.
+fn split_options(text: &str) -> Vec<(usize, &str, String)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut current = String::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' if matches!(chars.peek(), Some((_, ',' | '\\'))) => {
+                if let Some((_, next)) = chars.next() {
+                    current.push(next);
+                }
+            }
+            ',' => {
+                out.push((start, &text[start..i], std::mem::take(&mut current)));
+                start = i + 1;
+            }
+            _ => current.push(c),
+        }
+    }
+    out.push((start, &text[start..], current));
+    out
+}
+
+/// Mount options the kernel's generic mount code knows (mount(2) flags).
+const MOUNT_FLAGS: &[&str] = &[
+    "ro", "rw", "noatime", "atime", "relatime", "norelatime", "strictatime", "nostrictatime", "nodiratime",
+    "diratime", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync", "async", "dirsync", "lazytime",
+    "nolazytime", "nosymfollow", "symfollow", "silent", "loud", "auto", "defaults",
+];
+/// ext4 and xfs options (name, or name= for valued ones) that pass through to mount silently.
+const FS_OPTIONS: &[&str] = &[
+    "errors=", "data=", "commit=", "barrier", "barrier=", "nobarrier", "journal_checksum", "nojournal_checksum",
+    "discard", "nodiscard", "user_xattr", "nouser_xattr", "acl", "noacl", "delalloc", "nodelalloc",
+    "init_itable", "init_itable=", "noinit_itable", "stripe=", "resuid=", "resgid=", "sb=", "grpid", "nogrpid",
+    "bsdgroups", "sysvgroups", "quota", "noquota", "usrquota", "grpquota", "prjquota", "max_batch_time=",
+    "min_batch_time=", "journal_ioprio=", "dioread_nolock", "dioread_lock", "auto_da_alloc", "noauto_da_alloc",
+    "block_validity", "noblock_validity", "inode_readahead_blks=", "allocsize=", "attr2", "noattr2",
+    "filestreams", "ikeep", "noikeep", "inode32", "inode64", "largeio", "nolargeio", "logbufs=", "logbsize=",
+    "logdev=", "noalign", "norecovery", "nouuid", "uquota", "uqnoenforce", "pquota", "pqnoenforce", "gquota",
+    "gqnoenforce", "sunit=", "swidth=", "swalloc", "wsync", "rtdev=",
+];
+
+/// Options parsed plus whether any of them was an error.
+#[derive(Default)]
+struct OptionsResult(Options);
+
+fn parse_options(ctx: &mut LineCtx<'_>, f: &Field) -> OptionsResult {
+    let mut o = Options::default();
+    if f.is_empty_marker() {
+        return OptionsResult(o);
+    }
+    for (offset, raw, opt) in split_options(f.text) {
+        let of = f.sub(offset, raw);
+        match opt.as_str() {
+            "" => ctx.error(&Field { text: ",", ..of }, "empty option", Some("options are separated by single commas".into())),
+            "nofail" => o.nofail = true,
+            "noauto" => o.noauto = true,
+            "auto" | "defaults" => {}
+            "x-initrd.attach" => o.initrd_attach = true,
+            "mkfs" => o.mkfs = true,
+            "dax" | "dax=always" | "dax=inode" | "dax=never" => {
+                if opt == "dax=never" {
+                    ctx.warn(&of, "dax=never turns DAX off for this device", None);
+                }
+                o.mount.push(opt);
+            }
+            _ => {
+                if let Some(v) = opt.strip_prefix("x-systemd.device-timeout=") {
+                    match parse_timespan(v) {
+                        Some(d) if !d.is_zero() => o.device_timeout = Some(d),
+                        _ => ctx.error(&of, format!("invalid device timeout '{v}'"), Some("expected a finite, positive time such as 30s, 2min or 1min30s".into())),
+                    }
+                } else if opt.starts_with("dax=") {
+                    ctx.error(&of, format!("unknown DAX mode '{opt}'"), Some("expected dax, dax=always, dax=inode or dax=never".into()));
+                } else if opt.starts_with("x-") || MOUNT_FLAGS.contains(&opt.as_str()) {
+                    // x-* options belong to userspace (systemd, mount helpers); kept for the units.
+                    o.mount.push(opt);
+                } else {
+                    let key = opt.split_once('=').map_or(opt.as_str(), |(k, _)| k);
+                    let known = FS_OPTIONS.iter().any(|k| k.strip_suffix('=').unwrap_or(k) == key);
+                    if !known {
+                        ctx.warn(&of, format!("unknown option '{opt}', passed to mount as is"), None);
+                    }
+                    o.mount.push(opt);
+                }
+            }
+        }
+    }
+    OptionsResult(o)
+}
+
+/// systemd time spans: `30`, `30s`, `500ms`, `2min`, `1min30s`, `1h 5min` (no spaces here:
+/// a column has none). A bare number is seconds.
+pub fn parse_timespan(s: &str) -> Option<Duration> {
+    fn unit(i: &str) -> IResult<&str, u64> {
+        alt((
+            value(1_000, alt((tag("usec"), tag("us")))),
+            value(1_000_000, alt((tag("msec"), tag("ms")))),
+            value(60_000_000_000, alt((tag("minutes"), tag("minute"), tag("min"), tag("m")))),
+            value(1_000_000_000, alt((tag("seconds"), tag("second"), tag("sec"), tag("s")))),
+            value(3_600_000_000_000, alt((tag("hours"), tag("hour"), tag("hr"), tag("h")))),
+        ))(i)
+    }
+    if let Ok(secs) = s.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let (_, parts) = all_consuming(many1(pair(digit1, unit)))(s).ok()?;
+    let mut nanos: u64 = 0;
+    for (n, mult) in parts {
+        nanos = nanos.checked_add(n.parse::<u64>().ok()?.checked_mul(mult)?)?;
+    }
+    Some(Duration::from_nanos(nanos))
+}
+
+/// Cross-column rules for the mount part; returns the filesystem type to use.
+fn check_mount(
+    ctx: &mut LineCtx<'_>,
+    layout: Layout,
+    mount_point: &Option<String>,
+    fstype: Option<FsType>,
+    options: &OptionsResult,
+    cols: &[Field],
+) -> Option<FsType> {
+    let last = cols.last().copied().unwrap_or(Field { text: " ", column: 1 });
+    if layout == Layout::SystemRam {
+        if let Some(f) = cols.get(3).filter(|_| mount_point.is_some()).or(cols.get(4).filter(|_| fstype.is_some())) {
+            ctx.error(f, "a system-ram entry becomes memory, not a filesystem", Some("write - for mount point and fstype".into()));
+        }
+        if options.0.mkfs {
+            ctx.error(&last, "mkfs makes no sense for system-ram", None);
+        }
+        return None;
+    }
+    match (mount_point, fstype) {
+        // A mount point without a type: ext4, the documented default.
+        (Some(_), None) => Some(FsType::Ext4),
+        (None, Some(t)) if options.0.mkfs => Some(t),
+        (None, Some(t)) => {
+            if let Some(f) = cols.get(4) {
+                ctx.warn(f, format!("fstype {t} without a mount point is only used by mkfs"), None);
+            }
+            Some(t)
+        }
+        (None, None) if options.0.mkfs => {
+            ctx.error(&last, "mkfs needs a filesystem type", Some("give ext4 or xfs in the fstype column".into()));
+            None
+        }
+        (_, t) => t,
+    }
+}
+
+/// An entry that clashes with an earlier one: same name, same member, same mount point.
+/// The first wins, as in crypttab.
+fn conflict(earlier: &[Entry], entry: &Entry, line: &str) -> Option<Diagnostic> {
+    let cols = split_columns(line);
+    let diag = |col: usize, message: String, hint: String| {
+        let f = cols.get(col).copied().unwrap_or(Field { text: " ", column: 1 });
+        Diagnostic {
+            severity: Severity::Error,
+            line: entry.line,
+            column: f.column,
+            message,
+            source_line: line.to_string(),
+            width: f.text.chars().count().max(1),
+            hint: Some(hint),
+        }
+    };
+    for e in earlier {
+        if e.name == entry.name {
+            return Some(diag(0, format!("duplicate device name '{}' (first defined on line {}); this line is ignored", entry.name, e.line), "give each device its own name".into()));
+        }
+        if let Some(m) = entry.members.iter().find(|m| e.members.contains(m)) {
+            return Some(diag(2, format!("member {m} is already used by '{}' on line {}; this line is ignored", e.name, e.line), "a namespace may belong to one entry only".into()));
+        }
+        if entry.mount_point.is_some() && e.mount_point == entry.mount_point {
+            return Some(diag(
+                3,
+                format!("mount point {} is already used by '{}' on line {}; this line is ignored", entry.mount_point.as_deref().unwrap_or(""), e.name, e.line),
+                "give each device its own mount point".into(),
+            ));
+        }
+    }
+    None
 }
