@@ -4,6 +4,7 @@
 
 mod cmd;
 mod exit;
+mod json;
 
 use argh::FromArgs;
 use exit::Exit;
