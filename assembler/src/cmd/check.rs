@@ -1,14 +1,80 @@
-//! `check` (being written).
+//! `check`: parse pmemtab, resolve every member and plan every device, without touching
+//! anything; say what would be built or exactly what is wrong.
 
-use crate::exit::Exit;
+use super::common;
+use crate::exit::{self, Exit};
 use crate::Ctx;
 use argh::FromArgs;
+use pmemtab::plan::{Device, Plan};
+use pmemtab::units::human_bytes;
 
-/// check
+/// Validate pmemtab against the namespaces present and show what each entry would build; exit
+/// non-zero when any checked entry has an error.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "check")]
-pub struct Args {}
+pub struct Args {
+    /// entries to check (default: all)
+    #[argh(positional)]
+    pub names: Vec<String>,
+}
 
-pub fn run(_ctx: &Ctx, _args: Args) -> Exit {
-    Exit::Ok
+pub fn run(ctx: &Ctx, args: Args) -> Exit {
+    let parsed = match common::load_tab(ctx) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    // Without names every line counts; with names, only the named entries decide the status.
+    let mut status = if args.names.is_empty() && parsed.has_errors() { Exit::Config } else { Exit::Ok };
+    let selected = match common::select(ctx, &parsed.entries, &args.names, false) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let namespaces = match common::scan(ctx) {
+        Ok(ns) => ns,
+        Err(e) => return e,
+    };
+    let plans = pmemtab::plan::plan_all(&parsed.entries, &namespaces);
+    let (mut ok, mut bad) = (0, 0);
+    for (entry, result) in parsed.entries.iter().zip(&plans) {
+        if !selected.iter().any(|s| s.name == entry.name) {
+            continue;
+        }
+        match result {
+            Ok(plan) => {
+                ok += 1;
+                describe(ctx, entry, plan);
+            }
+            Err(refusal) => {
+                bad += 1;
+                common::report_refusal(ctx, refusal);
+                status = status.max(Exit::Config);
+            }
+        }
+    }
+    let invalid = parsed.diagnostics.iter().filter(|d| d.is_error()).count();
+    if args.names.is_empty() && invalid > 0 {
+        exit::error(format_args!("{}: {invalid} invalid line(s) skipped", ctx.pmemtab.display()));
+    }
+    println!("{ok} ok, {bad} refused");
+    status
+}
+
+fn describe(ctx: &Ctx, entry: &pmemtab::tab::Entry, plan: &Plan) {
+    let (path, size) = match &plan.device {
+        Device::Dm { size, .. } => (entry.mapper_path(), size.bytes()),
+        Device::Single { blockdev, size, .. } => (format!("/dev/{blockdev}"), size.bytes()),
+    };
+    let mount = match (&entry.mount_point, entry.fstype) {
+        (Some(mp), Some(fs)) => format!(", {fs} on {mp} ({})", entry.mount_options().join(",")),
+        _ => String::new(),
+    };
+    println!("{}: {} {} ({}){mount}", entry.name, entry.layout, path, human_bytes(size));
+    for r in &plan.members {
+        let dev = r.ns.blockdev.as_deref().unwrap_or("-");
+        let devnum = r.ns.devnum.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
+        println!("  {} -> {} ({dev} {devnum}, {}, {})", r.member, r.ns.dev, r.ns.mode, human_bytes(r.ns.size));
+    }
+    for w in &plan.warnings {
+        exit::warning(format_args!("{}:{}: {}: {w}", ctx.pmemtab.display(), plan.line, plan.name));
+    }
 }

@@ -5,7 +5,8 @@ use crate::exit::{self, Exit};
 use crate::Ctx;
 use pmemtab::ns::Namespace;
 use pmemtab::plan::Refusal;
-use pmemtab::tab::{Entry, Parsed, Severity};
+use pmemtab::plan::Plan;
+use pmemtab::tab::{Entry, Parsed};
 
 /// Reads and parses pmemtab, printing every diagnostic. Entries with errors are already
 /// dropped by the parser; the caller decides whether other errors matter.
@@ -20,10 +21,6 @@ pub fn load_tab(ctx: &Ctx) -> Result<Parsed, Exit> {
     Ok(parsed)
 }
 
-/// True when the parse reported any error (not just warnings).
-pub fn has_errors(parsed: &Parsed) -> bool {
-    parsed.diagnostics.iter().any(|d| d.severity == Severity::Error)
-}
 
 /// Waits for the nd buses to settle, then lists namespaces.
 pub fn scan(ctx: &Ctx) -> Result<Vec<Namespace>, Exit> {
@@ -69,4 +66,23 @@ pub fn select<'a>(
 /// Prints a planning refusal as one line: `path:line: name: reason`.
 pub fn report_refusal(ctx: &Ctx, r: &Refusal) {
     exit::error(format_args!("{}:{}: {}: {}", ctx.pmemtab.display(), r.line, r.name, r.reason));
+}
+
+/// Loads everything and plans one named entry (with the other entries' claims considered),
+/// reporting any problem. Used by commands that act on a single entry.
+pub fn plan_one(ctx: &Ctx, name: &str) -> Result<Plan, Exit> {
+    let parsed = load_tab(ctx)?;
+    let selected = select(ctx, &parsed.entries, &[name.to_string()], false)?;
+    let Some(entry) = selected.first() else { return Err(Exit::Config) };
+    let namespaces = scan(ctx)?;
+    let plans = pmemtab::plan::plan_all(&parsed.entries, &namespaces);
+    let idx = parsed.entries.iter().position(|e| e.name == entry.name);
+    match idx.and_then(|i| plans.into_iter().nth(i)) {
+        Some(Ok(plan)) => Ok(plan),
+        Some(Err(refusal)) => {
+            report_refusal(ctx, &refusal);
+            Err(Exit::Config)
+        }
+        None => Err(Exit::Config),
+    }
 }

@@ -1,14 +1,129 @@
-//! `list` (being written).
+//! `list`: every enabled namespace with the identity pmemtab can name it by.
 
+use super::common;
 use crate::exit::Exit;
+use crate::json::Json;
 use crate::Ctx;
 use argh::FromArgs;
+use pmemtab::ns::Namespace;
+use pmemtab::units::human_bytes;
 
-/// list
+/// List the enabled pmem namespaces with the names pmemtab can use for them (uuid, raw_uuid,
+/// name, address), their block device, size and DAX capability, and the pmemtab entry using
+/// each.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "list")]
-pub struct Args {}
+pub struct Args {
+    /// print JSON (field names as in `ndctl list`)
+    #[argh(switch)]
+    pub json: bool,
+}
 
-pub fn run(_ctx: &Ctx, _args: Args) -> Exit {
+pub fn run(ctx: &Ctx, args: Args) -> Exit {
+    let namespaces = match common::scan(ctx) {
+        Ok(ns) => ns,
+        Err(e) => return e,
+    };
+    let active: Vec<&Namespace> = namespaces.iter().filter(|ns| ns.active).collect();
+    // Which entry uses which namespace, when pmemtab is readable (list works without it).
+    let users = entry_users(ctx, &namespaces);
+    let user_of = |ns: &Namespace| users.iter().find(|(dev, _)| *dev == ns.dev).map(|(_, e)| e.clone());
+    if args.json {
+        let items = active.iter().map(|ns| to_json(ns, user_of(ns))).collect();
+        print!("{}", Json::Arr(items).pretty());
+        return Exit::Ok;
+    }
+    if active.is_empty() {
+        println!("no enabled pmem namespaces under {}", ctx.sysfs.display());
+        return Exit::Ok;
+    }
+    let rows: Vec<[String; 9]> = active
+        .iter()
+        .map(|ns| {
+            [
+                ns.dev.clone(),
+                ns.mode.to_string() + if ns.legacy { " (legacy)" } else { "" },
+                ns.blockdev.clone().or_else(|| ns.chardev.clone()).unwrap_or_else(|| "-".into()),
+                human_bytes(ns.size),
+                if ns.dax { "yes" } else { "no" }.into(),
+                ns.numa_node.map_or("-".into(), |n| n.to_string()),
+                identity(ns),
+                ns.name.clone().unwrap_or_else(|| "-".into()),
+                user_of(ns).unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let header = ["NAMESPACE", "MODE", "DEVICE", "SIZE", "DAX", "NUMA", "PMEMTAB MEMBER", "NAME", "ENTRY"];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        println!("{}", s.trim_end());
+    };
+    line(header.to_vec());
+    for row in &rows {
+        line(row.iter().map(String::as_str).collect());
+    }
     Exit::Ok
+}
+
+/// The member text to put in pmemtab for this namespace: its ndctl uuid, or its address when
+/// it has none (legacy memmap= pmem).
+fn identity(ns: &Namespace) -> String {
+    match (ns.uuid, ns.resource) {
+        (Some(u), _) => format!("uuid={u}"),
+        (None, Some(addr)) => format!("addr={addr:#x}"),
+        (None, None) => "-".into(),
+    }
+}
+
+/// (namespace dev, "entry (line N)") for every namespace a valid pmemtab entry resolves to.
+fn entry_users(ctx: &Ctx, namespaces: &[Namespace]) -> Vec<(String, String)> {
+    let Ok(parsed) = pmemtab::tab::load(&ctx.pmemtab) else {
+        return Vec::new();
+    };
+    let mut users = Vec::new();
+    for entry in &parsed.entries {
+        for member in &entry.members {
+            if let Ok(ns) = pmemtab::plan::resolve(member, namespaces) {
+                users.push((ns.dev.clone(), entry.name.clone()));
+            }
+        }
+    }
+    users
+}
+
+fn to_json(ns: &Namespace, entry: Option<String>) -> Json {
+    Json::obj()
+        .with("dev", Json::from(ns.dev.as_str()))
+        .with("region", Json::from(ns.region.as_str()))
+        .with("provider", ns.provider.as_deref().map(Json::from))
+        .with("mode", Json::from(ns.mode.as_str()))
+        .with("legacy", Json::from(ns.legacy))
+        .with("size", Json::from(ns.size))
+        .with("uuid", ns.uuid.map(|u| Json::from(u.to_string())))
+        .with("raw_uuid", ns.raw_uuid.map(|u| Json::from(u.to_string())))
+        .with("name", ns.name.as_deref().map(Json::from))
+        .with("blockdev", ns.blockdev.as_deref().map(Json::from))
+        .with("chardev", ns.chardev.as_deref().map(Json::from))
+        .with("maj_min", ns.devnum.map(|d| Json::from(d.to_string())))
+        .with("resource", ns.resource.map(|r| Json::from(format!("{r:#x}"))))
+        .with("data_start", ns.data_start.map(|r| Json::from(format!("{r:#x}"))))
+        .with("dax", Json::from(ns.dax))
+        .with("align", ns.align.map(Json::from))
+        .with("sector_size", ns.sector_size.map(Json::from))
+        .with("numa_node", ns.numa_node.map(Json::from))
+        .with("target_node", ns.target_node.map(Json::from))
+        .with("entry", entry.map(Json::from))
 }

@@ -1,14 +1,38 @@
-//! `table` (being written).
+//! `table`: the planned device-mapper table, exactly as `dmsetup table NAME` prints it.
 
-use crate::exit::Exit;
+use super::common;
+use crate::exit::{self, Exit};
 use crate::Ctx;
 use argh::FromArgs;
+use pmemtab::plan::Device;
 
-/// table
+/// Print the table that `up` would load for an entry, in the format of `dmsetup table`.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "table")]
-pub struct Args {}
+pub struct Args {
+    /// entry name
+    #[argh(positional)]
+    pub name: String,
+}
 
-pub fn run(_ctx: &Ctx, _args: Args) -> Exit {
-    Exit::Ok
+pub fn run(ctx: &Ctx, args: Args) -> Exit {
+    let plan = match common::plan_one(ctx, &args.name) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    match &plan.device {
+        Device::Dm { targets, .. } => {
+            print!("{}", pmemtab::table::dmsetup_table(targets));
+            Exit::Ok
+        }
+        Device::Single { blockdev, .. } => {
+            exit::error(format_args!(
+                "{}:{}: {}: a single entry has no device-mapper table; it uses /dev/{blockdev} directly",
+                ctx.pmemtab.display(),
+                plan.line,
+                plan.name
+            ));
+            Exit::Config
+        }
+    }
 }
