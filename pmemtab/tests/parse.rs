@@ -193,3 +193,24 @@ fn load_warns_about_a_file_others_can_write() {
     assert!(missing.starts_with(&format!("cannot read {}/nope: ", dir.display())), "{missing}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The examples in pmemtab(5) are what users copy: each must parse without errors.
+#[test]
+fn man_page_examples_parse() {
+    let man = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../man/pmemtab.5")).unwrap();
+    let mut in_example = false;
+    let mut lines = Vec::new();
+    for l in man.lines() {
+        match l {
+            ".nf" => in_example = true,
+            ".fi" => in_example = false,
+            _ if in_example => lines.push(l.replace("\\-", "-")),
+            _ => {}
+        }
+    }
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+    let parsed = parse(&lines.join("\n"));
+    assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
+    let names: Vec<&str> = parsed.entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["fast", "big", "db", "scratch"]);
+}
