@@ -1,1 +1,153 @@
-fn main() {}
+//! pmemtab-generator: a systemd generator turning /etc/pmemtab into units, as
+//! systemd-cryptsetup-generator does for crypttab. `pmemtab-generator normal-dir [early-dir
+//! late-dir]`; writes only into normal-dir, loads nothing, creates no device.
+//!
+//! Inputs (and the overrides tests use, the same ones systemd's generators honour):
+//! pmemtab (`PMEMTAB`), the kernel command line (`SYSTEMD_PROC_CMDLINE`), whether we run in
+//! the initrd (`SYSTEMD_IN_INITRD`, else /etc/initrd-release), logging (`SYSTEMD_LOG_LEVEL`,
+//! `SYSTEMD_LOG_TARGET`).
+
+mod cmdline;
+mod escape;
+mod log;
+mod units;
+mod write;
+
+use log::{Level, Logger};
+use pmemtab::tab::Severity;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// pmem-assemble's absolute path in the units; set `PMEMTAB_ASSEMBLE_PATH` at build time to
+/// install it elsewhere.
+const ASSEMBLER: &str = match option_env!("PMEMTAB_ASSEMBLE_PATH") {
+    Some(p) => p,
+    None => "/usr/sbin/pmem-assemble",
+};
+
+/// Everything the generator reads, gathered first so the rest is plain data.
+struct Inputs {
+    out_dir: PathBuf,
+    pmemtab: PathBuf,
+    cmdline: String,
+    in_initrd: bool,
+}
+
+/// Reads argv, the environment and the files systemd would; `Err` is a usage error.
+fn gather(args: &[String], log: &mut Logger) -> Result<Inputs, String> {
+    let out_dir = match args {
+        [_, normal] | [_, normal, _, _] => PathBuf::from(normal),
+        _ => return Err("expects one or three arguments: normal-dir [early-dir late-dir]".into()),
+    };
+    let in_initrd = match std::env::var("SYSTEMD_IN_INITRD") {
+        Ok(v) => match cmdline::parse_bool(&v) {
+            Some(b) => b,
+            None => return Err(format!("SYSTEMD_IN_INITRD={v:?} is not a boolean")),
+        },
+        Err(_) => Path::new("/etc/initrd-release").exists(),
+    };
+    let cmdline = match std::env::var("SYSTEMD_PROC_CMDLINE") {
+        Ok(v) => v,
+        Err(_) => std::fs::read_to_string("/proc/cmdline").unwrap_or_else(|e| {
+            log.warning(format_args!("cannot read /proc/cmdline ({e}); assuming it empty"));
+            String::new()
+        }),
+    };
+    let pmemtab = std::env::var_os("PMEMTAB")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from(pmemtab::tab::DEFAULT_PATH), PathBuf::from);
+    Ok(Inputs { out_dir, pmemtab, cmdline, in_initrd })
+}
+
+/// The generator proper. Returns whether everything went well; problems are logged.
+fn run(inp: &Inputs, log: &mut Logger) -> bool {
+    let cmd = cmdline::parse(&inp.cmdline, inp.in_initrd);
+    for (word, why) in &cmd.ignored {
+        log.warning(format_args!("kernel command line: ignoring '{word}': {why}"));
+    }
+    if cmd.enabled == Some(false) {
+        log.info(format_args!("disabled on the kernel command line (pmemtab=0 or rd.pmemtab=0), generating nothing"));
+        return true;
+    }
+    let path = inp.pmemtab.display().to_string();
+    let text = match std::fs::read_to_string(&inp.pmemtab) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            log.debug(format_args!("{path} does not exist, nothing to do"));
+            return true;
+        }
+        Err(e) => {
+            log.error(format_args!("cannot read {path}: {e}"));
+            return false;
+        }
+    };
+    let parsed = pmemtab::tab::parse(&text);
+    let mut ok = true;
+    for d in &parsed.diagnostics {
+        let hint = d.hint.as_deref().map(|h| format!("; {h}")).unwrap_or_default();
+        let line = format!("{path}:{}:{}: {}{hint}", d.line, d.column, d.message);
+        match d.severity {
+            Severity::Error => {
+                ok = false;
+                log.error(format_args!("{line} (entry skipped)"));
+            }
+            Severity::Warning => log.warning(format_args!("{line}")),
+        }
+    }
+
+    let ctx = units::Context { assembler: ASSEMBLER, pmemtab: &path, in_initrd: inp.in_initrd };
+    if let Err(e) = write::write(&inp.out_dir, &units::target()) {
+        log.error(format_args!("{e}"));
+        return false;
+    }
+    let (chosen, notes) = units::select(&parsed.entries, &cmd, inp.in_initrd);
+    for n in notes {
+        match n.line {
+            Some(l) => log.log(n.level, format_args!("{path}:{l}: {}", n.text)),
+            None => log.log(n.level, format_args!("{}", n.text)),
+        }
+    }
+    for c in &chosen {
+        let e = c.entry;
+        let result = units::render(&ctx, c).map_err(|e| e.to_string()).and_then(|out| {
+            write::write(&inp.out_dir, &out).map_err(|e| e.to_string())
+        });
+        match result {
+            Ok(()) => log.debug(format_args!("{path}:{}: generated units for '{}'", e.line, e.name)),
+            Err(msg) => {
+                ok = false;
+                log.error(format_args!("{path}:{}: {}: {msg} (entry skipped)", e.line, e.name));
+            }
+        }
+    }
+    ok
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let mut log = Logger::new(
+        std::env::var("SYSTEMD_LOG_LEVEL").ok().as_deref(),
+        std::env::var("SYSTEMD_LOG_TARGET").ok().as_deref(),
+        Path::new("/dev/kmsg"),
+    );
+    let inputs = match gather(&args, &mut log) {
+        Ok(i) => i,
+        Err(msg) => {
+            log.log(Level::Error, format_args!("{msg}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    if run(&inputs, &mut log) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn assembler_path_is_absolute() {
+        assert!(super::ASSEMBLER.starts_with('/'), "PMEMTAB_ASSEMBLE_PATH must be absolute");
+    }
+}

@@ -1,0 +1,129 @@
+//! The only code that writes into the generator's output directory. Each entry's files and
+//! links are written all or nothing: on a failure the ones already made are removed.
+
+use crate::units::Output;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("cannot create {path}: {source}")]
+    Create { path: PathBuf, source: io::Error },
+    #[error("{path} already exists (written by another generator?)")]
+    Exists { path: PathBuf },
+}
+
+/// What one `write` call created, to undo on failure (in reverse order).
+#[derive(Default)]
+struct Made {
+    paths: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+impl Made {
+    fn undo(self) {
+        for p in self.paths.iter().rev() {
+            let _ = fs::remove_file(p);
+        }
+        for d in self.dirs.iter().rev() {
+            // Only empty directories go; another entry's links keep theirs.
+            let _ = fs::remove_dir(d);
+        }
+    }
+}
+
+fn ensure_parent(path: &Path, made: &mut Made) -> Result<(), WriteError> {
+    let Some(parent) = path.parent() else { return Ok(()) };
+    if parent.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir(parent).map_err(|source| WriteError::Create { path: parent.to_path_buf(), source })?;
+    made.dirs.push(parent.to_path_buf());
+    Ok(())
+}
+
+fn write_one(dir: &Path, out: &Output, made: &mut Made) -> Result<(), WriteError> {
+    for (rel, text) in &out.files {
+        let path = dir.join(rel);
+        ensure_parent(&path, made)?;
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&path).map_err(|source| {
+            if source.kind() == io::ErrorKind::AlreadyExists {
+                WriteError::Exists { path: path.clone() }
+            } else {
+                WriteError::Create { path: path.clone(), source }
+            }
+        })?;
+        made.paths.push(path.clone());
+        f.write_all(text.as_bytes()).map_err(|source| WriteError::Create { path: path.clone(), source })?;
+    }
+    for (rel, target) in &out.links {
+        let path = dir.join(rel);
+        ensure_parent(&path, made)?;
+        match std::os::unix::fs::symlink(target, &path) {
+            Ok(()) => made.paths.push(path),
+            // The same link made before (e.g. by another entry) is fine.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                if fs::read_link(&path).ok().as_deref() != Some(Path::new(target)) {
+                    return Err(WriteError::Exists { path });
+                }
+            }
+            Err(source) => return Err(WriteError::Create { path, source }),
+        }
+    }
+    Ok(())
+}
+
+/// Writes `out` under `dir`; on error nothing of `out` is left behind.
+pub fn write(dir: &Path, out: &Output) -> Result<(), WriteError> {
+    let mut made = Made::default();
+    let r = write_one(dir, out, &mut made);
+    if r.is_err() {
+        made.undo();
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("pmemtab-gen-write-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn writes_files_and_links() {
+        let d = tmp("ok");
+        let out = Output {
+            files: vec![("a.service".into(), "x\n".into()), ("b.device.d/t.conf".into(), "y\n".into())],
+            links: vec![("t.target.requires/a.service".into(), "../a.service".into())],
+        };
+        write(&d, &out).unwrap();
+        assert_eq!(fs::read_to_string(d.join("b.device.d/t.conf")).unwrap(), "y\n");
+        assert_eq!(fs::read_link(d.join("t.target.requires/a.service")).unwrap(), Path::new("../a.service"));
+        // The same link again is accepted; a file again is not.
+        write(&d, &Output { files: vec![], links: out.links.clone() }).unwrap();
+        assert!(matches!(write(&d, &Output { files: vec![out.files[0].clone()], links: vec![] }), Err(WriteError::Exists { .. })));
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn failure_leaves_nothing_behind() {
+        let d = tmp("undo");
+        fs::write(d.join("taken.mount"), "other\n").unwrap();
+        let out = Output {
+            files: vec![("x.service".into(), "x\n".into()), ("taken.mount".into(), "mine\n".into())],
+            links: vec![],
+        };
+        assert!(write(&d, &Output { links: vec![("n.target.wants/x.service".into(), "../x.service".into())], ..out.clone() }).is_err());
+        let mut left: Vec<_> = fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect();
+        left.sort();
+        assert_eq!(left, ["taken.mount"]);
+        assert_eq!(fs::read_to_string(d.join("taken.mount")).unwrap(), "other\n");
+        let _ = fs::remove_dir_all(&d);
+    }
+}
