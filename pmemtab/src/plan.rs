@@ -75,6 +75,8 @@ pub enum Reason {
     /// The member is smaller than one unit of the layout (2 MiB, or one chunk).
     TooSmall { member: Member, dev: String, size: u64, unit: u64 },
     Unsupported { what: &'static str },
+    /// The device would exceed what a u64 of sectors can address.
+    TooLarge,
 }
 
 impl fmt::Display for Refusal {
@@ -120,6 +122,7 @@ impl fmt::Display for Reason {
                 "member {member} ({dev}) has {size} bytes, less than one {unit}-byte unit of this layout"
             ),
             Reason::Unsupported { what } => write!(f, "{what} is not supported yet"),
+            Reason::TooLarge => f.write_str("the members add up to more than 2^64 sectors"),
         }
     }
 }
@@ -248,7 +251,7 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
                     return Err(too_small(r, HUGE_PAGE_BYTES));
                 }
                 targets.push(Target { start, length, kind: TargetKind::Linear { dev: *dev, offset: Sectors(0) } });
-                start = Sectors(start.0 + length.0);
+                start = Sectors(start.0.checked_add(length.0).ok_or_else(|| refuse(Reason::TooLarge))?);
             }
             Device::Dm { uuid: dm_uuid(&entry.name), targets, size: start }
         }
@@ -261,7 +264,8 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
                 }
             }
             let per_member = Sectors::from_bytes(per_member);
-            let length = Sectors(per_member.0 * members.len() as u64);
+            let length = per_member.0.checked_mul(members.len() as u64).ok_or_else(|| refuse(Reason::TooLarge))?;
+            let length = Sectors(length);
             let stripes = devnums.iter().map(|d| (*d, Sectors(0))).collect();
             let chunk = Sectors::from_bytes(chunk_bytes);
             let targets = vec![Target { start: Sectors(0), length, kind: TargetKind::Striped { chunk, stripes } }];

@@ -51,7 +51,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             }
         }
     }
-    let invalid = parsed.diagnostics.iter().filter(|d| d.is_error()).count();
+    let mut invalid: Vec<usize> = parsed.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.line).collect();
+    invalid.dedup();
+    let invalid = invalid.len();
     if args.names.is_empty() && invalid > 0 {
         exit::error(format_args!("{}: {invalid} invalid line(s) skipped", ctx.pmemtab.display()));
     }

@@ -52,9 +52,6 @@ impl fmt::Display for Layout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Layout::Linear => f.write_str("linear"),
-            Layout::Striped { chunk_bytes } if *chunk_bytes == DEFAULT_CHUNK_BYTES => {
-                f.write_str("striped")
-            }
             Layout::Striped { chunk_bytes } => write!(f, "striped:{}", format_size(*chunk_bytes)),
             Layout::Single => f.write_str("single"),
             Layout::SystemRam => f.write_str("system-ram"),
