@@ -1,0 +1,183 @@
+//! systemd itself as the oracle: every golden output tree passes `systemd-analyze verify` in a
+//! throwaway root (the host's unit directory copied, a stub pmem-assemble at the path the
+//! units run), and systemd's own generator pipeline (`--generators=true`) runs
+//! pmemtab-generator and accepts what it writes. A unit warning fails like an error does.
+//! systemd must be installed (tests/run-all does `apt-get install systemd`).
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::{Node, Tree};
+
+const ASSEMBLER: &str = match option_env!("PMEMTAB_ASSEMBLE_PATH") {
+    Some(p) => p,
+    None => "/usr/sbin/pmem-assemble",
+};
+
+/// A root with the system's units and an executable stub at the assembler's path.
+fn make_root(tag: &str) -> PathBuf {
+    let root = support::temp_dir(tag);
+    let units = ["/usr/lib/systemd/system", "/lib/systemd/system"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.join("local-fs.target").exists())
+        .expect("systemd's unit directory (apt-get install systemd)");
+    let dest = root.join("usr/lib/systemd/system");
+    fs::create_dir_all(&dest).unwrap();
+    let status = Command::new("cp").arg("-a").arg(format!("{}/.", units.display())).arg(&dest).status().unwrap();
+    assert!(status.success(), "copying {}", units.display());
+    let stub = root.join(ASSEMBLER.trim_start_matches('/'));
+    fs::create_dir_all(stub.parent().unwrap()).unwrap();
+    fs::write(&stub, "#!/bin/sh\nexit 0\n").unwrap();
+    fs::set_permissions(&stub, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::create_dir_all(root.join("etc/systemd/system")).unwrap();
+    root
+}
+
+/// The unit names a tree defines or configures: unit files, and devices with drop-ins or
+/// `.requires/` links (verifying a device loads its drop-ins and requirements).
+///
+/// A name with `:` cannot be given to `systemd-analyze verify`, which reads `SRC:ALIAS` there;
+/// such units are checked as dependencies of the targets and devices that link to them
+/// (parse errors and warnings; not the executable check), so each must be linked.
+fn unit_names(tree: &Tree) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for path in tree.keys() {
+        let first = path.split('/').next().unwrap_or_default();
+        let unit = first.trim_end_matches(".d").trim_end_matches(".requires").trim_end_matches(".wants");
+        let is_unit = [".service", ".mount", ".target", ".device"].iter().any(|s| unit.ends_with(s));
+        if !is_unit || names.iter().any(|n| n == unit) {
+            continue;
+        }
+        if unit.contains(':') {
+            let linked = tree.values().any(|n| *n == Node::Link(format!("../{unit}")));
+            assert!(linked || unit.ends_with(".device"), "{unit} has a ':' and no link pulls it in");
+            continue;
+        }
+        names.push(unit.to_string());
+    }
+    names
+}
+
+/// Runs `systemd-analyze verify` on `units`; Err with the output on a non-zero exit or any
+/// message at all (systemd only warns about unknown keys and many bad values).
+fn verify(root: &Path, units: &[String], generators: Option<(&Path, &[(&str, String)])>) -> Result<(), String> {
+    let mut cmd = Command::new("systemd-analyze");
+    cmd.arg(format!("--root={}", root.display())).arg("--man=no");
+    cmd.env_remove("SYSTEMD_UNIT_PATH").env("SYSTEMD_LOG_LEVEL", "info").env("SYSTEMD_LOG_TARGET", "console");
+    if let Some((dir, env)) = generators {
+        cmd.arg("--generators=true").env("SYSTEMD_GENERATOR_PATH", dir);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+    } else {
+        cmd.arg("--generators=false");
+    }
+    cmd.arg("verify").args(units);
+    let o = cmd.output().map_err(|e| format!("cannot run systemd-analyze ({e}); apt-get install systemd"))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    if o.status.success() && text.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(format!("exit {:?}\n{text}", o.status.code()))
+    }
+}
+
+/// Copies an expected tree into the root's /etc/systemd/system, the token made a real path.
+fn install(root: &Path, tree: &Tree) {
+    let dir = root.join("etc/systemd/system");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let real: Tree = tree
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Node::File(t) => Node::File(t.replace(support::PMEMTAB_TOKEN, "/etc/pmemtab")),
+                l => l.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    support::write_tree(&dir, &real);
+}
+
+#[test]
+fn every_golden_output_passes_systemd_analyze_verify() {
+    let root = make_root("verify");
+    let mut failures = String::new();
+    let mut verified = 0;
+    for case in support::cases() {
+        let tree = support::read_tree(&case.join("expected"));
+        let units = unit_names(&tree);
+        if units.is_empty() {
+            continue;
+        }
+        install(&root, &tree);
+        match verify(&root, &units, None) {
+            Ok(()) => verified += units.len(),
+            Err(e) => failures.push_str(&format!("\n=== {}: {units:?}\n{e}", case.display())),
+        }
+    }
+    let _ = fs::remove_dir_all(&root);
+    assert!(failures.is_empty(), "systemd-analyze verify rejected golden output:{failures}");
+    assert!(verified >= 40, "only {verified} units verified");
+}
+
+/// The check must be able to fail: a mount whose Where= does not match its name, an unknown
+/// key, and a missing assembler are each reported.
+#[test]
+fn verify_rejects_broken_units() {
+    let root = make_root("verify-broken");
+    let good = support::read_tree(&support::golden_dir().join("basic-host/expected"));
+    let units = unit_names(&good);
+    install(&root, &good);
+    verify(&root, &units, None).expect("the unmodified case passes");
+
+    let breakages: [(&str, &dyn Fn(&str) -> String); 3] = [
+        ("mnt-fast.mount", &|t| t.replace("Where=/mnt/fast", "Where=/mnt/slow")),
+        ("pmem-assemble@fast.service", &|t| t.replace("RemainAfterExit=yes", "RemainAfterExit=yes\nRemaimAfterExit=no")),
+        ("pmem-assemble@fast.service", &|t| t.replace(ASSEMBLER, "/usr/sbin/pmem-assemble-missing")),
+    ];
+    for (unit, f) in breakages {
+        let mut broken = good.clone();
+        let Some(Node::File(text)) = broken.get(unit).cloned() else { panic!("{unit} not in basic-host") };
+        let changed = f(&text);
+        assert_ne!(changed, text, "breakage of {unit} changed nothing");
+        broken.insert(unit.to_string(), Node::File(changed));
+        install(&root, &broken);
+        let r = verify(&root, &units, None);
+        assert!(r.is_err(), "broken {unit} passed verify");
+    }
+    let _ = fs::remove_dir_all(&root);
+}
+
+/// systemd runs pmemtab-generator itself (as at boot), then loads and verifies its units.
+#[test]
+fn systemd_runs_the_generator_and_accepts_its_units() {
+    let root = make_root("generators");
+    let gen_dir = support::temp_dir("generator-bin");
+    fs::copy(env!("CARGO_BIN_EXE_pmemtab-generator"), gen_dir.join("pmemtab-generator")).unwrap();
+    for name in ["layouts-host", "escaping", "initrd-attach", "initrd-root", "nofail-noauto"] {
+        let case = support::golden_dir().join(name);
+        let tree = support::read_tree(&case.join("expected"));
+        let units = unit_names(&tree);
+        assert!(!units.is_empty(), "{name} generates units");
+        let cmdline = fs::read_to_string(case.join("cmdline")).unwrap();
+        let env = [
+            ("PMEMTAB", case.join("pmemtab").display().to_string()),
+            ("SYSTEMD_PROC_CMDLINE", cmdline.trim_end().to_string()),
+            ("SYSTEMD_IN_INITRD", if case.join("initrd").exists() { "1" } else { "0" }.to_string()),
+        ];
+        if let Err(e) = verify(&root, &units, Some((&gen_dir, &env))) {
+            panic!("case {name}: systemd's generator run rejected or lacked units {units:?}:\n{e}");
+        }
+    }
+    // Without the generator the same units do not exist: the run above really used it.
+    let units = unit_names(&support::read_tree(&support::golden_dir().join("basic-host/expected")));
+    assert!(verify(&root, &units, None).is_err(), "units found without running the generator");
+    let _ = fs::remove_dir_all(&root);
+    let _ = fs::remove_dir_all(&gen_dir);
+}

@@ -1,0 +1,124 @@
+//! Golden tests: each `tests/golden/<case>/` holds a `pmemtab`, a `cmdline`, an optional
+//! `initrd` marker, the expected output tree `expected/` (files and symlinks) and
+//! `expected.log` (the generator's stderr and exit status). The whole tree is compared.
+//! `GOLDEN_UPDATE=1 cargo test -p pmemtab-generator --test golden` rewrites the expectations.
+
+mod support;
+
+use std::fmt::Write as _;
+use std::fs;
+use support::{Node, Tree};
+
+/// The log as stored: stderr, then the exit status.
+fn log_text(run: &support::Run) -> String {
+    format!("{}exit status: {}\n", run.log, run.status)
+}
+
+/// A line diff (LCS) of two texts, `-` expected, `+` actual, with a little context.
+fn line_diff(expected: &str, actual: &str) -> String {
+    let a: Vec<&str> = expected.lines().collect();
+    let b: Vec<&str> = actual.lines().collect();
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, String::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            let _ = writeln!(out, "   {}", a[i]);
+            i += 1;
+            j += 1;
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            let _ = writeln!(out, "  +{}", b[j]);
+            j += 1;
+        } else {
+            let _ = writeln!(out, "  -{}", a[i]);
+            i += 1;
+        }
+    }
+    if !expected.ends_with('\n') || !actual.ends_with('\n') {
+        let _ = writeln!(out, "  (final newline: expected {}, actual {})", expected.ends_with('\n'), actual.ends_with('\n'));
+    }
+    out
+}
+
+/// Every difference between two trees, one paragraph each; empty when equal.
+fn tree_diff(expected: &Tree, actual: &Tree) -> String {
+    let mut out = String::new();
+    for (path, exp) in expected {
+        match (exp, actual.get(path)) {
+            (_, None) => {
+                let _ = writeln!(out, "missing: {path}");
+            }
+            (Node::File(e), Some(Node::File(a))) if e != a => {
+                let _ = write!(out, "changed: {path}\n{}", line_diff(e, a));
+            }
+            (Node::Link(e), Some(Node::Link(a))) if e != a => {
+                let _ = writeln!(out, "changed link: {path}: expected -> {e}, actual -> {a}");
+            }
+            (e, Some(a)) if std::mem::discriminant(e) != std::mem::discriminant(a) => {
+                let _ = writeln!(out, "changed kind: {path}: expected {e:?}, actual {a:?}");
+            }
+            _ => {}
+        }
+    }
+    for (path, node) in actual {
+        if !expected.contains_key(path) {
+            let _ = writeln!(out, "unexpected: {path} ({node:?})");
+        }
+    }
+    out
+}
+
+#[test]
+fn golden_cases() {
+    let update = std::env::var_os("GOLDEN_UPDATE").is_some_and(|v| v == "1");
+    let mut failures = String::new();
+    let mut count = 0;
+    for case in support::cases() {
+        let name = case.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let out = support::temp_dir(&format!("golden-{name}"));
+        let run = support::run_case(&case, &out);
+        let expected_dir = case.join("expected");
+        if update {
+            let _ = fs::remove_dir_all(&expected_dir);
+            fs::create_dir_all(&expected_dir).expect("mkdir expected");
+            support::write_tree(&expected_dir, &run.tree);
+            fs::write(case.join("expected.log"), log_text(&run)).expect("write expected.log");
+        }
+        let expected = support::read_tree(&expected_dir);
+        let mut diff = tree_diff(&expected, &run.tree);
+        let expected_log = fs::read_to_string(case.join("expected.log")).unwrap_or_default();
+        let actual_log = log_text(&run);
+        if expected_log != actual_log {
+            let _ = write!(diff, "changed: expected.log (stderr and exit status)\n{}", line_diff(&expected_log, &actual_log));
+        }
+        if !diff.is_empty() {
+            let _ = write!(failures, "\n=== case {name}:\n{diff}");
+        }
+        let _ = fs::remove_dir_all(&out);
+        count += 1;
+    }
+    assert!(count >= 10, "expected at least 10 golden cases, found {count}");
+    assert!(failures.is_empty(), "golden output differs (GOLDEN_UPDATE=1 to accept):{failures}");
+}
+
+/// The comparison itself must notice a changed line, a missing file and a changed link.
+#[test]
+fn the_diff_notices_changes() {
+    let mut a = Tree::new();
+    a.insert("x.service".into(), Node::File("[Unit]\nA=1\n".into()));
+    a.insert("t.target.wants/x.service".into(), Node::Link("../x.service".into()));
+    assert!(tree_diff(&a, &a).is_empty());
+    let mut b = a.clone();
+    b.insert("x.service".into(), Node::File("[Unit]\nA=2\n".into()));
+    let d = tree_diff(&a, &b);
+    assert!(d.contains("changed: x.service") && d.contains("  -A=1") && d.contains("  +A=2"), "{d}");
+    let mut c = a.clone();
+    c.remove("x.service");
+    c.insert("t.target.wants/x.service".into(), Node::Link("../y.service".into()));
+    let d = tree_diff(&a, &c);
+    assert!(d.contains("missing: x.service") && d.contains("changed link"), "{d}");
+}

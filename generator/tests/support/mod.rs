@@ -1,0 +1,120 @@
+//! Shared by the golden and systemd-analyze tests: the case directories, running the
+//! generator binary on a case, and reading an output tree (files and symlinks) into memory.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Stands for the case's pmemtab path, which differs per checkout, in expected files.
+pub const PMEMTAB_TOKEN: &str = "@PMEMTAB@";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    File(String),
+    Link(String),
+}
+
+pub type Tree = BTreeMap<String, Node>;
+
+pub fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// Every case directory, sorted.
+pub fn cases() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(golden_dir())
+        .expect("tests/golden exists")
+        .map(|e| e.expect("readable golden dir").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no golden cases found");
+    v
+}
+
+/// A fresh empty directory under the system temp dir.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("pmemtab-gen-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).expect("create temp dir");
+    d
+}
+
+/// Output of one generator run.
+pub struct Run {
+    pub tree: Tree,
+    /// stderr with the pmemtab path replaced by the token.
+    pub log: String,
+    pub status: i32,
+}
+
+/// Runs the generator on a case (pmemtab, cmdline, initrd flag) into `out`, with a clean
+/// environment so the host's settings cannot leak in, and logging to stderr only.
+pub fn run_case(case: &Path, out: &Path) -> Run {
+    let pmemtab = case.join("pmemtab");
+    let cmdline = fs::read_to_string(case.join("cmdline")).unwrap_or_default();
+    let initrd = if case.join("initrd").exists() { "1" } else { "0" };
+    let o = Command::new(env!("CARGO_BIN_EXE_pmemtab-generator"))
+        .args([out, out, out])
+        .env_clear()
+        .env("PMEMTAB", &pmemtab)
+        .env("SYSTEMD_PROC_CMDLINE", cmdline.trim_end_matches('\n'))
+        .env("SYSTEMD_IN_INITRD", initrd)
+        .env("SYSTEMD_LOG_TARGET", "console")
+        .env("SYSTEMD_LOG_LEVEL", "info")
+        .output()
+        .expect("run pmemtab-generator");
+    let path = pmemtab.display().to_string();
+    let tree = read_tree(out).into_iter().map(|(k, v)| (k, tokenize(v, &path))).collect();
+    Run {
+        tree,
+        log: String::from_utf8_lossy(&o.stderr).replace(&path, PMEMTAB_TOKEN),
+        status: o.status.code().unwrap_or(-1),
+    }
+}
+
+fn tokenize(n: Node, path: &str) -> Node {
+    match n {
+        Node::File(t) => Node::File(t.replace(path, PMEMTAB_TOKEN)),
+        l => l,
+    }
+}
+
+/// Files and symlinks under `root` by relative path; directories are implied.
+pub fn read_tree(root: &Path) -> Tree {
+    let mut tree = Tree::new();
+    walk(root, root, &mut tree);
+    tree
+}
+
+fn walk(root: &Path, dir: &Path, tree: &mut Tree) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd {
+        let p = e.expect("dir entry").path();
+        let rel = p.strip_prefix(root).expect("under root").to_string_lossy().into_owned();
+        let meta = fs::symlink_metadata(&p).expect("stat");
+        if meta.file_type().is_symlink() {
+            let t = fs::read_link(&p).expect("readlink");
+            tree.insert(rel, Node::Link(t.to_string_lossy().into_owned()));
+        } else if meta.is_dir() {
+            walk(root, &p, tree);
+        } else {
+            tree.insert(rel, Node::File(fs::read_to_string(&p).expect("utf-8 unit file")));
+        }
+    }
+}
+
+/// Writes a tree under `root` (which must not exist yet or be empty).
+pub fn write_tree(root: &Path, tree: &Tree) {
+    for (rel, node) in tree {
+        let p = root.join(rel);
+        fs::create_dir_all(p.parent().expect("has parent")).expect("mkdir");
+        match node {
+            Node::File(t) => fs::write(&p, t).expect("write file"),
+            Node::Link(t) => std::os::unix::fs::symlink(t, &p).expect("symlink"),
+        }
+    }
+}
