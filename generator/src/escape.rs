@@ -189,4 +189,72 @@ mod tests {
         assert!(checked_unit("a".repeat(255)).is_ok());
         assert!(checked_unit("a".repeat(256)).is_err());
     }
+
+    /// Runs the real `systemd-escape` with `extra` flags on every input, one word out each.
+    fn systemd_escape(extra: &[&str], inputs: &[String]) -> Vec<String> {
+        let out = std::process::Command::new("systemd-escape")
+            .args(extra)
+            .arg("--")
+            .args(inputs)
+            .output()
+            .expect("systemd-escape runs (apt-get install systemd)");
+        assert!(out.status.success(), "systemd-escape failed: {}", String::from_utf8_lossy(&out.stderr));
+        // Escaped names never hold whitespace, so the space-separated output splits cleanly.
+        String::from_utf8(out.stdout).expect("ascii output").split_whitespace().map(str::to_string).collect()
+    }
+
+    /// Deterministic awkward strings: every troublesome character, alone and mixed.
+    fn awkward_inputs() -> Vec<String> {
+        const PIECES: [&str; 24] = [
+            "a", "Z9", "-", ".", "..", "/", "//", "\\", " ", "\t", "%", "%i", ":", "_", "~", "é", "ü", "日本", "🙂", "\"", "'", "\n", "x-y.z", "@",
+        ];
+        let mut v: Vec<String> = PIECES.iter().map(|p| p.to_string()).collect();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..300 {
+            let mut s = String::new();
+            for _ in 0..(1 + seed % 6) {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s.push_str(PIECES[(seed >> 33) as usize % PIECES.len()]);
+            }
+            v.push(s);
+        }
+        v.extend(["my-fast.dev", ".hidden", "a#b+c=d@e:f", "100% full", "back\\slash", "données"].map(String::from));
+        v
+    }
+
+    #[test]
+    fn unit_name_matches_systemd_escape() {
+        let inputs = awkward_inputs();
+        let real = systemd_escape(&[], &inputs);
+        assert_eq!(real.len(), inputs.len());
+        for (input, want) in inputs.iter().zip(&real) {
+            assert_eq!(&unit_name(input), want, "systemd-escape {input:?}");
+        }
+    }
+
+    #[test]
+    fn path_matches_systemd_escape_path() {
+        // Absolute, normalized paths: the ones a mount point can be.
+        let inputs: Vec<String> = awkward_inputs()
+            .into_iter()
+            .map(|s| format!("/{s}"))
+            .filter(|p| simplify_path(p).is_ok())
+            .chain(["/", "//", "/mnt//a/./b/", "/.x/.y", "/mnt/my-fast disk"].map(String::from))
+            .collect();
+        assert!(inputs.len() > 250, "too few path inputs: {}", inputs.len());
+        let real = systemd_escape(&["--path"], &inputs);
+        assert_eq!(real.len(), inputs.len());
+        for (input, want) in inputs.iter().zip(&real) {
+            assert_eq!(&path(input).unwrap(), want, "systemd-escape --path {input:?}");
+        }
+    }
+
+    #[test]
+    fn paths_systemd_escape_refuses_are_refused() {
+        for bad in ["/a/../b", "/..", "/x/.."] {
+            let st = std::process::Command::new("systemd-escape").args(["--path", "--", bad]).output().unwrap();
+            assert!(!st.status.success(), "systemd-escape accepted {bad}");
+            assert!(path(bad).is_err(), "{bad} accepted");
+        }
+    }
 }
