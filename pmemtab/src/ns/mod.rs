@@ -5,4 +5,4 @@ pub mod model;
 pub mod scan;
 
 pub use model::*;
-pub use scan::{scan, wait_probe};
+pub use scan::{scan, wait_probe, wait_probe_within};
