@@ -2,8 +2,15 @@
 //! Each command is a few lines in `cmd/` calling the library (parse, scan, plan) and, for the
 //! commands that change the system, the apply modules (dm, nodes, mount, wait).
 
+mod apply;
 mod cmd;
+mod dm;
 mod exit;
+mod mkfs;
+mod mount;
+mod nodes;
+mod show;
+mod wait;
 mod json;
 
 use argh::FromArgs;

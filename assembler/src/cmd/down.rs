@@ -1,5 +1,6 @@
 //! `down`: remove devices this tool created, and only those.
 
+use crate::apply::{self, Down};
 use crate::exit::{self, Exit};
 use crate::Ctx;
 use argh::FromArgs;
@@ -17,7 +18,43 @@ pub struct Args {
     pub names: Vec<String>,
 }
 
-pub fn run(_ctx: &Ctx, _args: Args) -> Exit {
-    exit::error("down: not implemented yet");
-    Exit::System
+/// Works from what the kernel holds, not from pmemtab: an entry deleted from the file can
+/// still be taken down, and only devices with the pmemtab dm uuid prefix are touched.
+pub fn run(ctx: &Ctx, args: Args) -> Exit {
+    if args.all == !args.names.is_empty() {
+        exit::error("down: name the devices to remove, or use --all (not both)");
+        return Exit::Usage;
+    }
+    let roots = apply::Roots::of(ctx);
+    let mut ctl = match apply::open_control(&roots) {
+        Ok(c) => c,
+        Err(e) => {
+            exit::error(format_args!("down: {e}"));
+            return Exit::System;
+        }
+    };
+    let names = if args.all {
+        match apply::ours(&mut ctl) {
+            Ok(infos) => infos.into_iter().map(|i| i.name).collect(),
+            Err(e) => {
+                exit::error(format_args!("down: {e}"));
+                return Exit::System;
+            }
+        }
+    } else {
+        args.names
+    };
+    let mut worst = Exit::Ok;
+    for name in names {
+        match apply::down_dm(&mut ctl, &roots, &name, apply::BUSY_TIMEOUT) {
+            Ok(Down::Removed) => println!("{name}: removed"),
+            Ok(Down::NotActive) => println!("{name}: not active"),
+            Err(e) => {
+                exit::error(format_args!("{name}: {e}"));
+                let code = if matches!(e, apply::ApplyError::Foreign { .. }) { Exit::Config } else { Exit::System };
+                worst = worst.max(code);
+            }
+        }
+    }
+    worst
 }

@@ -1,8 +1,11 @@
 //! `mount`: mount an entry at its mount point with DAX, then verify DAX is really on.
 
+use super::common::{load_tab, report_refusal, scan, select};
 use crate::exit::{self, Exit};
-use crate::Ctx;
+use crate::mount::{mount_dax, under_root, Mounted};
+use crate::{apply, nodes, Ctx};
 use argh::FromArgs;
+use pmemtab::plan::{plan, Device};
 use std::path::PathBuf;
 
 /// Mount an entry's device at its mount point with DAX and verify that DAX is on.
@@ -17,7 +20,73 @@ pub struct Args {
     pub name: String,
 }
 
-pub fn run(_ctx: &Ctx, _args: Args) -> Exit {
-    exit::error("mount: not implemented yet");
-    Exit::System
+pub fn run(ctx: &Ctx, args: Args) -> Exit {
+    let parsed = match load_tab(ctx) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let entry = match select(ctx, &parsed.entries, std::slice::from_ref(&args.name), false) {
+        Ok(mut c) if c.len() == 1 => c.remove(0),
+        Ok(_) => return Exit::Config,
+        Err(e) => return e,
+    };
+    let at = format!("{}:{}: {}", ctx.pmemtab.display(), entry.line, entry.name);
+    let (Some(mount_point), Some(fstype)) = (&entry.mount_point, entry.fstype) else {
+        exit::error(format_args!("{at}: no mount point or filesystem type in pmemtab; fill in both columns to mount it"));
+        return Exit::Config;
+    };
+    let roots = apply::Roots::of(ctx);
+    // The device: /dev/mapper/<name> for dm layouts (must be up), the namespace's own for single.
+    let (source, devnum) = if entry.layout.is_dm() {
+        let info = apply::open_control(&roots).and_then(|mut ctl| Ok(ctl.info(&entry.name)?));
+        match info {
+            Ok(Some(info)) if info.active => {
+                match nodes::ensure_mapper_node(&roots.dev, &entry.name, info.devnum, nodes::udev_running(&roots.run)) {
+                    Ok(p) => (p, info.devnum),
+                    Err(e) => {
+                        exit::error(format_args!("{at}: cannot create {}: {e}", nodes::mapper_path(&roots.dev, &entry.name).display()));
+                        return Exit::System;
+                    }
+                }
+            }
+            Ok(_) => {
+                exit::error(format_args!("{at}: the device is not active; run `pmem-assemble up {}` first", entry.name));
+                return Exit::System;
+            }
+            Err(e) => {
+                exit::error(format_args!("{at}: {e}"));
+                return Exit::System;
+            }
+        }
+    } else {
+        let namespaces = match scan(ctx) {
+            Ok(n) => n,
+            Err(e) => return e,
+        };
+        match plan(entry, &namespaces) {
+            Ok(p) => match p.device {
+                Device::Single { blockdev, devnum, .. } => (roots.dev.join(blockdev), devnum),
+                Device::Dm { .. } => return Exit::Config,
+            },
+            Err(r) => {
+                report_refusal(ctx, &r);
+                return Exit::Config;
+            }
+        }
+    };
+    let target = under_root(args.root.as_deref(), mount_point);
+    match mount_dax(&source, devnum, &target, fstype.as_str(), &entry.mount_options(), &roots.proc) {
+        Ok(Mounted::New) => {
+            println!("{}: mounted {} on {} ({fstype}, DAX verified)", entry.name, source.display(), target.display());
+            Exit::Ok
+        }
+        Ok(Mounted::Already) => {
+            println!("{}: already mounted on {} with DAX", entry.name, target.display());
+            Exit::Ok
+        }
+        Err(e) => {
+            exit::error(format_args!("{at}: {e}"));
+            Exit::System
+        }
+    }
 }

@@ -1,8 +1,14 @@
 //! `status`: what is active, its table, whether it does DAX, as a tree.
 
+use super::common::scan;
 use crate::exit::{self, Exit};
-use crate::Ctx;
+use crate::show::{self, DevStatus, MemberStatus};
+use crate::{apply, mount, nodes, Ctx};
 use argh::FromArgs;
+use pmemtab::ns::Namespace;
+use pmemtab::plan::{plan, Device};
+use pmemtab::tab::Layout;
+use pmemtab::units::DevNum;
 
 /// Show the active pmemtab devices as a tree (device, then members with uuid and block device),
 /// their live table and whether they do DAX.
@@ -17,7 +23,93 @@ pub struct Args {
     pub names: Vec<String>,
 }
 
-pub fn run(_ctx: &Ctx, _args: Args) -> Exit {
-    exit::error("status: not implemented yet");
-    Exit::System
+fn member(sysfs: &std::path::Path, namespaces: &[Namespace], d: DevNum) -> MemberStatus {
+    let ns = namespaces.iter().find(|n| n.devnum == Some(d));
+    MemberStatus {
+        devnum: d,
+        blockdev: ns.and_then(|n| n.blockdev.clone()).or_else(|| nodes::kernel_name(sysfs, d)),
+        namespace: ns.map(|n| n.dev.clone()),
+        uuid: ns.and_then(|n| n.uuid).map(|u| u.to_string()),
+        raw_uuid: ns.and_then(|n| n.raw_uuid).map(|u| u.to_string()),
+        dax: nodes::queue_dax(sysfs, d).ok(),
+    }
+}
+
+/// Read-only: device-mapper is not loaded here (no modprobe), the file may be missing.
+pub fn run(ctx: &Ctx, args: Args) -> Exit {
+    let roots = apply::Roots::of(ctx);
+    let namespaces = scan(ctx).unwrap_or_default();
+    let entries = pmemtab::tab::load(&ctx.pmemtab).map(|p| p.entries).unwrap_or_default();
+    let mounts = mount::mountinfo(&roots.proc).unwrap_or_default();
+    let mounted = |d: DevNum| mount::mounts_of(&mounts, d).iter().map(|m| m.mount_point.clone()).collect::<Vec<_>>();
+    let mut devs = Vec::new();
+    if nodes::dm_loaded(&roots.sysfs) {
+        let gathered = apply::open_control(&roots).and_then(|mut ctl| {
+            let mut out = Vec::new();
+            for info in apply::ours(&mut ctl)? {
+                let live = ctl.table(&info.name)?;
+                let devices: Vec<DevNum> = live.iter().flat_map(|t| apply::table_devices(&t.params)).collect();
+                let layout = live.first().map(|t| t.target_type.clone()).unwrap_or_else(|| "no table".into());
+                out.push(DevStatus {
+                    name: info.name.clone(),
+                    dm_uuid: Some(info.uuid.clone()),
+                    devnum: info.devnum,
+                    kernel: nodes::kernel_name(&roots.sysfs, info.devnum),
+                    layout,
+                    sectors: live.iter().map(|t| t.length).sum(),
+                    dax: nodes::queue_dax(&roots.sysfs, info.devnum).ok(),
+                    open_count: Some(info.open_count),
+                    suspended: info.suspended,
+                    table: crate::dm::ioctl::table_text(&live),
+                    members: devices.into_iter().map(|d| member(&roots.sysfs, &namespaces, d)).collect(),
+                    mounts: mounted(info.devnum),
+                    line: entries.iter().find(|e| e.name == info.name && e.layout.is_dm()).map(|e| e.line),
+                });
+            }
+            Ok(out)
+        });
+        match gathered {
+            Ok(d) => devs = d,
+            Err(e) => {
+                exit::error(format_args!("status: {e}"));
+                return Exit::System;
+            }
+        }
+    }
+    // `single` entries have no dm device: show the namespace's own block device if present.
+    for e in entries.iter().filter(|e| e.layout == Layout::Single) {
+        if let Ok(Device::Single { blockdev, devnum, size }) = plan(e, &namespaces).map(|p| p.device) {
+            devs.push(DevStatus {
+                name: e.name.clone(),
+                dm_uuid: None,
+                devnum,
+                kernel: Some(blockdev),
+                layout: "single".into(),
+                sectors: size.0,
+                dax: nodes::queue_dax(&roots.sysfs, devnum).ok(),
+                open_count: None,
+                suspended: false,
+                table: String::new(),
+                members: vec![member(&roots.sysfs, &namespaces, devnum)],
+                mounts: mounted(devnum),
+                line: Some(e.line),
+            });
+        }
+    }
+    let mut exit = Exit::Ok;
+    if !args.names.is_empty() {
+        for n in &args.names {
+            if !devs.iter().any(|d| &d.name == n) {
+                exit::error(format_args!("{n}: not active"));
+                exit = Exit::System;
+            }
+        }
+        devs.retain(|d| args.names.contains(&d.name));
+    }
+    if args.json {
+        print!("{}", show::json(&devs));
+    } else {
+        print!("{}", show::tree(&devs));
+    }
+    exit
 }

@@ -1,8 +1,13 @@
-//! `up`: resolve, plan and create the devices. (Implemented with the dm layer, issue #3.)
+//! `up`: wait for the members, plan, and build each entry's device (safe to run again).
 
+use super::common::{load_tab, report_refusal, scan, select};
+use crate::apply::{self, Up};
 use crate::exit::{self, Exit};
-use crate::Ctx;
+use crate::{mkfs, wait, Ctx};
 use argh::FromArgs;
+use pmemtab::plan::{plan_all, resolve, Plan, Reason};
+use pmemtab::tab::{Entry, Layout};
+use std::time::Duration;
 
 /// Create the devices of the named entries (or all auto entries): resolve members, plan, and
 /// build the device-mapper device; safe to run again.
@@ -20,7 +25,131 @@ pub struct Args {
     pub names: Vec<String>,
 }
 
-pub fn run(_ctx: &Ctx, _args: Args) -> Exit {
-    exit::error("up: not implemented yet");
-    Exit::System
+const MKFS_TIMEOUT: Duration = Duration::from_secs(600);
+
+pub fn run(ctx: &Ctx, args: Args) -> Exit {
+    if !args.all && args.names.is_empty() {
+        exit::error("up: name the entries to build, or use --all");
+        return Exit::Usage;
+    }
+    let parsed = match load_tab(ctx) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let chosen = match select(ctx, &parsed.entries, &args.names, args.all) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let roots = apply::Roots::of(ctx);
+    let mut worst = Exit::Ok;
+    for entry in chosen.into_iter().filter(|e| !args.all || !e.options.noauto) {
+        let timeout = args.timeout.map(Duration::from_secs).unwrap_or_else(|| entry.device_timeout());
+        let result = wait_for_plan(ctx, &parsed.entries, entry, timeout).and_then(|plan| build(ctx, &roots, entry, &plan));
+        if let Err(e) = result {
+            worst = worst.max(e);
+        }
+    }
+    worst
+}
+
+/// Plans the entry, polling sysfs until its members appear or the timeout passes. The first
+/// miss loads the pmem drivers (they may simply not be loaded yet in an initramfs).
+fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> Result<Plan, Exit> {
+    let mut modules_loaded = false;
+    let mut missing = Vec::new();
+    let outcome = wait::poll(timeout, || {
+        let namespaces = match scan(ctx) {
+            Ok(n) => n,
+            Err(e) => return Some(Err(e)),
+        };
+        let index = all.iter().position(|e| e.name == entry.name && e.line == entry.line)?;
+        let result = plan_all(all, &namespaces).swap_remove(index);
+        match result {
+            Err(r) if matches!(r.reason, Reason::Missing { .. }) => {
+                missing = entry.members.iter().filter(|m| resolve(m, &namespaces).is_err_and(|e| matches!(e, Reason::Missing { .. }))).map(ToString::to_string).collect();
+                if !modules_loaded {
+                    modules_loaded = true;
+                    apply::modprobe("nd_pmem");
+                }
+                None
+            }
+            Err(r) => {
+                report_refusal(ctx, &r);
+                Some(Err(Exit::Config))
+            }
+            Ok(plan) => Some(Ok(plan)),
+        }
+    });
+    let Some(result) = outcome else {
+        let (what, verb) = if missing.len() == 1 { ("member", "did") } else { ("members", "did") };
+        exit::error(format_args!(
+            "{}:{}: {}: {what} {} {verb} not appear within {}s; check that the NVDIMM is present and the namespace enabled (`ndctl list -N`)",
+            ctx.pmemtab.display(),
+            entry.line,
+            entry.name,
+            missing.join(", "),
+            timeout.as_secs()
+        ));
+        return Err(Exit::System);
+    };
+    let plan = result?;
+    for w in &plan.warnings {
+        exit::warning(format_args!("{}:{}: {}: {w}", ctx.pmemtab.display(), entry.line, entry.name));
+    }
+    Ok(plan)
+}
+
+fn build(ctx: &Ctx, roots: &apply::Roots, entry: &Entry, plan: &Plan) -> Result<(), Exit> {
+    let at = format!("{}:{}: {}", ctx.pmemtab.display(), entry.line, entry.name);
+    let device = match entry.layout {
+        Layout::Single => {
+            let path = plan.members[0].ns.blockdev.as_ref().map(|b| roots.dev.join(b));
+            match path {
+                Some(p) if apply::is_block(&p) => {
+                    println!("{}: {} ready (single, {})", entry.name, p.display(), plan.members[0].ns.dev);
+                    p
+                }
+                _ => {
+                    exit::error(format_args!("{at}: the block device of {} is missing under {}; is devtmpfs mounted?", plan.members[0].ns.dev, roots.dev.display()));
+                    return Err(Exit::System);
+                }
+            }
+        }
+        _ => {
+            let result = apply::open_control(roots).and_then(|mut ctl| apply::up_dm(&mut ctl, roots, plan));
+            match result {
+                Ok(Up::Created { devnum, node }) => {
+                    println!("{}: created {} ({devnum})", entry.name, node.display());
+                    node
+                }
+                Ok(Up::Unchanged { node, .. }) => {
+                    println!("{}: already active with the planned table", entry.name);
+                    node
+                }
+                Err(e) => {
+                    exit::error(format_args!("{at}: {e}"));
+                    if let apply::ApplyError::Differs { live, want, .. } = &e {
+                        eprint!("  live table:    {live}  planned table: {want}");
+                        return Err(Exit::Config);
+                    }
+                    return Err(Exit::System);
+                }
+            }
+        }
+    };
+    if entry.options.mkfs {
+        let Some(fstype) = entry.fstype else {
+            exit::error(format_args!("{at}: option mkfs needs a filesystem type in the fstype column"));
+            return Err(Exit::Config);
+        };
+        match mkfs::ensure_fs(&device, fstype, entry.layout, plan.members.len(), MKFS_TIMEOUT) {
+            Ok(mkfs::Made::Created) => println!("{}: made {fstype} on {}", entry.name, device.display()),
+            Ok(mkfs::Made::Existing(sig)) => println!("{}: {} already holds {sig}, mkfs skipped", entry.name, device.display()),
+            Err(e) => {
+                exit::error(format_args!("{at}: {e}"));
+                return Err(Exit::System);
+            }
+        }
+    }
+    Ok(())
 }

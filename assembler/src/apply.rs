@@ -1,0 +1,381 @@
+//! Applying plans to the running kernel: the device-mapper device of an entry is built,
+//! verified (live table = plan, queue/dax = 1) and given its node, or torn down again; `down`
+//! removes only devices carrying the pmemtab dm uuid prefix, retrying a busy one for a bounded
+//! time. The commands call these; nothing else changes the system (besides mount and mkfs).
+
+use crate::dm::control::{BuildError, Control, ControlFile, DmError, Info, Transport};
+use crate::dm::ioctl::table_text;
+use crate::{mount, nodes, wait};
+use nix::errno::Errno;
+use pmemtab::plan::{Device, Plan, DM_UUID_PREFIX};
+use pmemtab::table::dmsetup_table;
+use pmemtab::units::DevNum;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// The system roots apply works under (tests point them at scratch trees).
+#[derive(Clone, Debug)]
+pub struct Roots {
+    pub sysfs: PathBuf,
+    pub dev: PathBuf,
+    /// Normally /run: where udev's control socket shows that udev runs.
+    pub run: PathBuf,
+    /// Normally /proc: mountinfo, for busy devices and mounts.
+    pub proc: PathBuf,
+}
+
+impl Roots {
+    /// The roots for a command: the ones given on the command line, the real /run and /proc.
+    pub fn of(ctx: &crate::Ctx) -> Roots {
+        Roots { sysfs: ctx.sysfs.clone(), dev: ctx.dev.clone(), run: PathBuf::from("/run"), proc: PathBuf::from("/proc") }
+    }
+}
+
+/// How long a busy device is retried before `down` gives up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const MODPROBE_TIMEOUT: Duration = Duration::from_secs(20);
+const DM_APPEAR_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("device-mapper is not available ({0}); load it with `modprobe dm_mod` or boot a kernel with CONFIG_BLK_DEV_DM")]
+    NoDm(String),
+    #[error("cannot open {path}: {source}; pmem-assemble must run as root with device-mapper loaded")]
+    Control { path: PathBuf, source: std::io::Error },
+    #[error("{0}")]
+    Dm(#[from] DmError),
+    #[error("{0}")]
+    Build(#[from] BuildError),
+    #[error("a device-mapper device '{name}' exists that pmemtab did not create (dm uuid '{uuid}'); rename the entry or remove that device")]
+    Foreign { name: String, uuid: String },
+    #[error("'{name}' is active with a different table; a live device is never reloaded: run `pmem-assemble down {name}` first if the new table is wanted")]
+    Differs { name: String, live: String, want: String },
+    #[error("'{name}' exists without a live table and is open, so it cannot be rebuilt; close it and run `dmsetup remove {name}`")]
+    Stale { name: String },
+    #[error("the kernel's table for '{name}' is not the planned one (live: {live:?}, planned: {want:?}); the device was removed{leftover}")]
+    Mismatch { name: String, live: String, want: String, leftover: String },
+    #[error("'{name}' ({dm}) cannot do DAX although its members should (queue/dax is 0); the device was removed{leftover}; check the members with `pmem-assemble list`")]
+    NotDax { name: String, dm: String, leftover: String },
+    #[error("cannot create {path}: {source}; the device was removed{leftover}")]
+    Node { path: PathBuf, source: std::io::Error, leftover: String },
+    #[error("'{name}' is busy ({holders}) and was left in place; stop its users and run down again")]
+    Busy { name: String, holders: String },
+}
+
+/// Loads a kernel module with modprobe when there is one (the initramfs may have none, or the
+/// driver may be built in); failures are not errors here, their absence shows later.
+pub fn modprobe(module: &str) {
+    let path = std::env::var("PATH").ok();
+    if let Some(prog) = crate::mkfs::find_program("modprobe", path.as_deref()) {
+        let _ = wait::run(Command::new(prog).args(["-q", module]), MODPROBE_TIMEOUT);
+    }
+}
+
+/// Opens `/dev/mapper/control`, loading dm_mod and making the node if needed, and checks the
+/// interface version.
+pub fn open_control(roots: &Roots) -> Result<Control<ControlFile>, ApplyError> {
+    if !nodes::dm_loaded(&roots.sysfs) {
+        modprobe("dm_mod");
+        if wait::poll(DM_APPEAR_TIMEOUT, || nodes::dm_loaded(&roots.sysfs).then_some(())).is_none() {
+            return Err(ApplyError::NoDm(format!("{} is missing after `modprobe dm_mod`", roots.sysfs.join("class/misc/device-mapper").display())));
+        }
+    }
+    let path = nodes::ensure_control(&roots.dev, &roots.sysfs).map_err(|source| ApplyError::Control { path: nodes::control_path(&roots.dev), source })?;
+    let file = ControlFile::open(&path).map_err(|source| ApplyError::Control { path: path.clone(), source })?;
+    Ok(Control::new(file)?)
+}
+
+/// What `up` did with a dm entry.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Up {
+    Created { devnum: DevNum, node: PathBuf },
+    /// Active already with the planned table: nothing changed.
+    Unchanged { devnum: DevNum, node: PathBuf },
+}
+
+fn rollback<T: Transport>(ctl: &mut Control<T>, name: &str) -> String {
+    match ctl.remove(name) {
+        Ok(()) => String::new(),
+        Err(e) => format!(", but removing it failed ({e}): remove it with `dmsetup remove {name}`"),
+    }
+}
+
+/// Builds the plan's dm device (or accepts it if it is already there exactly as planned).
+pub fn up_dm<T: Transport>(ctl: &mut Control<T>, roots: &Roots, plan: &Plan) -> Result<Up, ApplyError> {
+    let Device::Dm { uuid, targets, .. } = &plan.device else {
+        return Err(ApplyError::NoDm("not a device-mapper entry".into()));
+    };
+    let name = plan.name.as_str();
+    let want = dmsetup_table(targets);
+    let udev = nodes::udev_running(&roots.run);
+    if let Some(info) = ctl.info(name)? {
+        if !info.uuid.starts_with(DM_UUID_PREFIX) {
+            return Err(ApplyError::Foreign { name: name.into(), uuid: info.uuid });
+        }
+        if info.active {
+            let live = table_text(&ctl.table(name)?);
+            if live != want {
+                return Err(ApplyError::Differs { name: name.into(), live, want });
+            }
+            let node = nodes::ensure_mapper_node(&roots.dev, name, info.devnum, udev)
+                .map_err(|source| ApplyError::Node { path: nodes::mapper_path(&roots.dev, name), source, leftover: " (not: it was already active)".into() })?;
+            if udev {
+                // Built before udev ran (initramfs): let udev process it now so that
+                // /dev/disk/by-* links and systemd's .device unit appear.
+                let _ = nodes::send_change(&roots.sysfs, info.devnum);
+            }
+            return Ok(Up::Unchanged { devnum: info.devnum, node });
+        }
+        // Created but never resumed: what a crash between DEV_CREATE and resume leaves.
+        if info.open_count > 0 {
+            return Err(ApplyError::Stale { name: name.into() });
+        }
+        ctl.remove(name)?;
+    }
+    let devnum = ctl.build(name, uuid, targets)?;
+    let live = match ctl.table(name) {
+        Ok(t) => table_text(&t),
+        Err(e) => {
+            rollback(ctl, name);
+            return Err(e.into());
+        }
+    };
+    if live != want {
+        let leftover = rollback(ctl, name);
+        return Err(ApplyError::Mismatch { name: name.into(), live, want, leftover });
+    }
+    if plan.layout.is_dax_block() && !nodes::queue_dax(&roots.sysfs, devnum).unwrap_or(false) {
+        let dm = nodes::kernel_name(&roots.sysfs, devnum).unwrap_or_else(|| devnum.to_string());
+        let leftover = rollback(ctl, name);
+        return Err(ApplyError::NotDax { name: name.into(), dm, leftover });
+    }
+    match nodes::ensure_mapper_node(&roots.dev, name, devnum, udev) {
+        Ok(node) => Ok(Up::Created { devnum, node }),
+        Err(source) => {
+            let leftover = rollback(ctl, name);
+            Err(ApplyError::Node { path: nodes::mapper_path(&roots.dev, name), source, leftover })
+        }
+    }
+}
+
+/// What `down` did with one name.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Down {
+    Removed,
+    NotActive,
+}
+
+/// Who holds a device: mounts, stacked devices, else the open count.
+pub fn describe_holders(roots: &Roots, info: &Info) -> String {
+    let mut what = Vec::new();
+    if let Ok(mounts) = mount::mountinfo(&roots.proc) {
+        for m in mount::mounts_of(&mounts, info.devnum) {
+            what.push(format!("mounted on {}", m.mount_point));
+        }
+    }
+    for h in nodes::holders(&roots.sysfs, info.devnum) {
+        what.push(format!("used by {h}"));
+    }
+    if what.is_empty() {
+        what.push(format!("open {} time(s); `fuser -vm {}` shows by whom", info.open_count, nodes::mapper_path(&roots.dev, &info.name).display()));
+    }
+    what.join(", ")
+}
+
+/// Removes a pmemtab device; refuses others; retries while busy, then reports the holders.
+pub fn down_dm<T: Transport>(ctl: &mut Control<T>, roots: &Roots, name: &str, busy_timeout: Duration) -> Result<Down, ApplyError> {
+    let Some(info) = ctl.info(name)? else {
+        return Ok(Down::NotActive);
+    };
+    if !info.uuid.starts_with(DM_UUID_PREFIX) {
+        return Err(ApplyError::Foreign { name: name.into(), uuid: info.uuid });
+    }
+    let removed = wait::retry(busy_timeout, || match ctl.remove(name) {
+        Err(e) if e.errno() == Some(Errno::EBUSY) => Err(e),
+        other => Ok(other),
+    });
+    match removed {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e.into()),
+        Err(_busy) => {
+            let info = ctl.info(name)?.unwrap_or(info);
+            return Err(ApplyError::Busy { name: name.into(), holders: describe_holders(roots, &info) });
+        }
+    }
+    let _ = nodes::remove_mapper_node(&roots.dev, name, nodes::udev_running(&roots.run));
+    Ok(Down::Removed)
+}
+
+/// Every active device carrying the pmemtab prefix, in name order.
+pub fn ours<T: Transport>(ctl: &mut Control<T>) -> Result<Vec<Info>, DmError> {
+    let mut out = Vec::new();
+    for (name, _) in ctl.list()? {
+        if let Some(info) = ctl.info(&name)? {
+            if info.uuid.starts_with(DM_UUID_PREFIX) {
+                out.push(info);
+            }
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// The member devices named in a live table's parameters (`MAJ:MIN` words).
+pub fn table_devices(params: &str) -> Vec<DevNum> {
+    params.split_whitespace().filter(|w| w.contains(':')).filter_map(DevNum::parse).collect()
+}
+
+/// Used by commands that only need to know whether a path exists as a block device.
+pub fn is_block(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).map(|m| m.file_type().is_block_device()).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dm::control::fake::FakeKernel;
+    use pmemtab::ns::{Mode, Namespace};
+    use pmemtab::tab::{Entry, Layout, Member, Options};
+    use std::os::unix::fs::FileTypeExt;
+
+    fn ns(i: u32) -> Namespace {
+        Namespace {
+            dev: format!("namespace{i}.0"),
+            region: format!("region{i}"),
+            provider: Some("ACPI.NFIT".into()),
+            mode: Mode::Fsdax,
+            legacy: false,
+            active: true,
+            uuid: Some(uuid::Uuid::from_u128(0x1000 + u128::from(i))),
+            raw_uuid: Some(uuid::Uuid::from_u128(0x2000 + u128::from(i))),
+            name: None,
+            blockdev: Some(format!("pmem{i}")),
+            devnum: Some(DevNum { major: 259, minor: i }),
+            chardev: None,
+            size: 510 << 20,
+            resource: Some(0x1_0000_0000 + u64::from(i) * (1 << 30)),
+            data_start: Some(0x1_0020_0000 + u64::from(i) * (1 << 30)),
+            dax: true,
+            numa_node: Some(0),
+            target_node: Some(0),
+            align: Some(2 << 20),
+            sector_size: Some(512),
+        }
+    }
+
+    fn plan_for(name: &str, chunk: u64) -> Plan {
+        let nss = vec![ns(0), ns(1)];
+        let entry = Entry {
+            line: 3,
+            name: name.into(),
+            layout: Layout::Striped { chunk_bytes: chunk },
+            members: nss.iter().map(|n| Member::Uuid(n.uuid.unwrap())).collect(),
+            mount_point: None,
+            fstype: None,
+            options: Options::default(),
+        };
+        pmemtab::plan::plan(&entry, &nss).unwrap()
+    }
+
+    /// A scratch tree with sysfs for dm-0 (queue/dax as given), /dev and /run.
+    fn roots(tag: &str, dax: &str) -> Roots {
+        let root = std::env::temp_dir().join(format!("pmem-apply-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("sys/dev/block")).unwrap();
+        for minor in 0..2 {
+            let dm = root.join(format!("sys/devices/virtual/block/dm-{minor}"));
+            std::fs::create_dir_all(dm.join("queue")).unwrap();
+            std::fs::write(dm.join("queue/dax"), dax).unwrap();
+            std::os::unix::fs::symlink(format!("../../devices/virtual/block/dm-{minor}"), root.join(format!("sys/dev/block/253:{minor}"))).unwrap();
+        }
+        std::fs::create_dir_all(root.join("proc/self")).unwrap();
+        std::fs::write(root.join("proc/self/mountinfo"), "41 22 253:0 / /mnt/fast rw - ext4 /dev/mapper/fast0 rw,dax=always\n").unwrap();
+        Roots { sysfs: root.join("sys"), dev: root.join("dev"), run: root.join("run"), proc: root.join("proc") }
+    }
+
+    #[test]
+    fn up_creates_then_is_idempotent() {
+        let r = roots("up", "1\n");
+        let mut ctl = Control::new(FakeKernel::default()).unwrap();
+        let plan = plan_for("fast0", 2 << 20);
+        let up = up_dm(&mut ctl, &r, &plan).unwrap();
+        let Up::Created { devnum, node } = up else { panic!("{up:?}") };
+        assert_eq!(devnum, DevNum { major: 253, minor: 0 });
+        assert!(std::fs::metadata(&node).unwrap().file_type().is_block_device());
+        let calls = ctl.transport().calls.len();
+        // Second run: same table, no create/load/resume.
+        assert!(matches!(up_dm(&mut ctl, &r, &plan).unwrap(), Up::Unchanged { .. }));
+        let new_calls = &ctl.transport().calls[calls..];
+        assert!(!new_calls.iter().any(|c| matches!(c, crate::dm::ioctl::Cmd::DevCreate | crate::dm::ioctl::Cmd::TableLoad | crate::dm::ioctl::Cmd::DevSuspend)), "{new_calls:?}");
+    }
+
+    #[test]
+    fn up_with_another_table_refuses_and_shows_both() {
+        let r = roots("differs", "1\n");
+        let mut ctl = Control::new(FakeKernel::default()).unwrap();
+        up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap();
+        let e = up_dm(&mut ctl, &r, &plan_for("fast0", 4 << 20)).unwrap_err();
+        let ApplyError::Differs { live, want, .. } = &e else { panic!("{e}") };
+        assert!(live.contains("striped 2 4096 ") && want.contains("striped 2 8192 "), "{live} / {want}");
+        // The live device kept its table.
+        assert_eq!(table_text(&ctl.table("fast0").unwrap()), *live);
+    }
+
+    #[test]
+    fn non_dax_result_is_torn_down() {
+        let r = roots("nodax", "0\n");
+        let mut ctl = Control::new(FakeKernel::default()).unwrap();
+        let e = up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap_err();
+        assert!(matches!(e, ApplyError::NotDax { .. }), "{e}");
+        assert!(e.to_string().contains("(dm-0)"), "{e}");
+        assert!(ctl.transport().devs.is_empty(), "nothing left behind");
+        assert!(!nodes::mapper_path(&r.dev, "fast0").exists());
+    }
+
+    #[test]
+    fn foreign_devices_are_left_alone() {
+        let r = roots("foreign", "1\n");
+        let mut ctl = Control::new(FakeKernel::default()).unwrap();
+        ctl.create("fast0", "LVM-abc").unwrap();
+        assert!(matches!(up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)), Err(ApplyError::Foreign { .. })));
+        assert!(matches!(down_dm(&mut ctl, &r, "fast0", Duration::ZERO), Err(ApplyError::Foreign { .. })));
+        assert!(ctl.info("fast0").unwrap().is_some());
+        assert!(ours(&mut ctl).unwrap().is_empty());
+    }
+
+    #[test]
+    fn stale_unresumed_device_is_rebuilt() {
+        let r = roots("stale", "1\n");
+        let mut ctl = Control::new(FakeKernel::default()).unwrap();
+        ctl.create("fast0", "PMEMTAB-fast0").unwrap();
+        assert!(matches!(up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap(), Up::Created { .. }));
+        assert!(ctl.info("fast0").unwrap().unwrap().active);
+    }
+
+    #[test]
+    fn down_busy_names_the_mount_and_keeps_the_device() {
+        let r = roots("busy", "1\n");
+        let mut ctl = Control::new(FakeKernel::default()).unwrap();
+        up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap();
+        ctl.transport().devs.get_mut("fast0").unwrap().open_count = 1;
+        let start = std::time::Instant::now();
+        let e = down_dm(&mut ctl, &r, "fast0", Duration::from_millis(200)).unwrap_err();
+        assert!(start.elapsed() < Duration::from_secs(2));
+        assert!(e.to_string().contains("busy (mounted on /mnt/fast)"), "{e}");
+        assert!(ctl.info("fast0").unwrap().is_some());
+        assert!(nodes::mapper_path(&r.dev, "fast0").exists());
+        // Released: removed, node gone; again: not active.
+        ctl.transport().devs.get_mut("fast0").unwrap().open_count = 0;
+        assert_eq!(down_dm(&mut ctl, &r, "fast0", BUSY_TIMEOUT).unwrap(), Down::Removed);
+        assert!(!nodes::mapper_path(&r.dev, "fast0").exists());
+        assert_eq!(down_dm(&mut ctl, &r, "fast0", BUSY_TIMEOUT).unwrap(), Down::NotActive);
+    }
+
+    #[test]
+    fn member_devices_from_params() {
+        assert_eq!(table_devices("2 4096 259:3 0 259:2 0"), vec![DevNum { major: 259, minor: 3 }, DevNum { major: 259, minor: 2 }]);
+        assert_eq!(table_devices("259:1 2048"), vec![DevNum { major: 259, minor: 1 }]);
+    }
+}

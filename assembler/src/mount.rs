@@ -1,0 +1,297 @@
+//! mount(2) with DAX, and the check that DAX really is on afterwards.
+//!
+//! fstab-style options are split into mount flags (ro, nosuid, noatime, ...) and the data
+//! string the filesystem parses (dax, errors=, ...); options meant for userspace (defaults,
+//! x-*, _netdev, ...) are dropped. DAX is verified in `/proc/self/mountinfo`: ext4 and XFS show
+//! `dax=always` (ext2-style `dax`) when it is on; XFS on a non-DAX device mounts anyway and
+//! shows `dax=never`, so we unmount and fail.
+
+use nix::mount::MsFlags;
+use pmemtab::units::DevNum;
+use std::path::{Path, PathBuf};
+
+/// Options split for mount(2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Split {
+    pub flags: MsFlags,
+    pub data: String,
+}
+
+/// Maps fstab options to mount(2) flags and data, like mount(8) does.
+pub fn split_options(options: &[String]) -> Split {
+    let mut flags = MsFlags::empty();
+    let mut data: Vec<&str> = Vec::new();
+    for opt in options {
+        let o = opt.as_str();
+        let (set, clear) = match o {
+            "ro" => (MsFlags::MS_RDONLY, MsFlags::empty()),
+            "rw" => (MsFlags::empty(), MsFlags::MS_RDONLY),
+            "nosuid" => (MsFlags::MS_NOSUID, MsFlags::empty()),
+            "suid" => (MsFlags::empty(), MsFlags::MS_NOSUID),
+            "nodev" => (MsFlags::MS_NODEV, MsFlags::empty()),
+            "dev" => (MsFlags::empty(), MsFlags::MS_NODEV),
+            "noexec" => (MsFlags::MS_NOEXEC, MsFlags::empty()),
+            "exec" => (MsFlags::empty(), MsFlags::MS_NOEXEC),
+            "sync" => (MsFlags::MS_SYNCHRONOUS, MsFlags::empty()),
+            "async" => (MsFlags::empty(), MsFlags::MS_SYNCHRONOUS),
+            "dirsync" => (MsFlags::MS_DIRSYNC, MsFlags::empty()),
+            "noatime" => (MsFlags::MS_NOATIME, MsFlags::empty()),
+            "atime" => (MsFlags::empty(), MsFlags::MS_NOATIME),
+            "nodiratime" => (MsFlags::MS_NODIRATIME, MsFlags::empty()),
+            "diratime" => (MsFlags::empty(), MsFlags::MS_NODIRATIME),
+            "relatime" => (MsFlags::MS_RELATIME, MsFlags::empty()),
+            "norelatime" => (MsFlags::empty(), MsFlags::MS_RELATIME),
+            "strictatime" => (MsFlags::MS_STRICTATIME, MsFlags::empty()),
+            "lazytime" => (MsFlags::MS_LAZYTIME, MsFlags::empty()),
+            "nolazytime" => (MsFlags::empty(), MsFlags::MS_LAZYTIME),
+            "silent" => (MsFlags::MS_SILENT, MsFlags::empty()),
+            "loud" => (MsFlags::empty(), MsFlags::MS_SILENT),
+            // Userspace-only options (mount(8), systemd, pmemtab).
+            "defaults" | "auto" | "noauto" | "nofail" | "user" | "nouser" | "users" | "owner" | "group"
+            | "_netdev" => (MsFlags::empty(), MsFlags::empty()),
+            _ if o.starts_with("x-") || o.starts_with("comment=") => (MsFlags::empty(), MsFlags::empty()),
+            _ => {
+                data.push(o);
+                continue;
+            }
+        };
+        flags = (flags | set) & !clear;
+    }
+    Split { flags, data: data.join(",") }
+}
+
+/// What the options ask of DAX.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DaxWant {
+    /// `dax` or `dax=always`: every file DAX; must show in the mount.
+    Always,
+    /// `dax=inode`: per-file; only "not off" can be checked.
+    Inode,
+    /// `dax=never`: the user turned it off.
+    Never,
+}
+
+pub fn dax_want(options: &[String]) -> DaxWant {
+    match options.iter().rev().find(|o| *o == "dax" || o.starts_with("dax=")).map(String::as_str) {
+        Some("dax=never") => DaxWant::Never,
+        Some("dax=inode") => DaxWant::Inode,
+        _ => DaxWant::Always,
+    }
+}
+
+/// One line of /proc/self/mountinfo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MountEntry {
+    pub devnum: Option<DevNum>,
+    pub mount_point: String,
+    pub fstype: String,
+    pub source: String,
+    pub mount_opts: Vec<String>,
+    pub super_opts: Vec<String>,
+}
+
+impl MountEntry {
+    /// Does the superblock say DAX is on as `want` requires?
+    pub fn dax_ok(&self, want: DaxWant) -> bool {
+        let has = |s: &str| self.super_opts.iter().any(|o| o == s);
+        match want {
+            DaxWant::Always => has("dax=always") || has("dax"),
+            DaxWant::Inode => !has("dax=never"),
+            DaxWant::Never => true,
+        }
+    }
+}
+
+/// Decodes mountinfo's octal escapes (`\040` for space, ...).
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c));
+        let value = if octal { b[i + 1..i + 4].iter().fold(0u32, |v, c| v * 8 + u32::from(c - b'0')) } else { 256 };
+        if let Ok(v) = u8::try_from(value) {
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
+    text.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(' ').collect();
+            let sep = fields.iter().position(|f| *f == "-")?;
+            if sep < 6 || fields.len() < sep + 4 {
+                return None;
+            }
+            let opts = |s: &str| s.split(',').map(str::to_string).collect();
+            Some(MountEntry {
+                devnum: DevNum::parse(fields[2]),
+                mount_point: unescape(fields[4]),
+                fstype: fields[sep + 1].to_string(),
+                source: unescape(fields[sep + 2]),
+                mount_opts: opts(fields[5]),
+                super_opts: opts(fields[sep + 3]),
+            })
+        })
+        .collect()
+}
+
+pub fn mountinfo(proc: &Path) -> std::io::Result<Vec<MountEntry>> {
+    Ok(parse_mountinfo(&std::fs::read_to_string(proc.join("self/mountinfo"))?))
+}
+
+/// Where the device is mounted (for "busy" messages and idempotent mounts).
+pub fn mounts_of(entries: &[MountEntry], d: DevNum) -> Vec<&MountEntry> {
+    entries.iter().filter(|e| e.devnum == Some(d)).collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MountError {
+    #[error("cannot create mount point {path}: {source}")]
+    Mkdir { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {path}: {source}")]
+    Mountinfo { path: PathBuf, source: std::io::Error },
+    #[error("{target} already has {other} mounted; unmount it first or change the mount point")]
+    Occupied { target: String, other: String },
+    #[error("mounting {device} on {target} ({fstype}, {options}) failed: {errno} ({}); {hint}", errno.desc())]
+    Mount { device: String, target: String, fstype: String, options: String, errno: nix::errno::Errno, hint: &'static str },
+    #[error("{target} was mounted without DAX (kernel shows {shown}), so it was unmounted again; check that every member is an fsdax namespace (`pmem-assemble status`) and see dmesg")]
+    NoDax { target: String, shown: String },
+    #[error("{target} was mounted without DAX and unmounting it failed too ({errno}); unmount it by hand")]
+    NoDaxStuck { target: String, errno: nix::errno::Errno },
+    #[error("mount of {target} succeeded but it is not in mountinfo; see dmesg")]
+    Vanished { target: String },
+}
+
+fn hint(errno: nix::errno::Errno) -> &'static str {
+    use nix::errno::Errno::*;
+    match errno {
+        EINVAL => "the kernel refused the options or the device (ext4 says \"DAX unsupported by block device\" in dmesg when DAX is impossible)",
+        ENODEV => "the filesystem type is not known to the kernel; load its module (modprobe ext4/xfs)",
+        ENOTBLK | ENOENT | ENXIO => "the device node is missing; run `pmem-assemble up` first",
+        EBUSY => "the device or mount point is busy",
+        EUCLEAN | EIO => "the filesystem needs checking (fsck / xfs_repair)",
+        _ => "see dmesg",
+    }
+}
+
+/// The outcome of [`mount_dax`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Mounted {
+    New,
+    /// The device was mounted there already (with DAX as wanted): nothing changed.
+    Already,
+}
+
+/// Mounts `source` (the block device `devnum`) on `target` and verifies DAX; a mount without
+/// DAX is undone. Idempotent: the same device already mounted there is success.
+pub fn mount_dax(source: &Path, devnum: DevNum, target: &Path, fstype: &str, options: &[String], proc: &Path) -> Result<Mounted, MountError> {
+    let want = dax_want(options);
+    let info_path = proc.join("self/mountinfo");
+    let read = || mountinfo(proc).map_err(|source| MountError::Mountinfo { path: info_path.clone(), source });
+    std::fs::create_dir_all(target).map_err(|source| MountError::Mkdir { path: target.to_path_buf(), source })?;
+    // mountinfo shows the resolved path.
+    let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+    let tstr = target.display().to_string();
+    let top = |entries: &[MountEntry]| entries.iter().rev().find(|e| e.mount_point == tstr).cloned();
+    if let Some(e) = top(&read()?) {
+        if e.devnum != Some(devnum) {
+            return Err(MountError::Occupied { target: tstr, other: e.source });
+        }
+        if !e.dax_ok(want) {
+            return Err(MountError::NoDax { target: tstr, shown: e.super_opts.join(",") });
+        }
+        return Ok(Mounted::Already);
+    }
+    let split = split_options(options);
+    nix::mount::mount(Some(source), &target, Some(fstype), split.flags, Some(split.data.as_str())).map_err(|errno| MountError::Mount {
+        device: source.display().to_string(),
+        target: tstr.clone(),
+        fstype: fstype.to_string(),
+        options: options.join(","),
+        errno,
+        hint: hint(errno),
+    })?;
+    let Some(e) = top(&read()?) else {
+        return Err(MountError::Vanished { target: tstr });
+    };
+    if e.devnum == Some(devnum) && e.dax_ok(want) {
+        return Ok(Mounted::New);
+    }
+    match nix::mount::umount(&target) {
+        Ok(()) => Err(MountError::NoDax { target: tstr, shown: e.super_opts.join(",") }),
+        Err(errno) => Err(MountError::NoDaxStuck { target: tstr, errno }),
+    }
+}
+
+/// The mount point under an optional root (`--root /sysroot`).
+pub fn under_root(root: Option<&Path>, mount_point: &str) -> PathBuf {
+    match root {
+        Some(r) => r.join(mount_point.trim_start_matches('/')),
+        None => PathBuf::from(mount_point),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn options_split_into_flags_and_data() {
+        let sp = split_options(&s(&["dax", "noatime", "nosuid", "errors=remount-ro", "x-systemd.requires=a", "defaults", "_netdev", "ro", "rw"]));
+        assert_eq!(sp.flags, MsFlags::MS_NOATIME | MsFlags::MS_NOSUID);
+        assert_eq!(sp.data, "dax,errors=remount-ro");
+        assert_eq!(split_options(&s(&["dax=always", "ro"])).flags, MsFlags::MS_RDONLY);
+        assert_eq!(split_options(&[]).data, "");
+    }
+
+    #[test]
+    fn dax_wishes() {
+        assert_eq!(dax_want(&s(&["dax"])), DaxWant::Always);
+        assert_eq!(dax_want(&s(&["noatime"])), DaxWant::Always);
+        assert_eq!(dax_want(&s(&["dax=inode"])), DaxWant::Inode);
+        assert_eq!(dax_want(&s(&["dax", "dax=never"])), DaxWant::Never);
+    }
+
+    // Lines as a 6.1 kernel prints them (ext4 with -o dax, XFS that turned DAX off).
+    const INFO: &str = "\
+22 1 253:0 / / rw,relatime shared:1 - ext4 /dev/mapper/root rw,dax=always
+30 22 0:5 / /dev rw,nosuid shared:2 - devtmpfs devtmpfs rw,size=4096k
+41 22 253:1 / /mnt/fast\\040data rw,noatime shared:20 - ext4 /dev/mapper/fast0 rw,dax=always,stripe=512
+42 22 259:0 / /mnt/xfs rw,relatime shared:21 - xfs /dev/pmem0 rw,attr2,dax=never,inode64,noquota
+";
+
+    #[test]
+    fn mountinfo_parsing_and_dax() {
+        let m = parse_mountinfo(INFO);
+        assert_eq!(m.len(), 4);
+        assert_eq!(m[2].mount_point, "/mnt/fast data");
+        assert_eq!(m[2].devnum, Some(DevNum { major: 253, minor: 1 }));
+        assert_eq!(m[2].fstype, "ext4");
+        assert_eq!(m[2].source, "/dev/mapper/fast0");
+        assert!(m[2].dax_ok(DaxWant::Always));
+        assert!(!m[3].dax_ok(DaxWant::Always));
+        assert!(!m[3].dax_ok(DaxWant::Inode));
+        assert!(m[3].dax_ok(DaxWant::Never));
+        assert!(!m[1].dax_ok(DaxWant::Always));
+        assert_eq!(mounts_of(&m, DevNum { major: 253, minor: 1 }).len(), 1);
+        assert!(parse_mountinfo("garbage line\n").is_empty());
+    }
+
+    #[test]
+    fn root_prefix() {
+        assert_eq!(under_root(Some(Path::new("/sysroot")), "/srv/pm"), PathBuf::from("/sysroot/srv/pm"));
+        assert_eq!(under_root(None, "/srv/pm"), PathBuf::from("/srv/pm"));
+        assert_eq!(under_root(Some(Path::new("/sysroot")), "/"), PathBuf::from("/sysroot/"));
+    }
+}

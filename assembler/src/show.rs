@@ -1,0 +1,182 @@
+//! What `status` shows: the active devices with their members, as a tree for people and as
+//! JSON for programs. Pure rendering; the command gathers the facts.
+
+use pmemtab::units::{human_bytes, DevNum, SECTOR_BYTES};
+use crate::json::Json;
+use std::fmt::Write;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DevStatus {
+    pub name: String,
+    /// None for `single` entries (no dm device).
+    pub dm_uuid: Option<String>,
+    pub devnum: DevNum,
+    /// `dm-0`, `pmem1`
+    pub kernel: Option<String>,
+    /// linear / striped / single
+    pub layout: String,
+    pub sectors: u64,
+    pub dax: Option<bool>,
+    pub open_count: Option<i32>,
+    pub suspended: bool,
+    /// `dmsetup table` text, empty for single.
+    pub table: String,
+    pub members: Vec<MemberStatus>,
+    pub mounts: Vec<String>,
+    /// The pmemtab line declaring it, when there is one.
+    pub line: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberStatus {
+    pub devnum: DevNum,
+    pub blockdev: Option<String>,
+    pub namespace: Option<String>,
+    pub uuid: Option<String>,
+    pub raw_uuid: Option<String>,
+    pub dax: Option<bool>,
+}
+
+fn flag(v: Option<bool>, yes: &str, no: &str) -> String {
+    match v {
+        Some(true) => yes.into(),
+        Some(false) => no.into(),
+        None => "dax unknown".into(),
+    }
+}
+
+/// `dmsetup ls --tree`-like text.
+pub fn tree(devs: &[DevStatus]) -> String {
+    let mut out = String::new();
+    for d in devs {
+        let kernel = d.kernel.as_deref().map(|k| format!(", {k}")).unwrap_or_default();
+        let _ = write!(out, "{} ({}{kernel}) {}, {}, {}", d.name, d.devnum, d.layout, human_bytes(d.sectors * SECTOR_BYTES), flag(d.dax, "DAX", "NOT DAX"));
+        if d.suspended {
+            out.push_str(", SUSPENDED");
+        }
+        if let Some(n) = d.open_count {
+            let _ = write!(out, ", open {n}");
+        }
+        for m in &d.mounts {
+            let _ = write!(out, ", mounted on {m}");
+        }
+        if let Some(l) = d.line {
+            let _ = write!(out, ", pmemtab line {l}");
+        }
+        out.push('\n');
+        for (i, m) in d.members.iter().enumerate() {
+            let branch = if i + 1 == d.members.len() { "└─" } else { "├─" };
+            let _ = write!(out, " {branch}{} ({})", m.blockdev.as_deref().unwrap_or("?"), m.devnum);
+            if let Some(ns) = &m.namespace {
+                let _ = write!(out, " {ns}");
+            }
+            if let Some(u) = &m.uuid {
+                let _ = write!(out, " uuid={u}");
+            }
+            if let Some(u) = &m.raw_uuid {
+                let _ = write!(out, " raw_uuid={u}");
+            }
+            if m.dax == Some(false) {
+                out.push_str(" NOT DAX");
+            }
+            out.push('\n');
+        }
+        for line in d.table.lines() {
+            let _ = writeln!(out, "   table: {line}");
+        }
+    }
+    out
+}
+
+fn opt<T: Into<Json>>(v: Option<T>) -> Json {
+    v.map_or(Json::Null, Into::into)
+}
+
+/// `{"devices": [...]}`, one object per device (written with the crate's JSON writer).
+pub fn json(devs: &[DevStatus]) -> String {
+    let items = devs
+        .iter()
+        .map(|d| {
+            let members = d
+                .members
+                .iter()
+                .map(|m| {
+                    Json::obj()
+                        .with("dev", Json::from(m.devnum.to_string()))
+                        .with("blockdev", opt(m.blockdev.clone()))
+                        .with("namespace", opt(m.namespace.clone()))
+                        .with("uuid", opt(m.uuid.clone()))
+                        .with("raw_uuid", opt(m.raw_uuid.clone()))
+                        .with("dax", opt(m.dax))
+                })
+                .collect();
+            Json::obj()
+                .with("name", Json::from(d.name.as_str()))
+                .with("dm_uuid", opt(d.dm_uuid.clone()))
+                .with("dev", Json::from(d.devnum.to_string()))
+                .with("kernel_name", opt(d.kernel.clone()))
+                .with("layout", Json::from(d.layout.as_str()))
+                .with("size", Json::from(d.sectors * SECTOR_BYTES))
+                .with("dax", opt(d.dax))
+                .with("open_count", opt(d.open_count))
+                .with("suspended", Json::from(d.suspended))
+                .with("table", Json::from(d.table.as_str()))
+                .with("line", opt(d.line.map(|l| l as u64)))
+                .with("mounts", Json::Arr(d.mounts.iter().map(|m| Json::from(m.as_str())).collect()))
+                .with("members", Json::Arr(members))
+        })
+        .collect();
+    Json::obj().with("devices", Json::Arr(items)).pretty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<DevStatus> {
+        let m = |minor, ns: &str, u: &str| MemberStatus {
+            devnum: DevNum { major: 259, minor },
+            blockdev: Some(format!("pmem{minor}")),
+            namespace: Some(ns.into()),
+            uuid: Some(u.into()),
+            raw_uuid: None,
+            dax: Some(true),
+        };
+        vec![DevStatus {
+            name: "fast0".into(),
+            dm_uuid: Some("PMEMTAB-fast0".into()),
+            devnum: DevNum { major: 253, minor: 0 },
+            kernel: Some("dm-0".into()),
+            layout: "striped".into(),
+            sectors: 2 * 1044480,
+            dax: Some(true),
+            open_count: Some(1),
+            suspended: false,
+            table: "0 2088960 striped 2 4096 259:1 0 259:0 0\n".into(),
+            members: vec![m(1, "namespace1.0", "aaaa"), m(0, "namespace0.0", "bbbb")],
+            mounts: vec!["/mnt/fast".into()],
+            line: Some(3),
+        }]
+    }
+
+    #[test]
+    fn tree_text() {
+        assert_eq!(
+            tree(&sample()),
+            "fast0 (253:0, dm-0) striped, 1020.00 MiB, DAX, open 1, mounted on /mnt/fast, pmemtab line 3\n \
+             ├─pmem1 (259:1) namespace1.0 uuid=aaaa\n \
+             └─pmem0 (259:0) namespace0.0 uuid=bbbb\n   \
+             table: 0 2088960 striped 2 4096 259:1 0 259:0 0\n"
+        );
+    }
+
+    #[test]
+    fn json_text() {
+        let j = json(&sample());
+        assert!(j.starts_with("{\n  \"devices\": [\n    {\n      \"name\": \"fast0\",\n      \"dm_uuid\": \"PMEMTAB-fast0\",\n      \"dev\": \"253:0\","), "{j}");
+        assert!(j.contains("\"size\": 1069547520,\n      \"dax\": true,\n      \"open_count\": 1,\n      \"suspended\": false,"), "{j}");
+        assert!(j.contains("\"table\": \"0 2088960 striped 2 4096 259:1 0 259:0 0\\n\""), "{j}");
+        assert!(j.contains("\"blockdev\": \"pmem0\",\n          \"namespace\": \"namespace0.0\",\n          \"uuid\": \"bbbb\",\n          \"raw_uuid\": null,\n          \"dax\": true"), "{j}");
+        assert_eq!(json(&[]), "{\n  \"devices\": []\n}\n");
+    }
+}

@@ -1,0 +1,93 @@
+//! The only place that sleeps. Every wait has a deadline; polling backs off from 10 ms to
+//! 500 ms so that a fast device is seen quickly and a slow one costs little CPU.
+
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+const FIRST_DELAY: Duration = Duration::from_millis(10);
+const MAX_DELAY: Duration = Duration::from_millis(500);
+
+/// Calls `probe` until it returns `Some` or `timeout` has passed (it is always called at least
+/// once, and once more at the deadline).
+pub fn poll<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    retry(timeout, || probe().ok_or(())).ok()
+}
+
+/// Retries `step` while it fails; returns the first success or, at the deadline, the last error.
+pub fn retry<T, E>(timeout: Duration, mut step: impl FnMut() -> Result<T, E>) -> Result<T, E> {
+    let deadline = Instant::now() + timeout;
+    let mut delay = FIRST_DELAY;
+    loop {
+        let err = match step() {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(err);
+        }
+        std::thread::sleep(delay.min(deadline - now));
+        delay = (delay * 2).min(MAX_DELAY);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot run {prog}: {source}")]
+    Spawn { prog: String, source: std::io::Error },
+    #[error("{prog} did not finish within {secs}s and was killed")]
+    Timeout { prog: String, secs: u64 },
+}
+
+/// Runs a program with a time limit (stdin from /dev/null, output passed through); kills it
+/// when the limit passes.
+pub fn run(cmd: &mut Command, timeout: Duration) -> Result<ExitStatus, RunError> {
+    let prog = cmd.get_program().to_string_lossy().into_owned();
+    let mut child: Child = cmd.stdin(Stdio::null()).spawn().map_err(|source| RunError::Spawn { prog: prog.clone(), source })?;
+    let status = poll(timeout, || child.try_wait().ok().flatten());
+    match status {
+        Some(s) => Ok(s),
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(RunError::Timeout { prog, secs: timeout.as_secs() })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_returns_early_and_respects_the_deadline() {
+        let mut n = 0;
+        assert_eq!(poll(Duration::from_secs(5), || { n += 1; (n == 3).then_some(n) }), Some(3));
+
+        let start = Instant::now();
+        let mut calls = 0;
+        assert_eq!(poll::<()>(Duration::from_millis(300), || { calls += 1; None }), None);
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(300) && took < Duration::from_millis(800), "{took:?}");
+        // 10+20+40+80+150(clamped) ms: about 5-7 probes, not a busy loop.
+        assert!((3..=10).contains(&calls), "{calls} probes");
+    }
+
+    #[test]
+    fn retry_gives_the_last_error() {
+        let mut n = 0;
+        let r: Result<(), String> = retry(Duration::from_millis(50), || { n += 1; Err(format!("try {n}")) });
+        assert_eq!(r, Err(format!("try {n}")));
+        assert!(n >= 2);
+    }
+
+    #[test]
+    fn run_kills_a_hanging_program() {
+        let start = Instant::now();
+        let r = run(Command::new("sleep").arg("10"), Duration::from_millis(200));
+        assert!(matches!(r, Err(RunError::Timeout { .. })), "{r:?}");
+        assert!(start.elapsed() < Duration::from_secs(3));
+        assert!(run(&mut Command::new("true"), Duration::from_secs(5)).unwrap().success());
+        assert!(matches!(run(&mut Command::new("/nonexistent/prog"), Duration::from_secs(1)), Err(RunError::Spawn { .. })));
+    }
+}
