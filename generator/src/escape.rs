@@ -257,4 +257,50 @@ mod tests {
             assert!(path(bad).is_err(), "{bad} accepted");
         }
     }
+
+    /// systemd itself unquotes `ExecStart=` words: an executable whose name holds awkward
+    /// characters must be found under exactly that name by `systemd-analyze verify` (it checks
+    /// each command's executable), and a name one character off must not. systemd refuses
+    /// executable paths with `\\`, quotes or control characters outright, so those are only
+    /// covered by the unit tests above (they can occur only in arguments).
+    #[test]
+    fn exec_word_round_trips_through_systemd() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("pmemtab-gen-exec-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let names: Vec<String> = awkward_inputs()
+            .into_iter()
+            .filter(|s| !s.contains(|c: char| c == '/' || c == '\\' || c == '"' || c == '\'' || c.is_control()))
+            .map(|s| format!("x{s}"))
+            .take(120)
+            .collect();
+        assert!(names.len() >= 60 && names.iter().any(|n| n.contains('%')) && names.iter().any(|n| n.contains(' ')));
+        let mut unit = String::from("[Service]\nType=oneshot\n");
+        for n in &names {
+            let exe = dir.join(n);
+            std::fs::write(&exe, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+            unit.push_str(&format!("ExecStartPre={} {}\n", exec_word(&exe.display().to_string()), exec_word(n)));
+        }
+        unit.push_str("ExecStart=/bin/true\n");
+        let verify = |text: &str| {
+            let f = dir.join("t.service");
+            std::fs::write(&f, text).unwrap();
+            let o = std::process::Command::new("systemd-analyze")
+                .args(["verify", "--man=no", "--generators=false"])
+                .arg(&f)
+                .env("SYSTEMD_LOG_TARGET", "console")
+                .output()
+                .expect("systemd-analyze runs (apt-get install systemd)");
+            (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+        };
+        let (ok, err) = verify(&unit);
+        assert!(ok && err.is_empty(), "systemd did not find the executables:\n{err}");
+        // Control: a name that differs by one character is reported missing.
+        let wrong = format!("[Service]\nType=oneshot\nExecStart={}\n", exec_word(&dir.join("x%%").display().to_string()));
+        let (ok, err) = verify(&wrong);
+        assert!(!ok && err.contains("not executable"), "a missing executable passed: {err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
