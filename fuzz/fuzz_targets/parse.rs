@@ -1,0 +1,62 @@
+//! Any input: parse must not panic, every diagnostic must render, and every entry must plan
+//! (or be refused) against a small machine without panicking.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use pmemtab::ns::{Mode, Namespace};
+use pmemtab::units::DevNum;
+
+fn machine() -> Vec<Namespace> {
+    let ns = |region: u8, mode: Mode, size: u64| Namespace {
+        dev: format!("namespace{region}.0"),
+        region: format!("region{region}"),
+        provider: None,
+        mode,
+        legacy: region == 0,
+        active: true,
+        uuid: (region != 0).then(|| uuid::Uuid::from_bytes([region; 16])),
+        raw_uuid: (region != 0).then(|| uuid::Uuid::from_bytes([region | 0x80; 16])),
+        name: Some(format!("n{}", region % 2)),
+        blockdev: (mode != Mode::Devdax).then(|| format!("pmem{region}")),
+        devnum: (mode != Mode::Devdax).then_some(DevNum { major: 259, minor: u32::from(region) }),
+        chardev: (mode == Mode::Devdax).then(|| format!("dax{region}.0")),
+        size,
+        resource: Some(0x2800_0000 * u64::from(region + 1)),
+        data_start: Some(0x2800_0000 * u64::from(region + 1) + 4096 * u64::from(region)),
+        dax: mode == Mode::Fsdax,
+        numa_node: Some(0),
+        target_node: Some(0),
+        align: Some(2 << 20),
+        sector_size: Some(512),
+    };
+    vec![
+        ns(0, Mode::Fsdax, 128 << 20),
+        ns(1, Mode::Fsdax, 502 << 20),
+        ns(2, Mode::Fsdax, u64::MAX - 5),
+        ns(3, Mode::Devdax, 1 << 30),
+        ns(4, Mode::Sector, 1 << 30),
+        ns(5, Mode::Fsdax, 1 << 20),
+    ]
+}
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let parsed = pmemtab::tab::parse(&text);
+    for d in &parsed.diagnostics {
+        let _ = d.render("/etc/pmemtab");
+    }
+    let namespaces = machine();
+    for result in pmemtab::plan::plan_all(&parsed.entries, &namespaces) {
+        match result {
+            Ok(plan) => {
+                let _ = pmemtab::table::dmsetup_table(plan.targets());
+            }
+            Err(refusal) => {
+                let _ = refusal.to_string();
+            }
+        }
+    }
+    for e in &parsed.entries {
+        let _ = (e.mount_options(), e.layout.to_string(), e.device_timeout());
+    }
+});
