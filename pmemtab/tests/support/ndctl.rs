@@ -136,11 +136,14 @@ pub fn compare(scanned: &[Namespace], oracle: &Oracle) -> (usize, Vec<String>) {
                 }
                 if let Some(iomem) = &iomem {
                     let range = iomem.get(&dev).copied();
-                    check(
-                        "resource (iomem)",
-                        show(&ns.resource),
-                        show(&range.map(|r| r.0)),
-                    );
+                    // A disabled namespace keeps its `resource` but gives up its iomem entry.
+                    if ns.active || range.is_some() {
+                        check(
+                            "resource (iomem)",
+                            show(&ns.resource),
+                            show(&range.map(|r| r.0)),
+                        );
+                    }
                     // The data lives in the namespace's range, or for devdax in the dax device's
                     // (the kernel then shrinks the namespace's entry to its metadata).
                     let data_range = match &ns.chardev {
