@@ -62,7 +62,8 @@ pub struct Namespace {
     pub size: u64,
     /// Physical start of the namespace (`resource`), as /proc/iomem shows it; `addr=` matches this.
     pub resource: Option<u64>,
-    /// Physical address of the first usable byte (pfn/dax `resource`, else the namespace's).
+    /// Physical address of the first usable byte (pfn/dax `resource`, else the namespace's);
+    /// none in sector mode, where the btt remaps every block.
     pub data_start: Option<u64>,
     /// The block device can do DAX (`queue/dax` = 1).
     pub dax: bool,
@@ -70,7 +71,8 @@ pub struct Namespace {
     pub target_node: Option<i32>,
     /// pfn/dax alignment in bytes.
     pub align: Option<u64>,
-    /// Logical sector size (`sector_size` of a namespace, btt's for sector mode).
+    /// Logical sector size (`sector_size` of a namespace, btt's for sector mode; 512 when the
+    /// kernel has none chosen, as ndctl reports); none for devdax.
     pub sector_size: Option<u64>,
 }
 
