@@ -1,0 +1,91 @@
+//! CLI golden tests: each directory under tests/golden/ is one run of pmem-assemble.
+//!
+//! A case holds `args` (one argument per line), optionally `pmemtab` and `sysfs` (the name of a
+//! fixture under tests/fixtures/, default nd-sysfs-qemu-a), and `expected/{stdout,stderr,status}`.
+//! The command runs in the case directory with `--pmemtab pmemtab`, so messages name the file
+//! as `pmemtab:LINE:COL`. `GOLDEN_UPDATE=1 cargo test` rewrites the expectations; review the diff.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A line diff (longest common subsequence) marking removed lines `-` and added lines `+`.
+fn diff(expected: &str, actual: &str) -> String {
+    let a: Vec<&str> = expected.lines().collect();
+    let b: Vec<&str> = actual.lines().collect();
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, String::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            out += &format!("  {}\n", a[i]);
+            i += 1;
+            j += 1;
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out += &format!("- {}\n", a[i]);
+            i += 1;
+        } else {
+            out += &format!("+ {}\n", b[j]);
+            j += 1;
+        }
+    }
+    out
+}
+
+fn run_case(dir: &Path) -> Vec<String> {
+    let args: Vec<String> = std::fs::read_to_string(dir.join("args")).unwrap().lines().map(str::to_string).collect();
+    let fixture = std::fs::read_to_string(dir.join("sysfs")).map(|s| s.trim().to_string()).unwrap_or_else(|_| "nd-sysfs-qemu-a".into());
+    let sysfs = repo().join("tests/fixtures").join(&fixture).join("sys");
+    let out = Command::new(env!("CARGO_BIN_EXE_pmem-assemble"))
+        .current_dir(dir)
+        .arg("--pmemtab")
+        .arg("pmemtab")
+        .arg("--sysfs")
+        .arg(&sysfs)
+        .args(&args)
+        .output()
+        .unwrap();
+    let actual = [
+        ("stdout", String::from_utf8_lossy(&out.stdout).into_owned()),
+        ("stderr", String::from_utf8_lossy(&out.stderr).into_owned()),
+        ("status", format!("{}\n", out.status.code().unwrap_or(-1))),
+    ];
+    let expected_dir = dir.join("expected");
+    let mut failures = Vec::new();
+    for (name, text) in actual {
+        let path = expected_dir.join(name);
+        if std::env::var_os("GOLDEN_UPDATE").is_some() {
+            std::fs::create_dir_all(&expected_dir).unwrap();
+            std::fs::write(&path, &text).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        if want != text {
+            failures.push(format!("{}: {name} differs (- expected, + actual):\n{}", dir.display(), diff(&want, &text)));
+        }
+    }
+    failures
+}
+
+#[test]
+fn golden_cli_cases() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    cases.sort();
+    assert!(cases.len() >= 10, "expected the golden cases under {}", root.display());
+    let failures: Vec<String> = cases.iter().flat_map(|c| run_case(c)).collect();
+    assert!(failures.is_empty(), "{} golden mismatch(es):\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn diff_shows_what_changed() {
+    assert_eq!(diff("a\nb\nc\n", "a\nx\nc\n"), "  a\n- b\n+ x\n  c\n");
+    assert_eq!(diff("", "new\n"), "+ new\n");
+}
