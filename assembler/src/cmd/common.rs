@@ -24,7 +24,13 @@ pub fn load_tab(ctx: &Ctx) -> Result<Parsed, Exit> {
 
 /// Waits for the nd buses to settle, then lists namespaces.
 pub fn scan(ctx: &Ctx) -> Result<Vec<Namespace>, Exit> {
-    pmemtab::ns::wait_probe(&ctx.sysfs);
+    if !pmemtab::ns::wait_probe_within(&ctx.sysfs, pmemtab::ns::scan::WAIT_PROBE_LIMIT) {
+        exit::warning(format_args!(
+            "the nvdimm buses under {} were still probing after {}s; namespaces may be missing",
+            ctx.sysfs.display(),
+            pmemtab::ns::scan::WAIT_PROBE_LIMIT.as_secs()
+        ));
+    }
     pmemtab::ns::scan(&ctx.sysfs).map_err(|e| {
         exit::error(format_args!("reading namespaces: {e}"));
         Exit::System
