@@ -237,9 +237,11 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
     };
     let device = match entry.layout {
         Layout::Single => {
-            let r = &members[0];
+            let (Some(r), Some(devnum)) = (members.first(), devnums.first()) else {
+                return Err(refuse(Reason::TooFewMembers { need: 1, got: 0 }));
+            };
             let blockdev = r.ns.blockdev.clone().unwrap_or_default();
-            Device::Single { blockdev, devnum: devnums[0], size: Sectors::from_bytes(r.ns.size) }
+            Device::Single { blockdev, devnum: *devnum, size: Sectors::from_bytes(r.ns.size) }
         }
         Layout::Linear => {
             let mut targets = Vec::with_capacity(members.len());
