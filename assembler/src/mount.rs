@@ -172,7 +172,7 @@ pub enum MountError {
 fn hint(errno: nix::errno::Errno) -> &'static str {
     use nix::errno::Errno::*;
     match errno {
-        EINVAL => "the kernel refused the options or the device (ext4 says \"DAX unsupported by block device\" in dmesg when DAX is impossible)",
+        EINVAL => "the kernel refused the options or the device; dmesg says why (ext4 needs a DAX-capable device and 4096-byte blocks for DAX)",
         ENODEV => "the filesystem type is not known to the kernel; load its module (modprobe ext4/xfs)",
         ENOTBLK | ENOENT | ENXIO => "the device node is missing; run `pmem-assemble up` first",
         EBUSY => "the device or mount point is busy",

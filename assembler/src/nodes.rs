@@ -10,7 +10,7 @@
 //!   udev replaces it with its symlink when it later processes the device.
 //! - A device built without udev has no udev database entry, so after switch-root the
 //!   coldplug "add" event is ignored by the dm rules. `up` on a device that is already active
-//!   sends a "change" uevent when udev runs, and the `54-pmemtab.rules` rule marks our devices'
+//!   sends a "change" uevent when udev runs, and the `09-pmemtab.rules` rule marks our devices'
 //!   events as coming from their owner so coldplug treats them as ready.
 
 use crate::wait;
