@@ -14,7 +14,6 @@ mod units;
 mod write;
 
 use log::{Level, Logger};
-use pmemtab::tab::Severity;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -70,33 +69,34 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
         return true;
     }
     let path = inp.pmemtab.display().to_string();
-    let text = match std::fs::read_to_string(&inp.pmemtab) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            log.debug(format_args!("{path} does not exist, nothing to do"));
-            return true;
-        }
+    if !inp.pmemtab.exists() {
+        log.debug(format_args!("{path} does not exist, nothing to do"));
+        return true;
+    }
+    let parsed = match pmemtab::tab::load(&inp.pmemtab) {
+        Ok(p) => p,
         Err(e) => {
-            log.error(format_args!("cannot read {path}: {e}"));
+            log.error(format_args!("{e}"));
             return false;
         }
     };
-    let parsed = pmemtab::tab::parse(&text);
     let mut ok = true;
     for d in &parsed.diagnostics {
+        // The first line of a rendering is the complete message; the rest draws the caret.
+        let first = d.render(&path);
+        let first = first.lines().next().unwrap_or_default();
         let hint = d.hint.as_deref().map(|h| format!("; {h}")).unwrap_or_default();
-        let line = format!("{path}:{}:{}: {}{hint}", d.line, d.column, d.message);
-        match d.severity {
-            Severity::Error => {
-                ok = false;
-                log.error(format_args!("{line} (entry skipped)"));
-            }
-            Severity::Warning => log.warning(format_args!("{line}")),
+        if d.is_error() {
+            ok = false;
+            log.error(format_args!("{first}{hint}"));
+        } else {
+            log.warning(format_args!("{first}{hint}"));
         }
     }
 
     let ctx = units::Context { assembler: ASSEMBLER, pmemtab: &path, in_initrd: inp.in_initrd };
-    if let Err(e) = write::write(&inp.out_dir, &units::target()) {
+    let mut writer = write::Writer::new(&inp.out_dir);
+    if let Err(e) = writer.write(&units::target()) {
         log.error(format_args!("{e}"));
         return false;
     }
@@ -110,7 +110,7 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     for c in &chosen {
         let e = c.entry;
         let result = units::render(&ctx, c).map_err(|e| e.to_string()).and_then(|out| {
-            write::write(&inp.out_dir, &out).map_err(|e| e.to_string())
+            writer.write(&out).map_err(|e| e.to_string())
         });
         match result {
             Ok(()) => log.debug(format_args!("{path}:{}: generated units for '{}'", e.line, e.name)),

@@ -2,6 +2,7 @@
 //! links are written all or nothing: on a failure the ones already made are removed.
 
 use crate::units::Output;
+use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -33,60 +34,84 @@ impl Made {
     }
 }
 
-fn ensure_parent(path: &Path, made: &mut Made) -> Result<(), WriteError> {
-    let Some(parent) = path.parent() else { return Ok(()) };
-    if parent.is_dir() {
-        return Ok(());
-    }
-    fs::create_dir(parent).map_err(|source| WriteError::Create { path: parent.to_path_buf(), source })?;
-    made.dirs.push(parent.to_path_buf());
-    Ok(())
+/// Writes into one output directory, remembering the directories it has seen so that a
+/// thousand entries do not stat `pmemtab.target.requires/` a thousand times.
+pub struct Writer {
+    dir: PathBuf,
+    known_dirs: HashSet<PathBuf>,
 }
 
-fn write_one(dir: &Path, out: &Output, made: &mut Made) -> Result<(), WriteError> {
-    for (rel, text) in &out.files {
-        let path = dir.join(rel);
-        ensure_parent(&path, made)?;
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&path).map_err(|source| {
-            if source.kind() == io::ErrorKind::AlreadyExists {
-                WriteError::Exists { path: path.clone() }
-            } else {
-                WriteError::Create { path: path.clone(), source }
-            }
-        })?;
-        made.paths.push(path.clone());
-        f.write_all(text.as_bytes()).map_err(|source| WriteError::Create { path: path.clone(), source })?;
+impl Writer {
+    pub fn new(dir: &Path) -> Writer {
+        Writer { dir: dir.to_path_buf(), known_dirs: HashSet::new() }
     }
-    for (rel, target) in &out.links {
-        let path = dir.join(rel);
-        ensure_parent(&path, made)?;
-        match std::os::unix::fs::symlink(target, &path) {
-            Ok(()) => made.paths.push(path),
-            // The same link made before (e.g. by another entry) is fine.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                if fs::read_link(&path).ok().as_deref() != Some(Path::new(target)) {
-                    return Err(WriteError::Exists { path });
-                }
-            }
-            Err(source) => return Err(WriteError::Create { path, source }),
+
+    fn ensure_parent(&mut self, path: &Path, made: &mut Made) -> Result<(), WriteError> {
+        let Some(parent) = path.parent() else { return Ok(()) };
+        if self.known_dirs.contains(parent) {
+            return Ok(());
         }
+        match fs::create_dir(parent) {
+            Ok(()) => made.dirs.push(parent.to_path_buf()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && parent.is_dir() => {}
+            Err(source) => return Err(WriteError::Create { path: parent.to_path_buf(), source }),
+        }
+        self.known_dirs.insert(parent.to_path_buf());
+        Ok(())
     }
-    Ok(())
-}
 
-/// Writes `out` under `dir`; on error nothing of `out` is left behind.
-pub fn write(dir: &Path, out: &Output) -> Result<(), WriteError> {
-    let mut made = Made::default();
-    let r = write_one(dir, out, &mut made);
-    if r.is_err() {
-        made.undo();
+    fn write_one(&mut self, out: &Output, made: &mut Made) -> Result<(), WriteError> {
+        for (rel, text) in &out.files {
+            let path = self.dir.join(rel);
+            self.ensure_parent(&path, made)?;
+            let mut f = OpenOptions::new().write(true).create_new(true).open(&path).map_err(|source| {
+                if source.kind() == io::ErrorKind::AlreadyExists {
+                    WriteError::Exists { path: path.clone() }
+                } else {
+                    WriteError::Create { path: path.clone(), source }
+                }
+            })?;
+            made.paths.push(path.clone());
+            f.write_all(text.as_bytes()).map_err(|source| WriteError::Create { path: path.clone(), source })?;
+        }
+        for (rel, target) in &out.links {
+            let path = self.dir.join(rel);
+            self.ensure_parent(&path, made)?;
+            match std::os::unix::fs::symlink(target, &path) {
+                Ok(()) => made.paths.push(path),
+                // The same link made before (e.g. by another entry) is fine.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    if fs::read_link(&path).ok().as_deref() != Some(Path::new(target)) {
+                        return Err(WriteError::Exists { path });
+                    }
+                }
+                Err(source) => return Err(WriteError::Create { path, source }),
+            }
+        }
+        Ok(())
     }
-    r
+
+    /// Writes `out`; on error nothing of `out` is left behind.
+    pub fn write(&mut self, out: &Output) -> Result<(), WriteError> {
+        let mut made = Made::default();
+        let r = self.write_one(out, &mut made);
+        if r.is_err() {
+            for d in &made.dirs {
+                self.known_dirs.remove(d);
+            }
+            made.undo();
+        }
+        r
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn write(dir: &Path, out: &Output) -> Result<(), WriteError> {
+        Writer::new(dir).write(out)
+    }
 
     fn tmp(tag: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("pmemtab-gen-write-{tag}-{}", std::process::id()));
