@@ -64,21 +64,27 @@ pub enum ApplyError {
 }
 
 /// Loads a kernel module with modprobe when there is one (the initramfs may have none, or the
-/// driver may be built in); failures are not errors here, their absence shows later.
-pub fn modprobe(module: &str) {
+/// driver may be built in). True when modprobe ran and succeeded; callers decide what a
+/// failure means, since the driver may be there anyway.
+pub fn modprobe(module: &str) -> bool {
     let path = std::env::var("PATH").ok();
-    if let Some(prog) = crate::mkfs::find_program("modprobe", path.as_deref()) {
-        let _ = wait::run(Command::new(prog).args(["-q", module]), MODPROBE_TIMEOUT);
-    }
+    let Some(prog) = crate::mkfs::find_program("modprobe", path.as_deref()) else {
+        return false;
+    };
+    matches!(wait::run(Command::new(prog).args(["-q", module]), MODPROBE_TIMEOUT), Ok(s) if s.success())
 }
 
 /// Opens `/dev/mapper/control`, loading dm_mod and making the node if needed, and checks the
 /// interface version.
 pub fn open_control(roots: &Roots) -> Result<Control<ControlFile>, ApplyError> {
     if !nodes::dm_loaded(&roots.sysfs) {
-        modprobe("dm_mod");
-        if wait::poll(DM_APPEAR_TIMEOUT, || nodes::dm_loaded(&roots.sysfs).then_some(())).is_none() {
-            return Err(ApplyError::NoDm(format!("{} is missing after `modprobe dm_mod`", roots.sysfs.join("class/misc/device-mapper").display())));
+        // After a successful modprobe the misc device shows up promptly; after a failed one
+        // there is nothing to wait for.
+        let loaded = modprobe("dm_mod");
+        let wait_for = if loaded { DM_APPEAR_TIMEOUT } else { Duration::ZERO };
+        if wait::poll(wait_for, || nodes::dm_loaded(&roots.sysfs).then_some(())).is_none() {
+            let how = if loaded { "modprobe dm_mod succeeded but" } else { "modprobe dm_mod failed or is missing, and" };
+            return Err(ApplyError::NoDm(format!("{how} {} does not exist", roots.sysfs.join("class/misc/device-mapper").display())));
         }
     }
     let path = nodes::ensure_control(&roots.dev, &roots.sysfs).map_err(|source| ApplyError::Control { path: nodes::control_path(&roots.dev), source })?;

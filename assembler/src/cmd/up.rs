@@ -69,7 +69,7 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
                 missing = entry.members.iter().filter(|m| resolve(m, &namespaces).is_err_and(|e| matches!(e, Reason::Missing { .. }))).map(ToString::to_string).collect();
                 if !modules_loaded {
                     modules_loaded = true;
-                    apply::modprobe("nd_pmem");
+                    let _ = apply::modprobe("nd_pmem");
                 }
                 None
             }
