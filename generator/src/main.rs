@@ -94,7 +94,7 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
         }
     }
 
-    let ctx = units::Context { assembler: ASSEMBLER, pmemtab: &path, in_initrd: inp.in_initrd };
+    let ctx = units::Context::new(ASSEMBLER, &path, inp.in_initrd);
     let mut writer = write::Writer::new(&inp.out_dir);
     if let Err(e) = writer.write(&units::target()) {
         log.error(format_args!("{e}"));

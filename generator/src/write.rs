@@ -19,7 +19,8 @@ pub enum WriteError {
 #[derive(Default)]
 struct Made {
     paths: Vec<PathBuf>,
-    dirs: Vec<PathBuf>,
+    /// (relative, full) paths of directories made.
+    dirs: Vec<(String, PathBuf)>,
 }
 
 impl Made {
@@ -27,7 +28,7 @@ impl Made {
         for p in self.paths.iter().rev() {
             let _ = fs::remove_file(p);
         }
-        for d in self.dirs.iter().rev() {
+        for (_, d) in self.dirs.iter().rev() {
             // Only empty directories go; another entry's links keep theirs.
             let _ = fs::remove_dir(d);
         }
@@ -38,7 +39,8 @@ impl Made {
 /// thousand entries do not stat `pmemtab.target.requires/` a thousand times.
 pub struct Writer {
     dir: PathBuf,
-    known_dirs: HashSet<PathBuf>,
+    /// Relative paths of directories known to exist.
+    known_dirs: HashSet<String>,
 }
 
 impl Writer {
@@ -46,24 +48,26 @@ impl Writer {
         Writer { dir: dir.to_path_buf(), known_dirs: HashSet::new() }
     }
 
-    fn ensure_parent(&mut self, path: &Path, made: &mut Made) -> Result<(), WriteError> {
-        let Some(parent) = path.parent() else { return Ok(()) };
+    /// Makes the directory holding `rel` (one level: generator output is never deeper).
+    fn ensure_parent(&mut self, rel: &str, made: &mut Made) -> Result<(), WriteError> {
+        let Some((parent, _)) = rel.rsplit_once('/') else { return Ok(()) };
         if self.known_dirs.contains(parent) {
             return Ok(());
         }
-        match fs::create_dir(parent) {
-            Ok(()) => made.dirs.push(parent.to_path_buf()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && parent.is_dir() => {}
-            Err(source) => return Err(WriteError::Create { path: parent.to_path_buf(), source }),
+        let path = self.dir.join(parent);
+        match fs::create_dir(&path) {
+            Ok(()) => made.dirs.push((parent.to_string(), path)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => {}
+            Err(source) => return Err(WriteError::Create { path, source }),
         }
-        self.known_dirs.insert(parent.to_path_buf());
+        self.known_dirs.insert(parent.to_string());
         Ok(())
     }
 
     fn write_one(&mut self, out: &Output, made: &mut Made) -> Result<(), WriteError> {
         for (rel, text) in &out.files {
+            self.ensure_parent(rel, made)?;
             let path = self.dir.join(rel);
-            self.ensure_parent(&path, made)?;
             let mut f = OpenOptions::new().write(true).create_new(true).open(&path).map_err(|source| {
                 if source.kind() == io::ErrorKind::AlreadyExists {
                     WriteError::Exists { path: path.clone() }
@@ -75,8 +79,8 @@ impl Writer {
             f.write_all(text.as_bytes()).map_err(|source| WriteError::Create { path: path.clone(), source })?;
         }
         for (rel, target) in &out.links {
+            self.ensure_parent(rel, made)?;
             let path = self.dir.join(rel);
-            self.ensure_parent(&path, made)?;
             match std::os::unix::fs::symlink(target, &path) {
                 Ok(()) => made.paths.push(path),
                 // The same link made before (e.g. by another entry) is fine.
@@ -96,8 +100,8 @@ impl Writer {
         let mut made = Made::default();
         let r = self.write_one(out, &mut made);
         if r.is_err() {
-            for d in &made.dirs {
-                self.known_dirs.remove(d);
+            for (rel, _) in &made.dirs {
+                self.known_dirs.remove(rel);
             }
             made.undo();
         }
