@@ -62,8 +62,14 @@ pub fn probe(dev: &Path) -> std::io::Result<Option<&'static str>> {
     Ok(detect(&head))
 }
 
-/// mkfs arguments (without the program and device) for a layout of `members` devices.
-pub fn mkfs_args(fstype: FsType, layout: Layout, members: usize) -> Vec<String> {
+/// Below this, XFS gets 4 allocation groups: with a stripe unit set, mkfs.xfs picks so many
+/// small groups on a small device that its 64 MiB minimum log no longer fits in one
+/// ("Log size must be at least 64MB", seen at 512 MiB; 600 MiB and more work).
+const XFS_SMALL_BYTES: u64 = 4 << 30;
+
+/// mkfs arguments (without the program and device) for a layout of `members` devices and a
+/// device of `bytes`.
+pub fn mkfs_args(fstype: FsType, layout: Layout, members: usize, bytes: u64) -> Vec<String> {
     // A stripe unit of one chunk; other layouts use 2 MiB so extents start on huge pages.
     let (chunk, width) = match layout {
         Layout::Striped { chunk_bytes } => (chunk_bytes, members.max(1) as u64),
@@ -75,7 +81,10 @@ pub fn mkfs_args(fstype: FsType, layout: Layout, members: usize) -> Vec<String> 
             vec!["-q".into(), "-b".into(), "4096".into(), "-E".into(), format!("stride={stride},stripe_width={}", stride * width)]
         }
         // reflink is off: the 6.1 kernel refuses DAX on reflink filesystems.
-        FsType::Xfs => vec!["-q".into(), "-m".into(), "reflink=0".into(), "-d".into(), format!("su={}k,sw={width}", chunk / 1024)],
+        FsType::Xfs => {
+            let small = if bytes < XFS_SMALL_BYTES { ",agcount=4" } else { "" };
+            vec!["-q".into(), "-m".into(), "reflink=0".into(), "-d".into(), format!("su={}k,sw={width}{small}", chunk / 1024)]
+        }
     }
 }
 
@@ -106,7 +115,7 @@ pub enum Made {
 }
 
 /// Runs mkfs on `dev` unless it already holds a signature.
-pub fn ensure_fs(dev: &Path, fstype: FsType, layout: Layout, members: usize, timeout: Duration) -> Result<Made, MkfsError> {
+pub fn ensure_fs(dev: &Path, fstype: FsType, layout: Layout, members: usize, bytes: u64, timeout: Duration) -> Result<Made, MkfsError> {
     let dev_s = dev.display().to_string();
     if let Some(sig) = probe(dev).map_err(|source| MkfsError::Probe { dev: dev_s.clone(), source })? {
         return Ok(Made::Existing(sig));
@@ -117,7 +126,7 @@ pub fn ensure_fs(dev: &Path, fstype: FsType, layout: Layout, members: usize, tim
     };
     let path_var = std::env::var("PATH").ok();
     let prog = find_program(&format!("mkfs.{fs}"), path_var.as_deref()).ok_or(MkfsError::NoProgram { fstype: fs, pkg })?;
-    let status = wait::run(Command::new(prog).args(mkfs_args(fstype, layout, members)).arg(dev), timeout)?;
+    let status = wait::run(Command::new(prog).args(mkfs_args(fstype, layout, members, bytes)).arg(dev), timeout)?;
     if !status.success() {
         return Err(MkfsError::Failed { fstype: fs, dev: dev_s, status });
     }
@@ -156,11 +165,13 @@ mod tests {
     #[test]
     fn geometry_arguments() {
         let striped = Layout::Striped { chunk_bytes: 2 << 20 };
-        assert_eq!(mkfs_args(FsType::Ext4, striped, 2).join(" "), "-q -b 4096 -E stride=512,stripe_width=1024");
-        assert_eq!(mkfs_args(FsType::Xfs, striped, 2).join(" "), "-q -m reflink=0 -d su=2048k,sw=2");
-        assert_eq!(mkfs_args(FsType::Xfs, Layout::Linear, 3).join(" "), "-q -m reflink=0 -d su=2048k,sw=1");
+        let g = 1 << 30;
+        assert_eq!(mkfs_args(FsType::Ext4, striped, 2, g).join(" "), "-q -b 4096 -E stride=512,stripe_width=1024");
+        assert_eq!(mkfs_args(FsType::Xfs, striped, 2, 64 * g).join(" "), "-q -m reflink=0 -d su=2048k,sw=2");
+        assert_eq!(mkfs_args(FsType::Xfs, striped, 2, g).join(" "), "-q -m reflink=0 -d su=2048k,sw=2,agcount=4");
+        assert_eq!(mkfs_args(FsType::Xfs, Layout::Linear, 3, 64 * g).join(" "), "-q -m reflink=0 -d su=2048k,sw=1");
         let big = Layout::Striped { chunk_bytes: 8 << 20 };
-        assert_eq!(mkfs_args(FsType::Ext4, big, 4).join(" "), "-q -b 4096 -E stride=2048,stripe_width=8192");
+        assert_eq!(mkfs_args(FsType::Ext4, big, 4, g).join(" "), "-q -b 4096 -E stride=2048,stripe_width=8192");
     }
 
     /// The real mkfs programs are the oracle: our detection must see what they wrote, and the
@@ -169,7 +180,7 @@ mod tests {
     fn ext4_made_once_with_stride() {
         let img = image("ext4", 64 << 20);
         let striped = Layout::Striped { chunk_bytes: 2 << 20 };
-        assert_eq!(ensure_fs(&img, FsType::Ext4, striped, 2, Duration::from_secs(60)).unwrap(), Made::Created);
+        assert_eq!(ensure_fs(&img, FsType::Ext4, striped, 2, 64 << 20, Duration::from_secs(60)).unwrap(), Made::Created);
         assert_eq!(probe(&img).unwrap(), Some("ext2/3/4"));
         let out = Command::new("dumpe2fs").arg("-h").arg(&img).output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
@@ -177,15 +188,16 @@ mod tests {
         assert!(text.contains("RAID stripe width:        1024"), "{text}");
         assert!(text.contains("Block size:               4096"), "{text}");
         // Second time: left alone.
-        assert_eq!(ensure_fs(&img, FsType::Xfs, striped, 2, Duration::from_secs(60)).unwrap(), Made::Existing("ext2/3/4"));
+        assert_eq!(ensure_fs(&img, FsType::Xfs, striped, 2, 64 << 20, Duration::from_secs(60)).unwrap(), Made::Existing("ext2/3/4"));
         std::fs::remove_file(&img).unwrap();
     }
 
     #[test]
     fn xfs_made_with_stripe_unit() {
-        let img = image("xfs", 1 << 30);
+        // 512 MiB: the size at which mkfs.xfs's own choice of allocation groups fails.
+        let img = image("xfs", 512 << 20);
         let striped = Layout::Striped { chunk_bytes: 2 << 20 };
-        assert_eq!(ensure_fs(&img, FsType::Xfs, striped, 2, Duration::from_secs(120)).unwrap(), Made::Created);
+        assert_eq!(ensure_fs(&img, FsType::Xfs, striped, 2, 512 << 20, Duration::from_secs(120)).unwrap(), Made::Created);
         assert_eq!(probe(&img).unwrap(), Some("xfs"));
         let out = Command::new("xfs_db").args(["-r", "-c", "sb 0", "-c", "p unit width"]).arg(&img).output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);

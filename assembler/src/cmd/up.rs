@@ -5,7 +5,7 @@ use crate::apply::{self, Up};
 use crate::exit::{self, Exit};
 use crate::{mkfs, wait, Ctx};
 use argh::FromArgs;
-use pmemtab::plan::{plan_all, resolve, Plan, Reason};
+use pmemtab::plan::{plan_all, resolve, Device, Plan, Reason};
 use pmemtab::tab::{Entry, Layout};
 use std::time::Duration;
 
@@ -142,7 +142,10 @@ fn build(ctx: &Ctx, roots: &apply::Roots, entry: &Entry, plan: &Plan) -> Result<
             exit::error(format_args!("{at}: option mkfs needs a filesystem type in the fstype column"));
             return Err(Exit::Config);
         };
-        match mkfs::ensure_fs(&device, fstype, entry.layout, plan.members.len(), MKFS_TIMEOUT) {
+        let size = match &plan.device {
+            Device::Dm { size, .. } | Device::Single { size, .. } => size.bytes(),
+        };
+        match mkfs::ensure_fs(&device, fstype, entry.layout, plan.members.len(), size, MKFS_TIMEOUT) {
             Ok(mkfs::Made::Created) => println!("{}: made {fstype} on {}", entry.name, device.display()),
             Ok(mkfs::Made::Existing(sig)) => println!("{}: {} already holds {sig}, mkfs skipped", entry.name, device.display()),
             Err(e) => {
