@@ -1,0 +1,133 @@
+# Guest helpers for lab scripts (busybox ash). Markers on stdout, which is the serial console:
+#   LAB-PLAN N          this boot makes N assertions (the host fails the boot if it sees fewer)
+#   LAB-PASS name       an assertion held
+#   LAB-FAIL name: why  it did not
+#   LAB-SAVE key=value  carried to the scenario's later boots as lab.key=value ($LAB_KEY)
+
+# The namespaces the provisioning boot creates, fixed so pmemtab lines are known in advance:
+# name, region (a = NVDIMM nv0, b = nv1), mode, size, namespace uuid (ndctl's "raw_uuid").
+NAMESPACES="
+s1a a fsdax 192M 5eed0001-0000-4000-8000-00000000000a
+s1b b fsdax 192M 5eed0001-0000-4000-8000-00000000000b
+s2a a fsdax 192M 5eed0002-0000-4000-8000-00000000000a
+s2b b fsdax 192M 5eed0002-0000-4000-8000-00000000000b
+s3a a fsdax 32M 5eed0003-0000-4000-8000-00000000000a
+s3b b fsdax 32M 5eed0003-0000-4000-8000-00000000000b
+s4a a fsdax 96M 5eed0004-0000-4000-8000-00000000000a
+s4b b fsdax 96M 5eed0004-0000-4000-8000-00000000000b
+s5a a fsdax 320M 5eed0005-0000-4000-8000-00000000000a
+s5b b fsdax 320M 5eed0005-0000-4000-8000-00000000000b
+dvd a devdax 64M 5eed00dd-0000-4000-8000-00000000000a
+sec a sector 64M 5eed005e-0000-4000-8000-00000000000a
+"
+# The legacy memmap= namespace's physical start (tests/lab/lib.sh MEMMAP).
+MEMMAP_ADDR=0x28000000
+
+plan() { echo "LAB-PLAN $1"; }
+pass() { echo "LAB-PASS $1"; }
+fail() { local n=$1; shift; echo "LAB-FAIL $n: $*"; }
+save() { echo "LAB-SAVE $1=$2"; }
+# check NAME WHY CMD...: passes when CMD succeeds.
+check() {
+    local n=$1 why=$2; shift 2
+    if "$@"; then pass "$n"; else fail "$n" "$why"; fi
+}
+
+# same A B: A is not empty and equals B (for checksums and tables: empty never matches).
+same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
+
+# Centiseconds since boot, from /proc/uptime (busybox date has whole seconds only).
+now_cs() {
+    local up rest
+    read -r up rest < /proc/uptime
+    echo $(( ${up%.*} * 100 + 1${up#*.} - 100 ))
+}
+
+# run CMD...: runs CMD, echoing it and its output to the log; sets RC, OUT (stdout+stderr),
+# ERR (stderr only) and CS (elapsed centiseconds).
+run() {
+    local t0
+    echo "+ $*"
+    t0=$(now_cs)
+    "$@" > /tmp/run.out 2> /tmp/run.err
+    RC=$?
+    CS=$(( $(now_cs) - t0 ))
+    OUT=$(cat /tmp/run.out /tmp/run.err)
+    ERR=$(cat /tmp/run.err)
+    [ -n "$OUT" ] && echo "$OUT" | sed 's/^/  | /'
+    echo "  = exit $RC in ${CS}0 ms"
+}
+
+# ndctl's view of the namespaces, one JSON object per line.
+ns_all() { ndctl list -N -v 2>/dev/null | jq -c 'if type == "array" then .[] else . end'; }
+# ns_refresh: one ndctl+jq call (each takes seconds under TCG) into /tmp/ns.tsv:
+# name uuid raw_uuid blockdev mode dev chardev ("-" for absent fields).
+ns_refresh() {
+    ndctl list -N -v 2>/dev/null | jq -r 'if type == "array" then .[] else . end
+        | [.name, .uuid, .raw_uuid, .blockdev, .mode, .dev, .chardev] | map(. // "-") | @tsv' > /tmp/ns.tsv
+}
+# ns_get NAME FIELD: a field (uuid raw_uuid blockdev mode dev chardev) of the namespace ndctl
+# lists with that --name, from the last ns_refresh; empty if absent.
+ns_get() {
+    [ -f /tmp/ns.tsv ] || ns_refresh
+    awk -F '\t' -v n="$1" -v f="$2" '
+        BEGIN { split("name uuid raw_uuid blockdev mode dev chardev", k, " "); for (i in k) col[k[i]] = i }
+        $1 == n && $col[f] != "-" { print $col[f]; exit }' /tmp/ns.tsv
+}
+# ns_raw NAME: the fixed namespace uuid of NAME from NAMESPACES.
+ns_raw() { echo "$NAMESPACES" | awk -v n="$1" '$1 == n {print $5}'; }
+# The legacy namespace's block device (pmemN), found by its physical start.
+legacy_blockdev() {
+    local n
+    for n in /sys/bus/nd/devices/namespace*; do
+        [ "$(cat "$n/nstype" 2>/dev/null)" = 4 ] || continue
+        [ "$(printf '%d' "$(cat "$n/resource" 2>/dev/null)")" = "$(printf '%d' $MEMMAP_ADDR)" ] || continue
+        ls "$n/block" 2>/dev/null | head -n 1
+    done
+}
+
+# The geometry pmemtab(5) documents, computed here independently of pmem-assemble from each
+# member block device's size: striped = per-member length = smallest member rounded down to the
+# chunk, all offsets 0; linear = each member rounded down to 2 MiB (4096 sectors), in order.
+doc_striped() {
+    local chunk=$1 min= s b params=""
+    shift
+    for b in "$@"; do
+        s=$(cat "/sys/block/$b/size")
+        if [ -z "$min" ] || [ "$s" -lt "$min" ]; then min=$s; fi
+    done
+    for b in "$@"; do params="$params $(cat "/sys/block/$b/dev") 0"; done
+    echo "0 $(( (min - min % chunk) * $# )) striped $# $chunk$params"
+}
+doc_linear() {
+    local start=0 s l b
+    for b in "$@"; do
+        s=$(cat "/sys/block/$b/size"); l=$(( s - s % 4096 ))
+        echo "$start $l linear $(cat "/sys/block/$b/dev") 0"
+        start=$(( start + l ))
+    done
+}
+
+# dm_dax NAME: the dm device's queue says DAX.
+dm_dax() {
+    local mm
+    mm=$(dmsetup info -c --noheadings -o major,minor "$1" 2>/dev/null | tr ':' ' ') || return 1
+    set -- $mm
+    [ "$(cat "/sys/dev/block/$1:$2/queue/dax" 2>/dev/null)" = 1 ]
+}
+# mounted_dax DIR: /proc/mounts has DIR with dax (ext4: dax or dax=always; xfs: dax=always).
+mounted_dax() { awk -v d="$1" '$2 == d {print $4}' /proc/mounts | tr ',' '\n' | grep -qE '^dax(=always)?$'; }
+is_mounted() { awk -v d="$1" '$2 == d {f = 1} END {exit !f}' /proc/mounts; }
+# dm_names: the dm devices that exist, one per line (dmsetup prints "No devices found" else).
+dm_names() { dmsetup ls 2>/dev/null | awk 'NF == 2 {print $1}'; }
+# write_random FILE MIB: random data and its checksum (the host sees only the sum). Prints
+# nothing unless FILE's directory is a mount point, so an unmounted device can never pass
+# for one by writing into the initramfs.
+write_random() {
+    is_mounted "${1%/*}" || { echo "write_random: ${1%/*} is not mounted" >&2; return 1; }
+    dd if=/dev/urandom of="$1" bs=1M count="$2" 2>/dev/null && sync && sha256sum "$1" | cut -d' ' -f1
+}
+# sum_of FILE: its sha256, only when its directory is a mount point.
+sum_of() { is_mounted "${1%/*}" && sha256sum "$1" 2>/dev/null | cut -d' ' -f1; }
+# Without udev, libdevmapper makes /dev/mapper nodes itself.
+export DM_DISABLE_UDEV=1

@@ -1,0 +1,97 @@
+# Host-side helpers shared by tests/lab/run, tests/lab/demo and bench/assemble-vs-dmsetup.
+# Sourced, not run. Needs tests/lab/setup to have run (kernel and static binary under work/).
+
+LAB=${LAB:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+WORK=$LAB/work
+LOGS=$WORK/logs
+# Tools the guest uses to provision namespaces and as oracles; pmem-assemble never calls them
+# except mkfs (its `mkfs` option).
+GUEST_TOOLS="ndctl daxctl dmsetup mke2fs mkfs.xfs jq"
+# Modules the guest init may load, resolved with their dependencies on the host.
+GUEST_MODULES="nfit nd_pmem nd_btt dax_pmem device_dax nd_e820 dm_mod ext4 xfs kmem"
+# One NVDIMM: 2 GiB region after a 2 MiB label area (region sizes must be 16 MiB multiples).
+# The files are sparse: only what the guest writes takes disk space.
+DIMM_BYTES=$((2050 << 20))
+LABEL_BYTES=$((2 << 20))
+# Legacy pmem the way users emulate it; 0x28000000 is addr= for it.
+MEMMAP='memmap=128M!640M'
+BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-300}
+
+kver() { cat "$WORK/kernel/kver"; }
+
+# Copies a dynamically linked program and the libraries ldd names into the image root $1.
+copy_with_libs() {
+    local root=$1 prog=$2 lib
+    install -D -m 755 "$prog" "$root/bin/$(basename "$prog")"
+    for lib in $(ldd "$prog" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}'); do
+        # 755: the kernel opens the ELF interpreter (ld.so) with exec permission.
+        [ -f "$root$lib" ] || install -D -m 755 "$lib" "$root$lib"
+    done
+}
+
+# Builds work/initramfs.cpio.gz: busybox, pmem-assemble, guest tools with their libraries,
+# the modules in GUEST_MODULES (with modules.dep for busybox modprobe), the guest init and
+# every scenario script. Rebuilt every run: it takes a few seconds and must never be stale.
+build_initramfs() {
+    local k root=$WORK/initramfs m f
+    k=$(kver)
+    rm -rf "$root"
+    mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,mnt,etc,lab,lib/modules/"$k"}
+    install -m 755 /bin/busybox "$root/bin/busybox"
+    for a in $(/bin/busybox --list); do
+        [ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
+    done
+    ln -s bin "$root/sbin"
+    mkdir -p "$root/usr"; ln -s ../bin "$root/usr/bin"; ln -s ../bin "$root/usr/sbin"
+    for t in $GUEST_TOOLS; do copy_with_libs "$root" "$(command -v "$t")"; done
+    ln -sf mke2fs "$root/bin/mkfs.ext4"
+    install -m 755 "$WORK/pmem-assemble" "$root/bin/pmem-assemble"
+    # Modules: exact files modprobe would insert (ignoring the host's install rules).
+    for m in $GUEST_MODULES; do
+        mkdir -p "$WORK/no-modprobe.d"
+        # -C: the host's modprobe.d (ndctl's install rule for libnvdimm) must not apply.
+        modprobe -C "$WORK/no-modprobe.d" -d "$WORK/kernel/root" -S "$k" --show-depends "$m" |
+            awk '$1 == "insmod" {print $2}'
+    done | sort -u | while read -r f; do
+        install -D -m 644 "$f" "$root/lib/modules/$k/${f#"$WORK/kernel/root/lib/modules/$k/"}"
+    done
+    cp "$WORK/kernel/root/lib/modules/$k"/modules.{order,builtin} "$root/lib/modules/$k/"
+    depmod -b "$root" "$k"
+    install -m 755 "$LAB/guest/init" "$root/init"
+    install -m 644 "$LAB/guest/lib.sh" "$root/lab/lib.sh"
+    cp "$LAB"/scenarios/*.sh "$root/lab/"
+    [ -d "$LAB/../../bench" ] && cp "$LAB"/../../bench/*.guest.sh "$root/lab/" 2>/dev/null || true
+    echo "root:x:0:0:root:/:/bin/sh" > "$root/etc/passwd"
+    (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initramfs.cpio.gz"
+}
+
+# Fresh sparse backing files nv0, nv1: label areas zero, so the first boot must provision.
+make_nvdimms() {
+    local d
+    mkdir -p "$WORK/dimms"
+    for d in nv0 nv1; do
+        rm -f "$WORK/dimms/$d"
+        truncate -s "$DIMM_BYTES" "$WORK/dimms/$d"
+    done
+}
+
+# boot LOG DIMMS APPEND: one guest boot with the named DIMMs (comma list, e.g. nv0,nv1), the
+# extra kernel arguments APPEND; the serial console goes to LOG (\r stripped). Returns
+# qemu's status (124 on timeout). The DIMM's slot follows its name, so nv1 alone is still nv1.
+boot() {
+    local log=$1 dimms=$2 append=$3 d n args=() rc
+    for d in ${dimms//,/ }; do
+        n=${d#nv}
+        args+=(-object "memory-backend-file,id=m$n,share=on,mem-path=$WORK/dimms/$d,size=$DIMM_BYTES"
+               -device "nvdimm,id=$d,memdev=m$n,label-size=$LABEL_BYTES")
+    done
+    mkdir -p "$(dirname "$log")"
+    timeout --kill-after=10 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on \
+        -smp 1 -m 1G,slots=8,maxmem=8G "${args[@]}" \
+        -kernel "$WORK/kernel/root/boot/vmlinuz-$(kver)" -initrd "$WORK/initramfs.cpio.gz" \
+        -append "console=ttyS0 panic=1 quiet loglevel=3 $append" \
+        -nographic -no-reboot -nodefaults -serial stdio -display none </dev/null 2>&1 |
+        tr -d '\r' > "$log"
+    rc=${PIPESTATUS[0]}
+    return "$rc"
+}

@@ -1,0 +1,24 @@
+#@ boot dimms=nv0,nv1
+#@ boot dimms=nv0
+# Scenario 4a: a member's NVDIMM is not attached. Boot 1 (both NVDIMMs) notes the pfn uuids
+# ndctl shows; boot 2 has only nv0: `up --timeout 5` must fail within the timeout plus slack,
+# name the missing uuid in a one-line error, and leave no device behind.
+TIMEOUT=5 SLACK=10
+if [ "$LAB_BOOT" = 1 ]; then
+    plan 1
+    ns_refresh
+    ua=$(ns_get s4a uuid) ub=$(ns_get s4b uuid)
+    check members-present "ndctl shows s4a '$ua', s4b '$ub'" [ -n "$ua" -a -n "$ub" ]
+    save s4a "$ua"; save s4b "$ub"
+else
+    plan 5
+    echo "gone striped:2M uuid=$LAB_S4A,uuid=$LAB_S4B /mnt/gone ext4 mkfs" > /etc/pmemtab
+    cat /etc/pmemtab
+    run pmem-assemble up --timeout $TIMEOUT gone
+    check missing-fails "exit $RC, want 1 or 3" [ "$RC" = 1 -o "$RC" = 3 ]
+    check missing-names-uuid "stderr does not name $LAB_S4B: $ERR" sh -c 'echo "$1" | grep "^pmem-assemble: error:" | grep -q "$2"' - "$ERR" "$LAB_S4B"
+    check missing-within-timeout "took ${CS}0 ms, limit $((TIMEOUT + SLACK)) s" [ "$CS" -le $(( (TIMEOUT + SLACK) * 100 )) ]
+    check missing-no-device "dmsetup ls: $(dmsetup ls 2>&1)" [ -z "$(dm_names)" ]
+    check missing-present-member-untouched "s4a's block device is held: $(ls /sys/block/*/holders/ 2>/dev/null | tr '\n' ' ')" \
+        sh -c '! ls /sys/block/*/holders/* >/dev/null 2>&1'
+fi
