@@ -136,7 +136,8 @@ fn verify_rejects_broken_units() {
     install(&root, &good);
     verify(&root, &units, None).expect("the unmodified case passes");
 
-    let breakages: [(&str, &dyn Fn(&str) -> String); 3] = [
+    type Breakage<'a> = (&'a str, &'a dyn Fn(&str) -> String);
+    let breakages: [Breakage; 3] = [
         ("mnt-fast.mount", &|t| t.replace("Where=/mnt/fast", "Where=/mnt/slow")),
         ("pmem-assemble@fast.service", &|t| t.replace("RemainAfterExit=yes", "RemainAfterExit=yes\nRemaimAfterExit=no")),
         ("pmem-assemble@fast.service", &|t| t.replace(ASSEMBLER, "/usr/sbin/pmem-assemble-missing")),
