@@ -103,17 +103,17 @@ fn build(ctx: &Ctx, roots: &apply::Roots, entry: &Entry, plan: &Plan) -> Result<
     let at = format!("{}:{}: {}", ctx.pmemtab.display(), entry.line, entry.name);
     let device = match entry.layout {
         Layout::Single => {
-            let path = plan.members[0].ns.blockdev.as_ref().map(|b| roots.dev.join(b));
-            match path {
-                Some(p) if apply::is_block(&p) => {
-                    println!("{}: {} ready (single, {})", entry.name, p.display(), plan.members[0].ns.dev);
-                    p
-                }
-                _ => {
-                    exit::error(format_args!("{at}: the block device of {} is missing under {}; is devtmpfs mounted?", plan.members[0].ns.dev, roots.dev.display()));
-                    return Err(Exit::System);
-                }
+            let Device::Single { blockdev, .. } = &plan.device else {
+                return Err(Exit::Config);
+            };
+            let ns = plan.members.first().map_or("its namespace", |r| r.ns.dev.as_str());
+            let path = roots.dev.join(blockdev);
+            if !apply::is_block(&path) {
+                exit::error(format_args!("{at}: {} of {ns} is missing; is devtmpfs mounted on {}?", path.display(), roots.dev.display()));
+                return Err(Exit::System);
             }
+            println!("{}: {} ready (single, {ns})", entry.name, path.display());
+            path
         }
         _ => {
             let result = apply::open_control(roots).and_then(|mut ctl| apply::up_dm(&mut ctl, roots, plan));
