@@ -1,0 +1,163 @@
+//! The generator never panics and always ends with 0 or 1 and one-line messages, whatever
+//! pmemtab, command line, arguments or output directory it is given.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn generator(args: &[&Path], pmemtab: Option<&Path>, cmdline: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pmemtab-generator"));
+    cmd.args(args)
+        .env_clear()
+        .env("SYSTEMD_PROC_CMDLINE", cmdline)
+        .env("SYSTEMD_IN_INITRD", "0")
+        .env("SYSTEMD_LOG_TARGET", "console")
+        .env("SYSTEMD_LOG_LEVEL", "debug");
+    if let Some(p) = pmemtab {
+        cmd.env("PMEMTAB", p);
+    }
+    cmd.output().expect("run pmemtab-generator")
+}
+
+/// Exit 0 or 1, and every stderr line a `pmemtab-generator: ` message (no panic text).
+fn check_sane(o: &Output, what: &str) {
+    let code = o.status.code();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(matches!(code, Some(0 | 1)), "{what}: exit {code:?}\n{err}");
+    for line in err.lines() {
+        assert!(line.starts_with("pmemtab-generator: "), "{what}: stray stderr line {line:?}");
+    }
+    assert!(!err.contains("panicked"), "{what}: {err}");
+}
+
+/// A deterministic generator of awkward text: pmemtab words, escapes, garbage bytes.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> usize {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) as usize
+    }
+    fn text(&mut self, words: usize) -> String {
+        const WORDS: [&str; 40] = [
+            "fast", "linear", "striped", "striped:4M", "striped:3K", "single", "system-ram", "uuid=27715d95-1bb8-478d-a466-d6e0a569746d",
+            "name=a", "name=", "addr=0x28000000", "/dev/pmem0", "/mnt/x", "/", "/mnt/a\\040b", "/mnt/\\134", "-", "ext4", "xfs", "vfat",
+            "nofail", "noauto", "x-initrd.attach", "mkfs", "x-systemd.device-timeout=", "x-systemd.device-timeout=1min", "dax=never",
+            "ro,noatime", "a\\,b", "%", "%i", "\"", "'", "#", "\t", "\n", "\n", " ", "é", "\u{7f}",
+        ];
+        let mut s = String::new();
+        for _ in 0..words {
+            s.push_str(WORDS[self.next() % WORDS.len()]);
+            if self.next() % 3 != 0 {
+                s.push(' ');
+            }
+        }
+        s
+    }
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.next() % from.len()]
+    }
+    /// Lines of six columns, each usually valid, sometimes noise.
+    fn pmemtab(&mut self, lines: usize) -> String {
+        let mut s = String::new();
+        for i in 0..lines {
+            if self.next() % 5 == 0 {
+                let w = 1 + self.next() % 8;
+                s.push_str(&self.text(w));
+                s.push('\n');
+                continue;
+            }
+            let name = format!("{}{i}", self.pick(&["pm", "a-b", ".d", "x:y", "é", "a%b", "n"]));
+            let layout = self.pick(&["linear", "striped", "striped:4M", "single", "system-ram", "raid5"]);
+            let member = format!("name=m{i}");
+            let member2 = format!("name=m{i},name=n{i}");
+            let members = self.pick(&[&member, &member2, "addr=0x28000000", "uuid=zz"]).to_string();
+            let mp = format!("{}{i}", self.pick(&["/mnt/p", "/mnt/a\\040b", "/srv/%x", "/mnt/\\134q", "rel/", "/"]));
+            let fs = self.pick(&["ext4", "xfs", "-", "vfat"]);
+            let opts = self.pick(&["-", "nofail", "noauto", "x-initrd.attach", "mkfs,noatime", "x-systemd.device-timeout=5s", "dax=inode"]);
+            s.push_str(&format!("{name} {layout} {members} {mp} {fs} {opts}\n"));
+        }
+        s
+    }
+}
+
+#[test]
+fn random_pmemtabs_and_command_lines() {
+    let dir = support::temp_dir("robust");
+    let tab = dir.join("pmemtab");
+    let mut noise = Noise(42);
+    let (mut failed, mut generated) = (0, 0);
+    for i in 0..150 {
+        let (lines, cmd_words) = (1 + noise.next() % 12, noise.next() % 6);
+        let text = noise.pmemtab(lines);
+        let cmdline = noise.text(cmd_words).replace('\n', " ") + " root=/dev/mapper/fast";
+        fs::write(&tab, &text).unwrap();
+        let out = dir.join(format!("out{i}"));
+        fs::create_dir(&out).unwrap();
+        let o = generator(&[&out, &out, &out], Some(&tab), &cmdline);
+        check_sane(&o, &format!("run {i} on {text:?} with {cmdline:?}"));
+        failed += usize::from(o.status.code() == Some(1));
+        generated += usize::from(support::read_tree(&out).keys().any(|k| k.starts_with("pmem-assemble@")));
+        let _ = fs::remove_dir_all(&out);
+    }
+    let _ = fs::remove_dir_all(&dir);
+    // The noise must exercise both paths, or this test proves little.
+    assert!(failed >= 20 && generated >= 20, "{failed} runs failed, {generated} generated units");
+}
+
+#[test]
+fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
+    let dir = support::temp_dir("robust-bad");
+    let tab = dir.join("pmemtab");
+    fs::write(&tab, "fast linear name=a /mnt/fast ext4 -\n").unwrap();
+
+    // Wrong argument counts.
+    for args in [vec![], vec![dir.as_path(), dir.as_path()]] {
+        let o = generator(&args, Some(&tab), "");
+        check_sane(&o, "bad arguments");
+        assert_eq!(o.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("one or three arguments"));
+    }
+
+    // A pmemtab that is not UTF-8: one error naming the file, exit 1, nothing written.
+    let bin = dir.join("binary");
+    fs::write(&bin, b"fast linear name=\xff\xfe /mnt/x\n").unwrap();
+    let out = dir.join("out-bin");
+    fs::create_dir(&out).unwrap();
+    let o = generator(&[&out], Some(&bin), "");
+    check_sane(&o, "non-UTF-8 pmemtab");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(&*bin.display().to_string()));
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 0, "wrote output for an unreadable pmemtab");
+
+    // A missing output directory: an error naming it, exit 1.
+    let missing = dir.join("no/such/dir");
+    let o = generator(&[&missing], Some(&tab), "");
+    check_sane(&o, "missing output dir");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot create"));
+
+    // No pmemtab at all: nothing to do, success, nothing written.
+    let out = dir.join("out-none");
+    fs::create_dir(&out).unwrap();
+    let o = generator(&[&out], Some(&dir.join("absent")), "");
+    check_sane(&o, "absent pmemtab");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 0);
+
+    // A unit already present (another generator wrote it): that entry fails, and leaves
+    // none of its other files behind.
+    let out = dir.join("out-clash");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("mnt-fast.mount"), "# someone else's\n").unwrap();
+    let o = generator(&[&out], Some(&tab), "");
+    check_sane(&o, "clash");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already exists"));
+    let tree = support::read_tree(&out);
+    let names: Vec<&str> = tree.keys().map(String::as_str).collect();
+    assert_eq!(names, ["mnt-fast.mount", "pmemtab.target", "sysinit.target.wants/pmemtab.target"], "{names:?}");
+    let _ = fs::remove_dir_all(&dir);
+}
