@@ -79,6 +79,9 @@ pub struct Chosen<'a> {
     /// Left running at shutdown and across switch-root: `x-initrd.attach`, or the device
     /// `root=`/`mount.usr=` names (attached implicitly, as crypttab does for root).
     pub attached: bool,
+    /// Named by `root=`/`mount.usr=`: in the initrd fstab-generator mounts it (sysroot.mount,
+    /// sysroot-usr.mount), so it gets no mount unit from us there.
+    pub boot_device: bool,
 }
 
 /// A message for the log about the selection.
@@ -120,7 +123,7 @@ pub fn select<'a>(entries: &'a [Entry], cmdline: &Cmdline, in_initrd: bool) -> (
             });
             continue;
         }
-        chosen.push(Chosen { entry, attached });
+        chosen.push(Chosen { entry, attached, boot_device });
     }
     for name in boot_devices {
         if !first_line.contains_key(name) {
@@ -243,8 +246,9 @@ fn mount_unit(
         return Ok(None);
     }
     let simple = escape::simplify_path(mp).map_err(|source| RenderError::MountPath { mount_point: mp.to_string(), source })?;
-    // `/` is mounted by whoever reads root= (fstab-generator), never by pmemtab.
-    if simple == "/" {
+    // `/` is mounted by whoever reads root= (fstab-generator), never by pmemtab; so is, in
+    // the initrd, whatever root=/mount.usr= names.
+    if simple == "/" || (ctx.in_initrd && c.boot_device) {
         return Ok(None);
     }
     let (where_, target) = if ctx.in_initrd {
@@ -380,7 +384,7 @@ mod tests {
     #[test]
     fn striped_entry_with_mount() {
         let e = entry(3, "fast-1", Layout::Striped { chunk_bytes: 2 << 20 }, Some("/mnt/fast"));
-        let out = render(&host(), &Chosen { entry: &e, attached: false }).unwrap();
+        let out = render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
         let svc = file(&out, "pmem-assemble@fast\\x2d1.service");
         assert!(svc.contains("ExecStart=/usr/sbin/pmem-assemble up \"fast-1\"\n"), "{svc}");
         assert!(svc.contains("ExecStop=/usr/sbin/pmem-assemble down \"fast-1\"\n"));
@@ -403,7 +407,7 @@ mod tests {
         let mut e = entry(1, "a", Layout::Linear, Some("/a"));
         e.options.nofail = true;
         e.options.device_timeout = Some(Duration::from_millis(1500));
-        let out = render(&host(), &Chosen { entry: &e, attached: false }).unwrap();
+        let out = render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
         let svc = file(&out, "pmem-assemble@a.service");
         assert!(!svc.contains("Before=pmemtab.target"));
         assert!(svc.contains("TimeoutStartSec=31500ms\n"));
@@ -413,7 +417,7 @@ mod tests {
         assert!(file(&out, "dev-mapper-a.device.d/50-pmemtab-device-timeout.conf").contains("JobRunningTimeoutSec=36500ms"));
 
         e.options.noauto = true;
-        let out = render(&host(), &Chosen { entry: &e, attached: false }).unwrap();
+        let out = render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
         assert_eq!(out.links.len(), 1, "noauto keeps only the device link: {:?}", out.links);
         assert!(has_link(&out, "dev-mapper-a.device.requires/pmem-assemble@a.service"));
     }
@@ -421,7 +425,7 @@ mod tests {
     #[test]
     fn single_mounts_the_published_link() {
         let e = entry(1, "solo", Layout::Single, Some("/srv/solo"));
-        let out = render(&host(), &Chosen { entry: &e, attached: false }).unwrap();
+        let out = render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
         let m = file(&out, "srv-solo.mount");
         assert!(m.contains("What=/run/pmemtab/by-name/solo\n"), "{m}");
         assert!(m.contains("Requires=pmem-assemble@solo.service\nAfter=pmem-assemble@solo.service\n"));
@@ -432,7 +436,7 @@ mod tests {
     #[test]
     fn system_ram_has_no_stop_and_no_mount() {
         let e = entry(1, "ram", Layout::SystemRam, Some("/ignored"));
-        let out = render(&host(), &Chosen { entry: &e, attached: false }).unwrap();
+        let out = render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
         assert_eq!(out.files.len(), 1);
         assert!(!file(&out, "pmem-assemble@ram.service").contains("ExecStop"));
     }
@@ -441,20 +445,28 @@ mod tests {
     fn initrd_mounts_under_sysroot_and_attached_units_survive_shutdown() {
         let mut e = entry(1, "data", Layout::Linear, Some("/var/data"));
         e.options.initrd_attach = true;
-        let out = render(&initrd(), &Chosen { entry: &e, attached: true }).unwrap();
+        let out = render(&initrd(), &Chosen { entry: &e, attached: true, boot_device: false }).unwrap();
         assert!(!file(&out, "pmem-assemble@data.service").contains("Conflicts=umount.target"));
         let m = file(&out, "sysroot-var-data.mount");
         assert!(m.contains("Where=/sysroot/var/data\n") && m.contains("Before=initrd-fs.target\n"), "{m}");
         assert!(has_link(&out, "initrd-fs.target.requires/sysroot-var-data.mount"));
         let usr = entry(2, "u", Layout::Linear, Some("/usr"));
-        let out = render(&initrd(), &Chosen { entry: &usr, attached: true }).unwrap();
+        let out = render(&initrd(), &Chosen { entry: &usr, attached: true, boot_device: false }).unwrap();
         assert!(has_link(&out, "initrd-usr-fs.target.requires/sysroot-usr.mount"));
+    }
+
+    #[test]
+    fn boot_devices_are_mounted_by_fstab_generator_in_the_initrd() {
+        let e = entry(1, "u", Layout::Linear, Some("/usr"));
+        let boot = Chosen { entry: &e, attached: true, boot_device: true };
+        assert_eq!(render(&initrd(), &boot).unwrap().files.len(), 1, "service only");
+        assert!(render(&host(), &boot).unwrap().files.iter().any(|(p, _)| p == "usr.mount"));
     }
 
     #[test]
     fn root_mount_point_gets_no_mount_unit() {
         let e = entry(1, "root", Layout::Linear, Some("/"));
-        let out = render(&host(), &Chosen { entry: &e, attached: true }).unwrap();
+        let out = render(&host(), &Chosen { entry: &e, attached: true, boot_device: false }).unwrap();
         assert_eq!(out.files.len(), 1);
     }
 
@@ -482,22 +494,22 @@ mod tests {
     #[test]
     fn hostile_values_are_refused_or_escaped() {
         let e = entry(1, "x\nExecStart=true", Layout::Linear, None);
-        assert_eq!(render(&host(), &Chosen { entry: &e, attached: false }), Err(RenderError::BadName("contains a control character")));
+        assert_eq!(render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }), Err(RenderError::BadName("contains a control character")));
         let e = entry(1, "x", Layout::Linear, Some("/mnt/a\nOptions=exec"));
-        assert!(matches!(render(&host(), &Chosen { entry: &e, attached: false }), Err(RenderError::MountValue { .. })));
+        assert!(matches!(render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }), Err(RenderError::MountValue { .. })));
         let e = entry(1, "50%\"'\\", Layout::Linear, None);
-        let out = render(&host(), &Chosen { entry: &e, attached: false }).unwrap();
+        let out = render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
         let svc = &out.files[0].1;
         assert!(svc.contains("ExecStart=/usr/sbin/pmem-assemble up \"50%%\\\"\\'\\\\\"\n"), "{svc}");
         let long = entry(1, &"é".repeat(40), Layout::Linear, None);
-        assert!(matches!(render(&host(), &Chosen { entry: &long, attached: false }), Err(RenderError::TooLong(_))));
+        assert!(matches!(render(&host(), &Chosen { entry: &long, attached: false, boot_device: false }), Err(RenderError::TooLong(_))));
     }
 
     #[test]
     fn non_default_pmemtab_is_passed_on() {
         let ctx = Context::new("/usr/sbin/pmem-assemble", "/tmp/my tab", false);
         let e = entry(1, "a", Layout::Linear, None);
-        let out = render(&ctx, &Chosen { entry: &e, attached: false }).unwrap();
+        let out = render(&ctx, &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
         assert!(out.files[0].1.contains("ExecStart=/usr/sbin/pmem-assemble --pmemtab \"/tmp/my tab\" up \"a\"\n"));
         assert!(out.files[0].1.contains("SourcePath=/tmp/my tab\n"));
     }
