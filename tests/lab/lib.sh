@@ -5,8 +5,8 @@ LAB=${LAB:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 WORK=$LAB/work
 LOGS=$WORK/logs
 # Tools the guest uses to provision namespaces and as oracles; pmem-assemble never calls them
-# except mkfs (its `mkfs` option).
-GUEST_TOOLS="ndctl daxctl dmsetup mke2fs mkfs.xfs jq"
+# except mkfs (its `mkfs` option). bash runs the benchmark's "what admins do today" script.
+GUEST_TOOLS="ndctl daxctl dmsetup mke2fs mkfs.xfs jq bash"
 # Modules the guest init may load, resolved with their dependencies on the host.
 GUEST_MODULES="nfit nd_pmem nd_btt dax_pmem device_dax nd_e820 dm_mod ext4 xfs kmem"
 # One NVDIMM: 2 GiB region after a 2 MiB label area (region sizes must be 16 MiB multiples).
@@ -29,11 +29,12 @@ copy_with_libs() {
     done
 }
 
-# Builds work/initramfs.cpio.gz: busybox, pmem-assemble, guest tools with their libraries,
-# the modules in GUEST_MODULES (with modules.dep for busybox modprobe), the guest init and
-# every scenario script. Rebuilt every run: it takes a few seconds and must never be stale.
+# build_initramfs [SCRIPT...]: builds work/initramfs.cpio.gz: busybox, pmem-assemble, guest
+# tools with their libraries, the modules in GUEST_MODULES (with modules.dep for busybox
+# modprobe), the guest init, every scenario, the demo and the SCRIPTs given (as /lab/NAME.sh).
+# Rebuilt every run: it takes a few seconds and must never be stale.
 build_initramfs() {
-    local k root=$WORK/initramfs m f
+    local k root=$WORK/initramfs m f x
     k=$(kver)
     rm -rf "$root"
     mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,mnt,etc,lab,lib/modules/"$k"}
@@ -55,23 +56,25 @@ build_initramfs() {
     done | sort -u | while read -r f; do
         install -D -m 644 "$f" "$root/lib/modules/$k/${f#"$WORK/kernel/root/lib/modules/$k/"}"
     done
-    cp "$WORK/kernel/root/lib/modules/$k"/modules.{order,builtin} "$root/lib/modules/$k/"
+    cp "$WORK/kernel/root/lib/modules/$k"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$k/"
     depmod -b "$root" "$k"
     install -m 755 "$LAB/guest/init" "$root/init"
     install -m 644 "$LAB/guest/lib.sh" "$root/lab/lib.sh"
-    cp "$LAB"/scenarios/*.sh "$root/lab/"
-    [ -d "$LAB/../../bench" ] && cp "$LAB"/../../bench/*.guest.sh "$root/lab/" 2>/dev/null || true
+    cp "$LAB"/scenarios/*.sh "$LAB/guest/demo.sh" "$root/lab/"
+    for x in "$@"; do install -m 644 "$x" "$root/lab/$(basename "${x%.sh}").sh"; done
     echo "root:x:0:0:root:/:/bin/sh" > "$root/etc/passwd"
     (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initramfs.cpio.gz"
 }
 
-# Fresh sparse backing files nv0, nv1: label areas zero, so the first boot must provision.
+# Fresh sparse backing files nv0, nv1 in $DIMMS (the demo and the bench use their own dir):
+# label areas zero, so the first boot must provision.
+DIMMS=${DIMMS:-$WORK/dimms}
 make_nvdimms() {
     local d
-    mkdir -p "$WORK/dimms"
+    mkdir -p "$DIMMS"
     for d in nv0 nv1; do
-        rm -f "$WORK/dimms/$d"
-        truncate -s "$DIMM_BYTES" "$WORK/dimms/$d"
+        rm -f "$DIMMS/$d"
+        truncate -s "$DIMM_BYTES" "$DIMMS/$d"
     done
 }
 
@@ -82,7 +85,7 @@ boot() {
     local log=$1 dimms=$2 append=$3 d n args=() rc
     for d in ${dimms//,/ }; do
         n=${d#nv}
-        args+=(-object "memory-backend-file,id=m$n,share=on,mem-path=$WORK/dimms/$d,size=$DIMM_BYTES"
+        args+=(-object "memory-backend-file,id=m$n,share=on,mem-path=$DIMMS/$d,size=$DIMM_BYTES"
                -device "nvdimm,id=$d,memdev=m$n,label-size=$LABEL_BYTES")
     done
     mkdir -p "$(dirname "$log")"
