@@ -59,7 +59,7 @@ pub enum ApplyError {
     NotDax { name: String, dm: String, leftover: String },
     #[error("cannot create {path}: {source}; the device was removed{leftover}")]
     Node { path: PathBuf, source: std::io::Error, leftover: String },
-    #[error("'{name}' is busy ({holders}) and was left in place; stop its users and run down again")]
+    #[error("device is busy ({holders}) and was left in place; stop its users, then run `pmem-assemble down {name}` again")]
     Busy { name: String, holders: String },
 }
 
@@ -369,7 +369,7 @@ mod tests {
         let start = std::time::Instant::now();
         let e = down_dm(&mut ctl, &r, "fast0", Duration::from_millis(200)).unwrap_err();
         assert!(start.elapsed() < Duration::from_secs(2));
-        assert!(e.to_string().contains("busy (mounted on /mnt/fast)"), "{e}");
+        assert!(e.to_string().contains("busy (mounted on /mnt/fast)") && e.to_string().contains("down fast0"), "{e}");
         assert!(ctl.info("fast0").unwrap().is_some());
         assert!(nodes::mapper_path(&r.dev, "fast0").exists());
         // Released: removed, node gone; again: not active.

@@ -44,13 +44,19 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     } else {
         args.names
     };
+    // Messages name the pmemtab line when the device is (still) declared there.
+    let entries = pmemtab::tab::load(&ctx.pmemtab).map(|p| p.entries).unwrap_or_default();
+    let at = |name: &str| match entries.iter().find(|e| e.name == name) {
+        Some(e) => format!("{}:{}: {name}", ctx.pmemtab.display(), e.line),
+        None => name.to_string(),
+    };
     let mut worst = Exit::Ok;
     for name in names {
         match apply::down_dm(&mut ctl, &roots, &name, apply::BUSY_TIMEOUT) {
             Ok(Down::Removed) => println!("{name}: removed"),
             Ok(Down::NotActive) => println!("{name}: not active"),
             Err(e) => {
-                exit::error(format_args!("{name}: {e}"));
+                exit::error(format_args!("{}: {e}", at(&name)));
                 let code = if matches!(e, apply::ApplyError::Foreign { .. }) { Exit::Config } else { Exit::System };
                 worst = worst.max(code);
             }
