@@ -95,7 +95,13 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     }
 
     let ctx = units::Context::new(ASSEMBLER, &path, inp.in_initrd);
-    let mut writer = write::Writer::new(&inp.out_dir);
+    // Work from inside the output directory: every path the writer passes the kernel is then
+    // one or two short components instead of the whole directory path again.
+    if let Err(e) = std::env::set_current_dir(&inp.out_dir) {
+        log.error(format_args!("cannot enter the output directory {}: {e}", inp.out_dir.display()));
+        return false;
+    }
+    let mut writer = write::Writer::new(Path::new(""));
     if let Err(e) = writer.write(&units::target()) {
         log.error(format_args!("{e}"));
         return false;
