@@ -102,8 +102,9 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
         return false;
     }
     let mut writer = write::Writer::new(Path::new(""));
+    let out_dir = inp.out_dir.display();
     if let Err(e) = writer.write(&units::target()) {
-        log.error(format_args!("{e}"));
+        log.error(format_args!("{out_dir}: {e}"));
         return false;
     }
     let (chosen, notes) = units::select(&parsed.entries, &cmd, inp.in_initrd);
@@ -116,7 +117,7 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     for c in &chosen {
         let e = c.entry;
         let result = units::render(&ctx, c).map_err(|e| e.to_string()).and_then(|out| {
-            writer.write(&out).map_err(|e| e.to_string())
+            writer.write(&out).map_err(|e| format!("{out_dir}: {e}"))
         });
         match result {
             Ok(()) => log.debug(format_args!("{path}:{}: generated units for '{}'", e.line, e.name)),
