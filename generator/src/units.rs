@@ -93,8 +93,10 @@ pub struct Note {
     pub text: String,
 }
 
-/// Picks the entries to generate units for: duplicates dropped (the first wins), and in the
-/// initrd only `x-initrd.attach` entries and the ones `root=`/`mount.usr=` name.
+/// Picks the entries to generate units for: duplicates dropped (the first wins; the parser
+/// already reports and drops them, this keeps two units from claiming one name whatever the
+/// caller passes), and in the initrd only `x-initrd.attach` entries and the ones
+/// `root=`/`mount.usr=` name.
 pub fn select<'a>(entries: &'a [Entry], cmdline: &Cmdline, in_initrd: bool) -> (Vec<Chosen<'a>>, Vec<Note>) {
     let boot_devices = cmdline.mapper_names();
     let mut first_line: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
