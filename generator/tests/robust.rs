@@ -50,7 +50,7 @@ impl Noise {
         let mut s = String::new();
         for _ in 0..words {
             s.push_str(WORDS[self.next() % WORDS.len()]);
-            if self.next() % 3 != 0 {
+            if matches!(self.next() % 3, 1 | 2) {
                 s.push(' ');
             }
         }
@@ -63,7 +63,7 @@ impl Noise {
     fn pmemtab(&mut self, lines: usize) -> String {
         let mut s = String::new();
         for i in 0..lines {
-            if self.next() % 5 == 0 {
+            if self.next() % 5 < 1 {
                 let w = 1 + self.next() % 8;
                 s.push_str(&self.text(w));
                 s.push('\n');
