@@ -14,6 +14,7 @@ use nom::combinator::{all_consuming, map, map_res, opt, recognize, value};
 use nom::multi::many1;
 use nom::sequence::{pair, preceded, tuple};
 use nom::IResult;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
@@ -135,6 +136,7 @@ fn writable_by_non_root(meta: &std::fs::Metadata) -> Option<String> {
 /// Parses pmemtab text. Never panics; every problem becomes a diagnostic.
 pub fn parse(text: &str) -> Parsed {
     let mut parsed = Parsed::default();
+    let mut seen = Seen::default();
     for (idx, raw) in text.split('\n').enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         let mut ctx = LineCtx { number: idx + 1, text: line, diags: Vec::new() };
@@ -146,9 +148,10 @@ pub fn parse(text: &str) -> Parsed {
         let failed = ctx.diags.iter().any(Diagnostic::is_error);
         parsed.diagnostics.append(&mut ctx.diags);
         if let (Some(entry), false) = (entry, failed) {
-            if let Some(diag) = conflict(&parsed.entries, &entry, line) {
+            if let Some(diag) = conflict(&parsed.entries, &seen, &entry, line) {
                 parsed.diagnostics.push(diag);
             } else {
+                seen.add(&entry, parsed.entries.len());
                 parsed.entries.push(entry);
             }
         }
@@ -633,9 +636,35 @@ fn check_mount(
     }
 }
 
+/// Where each name, member and mount point was first used, so a clash is found in constant
+/// time per entry (a scan of every earlier entry made parsing quadratic).
+#[derive(Default)]
+struct Seen {
+    names: HashMap<String, usize>,
+    members: HashMap<Member, usize>,
+    mount_points: HashMap<String, usize>,
+}
+
+impl Seen {
+    fn add(&mut self, entry: &Entry, index: usize) {
+        self.names.entry(entry.name.clone()).or_insert(index);
+        for m in &entry.members {
+            self.members.entry(m.clone()).or_insert(index);
+        }
+        if let Some(mp) = &entry.mount_point {
+            self.mount_points.entry(mp.clone()).or_insert(index);
+        }
+    }
+}
+
 /// An entry that clashes with an earlier one: same name, same member, same mount point.
-/// The first wins, as in crypttab.
-fn conflict(earlier: &[Entry], entry: &Entry, line: &str) -> Option<Diagnostic> {
+/// The first wins, as in crypttab. The earliest clashing entry is reported, its name first.
+fn conflict(earlier: &[Entry], seen: &Seen, entry: &Entry, line: &str) -> Option<Diagnostic> {
+    let by_name = seen.names.get(&entry.name).copied();
+    let by_member = entry.members.iter().filter_map(|m| seen.members.get(m).map(|&i| (i, m))).min_by_key(|&(i, _)| i);
+    let by_mount = entry.mount_point.as_ref().and_then(|mp| seen.mount_points.get(mp)).copied();
+    let first = [by_name, by_member.map(|(i, _)| i), by_mount].into_iter().flatten().min()?;
+    let e = earlier.get(first)?;
     let cols = split_columns(line);
     let diag = |col: usize, message: String, hint: String| {
         let f = cols.get(col).copied().unwrap_or(Field { text: " ", column: 1 });
@@ -649,20 +678,15 @@ fn conflict(earlier: &[Entry], entry: &Entry, line: &str) -> Option<Diagnostic> 
             hint: Some(hint),
         }
     };
-    for e in earlier {
-        if e.name == entry.name {
-            return Some(diag(0, format!("duplicate device name '{}' (first defined on line {}); this line is ignored", entry.name, e.line), "give each device its own name".into()));
-        }
-        if let Some(m) = entry.members.iter().find(|m| e.members.contains(m)) {
-            return Some(diag(2, format!("member {m} is already used by '{}' on line {}; this line is ignored", e.name, e.line), "a namespace may belong to one entry only".into()));
-        }
-        if entry.mount_point.is_some() && e.mount_point == entry.mount_point {
-            return Some(diag(
-                3,
-                format!("mount point {} is already used by '{}' on line {}; this line is ignored", entry.mount_point.as_deref().unwrap_or(""), e.name, e.line),
-                "give each device its own mount point".into(),
-            ));
-        }
+    if by_name == Some(first) {
+        return Some(diag(0, format!("duplicate device name '{}' (first defined on line {}); this line is ignored", entry.name, e.line), "give each device its own name".into()));
     }
-    None
+    if let Some((_, m)) = by_member.filter(|&(i, _)| i == first) {
+        return Some(diag(2, format!("member {m} is already used by '{}' on line {}; this line is ignored", e.name, e.line), "a namespace may belong to one entry only".into()));
+    }
+    Some(diag(
+        3,
+        format!("mount point {} is already used by '{}' on line {}; this line is ignored", entry.mount_point.as_deref().unwrap_or(""), e.name, e.line),
+        "give each device its own mount point".into(),
+    ))
 }
