@@ -2,7 +2,8 @@
 # Sourced, not run. Needs tests/lab/setup to have run (kernel and static binary under work/).
 
 LAB=${LAB:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
-WORK=$LAB/work
+# LAB_WORK moves the cache, images and logs elsewhere (default tests/lab/work, git-ignored).
+WORK=${LAB_WORK:-$LAB/work}
 LOGS=$WORK/logs
 # Tools the guest uses to provision namespaces and as oracles; pmem-assemble never calls them
 # except mkfs (its `mkfs` option). bash runs the benchmark's "what admins do today" script.
@@ -15,9 +16,17 @@ DIMM_BYTES=$((2050 << 20))
 LABEL_BYTES=$((2 << 20))
 # Legacy pmem the way users emulate it; 0x28000000 is addr= for it.
 MEMMAP='memmap=128M!640M'
-BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-300}
+# Boots take 15-40 s here; a boot still running after this is a hang, reported as a failure.
+BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-150}
 
 kver() { cat "$WORK/kernel/kver"; }
+
+# One lab, demo or bench at a time per work dir: they share the initramfs and the kernel cache.
+lab_lock() {
+    mkdir -p "$WORK"
+    exec 9> "$WORK/.lock"
+    flock -n 9 || { echo "lab: waiting for another lab/demo/bench run in $WORK" >&2; flock 9; }
+}
 
 # Copies a dynamically linked program and the libraries ldd names into the image root $1.
 copy_with_libs() {

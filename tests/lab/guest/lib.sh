@@ -15,8 +15,8 @@ s3a a fsdax 32M 5eed0003-0000-4000-8000-00000000000a
 s3b b fsdax 32M 5eed0003-0000-4000-8000-00000000000b
 s4a a fsdax 96M 5eed0004-0000-4000-8000-00000000000a
 s4b b fsdax 96M 5eed0004-0000-4000-8000-00000000000b
-s5a a fsdax 320M 5eed0005-0000-4000-8000-00000000000a
-s5b b fsdax 320M 5eed0005-0000-4000-8000-00000000000b
+s5a a fsdax 192M 5eed0005-0000-4000-8000-00000000000a
+s5b b fsdax 192M 5eed0005-0000-4000-8000-00000000000b
 dvd a devdax 64M 5eed00dd-0000-4000-8000-00000000000a
 sec a sector 64M 5eed005e-0000-4000-8000-00000000000a
 "
@@ -44,12 +44,15 @@ now_cs() {
 }
 
 # run CMD...: runs CMD, echoing it and its output to the log; sets RC, OUT (stdout+stderr),
-# ERR (stderr only) and CS (elapsed centiseconds).
+# ERR (stderr only) and CS (elapsed centiseconds). A program (not a shell function) gets
+# RUN_TIMEOUT seconds, so a hang fails its assertion instead of eating the whole boot.
+RUN_TIMEOUT=60
 run() {
-    local t0
+    local t0 bound=""
     echo "+ $*"
+    type "$1" 2>/dev/null | grep -q function || bound="timeout $RUN_TIMEOUT"
     t0=$(now_cs)
-    "$@" > /tmp/run.out 2> /tmp/run.err
+    $bound "$@" > /tmp/run.out 2> /tmp/run.err
     RC=$?
     CS=$(( $(now_cs) - t0 ))
     OUT=$(cat /tmp/run.out /tmp/run.err)
