@@ -1,7 +1,8 @@
 #@ boot dimms=nv0,nv1
-# Scenario 5: XFS with DAX on a 2 MiB striped device (members of 320 MiB: mkfs.xfs 6.1 wants a
-# 64 MiB log, which a striped device under ~550 MiB cannot hold). XFS, unlike ext4, mounts without DAX when
-# the device cannot do it (dmesg "Turning off DAX"), so /proc/mounts and dmesg are both checked.
+# Scenario 5: XFS with DAX on a 2 MiB striped device of ~376 MiB (small on purpose: mkfs.xfs 6.1
+# wants a 64 MiB log, which a small striped device holds only with fewer allocation groups).
+# XFS, unlike ext4, mounts without DAX when the device cannot do it (dmesg "Turning off DAX"),
+# so /proc/mounts and dmesg are both checked.
 plan 7
 ns_refresh
 ua=$(ns_get s5a uuid) ub=$(ns_get s5b uuid)
