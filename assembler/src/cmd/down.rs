@@ -21,7 +21,7 @@ pub struct Args {
 /// Works from what the kernel holds, not from pmemtab: an entry deleted from the file can
 /// still be taken down, and only devices with the pmemtab dm uuid prefix are touched.
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    if args.all == !args.names.is_empty() {
+    if args.all != args.names.is_empty() {
         exit::error("down: name the devices to remove, or use --all (not both)");
         return Exit::Usage;
     }

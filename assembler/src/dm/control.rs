@@ -447,8 +447,7 @@ mod tests {
 
     #[test]
     fn failed_load_removes_the_device() {
-        let mut k = FakeKernel::default();
-        k.fail = Some((Cmd::TableLoad, Errno::EINVAL));
+        let k = FakeKernel { fail: Some((Cmd::TableLoad, Errno::EINVAL)), ..FakeKernel::default() };
         let mut c = Control::new(k).unwrap();
         let e = c.build("fast0", "PMEMTAB-fast0", &targets()).unwrap_err();
         assert_eq!(e.cause.errno(), Some(Errno::EINVAL));
@@ -460,8 +459,7 @@ mod tests {
 
     #[test]
     fn failed_resume_removes_the_device() {
-        let mut k = FakeKernel::default();
-        k.fail = Some((Cmd::DevSuspend, Errno::ENOMEM));
+        let k = FakeKernel { fail: Some((Cmd::DevSuspend, Errno::ENOMEM)), ..FakeKernel::default() };
         let mut c = Control::new(k).unwrap();
         assert!(c.build("fast0", "PMEMTAB-fast0", &targets()).is_err());
         assert!(c.transport().devs.is_empty());
