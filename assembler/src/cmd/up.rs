@@ -62,8 +62,9 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
             Ok(n) => n,
             Err(e) => return Some(Err(e)),
         };
+        // Planned with every entry, so a namespace claimed by an earlier line is refused.
         let index = all.iter().position(|e| e.name == entry.name && e.line == entry.line)?;
-        let result = plan_all(all, &namespaces).swap_remove(index);
+        let result = plan_all(all, &namespaces).into_iter().nth(index)?;
         match result {
             Err(r) if matches!(r.reason, Reason::Missing { .. }) => {
                 missing = entry.members.iter().filter(|m| resolve(m, &namespaces).is_err_and(|e| matches!(e, Reason::Missing { .. }))).map(ToString::to_string).collect();
@@ -81,9 +82,9 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
         }
     });
     let Some(result) = outcome else {
-        let (what, verb) = if missing.len() == 1 { ("member", "did") } else { ("members", "did") };
+        let what = if missing.len() == 1 { "member" } else { "members" };
         exit::error(format_args!(
-            "{}:{}: {}: {what} {} {verb} not appear within {}s; check that the NVDIMM is present and the namespace enabled (`ndctl list -N`)",
+            "{}:{}: {}: {what} {} did not appear within {}s; check that the NVDIMM is present and the namespace enabled (`ndctl list -N`)",
             ctx.pmemtab.display(),
             entry.line,
             entry.name,
