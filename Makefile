@@ -1,0 +1,47 @@
+# Build and install pmemtab the way distributions expect: `make`, then
+# `make install PREFIX=/usr DESTDIR=/tmp/stage`. Every directory can be overridden.
+
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSTEMDGENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+DESTDIR ?=
+CARGO ?= cargo
+INSTALL ?= install
+
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+ASSEMBLER := $(TARGET_DIR)/x86_64-unknown-linux-musl/release/pmem-assemble
+GENERATOR := $(TARGET_DIR)/release/pmemtab-generator
+
+.PHONY: all build install uninstall check clean
+
+all: build
+
+# The generator runs the assembler by absolute path: bake in where it is installed.
+build:
+	assembler/build-static
+	PMEMTAB_ASSEMBLE_PATH=$(SBINDIR)/pmem-assemble $(CARGO) build --release -p pmemtab-generator
+
+install:
+	@test -x $(ASSEMBLER) -a -x $(GENERATOR) || { echo "run make first"; exit 1; }
+	$(INSTALL) -D -m 0755 $(ASSEMBLER) $(DESTDIR)$(SBINDIR)/pmem-assemble
+	$(INSTALL) -D -m 0755 $(GENERATOR) $(DESTDIR)$(SYSTEMDGENERATORDIR)/pmemtab-generator
+	$(INSTALL) -D -m 0644 assembler/udev/09-pmemtab.rules $(DESTDIR)$(UDEVRULESDIR)/09-pmemtab.rules
+	$(INSTALL) -D -m 0644 man/pmemtab.5 $(DESTDIR)$(MANDIR)/man5/pmemtab.5
+	$(INSTALL) -D -m 0644 man/pmem-assemble.8 $(DESTDIR)$(MANDIR)/man8/pmem-assemble.8
+	$(INSTALL) -D -m 0644 man/pmemtab-generator.8 $(DESTDIR)$(MANDIR)/man8/pmemtab-generator.8
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/pmem-assemble \
+	      $(DESTDIR)$(SYSTEMDGENERATORDIR)/pmemtab-generator \
+	      $(DESTDIR)$(UDEVRULESDIR)/09-pmemtab.rules \
+	      $(DESTDIR)$(MANDIR)/man5/pmemtab.5 \
+	      $(DESTDIR)$(MANDIR)/man8/pmem-assemble.8 \
+	      $(DESTDIR)$(MANDIR)/man8/pmemtab-generator.8
+
+check:
+	tests/run-all
+
+clean:
+	$(CARGO) clean
