@@ -12,33 +12,6 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// A line diff (longest common subsequence) marking removed lines `-` and added lines `+`.
-fn diff(expected: &str, actual: &str) -> String {
-    let a: Vec<&str> = expected.lines().collect();
-    let b: Vec<&str> = actual.lines().collect();
-    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
-        }
-    }
-    let (mut i, mut j, mut out) = (0, 0, String::new());
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            out += &format!("  {}\n", a[i]);
-            i += 1;
-            j += 1;
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out += &format!("- {}\n", a[i]);
-            i += 1;
-        } else {
-            out += &format!("+ {}\n", b[j]);
-            j += 1;
-        }
-    }
-    out
-}
-
 fn run_case(dir: &Path) -> Vec<String> {
     let args: Vec<String> = std::fs::read_to_string(dir.join("args")).unwrap().lines().map(str::to_string).collect();
     let fixture = std::fs::read_to_string(dir.join("sysfs")).map(|s| s.trim().to_string()).unwrap_or_else(|_| "nd-sysfs-qemu-a".into());
@@ -68,7 +41,7 @@ fn run_case(dir: &Path) -> Vec<String> {
         }
         let want = std::fs::read_to_string(&path).unwrap_or_default();
         if want != text {
-            failures.push(format!("{}: {name} differs (- expected, + actual):\n{}", dir.display(), diff(&want, &text)));
+            failures.push(format!("{}: {name} differs (- expected, + actual):\n{}", dir.display(), testsupport::line_diff(&want, &text)));
         }
     }
     failures
@@ -82,10 +55,4 @@ fn golden_cli_cases() {
     assert!(cases.len() >= 10, "expected the golden cases under {}", root.display());
     let failures: Vec<String> = cases.iter().flat_map(|c| run_case(c)).collect();
     assert!(failures.is_empty(), "{} golden mismatch(es):\n{}", failures.len(), failures.join("\n"));
-}
-
-#[test]
-fn diff_shows_what_changed() {
-    assert_eq!(diff("a\nb\nc\n", "a\nx\nc\n"), "  a\n- b\n+ x\n  c\n");
-    assert_eq!(diff("", "new\n"), "+ new\n");
 }

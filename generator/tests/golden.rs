@@ -14,36 +14,6 @@ fn log_text(run: &support::Run) -> String {
     format!("{}exit status: {}\n", run.log, run.status)
 }
 
-/// A line diff (LCS) of two texts, `-` expected, `+` actual, with a little context.
-fn line_diff(expected: &str, actual: &str) -> String {
-    let a: Vec<&str> = expected.lines().collect();
-    let b: Vec<&str> = actual.lines().collect();
-    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
-        }
-    }
-    let (mut i, mut j, mut out) = (0, 0, String::new());
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            let _ = writeln!(out, "   {}", a[i]);
-            i += 1;
-            j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            let _ = writeln!(out, "  +{}", b[j]);
-            j += 1;
-        } else {
-            let _ = writeln!(out, "  -{}", a[i]);
-            i += 1;
-        }
-    }
-    if !expected.ends_with('\n') || !actual.ends_with('\n') {
-        let _ = writeln!(out, "  (final newline: expected {}, actual {})", expected.ends_with('\n'), actual.ends_with('\n'));
-    }
-    out
-}
-
 /// Every difference between two trees, one paragraph each; empty when equal.
 fn tree_diff(expected: &Tree, actual: &Tree) -> String {
     let mut out = String::new();
@@ -53,7 +23,7 @@ fn tree_diff(expected: &Tree, actual: &Tree) -> String {
                 let _ = writeln!(out, "missing: {path}");
             }
             (Node::File(e), Some(Node::File(a))) if e != a => {
-                let _ = write!(out, "changed: {path}\n{}", line_diff(e, a));
+                let _ = write!(out, "changed: {path}\n{}", testsupport::line_diff(e, a));
             }
             (Node::Link(e), Some(Node::Link(a))) if e != a => {
                 let _ = writeln!(out, "changed link: {path}: expected -> {e}, actual -> {a}");
@@ -93,7 +63,7 @@ fn golden_cases() {
         let expected_log = fs::read_to_string(case.join("expected.log")).unwrap_or_default();
         let actual_log = log_text(&run);
         if expected_log != actual_log {
-            let _ = write!(diff, "changed: expected.log (stderr and exit status)\n{}", line_diff(&expected_log, &actual_log));
+            let _ = write!(diff, "changed: expected.log (stderr and exit status)\n{}", testsupport::line_diff(&expected_log, &actual_log));
         }
         if !diff.is_empty() {
             let _ = write!(failures, "\n=== case {name}:\n{diff}");
