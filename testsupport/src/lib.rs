@@ -27,7 +27,8 @@ pub fn line_diff(expected: &str, actual: &str) -> String {
             j += 1;
         }
     }
-    if expected.ends_with('\n') != actual.ends_with('\n') {
+    let both = !expected.is_empty() && !actual.is_empty();
+    if both && expected.ends_with('\n') != actual.ends_with('\n') {
         let _ = writeln!(out, "  (final newline: expected {}, actual {})", expected.ends_with('\n'), actual.ends_with('\n'));
     }
     out
