@@ -11,18 +11,15 @@
 use crate::cmdline::Cmdline;
 use crate::escape::{self, PathError, ValueError};
 use crate::log::Level;
+use pmemtab::paths::{by_name_link, RUN_DIR};
 use pmemtab::tab::{Entry, Layout};
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
 
 /// The unit grouping every pmemtab device, as cryptsetup.target groups crypttab's.
 pub const TARGET: &str = "pmemtab.target";
-/// Where `pmem-assemble up` publishes a `single` entry's block device (a symlink to
-/// `/dev/pmemN`), because no udev link names every kind of member (`name=`, `addr=`,
-/// a raw uuid). Outside `/dev` so that systemd does not wait for a `.device` unit udev
-/// never announces; the mount unit orders itself after the service instead.
-pub const SINGLE_LINK_DIR: &str = "/run/pmemtab/by-name";
 /// Time the service gets beyond the member wait, for the device-mapper work and mkfs's
 /// fast path.
 const SETUP_MARGIN: Duration = Duration::from_secs(30);
@@ -267,7 +264,8 @@ fn mount_unit(
     let where_v = escape::plain_value(&where_).map_err(|source| RenderError::MountValue { mount_point: mp.to_string(), source })?;
     let what = match dev_unit {
         Some(_) => e.mapper_path(),
-        None => format!("{SINGLE_LINK_DIR}/{}", e.name),
+        // A `single` entry mounts the link `pmem-assemble up` makes (see pmemtab::paths).
+        None => by_name_link(Path::new(RUN_DIR), &e.name).display().to_string(),
     };
     // The name was checked for control characters; a name ending in a space or `\` is not.
     let what_v = escape::plain_value(&what).map_err(|_| RenderError::BadName("ends with whitespace or '\\'"))?;

@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod ns;
+pub mod paths;
 pub mod plan;
 pub mod table;
 pub mod tab;
