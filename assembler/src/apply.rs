@@ -19,16 +19,17 @@ use std::time::Duration;
 pub struct Roots {
     pub sysfs: PathBuf,
     pub dev: PathBuf,
-    /// Normally /run: where udev's control socket shows that udev runs.
+    /// Normally /run: where udev's control socket shows that udev runs, and where `single`
+    /// entries get their `pmemtab/by-name/` links.
     pub run: PathBuf,
     /// Normally /proc: mountinfo, for busy devices and mounts.
     pub proc: PathBuf,
 }
 
 impl Roots {
-    /// The roots for a command: the ones given on the command line, the real /run and /proc.
+    /// The roots for a command: the ones given on the command line, and the real /proc.
     pub fn of(ctx: &crate::Ctx) -> Roots {
-        Roots { sysfs: ctx.sysfs.clone(), dev: ctx.dev.clone(), run: PathBuf::from("/run"), proc: PathBuf::from("/proc") }
+        Roots { sysfs: ctx.sysfs.clone(), dev: ctx.dev.clone(), run: ctx.run.clone(), proc: PathBuf::from("/proc") }
     }
 }
 
@@ -162,6 +163,19 @@ pub fn up_dm<T: Transport>(ctl: &mut Control<T>, roots: &Roots, plan: &Plan) -> 
             let leftover = rollback(ctl, name);
             Err(ApplyError::Node { path: nodes::mapper_path(&roots.dev, name), source, leftover })
         }
+    }
+}
+
+/// After a later step of `up` (mkfs) failed: removes the device if this run created it, so
+/// nothing half-built stays; a device that was active before is left as it was. Returns the
+/// clause the error line ends with.
+pub fn undo<T: Transport>(ctl: &mut Control<T>, roots: &Roots, name: &str, up: &Up, busy_timeout: Duration) -> String {
+    match up {
+        Up::Unchanged { .. } => "; the device was active before this run and was left in place".into(),
+        Up::Created { .. } => match down_dm(ctl, roots, name, busy_timeout) {
+            Ok(_) => "; the device this run created was removed again".into(),
+            Err(e) => format!("; removing the device this run created failed too ({e})"),
+        },
     }
 }
 
@@ -377,6 +391,37 @@ mod tests {
         assert_eq!(down_dm(&mut ctl, &r, "fast0", BUSY_TIMEOUT).unwrap(), Down::Removed);
         assert!(!nodes::mapper_path(&r.dev, "fast0").exists());
         assert_eq!(down_dm(&mut ctl, &r, "fast0", BUSY_TIMEOUT).unwrap(), Down::NotActive);
+    }
+
+    #[test]
+    fn undo_removes_only_what_this_run_created() {
+        let r = roots("undo", "1\n");
+        let mut ctl = Control::new(FakeKernel::default()).unwrap();
+        let plan = plan_for("fast0", 2 << 20);
+        let created = up_dm(&mut ctl, &r, &plan).unwrap();
+        assert!(matches!(created, Up::Created { .. }));
+        // Active before the next run: a failure then leaves it.
+        let again = up_dm(&mut ctl, &r, &plan).unwrap();
+        assert!(matches!(again, Up::Unchanged { .. }));
+        let kept = undo(&mut ctl, &r, "fast0", &again, BUSY_TIMEOUT);
+        assert!(kept.contains("active before this run and was left in place"), "{kept}");
+        assert!(ctl.info("fast0").unwrap().is_some_and(|i| i.active));
+        assert!(nodes::mapper_path(&r.dev, "fast0").exists());
+        // Created by this run: removed, node and all.
+        let gone = undo(&mut ctl, &r, "fast0", &created, BUSY_TIMEOUT);
+        assert!(gone.contains("created was removed again"), "{gone}");
+        assert!(ctl.transport().devs.is_empty(), "nothing left behind");
+        assert!(!nodes::mapper_path(&r.dev, "fast0").exists());
+    }
+
+    #[test]
+    fn undo_that_cannot_remove_says_so() {
+        let r = roots("undo-busy", "1\n");
+        let mut ctl = Control::new(FakeKernel::default()).unwrap();
+        let created = up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap();
+        ctl.transport().devs.get_mut("fast0").unwrap().open_count = 1;
+        let msg = undo(&mut ctl, &r, "fast0", &created, Duration::from_millis(100));
+        assert!(msg.contains("removing the device this run created failed too") && msg.contains("down fast0"), "{msg}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod apply;
 mod cmd;
 mod dm;
 mod exit;
+mod links;
 mod mkfs;
 mod mount;
 mod nodes;
@@ -35,6 +36,9 @@ struct Args {
     /// device directory (default /dev)
     #[argh(option, default = "PathBuf::from(\"/dev\")")]
     dev: PathBuf,
+    /// run-time directory for the links of single entries (default /run)
+    #[argh(option, default = "PathBuf::from(pmemtab::paths::RUN_DIR)")]
+    run: PathBuf,
     #[argh(subcommand)]
     command: Command,
 }
@@ -57,6 +61,8 @@ pub struct Ctx {
     pub pmemtab: PathBuf,
     pub sysfs: PathBuf,
     pub dev: PathBuf,
+    /// Normally /run: `pmemtab/by-name/` links and udev's control socket.
+    pub run: PathBuf,
 }
 
 fn main() {
@@ -79,7 +85,7 @@ fn main() {
             std::process::exit(Exit::Usage.code());
         }
     };
-    let ctx = Ctx { pmemtab: args.pmemtab, sysfs: args.sysfs, dev: args.dev };
+    let ctx = Ctx { pmemtab: args.pmemtab, sysfs: args.sysfs, dev: args.dev, run: args.run };
     let exit = match args.command {
         Command::List(a) => cmd::list::run(&ctx, a),
         Command::Check(a) => cmd::check::run(&ctx, a),

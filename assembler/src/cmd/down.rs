@@ -1,16 +1,18 @@
-//! `down`: remove devices this tool created, and only those.
+//! `down`: remove devices this tool created, and only those, and the links of `single` entries.
 
 use crate::apply::{self, Down};
 use crate::exit::{self, Exit};
-use crate::Ctx;
+use crate::links::{self, Unlinked};
+use crate::{nodes, Ctx};
 use argh::FromArgs;
 
-/// Remove the devices of the named entries (or every device pmemtab created); a device in use
-/// is retried for a bounded time, then left in place with an error naming its holder.
+/// Remove the devices of the named entries (or every device pmemtab created) and the links
+/// of single entries; a device in use is retried for a bounded time, then left in place with
+/// an error naming its holder.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "down")]
 pub struct Args {
-    /// every device whose dm uuid carries the pmemtab prefix
+    /// every device whose dm uuid carries the pmemtab prefix, and every by-name link
     #[argh(switch)]
     pub all: bool,
     /// entry names
@@ -26,21 +28,33 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         return Exit::Usage;
     }
     let roots = apply::Roots::of(ctx);
-    let mut ctl = match apply::open_control(&roots) {
-        Ok(c) => c,
-        Err(e) => {
-            exit::error(format_args!("down: {e}"));
-            return Exit::System;
-        }
-    };
-    let names = if args.all {
-        match apply::ours(&mut ctl) {
-            Ok(infos) => infos.into_iter().map(|i| i.name).collect(),
+    // Without dm_mod loaded no device-mapper device can exist: nothing to open, and no module
+    // to load just to find that out (a `single` entry's ExecStop= must work without dm).
+    let mut ctl = if nodes::dm_loaded(&roots.sysfs) {
+        match apply::open_control(&roots) {
+            Ok(c) => Some(c),
             Err(e) => {
                 exit::error(format_args!("down: {e}"));
                 return Exit::System;
             }
         }
+    } else {
+        None
+    };
+    let names = if args.all {
+        let mut names = links::names(&roots.run);
+        if let Some(ctl) = ctl.as_mut() {
+            match apply::ours(ctl) {
+                Ok(infos) => names.extend(infos.into_iter().map(|i| i.name)),
+                Err(e) => {
+                    exit::error(format_args!("down: {e}"));
+                    return Exit::System;
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
     } else {
         args.names
     };
@@ -52,14 +66,44 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     let mut worst = Exit::Ok;
     for name in names {
-        match apply::down_dm(&mut ctl, &roots, &name, apply::BUSY_TIMEOUT) {
-            Ok(Down::Removed) => println!("{name}: removed"),
-            Ok(Down::NotActive) => println!("{name}: not active"),
+        let dm = match ctl.as_mut() {
+            Some(ctl) => apply::down_dm(ctl, &roots, &name, apply::BUSY_TIMEOUT),
+            None => Ok(Down::NotActive),
+        };
+        let mut done = false;
+        match dm {
+            Ok(Down::Removed) => {
+                println!("{name}: removed");
+                done = true;
+            }
+            Ok(Down::NotActive) => {}
             Err(e) => {
                 exit::error(format_args!("{}: {e}", at(&name)));
                 let code = if matches!(e, apply::ApplyError::Foreign { .. }) { Exit::Config } else { Exit::System };
                 worst = worst.max(code);
+                done = true;
             }
+        }
+        // A name the kernel rejects (dm said so above) is no link name either.
+        let link = pmemtab::paths::by_name_link(&roots.run, &name);
+        match links::remove(&roots.run, &name) {
+            Ok(Unlinked::Removed) => {
+                println!("{name}: removed {}", link.display());
+                done = true;
+            }
+            Ok(Unlinked::Absent) | Err(links::LinkError::BadName(_)) => {}
+            Ok(Unlinked::NotSymlink) => {
+                exit::warning(format_args!("{}: {} is not a symbolic link; left in place", at(&name), link.display()));
+                done = true;
+            }
+            Err(e) => {
+                exit::error(format_args!("{}: {e}", at(&name)));
+                worst = worst.max(Exit::System);
+                done = true;
+            }
+        }
+        if !done {
+            println!("{name}: not active");
         }
     }
     worst

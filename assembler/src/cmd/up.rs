@@ -2,11 +2,14 @@
 
 use super::common::{load_tab, report_refusal, scan, select};
 use crate::apply::{self, Up};
+use crate::dm::control::{Control, Transport};
 use crate::exit::{self, Exit};
+use crate::links::{self, Linked};
 use crate::{mkfs, wait, Ctx};
 use argh::FromArgs;
 use pmemtab::plan::{plan_all, resolve, Device, Plan, Reason};
 use pmemtab::tab::{Entry, Layout};
+use std::path::Path;
 use std::time::Duration;
 
 /// Create the devices of the named entries (or all auto entries): resolve members, plan, and
@@ -102,58 +105,104 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
 
 fn build(ctx: &Ctx, roots: &apply::Roots, entry: &Entry, plan: &Plan) -> Result<(), Exit> {
     let at = format!("{}:{}: {}", ctx.pmemtab.display(), entry.line, entry.name);
-    let device = match entry.layout {
-        Layout::Single => {
-            let Device::Single { blockdev, .. } = &plan.device else {
-                return Err(Exit::Config);
-            };
-            let ns = plan.members.first().map_or("its namespace", |r| r.ns.dev.as_str());
-            let path = roots.dev.join(blockdev);
-            if !apply::is_block(&path) {
-                exit::error(format_args!("{at}: {} of {ns} is missing; is devtmpfs mounted on {}?", path.display(), roots.dev.display()));
-                return Err(Exit::System);
-            }
-            println!("{}: {} ready (single, {ns})", entry.name, path.display());
-            path
-        }
-        _ => {
-            let result = apply::open_control(roots).and_then(|mut ctl| apply::up_dm(&mut ctl, roots, plan));
-            match result {
-                Ok(Up::Created { devnum, node }) => {
-                    println!("{}: created {} ({devnum})", entry.name, node.display());
-                    node
-                }
-                Ok(Up::Unchanged { node, .. }) => {
-                    println!("{}: already active with the planned table", entry.name);
-                    node
-                }
-                Err(e) => {
-                    exit::error(format_args!("{at}: {e}"));
-                    if let apply::ApplyError::Differs { live, want, .. } = &e {
-                        eprint!("  live table:    {live}  planned table: {want}");
-                        return Err(Exit::Config);
-                    }
-                    return Err(Exit::System);
-                }
-            }
-        }
-    };
-    if entry.options.mkfs {
-        let Some(fstype) = entry.fstype else {
+    // Checked before anything is built, so that this cannot fail half-way.
+    let fstype = match (entry.options.mkfs, entry.fstype) {
+        (false, _) => None,
+        (true, Some(f)) => Some(f),
+        (true, None) => {
             exit::error(format_args!("{at}: option mkfs needs a filesystem type in the fstype column"));
             return Err(Exit::Config);
-        };
+        }
+    };
+    let make_fs = |device: &Path| -> Result<(), mkfs::MkfsError> {
+        let Some(fstype) = fstype else { return Ok(()) };
         let size = match &plan.device {
             Device::Dm { size, .. } | Device::Single { size, .. } => size.bytes(),
         };
-        match mkfs::ensure_fs(&device, fstype, entry.layout, plan.members.len(), size, MKFS_TIMEOUT) {
-            Ok(mkfs::Made::Created) => println!("{}: made {fstype} on {}", entry.name, device.display()),
-            Ok(mkfs::Made::Existing(sig)) => println!("{}: {} already holds {sig}, mkfs skipped", entry.name, device.display()),
-            Err(e) => {
-                exit::error(format_args!("{at}: {e}"));
-                return Err(Exit::System);
-            }
+        match mkfs::ensure_fs(device, fstype, entry.layout, plan.members.len(), size, MKFS_TIMEOUT)? {
+            mkfs::Made::Created => println!("{}: made {fstype} on {}", entry.name, device.display()),
+            mkfs::Made::Existing(sig) => println!("{}: {} already holds {sig}, mkfs skipped", entry.name, device.display()),
         }
+        Ok(())
+    };
+    match entry.layout {
+        Layout::Single => build_single(roots, entry, plan, &at, make_fs),
+        _ => {
+            let mut ctl = apply::open_control(roots).map_err(|e| {
+                exit::error(format_args!("{at}: {e}"));
+                Exit::System
+            })?;
+            build_dm(&mut ctl, roots, entry, plan, &at, make_fs)
+        }
+    }
+}
+
+/// A `single` entry: the namespace's own block device, then (after mkfs, so that a failed
+/// `up` publishes nothing) the `<run>/pmemtab/by-name/<name>` link the generator's mount
+/// unit mounts.
+fn build_single(roots: &apply::Roots, entry: &Entry, plan: &Plan, at: &str, make_fs: impl FnOnce(&Path) -> Result<(), mkfs::MkfsError>) -> Result<(), Exit> {
+    let Device::Single { blockdev, .. } = &plan.device else {
+        return Err(Exit::Config);
+    };
+    let ns = plan.members.first().map_or("its namespace", |r| r.ns.dev.as_str());
+    let path = links::absolute(&roots.dev.join(blockdev));
+    if !apply::is_block(&path) {
+        exit::error(format_args!("{at}: {} of {ns} is missing; is devtmpfs mounted on {}?", path.display(), roots.dev.display()));
+        return Err(Exit::System);
+    }
+    println!("{}: {} ready (single, {ns})", entry.name, path.display());
+    if let Err(e) = make_fs(&path) {
+        exit::error(format_args!("{at}: {e}"));
+        return Err(Exit::System);
+    }
+    let link = pmemtab::paths::by_name_link(&roots.run, &entry.name);
+    match links::ensure(&roots.run, &entry.name, &path) {
+        Ok(Linked::Created) => println!("{}: linked {} -> {}", entry.name, link.display(), path.display()),
+        Ok(Linked::Replaced { was }) => println!("{}: linked {} -> {} (was -> {})", entry.name, link.display(), path.display(), was.display()),
+        Ok(Linked::Unchanged) => {}
+        Err(e) => {
+            exit::error(format_args!("{at}: {e}"));
+            return Err(Exit::System);
+        }
+    }
+    Ok(())
+}
+
+/// A device-mapper entry: build it (or accept it as it is), then mkfs; a device this run
+/// created is removed again when mkfs fails.
+fn build_dm<T: Transport>(
+    ctl: &mut Control<T>,
+    roots: &apply::Roots,
+    entry: &Entry,
+    plan: &Plan,
+    at: &str,
+    make_fs: impl FnOnce(&Path) -> Result<(), mkfs::MkfsError>,
+) -> Result<(), Exit> {
+    let up = match apply::up_dm(ctl, roots, plan) {
+        Ok(up) => up,
+        Err(e) => {
+            exit::error(format_args!("{at}: {e}"));
+            if let apply::ApplyError::Differs { live, want, .. } = &e {
+                eprint!("  live table:    {live}  planned table: {want}");
+                return Err(Exit::Config);
+            }
+            return Err(Exit::System);
+        }
+    };
+    let node = match &up {
+        Up::Created { devnum, node } => {
+            println!("{}: created {} ({devnum})", entry.name, node.display());
+            node
+        }
+        Up::Unchanged { node, .. } => {
+            println!("{}: already active with the planned table", entry.name);
+            node
+        }
+    };
+    if let Err(e) = make_fs(node) {
+        let undone = apply::undo(ctl, roots, &entry.name, &up, apply::BUSY_TIMEOUT);
+        exit::error(format_args!("{at}: {e}{undone}"));
+        return Err(Exit::System);
     }
     Ok(())
 }
