@@ -253,7 +253,7 @@ pub fn is_block(path: &Path) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::dm::control::fake::FakeKernel;
     use pmemtab::ns::{Mode, Namespace};
@@ -285,7 +285,7 @@ mod tests {
         }
     }
 
-    fn plan_for(name: &str, chunk: u64) -> Plan {
+    pub(crate) fn plan_for(name: &str, chunk: u64) -> Plan {
         let nss = vec![ns(0), ns(1)];
         let entry = Entry {
             line: 3,
@@ -300,7 +300,7 @@ mod tests {
     }
 
     /// A scratch tree with sysfs for dm-0 (queue/dax as given), /dev and /run.
-    fn roots(tag: &str, dax: &str) -> Roots {
+    pub(crate) fn roots(tag: &str, dax: &str) -> Roots {
         let root = std::env::temp_dir().join(format!("pmem-apply-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("sys/dev/block")).unwrap();

@@ -206,3 +206,30 @@ fn build_dm<T: Transport>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::tests::{plan_for, roots};
+    use crate::dm::control::fake::FakeKernel;
+
+    fn failing(_: &Path) -> Result<(), mkfs::MkfsError> {
+        Err(mkfs::MkfsError::NoProgram { fstype: "ext4", pkg: "e2fsprogs" })
+    }
+
+    #[test]
+    fn failed_mkfs_removes_only_a_device_this_run_created() {
+        let r = roots("up-mkfs", "1\n");
+        let mut ctl = Control::new(FakeKernel::default()).unwrap();
+        let plan = plan_for("fast0", 2 << 20);
+        let entry = Entry { line: 3, name: "fast0".into(), layout: plan.layout, members: Vec::new(), mount_point: None, fstype: None, options: Default::default() };
+        // Created by this run, then mkfs fails: gone again, node and all.
+        assert_eq!(build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", failing), Err(Exit::System));
+        assert!(ctl.transport().devs.is_empty(), "nothing half-built left");
+        assert!(!crate::nodes::mapper_path(&r.dev, "fast0").exists());
+        // Active before this run: a failing mkfs leaves it as it was.
+        assert_eq!(build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", |_| Ok(())), Ok(()));
+        assert_eq!(build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", failing), Err(Exit::System));
+        assert!(ctl.info("fast0").unwrap().is_some_and(|i| i.active));
+    }
+}
