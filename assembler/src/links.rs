@@ -141,11 +141,27 @@ mod tests {
     use super::*;
     use std::os::unix::fs::MetadataExt;
 
-    fn run_root(tag: &str) -> PathBuf {
+    /// A scratch run dir, removed when the test ends (passing or not).
+    struct RunRoot(PathBuf);
+
+    impl std::ops::Deref for RunRoot {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for RunRoot {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn run_root(tag: &str) -> RunRoot {
         let root = std::env::temp_dir().join(format!("pmem-links-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).unwrap();
-        root
+        RunRoot(root)
     }
 
     #[test]
