@@ -103,10 +103,6 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     }
     let mut writer = write::Writer::new(Path::new(""));
     let out_dir = inp.out_dir.display();
-    if let Err(e) = writer.write(&units::target()) {
-        log.error(format_args!("{out_dir}: {e}"));
-        return false;
-    }
     let (chosen, notes) = units::select(&parsed.entries, &cmd, inp.in_initrd);
     for n in notes {
         match n.line {
@@ -114,18 +110,28 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
             None => log.log(n.level, format_args!("{}", n.text)),
         }
     }
+    let mut members = Vec::with_capacity(chosen.len());
     for c in &chosen {
         let e = c.entry;
         let result = units::render(&ctx, c).map_err(|e| e.to_string()).and_then(|out| {
-            writer.write(&out).map_err(|e| format!("{out_dir}: {e}"))
+            writer.write(&out).map_err(|e| format!("{out_dir}: {e}"))?;
+            Ok(out.target_member)
         });
         match result {
-            Ok(()) => log.debug(format_args!("{path}:{}: generated units for '{}'", e.line, e.name)),
+            Ok(member) => {
+                members.extend(member);
+                log.debug(format_args!("{path}:{}: generated units for '{}'", e.line, e.name))
+            }
             Err(msg) => {
                 ok = false;
                 log.error(format_args!("{path}:{}: {}: {msg} (entry skipped)", e.line, e.name));
             }
         }
+    }
+    // Last, so it names exactly the services that were written.
+    if let Err(e) = writer.write(&units::target(&members)) {
+        log.error(format_args!("{out_dir}: {e}"));
+        return false;
     }
     ok
 }

@@ -130,13 +130,14 @@ mod tests {
         let out = Output {
             files: vec![("a.service".into(), "x\n".into()), ("b.device.d/t.conf".into(), "y\n".into())],
             links: vec![("t.target.requires/a.service".into(), "../a.service".into())],
+            ..Output::default()
         };
         write(&d, &out).unwrap();
         assert_eq!(fs::read_to_string(d.join("b.device.d/t.conf")).unwrap(), "y\n");
         assert_eq!(fs::read_link(d.join("t.target.requires/a.service")).unwrap(), Path::new("../a.service"));
         // The same link again is accepted; a file again is not.
-        write(&d, &Output { files: vec![], links: out.links.clone() }).unwrap();
-        assert!(matches!(write(&d, &Output { files: vec![out.files[0].clone()], links: vec![] }), Err(WriteError::Exists { .. })));
+        write(&d, &Output { files: vec![], ..out.clone() }).unwrap();
+        assert!(matches!(write(&d, &Output { files: vec![out.files[0].clone()], links: vec![], ..Output::default() }), Err(WriteError::Exists { .. })));
         let _ = fs::remove_dir_all(&d);
     }
 
@@ -146,7 +147,7 @@ mod tests {
         fs::write(d.join("taken.mount"), "other\n").unwrap();
         let out = Output {
             files: vec![("x.service".into(), "x\n".into()), ("taken.mount".into(), "mine\n".into())],
-            links: vec![],
+            ..Output::default()
         };
         assert!(write(&d, &Output { links: vec![("n.target.wants/x.service".into(), "../x.service".into())], ..out.clone() }).is_err());
         let mut left: Vec<_> = fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect();
