@@ -149,6 +149,8 @@ pub fn dm_uuid(name: &str) -> String {
 }
 
 /// Finds the one active namespace a member names.
+// A refusal is made once per entry and printed; boxing it would buy nothing.
+#[allow(clippy::result_large_err)]
 pub fn resolve<'a>(member: &Member, namespaces: &'a [Namespace]) -> Result<&'a Namespace, Reason> {
     let matches: Vec<&Namespace> = namespaces
         .iter()
@@ -195,6 +197,7 @@ fn dax_member(member: &Member, ns: &Namespace) -> Result<DevNum, Reason> {
 }
 
 /// Plans one entry against the namespaces present.
+#[allow(clippy::result_large_err)]
 pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
     let refuse = |reason| Refusal { line: entry.line, name: entry.name.clone(), reason };
     let need = match entry.layout {
@@ -279,6 +282,7 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
 }
 
 /// Plans every entry; a namespace claimed by an earlier entry refuses the later one.
+#[allow(clippy::result_large_err)]
 pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan, Refusal>> {
     let mut owners: Vec<(String, String, usize)> = Vec::new(); // (namespace dev, entry name, line)
     entries

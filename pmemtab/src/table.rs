@@ -84,7 +84,7 @@ mod tests {
             length: Sectors(8192),
             kind: TargetKind::Striped { chunk: Sectors(4096), stripes: vec![(dev(3), Sectors(0)), (dev(2), Sectors(0))] },
         };
-        assert_eq!(dmsetup_table(&[s.clone()]), "0 8192 striped 2 4096 259:3 0 259:2 0\n");
+        assert_eq!(dmsetup_table(std::slice::from_ref(&s)), "0 8192 striped 2 4096 259:3 0 259:2 0\n");
         assert_eq!(s.devices(), vec![dev(3), dev(2)]);
         assert_eq!(table_length(&t), Sectors(3072));
     }

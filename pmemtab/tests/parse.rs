@@ -17,16 +17,19 @@ fn one(text: &str) -> Entry {
     p.entries.into_iter().next().unwrap()
 }
 
+/// (severity, line, column, message) of one diagnostic.
+type Diag = (Severity, usize, usize, String);
+
 /// The (severity, line, column, message) of every diagnostic.
-fn diags(text: &str) -> Vec<(Severity, usize, usize, String)> {
+fn diags(text: &str) -> Vec<Diag> {
     parse(text).diagnostics.into_iter().map(|d| (d.severity, d.line, d.column, d.message)).collect()
 }
 
-fn err(line: usize, col: usize, msg: &str) -> (Severity, usize, usize, String) {
+fn err(line: usize, col: usize, msg: &str) -> Diag {
     (Severity::Error, line, col, msg.to_string())
 }
 
-fn warn(line: usize, col: usize, msg: &str) -> (Severity, usize, usize, String) {
+fn warn(line: usize, col: usize, msg: &str) -> Diag {
     (Severity::Warning, line, col, msg.to_string())
 }
 
@@ -83,7 +86,7 @@ fn mount_point_escapes_and_dax_choice() {
 
 #[test]
 fn error_classes_with_positions() {
-    let cases: Vec<(String, Vec<(Severity, usize, usize, String)>)> = vec![
+    let cases: Vec<(String, Vec<Diag>)> = vec![
         (format!("fast stripe uuid={U1}\n"), vec![err(1, 6, "unknown layout 'stripe'")]),
         (format!("fast striped:3X uuid={U1},uuid={U2}\n"), vec![err(1, 6, "invalid stripe chunk '3X'")]),
         (format!("fast striped:1000 uuid={U1},uuid={U2}\n"), vec![err(1, 6, "stripe chunk of 1000 bytes is not a multiple of 4 KiB")]),

@@ -86,7 +86,7 @@ fn multi_tib_members() {
 #[test]
 fn single_uses_the_block_device() {
     let ns = vec![fsdax(1, 3, GIB)];
-    let p = plan(&entry(&format!("one single name=ns1 /mnt ext4")), &ns).unwrap();
+    let p = plan(&entry("one single name=ns1 /mnt ext4"), &ns).unwrap();
     let Device::Single { blockdev, devnum, .. } = &p.device else { panic!("{:?}", p.device) };
     assert_eq!((blockdev.as_str(), devnum.to_string().as_str()), ("pmem1", "259:3"));
     assert!(p.targets().is_empty());
