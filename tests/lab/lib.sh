@@ -55,6 +55,15 @@ build_initramfs() {
     mkdir -p "$root/usr"; ln -s ../bin "$root/usr/bin"; ln -s ../bin "$root/usr/sbin"
     for t in $GUEST_TOOLS; do copy_with_libs "$root" "$(command -v "$t")"; done
     ln -sf mke2fs "$root/bin/mkfs.ext4"
+    # udev, for the scenario that plays the booted system's coldplug after an initramfs `up`:
+    # systemd-udevd is udevadm under another name; the rules that decide dm readiness and links.
+    copy_with_libs "$root" "$(command -v udevadm)"
+    mkdir -p "$root/lib/systemd" "$root/lib/udev/rules.d"
+    ln -sf "$(command -v udevadm)" "$root/lib/systemd/systemd-udevd"
+    for r in 50-udev-default 55-dm 60-persistent-storage 60-persistent-storage-dm 99-systemd; do
+        cp "/lib/udev/rules.d/$r.rules" "$root/lib/udev/rules.d/"
+    done
+    cp "$LAB/../../assembler/udev/09-pmemtab.rules" "$root/lab/09-pmemtab.rules.in"
     install -m 755 "$WORK/pmem-assemble" "$root/bin/pmem-assemble"
     # Modules: exact files modprobe would insert (ignoring the host's install rules).
     for m in $GUEST_MODULES; do
