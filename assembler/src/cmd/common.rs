@@ -22,7 +22,7 @@ pub fn load_tab(ctx: &Ctx) -> Result<Parsed, Exit> {
 }
 
 
-/// Waits for the nd buses to settle, then lists namespaces.
+/// Waits (bounded) for the nd buses to settle, then lists namespaces.
 pub fn scan(ctx: &Ctx) -> Result<Vec<Namespace>, Exit> {
     if !pmemtab::ns::wait_probe_within(&ctx.sysfs, pmemtab::ns::scan::WAIT_PROBE_LIMIT) {
         exit::warning(format_args!(
@@ -31,6 +31,11 @@ pub fn scan(ctx: &Ctx) -> Result<Vec<Namespace>, Exit> {
             pmemtab::ns::scan::WAIT_PROBE_LIMIT.as_secs()
         ));
     }
+    scan_now(ctx)
+}
+
+/// Lists namespaces without waiting for probing (for polling loops that waited once already).
+pub fn scan_now(ctx: &Ctx) -> Result<Vec<Namespace>, Exit> {
     pmemtab::ns::scan(&ctx.sysfs).map_err(|e| {
         exit::error(format_args!("reading namespaces: {e}"));
         Exit::System

@@ -1,6 +1,6 @@
 //! `up`: wait for the members, plan, and build each entry's device (safe to run again).
 
-use super::common::{load_tab, report_refusal, scan, select};
+use super::common::{load_tab, report_refusal, scan, scan_now, select};
 use crate::apply::{self, Up};
 use crate::dm::control::{Control, Transport};
 use crate::exit::{self, Exit};
@@ -60,8 +60,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
 fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> Result<Plan, Exit> {
     let mut modules_loaded = false;
     let mut missing = Vec::new();
+    let mut probed = false;
     let outcome = wait::poll(timeout, || {
-        let namespaces = match scan(ctx) {
+        // Wait for the buses to settle once; later rounds only look again.
+        let namespaces = match if std::mem::replace(&mut probed, true) { scan_now(ctx) } else { scan(ctx) } {
             Ok(n) => n,
             Err(e) => return Some(Err(e)),
         };
