@@ -65,6 +65,13 @@ pub struct Ctx {
     pub run: PathBuf,
 }
 
+impl Ctx {
+    /// The prefix of every message about one entry: `path:line: name`.
+    pub fn at(&self, line: usize, name: &str) -> String {
+        format!("{}:{line}: {name}", self.pmemtab.display())
+    }
+}
+
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
     let Some((cmd, rest)) = argv.split_first() else {

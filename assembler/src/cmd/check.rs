@@ -77,6 +77,6 @@ fn describe(ctx: &Ctx, entry: &pmemtab::tab::Entry, plan: &Plan) {
         println!("  {} -> {} ({dev} {devnum}, {}, {})", r.member, r.ns.dev, r.ns.mode, human_bytes(r.ns.size));
     }
     for w in &plan.warnings {
-        exit::warning(format_args!("{}:{}: {}: {w}", ctx.pmemtab.display(), plan.line, plan.name));
+        exit::warning(format_args!("{}: {w}", ctx.at(plan.line, &plan.name)));
     }
 }

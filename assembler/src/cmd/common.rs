@@ -74,17 +74,22 @@ pub fn select<'a>(
     }
 }
 
+/// The one valid entry called `name`, or an error naming the file.
+pub fn select_one<'a>(ctx: &Ctx, entries: &'a [Entry], name: &str) -> Result<&'a Entry, Exit> {
+    let selected = select(ctx, entries, std::slice::from_ref(&name.to_string()), false)?;
+    selected.into_iter().next().ok_or(Exit::Config)
+}
+
 /// Prints a planning refusal as one line: `path:line: name: reason`.
 pub fn report_refusal(ctx: &Ctx, r: &Refusal) {
-    exit::error(format_args!("{}:{}: {}: {}", ctx.pmemtab.display(), r.line, r.name, r.reason));
+    exit::error(format_args!("{}: {}", ctx.at(r.line, &r.name), r.reason));
 }
 
 /// Loads everything and plans one named entry (with the other entries' claims considered),
 /// reporting any problem. Used by commands that act on a single entry.
 pub fn plan_one(ctx: &Ctx, name: &str) -> Result<Plan, Exit> {
     let parsed = load_tab(ctx)?;
-    let selected = select(ctx, &parsed.entries, &[name.to_string()], false)?;
-    let Some(entry) = selected.first() else { return Err(Exit::Config) };
+    let entry = select_one(ctx, &parsed.entries, name)?;
     let namespaces = scan(ctx)?;
     let plans = pmemtab::plan::plan_all(&parsed.entries, &namespaces);
     let idx = parsed.entries.iter().position(|e| e.name == entry.name);

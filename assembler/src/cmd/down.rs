@@ -61,7 +61,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     // Messages name the pmemtab line when the device is (still) declared there.
     let entries = pmemtab::tab::load(&ctx.pmemtab).map(|p| p.entries).unwrap_or_default();
     let at = |name: &str| match entries.iter().find(|e| e.name == name) {
-        Some(e) => format!("{}:{}: {name}", ctx.pmemtab.display(), e.line),
+        Some(e) => ctx.at(e.line, name),
         None => name.to_string(),
     };
     let mut worst = Exit::Ok;

@@ -1,6 +1,6 @@
 //! `mount`: mount an entry at its mount point with DAX, then verify DAX is really on.
 
-use super::common::{load_tab, report_refusal, scan, select};
+use super::common::{load_tab, report_refusal, scan, select_one};
 use crate::exit::{self, Exit};
 use crate::mount::{mount_dax, under_root, Mounted};
 use crate::{apply, nodes, Ctx};
@@ -25,12 +25,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         Ok(p) => p,
         Err(e) => return e,
     };
-    let entry = match select(ctx, &parsed.entries, std::slice::from_ref(&args.name), false) {
-        Ok(mut c) if c.len() == 1 => c.remove(0),
-        Ok(_) => return Exit::Config,
+    let entry = match select_one(ctx, &parsed.entries, &args.name) {
+        Ok(e) => e,
         Err(e) => return e,
     };
-    let at = format!("{}:{}: {}", ctx.pmemtab.display(), entry.line, entry.name);
+    let at = ctx.at(entry.line, &entry.name);
     let (Some(mount_point), Some(fstype)) = (&entry.mount_point, entry.fstype) else {
         exit::error(format_args!("{at}: no mount point or filesystem type in pmemtab; fill in both columns to mount it"));
         return Exit::Config;

@@ -27,10 +27,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         }
         Device::Single { blockdev, .. } => {
             exit::error(format_args!(
-                "{}:{}: {}: a single entry has no device-mapper table; it uses /dev/{blockdev} directly",
-                ctx.pmemtab.display(),
-                plan.line,
-                plan.name
+                "{}: a single entry has no device-mapper table; it uses /dev/{blockdev} directly",
+                ctx.at(plan.line, &plan.name)
             ));
             Exit::Config
         }

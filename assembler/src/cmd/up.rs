@@ -89,10 +89,8 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
     let Some(result) = outcome else {
         let what = if missing.len() == 1 { "member" } else { "members" };
         exit::error(format_args!(
-            "{}:{}: {}: {what} {} did not appear within {}s; check that the NVDIMM is present and the namespace enabled (`ndctl list -N`)",
-            ctx.pmemtab.display(),
-            entry.line,
-            entry.name,
+            "{}: {what} {} did not appear within {}s; check that the NVDIMM is present and the namespace enabled (`ndctl list -N`)",
+            ctx.at(entry.line, &entry.name),
             missing.join(", "),
             timeout.as_secs()
         ));
@@ -100,13 +98,13 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
     };
     let plan = result?;
     for w in &plan.warnings {
-        exit::warning(format_args!("{}:{}: {}: {w}", ctx.pmemtab.display(), entry.line, entry.name));
+        exit::warning(format_args!("{}: {w}", ctx.at(entry.line, &entry.name)));
     }
     Ok(plan)
 }
 
 fn build(ctx: &Ctx, roots: &apply::Roots, entry: &Entry, plan: &Plan) -> Result<(), Exit> {
-    let at = format!("{}:{}: {}", ctx.pmemtab.display(), entry.line, entry.name);
+    let at = ctx.at(entry.line, &entry.name);
     // Checked before anything is built, so that this cannot fail half-way.
     let fstype = match (entry.options.mkfs, entry.fstype) {
         (false, _) => None,
