@@ -421,14 +421,7 @@ mod tests {
     use pmemtab::units::Sectors;
 
     fn targets() -> Vec<Target> {
-        vec![Target {
-            start: Sectors(0),
-            length: Sectors(8192),
-            kind: TargetKind::Striped {
-                chunk: Sectors(4096),
-                stripes: vec![(DevNum { major: 259, minor: 3 }, Sectors(0)), (DevNum { major: 259, minor: 2 }, Sectors(0))],
-            },
-        }]
+        vec![crate::dm::ioctl::sample_striped()]
     }
 
     #[test]

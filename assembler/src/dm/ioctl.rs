@@ -302,6 +302,21 @@ pub fn decode_names(data: &[u8]) -> Option<Vec<(String, DevNum)>> {
     }
 }
 
+/// A 2-member 2 MiB-chunk stripe: the table the dm tests encode and build.
+#[cfg(test)]
+pub fn sample_striped() -> Target {
+    use pmemtab::table::TargetKind;
+    use pmemtab::units::Sectors;
+    Target {
+        start: Sectors(0),
+        length: Sectors(8192),
+        kind: TargetKind::Striped {
+            chunk: Sectors(4096),
+            stripes: vec![(DevNum { major: 259, minor: 3 }, Sectors(0)), (DevNum { major: 259, minor: 2 }, Sectors(0))],
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,21 +411,10 @@ mod tests {
         assert_eq!(decode_dev(encode_dev(d)), d);
     }
 
-    fn striped() -> Target {
-        Target {
-            start: Sectors(0),
-            length: Sectors(8192),
-            kind: TargetKind::Striped {
-                chunk: Sectors(4096),
-                stripes: vec![(DevNum { major: 259, minor: 3 }, Sectors(0)), (DevNum { major: 259, minor: 2 }, Sectors(0))],
-            },
-        }
-    }
-
     #[test]
     fn table_load_encoding() {
         let lin = Target { start: Sectors(8192), length: Sectors(4096), kind: TargetKind::Linear { dev: DevNum { major: 259, minor: 1 }, offset: Sectors(0) } };
-        let data = encode_targets(&[striped(), lin]);
+        let data = encode_targets(&[sample_striped(), lin]);
         // "2 4096 259:3 0 259:2 0" is 22 bytes + NUL → 40 + 23 = 63 → padded to 64.
         assert_eq!(u64::from_ne_bytes(data[0..8].try_into().unwrap()), 0);
         assert_eq!(u64::from_ne_bytes(data[8..16].try_into().unwrap()), 8192);
