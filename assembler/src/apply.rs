@@ -29,7 +29,12 @@ pub struct Roots {
 impl Roots {
     /// The roots for a command: the ones given on the command line, and the real /proc.
     pub fn of(ctx: &crate::Ctx) -> Roots {
-        Roots { sysfs: ctx.sysfs.clone(), dev: ctx.dev.clone(), run: ctx.run.clone(), proc: PathBuf::from("/proc") }
+        Roots {
+            sysfs: ctx.sysfs.clone(),
+            dev: ctx.dev.clone(),
+            run: ctx.run.clone(),
+            proc: PathBuf::from("/proc"),
+        }
     }
 }
 
@@ -42,8 +47,13 @@ const DM_APPEAR_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum ApplyError {
     #[error("device-mapper is not available ({0}); load it with `modprobe dm_mod` or boot a kernel with CONFIG_BLK_DEV_DM")]
     NoDm(String),
-    #[error("cannot open {path}: {source}; pmem-assemble must run as root with device-mapper loaded")]
-    Control { path: PathBuf, source: std::io::Error },
+    #[error(
+        "cannot open {path}: {source}; pmem-assemble must run as root with device-mapper loaded"
+    )]
+    Control {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Dm(#[from] DmError),
     #[error("{0}")]
@@ -51,15 +61,32 @@ pub enum ApplyError {
     #[error("a device-mapper device '{name}' exists that pmemtab did not create (dm uuid '{uuid}'); rename the entry or remove that device")]
     Foreign { name: String, uuid: String },
     #[error("'{name}' is active with a different table; a live device is never reloaded: run `pmem-assemble down {name}` first if the new table is wanted")]
-    Differs { name: String, live: String, want: String },
+    Differs {
+        name: String,
+        live: String,
+        want: String,
+    },
     #[error("'{name}' exists without a live table and is open, so it cannot be rebuilt; close it and run `dmsetup remove {name}`")]
     Stale { name: String },
     #[error("the kernel's table for '{name}' is not the planned one (live: {live:?}, planned: {want:?}); the device was removed{leftover}")]
-    Mismatch { name: String, live: String, want: String, leftover: String },
+    Mismatch {
+        name: String,
+        live: String,
+        want: String,
+        leftover: String,
+    },
     #[error("'{name}' ({dm}) cannot do DAX although its members should (queue/dax is 0); the device was removed{leftover}; check the members with `pmem-assemble list`")]
-    NotDax { name: String, dm: String, leftover: String },
+    NotDax {
+        name: String,
+        dm: String,
+        leftover: String,
+    },
     #[error("cannot create {path}: {source}; the device was removed{leftover}")]
-    Node { path: PathBuf, source: std::io::Error, leftover: String },
+    Node {
+        path: PathBuf,
+        source: std::io::Error,
+        leftover: String,
+    },
     #[error("device is busy ({holders}) and was left in place; stop its users, then run `pmem-assemble down {name}` again")]
     Busy { name: String, holders: String },
 }
@@ -82,23 +109,47 @@ pub fn open_control(roots: &Roots) -> Result<Control<ControlFile>, ApplyError> {
         // After a successful modprobe the misc device shows up promptly; after a failed one
         // there is nothing to wait for.
         let loaded = modprobe("dm_mod");
-        let wait_for = if loaded { DM_APPEAR_TIMEOUT } else { Duration::ZERO };
+        let wait_for = if loaded {
+            DM_APPEAR_TIMEOUT
+        } else {
+            Duration::ZERO
+        };
         if wait::poll(wait_for, || nodes::dm_loaded(&roots.sysfs).then_some(())).is_none() {
-            let how = if loaded { "modprobe dm_mod succeeded but" } else { "modprobe dm_mod failed or is missing, and" };
-            return Err(ApplyError::NoDm(format!("{how} {} does not exist", roots.sysfs.join("class/misc/device-mapper").display())));
+            let how = if loaded {
+                "modprobe dm_mod succeeded but"
+            } else {
+                "modprobe dm_mod failed or is missing, and"
+            };
+            return Err(ApplyError::NoDm(format!(
+                "{how} {} does not exist",
+                roots.sysfs.join("class/misc/device-mapper").display()
+            )));
         }
     }
-    let path = nodes::ensure_control(&roots.dev, &roots.sysfs).map_err(|source| ApplyError::Control { path: nodes::control_path(&roots.dev), source })?;
-    let file = ControlFile::open(&path).map_err(|source| ApplyError::Control { path: path.clone(), source })?;
+    let path =
+        nodes::ensure_control(&roots.dev, &roots.sysfs).map_err(|source| ApplyError::Control {
+            path: nodes::control_path(&roots.dev),
+            source,
+        })?;
+    let file = ControlFile::open(&path).map_err(|source| ApplyError::Control {
+        path: path.clone(),
+        source,
+    })?;
     Ok(Control::new(file)?)
 }
 
 /// What `up` did with a dm entry.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Up {
-    Created { devnum: DevNum, node: PathBuf },
+    Created {
+        devnum: DevNum,
+        node: PathBuf,
+    },
     /// Active already with the planned table: nothing changed.
-    Unchanged { devnum: DevNum, node: PathBuf },
+    Unchanged {
+        devnum: DevNum,
+        node: PathBuf,
+    },
 }
 
 fn rollback<T: Transport>(ctl: &mut Control<T>, name: &str) -> String {
@@ -109,7 +160,11 @@ fn rollback<T: Transport>(ctl: &mut Control<T>, name: &str) -> String {
 }
 
 /// Builds the plan's dm device (or accepts it if it is already there exactly as planned).
-pub fn up_dm<T: Transport>(ctl: &mut Control<T>, roots: &Roots, plan: &Plan) -> Result<Up, ApplyError> {
+pub fn up_dm<T: Transport>(
+    ctl: &mut Control<T>,
+    roots: &Roots,
+    plan: &Plan,
+) -> Result<Up, ApplyError> {
     let Device::Dm { uuid, targets, .. } = &plan.device else {
         return Err(ApplyError::NoDm("not a device-mapper entry".into()));
     };
@@ -118,21 +173,36 @@ pub fn up_dm<T: Transport>(ctl: &mut Control<T>, roots: &Roots, plan: &Plan) -> 
     let udev = nodes::udev_running(&roots.run);
     if let Some(info) = ctl.info(name)? {
         if !info.uuid.starts_with(DM_UUID_PREFIX) {
-            return Err(ApplyError::Foreign { name: name.into(), uuid: info.uuid });
+            return Err(ApplyError::Foreign {
+                name: name.into(),
+                uuid: info.uuid,
+            });
         }
         if info.active {
             let live = table_text(&ctl.table(name)?);
             if live != want {
-                return Err(ApplyError::Differs { name: name.into(), live, want });
+                return Err(ApplyError::Differs {
+                    name: name.into(),
+                    live,
+                    want,
+                });
             }
-            let node = nodes::ensure_mapper_node(&roots.dev, name, info.devnum, udev)
-                .map_err(|source| ApplyError::Node { path: nodes::mapper_path(&roots.dev, name), source, leftover: " (not: it was already active)".into() })?;
+            let node = nodes::ensure_mapper_node(&roots.dev, name, info.devnum, udev).map_err(
+                |source| ApplyError::Node {
+                    path: nodes::mapper_path(&roots.dev, name),
+                    source,
+                    leftover: " (not: it was already active)".into(),
+                },
+            )?;
             if udev {
                 // Built before udev ran (initramfs): let udev process it now so that
                 // /dev/disk/by-* links and systemd's .device unit appear.
                 let _ = nodes::send_change(&roots.sysfs, info.devnum);
             }
-            return Ok(Up::Unchanged { devnum: info.devnum, node });
+            return Ok(Up::Unchanged {
+                devnum: info.devnum,
+                node,
+            });
         }
         // Created but never resumed: what a crash between DEV_CREATE and resume leaves.
         if info.open_count > 0 {
@@ -150,18 +220,31 @@ pub fn up_dm<T: Transport>(ctl: &mut Control<T>, roots: &Roots, plan: &Plan) -> 
     };
     if live != want {
         let leftover = rollback(ctl, name);
-        return Err(ApplyError::Mismatch { name: name.into(), live, want, leftover });
+        return Err(ApplyError::Mismatch {
+            name: name.into(),
+            live,
+            want,
+            leftover,
+        });
     }
     if plan.layout.is_dax_block() && !nodes::queue_dax(&roots.sysfs, devnum).unwrap_or(false) {
         let dm = nodes::kernel_name(&roots.sysfs, devnum).unwrap_or_else(|| devnum.to_string());
         let leftover = rollback(ctl, name);
-        return Err(ApplyError::NotDax { name: name.into(), dm, leftover });
+        return Err(ApplyError::NotDax {
+            name: name.into(),
+            dm,
+            leftover,
+        });
     }
     match nodes::ensure_mapper_node(&roots.dev, name, devnum, udev) {
         Ok(node) => Ok(Up::Created { devnum, node }),
         Err(source) => {
             let leftover = rollback(ctl, name);
-            Err(ApplyError::Node { path: nodes::mapper_path(&roots.dev, name), source, leftover })
+            Err(ApplyError::Node {
+                path: nodes::mapper_path(&roots.dev, name),
+                source,
+                leftover,
+            })
         }
     }
 }
@@ -169,9 +252,17 @@ pub fn up_dm<T: Transport>(ctl: &mut Control<T>, roots: &Roots, plan: &Plan) -> 
 /// After a later step of `up` (mkfs) failed: removes the device if this run created it, so
 /// nothing half-built stays; a device that was active before is left as it was. Returns the
 /// clause the error line ends with.
-pub fn undo<T: Transport>(ctl: &mut Control<T>, roots: &Roots, name: &str, up: &Up, busy_timeout: Duration) -> String {
+pub fn undo<T: Transport>(
+    ctl: &mut Control<T>,
+    roots: &Roots,
+    name: &str,
+    up: &Up,
+    busy_timeout: Duration,
+) -> String {
     match up {
-        Up::Unchanged { .. } => "; the device was active before this run and was left in place".into(),
+        Up::Unchanged { .. } => {
+            "; the device was active before this run and was left in place".into()
+        }
         Up::Created { .. } => match down_dm(ctl, roots, name, busy_timeout) {
             Ok(_) => "; the device this run created was removed again".into(),
             Err(e) => format!("; removing the device this run created failed too ({e})"),
@@ -198,18 +289,30 @@ pub fn describe_holders(roots: &Roots, info: &Info) -> String {
         what.push(format!("used by {h}"));
     }
     if what.is_empty() {
-        what.push(format!("open {} time(s); `fuser -vm {}` shows by whom", info.open_count, nodes::mapper_path(&roots.dev, &info.name).display()));
+        what.push(format!(
+            "open {} time(s); `fuser -vm {}` shows by whom",
+            info.open_count,
+            nodes::mapper_path(&roots.dev, &info.name).display()
+        ));
     }
     what.join(", ")
 }
 
 /// Removes a pmemtab device; refuses others; retries while busy, then reports the holders.
-pub fn down_dm<T: Transport>(ctl: &mut Control<T>, roots: &Roots, name: &str, busy_timeout: Duration) -> Result<Down, ApplyError> {
+pub fn down_dm<T: Transport>(
+    ctl: &mut Control<T>,
+    roots: &Roots,
+    name: &str,
+    busy_timeout: Duration,
+) -> Result<Down, ApplyError> {
     let Some(info) = ctl.info(name)? else {
         return Ok(Down::NotActive);
     };
     if !info.uuid.starts_with(DM_UUID_PREFIX) {
-        return Err(ApplyError::Foreign { name: name.into(), uuid: info.uuid });
+        return Err(ApplyError::Foreign {
+            name: name.into(),
+            uuid: info.uuid,
+        });
     }
     let removed = wait::retry(busy_timeout, || match ctl.remove(name) {
         Err(e) if e.errno() == Some(Errno::EBUSY) => Err(e),
@@ -220,7 +323,10 @@ pub fn down_dm<T: Transport>(ctl: &mut Control<T>, roots: &Roots, name: &str, bu
         Ok(Err(e)) => return Err(e.into()),
         Err(_busy) => {
             let info = ctl.info(name)?.unwrap_or(info);
-            return Err(ApplyError::Busy { name: name.into(), holders: describe_holders(roots, &info) });
+            return Err(ApplyError::Busy {
+                name: name.into(),
+                holders: describe_holders(roots, &info),
+            });
         }
     }
     let _ = nodes::remove_mapper_node(&roots.dev, name, nodes::udev_running(&roots.run));
@@ -243,13 +349,19 @@ pub fn ours<T: Transport>(ctl: &mut Control<T>) -> Result<Vec<Info>, DmError> {
 
 /// The member devices named in a live table's parameters (`MAJ:MIN` words).
 pub fn table_devices(params: &str) -> Vec<DevNum> {
-    params.split_whitespace().filter(|w| w.contains(':')).filter_map(DevNum::parse).collect()
+    params
+        .split_whitespace()
+        .filter(|w| w.contains(':'))
+        .filter_map(DevNum::parse)
+        .collect()
 }
 
 /// Used by commands that only need to know whether a path exists as a block device.
 pub fn is_block(path: &Path) -> bool {
     use std::os::unix::fs::FileTypeExt;
-    std::fs::metadata(path).map(|m| m.file_type().is_block_device()).unwrap_or(false)
+    std::fs::metadata(path)
+        .map(|m| m.file_type().is_block_device())
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -272,7 +384,10 @@ pub(crate) mod tests {
             raw_uuid: Some(uuid::Uuid::from_u128(0x2000 + u128::from(i))),
             name: None,
             blockdev: Some(format!("pmem{i}")),
-            devnum: Some(DevNum { major: 259, minor: i }),
+            devnum: Some(DevNum {
+                major: 259,
+                minor: i,
+            }),
             chardev: None,
             size: 510 << 20,
             resource: Some(0x1_0000_0000 + u64::from(i) * (1 << 30)),
@@ -308,11 +423,24 @@ pub(crate) mod tests {
             let dm = root.join(format!("sys/devices/virtual/block/dm-{minor}"));
             std::fs::create_dir_all(dm.join("queue")).unwrap();
             std::fs::write(dm.join("queue/dax"), dax).unwrap();
-            std::os::unix::fs::symlink(format!("../../devices/virtual/block/dm-{minor}"), root.join(format!("sys/dev/block/253:{minor}"))).unwrap();
+            std::os::unix::fs::symlink(
+                format!("../../devices/virtual/block/dm-{minor}"),
+                root.join(format!("sys/dev/block/253:{minor}")),
+            )
+            .unwrap();
         }
         std::fs::create_dir_all(root.join("proc/self")).unwrap();
-        std::fs::write(root.join("proc/self/mountinfo"), "41 22 253:0 / /mnt/fast rw - ext4 /dev/mapper/fast0 rw,dax=always\n").unwrap();
-        Roots { sysfs: root.join("sys"), dev: root.join("dev"), run: root.join("run"), proc: root.join("proc") }
+        std::fs::write(
+            root.join("proc/self/mountinfo"),
+            "41 22 253:0 / /mnt/fast rw - ext4 /dev/mapper/fast0 rw,dax=always\n",
+        )
+        .unwrap();
+        Roots {
+            sysfs: root.join("sys"),
+            dev: root.join("dev"),
+            run: root.join("run"),
+            proc: root.join("proc"),
+        }
     }
 
     #[test]
@@ -321,14 +449,36 @@ pub(crate) mod tests {
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let plan = plan_for("fast0", 2 << 20);
         let up = up_dm(&mut ctl, &r, &plan).unwrap();
-        let Up::Created { devnum, node } = up else { panic!("{up:?}") };
-        assert_eq!(devnum, DevNum { major: 253, minor: 0 });
-        assert!(std::fs::metadata(&node).unwrap().file_type().is_block_device());
+        let Up::Created { devnum, node } = up else {
+            panic!("{up:?}")
+        };
+        assert_eq!(
+            devnum,
+            DevNum {
+                major: 253,
+                minor: 0
+            }
+        );
+        assert!(std::fs::metadata(&node)
+            .unwrap()
+            .file_type()
+            .is_block_device());
         let calls = ctl.transport().calls.len();
         // Second run: same table, no create/load/resume.
-        assert!(matches!(up_dm(&mut ctl, &r, &plan).unwrap(), Up::Unchanged { .. }));
+        assert!(matches!(
+            up_dm(&mut ctl, &r, &plan).unwrap(),
+            Up::Unchanged { .. }
+        ));
         let new_calls = &ctl.transport().calls[calls..];
-        assert!(!new_calls.iter().any(|c| matches!(c, crate::dm::ioctl::Cmd::DevCreate | crate::dm::ioctl::Cmd::TableLoad | crate::dm::ioctl::Cmd::DevSuspend)), "{new_calls:?}");
+        assert!(
+            !new_calls.iter().any(|c| matches!(
+                c,
+                crate::dm::ioctl::Cmd::DevCreate
+                    | crate::dm::ioctl::Cmd::TableLoad
+                    | crate::dm::ioctl::Cmd::DevSuspend
+            )),
+            "{new_calls:?}"
+        );
     }
 
     #[test]
@@ -337,8 +487,13 @@ pub(crate) mod tests {
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap();
         let e = up_dm(&mut ctl, &r, &plan_for("fast0", 4 << 20)).unwrap_err();
-        let ApplyError::Differs { live, want, .. } = &e else { panic!("{e}") };
-        assert!(live.contains("striped 2 4096 ") && want.contains("striped 2 8192 "), "{live} / {want}");
+        let ApplyError::Differs { live, want, .. } = &e else {
+            panic!("{e}")
+        };
+        assert!(
+            live.contains("striped 2 4096 ") && want.contains("striped 2 8192 "),
+            "{live} / {want}"
+        );
         // The live device kept its table.
         assert_eq!(table_text(&ctl.table("fast0").unwrap()), *live);
     }
@@ -359,8 +514,14 @@ pub(crate) mod tests {
         let r = roots("foreign", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         ctl.create("fast0", "LVM-abc").unwrap();
-        assert!(matches!(up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)), Err(ApplyError::Foreign { .. })));
-        assert!(matches!(down_dm(&mut ctl, &r, "fast0", Duration::ZERO), Err(ApplyError::Foreign { .. })));
+        assert!(matches!(
+            up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)),
+            Err(ApplyError::Foreign { .. })
+        ));
+        assert!(matches!(
+            down_dm(&mut ctl, &r, "fast0", Duration::ZERO),
+            Err(ApplyError::Foreign { .. })
+        ));
         assert!(ctl.info("fast0").unwrap().is_some());
         assert!(ours(&mut ctl).unwrap().is_empty());
     }
@@ -370,7 +531,10 @@ pub(crate) mod tests {
         let r = roots("stale", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         ctl.create("fast0", "PMEMTAB-fast0").unwrap();
-        assert!(matches!(up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap(), Up::Created { .. }));
+        assert!(matches!(
+            up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap(),
+            Up::Created { .. }
+        ));
         assert!(ctl.info("fast0").unwrap().unwrap().active);
     }
 
@@ -383,14 +547,24 @@ pub(crate) mod tests {
         let start = std::time::Instant::now();
         let e = down_dm(&mut ctl, &r, "fast0", Duration::from_millis(200)).unwrap_err();
         assert!(start.elapsed() < Duration::from_secs(2));
-        assert!(e.to_string().contains("busy (mounted on /mnt/fast)") && e.to_string().contains("down fast0"), "{e}");
+        assert!(
+            e.to_string().contains("busy (mounted on /mnt/fast)")
+                && e.to_string().contains("down fast0"),
+            "{e}"
+        );
         assert!(ctl.info("fast0").unwrap().is_some());
         assert!(nodes::mapper_path(&r.dev, "fast0").exists());
         // Released: removed, node gone; again: not active.
         ctl.transport().devs.get_mut("fast0").unwrap().open_count = 0;
-        assert_eq!(down_dm(&mut ctl, &r, "fast0", BUSY_TIMEOUT).unwrap(), Down::Removed);
+        assert_eq!(
+            down_dm(&mut ctl, &r, "fast0", BUSY_TIMEOUT).unwrap(),
+            Down::Removed
+        );
         assert!(!nodes::mapper_path(&r.dev, "fast0").exists());
-        assert_eq!(down_dm(&mut ctl, &r, "fast0", BUSY_TIMEOUT).unwrap(), Down::NotActive);
+        assert_eq!(
+            down_dm(&mut ctl, &r, "fast0", BUSY_TIMEOUT).unwrap(),
+            Down::NotActive
+        );
     }
 
     #[test]
@@ -404,7 +578,10 @@ pub(crate) mod tests {
         let again = up_dm(&mut ctl, &r, &plan).unwrap();
         assert!(matches!(again, Up::Unchanged { .. }));
         let kept = undo(&mut ctl, &r, "fast0", &again, BUSY_TIMEOUT);
-        assert!(kept.contains("active before this run and was left in place"), "{kept}");
+        assert!(
+            kept.contains("active before this run and was left in place"),
+            "{kept}"
+        );
         assert!(ctl.info("fast0").unwrap().is_some_and(|i| i.active));
         assert!(nodes::mapper_path(&r.dev, "fast0").exists());
         // Created by this run: removed, node and all.
@@ -421,12 +598,34 @@ pub(crate) mod tests {
         let created = up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap();
         ctl.transport().devs.get_mut("fast0").unwrap().open_count = 1;
         let msg = undo(&mut ctl, &r, "fast0", &created, Duration::from_millis(100));
-        assert!(msg.contains("removing the device this run created failed too") && msg.contains("down fast0"), "{msg}");
+        assert!(
+            msg.contains("removing the device this run created failed too")
+                && msg.contains("down fast0"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn member_devices_from_params() {
-        assert_eq!(table_devices("2 4096 259:3 0 259:2 0"), vec![DevNum { major: 259, minor: 3 }, DevNum { major: 259, minor: 2 }]);
-        assert_eq!(table_devices("259:1 2048"), vec![DevNum { major: 259, minor: 1 }]);
+        assert_eq!(
+            table_devices("2 4096 259:3 0 259:2 0"),
+            vec![
+                DevNum {
+                    major: 259,
+                    minor: 3
+                },
+                DevNum {
+                    major: 259,
+                    minor: 2
+                }
+            ]
+        );
+        assert_eq!(
+            table_devices("259:1 2048"),
+            vec![DevNum {
+                major: 259,
+                minor: 1
+            }]
+        );
     }
 }

@@ -26,7 +26,9 @@ pub enum LinkError {
 pub enum Linked {
     Created,
     /// A link to somewhere else (an earlier boot's block device) was replaced.
-    Replaced { was: PathBuf },
+    Replaced {
+        was: PathBuf,
+    },
     /// Already pointing at the target: nothing changed.
     Unchanged,
 }
@@ -56,7 +58,10 @@ fn make_dirs(run: &Path) -> Result<PathBuf, LinkError> {
         dir.push(part);
         match std::fs::create_dir(&dir) {
             Ok(()) => std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
-                .map_err(|source| LinkError::Create { path: dir.clone(), source })?,
+                .map_err(|source| LinkError::Create {
+                    path: dir.clone(),
+                    source,
+                })?,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(source) => return Err(LinkError::Create { path: dir, source }),
         }
@@ -71,7 +76,10 @@ pub fn ensure(run: &Path, name: &str, target: &Path) -> Result<Linked, LinkError
     let link = path(run, name)?;
     let was = match std::fs::symlink_metadata(&link) {
         Ok(m) if m.file_type().is_symlink() => {
-            let old = std::fs::read_link(&link).map_err(|source| LinkError::Create { path: link.clone(), source })?;
+            let old = std::fs::read_link(&link).map_err(|source| LinkError::Create {
+                path: link.clone(),
+                source,
+            })?;
             if old == target {
                 return Ok(Linked::Unchanged);
             }
@@ -84,7 +92,12 @@ pub fn ensure(run: &Path, name: &str, target: &Path) -> Result<Linked, LinkError
     let dir = make_dirs(run)?;
     // '~' is not allowed in entry names, so the temporary name never is another entry's link.
     let tmp = dir.join(format!("{name}~new"));
-    let create = |p: &Path| std::os::unix::fs::symlink(target, p).map_err(|source| LinkError::Create { path: p.to_path_buf(), source });
+    let create = |p: &Path| {
+        std::os::unix::fs::symlink(target, p).map_err(|source| LinkError::Create {
+            path: p.to_path_buf(),
+            source,
+        })
+    };
     let _ = std::fs::remove_file(&tmp);
     create(&tmp)?;
     if let Err(source) = std::fs::rename(&tmp, &link) {
@@ -133,7 +146,9 @@ pub fn absolute(dev: &Path) -> PathBuf {
     if dev.is_absolute() {
         return dev.to_path_buf();
     }
-    std::env::current_dir().map(|cwd| cwd.join(dev)).unwrap_or_else(|_| dev.to_path_buf())
+    std::env::current_dir()
+        .map(|cwd| cwd.join(dev))
+        .unwrap_or_else(|_| dev.to_path_buf())
 }
 
 #[cfg(test)]
@@ -175,12 +190,24 @@ mod tests {
         let link = run.join("pmemtab/by-name/solo");
         assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("/dev/pmem0"));
         for d in ["pmemtab", "pmemtab/by-name"] {
-            assert_eq!(std::fs::metadata(run.join(d)).unwrap().mode() & 0o777, 0o755, "{d}");
+            assert_eq!(
+                std::fs::metadata(run.join(d)).unwrap().mode() & 0o777,
+                0o755,
+                "{d}"
+            );
         }
         // Twice: nothing to do, no temporary link left over.
-        assert_eq!(ensure(&run, "solo", Path::new("/dev/pmem0")).unwrap(), Linked::Unchanged);
+        assert_eq!(
+            ensure(&run, "solo", Path::new("/dev/pmem0")).unwrap(),
+            Linked::Unchanged
+        );
         assert_eq!(names(&run), vec!["solo".to_string()]);
-        assert_eq!(std::fs::read_dir(run.join("pmemtab/by-name")).unwrap().count(), 1);
+        assert_eq!(
+            std::fs::read_dir(run.join("pmemtab/by-name"))
+                .unwrap()
+                .count(),
+            1
+        );
     }
 
     #[test]
@@ -191,7 +218,12 @@ mod tests {
         std::os::unix::fs::symlink("/dev/pmem1", &link).unwrap();
         // A leftover temporary link from an interrupted run does not get in the way.
         std::os::unix::fs::symlink("/dev/pmem9", run.join("pmemtab/by-name/solo~new")).unwrap();
-        assert_eq!(ensure(&run, "solo", Path::new("/dev/pmem0")).unwrap(), Linked::Replaced { was: PathBuf::from("/dev/pmem1") });
+        assert_eq!(
+            ensure(&run, "solo", Path::new("/dev/pmem0")).unwrap(),
+            Linked::Replaced {
+                was: PathBuf::from("/dev/pmem1")
+            }
+        );
         assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("/dev/pmem0"));
         assert!(!run.join("pmemtab/by-name/solo~new").exists());
     }
@@ -204,10 +236,17 @@ mod tests {
         for name in ["adir", "afile"] {
             let e = ensure(&run, name, Path::new("/dev/pmem0")).unwrap_err();
             assert!(matches!(e, LinkError::NotSymlink(_)), "{e}");
-            assert!(e.to_string().contains(&format!("by-name/{name} exists and is not a symbolic link")), "{e}");
+            assert!(
+                e.to_string()
+                    .contains(&format!("by-name/{name} exists and is not a symbolic link")),
+                "{e}"
+            );
             assert_eq!(remove(&run, name).unwrap(), Unlinked::NotSymlink);
         }
-        assert_eq!(std::fs::read_to_string(run.join("pmemtab/by-name/afile")).unwrap(), "mine");
+        assert_eq!(
+            std::fs::read_to_string(run.join("pmemtab/by-name/afile")).unwrap(),
+            "mine"
+        );
         assert!(run.join("pmemtab/by-name/adir").is_dir());
         assert!(names(&run).is_empty());
     }
@@ -229,8 +268,17 @@ mod tests {
     fn names_cannot_escape_the_directory() {
         let run = run_root("escape");
         for bad in ["", ".", "..", "../x", "a/b"] {
-            assert!(matches!(ensure(&run, bad, Path::new("/dev/pmem0")), Err(LinkError::BadName(_))), "{bad:?}");
-            assert!(matches!(remove(&run, bad), Err(LinkError::BadName(_))), "{bad:?}");
+            assert!(
+                matches!(
+                    ensure(&run, bad, Path::new("/dev/pmem0")),
+                    Err(LinkError::BadName(_))
+                ),
+                "{bad:?}"
+            );
+            assert!(
+                matches!(remove(&run, bad), Err(LinkError::BadName(_))),
+                "{bad:?}"
+            );
         }
         assert!(!run.join("pmemtab").exists());
     }

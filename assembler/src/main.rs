@@ -6,13 +6,13 @@ mod apply;
 mod cmd;
 mod dm;
 mod exit;
+mod json;
 mod links;
 mod mkfs;
 mod mount;
 mod nodes;
 mod show;
 mod wait;
-mod json;
 
 use argh::FromArgs;
 use exit::Exit;
@@ -24,7 +24,10 @@ use std::path::PathBuf;
     note = "Reads pmemtab (default /etc/pmemtab) and the namespaces in sysfs; see pmem-assemble(8).",
     error_code(1, "a pmemtab entry is invalid or cannot be built as declared"),
     error_code(2, "usage error"),
-    error_code(3, "the system failed an operation (device-mapper, mount, timeout, I/O)")
+    error_code(
+        3,
+        "the system failed an operation (device-mapper, mount, timeout, I/O)"
+    )
 )]
 struct Args {
     /// pmemtab file to read (default /etc/pmemtab)
@@ -77,7 +80,10 @@ fn main() {
     let Some((cmd, rest)) = argv.split_first() else {
         std::process::exit(Exit::Usage.code());
     };
-    let name = std::path::Path::new(cmd).file_name().and_then(|n| n.to_str()).unwrap_or("pmem-assemble");
+    let name = std::path::Path::new(cmd)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("pmem-assemble");
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     let args = match Args::from_args(&[name], &rest) {
         Ok(args) => args,
@@ -92,7 +98,12 @@ fn main() {
             std::process::exit(Exit::Usage.code());
         }
     };
-    let ctx = Ctx { pmemtab: args.pmemtab, sysfs: args.sysfs, dev: args.dev, run: args.run };
+    let ctx = Ctx {
+        pmemtab: args.pmemtab,
+        sysfs: args.sysfs,
+        dev: args.dev,
+        run: args.run,
+    };
     let exit = match args.command {
         Command::List(a) => cmd::list::run(&ctx, a),
         Command::Check(a) => cmd::check::run(&ctx, a),

@@ -33,7 +33,14 @@ const MAGICS: &[(&str, usize, &[u8])] = &[
     ("f2fs", 0x400, &[0x10, 0x20, 0xf5, 0xf2]),
     ("erofs", 0x400, &[0xe2, 0xe1, 0xf5, 0xe0]),
     ("squashfs", 0, b"hsqs"),
-    ("bcache", 0x1018, &[0xc6, 0x85, 0x73, 0xf6, 0x4e, 0x1a, 0x45, 0xca, 0x82, 0x65, 0xf5, 0x7f, 0x48, 0xba, 0x6d, 0x81]),
+    (
+        "bcache",
+        0x1018,
+        &[
+            0xc6, 0x85, 0x73, 0xf6, 0x4e, 0x1a, 0x45, 0xca, 0x82, 0x65, 0xf5, 0x7f, 0x48, 0xba,
+            0x6d, 0x81,
+        ],
+    ),
     ("ISO 9660", 0x8001, b"CD001"),
     ("NTFS", 3, b"NTFS    "),
     ("FAT", 0x36, b"FAT"),
@@ -78,19 +85,39 @@ pub fn mkfs_args(fstype: FsType, layout: Layout, members: usize, bytes: u64) -> 
     match fstype {
         FsType::Ext4 => {
             let stride = chunk / 4096;
-            vec!["-q".into(), "-b".into(), "4096".into(), "-E".into(), format!("stride={stride},stripe_width={}", stride * width)]
+            vec![
+                "-q".into(),
+                "-b".into(),
+                "4096".into(),
+                "-E".into(),
+                format!("stride={stride},stripe_width={}", stride * width),
+            ]
         }
         // reflink is off: the 6.1 kernel refuses DAX on reflink filesystems.
         FsType::Xfs => {
-            let small = if bytes < XFS_SMALL_BYTES { ",agcount=4" } else { "" };
-            vec!["-q".into(), "-m".into(), "reflink=0".into(), "-d".into(), format!("su={}k,sw={width}{small}", chunk / 1024)]
+            let small = if bytes < XFS_SMALL_BYTES {
+                ",agcount=4"
+            } else {
+                ""
+            };
+            vec![
+                "-q".into(),
+                "-m".into(),
+                "reflink=0".into(),
+                "-d".into(),
+                format!("su={}k,sw={width}{small}", chunk / 1024),
+            ]
         }
     }
 }
 
 /// Finds a program in $PATH, then the usual sbin directories (the initramfs may have no PATH).
 pub fn find_program(name: &str, path_var: Option<&str>) -> Option<PathBuf> {
-    let dirs = path_var.unwrap_or("").split(':').filter(|d| !d.is_empty()).chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
+    let dirs = path_var
+        .unwrap_or("")
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
     dirs.map(|d| Path::new(d).join(name)).find(|p| p.is_file())
 }
 
@@ -99,11 +126,18 @@ pub enum MkfsError {
     #[error("cannot read {dev} to look for a filesystem: {source}")]
     Probe { dev: String, source: std::io::Error },
     #[error("mkfs.{fstype} was not found in $PATH, /usr/sbin or /sbin; install {pkg}")]
-    NoProgram { fstype: &'static str, pkg: &'static str },
+    NoProgram {
+        fstype: &'static str,
+        pkg: &'static str,
+    },
     #[error("{0}")]
     Run(#[from] wait::RunError),
     #[error("mkfs.{fstype} {dev} failed ({status}); see its output above")]
-    Failed { fstype: &'static str, dev: String, status: std::process::ExitStatus },
+    Failed {
+        fstype: &'static str,
+        dev: String,
+        status: std::process::ExitStatus,
+    },
 }
 
 /// What [`ensure_fs`] did.
@@ -115,9 +149,19 @@ pub enum Made {
 }
 
 /// Runs mkfs on `dev` unless it already holds a signature.
-pub fn ensure_fs(dev: &Path, fstype: FsType, layout: Layout, members: usize, bytes: u64, timeout: Duration) -> Result<Made, MkfsError> {
+pub fn ensure_fs(
+    dev: &Path,
+    fstype: FsType,
+    layout: Layout,
+    members: usize,
+    bytes: u64,
+    timeout: Duration,
+) -> Result<Made, MkfsError> {
     let dev_s = dev.display().to_string();
-    if let Some(sig) = probe(dev).map_err(|source| MkfsError::Probe { dev: dev_s.clone(), source })? {
+    if let Some(sig) = probe(dev).map_err(|source| MkfsError::Probe {
+        dev: dev_s.clone(),
+        source,
+    })? {
         return Ok(Made::Existing(sig));
     }
     let (fs, pkg) = match fstype {
@@ -125,10 +169,20 @@ pub fn ensure_fs(dev: &Path, fstype: FsType, layout: Layout, members: usize, byt
         FsType::Xfs => ("xfs", "xfsprogs"),
     };
     let path_var = std::env::var("PATH").ok();
-    let prog = find_program(&format!("mkfs.{fs}"), path_var.as_deref()).ok_or(MkfsError::NoProgram { fstype: fs, pkg })?;
-    let status = wait::run(Command::new(prog).args(mkfs_args(fstype, layout, members, bytes)).arg(dev), timeout)?;
+    let prog = find_program(&format!("mkfs.{fs}"), path_var.as_deref())
+        .ok_or(MkfsError::NoProgram { fstype: fs, pkg })?;
+    let status = wait::run(
+        Command::new(prog)
+            .args(mkfs_args(fstype, layout, members, bytes))
+            .arg(dev),
+        timeout,
+    )?;
     if !status.success() {
-        return Err(MkfsError::Failed { fstype: fs, dev: dev_s, status });
+        return Err(MkfsError::Failed {
+            fstype: fs,
+            dev: dev_s,
+            status,
+        });
     }
     Ok(Made::Created)
 }
@@ -164,14 +218,33 @@ mod tests {
 
     #[test]
     fn geometry_arguments() {
-        let striped = Layout::Striped { chunk_bytes: 2 << 20 };
+        let striped = Layout::Striped {
+            chunk_bytes: 2 << 20,
+        };
         let g = 1 << 30;
-        assert_eq!(mkfs_args(FsType::Ext4, striped, 2, g).join(" "), "-q -b 4096 -E stride=512,stripe_width=1024");
-        assert_eq!(mkfs_args(FsType::Xfs, striped, 2, 64 * g).join(" "), "-q -m reflink=0 -d su=2048k,sw=2");
-        assert_eq!(mkfs_args(FsType::Xfs, striped, 2, g).join(" "), "-q -m reflink=0 -d su=2048k,sw=2,agcount=4");
-        assert_eq!(mkfs_args(FsType::Xfs, Layout::Linear, 3, 64 * g).join(" "), "-q -m reflink=0 -d su=2048k,sw=1");
-        let big = Layout::Striped { chunk_bytes: 8 << 20 };
-        assert_eq!(mkfs_args(FsType::Ext4, big, 4, g).join(" "), "-q -b 4096 -E stride=2048,stripe_width=8192");
+        assert_eq!(
+            mkfs_args(FsType::Ext4, striped, 2, g).join(" "),
+            "-q -b 4096 -E stride=512,stripe_width=1024"
+        );
+        assert_eq!(
+            mkfs_args(FsType::Xfs, striped, 2, 64 * g).join(" "),
+            "-q -m reflink=0 -d su=2048k,sw=2"
+        );
+        assert_eq!(
+            mkfs_args(FsType::Xfs, striped, 2, g).join(" "),
+            "-q -m reflink=0 -d su=2048k,sw=2,agcount=4"
+        );
+        assert_eq!(
+            mkfs_args(FsType::Xfs, Layout::Linear, 3, 64 * g).join(" "),
+            "-q -m reflink=0 -d su=2048k,sw=1"
+        );
+        let big = Layout::Striped {
+            chunk_bytes: 8 << 20,
+        };
+        assert_eq!(
+            mkfs_args(FsType::Ext4, big, 4, g).join(" "),
+            "-q -b 4096 -E stride=2048,stripe_width=8192"
+        );
     }
 
     /// The real mkfs programs are the oracle: our detection must see what they wrote, and the
@@ -179,16 +252,44 @@ mod tests {
     #[test]
     fn ext4_made_once_with_stride() {
         let img = image("ext4", 64 << 20);
-        let striped = Layout::Striped { chunk_bytes: 2 << 20 };
-        assert_eq!(ensure_fs(&img, FsType::Ext4, striped, 2, 64 << 20, Duration::from_secs(60)).unwrap(), Made::Created);
+        let striped = Layout::Striped {
+            chunk_bytes: 2 << 20,
+        };
+        assert_eq!(
+            ensure_fs(
+                &img,
+                FsType::Ext4,
+                striped,
+                2,
+                64 << 20,
+                Duration::from_secs(60)
+            )
+            .unwrap(),
+            Made::Created
+        );
         assert_eq!(probe(&img).unwrap(), Some("ext2/3/4"));
-        let out = Command::new("dumpe2fs").arg("-h").arg(&img).output().unwrap();
+        let out = Command::new("dumpe2fs")
+            .arg("-h")
+            .arg(&img)
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("RAID stride:              512"), "{text}");
         assert!(text.contains("RAID stripe width:        1024"), "{text}");
         assert!(text.contains("Block size:               4096"), "{text}");
         // Second time: left alone.
-        assert_eq!(ensure_fs(&img, FsType::Xfs, striped, 2, 64 << 20, Duration::from_secs(60)).unwrap(), Made::Existing("ext2/3/4"));
+        assert_eq!(
+            ensure_fs(
+                &img,
+                FsType::Xfs,
+                striped,
+                2,
+                64 << 20,
+                Duration::from_secs(60)
+            )
+            .unwrap(),
+            Made::Existing("ext2/3/4")
+        );
         std::fs::remove_file(&img).unwrap();
     }
 
@@ -196,13 +297,33 @@ mod tests {
     fn xfs_made_with_stripe_unit() {
         // 512 MiB: the size at which mkfs.xfs's own choice of allocation groups fails.
         let img = image("xfs", 512 << 20);
-        let striped = Layout::Striped { chunk_bytes: 2 << 20 };
-        assert_eq!(ensure_fs(&img, FsType::Xfs, striped, 2, 512 << 20, Duration::from_secs(120)).unwrap(), Made::Created);
+        let striped = Layout::Striped {
+            chunk_bytes: 2 << 20,
+        };
+        assert_eq!(
+            ensure_fs(
+                &img,
+                FsType::Xfs,
+                striped,
+                2,
+                512 << 20,
+                Duration::from_secs(120)
+            )
+            .unwrap(),
+            Made::Created
+        );
         assert_eq!(probe(&img).unwrap(), Some("xfs"));
-        let out = Command::new("xfs_db").args(["-r", "-c", "sb 0", "-c", "p unit width"]).arg(&img).output().unwrap();
+        let out = Command::new("xfs_db")
+            .args(["-r", "-c", "sb 0", "-c", "p unit width"])
+            .arg(&img)
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         // In 4 KiB blocks: su 2 MiB = 512, sw 2 → width 1024.
-        assert!(text.contains("unit = 512") && text.contains("width = 1024"), "{text}");
+        assert!(
+            text.contains("unit = 512") && text.contains("width = 1024"),
+            "{text}"
+        );
         std::fs::remove_file(&img).unwrap();
     }
 }

@@ -47,9 +47,11 @@ pub fn split_options(options: &[String]) -> Split {
             "silent" => (MsFlags::MS_SILENT, MsFlags::empty()),
             "loud" => (MsFlags::empty(), MsFlags::MS_SILENT),
             // Userspace-only options (mount(8), systemd, pmemtab).
-            "defaults" | "auto" | "noauto" | "nofail" | "user" | "nouser" | "users" | "owner" | "group"
-            | "_netdev" => (MsFlags::empty(), MsFlags::empty()),
-            _ if o.starts_with("x-") || o.starts_with("comment=") => (MsFlags::empty(), MsFlags::empty()),
+            "defaults" | "auto" | "noauto" | "nofail" | "user" | "nouser" | "users" | "owner"
+            | "group" | "_netdev" => (MsFlags::empty(), MsFlags::empty()),
+            _ if o.starts_with("x-") || o.starts_with("comment=") => {
+                (MsFlags::empty(), MsFlags::empty())
+            }
             _ => {
                 data.push(o);
                 continue;
@@ -57,7 +59,10 @@ pub fn split_options(options: &[String]) -> Split {
         };
         flags = (flags | set) & !clear;
     }
-    Split { flags, data: data.join(",") }
+    Split {
+        flags,
+        data: data.join(","),
+    }
 }
 
 /// What the options ask of DAX.
@@ -72,7 +77,12 @@ pub enum DaxWant {
 }
 
 pub fn dax_want(options: &[String]) -> DaxWant {
-    match options.iter().rev().find(|o| *o == "dax" || o.starts_with("dax=")).map(String::as_str) {
+    match options
+        .iter()
+        .rev()
+        .find(|o| *o == "dax" || o.starts_with("dax="))
+        .map(String::as_str)
+    {
         Some("dax=never") => DaxWant::Never,
         Some("dax=inode") => DaxWant::Inode,
         _ => DaxWant::Always,
@@ -108,8 +118,16 @@ fn unescape(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let octal = b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c));
-        let value = if octal { b[i + 1..i + 4].iter().fold(0u32, |v, c| v * 8 + u32::from(c - b'0')) } else { 256 };
+        let octal = b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c));
+        let value = if octal {
+            b[i + 1..i + 4]
+                .iter()
+                .fold(0u32, |v, c| v * 8 + u32::from(c - b'0'))
+        } else {
+            256
+        };
         if let Ok(v) = u8::try_from(value) {
             out.push(v);
             i += 4;
@@ -143,7 +161,9 @@ pub fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
 }
 
 pub fn mountinfo(proc: &Path) -> std::io::Result<Vec<MountEntry>> {
-    Ok(parse_mountinfo(&std::fs::read_to_string(proc.join("self/mountinfo"))?))
+    Ok(parse_mountinfo(&std::fs::read_to_string(
+        proc.join("self/mountinfo"),
+    )?))
 }
 
 /// Where the device is mounted (for "busy" messages and idempotent mounts).
@@ -154,17 +174,33 @@ pub fn mounts_of(entries: &[MountEntry], d: DevNum) -> Vec<&MountEntry> {
 #[derive(Debug, thiserror::Error)]
 pub enum MountError {
     #[error("cannot create mount point {path}: {source}")]
-    Mkdir { path: PathBuf, source: std::io::Error },
+    Mkdir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot read {path}: {source}")]
-    Mountinfo { path: PathBuf, source: std::io::Error },
+    Mountinfo {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{target} already has {other} mounted; unmount it first or change the mount point")]
     Occupied { target: String, other: String },
     #[error("mounting {device} on {target} ({fstype}, {options}) failed: {errno} ({}); {hint}", errno.desc())]
-    Mount { device: String, target: String, fstype: String, options: String, errno: nix::errno::Errno, hint: &'static str },
+    Mount {
+        device: String,
+        target: String,
+        fstype: String,
+        options: String,
+        errno: nix::errno::Errno,
+        hint: &'static str,
+    },
     #[error("{target} was mounted without DAX (kernel shows {shown}), so it was unmounted again; check that every member is an fsdax namespace (`pmem-assemble status`) and see dmesg")]
     NoDax { target: String, shown: String },
     #[error("{target} was mounted without DAX and unmounting it failed too ({errno}); unmount it by hand")]
-    NoDaxStuck { target: String, errno: nix::errno::Errno },
+    NoDaxStuck {
+        target: String,
+        errno: nix::errno::Errno,
+    },
     #[error("mount of {target} succeeded but it is not in mountinfo; see dmesg")]
     Vanished { target: String },
 }
@@ -191,26 +227,60 @@ pub enum Mounted {
 
 /// Mounts `source` (the block device `devnum`) on `target` and verifies DAX; a mount without
 /// DAX is undone. Idempotent: the same device already mounted there is success.
-pub fn mount_dax(source: &Path, devnum: DevNum, target: &Path, fstype: &str, options: &[String], proc: &Path) -> Result<Mounted, MountError> {
+pub fn mount_dax(
+    source: &Path,
+    devnum: DevNum,
+    target: &Path,
+    fstype: &str,
+    options: &[String],
+    proc: &Path,
+) -> Result<Mounted, MountError> {
     let want = dax_want(options);
     let info_path = proc.join("self/mountinfo");
-    let read = || mountinfo(proc).map_err(|source| MountError::Mountinfo { path: info_path.clone(), source });
-    std::fs::create_dir_all(target).map_err(|source| MountError::Mkdir { path: target.to_path_buf(), source })?;
+    let read = || {
+        mountinfo(proc).map_err(|source| MountError::Mountinfo {
+            path: info_path.clone(),
+            source,
+        })
+    };
+    std::fs::create_dir_all(target).map_err(|source| MountError::Mkdir {
+        path: target.to_path_buf(),
+        source,
+    })?;
     // mountinfo shows the resolved path.
     let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
     let tstr = target.display().to_string();
-    let top = |entries: &[MountEntry]| entries.iter().rev().find(|e| e.mount_point == tstr).cloned();
+    let top = |entries: &[MountEntry]| {
+        entries
+            .iter()
+            .rev()
+            .find(|e| e.mount_point == tstr)
+            .cloned()
+    };
     if let Some(e) = top(&read()?) {
         if e.devnum != Some(devnum) {
-            return Err(MountError::Occupied { target: tstr, other: e.source });
+            return Err(MountError::Occupied {
+                target: tstr,
+                other: e.source,
+            });
         }
         if !e.dax_ok(want) {
-            return Err(MountError::NoDax { target: tstr, shown: e.super_opts.join(",") });
+            return Err(MountError::NoDax {
+                target: tstr,
+                shown: e.super_opts.join(","),
+            });
         }
         return Ok(Mounted::Already);
     }
     let split = split_options(options);
-    nix::mount::mount(Some(source), &target, Some(fstype), split.flags, Some(split.data.as_str())).map_err(|errno| MountError::Mount {
+    nix::mount::mount(
+        Some(source),
+        &target,
+        Some(fstype),
+        split.flags,
+        Some(split.data.as_str()),
+    )
+    .map_err(|errno| MountError::Mount {
         device: source.display().to_string(),
         target: tstr.clone(),
         fstype: fstype.to_string(),
@@ -225,8 +295,14 @@ pub fn mount_dax(source: &Path, devnum: DevNum, target: &Path, fstype: &str, opt
         return Ok(Mounted::New);
     }
     match nix::mount::umount(&target) {
-        Ok(()) => Err(MountError::NoDax { target: tstr, shown: e.super_opts.join(",") }),
-        Err(errno) => Err(MountError::NoDaxStuck { target: tstr, errno }),
+        Ok(()) => Err(MountError::NoDax {
+            target: tstr,
+            shown: e.super_opts.join(","),
+        }),
+        Err(errno) => Err(MountError::NoDaxStuck {
+            target: tstr,
+            errno,
+        }),
     }
 }
 
@@ -248,10 +324,23 @@ mod tests {
 
     #[test]
     fn options_split_into_flags_and_data() {
-        let sp = split_options(&s(&["dax", "noatime", "nosuid", "errors=remount-ro", "x-systemd.requires=a", "defaults", "_netdev", "ro", "rw"]));
+        let sp = split_options(&s(&[
+            "dax",
+            "noatime",
+            "nosuid",
+            "errors=remount-ro",
+            "x-systemd.requires=a",
+            "defaults",
+            "_netdev",
+            "ro",
+            "rw",
+        ]));
         assert_eq!(sp.flags, MsFlags::MS_NOATIME | MsFlags::MS_NOSUID);
         assert_eq!(sp.data, "dax,errors=remount-ro");
-        assert_eq!(split_options(&s(&["dax=always", "ro"])).flags, MsFlags::MS_RDONLY);
+        assert_eq!(
+            split_options(&s(&["dax=always", "ro"])).flags,
+            MsFlags::MS_RDONLY
+        );
         assert_eq!(split_options(&[]).data, "");
     }
 
@@ -276,7 +365,13 @@ mod tests {
         let m = parse_mountinfo(INFO);
         assert_eq!(m.len(), 4);
         assert_eq!(m[2].mount_point, "/mnt/fast data");
-        assert_eq!(m[2].devnum, Some(DevNum { major: 253, minor: 1 }));
+        assert_eq!(
+            m[2].devnum,
+            Some(DevNum {
+                major: 253,
+                minor: 1
+            })
+        );
         assert_eq!(m[2].fstype, "ext4");
         assert_eq!(m[2].source, "/dev/mapper/fast0");
         assert!(m[2].dax_ok(DaxWant::Always));
@@ -284,14 +379,30 @@ mod tests {
         assert!(!m[3].dax_ok(DaxWant::Inode));
         assert!(m[3].dax_ok(DaxWant::Never));
         assert!(!m[1].dax_ok(DaxWant::Always));
-        assert_eq!(mounts_of(&m, DevNum { major: 253, minor: 1 }).len(), 1);
+        assert_eq!(
+            mounts_of(
+                &m,
+                DevNum {
+                    major: 253,
+                    minor: 1
+                }
+            )
+            .len(),
+            1
+        );
         assert!(parse_mountinfo("garbage line\n").is_empty());
     }
 
     #[test]
     fn root_prefix() {
-        assert_eq!(under_root(Some(Path::new("/sysroot")), "/srv/pm"), PathBuf::from("/sysroot/srv/pm"));
+        assert_eq!(
+            under_root(Some(Path::new("/sysroot")), "/srv/pm"),
+            PathBuf::from("/sysroot/srv/pm")
+        );
         assert_eq!(under_root(None, "/srv/pm"), PathBuf::from("/srv/pm"));
-        assert_eq!(under_root(Some(Path::new("/sysroot")), "/"), PathBuf::from("/sysroot/"));
+        assert_eq!(
+            under_root(Some(Path::new("/sysroot")), "/"),
+            PathBuf::from("/sysroot/")
+        );
     }
 }

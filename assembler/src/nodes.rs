@@ -50,7 +50,8 @@ fn mknod(path: &Path, kind: nix::sys::stat::SFlag, d: DevNum) -> io::Result<()> 
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    nix::sys::stat::mknod(path, kind, Mode::from_bits_truncate(0o600), makedev(d)).map_err(io::Error::from)
+    nix::sys::stat::mknod(path, kind, Mode::from_bits_truncate(0o600), makedev(d))
+        .map_err(io::Error::from)
 }
 
 /// Makes `<dev>/mapper/control` when it is missing.
@@ -61,14 +62,21 @@ pub fn ensure_control(dev: &Path, sysfs: &Path) -> io::Result<PathBuf> {
     }
     let src = sysfs.join("class/misc/device-mapper/dev");
     let text = std::fs::read_to_string(&src)?;
-    let d = DevNum::parse(&text).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("{}: not MAJ:MIN", src.display())))?;
+    let d = DevNum::parse(&text).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: not MAJ:MIN", src.display()),
+        )
+    })?;
     mknod(&path, nix::sys::stat::SFlag::S_IFCHR, d)?;
     Ok(path)
 }
 
 /// The node (or udev's symlink) at `path` is the block device `d`.
 fn is_node_of(path: &Path, d: DevNum) -> bool {
-    std::fs::metadata(path).map(|m| m.file_type().is_block_device() && m.rdev() == makedev(d)).unwrap_or(false)
+    std::fs::metadata(path)
+        .map(|m| m.file_type().is_block_device() && m.rdev() == makedev(d))
+        .unwrap_or(false)
 }
 
 /// Makes sure `<dev>/mapper/<name>` is the block device `d`; returns its path.
@@ -97,7 +105,9 @@ pub fn remove_mapper_node(dev: &Path, name: &str, udev: bool) -> io::Result<()> 
         return Ok(());
     }
     match std::fs::symlink_metadata(&path) {
-        Ok(m) if m.file_type().is_symlink() || m.file_type().is_block_device() => std::fs::remove_file(&path),
+        Ok(m) if m.file_type().is_symlink() || m.file_type().is_block_device() => {
+            std::fs::remove_file(&path)
+        }
         _ => Ok(()),
     }
 }
@@ -122,7 +132,11 @@ pub fn queue_dax(sysfs: &Path, d: DevNum) -> io::Result<bool> {
 /// Devices stacked on this one (`holders/`), e.g. another dm device.
 pub fn holders(sysfs: &Path, d: DevNum) -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(block_dir(sysfs, d).join("holders"))
-        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     out.sort();
     out
@@ -148,7 +162,10 @@ mod tests {
     fn control_node_from_sysfs_numbers() {
         let root = tmp("ctl");
         let (dev, sys) = (root.join("dev"), root.join("sys"));
-        assert!(ensure_control(&dev, &sys).is_err(), "no dm_mod: no control node");
+        assert!(
+            ensure_control(&dev, &sys).is_err(),
+            "no dm_mod: no control node"
+        );
         assert!(!dm_loaded(&sys));
         std::fs::create_dir_all(sys.join("class/misc/device-mapper")).unwrap();
         std::fs::write(sys.join("class/misc/device-mapper/dev"), "10:236\n").unwrap();
@@ -156,7 +173,13 @@ mod tests {
         let p = ensure_control(&dev, &sys).unwrap();
         let m = std::fs::metadata(&p).unwrap();
         assert!(m.file_type().is_char_device());
-        assert_eq!(m.rdev(), makedev(DevNum { major: 10, minor: 236 }));
+        assert_eq!(
+            m.rdev(),
+            makedev(DevNum {
+                major: 10,
+                minor: 236
+            })
+        );
         assert_eq!(m.mode() & 0o777, 0o600);
         // Present: left alone.
         assert_eq!(ensure_control(&dev, &sys).unwrap(), p);
@@ -166,8 +189,14 @@ mod tests {
     #[test]
     fn mapper_node_made_replaced_and_removed() {
         let root = tmp("map");
-        let d0 = DevNum { major: 253, minor: 0 };
-        let d1 = DevNum { major: 253, minor: 1 };
+        let d0 = DevNum {
+            major: 253,
+            minor: 0,
+        };
+        let d1 = DevNum {
+            major: 253,
+            minor: 1,
+        };
         let p = ensure_mapper_node(&root, "fast0", d0, false).unwrap();
         assert!(is_node_of(&p, d0));
         // Same device: unchanged. Other minor (stale node): replaced.
@@ -186,12 +215,21 @@ mod tests {
     #[test]
     fn udev_symlink_is_accepted() {
         let root = tmp("udev");
-        let d = DevNum { major: 253, minor: 2 };
+        let d = DevNum {
+            major: 253,
+            minor: 2,
+        };
         mknod(&root.join("dm-2"), nix::sys::stat::SFlag::S_IFBLK, d).unwrap();
         std::fs::create_dir_all(root.join("mapper")).unwrap();
         std::os::unix::fs::symlink("../dm-2", root.join("mapper/fast0")).unwrap();
         let p = ensure_mapper_node(&root, "fast0", d, true).unwrap();
-        assert!(std::fs::symlink_metadata(&p).unwrap().file_type().is_symlink(), "udev's link kept");
+        assert!(
+            std::fs::symlink_metadata(&p)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "udev's link kept"
+        );
         let run = root.join("run");
         assert!(!udev_running(&run));
         std::fs::create_dir_all(run.join("udev/control")).unwrap();
@@ -202,20 +240,30 @@ mod tests {
     #[test]
     fn sysfs_attributes_of_a_block_device() {
         let root = tmp("sys");
-        let d = DevNum { major: 253, minor: 0 };
+        let d = DevNum {
+            major: 253,
+            minor: 0,
+        };
         let real = root.join("devices/virtual/block/dm-0");
         std::fs::create_dir_all(real.join("queue")).unwrap();
         std::fs::create_dir_all(real.join("holders/dm-1")).unwrap();
         std::fs::write(real.join("queue/dax"), "1\n").unwrap();
         std::fs::create_dir_all(root.join("dev/block")).unwrap();
-        std::os::unix::fs::symlink("../../devices/virtual/block/dm-0", root.join("dev/block/253:0")).unwrap();
+        std::os::unix::fs::symlink(
+            "../../devices/virtual/block/dm-0",
+            root.join("dev/block/253:0"),
+        )
+        .unwrap();
         assert_eq!(kernel_name(&root, d).as_deref(), Some("dm-0"));
         assert!(queue_dax(&root, d).unwrap());
         std::fs::write(real.join("queue/dax"), "0\n").unwrap();
         assert!(!queue_dax(&root, d).unwrap());
         assert_eq!(holders(&root, d), vec!["dm-1".to_string()]);
         send_change(&root, d).unwrap();
-        assert_eq!(std::fs::read_to_string(real.join("uevent")).unwrap(), "change");
+        assert_eq!(
+            std::fs::read_to_string(real.join("uevent")).unwrap(),
+            "change"
+        );
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

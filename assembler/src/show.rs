@@ -1,8 +1,8 @@
 //! What `status` shows: the active devices with their members, as a tree for people and as
 //! JSON for programs. Pure rendering; the command gathers the facts.
 
-use pmemtab::units::{human_bytes, DevNum, SECTOR_BYTES};
 use crate::json::Json;
+use pmemtab::units::{human_bytes, DevNum, SECTOR_BYTES};
 use std::fmt::Write;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,8 +49,20 @@ fn flag(v: Option<bool>, yes: &str, no: &str) -> String {
 pub fn tree(devs: &[DevStatus]) -> String {
     let mut out = String::new();
     for d in devs {
-        let kernel = d.kernel.as_deref().map(|k| format!(", {k}")).unwrap_or_default();
-        let _ = write!(out, "{} ({}{kernel}) {}, {}, {}", d.name, d.devnum, d.layout, human_bytes(d.sectors * SECTOR_BYTES), flag(d.dax, "DAX", "NOT DAX"));
+        let kernel = d
+            .kernel
+            .as_deref()
+            .map(|k| format!(", {k}"))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "{} ({}{kernel}) {}, {}, {}",
+            d.name,
+            d.devnum,
+            d.layout,
+            human_bytes(d.sectors * SECTOR_BYTES),
+            flag(d.dax, "DAX", "NOT DAX")
+        );
         if d.suspended {
             out.push_str(", SUSPENDED");
         }
@@ -65,8 +77,17 @@ pub fn tree(devs: &[DevStatus]) -> String {
         }
         out.push('\n');
         for (i, m) in d.members.iter().enumerate() {
-            let branch = if i + 1 == d.members.len() { "└─" } else { "├─" };
-            let _ = write!(out, " {branch}{} ({})", m.blockdev.as_deref().unwrap_or("?"), m.devnum);
+            let branch = if i + 1 == d.members.len() {
+                "└─"
+            } else {
+                "├─"
+            };
+            let _ = write!(
+                out,
+                " {branch}{} ({})",
+                m.blockdev.as_deref().unwrap_or("?"),
+                m.devnum
+            );
             if let Some(ns) = &m.namespace {
                 let _ = write!(out, " {ns}");
             }
@@ -122,7 +143,10 @@ pub fn json(devs: &[DevStatus]) -> String {
                 .with("suspended", Json::from(d.suspended))
                 .with("table", Json::from(d.table.as_str()))
                 .with("line", opt(d.line.map(|l| l as u64)))
-                .with("mounts", Json::Arr(d.mounts.iter().map(|m| Json::from(m.as_str())).collect()))
+                .with(
+                    "mounts",
+                    Json::Arr(d.mounts.iter().map(|m| Json::from(m.as_str())).collect()),
+                )
                 .with("members", Json::Arr(members))
         })
         .collect();
@@ -145,7 +169,10 @@ mod tests {
         vec![DevStatus {
             name: "fast0".into(),
             dm_uuid: Some("PMEMTAB-fast0".into()),
-            devnum: DevNum { major: 253, minor: 0 },
+            devnum: DevNum {
+                major: 253,
+                minor: 0,
+            },
             kernel: Some("dm-0".into()),
             layout: "striped".into(),
             sectors: 2 * 1044480,
@@ -175,7 +202,10 @@ mod tests {
         let j = json(&sample());
         assert!(j.starts_with("{\n  \"devices\": [\n    {\n      \"name\": \"fast0\",\n      \"dm_uuid\": \"PMEMTAB-fast0\",\n      \"dev\": \"253:0\","), "{j}");
         assert!(j.contains("\"size\": 1069547520,\n      \"dax\": true,\n      \"open_count\": 1,\n      \"suspended\": false,"), "{j}");
-        assert!(j.contains("\"table\": \"0 2088960 striped 2 4096 259:1 0 259:0 0\\n\""), "{j}");
+        assert!(
+            j.contains("\"table\": \"0 2088960 striped 2 4096 259:1 0 259:0 0\\n\""),
+            "{j}"
+        );
         assert!(j.contains("\"blockdev\": \"pmem0\",\n          \"namespace\": \"namespace0.0\",\n          \"uuid\": \"bbbb\",\n          \"raw_uuid\": null,\n          \"dax\": true"), "{j}");
         assert_eq!(json(&[]), "{\n  \"devices\": []\n}\n");
     }

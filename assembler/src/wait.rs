@@ -34,7 +34,10 @@ pub fn retry<T, E>(timeout: Duration, mut step: impl FnMut() -> Result<T, E>) ->
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("cannot run {prog}: {source}")]
-    Spawn { prog: String, source: std::io::Error },
+    Spawn {
+        prog: String,
+        source: std::io::Error,
+    },
     #[error("{prog} did not finish within {secs}s and was killed")]
     Timeout { prog: String, secs: u64 },
 }
@@ -43,14 +46,23 @@ pub enum RunError {
 /// when the limit passes.
 pub fn run(cmd: &mut Command, timeout: Duration) -> Result<ExitStatus, RunError> {
     let prog = cmd.get_program().to_string_lossy().into_owned();
-    let mut child: Child = cmd.stdin(Stdio::null()).spawn().map_err(|source| RunError::Spawn { prog: prog.clone(), source })?;
+    let mut child: Child = cmd
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|source| RunError::Spawn {
+            prog: prog.clone(),
+            source,
+        })?;
     let status = poll(timeout, || child.try_wait().ok().flatten());
     match status {
         Some(s) => Ok(s),
         None => {
             let _ = child.kill();
             let _ = child.wait();
-            Err(RunError::Timeout { prog, secs: timeout.as_secs() })
+            Err(RunError::Timeout {
+                prog,
+                secs: timeout.as_secs(),
+            })
         }
     }
 }
@@ -62,13 +74,28 @@ mod tests {
     #[test]
     fn poll_returns_early_and_respects_the_deadline() {
         let mut n = 0;
-        assert_eq!(poll(Duration::from_secs(5), || { n += 1; (n == 3).then_some(n) }), Some(3));
+        assert_eq!(
+            poll(Duration::from_secs(5), || {
+                n += 1;
+                (n == 3).then_some(n)
+            }),
+            Some(3)
+        );
 
         let start = Instant::now();
         let mut calls = 0;
-        assert_eq!(poll::<()>(Duration::from_millis(300), || { calls += 1; None }), None);
+        assert_eq!(
+            poll::<()>(Duration::from_millis(300), || {
+                calls += 1;
+                None
+            }),
+            None
+        );
         let took = start.elapsed();
-        assert!(took >= Duration::from_millis(300) && took < Duration::from_millis(800), "{took:?}");
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_millis(800),
+            "{took:?}"
+        );
         // 10+20+40+80+150(clamped) ms: about 5-7 probes, not a busy loop.
         assert!((3..=10).contains(&calls), "{calls} probes");
     }
@@ -76,7 +103,10 @@ mod tests {
     #[test]
     fn retry_gives_the_last_error() {
         let mut n = 0;
-        let r: Result<(), String> = retry(Duration::from_millis(50), || { n += 1; Err(format!("try {n}")) });
+        let r: Result<(), String> = retry(Duration::from_millis(50), || {
+            n += 1;
+            Err(format!("try {n}"))
+        });
         assert_eq!(r, Err(format!("try {n}")));
         assert!(n >= 2);
     }
@@ -87,7 +117,15 @@ mod tests {
         let r = run(Command::new("sleep").arg("10"), Duration::from_millis(200));
         assert!(matches!(r, Err(RunError::Timeout { .. })), "{r:?}");
         assert!(start.elapsed() < Duration::from_secs(3));
-        assert!(run(&mut Command::new("true"), Duration::from_secs(5)).unwrap().success());
-        assert!(matches!(run(&mut Command::new("/nonexistent/prog"), Duration::from_secs(1)), Err(RunError::Spawn { .. })));
+        assert!(run(&mut Command::new("true"), Duration::from_secs(5))
+            .unwrap()
+            .success());
+        assert!(matches!(
+            run(
+                &mut Command::new("/nonexistent/prog"),
+                Duration::from_secs(1)
+            ),
+            Err(RunError::Spawn { .. })
+        ));
     }
 }

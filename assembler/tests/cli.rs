@@ -9,12 +9,21 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn run_case(dir: &Path) -> Vec<String> {
-    let args: Vec<String> = std::fs::read_to_string(dir.join("args")).unwrap().lines().map(str::to_string).collect();
-    let fixture = std::fs::read_to_string(dir.join("sysfs")).map(|s| s.trim().to_string()).unwrap_or_else(|_| "nd-sysfs-qemu-a".into());
+    let args: Vec<String> = std::fs::read_to_string(dir.join("args"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let fixture = std::fs::read_to_string(dir.join("sysfs"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "nd-sysfs-qemu-a".into());
     let sysfs = repo().join("tests/fixtures").join(&fixture).join("sys");
     let out = Command::new(env!("CARGO_BIN_EXE_pmem-assemble"))
         .current_dir(dir)
@@ -41,7 +50,11 @@ fn run_case(dir: &Path) -> Vec<String> {
         }
         let want = std::fs::read_to_string(&path).unwrap_or_default();
         if want != text {
-            failures.push(format!("{}: {name} differs (- expected, + actual):\n{}", dir.display(), testsupport::line_diff(&want, &text)));
+            failures.push(format!(
+                "{}: {name} differs (- expected, + actual):\n{}",
+                dir.display(),
+                testsupport::line_diff(&want, &text)
+            ));
         }
     }
     failures
@@ -50,9 +63,22 @@ fn run_case(dir: &Path) -> Vec<String> {
 #[test]
 fn golden_cli_cases() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     cases.sort();
-    assert!(cases.len() >= 10, "expected the golden cases under {}", root.display());
+    assert!(
+        cases.len() >= 10,
+        "expected the golden cases under {}",
+        root.display()
+    );
     let failures: Vec<String> = cases.iter().flat_map(|c| run_case(c)).collect();
-    assert!(failures.is_empty(), "{} golden mismatch(es):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} golden mismatch(es):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

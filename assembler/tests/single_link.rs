@@ -23,13 +23,19 @@ impl Scratch {
         std::fs::create_dir_all(root.join("run")).unwrap();
         std::fs::write(root.join("pmemtab"), pmemtab).unwrap();
         let dev = nix::sys::stat::makedev(UNUSED_MAJOR, 4242);
-        nix::sys::stat::mknod(&root.join("dev/pmem0"), nix::sys::stat::SFlag::S_IFBLK, nix::sys::stat::Mode::from_bits_truncate(0o600), dev)
-            .expect("mknod needs root");
+        nix::sys::stat::mknod(
+            &root.join("dev/pmem0"),
+            nix::sys::stat::SFlag::S_IFBLK,
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+            dev,
+        )
+        .expect("mknod needs root");
         Scratch { root }
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        let sysfs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/nd-sysfs-qemu-a/sys");
+        let sysfs =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/nd-sysfs-qemu-a/sys");
         Command::new(env!("CARGO_BIN_EXE_pmem-assemble"))
             .arg("--pmemtab")
             .arg(self.root.join("pmemtab"))
@@ -58,7 +64,12 @@ impl Drop for Scratch {
 }
 
 fn text(o: &Output) -> String {
-    format!("status {:?}\nstdout:\n{}stderr:\n{}", o.status.code(), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "status {:?}\nstdout:\n{}stderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 const TAB: &str = "scratch single addr=0x28000000 /mnt/scratch ext4\n";
@@ -69,16 +80,33 @@ fn up_links_down_unlinks() {
     let want = s.root.join("dev/pmem0");
     let up = s.run(&["up", "--timeout", "0", "scratch"]);
     assert_eq!(up.status.code(), Some(0), "{}", text(&up));
-    assert_eq!(std::fs::read_link(s.link("scratch")).unwrap(), want, "{}", text(&up));
-    assert!(String::from_utf8_lossy(&up.stdout).contains("scratch: linked "), "{}", text(&up));
+    assert_eq!(
+        std::fs::read_link(s.link("scratch")).unwrap(),
+        want,
+        "{}",
+        text(&up)
+    );
+    assert!(
+        String::from_utf8_lossy(&up.stdout).contains("scratch: linked "),
+        "{}",
+        text(&up)
+    );
     for d in ["run/pmemtab", "run/pmemtab/by-name"] {
-        assert_eq!(std::fs::metadata(s.root.join(d)).unwrap().mode() & 0o777, 0o755, "{d}");
+        assert_eq!(
+            std::fs::metadata(s.root.join(d)).unwrap().mode() & 0o777,
+            0o755,
+            "{d}"
+        );
     }
 
     // Again: the link is right, nothing is said about it.
     let again = s.run(&["up", "--timeout", "0", "scratch"]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
-    assert!(!String::from_utf8_lossy(&again.stdout).contains("linked"), "{}", text(&again));
+    assert!(
+        !String::from_utf8_lossy(&again.stdout).contains("linked"),
+        "{}",
+        text(&again)
+    );
 
     // A link left from a boot where the namespace was pmem3 is replaced.
     std::fs::remove_file(s.link("scratch")).unwrap();
@@ -86,22 +114,43 @@ fn up_links_down_unlinks() {
     let fix = s.run(&["up", "--timeout", "0", "scratch"]);
     assert_eq!(fix.status.code(), Some(0), "{}", text(&fix));
     assert_eq!(std::fs::read_link(s.link("scratch")).unwrap(), want);
-    assert!(String::from_utf8_lossy(&fix.stdout).contains("(was -> /dev/pmem3)"), "{}", text(&fix));
+    assert!(
+        String::from_utf8_lossy(&fix.stdout).contains("(was -> /dev/pmem3)"),
+        "{}",
+        text(&fix)
+    );
 
     // dm_mod is not loaded in the captured tree: down needs no device-mapper for this.
     let down = s.run(&["down", "scratch"]);
     assert_eq!(down.status.code(), Some(0), "{}", text(&down));
-    assert!(std::fs::symlink_metadata(s.link("scratch")).is_err(), "{}", text(&down));
-    assert!(String::from_utf8_lossy(&down.stdout).contains("scratch: removed "), "{}", text(&down));
+    assert!(
+        std::fs::symlink_metadata(s.link("scratch")).is_err(),
+        "{}",
+        text(&down)
+    );
+    assert!(
+        String::from_utf8_lossy(&down.stdout).contains("scratch: removed "),
+        "{}",
+        text(&down)
+    );
     let again = s.run(&["down", "scratch"]);
-    assert_eq!(String::from_utf8_lossy(&again.stdout), "scratch: not active\n", "{}", text(&again));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        "scratch: not active\n",
+        "{}",
+        text(&again)
+    );
 
     // --all finds the links.
     assert_eq!(s.run(&["up", "--all"]).status.code(), Some(0));
     assert!(s.link("scratch").exists());
     let all = s.run(&["down", "--all"]);
     assert_eq!(all.status.code(), Some(0), "{}", text(&all));
-    assert!(std::fs::symlink_metadata(s.link("scratch")).is_err(), "{}", text(&all));
+    assert!(
+        std::fs::symlink_metadata(s.link("scratch")).is_err(),
+        "{}",
+        text(&all)
+    );
 }
 
 #[test]
@@ -112,19 +161,42 @@ fn a_file_in_the_way_is_never_replaced() {
     let up = s.run(&["up", "--timeout", "0", "scratch"]);
     assert_eq!(up.status.code(), Some(3), "{}", text(&up));
     let err = String::from_utf8_lossy(&up.stderr);
-    assert!(err.contains(":1: scratch: ") && err.contains("by-name/scratch exists and is not a symbolic link"), "{}", text(&up));
+    assert!(
+        err.contains(":1: scratch: ")
+            && err.contains("by-name/scratch exists and is not a symbolic link"),
+        "{}",
+        text(&up)
+    );
     let down = s.run(&["down", "scratch"]);
     assert_eq!(down.status.code(), Some(0), "{}", text(&down));
-    assert!(String::from_utf8_lossy(&down.stderr).contains("is not a symbolic link; left in place"), "{}", text(&down));
-    assert_eq!(std::fs::read_to_string(s.link("scratch")).unwrap(), "not ours");
+    assert!(
+        String::from_utf8_lossy(&down.stderr).contains("is not a symbolic link; left in place"),
+        "{}",
+        text(&down)
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.link("scratch")).unwrap(),
+        "not ours"
+    );
 }
 
 #[test]
 fn failed_mkfs_publishes_no_link() {
     // The node leads nowhere, so looking for a signature fails: mkfs cannot complete.
-    let s = Scratch::new("mkfs", "scratch single addr=0x28000000 /mnt/scratch ext4 mkfs\n");
+    let s = Scratch::new(
+        "mkfs",
+        "scratch single addr=0x28000000 /mnt/scratch ext4 mkfs\n",
+    );
     let up = s.run(&["up", "--timeout", "0", "scratch"]);
     assert_eq!(up.status.code(), Some(3), "{}", text(&up));
-    assert!(String::from_utf8_lossy(&up.stderr).contains("to look for a filesystem"), "{}", text(&up));
-    assert!(std::fs::symlink_metadata(s.link("scratch")).is_err(), "{}", text(&up));
+    assert!(
+        String::from_utf8_lossy(&up.stderr).contains("to look for a filesystem"),
+        "{}",
+        text(&up)
+    );
+    assert!(
+        std::fs::symlink_metadata(s.link("scratch")).is_err(),
+        "{}",
+        text(&up)
+    );
 }

@@ -78,7 +78,9 @@ pub fn parse_bool(v: &str) -> Option<bool> {
 /// Keys compare with `-` and `_` as the same character (systemd's `proc_cmdline_key_streq`).
 fn key_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a.bytes().zip(b.bytes()).all(|(x, y)| x == y || (matches!(x, b'-' | b'_') && matches!(y, b'-' | b'_')))
+        && a.bytes()
+            .zip(b.bytes())
+            .all(|(x, y)| x == y || (matches!(x, b'-' | b'_') && matches!(y, b'-' | b'_')))
 }
 
 /// Reads the options pmemtab cares about. Outside the initrd every `rd.` key is ignored.
@@ -149,12 +151,21 @@ mod tests {
 
     #[test]
     fn root_and_usr() {
-        let c = parse("ro root=/dev/mapper/pm-root rootfstype=ext4 mount.usr=/dev/mapper/u", true);
+        let c = parse(
+            "ro root=/dev/mapper/pm-root rootfstype=ext4 mount.usr=/dev/mapper/u",
+            true,
+        );
         assert_eq!(c.mapper_names(), ["pm-root", "u"]);
         assert!(parse("root=UUID=1234", true).mapper_names().is_empty());
         assert!(parse("root=/dev/mapper/", true).mapper_names().is_empty());
-        assert_eq!(parse("root=/dev/mapper/a root=/dev/mapper/b", true).mapper_names(), ["b"]);
-        assert_eq!(parse("mount.usr=/dev/mapper/x", false).usr.as_deref(), Some("/dev/mapper/x"));
+        assert_eq!(
+            parse("root=/dev/mapper/a root=/dev/mapper/b", true).mapper_names(),
+            ["b"]
+        );
+        assert_eq!(
+            parse("mount.usr=/dev/mapper/x", false).usr.as_deref(),
+            Some("/dev/mapper/x")
+        );
         assert_eq!(parse("mount_usr=/dev/mapper/x", false).usr, None);
         assert_eq!(parse("rd.root=/dev/mapper/x", true).root, None);
     }

@@ -170,7 +170,10 @@ mod tests {
         assert_eq!(exec_word("a\"b"), "\"a\\\"b\"");
         assert_eq!(exec_word("a\\b"), "\"a\\\\b\"");
         assert_eq!(exec_word("50%"), "\"50%%\"");
-        assert_eq!(exec_word("l1\nExecStart=/bin/sh"), "\"l1\\x0aExecStart=/bin/sh\"");
+        assert_eq!(
+            exec_word("l1\nExecStart=/bin/sh"),
+            "\"l1\\x0aExecStart=/bin/sh\""
+        );
         assert_eq!(exec_word("it's"), "\"it\\'s\"");
     }
 
@@ -198,27 +201,48 @@ mod tests {
             .args(inputs)
             .output()
             .expect("systemd-escape runs (apt-get install systemd)");
-        assert!(out.status.success(), "systemd-escape failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "systemd-escape failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         // Escaped names never hold whitespace, so the space-separated output splits cleanly.
-        String::from_utf8(out.stdout).expect("ascii output").split_whitespace().map(str::to_string).collect()
+        String::from_utf8(out.stdout)
+            .expect("ascii output")
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
     }
 
     /// Deterministic awkward strings: every troublesome character, alone and mixed.
     fn awkward_inputs() -> Vec<String> {
         const PIECES: [&str; 24] = [
-            "a", "Z9", "-", ".", "..", "/", "//", "\\", " ", "\t", "%", "%i", ":", "_", "~", "é", "ü", "日本", "🙂", "\"", "'", "\n", "x-y.z", "@",
+            "a", "Z9", "-", ".", "..", "/", "//", "\\", " ", "\t", "%", "%i", ":", "_", "~", "é",
+            "ü", "日本", "🙂", "\"", "'", "\n", "x-y.z", "@",
         ];
         let mut v: Vec<String> = PIECES.iter().map(|p| p.to_string()).collect();
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         for _ in 0..300 {
             let mut s = String::new();
             for _ in 0..(1 + seed % 6) {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 s.push_str(PIECES[(seed >> 33) as usize % PIECES.len()]);
             }
             v.push(s);
         }
-        v.extend(["my-fast.dev", ".hidden", "a#b+c=d@e:f", "100% full", "back\\slash", "données"].map(String::from));
+        v.extend(
+            [
+                "my-fast.dev",
+                ".hidden",
+                "a#b+c=d@e:f",
+                "100% full",
+                "back\\slash",
+                "données",
+            ]
+            .map(String::from),
+        );
         v
     }
 
@@ -245,14 +269,21 @@ mod tests {
         let real = systemd_escape(&["--path"], &inputs);
         assert_eq!(real.len(), inputs.len());
         for (input, want) in inputs.iter().zip(&real) {
-            assert_eq!(&path(input).unwrap(), want, "systemd-escape --path {input:?}");
+            assert_eq!(
+                &path(input).unwrap(),
+                want,
+                "systemd-escape --path {input:?}"
+            );
         }
     }
 
     #[test]
     fn paths_systemd_escape_refuses_are_refused() {
         for bad in ["/a/../b", "/..", "/x/.."] {
-            let st = std::process::Command::new("systemd-escape").args(["--path", "--", bad]).output().unwrap();
+            let st = std::process::Command::new("systemd-escape")
+                .args(["--path", "--", bad])
+                .output()
+                .unwrap();
             assert!(!st.status.success(), "systemd-escape accepted {bad}");
             assert!(path(bad).is_err(), "{bad} accepted");
         }
@@ -271,17 +302,29 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let names: Vec<String> = awkward_inputs()
             .into_iter()
-            .filter(|s| !s.contains(|c: char| c == '/' || c == '\\' || c == '"' || c == '\'' || c.is_control()))
+            .filter(|s| {
+                !s.contains(|c: char| {
+                    c == '/' || c == '\\' || c == '"' || c == '\'' || c.is_control()
+                })
+            })
             .map(|s| format!("x{s}"))
             .take(120)
             .collect();
-        assert!(names.len() >= 60 && names.iter().any(|n| n.contains('%')) && names.iter().any(|n| n.contains(' ')));
+        assert!(
+            names.len() >= 60
+                && names.iter().any(|n| n.contains('%'))
+                && names.iter().any(|n| n.contains(' '))
+        );
         let mut unit = String::from("[Service]\nType=oneshot\n");
         for n in &names {
             let exe = dir.join(n);
             std::fs::write(&exe, "#!/bin/sh\n").unwrap();
             std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
-            unit.push_str(&format!("ExecStartPre={} {}\n", exec_word(&exe.display().to_string()), exec_word(n)));
+            unit.push_str(&format!(
+                "ExecStartPre={} {}\n",
+                exec_word(&exe.display().to_string()),
+                exec_word(n)
+            ));
         }
         unit.push_str("ExecStart=/bin/true\n");
         let verify = |text: &str| {
@@ -293,14 +336,30 @@ mod tests {
                 .env("SYSTEMD_LOG_TARGET", "console")
                 .output()
                 .expect("systemd-analyze runs (apt-get install systemd)");
-            (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+            (
+                o.status.success(),
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                ),
+            )
         };
         let (ok, err) = verify(&unit);
-        assert!(ok && err.is_empty(), "systemd did not find the executables:\n{err}");
+        assert!(
+            ok && err.is_empty(),
+            "systemd did not find the executables:\n{err}"
+        );
         // Control: a name that differs by one character is reported missing.
-        let wrong = format!("[Service]\nType=oneshot\nExecStart={}\n", exec_word(&dir.join("x%%").display().to_string()));
+        let wrong = format!(
+            "[Service]\nType=oneshot\nExecStart={}\n",
+            exec_word(&dir.join("x%%").display().to_string())
+        );
         let (ok, err) = verify(&wrong);
-        assert!(!ok && err.contains("not executable"), "a missing executable passed: {err}");
+        assert!(
+            !ok && err.contains("not executable"),
+            "a missing executable passed: {err}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

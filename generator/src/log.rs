@@ -63,7 +63,6 @@ impl Logger {
         Logger { max, stderr, kmsg }
     }
 
-
     pub fn log(&mut self, level: Level, msg: fmt::Arguments<'_>) {
         if level > self.max {
             return;
@@ -74,7 +73,11 @@ impl Logger {
         }
         if let Some(k) = &mut self.kmsg {
             // One write per record, as /dev/kmsg requires.
-            let line = format!("<{}>{IDENT}[{}]: {msg}\n", FACILITY_DAEMON | level as u8, std::process::id());
+            let line = format!(
+                "<{}>{IDENT}[{}]: {msg}\n",
+                FACILITY_DAEMON | level as u8,
+                std::process::id()
+            );
             let _ = k.write_all(line.as_bytes());
         }
     }
@@ -118,7 +121,10 @@ mod tests {
         log.error(format_args!("e1"));
         let text = std::fs::read_to_string(&fake).unwrap();
         let pid = std::process::id();
-        assert_eq!(text, format!("<28>pmemtab-generator[{pid}]: w1\n<27>pmemtab-generator[{pid}]: e1\n"));
+        assert_eq!(
+            text,
+            format!("<28>pmemtab-generator[{pid}]: w1\n<27>pmemtab-generator[{pid}]: e1\n")
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -48,24 +48,35 @@ fn gather(args: &[String], log: &mut Logger) -> Result<Inputs, String> {
     let cmdline = match std::env::var("SYSTEMD_PROC_CMDLINE") {
         Ok(v) => v,
         Err(_) => std::fs::read_to_string("/proc/cmdline").unwrap_or_else(|e| {
-            log.warning(format_args!("cannot read /proc/cmdline ({e}); assuming it empty"));
+            log.warning(format_args!(
+                "cannot read /proc/cmdline ({e}); assuming it empty"
+            ));
             String::new()
         }),
     };
     let pmemtab = std::env::var_os("PMEMTAB")
         .filter(|v| !v.is_empty())
         .map_or_else(|| PathBuf::from(pmemtab::tab::DEFAULT_PATH), PathBuf::from);
-    Ok(Inputs { out_dir, pmemtab, cmdline, in_initrd })
+    Ok(Inputs {
+        out_dir,
+        pmemtab,
+        cmdline,
+        in_initrd,
+    })
 }
 
 /// The generator proper. Returns whether everything went well; problems are logged.
 fn run(inp: &Inputs, log: &mut Logger) -> bool {
     let cmd = cmdline::parse(&inp.cmdline, inp.in_initrd);
     for (word, why) in &cmd.ignored {
-        log.warning(format_args!("kernel command line: ignoring '{word}': {why}"));
+        log.warning(format_args!(
+            "kernel command line: ignoring '{word}': {why}"
+        ));
     }
     if cmd.enabled == Some(false) {
-        log.info(format_args!("disabled on the kernel command line (pmemtab=0 or rd.pmemtab=0), generating nothing"));
+        log.info(format_args!(
+            "disabled on the kernel command line (pmemtab=0 or rd.pmemtab=0), generating nothing"
+        ));
         return true;
     }
     let path = inp.pmemtab.display().to_string();
@@ -85,7 +96,11 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
         // The first line of a rendering is the complete message; the rest draws the caret.
         let first = d.render(&path);
         let first = first.lines().next().unwrap_or_default();
-        let hint = d.hint.as_deref().map(|h| format!("; {h}")).unwrap_or_default();
+        let hint = d
+            .hint
+            .as_deref()
+            .map(|h| format!("; {h}"))
+            .unwrap_or_default();
         if d.is_error() {
             ok = false;
             log.error(format_args!("{first}{hint}"));
@@ -98,7 +113,10 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     // Work from inside the output directory: every path the writer passes the kernel is then
     // one or two short components instead of the whole directory path again.
     if let Err(e) = std::env::set_current_dir(&inp.out_dir) {
-        log.error(format_args!("cannot enter the output directory {}: {e}", inp.out_dir.display()));
+        log.error(format_args!(
+            "cannot enter the output directory {}: {e}",
+            inp.out_dir.display()
+        ));
         return false;
     }
     let mut writer = write::Writer::new(Path::new(""));
@@ -113,18 +131,26 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     let mut members = Vec::with_capacity(chosen.len());
     for c in &chosen {
         let e = c.entry;
-        let result = units::render(&ctx, c).map_err(|e| e.to_string()).and_then(|out| {
-            writer.write(&out).map_err(|e| format!("{out_dir}: {e}"))?;
-            Ok(out.target_member)
-        });
+        let result = units::render(&ctx, c)
+            .map_err(|e| e.to_string())
+            .and_then(|out| {
+                writer.write(&out).map_err(|e| format!("{out_dir}: {e}"))?;
+                Ok(out.target_member)
+            });
         match result {
             Ok(member) => {
                 members.extend(member);
-                log.debug(format_args!("{path}:{}: generated units for '{}'", e.line, e.name))
+                log.debug(format_args!(
+                    "{path}:{}: generated units for '{}'",
+                    e.line, e.name
+                ))
             }
             Err(msg) => {
                 ok = false;
-                log.error(format_args!("{path}:{}: {}: {msg} (entry skipped)", e.line, e.name));
+                log.error(format_args!(
+                    "{path}:{}: {}: {msg} (entry skipped)",
+                    e.line, e.name
+                ));
             }
         }
     }
@@ -161,6 +187,9 @@ fn main() -> ExitCode {
 mod tests {
     #[test]
     fn assembler_path_is_absolute() {
-        assert!(super::ASSEMBLER.starts_with('/'), "PMEMTAB_ASSEMBLE_PATH must be absolute");
+        assert!(
+            super::ASSEMBLER.starts_with('/'),
+            "PMEMTAB_ASSEMBLE_PATH must be absolute"
+        );
     }
 }

@@ -46,13 +46,19 @@ pub struct Context {
 impl Context {
     /// `assembler`: absolute path of pmem-assemble; `pmemtab`: the file read.
     pub fn new(assembler: &str, pmemtab: &str, in_initrd: bool) -> Context {
-        let source_path = escape::plain_value(pmemtab).map(|p| format!("SourcePath={p}\n")).unwrap_or_default();
+        let source_path = escape::plain_value(pmemtab)
+            .map(|p| format!("SourcePath={p}\n"))
+            .unwrap_or_default();
         let mut command = escape::specifiers(assembler);
         if pmemtab != pmemtab::tab::DEFAULT_PATH {
             command.push_str(" --pmemtab ");
             command.push_str(&escape::exec_word(pmemtab));
         }
-        Context { in_initrd, source_path, command }
+        Context {
+            in_initrd,
+            source_path,
+            command,
+        }
     }
 }
 
@@ -69,7 +75,8 @@ pub struct Output {
 
 impl Output {
     fn link_into(&mut self, dir_unit: &str, kind: &str, unit: &str) {
-        self.links.push((format!("{dir_unit}.{kind}/{unit}"), format!("../{unit}")));
+        self.links
+            .push((format!("{dir_unit}.{kind}/{unit}"), format!("../{unit}")));
     }
 }
 
@@ -98,7 +105,11 @@ pub struct Note {
 /// already reports and drops them, this keeps two units from claiming one name whatever the
 /// caller passes), and in the initrd only `x-initrd.attach` entries and the ones
 /// `root=`/`mount.usr=` name.
-pub fn select<'a>(entries: &'a [Entry], cmdline: &Cmdline, in_initrd: bool) -> (Vec<Chosen<'a>>, Vec<Note>) {
+pub fn select<'a>(
+    entries: &'a [Entry],
+    cmdline: &Cmdline,
+    in_initrd: bool,
+) -> (Vec<Chosen<'a>>, Vec<Note>) {
     let boot_devices = cmdline.mapper_names();
     let mut first_line: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
     let mut chosen = Vec::with_capacity(entries.len());
@@ -122,18 +133,27 @@ pub fn select<'a>(entries: &'a [Entry], cmdline: &Cmdline, in_initrd: bool) -> (
             notes.push(Note {
                 level: Level::Debug,
                 line: Some(entry.line),
-                text: format!("'{}' is set up after switch-root (no x-initrd.attach)", entry.name),
+                text: format!(
+                    "'{}' is set up after switch-root (no x-initrd.attach)",
+                    entry.name
+                ),
             });
             continue;
         }
-        chosen.push(Chosen { entry, attached, boot_device });
+        chosen.push(Chosen {
+            entry,
+            attached,
+            boot_device,
+        });
     }
     for name in boot_devices {
         if !first_line.contains_key(name) {
             notes.push(Note {
                 level: Level::Debug,
                 line: None,
-                text: format!("boot device /dev/mapper/{name} is not a pmemtab entry, leaving it to others"),
+                text: format!(
+                    "boot device /dev/mapper/{name} is not a pmemtab entry, leaving it to others"
+                ),
             });
         }
     }
@@ -146,24 +166,34 @@ pub enum RenderError {
     #[error("the name cannot be used: it {0}")]
     BadName(&'static str),
     #[error("mount point {mount_point:?}: {source}")]
-    MountPath { mount_point: String, source: PathError },
+    MountPath {
+        mount_point: String,
+        source: PathError,
+    },
     #[error("mount point {mount_point:?} {source}")]
-    MountValue { mount_point: String, source: ValueError },
+    MountValue {
+        mount_point: String,
+        source: ValueError,
+    },
     #[error("mount option {option:?} {source}")]
     OptionValue { option: String, source: ValueError },
-    #[error("unit name {0} is longer than systemd's 255 characters; use a shorter name or mount point")]
+    #[error(
+        "unit name {0} is longer than systemd's 255 characters; use a shorter name or mount point"
+    )]
     TooLong(String),
 }
 
 /// The service unit name for an entry name.
 pub fn service_name(name: &str) -> Result<String, RenderError> {
-    escape::checked_unit(format!("pmem-assemble@{}.service", escape::unit_name(name))).map_err(RenderError::TooLong)
+    escape::checked_unit(format!("pmem-assemble@{}.service", escape::unit_name(name)))
+        .map_err(RenderError::TooLong)
 }
 
 /// `dev-mapper-<name>.device` (the escaped path `/dev/mapper/<name>`).
 fn device_unit(name: &str) -> Result<String, RenderError> {
     // A dm name has no '/', so this cannot fail; map the error anyway rather than panic.
-    let esc = escape::path(&format!("/dev/mapper/{name}")).map_err(|_| RenderError::BadName("contains '/'"))?;
+    let esc = escape::path(&format!("/dev/mapper/{name}"))
+        .map_err(|_| RenderError::BadName("contains '/'"))?;
     escape::checked_unit(format!("{esc}.device")).map_err(RenderError::TooLong)
 }
 
@@ -244,38 +274,59 @@ fn mount_unit(
     dev_unit: Option<&str>,
 ) -> Result<Option<(String, String, &'static str)>, RenderError> {
     let e = c.entry;
-    let Some(mp) = e.mount_point.as_deref() else { return Ok(None) };
+    let Some(mp) = e.mount_point.as_deref() else {
+        return Ok(None);
+    };
     if e.layout == Layout::SystemRam {
         return Ok(None);
     }
-    let simple = escape::simplify_path(mp).map_err(|source| RenderError::MountPath { mount_point: mp.to_string(), source })?;
+    let simple = escape::simplify_path(mp).map_err(|source| RenderError::MountPath {
+        mount_point: mp.to_string(),
+        source,
+    })?;
     // `/` is mounted by whoever reads root= (fstab-generator), never by pmemtab; so is, in
     // the initrd, whatever root=/mount.usr= names.
     if simple == "/" || (ctx.in_initrd && c.boot_device) {
         return Ok(None);
     }
     let (where_, target) = if ctx.in_initrd {
-        let t = if simple == "/usr" { "initrd-usr-fs.target" } else { "initrd-fs.target" };
+        let t = if simple == "/usr" {
+            "initrd-usr-fs.target"
+        } else {
+            "initrd-fs.target"
+        };
         (format!("/sysroot{simple}"), t)
     } else {
         (simple, "local-fs.target")
     };
     let unit = escape::checked_unit(format!(
         "{}.mount",
-        escape::path(&where_).map_err(|source| RenderError::MountPath { mount_point: mp.to_string(), source })?
+        escape::path(&where_).map_err(|source| RenderError::MountPath {
+            mount_point: mp.to_string(),
+            source
+        })?
     ))
     .map_err(RenderError::TooLong)?;
-    let where_v = escape::plain_value(&where_).map_err(|source| RenderError::MountValue { mount_point: mp.to_string(), source })?;
+    let where_v = escape::plain_value(&where_).map_err(|source| RenderError::MountValue {
+        mount_point: mp.to_string(),
+        source,
+    })?;
     let what = match dev_unit {
         Some(_) => e.mapper_path(),
         // A `single` entry mounts the link `pmem-assemble up` makes (see pmemtab::paths).
-        None => by_name_link(Path::new(RUN_DIR), &e.name).display().to_string(),
+        None => by_name_link(Path::new(RUN_DIR), &e.name)
+            .display()
+            .to_string(),
     };
     // The name was checked for control characters; a name ending in a space or `\` is not.
-    let what_v = escape::plain_value(&what).map_err(|_| RenderError::BadName("ends with whitespace or '\\'"))?;
+    let what_v = escape::plain_value(&what)
+        .map_err(|_| RenderError::BadName("ends with whitespace or '\\'"))?;
     let mut opts = Vec::new();
     for o in e.mount_options() {
-        let v = escape::plain_value(&o).map_err(|source| RenderError::OptionValue { option: o.clone(), source })?;
+        let v = escape::plain_value(&o).map_err(|source| RenderError::OptionValue {
+            option: o.clone(),
+            source,
+        })?;
         opts.push(v);
     }
 
@@ -289,7 +340,11 @@ fn mount_unit(
     match dev_unit {
         // The device dependency (and through it the service) comes from What=.
         Some(dev) => {
-            let _ = writeln!(s, "After=blockdev@{}.target", dev.trim_end_matches(".device"));
+            let _ = writeln!(
+                s,
+                "After=blockdev@{}.target",
+                dev.trim_end_matches(".device")
+            );
         }
         // What= is a link outside /dev: depend on the service that makes it.
         None => {
@@ -312,12 +367,21 @@ pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
     let e = c.entry;
     check_name(&e.name)?;
     let service = service_name(&e.name)?;
-    let dev_unit = if e.layout.is_dm() { Some(device_unit(&e.name)?) } else { None };
+    let dev_unit = if e.layout.is_dm() {
+        Some(device_unit(&e.name)?)
+    } else {
+        None
+    };
     let mount = mount_unit(ctx, c, &service, dev_unit.as_deref())?;
 
     let mut out = Output::default();
-    out.files.push((service.clone(), service_text(ctx, c, dev_unit.as_deref())));
-    let kind = if e.options.nofail { "wants" } else { "requires" };
+    out.files
+        .push((service.clone(), service_text(ctx, c, dev_unit.as_deref())));
+    let kind = if e.options.nofail {
+        "wants"
+    } else {
+        "requires"
+    };
     if !e.options.noauto {
         out.target_member = Some((service.clone(), e.options.nofail));
     }
@@ -329,7 +393,8 @@ pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
                 "{HEADER}\n[Unit]\nJobRunningTimeoutSec={}\n",
                 timespan(start_timeout(e) + Duration::from_secs(5))
             );
-            out.files.push((format!("{dev}.d/50-pmemtab-device-timeout.conf"), text));
+            out.files
+                .push((format!("{dev}.d/50-pmemtab-device-timeout.conf"), text));
         }
     }
     if let Some((unit, text, target)) = mount {
@@ -349,7 +414,11 @@ pub fn target(members: &[(String, bool)]) -> Output {
         "{HEADER}\n[Unit]\nDescription=Persistent Memory Devices\nDocumentation=man:pmemtab(5) man:pmemtab-generator(8)\n"
     );
     for (service, nofail) in members {
-        let _ = writeln!(text, "{}={service}", if *nofail { "Wants" } else { "Requires" });
+        let _ = writeln!(
+            text,
+            "{}={service}",
+            if *nofail { "Wants" } else { "Requires" }
+        );
     }
     let mut out = Output::default();
     out.files.push((TARGET.to_string(), text));
@@ -382,7 +451,11 @@ mod tests {
     }
 
     fn file<'a>(out: &'a Output, path: &str) -> &'a str {
-        out.files.iter().find(|(p, _)| p == path).map(|(_, t)| t.as_str()).unwrap_or_else(|| panic!("no {path} in {out:#?}"))
+        out.files
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, t)| t.as_str())
+            .unwrap_or_else(|| panic!("no {path} in {out:#?}"))
     }
 
     fn has_link(out: &Output, path: &str) -> bool {
@@ -391,23 +464,54 @@ mod tests {
 
     #[test]
     fn striped_entry_with_mount() {
-        let e = entry(3, "fast-1", Layout::Striped { chunk_bytes: 2 << 20 }, Some("/mnt/fast"));
-        let out = render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
+        let e = entry(
+            3,
+            "fast-1",
+            Layout::Striped {
+                chunk_bytes: 2 << 20,
+            },
+            Some("/mnt/fast"),
+        );
+        let out = render(
+            &host(),
+            &Chosen {
+                entry: &e,
+                attached: false,
+                boot_device: false,
+            },
+        )
+        .unwrap();
         let svc = file(&out, "pmem-assemble@fast\\x2d1.service");
-        assert!(svc.contains("ExecStart=/usr/sbin/pmem-assemble up \"fast-1\"\n"), "{svc}");
+        assert!(
+            svc.contains("ExecStart=/usr/sbin/pmem-assemble up \"fast-1\"\n"),
+            "{svc}"
+        );
         assert!(svc.contains("ExecStop=/usr/sbin/pmem-assemble down \"fast-1\"\n"));
         assert!(svc.contains("Before=blockdev@dev-mapper-fast\\x2d1.target\n"));
         assert!(svc.contains("Conflicts=umount.target\n"));
         assert!(svc.contains("Before=pmemtab.target\n"));
         assert!(svc.contains("TimeoutStartSec=60s\n"));
         assert!(!svc.contains("--pmemtab"));
-        assert_eq!(out.target_member, Some(("pmem-assemble@fast\\x2d1.service".to_string(), false)));
-        assert!(has_link(&out, "dev-mapper-fast\\x2d1.device.requires/pmem-assemble@fast\\x2d1.service"));
+        assert_eq!(
+            out.target_member,
+            Some(("pmem-assemble@fast\\x2d1.service".to_string(), false))
+        );
+        assert!(has_link(
+            &out,
+            "dev-mapper-fast\\x2d1.device.requires/pmem-assemble@fast\\x2d1.service"
+        ));
         let m = file(&out, "mnt-fast.mount");
-        assert!(m.contains("What=/dev/mapper/fast-1\nWhere=/mnt/fast\nType=ext4\nOptions=dax\n"), "{m}");
+        assert!(
+            m.contains("What=/dev/mapper/fast-1\nWhere=/mnt/fast\nType=ext4\nOptions=dax\n"),
+            "{m}"
+        );
         assert!(m.contains("Before=local-fs.target\n"));
         assert!(has_link(&out, "local-fs.target.requires/mnt-fast.mount"));
-        assert_eq!(out.files.len(), 2, "no timeout drop-in without x-systemd.device-timeout");
+        assert_eq!(
+            out.files.len(),
+            2,
+            "no timeout drop-in without x-systemd.device-timeout"
+        );
     }
 
     #[test]
@@ -415,28 +519,68 @@ mod tests {
         let mut e = entry(1, "a", Layout::Linear, Some("/a"));
         e.options.nofail = true;
         e.options.device_timeout = Some(Duration::from_millis(1500));
-        let out = render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
+        let out = render(
+            &host(),
+            &Chosen {
+                entry: &e,
+                attached: false,
+                boot_device: false,
+            },
+        )
+        .unwrap();
         let svc = file(&out, "pmem-assemble@a.service");
         assert!(!svc.contains("Before=pmemtab.target"));
         assert!(svc.contains("TimeoutStartSec=31500ms\n"));
-        assert_eq!(out.target_member, Some(("pmem-assemble@a.service".to_string(), true)));
+        assert_eq!(
+            out.target_member,
+            Some(("pmem-assemble@a.service".to_string(), true))
+        );
         assert!(has_link(&out, "local-fs.target.wants/a.mount"));
         assert!(!file(&out, "a.mount").contains("Before=local-fs.target"));
-        assert!(file(&out, "dev-mapper-a.device.d/50-pmemtab-device-timeout.conf").contains("JobRunningTimeoutSec=36500ms"));
+        assert!(
+            file(&out, "dev-mapper-a.device.d/50-pmemtab-device-timeout.conf")
+                .contains("JobRunningTimeoutSec=36500ms")
+        );
 
         e.options.noauto = true;
-        let out = render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
-        assert_eq!(out.links.len(), 1, "noauto keeps only the device link: {:?}", out.links);
-        assert!(has_link(&out, "dev-mapper-a.device.requires/pmem-assemble@a.service"));
+        let out = render(
+            &host(),
+            &Chosen {
+                entry: &e,
+                attached: false,
+                boot_device: false,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            out.links.len(),
+            1,
+            "noauto keeps only the device link: {:?}",
+            out.links
+        );
+        assert!(has_link(
+            &out,
+            "dev-mapper-a.device.requires/pmem-assemble@a.service"
+        ));
     }
 
     #[test]
     fn single_mounts_the_published_link() {
         let e = entry(1, "solo", Layout::Single, Some("/srv/solo"));
-        let out = render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
+        let out = render(
+            &host(),
+            &Chosen {
+                entry: &e,
+                attached: false,
+                boot_device: false,
+            },
+        )
+        .unwrap();
         let m = file(&out, "srv-solo.mount");
         assert!(m.contains("What=/run/pmemtab/by-name/solo\n"), "{m}");
-        assert!(m.contains("Requires=pmem-assemble@solo.service\nAfter=pmem-assemble@solo.service\n"));
+        assert!(
+            m.contains("Requires=pmem-assemble@solo.service\nAfter=pmem-assemble@solo.service\n")
+        );
         assert!(!out.links.iter().any(|(p, _)| p.starts_with("dev-mapper")));
         assert!(!file(&out, "pmem-assemble@solo.service").contains("blockdev@"));
     }
@@ -444,7 +588,15 @@ mod tests {
     #[test]
     fn system_ram_has_no_stop_and_no_mount() {
         let e = entry(1, "ram", Layout::SystemRam, Some("/ignored"));
-        let out = render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
+        let out = render(
+            &host(),
+            &Chosen {
+                entry: &e,
+                attached: false,
+                boot_device: false,
+            },
+        )
+        .unwrap();
         assert_eq!(out.files.len(), 1);
         assert!(!file(&out, "pmem-assemble@ram.service").contains("ExecStop"));
     }
@@ -453,28 +605,73 @@ mod tests {
     fn initrd_mounts_under_sysroot_and_attached_units_survive_shutdown() {
         let mut e = entry(1, "data", Layout::Linear, Some("/var/data"));
         e.options.initrd_attach = true;
-        let out = render(&initrd(), &Chosen { entry: &e, attached: true, boot_device: false }).unwrap();
+        let out = render(
+            &initrd(),
+            &Chosen {
+                entry: &e,
+                attached: true,
+                boot_device: false,
+            },
+        )
+        .unwrap();
         assert!(!file(&out, "pmem-assemble@data.service").contains("Conflicts=umount.target"));
         let m = file(&out, "sysroot-var-data.mount");
-        assert!(m.contains("Where=/sysroot/var/data\n") && m.contains("Before=initrd-fs.target\n"), "{m}");
-        assert!(has_link(&out, "initrd-fs.target.requires/sysroot-var-data.mount"));
+        assert!(
+            m.contains("Where=/sysroot/var/data\n") && m.contains("Before=initrd-fs.target\n"),
+            "{m}"
+        );
+        assert!(has_link(
+            &out,
+            "initrd-fs.target.requires/sysroot-var-data.mount"
+        ));
         let usr = entry(2, "u", Layout::Linear, Some("/usr"));
-        let out = render(&initrd(), &Chosen { entry: &usr, attached: true, boot_device: false }).unwrap();
-        assert!(has_link(&out, "initrd-usr-fs.target.requires/sysroot-usr.mount"));
+        let out = render(
+            &initrd(),
+            &Chosen {
+                entry: &usr,
+                attached: true,
+                boot_device: false,
+            },
+        )
+        .unwrap();
+        assert!(has_link(
+            &out,
+            "initrd-usr-fs.target.requires/sysroot-usr.mount"
+        ));
     }
 
     #[test]
     fn boot_devices_are_mounted_by_fstab_generator_in_the_initrd() {
         let e = entry(1, "u", Layout::Linear, Some("/usr"));
-        let boot = Chosen { entry: &e, attached: true, boot_device: true };
-        assert_eq!(render(&initrd(), &boot).unwrap().files.len(), 1, "service only");
-        assert!(render(&host(), &boot).unwrap().files.iter().any(|(p, _)| p == "usr.mount"));
+        let boot = Chosen {
+            entry: &e,
+            attached: true,
+            boot_device: true,
+        };
+        assert_eq!(
+            render(&initrd(), &boot).unwrap().files.len(),
+            1,
+            "service only"
+        );
+        assert!(render(&host(), &boot)
+            .unwrap()
+            .files
+            .iter()
+            .any(|(p, _)| p == "usr.mount"));
     }
 
     #[test]
     fn root_mount_point_gets_no_mount_unit() {
         let e = entry(1, "root", Layout::Linear, Some("/"));
-        let out = render(&host(), &Chosen { entry: &e, attached: true, boot_device: false }).unwrap();
+        let out = render(
+            &host(),
+            &Chosen {
+                entry: &e,
+                attached: true,
+                boot_device: false,
+            },
+        )
+        .unwrap();
         assert_eq!(out.files.len(), 1);
     }
 
@@ -490,8 +687,14 @@ mod tests {
         ];
         let cmd = crate::cmdline::parse("root=/dev/mapper/root", true);
         let (host, notes) = select(&entries, &cmd, false);
-        let names: Vec<_> = host.iter().map(|c| (c.entry.name.as_str(), c.entry.line, c.attached)).collect();
-        assert_eq!(names, [("plain", 1, false), ("att", 2, true), ("root", 3, true)]);
+        let names: Vec<_> = host
+            .iter()
+            .map(|c| (c.entry.name.as_str(), c.entry.line, c.attached))
+            .collect();
+        assert_eq!(
+            names,
+            [("plain", 1, false), ("att", 2, true), ("root", 3, true)]
+        );
         assert_eq!(notes.len(), 1);
         assert_eq!((notes[0].level, notes[0].line), (Level::Warning, Some(4)));
         let (initrd, _) = select(&entries, &cmd, true);
@@ -502,23 +705,74 @@ mod tests {
     #[test]
     fn hostile_values_are_refused_or_escaped() {
         let e = entry(1, "x\nExecStart=true", Layout::Linear, None);
-        assert_eq!(render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }), Err(RenderError::BadName("contains a control character")));
+        assert_eq!(
+            render(
+                &host(),
+                &Chosen {
+                    entry: &e,
+                    attached: false,
+                    boot_device: false
+                }
+            ),
+            Err(RenderError::BadName("contains a control character"))
+        );
         let e = entry(1, "x", Layout::Linear, Some("/mnt/a\nOptions=exec"));
-        assert!(matches!(render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }), Err(RenderError::MountValue { .. })));
+        assert!(matches!(
+            render(
+                &host(),
+                &Chosen {
+                    entry: &e,
+                    attached: false,
+                    boot_device: false
+                }
+            ),
+            Err(RenderError::MountValue { .. })
+        ));
         let e = entry(1, "50%\"'\\", Layout::Linear, None);
-        let out = render(&host(), &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
+        let out = render(
+            &host(),
+            &Chosen {
+                entry: &e,
+                attached: false,
+                boot_device: false,
+            },
+        )
+        .unwrap();
         let svc = &out.files[0].1;
-        assert!(svc.contains("ExecStart=/usr/sbin/pmem-assemble up \"50%%\\\"\\'\\\\\"\n"), "{svc}");
+        assert!(
+            svc.contains("ExecStart=/usr/sbin/pmem-assemble up \"50%%\\\"\\'\\\\\"\n"),
+            "{svc}"
+        );
         let long = entry(1, &"é".repeat(40), Layout::Linear, None);
-        assert!(matches!(render(&host(), &Chosen { entry: &long, attached: false, boot_device: false }), Err(RenderError::TooLong(_))));
+        assert!(matches!(
+            render(
+                &host(),
+                &Chosen {
+                    entry: &long,
+                    attached: false,
+                    boot_device: false
+                }
+            ),
+            Err(RenderError::TooLong(_))
+        ));
     }
 
     #[test]
     fn non_default_pmemtab_is_passed_on() {
         let ctx = Context::new("/usr/sbin/pmem-assemble", "/tmp/my tab", false);
         let e = entry(1, "a", Layout::Linear, None);
-        let out = render(&ctx, &Chosen { entry: &e, attached: false, boot_device: false }).unwrap();
-        assert!(out.files[0].1.contains("ExecStart=/usr/sbin/pmem-assemble --pmemtab \"/tmp/my tab\" up \"a\"\n"));
+        let out = render(
+            &ctx,
+            &Chosen {
+                entry: &e,
+                attached: false,
+                boot_device: false,
+            },
+        )
+        .unwrap();
+        assert!(out.files[0]
+            .1
+            .contains("ExecStart=/usr/sbin/pmem-assemble --pmemtab \"/tmp/my tab\" up \"a\"\n"));
         assert!(out.files[0].1.contains("SourcePath=/tmp/my tab\n"));
     }
 }

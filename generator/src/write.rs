@@ -45,12 +45,17 @@ pub struct Writer {
 
 impl Writer {
     pub fn new(dir: &Path) -> Writer {
-        Writer { dir: dir.to_path_buf(), known_dirs: HashSet::new() }
+        Writer {
+            dir: dir.to_path_buf(),
+            known_dirs: HashSet::new(),
+        }
     }
 
     /// Makes the directory holding `rel` (one level: generator output is never deeper).
     fn ensure_parent(&mut self, rel: &str, made: &mut Made) -> Result<(), WriteError> {
-        let Some((parent, _)) = rel.rsplit_once('/') else { return Ok(()) };
+        let Some((parent, _)) = rel.rsplit_once('/') else {
+            return Ok(());
+        };
         if self.known_dirs.contains(parent) {
             return Ok(());
         }
@@ -68,15 +73,26 @@ impl Writer {
         for (rel, text) in &out.files {
             self.ensure_parent(rel, made)?;
             let path = self.dir.join(rel);
-            let mut f = OpenOptions::new().write(true).create_new(true).open(&path).map_err(|source| {
-                if source.kind() == io::ErrorKind::AlreadyExists {
-                    WriteError::Exists { path: path.clone() }
-                } else {
-                    WriteError::Create { path: path.clone(), source }
-                }
-            })?;
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|source| {
+                    if source.kind() == io::ErrorKind::AlreadyExists {
+                        WriteError::Exists { path: path.clone() }
+                    } else {
+                        WriteError::Create {
+                            path: path.clone(),
+                            source,
+                        }
+                    }
+                })?;
             made.paths.push(path.clone());
-            f.write_all(text.as_bytes()).map_err(|source| WriteError::Create { path: path.clone(), source })?;
+            f.write_all(text.as_bytes())
+                .map_err(|source| WriteError::Create {
+                    path: path.clone(),
+                    source,
+                })?;
         }
         for (rel, target) in &out.links {
             self.ensure_parent(rel, made)?;
@@ -118,7 +134,8 @@ mod tests {
     }
 
     fn tmp(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("pmemtab-gen-write-{tag}-{}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("pmemtab-gen-write-{tag}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d
@@ -128,16 +145,42 @@ mod tests {
     fn writes_files_and_links() {
         let d = tmp("ok");
         let out = Output {
-            files: vec![("a.service".into(), "x\n".into()), ("b.device.d/t.conf".into(), "y\n".into())],
+            files: vec![
+                ("a.service".into(), "x\n".into()),
+                ("b.device.d/t.conf".into(), "y\n".into()),
+            ],
             links: vec![("t.target.requires/a.service".into(), "../a.service".into())],
             ..Output::default()
         };
         write(&d, &out).unwrap();
-        assert_eq!(fs::read_to_string(d.join("b.device.d/t.conf")).unwrap(), "y\n");
-        assert_eq!(fs::read_link(d.join("t.target.requires/a.service")).unwrap(), Path::new("../a.service"));
+        assert_eq!(
+            fs::read_to_string(d.join("b.device.d/t.conf")).unwrap(),
+            "y\n"
+        );
+        assert_eq!(
+            fs::read_link(d.join("t.target.requires/a.service")).unwrap(),
+            Path::new("../a.service")
+        );
         // The same link again is accepted; a file again is not.
-        write(&d, &Output { files: vec![], ..out.clone() }).unwrap();
-        assert!(matches!(write(&d, &Output { files: vec![out.files[0].clone()], links: vec![], ..Output::default() }), Err(WriteError::Exists { .. })));
+        write(
+            &d,
+            &Output {
+                files: vec![],
+                ..out.clone()
+            },
+        )
+        .unwrap();
+        assert!(matches!(
+            write(
+                &d,
+                &Output {
+                    files: vec![out.files[0].clone()],
+                    links: vec![],
+                    ..Output::default()
+                }
+            ),
+            Err(WriteError::Exists { .. })
+        ));
         let _ = fs::remove_dir_all(&d);
     }
 
@@ -146,14 +189,30 @@ mod tests {
         let d = tmp("undo");
         fs::write(d.join("taken.mount"), "other\n").unwrap();
         let out = Output {
-            files: vec![("x.service".into(), "x\n".into()), ("taken.mount".into(), "mine\n".into())],
+            files: vec![
+                ("x.service".into(), "x\n".into()),
+                ("taken.mount".into(), "mine\n".into()),
+            ],
             ..Output::default()
         };
-        assert!(write(&d, &Output { links: vec![("n.target.wants/x.service".into(), "../x.service".into())], ..out.clone() }).is_err());
-        let mut left: Vec<_> = fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(write(
+            &d,
+            &Output {
+                links: vec![("n.target.wants/x.service".into(), "../x.service".into())],
+                ..out.clone()
+            }
+        )
+        .is_err());
+        let mut left: Vec<_> = fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         left.sort();
         assert_eq!(left, ["taken.mount"]);
-        assert_eq!(fs::read_to_string(d.join("taken.mount")).unwrap(), "other\n");
+        assert_eq!(
+            fs::read_to_string(d.join("taken.mount")).unwrap(),
+            "other\n"
+        );
         let _ = fs::remove_dir_all(&d);
     }
 }

@@ -27,7 +27,12 @@ fn make_root(tag: &str) -> PathBuf {
         .expect("systemd's unit directory (apt-get install systemd)");
     let dest = root.join("usr/lib/systemd/system");
     fs::create_dir_all(&dest).unwrap();
-    let status = Command::new("cp").arg("-a").arg(format!("{}/.", units.display())).arg(&dest).status().unwrap();
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", units.display()))
+        .arg(&dest)
+        .status()
+        .unwrap();
     assert!(status.success(), "copying {}", units.display());
     let stub = root.join(ASSEMBLER.trim_start_matches('/'));
     fs::create_dir_all(stub.parent().unwrap()).unwrap();
@@ -47,14 +52,24 @@ fn unit_names(tree: &Tree) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for path in tree.keys() {
         let first = path.split('/').next().unwrap_or_default();
-        let unit = first.trim_end_matches(".d").trim_end_matches(".requires").trim_end_matches(".wants");
-        let is_unit = [".service", ".mount", ".target", ".device"].iter().any(|s| unit.ends_with(s));
+        let unit = first
+            .trim_end_matches(".d")
+            .trim_end_matches(".requires")
+            .trim_end_matches(".wants");
+        let is_unit = [".service", ".mount", ".target", ".device"]
+            .iter()
+            .any(|s| unit.ends_with(s));
         if !is_unit || names.iter().any(|n| n == unit) {
             continue;
         }
         if unit.contains(':') {
-            let linked = tree.values().any(|n| *n == Node::Link(format!("../{unit}")));
-            assert!(linked || unit.ends_with(".device"), "{unit} has a ':' and no link pulls it in");
+            let linked = tree
+                .values()
+                .any(|n| *n == Node::Link(format!("../{unit}")));
+            assert!(
+                linked || unit.ends_with(".device"),
+                "{unit} has a ':' and no link pulls it in"
+            );
             continue;
         }
         names.push(unit.to_string());
@@ -64,12 +79,20 @@ fn unit_names(tree: &Tree) -> Vec<String> {
 
 /// Runs `systemd-analyze verify` on `units`; Err with the output on a non-zero exit or any
 /// message at all (systemd only warns about unknown keys and many bad values).
-fn verify(root: &Path, units: &[String], generators: Option<(&Path, &[(&str, String)])>) -> Result<(), String> {
+fn verify(
+    root: &Path,
+    units: &[String],
+    generators: Option<(&Path, &[(&str, String)])>,
+) -> Result<(), String> {
     let mut cmd = Command::new("systemd-analyze");
-    cmd.arg(format!("--root={}", root.display())).arg("--man=no");
-    cmd.env_remove("SYSTEMD_UNIT_PATH").env("SYSTEMD_LOG_LEVEL", "info").env("SYSTEMD_LOG_TARGET", "console");
+    cmd.arg(format!("--root={}", root.display()))
+        .arg("--man=no");
+    cmd.env_remove("SYSTEMD_UNIT_PATH")
+        .env("SYSTEMD_LOG_LEVEL", "info")
+        .env("SYSTEMD_LOG_TARGET", "console");
     if let Some((dir, env)) = generators {
-        cmd.arg("--generators=true").env("SYSTEMD_GENERATOR_PATH", dir);
+        cmd.arg("--generators=true")
+            .env("SYSTEMD_GENERATOR_PATH", dir);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -77,8 +100,14 @@ fn verify(root: &Path, units: &[String], generators: Option<(&Path, &[(&str, Str
         cmd.arg("--generators=false");
     }
     cmd.arg("verify").args(units);
-    let o = cmd.output().map_err(|e| format!("cannot run systemd-analyze ({e}); apt-get install systemd"))?;
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let o = cmd
+        .output()
+        .map_err(|e| format!("cannot run systemd-analyze ({e}); apt-get install systemd"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     if o.status.success() && text.trim().is_empty() {
         Ok(())
     } else {
@@ -122,7 +151,10 @@ fn every_golden_output_passes_systemd_analyze_verify() {
         }
     }
     let _ = fs::remove_dir_all(&root);
-    assert!(failures.is_empty(), "systemd-analyze verify rejected golden output:{failures}");
+    assert!(
+        failures.is_empty(),
+        "systemd-analyze verify rejected golden output:{failures}"
+    );
     assert!(verified >= 40, "only {verified} units verified");
 }
 
@@ -138,13 +170,24 @@ fn verify_rejects_broken_units() {
 
     type Breakage<'a> = (&'a str, &'a dyn Fn(&str) -> String);
     let breakages: [Breakage; 3] = [
-        ("mnt-fast.mount", &|t| t.replace("Where=/mnt/fast", "Where=/mnt/slow")),
-        ("pmem-assemble@fast.service", &|t| t.replace("RemainAfterExit=yes", "RemainAfterExit=yes\nRemaimAfterExit=no")),
-        ("pmem-assemble@fast.service", &|t| t.replace(ASSEMBLER, "/usr/sbin/pmem-assemble-missing")),
+        ("mnt-fast.mount", &|t| {
+            t.replace("Where=/mnt/fast", "Where=/mnt/slow")
+        }),
+        ("pmem-assemble@fast.service", &|t| {
+            t.replace(
+                "RemainAfterExit=yes",
+                "RemainAfterExit=yes\nRemaimAfterExit=no",
+            )
+        }),
+        ("pmem-assemble@fast.service", &|t| {
+            t.replace(ASSEMBLER, "/usr/sbin/pmem-assemble-missing")
+        }),
     ];
     for (unit, f) in breakages {
         let mut broken = good.clone();
-        let Some(Node::File(text)) = broken.get(unit).cloned() else { panic!("{unit} not in basic-host") };
+        let Some(Node::File(text)) = broken.get(unit).cloned() else {
+            panic!("{unit} not in basic-host")
+        };
         let changed = f(&text);
         assert_ne!(changed, text, "breakage of {unit} changed nothing");
         broken.insert(unit.to_string(), Node::File(changed));
@@ -160,8 +203,18 @@ fn verify_rejects_broken_units() {
 fn systemd_runs_the_generator_and_accepts_its_units() {
     let root = make_root("generators");
     let gen_dir = support::temp_dir("generator-bin");
-    fs::copy(env!("CARGO_BIN_EXE_pmemtab-generator"), gen_dir.join("pmemtab-generator")).unwrap();
-    for name in ["layouts-host", "escaping", "initrd-attach", "initrd-root", "nofail-noauto"] {
+    fs::copy(
+        env!("CARGO_BIN_EXE_pmemtab-generator"),
+        gen_dir.join("pmemtab-generator"),
+    )
+    .unwrap();
+    for name in [
+        "layouts-host",
+        "escaping",
+        "initrd-attach",
+        "initrd-root",
+        "nofail-noauto",
+    ] {
         let case = support::golden_dir().join(name);
         let tree = support::read_tree(&case.join("expected"));
         let units = unit_names(&tree);
@@ -170,15 +223,28 @@ fn systemd_runs_the_generator_and_accepts_its_units() {
         let env = [
             ("PMEMTAB", case.join("pmemtab").display().to_string()),
             ("SYSTEMD_PROC_CMDLINE", cmdline.trim_end().to_string()),
-            ("SYSTEMD_IN_INITRD", if case.join("initrd").exists() { "1" } else { "0" }.to_string()),
+            (
+                "SYSTEMD_IN_INITRD",
+                if case.join("initrd").exists() {
+                    "1"
+                } else {
+                    "0"
+                }
+                .to_string(),
+            ),
         ];
         if let Err(e) = verify(&root, &units, Some((&gen_dir, &env))) {
             panic!("case {name}: systemd's generator run rejected or lacked units {units:?}:\n{e}");
         }
     }
     // Without the generator the same units do not exist: the run above really used it.
-    let units = unit_names(&support::read_tree(&support::golden_dir().join("basic-host/expected")));
-    assert!(verify(&root, &units, None).is_err(), "units found without running the generator");
+    let units = unit_names(&support::read_tree(
+        &support::golden_dir().join("basic-host/expected"),
+    ));
+    assert!(
+        verify(&root, &units, None).is_err(),
+        "units found without running the generator"
+    );
     let _ = fs::remove_dir_all(&root);
     let _ = fs::remove_dir_all(&gen_dir);
 }

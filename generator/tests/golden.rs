@@ -48,7 +48,11 @@ fn golden_cases() {
     let mut failures = String::new();
     let mut count = 0;
     for case in support::cases() {
-        let name = case.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = case
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let out = support::temp_dir(&format!("golden-{name}"));
         let run = support::run_case(&case, &out);
         let expected_dir = case.join("expected");
@@ -63,7 +67,11 @@ fn golden_cases() {
         let expected_log = fs::read_to_string(case.join("expected.log")).unwrap_or_default();
         let actual_log = log_text(&run);
         if expected_log != actual_log {
-            let _ = write!(diff, "changed: expected.log (stderr and exit status)\n{}", testsupport::line_diff(&expected_log, &actual_log));
+            let _ = write!(
+                diff,
+                "changed: expected.log (stderr and exit status)\n{}",
+                testsupport::line_diff(&expected_log, &actual_log)
+            );
         }
         if !diff.is_empty() {
             let _ = write!(failures, "\n=== case {name}:\n{diff}");
@@ -71,8 +79,14 @@ fn golden_cases() {
         let _ = fs::remove_dir_all(&out);
         count += 1;
     }
-    assert!(count >= 10, "expected at least 10 golden cases, found {count}");
-    assert!(failures.is_empty(), "golden output differs (GOLDEN_UPDATE=1 to accept):{failures}");
+    assert!(
+        count >= 10,
+        "expected at least 10 golden cases, found {count}"
+    );
+    assert!(
+        failures.is_empty(),
+        "golden output differs (GOLDEN_UPDATE=1 to accept):{failures}"
+    );
 }
 
 /// The comparison itself must notice a changed line, a missing file and a changed link.
@@ -80,15 +94,27 @@ fn golden_cases() {
 fn the_diff_notices_changes() {
     let mut a = Tree::new();
     a.insert("x.service".into(), Node::File("[Unit]\nA=1\n".into()));
-    a.insert("t.target.wants/x.service".into(), Node::Link("../x.service".into()));
+    a.insert(
+        "t.target.wants/x.service".into(),
+        Node::Link("../x.service".into()),
+    );
     assert!(tree_diff(&a, &a).is_empty());
     let mut b = a.clone();
     b.insert("x.service".into(), Node::File("[Unit]\nA=2\n".into()));
     let d = tree_diff(&a, &b);
-    assert!(d.contains("changed: x.service") && d.contains("  -A=1") && d.contains("  +A=2"), "{d}");
+    assert!(
+        d.contains("changed: x.service") && d.contains("  -A=1") && d.contains("  +A=2"),
+        "{d}"
+    );
     let mut c = a.clone();
     c.remove("x.service");
-    c.insert("t.target.wants/x.service".into(), Node::Link("../y.service".into()));
+    c.insert(
+        "t.target.wants/x.service".into(),
+        Node::Link("../y.service".into()),
+    );
     let d = tree_diff(&a, &c);
-    assert!(d.contains("missing: x.service") && d.contains("changed link"), "{d}");
+    assert!(
+        d.contains("missing: x.service") && d.contains("changed link"),
+        "{d}"
+    );
 }

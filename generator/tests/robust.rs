@@ -27,7 +27,10 @@ fn check_sane(o: &Output, what: &str) {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(matches!(code, Some(0 | 1)), "{what}: exit {code:?}\n{err}");
     for line in err.lines() {
-        assert!(line.starts_with("pmemtab-generator: "), "{what}: stray stderr line {line:?}");
+        assert!(
+            line.starts_with("pmemtab-generator: "),
+            "{what}: stray stderr line {line:?}"
+        );
     }
     assert!(!err.contains("panicked"), "{what}: {err}");
 }
@@ -37,15 +40,54 @@ struct Noise(u64);
 
 impl Noise {
     fn next(&mut self) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) as usize
     }
     fn text(&mut self, words: usize) -> String {
         const WORDS: [&str; 40] = [
-            "fast", "linear", "striped", "striped:4M", "striped:3K", "single", "system-ram", "uuid=27715d95-1bb8-478d-a466-d6e0a569746d",
-            "name=a", "name=", "addr=0x28000000", "/dev/pmem0", "/mnt/x", "/", "/mnt/a\\040b", "/mnt/\\134", "-", "ext4", "xfs", "vfat",
-            "nofail", "noauto", "x-initrd.attach", "mkfs", "x-systemd.device-timeout=", "x-systemd.device-timeout=1min", "dax=never",
-            "ro,noatime", "a\\,b", "%", "%i", "\"", "'", "#", "\t", "\n", "\n", " ", "é", "\u{7f}",
+            "fast",
+            "linear",
+            "striped",
+            "striped:4M",
+            "striped:3K",
+            "single",
+            "system-ram",
+            "uuid=27715d95-1bb8-478d-a466-d6e0a569746d",
+            "name=a",
+            "name=",
+            "addr=0x28000000",
+            "/dev/pmem0",
+            "/mnt/x",
+            "/",
+            "/mnt/a\\040b",
+            "/mnt/\\134",
+            "-",
+            "ext4",
+            "xfs",
+            "vfat",
+            "nofail",
+            "noauto",
+            "x-initrd.attach",
+            "mkfs",
+            "x-systemd.device-timeout=",
+            "x-systemd.device-timeout=1min",
+            "dax=never",
+            "ro,noatime",
+            "a\\,b",
+            "%",
+            "%i",
+            "\"",
+            "'",
+            "#",
+            "\t",
+            "\n",
+            "\n",
+            " ",
+            "é",
+            "\u{7f}",
         ];
         let mut s = String::new();
         for _ in 0..words {
@@ -69,14 +111,44 @@ impl Noise {
                 s.push('\n');
                 continue;
             }
-            let name = format!("{}{i}", self.pick(&["pm", "a-b", ".d", "x:y", "é", "a%b", "n"]));
-            let layout = self.pick(&["linear", "striped", "striped:4M", "single", "system-ram", "raid5"]);
+            let name = format!(
+                "{}{i}",
+                self.pick(&["pm", "a-b", ".d", "x:y", "é", "a%b", "n"])
+            );
+            let layout = self.pick(&[
+                "linear",
+                "striped",
+                "striped:4M",
+                "single",
+                "system-ram",
+                "raid5",
+            ]);
             let member = format!("name=m{i}");
             let member2 = format!("name=m{i},name=n{i}");
-            let members = self.pick(&[&member, &member2, "addr=0x28000000", "uuid=zz"]).to_string();
-            let mp = format!("{}{i}", self.pick(&["/mnt/p", "/mnt/a\\040b", "/srv/%x", "/mnt/\\134q", "rel/", "/"]));
+            let members = self
+                .pick(&[&member, &member2, "addr=0x28000000", "uuid=zz"])
+                .to_string();
+            let mp = format!(
+                "{}{i}",
+                self.pick(&[
+                    "/mnt/p",
+                    "/mnt/a\\040b",
+                    "/srv/%x",
+                    "/mnt/\\134q",
+                    "rel/",
+                    "/"
+                ])
+            );
             let fs = self.pick(&["ext4", "xfs", "-", "vfat"]);
-            let opts = self.pick(&["-", "nofail", "noauto", "x-initrd.attach", "mkfs,noatime", "x-systemd.device-timeout=5s", "dax=inode"]);
+            let opts = self.pick(&[
+                "-",
+                "nofail",
+                "noauto",
+                "x-initrd.attach",
+                "mkfs,noatime",
+                "x-systemd.device-timeout=5s",
+                "dax=inode",
+            ]);
             s.push_str(&format!("{name} {layout} {members} {mp} {fs} {opts}\n"));
         }
         s
@@ -99,12 +171,19 @@ fn random_pmemtabs_and_command_lines() {
         let o = generator(&[&out, &out, &out], Some(&tab), &cmdline);
         check_sane(&o, &format!("run {i} on {text:?} with {cmdline:?}"));
         failed += usize::from(o.status.code() == Some(1));
-        generated += usize::from(support::read_tree(&out).keys().any(|k| k.starts_with("pmem-assemble@")));
+        generated += usize::from(
+            support::read_tree(&out)
+                .keys()
+                .any(|k| k.starts_with("pmem-assemble@")),
+        );
         let _ = fs::remove_dir_all(&out);
     }
     let _ = fs::remove_dir_all(&dir);
     // The noise must exercise both paths, or this test proves little.
-    assert!(failed >= 20 && generated >= 20, "{failed} runs failed, {generated} generated units");
+    assert!(
+        failed >= 20 && generated >= 20,
+        "{failed} runs failed, {generated} generated units"
+    );
 }
 
 #[test]
@@ -130,7 +209,11 @@ fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
     check_sane(&o, "non-UTF-8 pmemtab");
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains(&*bin.display().to_string()));
-    assert_eq!(fs::read_dir(&out).unwrap().count(), 0, "wrote output for an unreadable pmemtab");
+    assert_eq!(
+        fs::read_dir(&out).unwrap().count(),
+        0,
+        "wrote output for an unreadable pmemtab"
+    );
 
     // A missing output directory: an error naming it, exit 1.
     let missing = dir.join("no/such/dir");
@@ -158,6 +241,14 @@ fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("already exists"));
     let tree = support::read_tree(&out);
     let names: Vec<&str> = tree.keys().map(String::as_str).collect();
-    assert_eq!(names, ["mnt-fast.mount", "pmemtab.target", "sysinit.target.wants/pmemtab.target"], "{names:?}");
+    assert_eq!(
+        names,
+        [
+            "mnt-fast.mount",
+            "pmemtab.target",
+            "sysinit.target.wants/pmemtab.target"
+        ],
+        "{names:?}"
+    );
     let _ = fs::remove_dir_all(&dir);
 }

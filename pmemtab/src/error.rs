@@ -5,13 +5,23 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: unexpected content {content:?}: {what}")]
-    Format { path: PathBuf, content: String, what: &'static str },
+    Format {
+        path: PathBuf,
+        content: String,
+        what: &'static str,
+    },
 }
 
 impl Error {
     pub fn read(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Read { path: path.into(), source }
+        Error::Read {
+            path: path.into(),
+            source,
+        }
     }
 }

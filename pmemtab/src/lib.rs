@@ -9,8 +9,8 @@ pub mod error;
 pub mod ns;
 pub mod paths;
 pub mod plan;
-pub mod table;
 pub mod tab;
+pub mod table;
 pub mod units;
 
 pub use error::Error;

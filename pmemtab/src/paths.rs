@@ -23,7 +23,13 @@ mod tests {
 
     #[test]
     fn link_under_the_run_dir() {
-        assert_eq!(by_name_link(Path::new(RUN_DIR), "solo"), Path::new("/run/pmemtab/by-name/solo"));
-        assert_eq!(by_name_link(Path::new("/tmp/r"), "a.b"), Path::new("/tmp/r/pmemtab/by-name/a.b"));
+        assert_eq!(
+            by_name_link(Path::new(RUN_DIR), "solo"),
+            Path::new("/run/pmemtab/by-name/solo")
+        );
+        assert_eq!(
+            by_name_link(Path::new("/tmp/r"), "a.b"),
+            Path::new("/tmp/r/pmemtab/by-name/a.b")
+        );
     }
 }

@@ -35,9 +35,17 @@ pub struct Resolved {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Device {
     /// A device-mapper device `/dev/mapper/<name>`.
-    Dm { uuid: String, targets: Vec<Target>, size: Sectors },
+    Dm {
+        uuid: String,
+        targets: Vec<Target>,
+        size: Sectors,
+    },
     /// The namespace's own block device, used as is.
-    Single { blockdev: String, devnum: DevNum, size: Sectors },
+    Single {
+        blockdev: String,
+        devnum: DevNum,
+        size: Sectors,
+    },
 }
 
 impl Plan {
@@ -60,21 +68,54 @@ pub struct Refusal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reason {
     /// No active namespace matches.
-    Missing { member: Member },
+    Missing {
+        member: Member,
+    },
     /// Several namespaces match (only `name=` can be ambiguous).
-    Ambiguous { member: Member, devs: Vec<String> },
+    Ambiguous {
+        member: Member,
+        devs: Vec<String>,
+    },
     /// The namespace's mode cannot serve this layout.
-    WrongMode { member: Member, dev: String, mode: Mode, need: &'static str },
+    WrongMode {
+        member: Member,
+        dev: String,
+        mode: Mode,
+        need: &'static str,
+    },
     /// The block device does not do DAX (`queue/dax` = 0).
-    NotDax { member: Member, dev: String, blockdev: String },
+    NotDax {
+        member: Member,
+        dev: String,
+        blockdev: String,
+    },
     /// The same namespace appears twice in this entry.
-    UsedTwice { member: Member, dev: String, first: Member },
+    UsedTwice {
+        member: Member,
+        dev: String,
+        first: Member,
+    },
     /// The namespace belongs to an earlier entry already.
-    UsedByOther { member: Member, dev: String, other: String, other_line: usize },
-    TooFewMembers { need: usize, got: usize },
+    UsedByOther {
+        member: Member,
+        dev: String,
+        other: String,
+        other_line: usize,
+    },
+    TooFewMembers {
+        need: usize,
+        got: usize,
+    },
     /// The member is smaller than one unit of the layout (2 MiB, or one chunk).
-    TooSmall { member: Member, dev: String, size: u64, unit: u64 },
-    Unsupported { what: &'static str },
+    TooSmall {
+        member: Member,
+        dev: String,
+        size: u64,
+        unit: u64,
+    },
+    Unsupported {
+        what: &'static str,
+    },
     /// The device would exceed what a u64 of sectors can address.
     TooLarge,
 }
@@ -166,7 +207,9 @@ pub fn resolve<'a>(member: &Member, namespaces: &'a [Namespace]) -> Result<&'a N
         })
         .collect();
     match matches.as_slice() {
-        [] => Err(Reason::Missing { member: member.clone() }),
+        [] => Err(Reason::Missing {
+            member: member.clone(),
+        }),
         [one] => Ok(one),
         many => Err(Reason::Ambiguous {
             member: member.clone(),
@@ -191,7 +234,11 @@ fn dax_member(member: &Member, ns: &Namespace) -> Result<DevNum, Reason> {
         return Err(wrong_mode());
     };
     if !ns.dax {
-        return Err(Reason::NotDax { member: member.clone(), dev: ns.dev.clone(), blockdev: blockdev.clone() });
+        return Err(Reason::NotDax {
+            member: member.clone(),
+            dev: ns.dev.clone(),
+            blockdev: blockdev.clone(),
+        });
     }
     Ok(devnum)
 }
@@ -199,16 +246,25 @@ fn dax_member(member: &Member, ns: &Namespace) -> Result<DevNum, Reason> {
 /// Plans one entry against the namespaces present.
 #[allow(clippy::result_large_err)]
 pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
-    let refuse = |reason| Refusal { line: entry.line, name: entry.name.clone(), reason };
+    let refuse = |reason| Refusal {
+        line: entry.line,
+        name: entry.name.clone(),
+        reason,
+    };
     let need = match entry.layout {
         Layout::Striped { .. } => 2,
         _ => 1,
     };
     if entry.members.len() < need {
-        return Err(refuse(Reason::TooFewMembers { need, got: entry.members.len() }));
+        return Err(refuse(Reason::TooFewMembers {
+            need,
+            got: entry.members.len(),
+        }));
     }
     if entry.layout == Layout::SystemRam {
-        return Err(refuse(Reason::Unsupported { what: "layout system-ram (KMEM DAX)" }));
+        return Err(refuse(Reason::Unsupported {
+            what: "layout system-ram (KMEM DAX)",
+        }));
     }
 
     let mut members: Vec<Resolved> = Vec::with_capacity(entry.members.len());
@@ -232,11 +288,19 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
                 ));
             }
         }
-        members.push(Resolved { member: member.clone(), ns: ns.clone() });
+        members.push(Resolved {
+            member: member.clone(),
+            ns: ns.clone(),
+        });
     }
 
     let too_small = |r: &Resolved, unit: u64| {
-        refuse(Reason::TooSmall { member: r.member.clone(), dev: r.ns.dev.clone(), size: r.ns.size, unit })
+        refuse(Reason::TooSmall {
+            member: r.member.clone(),
+            dev: r.ns.dev.clone(),
+            size: r.ns.size,
+            unit,
+        })
     };
     let device = match entry.layout {
         Layout::Single => {
@@ -244,7 +308,11 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
                 return Err(refuse(Reason::TooFewMembers { need: 1, got: 0 }));
             };
             let blockdev = r.ns.blockdev.clone().unwrap_or_default();
-            Device::Single { blockdev, devnum: *devnum, size: Sectors::from_bytes(r.ns.size) }
+            Device::Single {
+                blockdev,
+                devnum: *devnum,
+                size: Sectors::from_bytes(r.ns.size),
+            }
         }
         Layout::Linear => {
             let mut targets = Vec::with_capacity(members.len());
@@ -255,13 +323,33 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
                 if length.0 == 0 {
                     return Err(too_small(r, HUGE_PAGE_BYTES));
                 }
-                targets.push(Target { start, length, kind: TargetKind::Linear { dev: *dev, offset: Sectors(0) } });
-                start = Sectors(start.0.checked_add(length.0).ok_or_else(|| refuse(Reason::TooLarge))?);
+                targets.push(Target {
+                    start,
+                    length,
+                    kind: TargetKind::Linear {
+                        dev: *dev,
+                        offset: Sectors(0),
+                    },
+                });
+                start = Sectors(
+                    start
+                        .0
+                        .checked_add(length.0)
+                        .ok_or_else(|| refuse(Reason::TooLarge))?,
+                );
             }
-            Device::Dm { uuid: dm_uuid(&entry.name), targets, size: start }
+            Device::Dm {
+                uuid: dm_uuid(&entry.name),
+                targets,
+                size: start,
+            }
         }
         Layout::Striped { chunk_bytes } => {
-            let smallest = members.iter().min_by_key(|r| r.ns.size).map(|r| r.ns.size).unwrap_or(0);
+            let smallest = members
+                .iter()
+                .min_by_key(|r| r.ns.size)
+                .map(|r| r.ns.size)
+                .unwrap_or(0);
             let per_member = smallest - smallest % chunk_bytes.max(1);
             if per_member == 0 {
                 if let Some(r) = members.iter().find(|r| r.ns.size == smallest) {
@@ -269,16 +357,38 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
                 }
             }
             let per_member = Sectors::from_bytes(per_member);
-            let length = per_member.0.checked_mul(members.len() as u64).ok_or_else(|| refuse(Reason::TooLarge))?;
+            let length = per_member
+                .0
+                .checked_mul(members.len() as u64)
+                .ok_or_else(|| refuse(Reason::TooLarge))?;
             let length = Sectors(length);
             let stripes = devnums.iter().map(|d| (*d, Sectors(0))).collect();
             let chunk = Sectors::from_bytes(chunk_bytes);
-            let targets = vec![Target { start: Sectors(0), length, kind: TargetKind::Striped { chunk, stripes } }];
-            Device::Dm { uuid: dm_uuid(&entry.name), targets, size: length }
+            let targets = vec![Target {
+                start: Sectors(0),
+                length,
+                kind: TargetKind::Striped { chunk, stripes },
+            }];
+            Device::Dm {
+                uuid: dm_uuid(&entry.name),
+                targets,
+                size: length,
+            }
         }
-        Layout::SystemRam => return Err(refuse(Reason::Unsupported { what: "layout system-ram (KMEM DAX)" })),
+        Layout::SystemRam => {
+            return Err(refuse(Reason::Unsupported {
+                what: "layout system-ram (KMEM DAX)",
+            }))
+        }
     };
-    Ok(Plan { line: entry.line, name: entry.name.clone(), layout: entry.layout, members, device, warnings })
+    Ok(Plan {
+        line: entry.line,
+        name: entry.name.clone(),
+        layout: entry.layout,
+        members,
+        device,
+        warnings,
+    })
 }
 
 /// Plans every entry; a namespace claimed by an earlier entry refuses the later one.
@@ -290,7 +400,9 @@ pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan,
         .map(|entry| {
             let plan = plan(entry, namespaces)?;
             for r in &plan.members {
-                if let Some((_, other, other_line)) = owners.iter().find(|(dev, _, _)| *dev == r.ns.dev) {
+                if let Some((_, other, other_line)) =
+                    owners.iter().find(|(dev, _, _)| *dev == r.ns.dev)
+                {
                     return Err(Refusal {
                         line: entry.line,
                         name: entry.name.clone(),

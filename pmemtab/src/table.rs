@@ -15,7 +15,10 @@ pub enum TargetKind {
     /// dm-linear: `<dev> <offset>`.
     Linear { dev: DevNum, offset: Sectors },
     /// dm-striped: `<#stripes> <chunk> (<dev> <offset>)...`.
-    Striped { chunk: Sectors, stripes: Vec<(DevNum, Sectors)> },
+    Striped {
+        chunk: Sectors,
+        stripes: Vec<(DevNum, Sectors)>,
+    },
 }
 
 impl Target {
@@ -54,7 +57,13 @@ impl Target {
 pub fn dmsetup_table(targets: &[Target]) -> String {
     let mut out = String::new();
     for t in targets {
-        out.push_str(&format!("{} {} {} {}\n", t.start, t.length, t.target_type(), t.params()));
+        out.push_str(&format!(
+            "{} {} {} {}\n",
+            t.start,
+            t.length,
+            t.target_type(),
+            t.params()
+        ));
     }
     out
 }
@@ -75,16 +84,39 @@ mod tests {
     #[test]
     fn linear_and_striped_text() {
         let t = vec![
-            Target { start: Sectors(0), length: Sectors(1024), kind: TargetKind::Linear { dev: dev(3), offset: Sectors(0) } },
-            Target { start: Sectors(1024), length: Sectors(2048), kind: TargetKind::Linear { dev: dev(2), offset: Sectors(8) } },
+            Target {
+                start: Sectors(0),
+                length: Sectors(1024),
+                kind: TargetKind::Linear {
+                    dev: dev(3),
+                    offset: Sectors(0),
+                },
+            },
+            Target {
+                start: Sectors(1024),
+                length: Sectors(2048),
+                kind: TargetKind::Linear {
+                    dev: dev(2),
+                    offset: Sectors(8),
+                },
+            },
         ];
-        assert_eq!(dmsetup_table(&t), "0 1024 linear 259:3 0\n1024 2048 linear 259:2 8\n");
+        assert_eq!(
+            dmsetup_table(&t),
+            "0 1024 linear 259:3 0\n1024 2048 linear 259:2 8\n"
+        );
         let s = Target {
             start: Sectors(0),
             length: Sectors(8192),
-            kind: TargetKind::Striped { chunk: Sectors(4096), stripes: vec![(dev(3), Sectors(0)), (dev(2), Sectors(0))] },
+            kind: TargetKind::Striped {
+                chunk: Sectors(4096),
+                stripes: vec![(dev(3), Sectors(0)), (dev(2), Sectors(0))],
+            },
         };
-        assert_eq!(dmsetup_table(std::slice::from_ref(&s)), "0 8192 striped 2 4096 259:3 0 259:2 0\n");
+        assert_eq!(
+            dmsetup_table(std::slice::from_ref(&s)),
+            "0 8192 striped 2 4096 259:3 0 259:2 0\n"
+        );
         assert_eq!(s.devices(), vec![dev(3), dev(2)]);
         assert_eq!(table_length(&t), Sectors(3072));
     }

@@ -41,7 +41,10 @@ impl DevNum {
     /// Parses `MAJ:MIN` (trailing newline allowed, as read from sysfs).
     pub fn parse(s: &str) -> Option<DevNum> {
         let (maj, min) = s.trim().split_once(':')?;
-        Some(DevNum { major: maj.parse().ok()?, minor: min.parse().ok()? })
+        Some(DevNum {
+            major: maj.parse().ok()?,
+            minor: min.parse().ok()?,
+        })
     }
 }
 
@@ -74,7 +77,13 @@ mod tests {
     #[test]
     fn devnum_round_trip() {
         let d = DevNum::parse("259:3\n").unwrap();
-        assert_eq!(d, DevNum { major: 259, minor: 3 });
+        assert_eq!(
+            d,
+            DevNum {
+                major: 259,
+                minor: 3
+            }
+        );
         assert_eq!(d.to_string(), "259:3");
         assert_eq!(DevNum::parse("259"), None);
         assert_eq!(DevNum::parse("a:b"), None);

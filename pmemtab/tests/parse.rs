@@ -12,7 +12,11 @@ fn uuid(s: &str) -> Member {
 
 fn one(text: &str) -> Entry {
     let p = parse(text);
-    assert!(p.diagnostics.iter().all(|d| !d.is_error()), "unexpected errors: {:#?}", p.diagnostics);
+    assert!(
+        p.diagnostics.iter().all(|d| !d.is_error()),
+        "unexpected errors: {:#?}",
+        p.diagnostics
+    );
     assert_eq!(p.entries.len(), 1, "{p:#?}");
     p.entries.into_iter().next().unwrap()
 }
@@ -22,7 +26,11 @@ type Diag = (Severity, usize, usize, String);
 
 /// The (severity, line, column, message) of every diagnostic.
 fn diags(text: &str) -> Vec<Diag> {
-    parse(text).diagnostics.into_iter().map(|d| (d.severity, d.line, d.column, d.message)).collect()
+    parse(text)
+        .diagnostics
+        .into_iter()
+        .map(|d| (d.severity, d.line, d.column, d.message))
+        .collect()
 }
 
 fn err(line: usize, col: usize, msg: &str) -> Diag {
@@ -38,7 +46,12 @@ fn full_striped_line() {
     let e = one(&format!("fast0  striped:2M  uuid={U1},uuid={U2}  /mnt/fast  ext4  noatime,nofail,x-systemd.device-timeout=1min30s\n"));
     assert_eq!(e.line, 1);
     assert_eq!(e.name, "fast0");
-    assert_eq!(e.layout, Layout::Striped { chunk_bytes: 2 << 20 });
+    assert_eq!(
+        e.layout,
+        Layout::Striped {
+            chunk_bytes: 2 << 20
+        }
+    );
     assert_eq!(e.members, vec![uuid(U1), uuid(U2)]);
     assert_eq!(e.mount_point.as_deref(), Some("/mnt/fast"));
     assert_eq!(e.fstype, Some(FsType::Ext4));
@@ -59,7 +72,12 @@ fn defaults_for_trailing_columns() {
     assert_eq!(e.device_timeout(), Duration::from_secs(30));
     // striped without chunk: 2 MiB; a mount point without type: ext4.
     let e = one(&format!("s striped uuid={U1},uuid={U2} /srv\n"));
-    assert_eq!(e.layout, Layout::Striped { chunk_bytes: 2 << 20 });
+    assert_eq!(
+        e.layout,
+        Layout::Striped {
+            chunk_bytes: 2 << 20
+        }
+    );
     assert_eq!(e.fstype, Some(FsType::Ext4));
 }
 
@@ -68,9 +86,21 @@ fn member_forms() {
     let e = one("m linear name=alpha,addr=0x28000000,ADDR=140000000,/dev/pmem2.1\n");
     assert_eq!(
         e.members,
-        vec![Member::Name("alpha".into()), Member::Addr(0x2800_0000), Member::Addr(0x1_4000_0000), Member::DevPath("/dev/pmem2.1".into())]
+        vec![
+            Member::Name("alpha".into()),
+            Member::Addr(0x2800_0000),
+            Member::Addr(0x1_4000_0000),
+            Member::DevPath("/dev/pmem2.1".into())
+        ]
     );
-    assert_eq!(diags("m single /dev/pmem1 - -\n"), vec![warn(1, 10, "/dev/pmem1 is not stable across boots (pmem numbers change)")]);
+    assert_eq!(
+        diags("m single /dev/pmem1 - -\n"),
+        vec![warn(
+            1,
+            10,
+            "/dev/pmem1 is not stable across boots (pmem numbers change)"
+        )]
+    );
 }
 
 #[test]
@@ -79,51 +109,181 @@ fn mount_point_escapes_and_dax_choice() {
     assert_eq!(e.mount_point.as_deref(), Some("/srv/my data"));
     assert_eq!(e.fstype, Some(FsType::Xfs));
     // the user's dax choice is kept and no second dax is added.
-    assert_eq!(e.mount_options(), vec!["dax=inode", "logbufs=8", "x-systemd.requires=foo.service"]);
-    let e = one(&format!("o single uuid={U1} /o ext4 errors=remount-ro,a\\,b\n"));
+    assert_eq!(
+        e.mount_options(),
+        vec!["dax=inode", "logbufs=8", "x-systemd.requires=foo.service"]
+    );
+    let e = one(&format!(
+        "o single uuid={U1} /o ext4 errors=remount-ro,a\\,b\n"
+    ));
     assert_eq!(e.options.mount, vec!["errors=remount-ro", "a,b"]);
 }
 
 #[test]
 fn error_classes_with_positions() {
     let cases: Vec<(String, Vec<Diag>)> = vec![
-        (format!("fast stripe uuid={U1}\n"), vec![err(1, 6, "unknown layout 'stripe'")]),
-        (format!("fast striped:3X uuid={U1},uuid={U2}\n"), vec![err(1, 6, "invalid stripe chunk '3X'")]),
-        (format!("fast striped:1000 uuid={U1},uuid={U2}\n"), vec![err(1, 6, "stripe chunk of 1000 bytes is not a multiple of 4 KiB")]),
-        (format!("fast striped:64K uuid={U1},uuid={U2}\n"), vec![warn(1, 6, "stripe chunk 64K is not a multiple of 2 MiB: DAX cannot use huge-page faults")]),
-        (format!("fast striped uuid={U1}\n"), vec![err(1, 14, "striped needs at least 2 members, has 1")]),
-        (format!("one single uuid={U1},uuid={U2}\n"), vec![err(1, 12, "single takes exactly 1 member, has 2")]),
-        ("bad linear uuid=1234\n".into(), vec![err(1, 12, "invalid uuid '1234'")]),
-        (format!("bad linear uuid={U1},,uuid={U2}\n"), vec![err(1, 54, "empty member")]),
-        (format!("bad linear uuid={U1},uuid={U1}\n"), vec![err(1, 54, &format!("member uuid={U1} is listed twice"))]),
-        ("bad linear serial=42\n".into(), vec![err(1, 12, "unknown member 'serial=42'")]),
-        ("bad linear addr=xyz\n".into(), vec![err(1, 12, "invalid address 'xyz'")]),
-        ("bad linear -\n".into(), vec![err(1, 12, "at least one member is required")]),
-        (format!("control linear uuid={U1}\n"), vec![err(1, 1, "'control' cannot be a device name")]),
-        (format!("a/b linear uuid={U1}\n"), vec![err(1, 2, "character '/' is not allowed in a device name")]),
-        (format!("{} linear uuid={U1}\n", "n".repeat(128)), vec![err(1, 1, "device name is 128 bytes long, device-mapper allows at most 127")]),
-        (format!("- linear uuid={U1}\n"), vec![err(1, 1, "a device name is required")]),
-        (format!("x linear uuid={U1} mnt\n"), vec![err(1, 52, "mount point 'mnt' is not an absolute path")]),
-        (format!("x linear uuid={U1} /a/../b\n"), vec![err(1, 52, "mount point '/a/../b' contains . or .. components")]),
-        (format!("x linear uuid={U1} /a\\04 ext4\n"), vec![err(1, 52, "invalid escape in mount point")]),
-        (format!("x linear uuid={U1} /a btrfs\n"), vec![err(1, 55, "unsupported filesystem type 'btrfs'")]),
-        (format!("x linear uuid={U1} /a ext4 nofail,,ro\n"), vec![err(1, 67, "empty option")]),
-        (format!("x linear uuid={U1} /a ext4 x-systemd.device-timeout=infinity\n"), vec![err(1, 60, "invalid device timeout 'infinity'")]),
-        (format!("x linear uuid={U1} /a ext4 x-systemd.device-timeout=0\n"), vec![err(1, 60, "invalid device timeout '0'")]),
-        (format!("x linear uuid={U1} /a ext4 dax=maybe\n"), vec![err(1, 60, "unknown DAX mode 'dax=maybe'")]),
-        (format!("x linear uuid={U1} /a ext4 frobnicate\n"), vec![warn(1, 60, "unknown option 'frobnicate', passed to mount as is")]),
-        (format!("x linear uuid={U1} /a ext4 dax=never\n"), vec![warn(1, 60, "dax=never turns DAX off for this device")]),
-        (format!("x linear uuid={U1} - - mkfs\n"), vec![err(1, 56, "mkfs needs a filesystem type")]),
-        (format!("x linear uuid={U1} /a ext4 ro extra\n"), vec![err(1, 63, "unexpected text 'extra' after the options column")]),
-        (format!("r system-ram uuid={U1} /a ext4\n"), vec![err(1, 56, "a system-ram entry becomes memory, not a filesystem")]),
-        ("lonely\n".into(), vec![err(1, 7, "missing layout and members columns")]),
-        ("lonely linear\n".into(), vec![err(1, 14, "missing members column")]),
+        (
+            format!("fast stripe uuid={U1}\n"),
+            vec![err(1, 6, "unknown layout 'stripe'")],
+        ),
+        (
+            format!("fast striped:3X uuid={U1},uuid={U2}\n"),
+            vec![err(1, 6, "invalid stripe chunk '3X'")],
+        ),
+        (
+            format!("fast striped:1000 uuid={U1},uuid={U2}\n"),
+            vec![err(
+                1,
+                6,
+                "stripe chunk of 1000 bytes is not a multiple of 4 KiB",
+            )],
+        ),
+        (
+            format!("fast striped:64K uuid={U1},uuid={U2}\n"),
+            vec![warn(
+                1,
+                6,
+                "stripe chunk 64K is not a multiple of 2 MiB: DAX cannot use huge-page faults",
+            )],
+        ),
+        (
+            format!("fast striped uuid={U1}\n"),
+            vec![err(1, 14, "striped needs at least 2 members, has 1")],
+        ),
+        (
+            format!("one single uuid={U1},uuid={U2}\n"),
+            vec![err(1, 12, "single takes exactly 1 member, has 2")],
+        ),
+        (
+            "bad linear uuid=1234\n".into(),
+            vec![err(1, 12, "invalid uuid '1234'")],
+        ),
+        (
+            format!("bad linear uuid={U1},,uuid={U2}\n"),
+            vec![err(1, 54, "empty member")],
+        ),
+        (
+            format!("bad linear uuid={U1},uuid={U1}\n"),
+            vec![err(1, 54, &format!("member uuid={U1} is listed twice"))],
+        ),
+        (
+            "bad linear serial=42\n".into(),
+            vec![err(1, 12, "unknown member 'serial=42'")],
+        ),
+        (
+            "bad linear addr=xyz\n".into(),
+            vec![err(1, 12, "invalid address 'xyz'")],
+        ),
+        (
+            "bad linear -\n".into(),
+            vec![err(1, 12, "at least one member is required")],
+        ),
+        (
+            format!("control linear uuid={U1}\n"),
+            vec![err(1, 1, "'control' cannot be a device name")],
+        ),
+        (
+            format!("a/b linear uuid={U1}\n"),
+            vec![err(1, 2, "character '/' is not allowed in a device name")],
+        ),
+        (
+            format!("{} linear uuid={U1}\n", "n".repeat(128)),
+            vec![err(
+                1,
+                1,
+                "device name is 128 bytes long, device-mapper allows at most 127",
+            )],
+        ),
+        (
+            format!("- linear uuid={U1}\n"),
+            vec![err(1, 1, "a device name is required")],
+        ),
+        (
+            format!("x linear uuid={U1} mnt\n"),
+            vec![err(1, 52, "mount point 'mnt' is not an absolute path")],
+        ),
+        (
+            format!("x linear uuid={U1} /a/../b\n"),
+            vec![err(
+                1,
+                52,
+                "mount point '/a/../b' contains . or .. components",
+            )],
+        ),
+        (
+            format!("x linear uuid={U1} /a\\04 ext4\n"),
+            vec![err(1, 52, "invalid escape in mount point")],
+        ),
+        (
+            format!("x linear uuid={U1} /a btrfs\n"),
+            vec![err(1, 55, "unsupported filesystem type 'btrfs'")],
+        ),
+        (
+            format!("x linear uuid={U1} /a ext4 nofail,,ro\n"),
+            vec![err(1, 67, "empty option")],
+        ),
+        (
+            format!("x linear uuid={U1} /a ext4 x-systemd.device-timeout=infinity\n"),
+            vec![err(1, 60, "invalid device timeout 'infinity'")],
+        ),
+        (
+            format!("x linear uuid={U1} /a ext4 x-systemd.device-timeout=0\n"),
+            vec![err(1, 60, "invalid device timeout '0'")],
+        ),
+        (
+            format!("x linear uuid={U1} /a ext4 dax=maybe\n"),
+            vec![err(1, 60, "unknown DAX mode 'dax=maybe'")],
+        ),
+        (
+            format!("x linear uuid={U1} /a ext4 frobnicate\n"),
+            vec![warn(
+                1,
+                60,
+                "unknown option 'frobnicate', passed to mount as is",
+            )],
+        ),
+        (
+            format!("x linear uuid={U1} /a ext4 dax=never\n"),
+            vec![warn(1, 60, "dax=never turns DAX off for this device")],
+        ),
+        (
+            format!("x linear uuid={U1} - - mkfs\n"),
+            vec![err(1, 56, "mkfs needs a filesystem type")],
+        ),
+        (
+            format!("x linear uuid={U1} /a ext4 ro extra\n"),
+            vec![err(
+                1,
+                63,
+                "unexpected text 'extra' after the options column",
+            )],
+        ),
+        (
+            format!("r system-ram uuid={U1} /a ext4\n"),
+            vec![err(
+                1,
+                56,
+                "a system-ram entry becomes memory, not a filesystem",
+            )],
+        ),
+        (
+            "lonely\n".into(),
+            vec![err(1, 7, "missing layout and members columns")],
+        ),
+        (
+            "lonely linear\n".into(),
+            vec![err(1, 14, "missing members column")],
+        ),
     ];
     for (text, want) in cases {
         assert_eq!(diags(&text), want, "for line {text:?}");
         let parsed = parse(&text);
         let errors = want.iter().any(|d| d.0 == Severity::Error);
-        assert_eq!(parsed.entries.is_empty(), errors, "an entry with errors is dropped, one with warnings kept: {text:?}");
+        assert_eq!(
+            parsed.entries.is_empty(),
+            errors,
+            "an entry with errors is dropped, one with warnings kept: {text:?}"
+        );
     }
 }
 
@@ -137,13 +297,31 @@ fn every_problem_in_a_file_is_reported() {
         vec![
             err(1, 3, "unknown layout 'stripe'"),
             err(2, 10, "invalid uuid 'zz'"),
-            err(4, 1, "duplicate device name 'c' (first defined on line 3); this line is ignored"),
-            err(5, 10, &format!("member uuid={U2} is already used by 'c' on line 3; this line is ignored")),
-            err(6, 21, "mount point /c is already used by 'c' on line 3; this line is ignored"),
+            err(
+                4,
+                1,
+                "duplicate device name 'c' (first defined on line 3); this line is ignored"
+            ),
+            err(
+                5,
+                10,
+                &format!("member uuid={U2} is already used by 'c' on line 3; this line is ignored")
+            ),
+            err(
+                6,
+                21,
+                "mount point /c is already used by 'c' on line 3; this line is ignored"
+            ),
         ]
     );
     let p = parse(&text);
-    assert_eq!(p.entries.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), vec!["c"]);
+    assert_eq!(
+        p.entries
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["c"]
+    );
 }
 
 #[test]
@@ -162,8 +340,17 @@ fn crlf_tabs_and_non_ascii_columns() {
     let e = one(&format!("n\tlinear\tuuid={U1}\t/mnt/é\r\n"));
     assert_eq!(e.mount_point.as_deref(), Some("/mnt/é"));
     // A non-ASCII name is refused at its first bad character; columns count characters.
-    assert_eq!(diags("é linear x\n")[0], err(1, 1, "character 'é' is not allowed in a device name"));
-    assert_eq!(diags("n linear é,x\n"), vec![err(1, 10, "unknown member 'é'"), err(1, 12, "unknown member 'x'")]);
+    assert_eq!(
+        diags("é linear x\n")[0],
+        err(1, 1, "character 'é' is not allowed in a device name")
+    );
+    assert_eq!(
+        diags("n linear é,x\n"),
+        vec![
+            err(1, 10, "unknown member 'é'"),
+            err(1, 12, "unknown member 'x'")
+        ]
+    );
 }
 
 #[test]
@@ -190,17 +377,26 @@ fn load_warns_about_a_file_others_can_write() {
     let p = pmemtab::tab::load(&path).unwrap();
     assert_eq!(p.diagnostics.len(), 1);
     assert_eq!(p.diagnostics[0].severity, Severity::Warning);
-    assert_eq!(p.diagnostics[0].message, "writable by everyone; it decides what is mounted where at boot");
+    assert_eq!(
+        p.diagnostics[0].message,
+        "writable by everyone; it decides what is mounted where at boot"
+    );
     assert_eq!(p.entries.len(), 1);
-    let missing = pmemtab::tab::load(&dir.join("nope")).unwrap_err().to_string();
-    assert!(missing.starts_with(&format!("cannot read {}/nope: ", dir.display())), "{missing}");
+    let missing = pmemtab::tab::load(&dir.join("nope"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.starts_with(&format!("cannot read {}/nope: ", dir.display())),
+        "{missing}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// The examples in pmemtab(5) are what users copy: each must parse without errors.
 #[test]
 fn man_page_examples_parse() {
-    let man = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../man/pmemtab.5")).unwrap();
+    let man =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../man/pmemtab.5")).unwrap();
     let mut in_example = false;
     let mut lines = Vec::new();
     for l in man.lines() {

@@ -54,41 +54,98 @@ fn u(n: u8) -> String {
 fn striped_uses_the_smallest_member_rounded_to_the_chunk() {
     // 502 MiB and 503 MiB + 4 KiB: each contributes 502 MiB (251 chunks of 2 MiB).
     let ns = vec![fsdax(1, 3, 502 * MIB), fsdax(2, 2, 503 * MIB + 4096)];
-    let p = plan(&entry(&format!("fast striped uuid={},uuid={}", u(1), u(2))), &ns).unwrap();
-    assert_eq!(dmsetup_table(p.targets()), "0 2056192 striped 2 4096 259:3 0 259:2 0\n");
-    let Device::Dm { uuid, size, .. } = &p.device else { panic!() };
+    let p = plan(
+        &entry(&format!("fast striped uuid={},uuid={}", u(1), u(2))),
+        &ns,
+    )
+    .unwrap();
+    assert_eq!(
+        dmsetup_table(p.targets()),
+        "0 2056192 striped 2 4096 259:3 0 259:2 0\n"
+    );
+    let Device::Dm { uuid, size, .. } = &p.device else {
+        panic!()
+    };
     assert_eq!(uuid, "PMEMTAB-fast");
     assert_eq!(size.0, 2 * 502 * MIB / 512);
     assert!(p.warnings.is_empty());
     // Member order is stripe order: reversed members, reversed stripes. With 4 MiB chunks
     // 502 MiB holds 125 whole chunks: 500 MiB per member.
-    let p = plan(&entry(&format!("fast striped:4M uuid={},uuid={}", u(2), u(1))), &ns).unwrap();
-    assert_eq!(dmsetup_table(p.targets()), "0 2048000 striped 2 8192 259:2 0 259:3 0\n");
+    let p = plan(
+        &entry(&format!("fast striped:4M uuid={},uuid={}", u(2), u(1))),
+        &ns,
+    )
+    .unwrap();
+    assert_eq!(
+        dmsetup_table(p.targets()),
+        "0 2048000 striped 2 8192 259:2 0 259:3 0\n"
+    );
 }
 
 #[test]
 fn linear_concatenates_whole_2mib_units_in_order() {
     let ns = vec![fsdax(1, 3, 502 * MIB + 1234 * 512), fsdax(2, 2, 100 * MIB)];
-    let p = plan(&entry(&format!("cat linear uuid={},uuid={}", u(2), u(1))), &ns).unwrap();
-    assert_eq!(dmsetup_table(p.targets()), "0 204800 linear 259:2 0\n204800 1028096 linear 259:3 0\n");
+    let p = plan(
+        &entry(&format!("cat linear uuid={},uuid={}", u(2), u(1))),
+        &ns,
+    )
+    .unwrap();
+    assert_eq!(
+        dmsetup_table(p.targets()),
+        "0 204800 linear 259:2 0\n204800 1028096 linear 259:3 0\n"
+    );
 }
 
 #[test]
 fn multi_tib_members() {
-    let ns = vec![fsdax(1, 3, 3 * TIB + 5 * MIB), fsdax(2, 2, 6 * TIB), fsdax(3, 1, 6 * TIB)];
-    let p = plan(&entry(&format!("big striped uuid={},uuid={},uuid={}", u(1), u(2), u(3))), &ns).unwrap();
+    let ns = vec![
+        fsdax(1, 3, 3 * TIB + 5 * MIB),
+        fsdax(2, 2, 6 * TIB),
+        fsdax(3, 1, 6 * TIB),
+    ];
+    let p = plan(
+        &entry(&format!(
+            "big striped uuid={},uuid={},uuid={}",
+            u(1),
+            u(2),
+            u(3)
+        )),
+        &ns,
+    )
+    .unwrap();
     let per = (3 * TIB + 4 * MIB) / 512;
-    assert_eq!(dmsetup_table(p.targets()), format!("0 {} striped 3 4096 259:3 0 259:2 0 259:1 0\n", 3 * per));
-    let p = plan(&entry(&format!("big linear uuid={},uuid={}", u(2), u(3))), &ns).unwrap();
-    assert_eq!(dmsetup_table(p.targets()), format!("0 {0} linear 259:2 0\n{0} {0} linear 259:1 0\n", 6 * TIB / 512));
+    assert_eq!(
+        dmsetup_table(p.targets()),
+        format!("0 {} striped 3 4096 259:3 0 259:2 0 259:1 0\n", 3 * per)
+    );
+    let p = plan(
+        &entry(&format!("big linear uuid={},uuid={}", u(2), u(3))),
+        &ns,
+    )
+    .unwrap();
+    assert_eq!(
+        dmsetup_table(p.targets()),
+        format!(
+            "0 {0} linear 259:2 0\n{0} {0} linear 259:1 0\n",
+            6 * TIB / 512
+        )
+    );
 }
 
 #[test]
 fn single_uses_the_block_device() {
     let ns = vec![fsdax(1, 3, GIB)];
     let p = plan(&entry("one single name=ns1 /mnt ext4"), &ns).unwrap();
-    let Device::Single { blockdev, devnum, .. } = &p.device else { panic!("{:?}", p.device) };
-    assert_eq!((blockdev.as_str(), devnum.to_string().as_str()), ("pmem1", "259:3"));
+    let Device::Single {
+        blockdev, devnum, ..
+    } = &p.device
+    else {
+        panic!("{:?}", p.device)
+    };
+    assert_eq!(
+        (blockdev.as_str(), devnum.to_string().as_str()),
+        ("pmem1", "259:3")
+    );
     assert!(p.targets().is_empty());
 }
 
@@ -102,13 +159,26 @@ fn members_match_uuid_raw_uuid_name_addr_and_path() {
     legacy.resource = Some(0x2800_0000);
     let ns = vec![legacy, fsdax(1, 3, GIB), fsdax(2, 2, GIB)];
     let raw = uuid(0x82).to_string();
-    let p = plan(&entry(&format!("m linear addr=28000000,uuid={raw},name=ns1,/dev/pmem2")), &ns);
+    let p = plan(
+        &entry(&format!(
+            "m linear addr=28000000,uuid={raw},name=ns1,/dev/pmem2"
+        )),
+        &ns,
+    );
     // raw_uuid of region2 and /dev/pmem2 are the same namespace: refused as used twice.
     assert_eq!(
         p.unwrap_err().reason,
-        Reason::UsedTwice { member: Member::DevPath("/dev/pmem2".into()), dev: "namespace2.0".into(), first: Member::Uuid(uuid(0x82)) }
+        Reason::UsedTwice {
+            member: Member::DevPath("/dev/pmem2".into()),
+            dev: "namespace2.0".into(),
+            first: Member::Uuid(uuid(0x82))
+        }
     );
-    let p = plan(&entry(&format!("m linear addr=0x28000000,uuid={raw},name=ns1")), &ns).unwrap();
+    let p = plan(
+        &entry(&format!("m linear addr=0x28000000,uuid={raw},name=ns1")),
+        &ns,
+    )
+    .unwrap();
     let devs: Vec<&str> = p.members.iter().map(|r| r.ns.dev.as_str()).collect();
     assert_eq!(devs, ["namespace0.0", "namespace2.0", "namespace1.0"]);
 }
@@ -144,7 +214,11 @@ fn refusals_name_the_line_entry_and_member() {
         (format!("a system-ram uuid={}", u(3)), "line 1: a: layout system-ram (KMEM DAX) is not supported yet".into()),
     ];
     for (line, want) in cases {
-        assert_eq!(plan(&entry(&line), &ns).unwrap_err().to_string(), want, "for {line}");
+        assert_eq!(
+            plan(&entry(&line), &ns).unwrap_err().to_string(),
+            want,
+            "for {line}"
+        );
     }
 }
 
@@ -152,7 +226,12 @@ fn refusals_name_the_line_entry_and_member() {
 fn a_namespace_belongs_to_one_entry() {
     let ns = vec![fsdax(1, 3, GIB), fsdax(2, 2, GIB)];
     // Same namespace by uuid and by raw_uuid: the parser cannot see it, the planner does.
-    let text = format!("a single uuid={}\nb linear uuid={},uuid={}\n", u(1), u(2), u(0x81));
+    let text = format!(
+        "a single uuid={}\nb linear uuid={},uuid={}\n",
+        u(1),
+        u(2),
+        u(0x81)
+    );
     let entries = parse(&text).entries;
     let plans = plan_all(&entries, &ns);
     assert!(plans[0].is_ok());
@@ -179,5 +258,8 @@ fn dm_uuid_fits_the_kernel_limit() {
     assert!(a.starts_with("PMEMTAB-xxx"));
     let b = dm_uuid(&format!("{}y", "x".repeat(126)));
     assert_ne!(a, b, "names differing only at the end keep distinct uuids");
-    assert_eq!(dm_uuid(&"x".repeat(120)), format!("PMEMTAB-{}", "x".repeat(120)));
+    assert_eq!(
+        dm_uuid(&"x".repeat(120)),
+        format!("PMEMTAB-{}", "x".repeat(120))
+    );
 }

@@ -10,7 +10,11 @@ pub fn line_diff(expected: &str, actual: &str) -> String {
     let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     let (mut i, mut j, mut out) = (0, 0, String::new());
@@ -29,7 +33,12 @@ pub fn line_diff(expected: &str, actual: &str) -> String {
     }
     let both = !expected.is_empty() && !actual.is_empty();
     if both && expected.ends_with('\n') != actual.ends_with('\n') {
-        let _ = writeln!(out, "  (final newline: expected {}, actual {})", expected.ends_with('\n'), actual.ends_with('\n'));
+        let _ = writeln!(
+            out,
+            "  (final newline: expected {}, actual {})",
+            expected.ends_with('\n'),
+            actual.ends_with('\n')
+        );
     }
     out
 }
@@ -40,8 +49,14 @@ mod tests {
 
     #[test]
     fn shows_what_changed() {
-        assert_eq!(line_diff("a\nb\nc\n", "a\nx\nc\n"), "   a\n  -b\n  +x\n   c\n");
+        assert_eq!(
+            line_diff("a\nb\nc\n", "a\nx\nc\n"),
+            "   a\n  -b\n  +x\n   c\n"
+        );
         assert_eq!(line_diff("", "new\n"), "  +new\n");
-        assert_eq!(line_diff("a\n", "a"), "   a\n  (final newline: expected true, actual false)\n");
+        assert_eq!(
+            line_diff("a\n", "a"),
+            "   a\n  (final newline: expected true, actual false)\n"
+        );
     }
 }

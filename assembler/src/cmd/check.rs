@@ -24,7 +24,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         Err(e) => return e,
     };
     // Without names every line counts; with names, only the named entries decide the status.
-    let mut status = if args.names.is_empty() && parsed.has_errors() { Exit::Config } else { Exit::Ok };
+    let mut status = if args.names.is_empty() && parsed.has_errors() {
+        Exit::Config
+    } else {
+        Exit::Ok
+    };
     let selected = match common::select(ctx, &parsed.entries, &args.names, false) {
         Ok(s) => s,
         Err(e) => return e,
@@ -51,11 +55,19 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             }
         }
     }
-    let mut invalid: Vec<usize> = parsed.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.line).collect();
+    let mut invalid: Vec<usize> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.line)
+        .collect();
     invalid.dedup();
     let invalid = invalid.len();
     if args.names.is_empty() && invalid > 0 {
-        exit::error(format_args!("{}: {invalid} invalid line(s) skipped", ctx.pmemtab.display()));
+        exit::error(format_args!(
+            "{}: {invalid} invalid line(s) skipped",
+            ctx.pmemtab.display()
+        ));
     }
     println!("{ok} ok, {bad} refused");
     status
@@ -70,11 +82,26 @@ fn describe(ctx: &Ctx, entry: &pmemtab::tab::Entry, plan: &Plan) {
         (Some(mp), Some(fs)) => format!(", {fs} on {mp} ({})", entry.mount_options().join(",")),
         _ => String::new(),
     };
-    println!("{}: {} {} ({}){mount}", entry.name, entry.layout, path, human_bytes(size));
+    println!(
+        "{}: {} {} ({}){mount}",
+        entry.name,
+        entry.layout,
+        path,
+        human_bytes(size)
+    );
     for r in &plan.members {
         let dev = r.ns.blockdev.as_deref().unwrap_or("-");
-        let devnum = r.ns.devnum.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
-        println!("  {} -> {} ({dev} {devnum}, {}, {})", r.member, r.ns.dev, r.ns.mode, human_bytes(r.ns.size));
+        let devnum =
+            r.ns.devnum
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "-".into());
+        println!(
+            "  {} -> {} ({dev} {devnum}, {}, {})",
+            r.member,
+            r.ns.dev,
+            r.ns.mode,
+            human_bytes(r.ns.size)
+        );
     }
     for w in &plan.warnings {
         exit::warning(format_args!("{}: {w}", ctx.at(plan.line, &plan.name)));

@@ -4,8 +4,8 @@
 use crate::exit::{self, Exit};
 use crate::Ctx;
 use pmemtab::ns::Namespace;
-use pmemtab::plan::Refusal;
 use pmemtab::plan::Plan;
+use pmemtab::plan::Refusal;
 use pmemtab::tab::{Entry, Parsed};
 
 /// Reads and parses pmemtab, printing every diagnostic. Entries with errors are already
@@ -20,7 +20,6 @@ pub fn load_tab(ctx: &Ctx) -> Result<Parsed, Exit> {
     }
     Ok(parsed)
 }
-
 
 /// Waits (bounded) for the nd buses to settle, then lists namespaces.
 pub fn scan(ctx: &Ctx) -> Result<Vec<Namespace>, Exit> {

@@ -59,7 +59,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         args.names
     };
     // Messages name the pmemtab line when the device is (still) declared there.
-    let entries = pmemtab::tab::load(&ctx.pmemtab).map(|p| p.entries).unwrap_or_default();
+    let entries = pmemtab::tab::load(&ctx.pmemtab)
+        .map(|p| p.entries)
+        .unwrap_or_default();
     let at = |name: &str| match entries.iter().find(|e| e.name == name) {
         Some(e) => ctx.at(e.line, name),
         None => name.to_string(),
@@ -79,7 +81,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             Ok(Down::NotActive) => {}
             Err(e) => {
                 exit::error(format_args!("{}: {e}", at(&name)));
-                let code = if matches!(e, apply::ApplyError::Foreign { .. }) { Exit::Config } else { Exit::System };
+                let code = if matches!(e, apply::ApplyError::Foreign { .. }) {
+                    Exit::Config
+                } else {
+                    Exit::System
+                };
                 worst = worst.max(code);
                 done = true;
             }
@@ -93,7 +99,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             }
             Ok(Unlinked::Absent) | Err(links::LinkError::BadName(_)) => {}
             Ok(Unlinked::NotSymlink) => {
-                exit::warning(format_args!("{}: {} is not a symbolic link; left in place", at(&name), link.display()));
+                exit::warning(format_args!(
+                    "{}: {} is not a symbolic link; left in place",
+                    at(&name),
+                    link.display()
+                ));
                 done = true;
             }
             Err(e) => {

@@ -27,7 +27,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     let active: Vec<&Namespace> = namespaces.iter().filter(|ns| ns.active).collect();
     // Which entry uses which namespace, when pmemtab is readable (list works without it).
     let users = entry_users(ctx, &namespaces);
-    let user_of = |ns: &Namespace| users.iter().find(|(dev, _)| *dev == ns.dev).map(|(_, e)| e.clone());
+    let user_of = |ns: &Namespace| {
+        users
+            .iter()
+            .find(|(dev, _)| *dev == ns.dev)
+            .map(|(_, e)| e.clone())
+    };
     if args.json {
         let items = active.iter().map(|ns| to_json(ns, user_of(ns))).collect();
         print!("{}", Json::Arr(items).pretty());
@@ -43,7 +48,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             [
                 ns.dev.clone(),
                 ns.mode.to_string() + if ns.legacy { " (legacy)" } else { "" },
-                ns.blockdev.clone().or_else(|| ns.chardev.clone()).unwrap_or_else(|| "-".into()),
+                ns.blockdev
+                    .clone()
+                    .or_else(|| ns.chardev.clone())
+                    .unwrap_or_else(|| "-".into()),
                 human_bytes(ns.size),
                 if ns.dax { "yes" } else { "no" }.into(),
                 ns.numa_node.map_or("-".into(), |n| n.to_string()),
@@ -53,7 +61,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             ]
         })
         .collect();
-    let header = ["NAMESPACE", "MODE", "DEVICE", "SIZE", "DAX", "NUMA", "PMEMTAB MEMBER", "NAME", "ENTRY"];
+    let header = [
+        "NAMESPACE",
+        "MODE",
+        "DEVICE",
+        "SIZE",
+        "DAX",
+        "NUMA",
+        "PMEMTAB MEMBER",
+        "NAME",
+        "ENTRY",
+    ];
     let mut widths = header.map(str::len);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -118,8 +136,14 @@ fn to_json(ns: &Namespace, entry: Option<String>) -> Json {
         .with("blockdev", ns.blockdev.as_deref().map(Json::from))
         .with("chardev", ns.chardev.as_deref().map(Json::from))
         .with("maj_min", ns.devnum.map(|d| Json::from(d.to_string())))
-        .with("resource", ns.resource.map(|r| Json::from(format!("{r:#x}"))))
-        .with("data_start", ns.data_start.map(|r| Json::from(format!("{r:#x}"))))
+        .with(
+            "resource",
+            ns.resource.map(|r| Json::from(format!("{r:#x}"))),
+        )
+        .with(
+            "data_start",
+            ns.data_start.map(|r| Json::from(format!("{r:#x}"))),
+        )
         .with("dax", Json::from(ns.dax))
         .with("align", ns.align.map(Json::from))
         .with("sector_size", ns.sector_size.map(Json::from))

@@ -31,7 +31,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     let at = ctx.at(entry.line, &entry.name);
     let (Some(mount_point), Some(fstype)) = (&entry.mount_point, entry.fstype) else {
-        exit::error(format_args!("{at}: no mount point or filesystem type in pmemtab; fill in both columns to mount it"));
+        exit::error(format_args!(
+            "{at}: no mount point or filesystem type in pmemtab; fill in both columns to mount it"
+        ));
         return Exit::Config;
     };
     let roots = apply::Roots::of(ctx);
@@ -40,16 +42,27 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         let info = apply::open_control(&roots).and_then(|mut ctl| Ok(ctl.info(&entry.name)?));
         match info {
             Ok(Some(info)) if info.active => {
-                match nodes::ensure_mapper_node(&roots.dev, &entry.name, info.devnum, nodes::udev_running(&roots.run)) {
+                match nodes::ensure_mapper_node(
+                    &roots.dev,
+                    &entry.name,
+                    info.devnum,
+                    nodes::udev_running(&roots.run),
+                ) {
                     Ok(p) => (p, info.devnum),
                     Err(e) => {
-                        exit::error(format_args!("{at}: cannot create {}: {e}", nodes::mapper_path(&roots.dev, &entry.name).display()));
+                        exit::error(format_args!(
+                            "{at}: cannot create {}: {e}",
+                            nodes::mapper_path(&roots.dev, &entry.name).display()
+                        ));
                         return Exit::System;
                     }
                 }
             }
             Ok(_) => {
-                exit::error(format_args!("{at}: the device is not active; run `pmem-assemble up {}` first", entry.name));
+                exit::error(format_args!(
+                    "{at}: the device is not active; run `pmem-assemble up {}` first",
+                    entry.name
+                ));
                 return Exit::System;
             }
             Err(e) => {
@@ -64,7 +77,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         };
         match plan(entry, &namespaces) {
             Ok(p) => match p.device {
-                Device::Single { blockdev, devnum, .. } => (roots.dev.join(blockdev), devnum),
+                Device::Single {
+                    blockdev, devnum, ..
+                } => (roots.dev.join(blockdev), devnum),
                 Device::Dm { .. } => return Exit::Config,
             },
             Err(r) => {
@@ -74,13 +89,29 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         }
     };
     let target = under_root(args.root.as_deref(), mount_point);
-    match mount_dax(&source, devnum, &target, fstype.as_str(), &entry.mount_options(), &roots.proc) {
+    match mount_dax(
+        &source,
+        devnum,
+        &target,
+        fstype.as_str(),
+        &entry.mount_options(),
+        &roots.proc,
+    ) {
         Ok(Mounted::New) => {
-            println!("{}: mounted {} on {} ({fstype}, DAX verified)", entry.name, source.display(), target.display());
+            println!(
+                "{}: mounted {} on {} ({fstype}, DAX verified)",
+                entry.name,
+                source.display(),
+                target.display()
+            );
             Exit::Ok
         }
         Ok(Mounted::Already) => {
-            println!("{}: already mounted on {} with DAX", entry.name, target.display());
+            println!(
+                "{}: already mounted on {} with DAX",
+                entry.name,
+                target.display()
+            );
             Exit::Ok
         }
         Err(e) => {

@@ -27,7 +27,9 @@ fn member(sysfs: &std::path::Path, namespaces: &[Namespace], d: DevNum) -> Membe
     let ns = namespaces.iter().find(|n| n.devnum == Some(d));
     MemberStatus {
         devnum: d,
-        blockdev: ns.and_then(|n| n.blockdev.clone()).or_else(|| nodes::kernel_name(sysfs, d)),
+        blockdev: ns
+            .and_then(|n| n.blockdev.clone())
+            .or_else(|| nodes::kernel_name(sysfs, d)),
         namespace: ns.map(|n| n.dev.clone()),
         uuid: ns.and_then(|n| n.uuid).map(|u| u.to_string()),
         raw_uuid: ns.and_then(|n| n.raw_uuid).map(|u| u.to_string()),
@@ -39,17 +41,30 @@ fn member(sysfs: &std::path::Path, namespaces: &[Namespace], d: DevNum) -> Membe
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
     let roots = apply::Roots::of(ctx);
     let namespaces = scan(ctx).unwrap_or_default();
-    let entries = pmemtab::tab::load(&ctx.pmemtab).map(|p| p.entries).unwrap_or_default();
+    let entries = pmemtab::tab::load(&ctx.pmemtab)
+        .map(|p| p.entries)
+        .unwrap_or_default();
     let mounts = mount::mountinfo(&roots.proc).unwrap_or_default();
-    let mounted = |d: DevNum| mount::mounts_of(&mounts, d).iter().map(|m| m.mount_point.clone()).collect::<Vec<_>>();
+    let mounted = |d: DevNum| {
+        mount::mounts_of(&mounts, d)
+            .iter()
+            .map(|m| m.mount_point.clone())
+            .collect::<Vec<_>>()
+    };
     let mut devs = Vec::new();
     if nodes::dm_loaded(&roots.sysfs) {
         let gathered = apply::open_control(&roots).and_then(|mut ctl| {
             let mut out = Vec::new();
             for info in apply::ours(&mut ctl)? {
                 let live = ctl.table(&info.name)?;
-                let devices: Vec<DevNum> = live.iter().flat_map(|t| apply::table_devices(&t.params)).collect();
-                let layout = live.first().map(|t| t.target_type.clone()).unwrap_or_else(|| "no table".into());
+                let devices: Vec<DevNum> = live
+                    .iter()
+                    .flat_map(|t| apply::table_devices(&t.params))
+                    .collect();
+                let layout = live
+                    .first()
+                    .map(|t| t.target_type.clone())
+                    .unwrap_or_else(|| "no table".into());
                 out.push(DevStatus {
                     name: info.name.clone(),
                     dm_uuid: Some(info.uuid.clone()),
@@ -61,9 +76,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                     open_count: Some(info.open_count),
                     suspended: info.suspended,
                     table: crate::dm::ioctl::table_text(&live),
-                    members: devices.into_iter().map(|d| member(&roots.sysfs, &namespaces, d)).collect(),
+                    members: devices
+                        .into_iter()
+                        .map(|d| member(&roots.sysfs, &namespaces, d))
+                        .collect(),
                     mounts: mounted(info.devnum),
-                    line: entries.iter().find(|e| e.name == info.name && e.layout.is_dm()).map(|e| e.line),
+                    line: entries
+                        .iter()
+                        .find(|e| e.name == info.name && e.layout.is_dm())
+                        .map(|e| e.line),
                 });
             }
             Ok(out)
@@ -78,7 +99,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     }
     // `single` entries have no dm device: show the namespace's own block device if present.
     for e in entries.iter().filter(|e| e.layout == Layout::Single) {
-        if let Ok(Device::Single { blockdev, devnum, size }) = plan(e, &namespaces).map(|p| p.device) {
+        if let Ok(Device::Single {
+            blockdev,
+            devnum,
+            size,
+        }) = plan(e, &namespaces).map(|p| p.device)
+        {
             devs.push(DevStatus {
                 name: e.name.clone(),
                 dm_uuid: None,

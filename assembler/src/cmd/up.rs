@@ -45,9 +45,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     let roots = apply::Roots::of(ctx);
     let mut worst = Exit::Ok;
-    for entry in chosen.into_iter().filter(|e| !args.all || !e.options.noauto) {
-        let timeout = args.timeout.map(Duration::from_secs).unwrap_or_else(|| entry.device_timeout());
-        let result = wait_for_plan(ctx, &parsed.entries, entry, timeout).and_then(|plan| build(ctx, &roots, entry, &plan));
+    for entry in chosen
+        .into_iter()
+        .filter(|e| !args.all || !e.options.noauto)
+    {
+        let timeout = args
+            .timeout
+            .map(Duration::from_secs)
+            .unwrap_or_else(|| entry.device_timeout());
+        let result = wait_for_plan(ctx, &parsed.entries, entry, timeout)
+            .and_then(|plan| build(ctx, &roots, entry, &plan));
         if let Err(e) = result {
             worst = worst.max(e);
         }
@@ -63,16 +70,29 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
     let mut probed = false;
     let outcome = wait::poll(timeout, || {
         // Wait for the buses to settle once; later rounds only look again.
-        let namespaces = match if std::mem::replace(&mut probed, true) { scan_now(ctx) } else { scan(ctx) } {
+        let namespaces = match if std::mem::replace(&mut probed, true) {
+            scan_now(ctx)
+        } else {
+            scan(ctx)
+        } {
             Ok(n) => n,
             Err(e) => return Some(Err(e)),
         };
         // Planned with every entry, so a namespace claimed by an earlier line is refused.
-        let index = all.iter().position(|e| e.name == entry.name && e.line == entry.line)?;
+        let index = all
+            .iter()
+            .position(|e| e.name == entry.name && e.line == entry.line)?;
         let result = plan_all(all, &namespaces).into_iter().nth(index)?;
         match result {
             Err(r) if matches!(r.reason, Reason::Missing { .. }) => {
-                missing = entry.members.iter().filter(|m| resolve(m, &namespaces).is_err_and(|e| matches!(e, Reason::Missing { .. }))).map(ToString::to_string).collect();
+                missing = entry
+                    .members
+                    .iter()
+                    .filter(|m| {
+                        resolve(m, &namespaces).is_err_and(|e| matches!(e, Reason::Missing { .. }))
+                    })
+                    .map(ToString::to_string)
+                    .collect();
                 if !modules_loaded {
                     modules_loaded = true;
                     let _ = apply::modprobe("nd_pmem");
@@ -87,7 +107,11 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
         }
     });
     let Some(result) = outcome else {
-        let what = if missing.len() == 1 { "member" } else { "members" };
+        let what = if missing.len() == 1 {
+            "member"
+        } else {
+            "members"
+        };
         exit::error(format_args!(
             "{}: {what} {} did not appear within {}s; check that the NVDIMM is present and the namespace enabled (`ndctl list -N`)",
             ctx.at(entry.line, &entry.name),
@@ -110,7 +134,9 @@ fn build(ctx: &Ctx, roots: &apply::Roots, entry: &Entry, plan: &Plan) -> Result<
         (false, _) => None,
         (true, Some(f)) => Some(f),
         (true, None) => {
-            exit::error(format_args!("{at}: option mkfs needs a filesystem type in the fstype column"));
+            exit::error(format_args!(
+                "{at}: option mkfs needs a filesystem type in the fstype column"
+            ));
             return Err(Exit::Config);
         }
     };
@@ -119,9 +145,22 @@ fn build(ctx: &Ctx, roots: &apply::Roots, entry: &Entry, plan: &Plan) -> Result<
         let size = match &plan.device {
             Device::Dm { size, .. } | Device::Single { size, .. } => size.bytes(),
         };
-        match mkfs::ensure_fs(device, fstype, entry.layout, plan.members.len(), size, MKFS_TIMEOUT)? {
-            mkfs::Made::Created => println!("{}: made {fstype} on {}", entry.name, device.display()),
-            mkfs::Made::Existing(sig) => println!("{}: {} already holds {sig}, mkfs skipped", entry.name, device.display()),
+        match mkfs::ensure_fs(
+            device,
+            fstype,
+            entry.layout,
+            plan.members.len(),
+            size,
+            MKFS_TIMEOUT,
+        )? {
+            mkfs::Made::Created => {
+                println!("{}: made {fstype} on {}", entry.name, device.display())
+            }
+            mkfs::Made::Existing(sig) => println!(
+                "{}: {} already holds {sig}, mkfs skipped",
+                entry.name,
+                device.display()
+            ),
         }
         Ok(())
     };
@@ -140,14 +179,27 @@ fn build(ctx: &Ctx, roots: &apply::Roots, entry: &Entry, plan: &Plan) -> Result<
 /// A `single` entry: the namespace's own block device, then (after mkfs, so that a failed
 /// `up` publishes nothing) the `<run>/pmemtab/by-name/<name>` link the generator's mount
 /// unit mounts.
-fn build_single(roots: &apply::Roots, entry: &Entry, plan: &Plan, at: &str, make_fs: impl FnOnce(&Path) -> Result<(), mkfs::MkfsError>) -> Result<(), Exit> {
+fn build_single(
+    roots: &apply::Roots,
+    entry: &Entry,
+    plan: &Plan,
+    at: &str,
+    make_fs: impl FnOnce(&Path) -> Result<(), mkfs::MkfsError>,
+) -> Result<(), Exit> {
     let Device::Single { blockdev, .. } = &plan.device else {
         return Err(Exit::Config);
     };
-    let ns = plan.members.first().map_or("its namespace", |r| r.ns.dev.as_str());
+    let ns = plan
+        .members
+        .first()
+        .map_or("its namespace", |r| r.ns.dev.as_str());
     let path = links::absolute(&roots.dev.join(blockdev));
     if !apply::is_block(&path) {
-        exit::error(format_args!("{at}: {} of {ns} is missing; is devtmpfs mounted on {}?", path.display(), roots.dev.display()));
+        exit::error(format_args!(
+            "{at}: {} of {ns} is missing; is devtmpfs mounted on {}?",
+            path.display(),
+            roots.dev.display()
+        ));
         return Err(Exit::System);
     }
     println!("{}: {} ready (single, {ns})", entry.name, path.display());
@@ -157,8 +209,19 @@ fn build_single(roots: &apply::Roots, entry: &Entry, plan: &Plan, at: &str, make
     }
     let link = pmemtab::paths::by_name_link(&roots.run, &entry.name);
     match links::ensure(&roots.run, &entry.name, &path) {
-        Ok(Linked::Created) => println!("{}: linked {} -> {}", entry.name, link.display(), path.display()),
-        Ok(Linked::Replaced { was }) => println!("{}: linked {} -> {} (was -> {})", entry.name, link.display(), path.display(), was.display()),
+        Ok(Linked::Created) => println!(
+            "{}: linked {} -> {}",
+            entry.name,
+            link.display(),
+            path.display()
+        ),
+        Ok(Linked::Replaced { was }) => println!(
+            "{}: linked {} -> {} (was -> {})",
+            entry.name,
+            link.display(),
+            path.display(),
+            was.display()
+        ),
         Ok(Linked::Unchanged) => {}
         Err(e) => {
             exit::error(format_args!("{at}: {e}"));
@@ -214,7 +277,10 @@ mod tests {
     use crate::dm::control::fake::FakeKernel;
 
     fn failing(_: &Path) -> Result<(), mkfs::MkfsError> {
-        Err(mkfs::MkfsError::NoProgram { fstype: "ext4", pkg: "e2fsprogs" })
+        Err(mkfs::MkfsError::NoProgram {
+            fstype: "ext4",
+            pkg: "e2fsprogs",
+        })
     }
 
     #[test]
@@ -222,14 +288,31 @@ mod tests {
         let r = roots("up-mkfs", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let plan = plan_for("fast0", 2 << 20);
-        let entry = Entry { line: 3, name: "fast0".into(), layout: plan.layout, members: Vec::new(), mount_point: None, fstype: None, options: Default::default() };
+        let entry = Entry {
+            line: 3,
+            name: "fast0".into(),
+            layout: plan.layout,
+            members: Vec::new(),
+            mount_point: None,
+            fstype: None,
+            options: Default::default(),
+        };
         // Created by this run, then mkfs fails: gone again, node and all.
-        assert_eq!(build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", failing), Err(Exit::System));
+        assert_eq!(
+            build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", failing),
+            Err(Exit::System)
+        );
         assert!(ctl.transport().devs.is_empty(), "nothing half-built left");
         assert!(!crate::nodes::mapper_path(&r.dev, "fast0").exists());
         // Active before this run: a failing mkfs leaves it as it was.
-        assert_eq!(build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", |_| Ok(())), Ok(()));
-        assert_eq!(build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", failing), Err(Exit::System));
+        assert_eq!(
+            build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", |_| Ok(())),
+            Ok(())
+        );
+        assert_eq!(
+            build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", failing),
+            Err(Exit::System)
+        );
         assert!(ctl.info("fast0").unwrap().is_some_and(|i| i.active));
     }
 }

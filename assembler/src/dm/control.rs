@@ -23,7 +23,11 @@ pub struct ControlFile(File);
 
 impl ControlFile {
     pub fn open(path: &Path) -> std::io::Result<ControlFile> {
-        std::fs::OpenOptions::new().read(true).write(true).open(path).map(ControlFile)
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map(ControlFile)
     }
 }
 
@@ -42,10 +46,16 @@ impl Transport for ControlFile {
 #[derive(Debug, thiserror::Error)]
 pub enum DmError {
     #[error("device-mapper {op} of '{name}' failed: {errno} ({})", errno.desc())]
-    Ioctl { op: &'static str, name: String, errno: Errno },
+    Ioctl {
+        op: &'static str,
+        name: String,
+        errno: Errno,
+    },
     #[error("the kernel's device-mapper interface is version {0}.{1}.{2}, this tool speaks 4.x")]
     Version(u32, u32, u32),
-    #[error("'{0}' cannot be a device-mapper name (1-127 bytes, no '/', not '.', '..' or 'control')")]
+    #[error(
+        "'{0}' cannot be a device-mapper name (1-127 bytes, no '/', not '.', '..' or 'control')"
+    )]
     BadName(String),
     #[error("dm uuid '{0}' is longer than device-mapper's 128 bytes")]
     BadUuid(String),
@@ -104,7 +114,12 @@ impl<T: Transport> Control<T> {
     /// Wraps a transport after checking the kernel speaks interface version 4.
     pub fn new(mut t: T) -> Result<Control<T>, DmError> {
         let mut msg = Msg::new(0);
-        t.call(Cmd::Version, msg.bytes_mut()).map_err(|errno| DmError::Ioctl { op: "VERSION", name: String::new(), errno })?;
+        t.call(Cmd::Version, msg.bytes_mut())
+            .map_err(|errno| DmError::Ioctl {
+                op: "VERSION",
+                name: String::new(),
+                errno,
+            })?;
         let v = msg.header().version;
         if v[0] != DM_VERSION[0] {
             return Err(DmError::Version(v[0], v[1], v[2]));
@@ -118,7 +133,13 @@ impl<T: Transport> Control<T> {
     }
 
     fn call(&mut self, cmd: Cmd, name: &str, msg: &mut Msg) -> Result<(), DmError> {
-        self.t.call(cmd, msg.bytes_mut()).map_err(|errno| DmError::Ioctl { op: cmd.name(), name: name.to_string(), errno })
+        self.t
+            .call(cmd, msg.bytes_mut())
+            .map_err(|errno| DmError::Ioctl {
+                op: cmd.name(),
+                name: name.to_string(),
+                errno,
+            })
     }
 
     fn named(name: &str, data: &[u8]) -> Result<Msg, DmError> {
@@ -130,14 +151,21 @@ impl<T: Transport> Control<T> {
     fn query(&mut self, cmd: Cmd, name: &str, flags: u32) -> Result<Msg, DmError> {
         let mut size = FIRST_DATA;
         loop {
-            let mut msg = if name.is_empty() { Msg::new(size) } else { Self::named(name, &vec![0; size])? };
+            let mut msg = if name.is_empty() {
+                Msg::new(size)
+            } else {
+                Self::named(name, &vec![0; size])?
+            };
             msg.set_flags(flags);
             self.call(cmd, name, &mut msg)?;
             if msg.header().flags & DM_BUFFER_FULL_FLAG == 0 {
                 return Ok(msg);
             }
             if size >= MAX_DATA {
-                return Err(DmError::Decode { op: cmd.name(), name: name.to_string() });
+                return Err(DmError::Decode {
+                    op: cmd.name(),
+                    name: name.to_string(),
+                });
             }
             size *= 2;
         }
@@ -147,7 +175,10 @@ impl<T: Transport> Control<T> {
     pub fn info(&mut self, name: &str) -> Result<Option<Info>, DmError> {
         let mut msg = Self::named(name, &[])?;
         match self.call(Cmd::DevStatus, name, &mut msg) {
-            Err(DmError::Ioctl { errno: Errno::ENXIO, .. }) => return Ok(None),
+            Err(DmError::Ioctl {
+                errno: Errno::ENXIO,
+                ..
+            }) => return Ok(None),
             r => r?,
         }
         let h = msg.header();
@@ -168,13 +199,19 @@ impl<T: Transport> Control<T> {
     pub fn table(&mut self, name: &str) -> Result<Vec<LiveTarget>, DmError> {
         let msg = self.query(Cmd::TableStatus, name, DM_STATUS_TABLE_FLAG)?;
         let count = msg.header().target_count;
-        decode_specs(msg.out_data(), count).ok_or_else(|| DmError::Decode { op: "TABLE_STATUS", name: name.to_string() })
+        decode_specs(msg.out_data(), count).ok_or_else(|| DmError::Decode {
+            op: "TABLE_STATUS",
+            name: name.to_string(),
+        })
     }
 
     /// Every dm device: (name, devnum).
     pub fn list(&mut self) -> Result<Vec<(String, DevNum)>, DmError> {
         let msg = self.query(Cmd::ListDevices, "", 0)?;
-        decode_names(msg.out_data()).ok_or_else(|| DmError::Decode { op: "LIST_DEVICES", name: String::new() })
+        decode_names(msg.out_data()).ok_or_else(|| DmError::Decode {
+            op: "LIST_DEVICES",
+            name: String::new(),
+        })
     }
 
     /// DEV_CREATE with a name and a dm uuid; returns the new device number.
@@ -209,8 +246,16 @@ impl<T: Transport> Control<T> {
 
     /// Create, load, resume, as `dmsetup create` does. On failure after creation the device is
     /// removed again; a failed removal is reported beside the original error.
-    pub fn build(&mut self, name: &str, uuid: &str, targets: &[Target]) -> Result<DevNum, BuildError> {
-        let devnum = self.create(name, uuid).map_err(|e| BuildError { cause: e, leftover: None })?;
+    pub fn build(
+        &mut self,
+        name: &str,
+        uuid: &str,
+        targets: &[Target],
+    ) -> Result<DevNum, BuildError> {
+        let devnum = self.create(name, uuid).map_err(|e| BuildError {
+            cause: e,
+            leftover: None,
+        })?;
         let rest = self.load(name, targets).and_then(|()| self.resume(name));
         match rest {
             Ok(_) => Ok(devnum),
@@ -285,7 +330,11 @@ pub mod fake {
                 }
             }
             let mut h = read_h(buf);
-            assert_eq!(h.data_size as usize, buf.len(), "data_size must be the buffer size");
+            assert_eq!(
+                h.data_size as usize,
+                buf.len(),
+                "data_size must be the buffer size"
+            );
             assert_eq!(h.data_start, 312);
             let name = get_cstr(&h.name);
             let start = h.data_start as usize;
@@ -299,7 +348,14 @@ pub mod fake {
                     }
                     let minor = self.next_minor;
                     self.next_minor += 1;
-                    self.devs.insert(name, Dev { uuid: get_cstr(&h.uuid), minor, ..Dev::default() });
+                    self.devs.insert(
+                        name,
+                        Dev {
+                            uuid: get_cstr(&h.uuid),
+                            minor,
+                            ..Dev::default()
+                        },
+                    );
                     h.dev = encode_dev(DevNum { major: 253, minor });
                 }
                 Cmd::TableLoad => {
@@ -308,10 +364,17 @@ pub mod fake {
                     let mut at = start;
                     let mut table = Vec::new();
                     for _ in 0..h.target_count {
-                        let spec = unsafe { std::ptr::read_unaligned(buf[at..].as_ptr().cast::<DmTargetSpec>()) };
+                        let spec = unsafe {
+                            std::ptr::read_unaligned(buf[at..].as_ptr().cast::<DmTargetSpec>())
+                        };
                         let p = &buf[at + 40..];
                         let end = p.iter().position(|&b| b == 0).ok_or(Errno::EINVAL)?;
-                        table.push((spec.sector_start, spec.length, get_cstr(&spec.target_type), String::from_utf8_lossy(&p[..end]).into_owned()));
+                        table.push((
+                            spec.sector_start,
+                            spec.length,
+                            get_cstr(&spec.target_type),
+                            String::from_utf8_lossy(&p[..end]).into_owned(),
+                        ));
                         if spec.next % 8 != 0 {
                             return Err(Errno::EINVAL);
                         }
@@ -371,11 +434,21 @@ pub mod fake {
                     for (i, (name, dev)) in self.devs.iter().enumerate() {
                         let at = out.len();
                         out.resize(at + 12, 0);
-                        out[at..at + 8].copy_from_slice(&encode_dev(DevNum { major: 253, minor: dev.minor }).to_ne_bytes());
+                        out[at..at + 8].copy_from_slice(
+                            &encode_dev(DevNum {
+                                major: 253,
+                                minor: dev.minor,
+                            })
+                            .to_ne_bytes(),
+                        );
                         out.extend_from_slice(name.as_bytes());
                         out.push(0);
                         out.resize(((out.len() + 7) & !7) + 8, 0);
-                        let next = if i + 1 < n { (out.len() - at) as u32 } else { 0 };
+                        let next = if i + 1 < n {
+                            (out.len() - at) as u32
+                        } else {
+                            0
+                        };
                         out[at + 8..at + 12].copy_from_slice(&next.to_ne_bytes());
                     }
                     if out.is_empty() {
@@ -395,7 +468,10 @@ pub mod fake {
     }
 
     fn status_header(mut h: DmIoctl, name: &str, dev: &Dev) -> DmIoctl {
-        h.dev = encode_dev(DevNum { major: 253, minor: dev.minor });
+        h.dev = encode_dev(DevNum {
+            major: 253,
+            minor: dev.minor,
+        });
         h.open_count = dev.open_count;
         h.flags &= DM_STATUS_TABLE_FLAG;
         if dev.live.is_some() {
@@ -428,9 +504,26 @@ mod tests {
     fn build_then_read_back() {
         let mut c = Control::new(FakeKernel::default()).unwrap();
         let dev = c.build("fast0", "PMEMTAB-fast0", &targets()).unwrap();
-        assert_eq!(dev, DevNum { major: 253, minor: 0 });
-        assert_eq!(c.transport().calls, vec![Cmd::Version, Cmd::DevCreate, Cmd::TableLoad, Cmd::DevSuspend]);
-        assert_eq!(table_text(&c.table("fast0").unwrap()), dmsetup_table(&targets()));
+        assert_eq!(
+            dev,
+            DevNum {
+                major: 253,
+                minor: 0
+            }
+        );
+        assert_eq!(
+            c.transport().calls,
+            vec![
+                Cmd::Version,
+                Cmd::DevCreate,
+                Cmd::TableLoad,
+                Cmd::DevSuspend
+            ]
+        );
+        assert_eq!(
+            table_text(&c.table("fast0").unwrap()),
+            dmsetup_table(&targets())
+        );
         let info = c.info("fast0").unwrap().unwrap();
         assert_eq!(info.uuid, "PMEMTAB-fast0");
         assert!(info.active && !info.inactive);
@@ -440,19 +533,29 @@ mod tests {
 
     #[test]
     fn failed_load_removes_the_device() {
-        let k = FakeKernel { fail: Some((Cmd::TableLoad, Errno::EINVAL)), ..FakeKernel::default() };
+        let k = FakeKernel {
+            fail: Some((Cmd::TableLoad, Errno::EINVAL)),
+            ..FakeKernel::default()
+        };
         let mut c = Control::new(k).unwrap();
         let e = c.build("fast0", "PMEMTAB-fast0", &targets()).unwrap_err();
         assert_eq!(e.cause.errno(), Some(Errno::EINVAL));
         assert!(e.leftover.is_none());
         assert!(c.transport().devs.is_empty());
         assert_eq!(c.transport().calls.last(), Some(&Cmd::DevRemove));
-        assert!(e.to_string().contains("TABLE_LOAD of 'fast0' failed: EINVAL"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("TABLE_LOAD of 'fast0' failed: EINVAL"),
+            "{e}"
+        );
     }
 
     #[test]
     fn failed_resume_removes_the_device() {
-        let k = FakeKernel { fail: Some((Cmd::DevSuspend, Errno::ENOMEM)), ..FakeKernel::default() };
+        let k = FakeKernel {
+            fail: Some((Cmd::DevSuspend, Errno::ENOMEM)),
+            ..FakeKernel::default()
+        };
         let mut c = Control::new(k).unwrap();
         assert!(c.build("fast0", "PMEMTAB-fast0", &targets()).is_err());
         assert!(c.transport().devs.is_empty());
@@ -466,7 +569,13 @@ mod tests {
             .map(|i| Target {
                 start: Sectors(i * 4096),
                 length: Sectors(4096),
-                kind: TargetKind::Linear { dev: DevNum { major: 259, minor: 3 }, offset: Sectors(i * 4096) },
+                kind: TargetKind::Linear {
+                    dev: DevNum {
+                        major: 259,
+                        minor: 3,
+                    },
+                    offset: Sectors(i * 4096),
+                },
             })
             .collect();
         c.build("big", "PMEMTAB-big", &many).unwrap();
@@ -474,19 +583,36 @@ mod tests {
         let live = c.table("big").unwrap();
         assert_eq!(live.len(), 2000);
         assert_eq!(table_text(&live), dmsetup_table(&many));
-        let status_calls = c.transport().calls.iter().filter(|&&c| c == Cmd::TableStatus).count();
-        assert!(status_calls > 1, "expected a retry with a bigger buffer, got {status_calls} call(s)");
+        let status_calls = c
+            .transport()
+            .calls
+            .iter()
+            .filter(|&&c| c == Cmd::TableStatus)
+            .count();
+        assert!(
+            status_calls > 1,
+            "expected a retry with a bigger buffer, got {status_calls} call(s)"
+        );
     }
 
     #[test]
     fn version_and_names_checked() {
-        let k = FakeKernel { version: Some([5, 0, 0]), ..FakeKernel::default() };
+        let k = FakeKernel {
+            version: Some([5, 0, 0]),
+            ..FakeKernel::default()
+        };
         assert!(matches!(Control::new(k), Err(DmError::Version(5, 0, 0))));
         let mut c = Control::new(FakeKernel::default()).unwrap();
         for bad in ["", "a/b", ".", "..", "control"] {
-            assert!(matches!(c.create(bad, "PMEMTAB-x"), Err(DmError::BadName(_))), "{bad:?}");
+            assert!(
+                matches!(c.create(bad, "PMEMTAB-x"), Err(DmError::BadName(_))),
+                "{bad:?}"
+            );
         }
-        assert!(matches!(c.create("ok", &"u".repeat(129)), Err(DmError::BadUuid(_))));
+        assert!(matches!(
+            c.create("ok", &"u".repeat(129)),
+            Err(DmError::BadUuid(_))
+        ));
         assert!(c.transport().devs.is_empty());
     }
 

@@ -111,7 +111,10 @@ pub fn encode_dev(d: DevNum) -> u64 {
 
 /// Inverse of [`encode_dev`].
 pub fn decode_dev(dev: u64) -> DevNum {
-    DevNum { major: ((dev >> 8) & 0xfff) as u32, minor: ((dev & 0xff) | ((dev >> 12) & 0xfff00)) as u32 }
+    DevNum {
+        major: ((dev >> 8) & 0xfff) as u32,
+        minor: ((dev & 0xff) | ((dev >> 12) & 0xfff00)) as u32,
+    }
 }
 
 /// Copies `s` into a fixed field, NUL-terminated; false when it does not fit.
@@ -139,7 +142,9 @@ pub struct Msg {
 impl Msg {
     /// A zeroed message with `data_len` bytes of data area, version and sizes filled in.
     pub fn new(data_len: usize) -> Msg {
-        let mut msg = Msg { buf: vec![0u8; HEADER_SIZE + data_len] };
+        let mut msg = Msg {
+            buf: vec![0u8; HEADER_SIZE + data_len],
+        };
         let mut h = msg.header();
         h.version = DM_VERSION;
         h.data_size = msg.buf.len() as u32;
@@ -285,7 +290,11 @@ pub fn decode_names(data: &[u8]) -> Option<Vec<(String, DevNum)>> {
     let mut at = 0usize;
     loop {
         if at.checked_add(NAME_LIST_HEADER)? > data.len() {
-            return if out.is_empty() && data.len() < 8 { Some(out) } else { None };
+            return if out.is_empty() && data.len() < 8 {
+                Some(out)
+            } else {
+                None
+            };
         }
         let dev = u64::from_ne_bytes(data[at..at + 8].try_into().ok()?);
         let next = u32::from_ne_bytes(data[at + 8..at + 12].try_into().ok()?) as usize;
@@ -294,7 +303,10 @@ pub fn decode_names(data: &[u8]) -> Option<Vec<(String, DevNum)>> {
         }
         let name = &data[at + NAME_LIST_HEADER..];
         let end = name.iter().position(|&b| b == 0)?;
-        out.push((String::from_utf8_lossy(&name[..end]).into_owned(), decode_dev(dev)));
+        out.push((
+            String::from_utf8_lossy(&name[..end]).into_owned(),
+            decode_dev(dev),
+        ));
         if next == 0 {
             return Some(out);
         }
@@ -312,7 +324,22 @@ pub fn sample_striped() -> Target {
         length: Sectors(8192),
         kind: TargetKind::Striped {
             chunk: Sectors(4096),
-            stripes: vec![(DevNum { major: 259, minor: 3 }, Sectors(0)), (DevNum { major: 259, minor: 2 }, Sectors(0))],
+            stripes: vec![
+                (
+                    DevNum {
+                        major: 259,
+                        minor: 3,
+                    },
+                    Sectors(0),
+                ),
+                (
+                    DevNum {
+                        major: 259,
+                        minor: 2,
+                    },
+                    Sectors(0),
+                ),
+            ],
         },
     }
 }
@@ -404,16 +431,41 @@ mod tests {
     #[test]
     fn dev_encoding_like_the_kernel() {
         // huge_encode_dev(MKDEV(253, 0)) = 0xfd00; minor 300 spills into bits 20+.
-        assert_eq!(encode_dev(DevNum { major: 253, minor: 0 }), 0xfd00);
-        assert_eq!(encode_dev(DevNum { major: 259, minor: 3 }), 0x10303);
-        let d = DevNum { major: 253, minor: 300 };
+        assert_eq!(
+            encode_dev(DevNum {
+                major: 253,
+                minor: 0
+            }),
+            0xfd00
+        );
+        assert_eq!(
+            encode_dev(DevNum {
+                major: 259,
+                minor: 3
+            }),
+            0x10303
+        );
+        let d = DevNum {
+            major: 253,
+            minor: 300,
+        };
         assert_eq!(encode_dev(d), 0x2c | (253 << 8) | (0x100 << 12));
         assert_eq!(decode_dev(encode_dev(d)), d);
     }
 
     #[test]
     fn table_load_encoding() {
-        let lin = Target { start: Sectors(8192), length: Sectors(4096), kind: TargetKind::Linear { dev: DevNum { major: 259, minor: 1 }, offset: Sectors(0) } };
+        let lin = Target {
+            start: Sectors(8192),
+            length: Sectors(4096),
+            kind: TargetKind::Linear {
+                dev: DevNum {
+                    major: 259,
+                    minor: 1,
+                },
+                offset: Sectors(0),
+            },
+        };
         let data = encode_targets(&[sample_striped(), lin]);
         // "2 4096 259:3 0 259:2 0" is 22 bytes + NUL → 40 + 23 = 63 → padded to 64.
         assert_eq!(u64::from_ne_bytes(data[0..8].try_into().unwrap()), 0);
@@ -449,13 +501,42 @@ mod tests {
 
     #[test]
     fn table_status_decoding() {
-        let data = status_answer(&[(0, 1024, "linear", "259:3 0"), (1024, 2048, "linear", "259:2 8")]);
+        let data = status_answer(&[
+            (0, 1024, "linear", "259:3 0"),
+            (1024, 2048, "linear", "259:2 8"),
+        ]);
         let t = decode_specs(&data, 2).unwrap();
-        assert_eq!(table_text(&t), "0 1024 linear 259:3 0\n1024 2048 linear 259:2 8\n");
-        assert_eq!(table_text(&t), pmemtab::table::dmsetup_table(&[
-            Target { start: Sectors(0), length: Sectors(1024), kind: TargetKind::Linear { dev: DevNum { major: 259, minor: 3 }, offset: Sectors(0) } },
-            Target { start: Sectors(1024), length: Sectors(2048), kind: TargetKind::Linear { dev: DevNum { major: 259, minor: 2 }, offset: Sectors(8) } },
-        ]));
+        assert_eq!(
+            table_text(&t),
+            "0 1024 linear 259:3 0\n1024 2048 linear 259:2 8\n"
+        );
+        assert_eq!(
+            table_text(&t),
+            pmemtab::table::dmsetup_table(&[
+                Target {
+                    start: Sectors(0),
+                    length: Sectors(1024),
+                    kind: TargetKind::Linear {
+                        dev: DevNum {
+                            major: 259,
+                            minor: 3
+                        },
+                        offset: Sectors(0)
+                    }
+                },
+                Target {
+                    start: Sectors(1024),
+                    length: Sectors(2048),
+                    kind: TargetKind::Linear {
+                        dev: DevNum {
+                            major: 259,
+                            minor: 2
+                        },
+                        offset: Sectors(8)
+                    }
+                },
+            ])
+        );
         assert!(decode_specs(&data[..50], 2).is_none());
         assert!(decode_specs(&data, 3).is_none());
     }
@@ -474,10 +555,25 @@ mod tests {
             data[at + 8..at + 12].copy_from_slice(&next.to_ne_bytes());
         }
         let names = decode_names(&data).unwrap();
-        assert_eq!(names, vec![
-            ("fast0".to_string(), DevNum { major: 253, minor: 0 }),
-            ("vg-lv".to_string(), DevNum { major: 253, minor: 1 }),
-        ]);
+        assert_eq!(
+            names,
+            vec![
+                (
+                    "fast0".to_string(),
+                    DevNum {
+                        major: 253,
+                        minor: 0
+                    }
+                ),
+                (
+                    "vg-lv".to_string(),
+                    DevNum {
+                        major: 253,
+                        minor: 1
+                    }
+                ),
+            ]
+        );
         assert_eq!(decode_names(&[0u8; 16]).unwrap(), vec![]);
         assert!(decode_names(&data[..14]).is_none());
     }

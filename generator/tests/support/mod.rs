@@ -56,7 +56,11 @@ pub struct Run {
 pub fn run_case(case: &Path, out: &Path) -> Run {
     let pmemtab = case.join("pmemtab");
     let cmdline = fs::read_to_string(case.join("cmdline")).unwrap_or_default();
-    let initrd = if case.join("initrd").exists() { "1" } else { "0" };
+    let initrd = if case.join("initrd").exists() {
+        "1"
+    } else {
+        "0"
+    };
     let o = Command::new(env!("CARGO_BIN_EXE_pmemtab-generator"))
         .args([out, out, out])
         .env_clear()
@@ -68,7 +72,10 @@ pub fn run_case(case: &Path, out: &Path) -> Run {
         .output()
         .expect("run pmemtab-generator");
     let path = pmemtab.display().to_string();
-    let tree = read_tree(out).into_iter().map(|(k, v)| (k, tokenize(v, &path))).collect();
+    let tree = read_tree(out)
+        .into_iter()
+        .map(|(k, v)| (k, tokenize(v, &path)))
+        .collect();
     Run {
         tree,
         log: String::from_utf8_lossy(&o.stderr).replace(&path, PMEMTAB_TOKEN),
@@ -94,7 +101,11 @@ fn walk(root: &Path, dir: &Path, tree: &mut Tree) {
     let Ok(rd) = fs::read_dir(dir) else { return };
     for e in rd {
         let p = e.expect("dir entry").path();
-        let rel = p.strip_prefix(root).expect("under root").to_string_lossy().into_owned();
+        let rel = p
+            .strip_prefix(root)
+            .expect("under root")
+            .to_string_lossy()
+            .into_owned();
         let meta = fs::symlink_metadata(&p).expect("stat");
         if meta.file_type().is_symlink() {
             let t = fs::read_link(&p).expect("readlink");
@@ -102,7 +113,10 @@ fn walk(root: &Path, dir: &Path, tree: &mut Tree) {
         } else if meta.is_dir() {
             walk(root, &p, tree);
         } else {
-            tree.insert(rel, Node::File(fs::read_to_string(&p).expect("utf-8 unit file")));
+            tree.insert(
+                rel,
+                Node::File(fs::read_to_string(&p).expect("utf-8 unit file")),
+            );
         }
     }
 }

@@ -125,7 +125,9 @@ pub struct Options {
 impl Entry {
     /// Timeout for members to appear.
     pub fn device_timeout(&self) -> Duration {
-        self.options.device_timeout.unwrap_or(DEFAULT_DEVICE_TIMEOUT)
+        self.options
+            .device_timeout
+            .unwrap_or(DEFAULT_DEVICE_TIMEOUT)
     }
 
     /// Options to mount with: the entry's mount options, with `dax` added for DAX layouts
@@ -133,7 +135,11 @@ impl Entry {
     /// they are boot policy, not mount(2) options.
     pub fn mount_options(&self) -> Vec<String> {
         let mut opts = Vec::with_capacity(self.options.mount.len() + 1);
-        let has_dax = self.options.mount.iter().any(|o| o == "dax" || o.starts_with("dax="));
+        let has_dax = self
+            .options
+            .mount
+            .iter()
+            .any(|o| o == "dax" || o.starts_with("dax="));
         if self.layout.is_dax_block() && !has_dax {
             opts.push("dax".to_string());
         }
@@ -149,7 +155,12 @@ impl Entry {
 
 /// Sizes as pmemtab writes them: `2M`, `4K`, `1G`, or plain bytes.
 pub fn format_size(bytes: u64) -> String {
-    const UNITS: [(u64, &str); 4] = [(1 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
+    const UNITS: [(u64, &str); 4] = [
+        (1 << 40, "T"),
+        (1 << 30, "G"),
+        (1 << 20, "M"),
+        (1 << 10, "K"),
+    ];
     for (unit, suffix) in UNITS {
         if bytes != 0 && bytes % unit == 0 {
             return format!("{}{suffix}", bytes / unit);

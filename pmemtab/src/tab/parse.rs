@@ -56,12 +56,19 @@ impl Diagnostic {
         let mut out = if self.line == 0 {
             format!("{path}: {sev}: {}", self.message)
         } else {
-            format!("{path}:{}:{}: {sev}: {}", self.line, self.column, self.message)
+            format!(
+                "{path}:{}:{}: {sev}: {}",
+                self.line, self.column, self.message
+            )
         };
         if self.line > 0 {
             let num = self.line.to_string();
             let pad = " ".repeat(num.len());
-            let shown: String = self.source_line.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+            let shown: String = self
+                .source_line
+                .chars()
+                .map(|c| if c == '\t' { ' ' } else { c })
+                .collect();
             let _ = write!(out, "\n {num} | {shown}");
             let _ = write!(
                 out,
@@ -110,7 +117,10 @@ pub fn load(path: &Path) -> Result<Parsed, crate::Error> {
                     message: format!("writable by {who}; it decides what is mounted where at boot"),
                     source_line: String::new(),
                     width: 0,
-                    hint: Some(format!("chown root:root {0} && chmod 644 {0}", path.display())),
+                    hint: Some(format!(
+                        "chown root:root {0} && chmod 644 {0}",
+                        path.display()
+                    )),
                 },
             );
         }
@@ -139,7 +149,11 @@ pub fn parse(text: &str) -> Parsed {
     let mut seen = Seen::default();
     for (idx, raw) in text.split('\n').enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
-        let mut ctx = LineCtx { number: idx + 1, text: line, diags: Vec::new() };
+        let mut ctx = LineCtx {
+            number: idx + 1,
+            text: line,
+            diags: Vec::new(),
+        };
         let trimmed = line.trim_start_matches([' ', '\t']);
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
@@ -178,7 +192,12 @@ impl LineCtx<'_> {
             hint,
         });
     }
-    fn error(&mut self, field: &Field, message: impl Into<String>, hint: impl Into<Option<String>>) {
+    fn error(
+        &mut self,
+        field: &Field,
+        message: impl Into<String>,
+        hint: impl Into<Option<String>>,
+    ) {
         self.report(Severity::Error, field, message.into(), hint.into());
     }
     fn warn(&mut self, field: &Field, message: impl Into<String>, hint: impl Into<Option<String>>) {
@@ -197,7 +216,10 @@ impl<'a> Field<'a> {
     /// A part of this field starting `byte_offset` bytes in.
     fn sub(&self, byte_offset: usize, text: &'a str) -> Field<'a> {
         let prefix = self.text.get(..byte_offset).unwrap_or("");
-        Field { text, column: self.column + prefix.chars().count() }
+        Field {
+            text,
+            column: self.column + prefix.chars().count(),
+        }
     }
     fn is_empty_marker(&self) -> bool {
         matches!(self.text, "-" | "none")
@@ -225,15 +247,32 @@ fn split_columns(line: &str) -> Vec<Field<'_>> {
 
 fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
     let cols = split_columns(ctx.text);
-    let end = Field { text: " ", column: ctx.text.chars().count() + 1 };
+    let end = Field {
+        text: " ",
+        column: ctx.text.chars().count() + 1,
+    };
     let (name_f, layout_f, members_f) = match cols.as_slice() {
         [n, l, m, ..] => (*n, *l, *m),
         [_, l] => {
-            ctx.error(&Field { column: end.column, ..*l }, "missing members column", members_hint());
+            ctx.error(
+                &Field {
+                    column: end.column,
+                    ..*l
+                },
+                "missing members column",
+                members_hint(),
+            );
             return None;
         }
         [n] => {
-            ctx.error(&Field { column: end.column, ..*n }, "missing layout and members columns", layout_hint());
+            ctx.error(
+                &Field {
+                    column: end.column,
+                    ..*n
+                },
+                "missing layout and members columns",
+                layout_hint(),
+            );
             return None;
         }
         [] => return None,
@@ -242,7 +281,10 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
         ctx.error(
             extra,
             format!("unexpected text '{}' after the options column", extra.text),
-            Some("a line has at most 6 columns: name layout members mountpoint fstype options".into()),
+            Some(
+                "a line has at most 6 columns: name layout members mountpoint fstype options"
+                    .into(),
+            ),
         );
     }
     let name = parse_name(ctx, &name_f);
@@ -253,12 +295,23 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
         None => Some(None),
     };
     let fstype = parse_fstype(ctx, cols.get(4));
-    let options = cols.get(5).map(|f| parse_options(ctx, f)).unwrap_or_default();
+    let options = cols
+        .get(5)
+        .map(|f| parse_options(ctx, f))
+        .unwrap_or_default();
 
     let (name, layout, members, mount_point) = (name?, layout?, members?, mount_point?);
     check_layout_members(ctx, layout, &members, &members_f);
     let fstype = check_mount(ctx, layout, &mount_point, fstype?, &options, &cols);
-    Some(Entry { line: ctx.number, name, layout, members, mount_point, fstype, options: options.0 })
+    Some(Entry {
+        line: ctx.number,
+        name,
+        layout,
+        members,
+        mount_point,
+        fstype,
+        options: options.0,
+    })
 }
 
 fn members_hint() -> Option<String> {
@@ -266,18 +319,36 @@ fn members_hint() -> Option<String> {
 }
 
 fn layout_hint() -> Option<String> {
-    Some("expected one of: linear, striped, striped:<chunk> (e.g. striped:2M), single, system-ram".into())
+    Some(
+        "expected one of: linear, striped, striped:<chunk> (e.g. striped:2M), single, system-ram"
+            .into(),
+    )
 }
 
 fn parse_name(ctx: &mut LineCtx<'_>, f: &Field) -> Option<String> {
     let name = f.text;
     let bad = |c: char| !(c.is_ascii_alphanumeric() || "#+-.:=@_".contains(c));
     if f.is_empty_marker() {
-        ctx.error(f, "a device name is required", Some("the first column names /dev/mapper/<name>".into()));
+        ctx.error(
+            f,
+            "a device name is required",
+            Some("the first column names /dev/mapper/<name>".into()),
+        );
     } else if matches!(name, "." | ".." | "control") {
-        ctx.error(f, format!("'{name}' cannot be a device name"), Some("device-mapper reserves '.', '..' and 'control'".into()));
+        ctx.error(
+            f,
+            format!("'{name}' cannot be a device name"),
+            Some("device-mapper reserves '.', '..' and 'control'".into()),
+        );
     } else if name.len() > MAX_NAME_BYTES {
-        ctx.error(f, format!("device name is {} bytes long, device-mapper allows at most {MAX_NAME_BYTES}", name.len()), None);
+        ctx.error(
+            f,
+            format!(
+                "device name is {} bytes long, device-mapper allows at most {MAX_NAME_BYTES}",
+                name.len()
+            ),
+            None,
+        );
     } else if let Some(c) = name.chars().find(|&c| bad(c)) {
         let offset = name.find(c).unwrap_or(0);
         ctx.error(
@@ -294,7 +365,10 @@ fn parse_name(ctx: &mut LineCtx<'_>, f: &Field) -> Option<String> {
 /// `512`, `4K`, `2M`, `1G`, `2MiB`: bytes.
 fn size(i: &str) -> IResult<&str, u64> {
     map_res(
-        pair(digit1, opt(pair(one_of("KkMmGgTt"), opt(alt((tag("iB"), tag("B"))))))),
+        pair(
+            digit1,
+            opt(pair(one_of("KkMmGgTt"), opt(alt((tag("iB"), tag("B")))))),
+        ),
         |(digits, unit): (&str, Option<(char, Option<&str>)>)| {
             let n: u64 = digits.parse().map_err(|_| "number too large")?;
             let shift = match unit.map(|(c, _)| c.to_ascii_uppercase()) {
@@ -314,9 +388,12 @@ fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
         value(Layout::Linear, tag("linear")),
         value(Layout::Single, tag("single")),
         value(Layout::SystemRam, tag("system-ram")),
-        map(preceded(tag("striped"), opt(preceded(tag(":"), size))), |chunk| Layout::Striped {
-            chunk_bytes: chunk.unwrap_or(DEFAULT_CHUNK_BYTES),
-        }),
+        map(
+            preceded(tag("striped"), opt(preceded(tag(":"), size))),
+            |chunk| Layout::Striped {
+                chunk_bytes: chunk.unwrap_or(DEFAULT_CHUNK_BYTES),
+            },
+        ),
     ));
     let layout = match all_consuming(grammar)(f.text) {
         Ok((_, l)) => l,
@@ -331,15 +408,30 @@ fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
     };
     if let Layout::Striped { chunk_bytes } = layout {
         if chunk_bytes == 0 || chunk_bytes % 4096 != 0 {
-            ctx.error(f, format!("stripe chunk of {chunk_bytes} bytes is not a multiple of 4 KiB"), Some("use 2M (the default) or another multiple of 4K".into()));
+            ctx.error(
+                f,
+                format!("stripe chunk of {chunk_bytes} bytes is not a multiple of 4 KiB"),
+                Some("use 2M (the default) or another multiple of 4K".into()),
+            );
             return None;
         }
         if chunk_bytes / 512 > u64::from(u32::MAX) {
-            ctx.error(f, "stripe chunk is larger than device-mapper accepts", Some("use 2M (the default)".into()));
+            ctx.error(
+                f,
+                "stripe chunk is larger than device-mapper accepts",
+                Some("use 2M (the default)".into()),
+            );
             return None;
         }
         if chunk_bytes % HUGE_PAGE_BYTES != 0 {
-            ctx.warn(f, format!("stripe chunk {} is not a multiple of 2 MiB: DAX cannot use huge-page faults", super::model::format_size(chunk_bytes)), Some("use striped:2M (the default)".into()));
+            ctx.warn(
+                f,
+                format!(
+                    "stripe chunk {} is not a multiple of 2 MiB: DAX cannot use huge-page faults",
+                    super::model::format_size(chunk_bytes)
+                ),
+                Some("use striped:2M (the default)".into()),
+            );
         }
     }
     Some(layout)
@@ -347,16 +439,31 @@ fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
 
 fn member(i: &str) -> IResult<&str, Member> {
     alt((
-        map_res(preceded(tag_no_case("uuid="), take_while1(|c: char| c.is_ascii_hexdigit() || c == '-')), |u: &str| {
-            Uuid::try_parse(u).map(Member::Uuid)
+        map_res(
+            preceded(
+                tag_no_case("uuid="),
+                take_while1(|c: char| c.is_ascii_hexdigit() || c == '-'),
+            ),
+            |u: &str| Uuid::try_parse(u).map(Member::Uuid),
+        ),
+        map(preceded(tag("name="), take_while1(|_| true)), |n: &str| {
+            Member::Name(n.to_string())
         }),
-        map(preceded(tag("name="), take_while1(|_| true)), |n: &str| Member::Name(n.to_string())),
-        map_res(preceded(tag_no_case("addr="), preceded(opt(tag_no_case("0x")), hex_digit1)), |h: &str| {
-            u64::from_str_radix(h, 16).map(Member::Addr)
-        }),
-        map(recognize(tuple((tag("/dev/"), take_while1(|c: char| c != '/'), opt(many1(one_of("/")))))), |p: &str| {
-            Member::DevPath(p.trim_end_matches('/').to_string())
-        }),
+        map_res(
+            preceded(
+                tag_no_case("addr="),
+                preceded(opt(tag_no_case("0x")), hex_digit1),
+            ),
+            |h: &str| u64::from_str_radix(h, 16).map(Member::Addr),
+        ),
+        map(
+            recognize(tuple((
+                tag("/dev/"),
+                take_while1(|c: char| c != '/'),
+                opt(many1(one_of("/"))),
+            ))),
+            |p: &str| Member::DevPath(p.trim_end_matches('/').to_string()),
+        ),
     ))(i)
 }
 
@@ -372,17 +479,29 @@ fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<Member>> {
         let pf = f.sub(offset, part);
         offset += part.len() + 1;
         if part.is_empty() {
-            ctx.error(&Field { text: ",", ..pf }, "empty member", Some("members are separated by single commas".into()));
+            ctx.error(
+                &Field { text: ",", ..pf },
+                "empty member",
+                Some("members are separated by single commas".into()),
+            );
             ok = false;
             continue;
         }
         match all_consuming(member)(part) {
             Ok((_, m)) => {
                 if let Member::DevPath(p) = &m {
-                    ctx.warn(&pf, format!("{p} is not stable across boots (pmem numbers change)"), Some("name the namespace by uuid= (see `ndctl list`)".into()));
+                    ctx.warn(
+                        &pf,
+                        format!("{p} is not stable across boots (pmem numbers change)"),
+                        Some("name the namespace by uuid= (see `ndctl list`)".into()),
+                    );
                 }
                 if members.contains(&m) {
-                    ctx.error(&pf, format!("member {m} is listed twice"), Some("each namespace may appear once".into()));
+                    ctx.error(
+                        &pf,
+                        format!("member {m} is listed twice"),
+                        Some("each namespace may appear once".into()),
+                    );
                     ok = false;
                 }
                 members.push(m);
@@ -403,9 +522,16 @@ fn member_error(part: &str) -> (String, String) {
     if let Some(u) = lower.strip_prefix("uuid=") {
         (format!("invalid uuid '{u}'"), "expected 36 characters like 27715d95-1bb8-478d-a466-d6e0a569746d, as `ndctl list` shows".into())
     } else if let Some(a) = lower.strip_prefix("addr=") {
-        (format!("invalid address '{a}'"), "expected a hexadecimal physical address as in /proc/iomem, e.g. addr=0x28000000".into())
+        (
+            format!("invalid address '{a}'"),
+            "expected a hexadecimal physical address as in /proc/iomem, e.g. addr=0x28000000"
+                .into(),
+        )
     } else if part == "name=" {
-        ("empty namespace name".into(), "expected name=<ndctl namespace name>".into())
+        (
+            "empty namespace name".into(),
+            "expected name=<ndctl namespace name>".into(),
+        )
     } else {
         (
             format!("unknown member '{part}'"),
@@ -417,8 +543,16 @@ fn member_error(part: &str) -> (String, String) {
 fn check_layout_members(ctx: &mut LineCtx<'_>, layout: Layout, members: &[Member], f: &Field) {
     let n = members.len();
     match layout {
-        Layout::Striped { .. } if n < 2 => ctx.error(f, format!("striped needs at least 2 members, has {n}"), Some("use single for one namespace".into())),
-        Layout::Single if n != 1 => ctx.error(f, format!("single takes exactly 1 member, has {n}"), Some("use linear or striped for several".into())),
+        Layout::Striped { .. } if n < 2 => ctx.error(
+            f,
+            format!("striped needs at least 2 members, has {n}"),
+            Some("use single for one namespace".into()),
+        ),
+        Layout::Single if n != 1 => ctx.error(
+            f,
+            format!("single takes exactly 1 member, has {n}"),
+            Some("use linear or striped for several".into()),
+        ),
         _ => {}
     }
 }
@@ -434,7 +568,9 @@ fn decode_octal(s: &str) -> Option<String> {
             if !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
                 return None;
             }
-            let v = digits.iter().fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+            let v = digits
+                .iter()
+                .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
             out.push(u8::try_from(v).ok()?);
             i += 4;
         } else {
@@ -451,15 +587,27 @@ fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Option<String>>
         return Some(None);
     }
     let Some(path) = decode_octal(f.text) else {
-        ctx.error(f, "invalid escape in mount point", Some("write a space as \\040, a tab as \\011, a backslash as \\134".into()));
+        ctx.error(
+            f,
+            "invalid escape in mount point",
+            Some("write a space as \\040, a tab as \\011, a backslash as \\134".into()),
+        );
         return None;
     };
     if !path.starts_with('/') {
-        ctx.error(f, format!("mount point '{path}' is not an absolute path"), Some("write - for no mount point".into()));
+        ctx.error(
+            f,
+            format!("mount point '{path}' is not an absolute path"),
+            Some("write - for no mount point".into()),
+        );
         return None;
     }
     if path.split('/').any(|c| c == ".." || c == ".") {
-        ctx.error(f, format!("mount point '{path}' contains . or .. components"), Some("write the path without them".into()));
+        ctx.error(
+            f,
+            format!("mount point '{path}' contains . or .. components"),
+            Some("write the path without them".into()),
+        );
         return None;
     }
     if path.chars().any(char::is_control) {
@@ -478,7 +626,11 @@ fn parse_fstype(ctx: &mut LineCtx<'_>, f: Option<&Field>) -> Option<Option<FsTyp
         "ext4" => Some(Some(FsType::Ext4)),
         "xfs" => Some(Some(FsType::Xfs)),
         other => {
-            ctx.error(f, format!("unsupported filesystem type '{other}'"), Some("DAX filesystems supported: ext4, xfs (or - for none)".into()));
+            ctx.error(
+                f,
+                format!("unsupported filesystem type '{other}'"),
+                Some("DAX filesystems supported: ext4, xfs (or - for none)".into()),
+            );
             None
         }
     }
@@ -510,21 +662,105 @@ fn split_options(text: &str) -> Vec<(usize, &str, String)> {
 
 /// Mount options the kernel's generic mount code knows (mount(2) flags).
 const MOUNT_FLAGS: &[&str] = &[
-    "ro", "rw", "noatime", "atime", "relatime", "norelatime", "strictatime", "nostrictatime", "nodiratime",
-    "diratime", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync", "async", "dirsync", "lazytime",
-    "nolazytime", "nosymfollow", "symfollow", "silent", "loud", "auto", "defaults",
+    "ro",
+    "rw",
+    "noatime",
+    "atime",
+    "relatime",
+    "norelatime",
+    "strictatime",
+    "nostrictatime",
+    "nodiratime",
+    "diratime",
+    "nosuid",
+    "suid",
+    "nodev",
+    "dev",
+    "noexec",
+    "exec",
+    "sync",
+    "async",
+    "dirsync",
+    "lazytime",
+    "nolazytime",
+    "nosymfollow",
+    "symfollow",
+    "silent",
+    "loud",
+    "auto",
+    "defaults",
 ];
 /// ext4 and xfs options (name, or name= for valued ones) that pass through to mount silently.
 const FS_OPTIONS: &[&str] = &[
-    "errors=", "data=", "commit=", "barrier", "barrier=", "nobarrier", "journal_checksum", "nojournal_checksum",
-    "discard", "nodiscard", "user_xattr", "nouser_xattr", "acl", "noacl", "delalloc", "nodelalloc",
-    "init_itable", "init_itable=", "noinit_itable", "stripe=", "resuid=", "resgid=", "sb=", "grpid", "nogrpid",
-    "bsdgroups", "sysvgroups", "quota", "noquota", "usrquota", "grpquota", "prjquota", "max_batch_time=",
-    "min_batch_time=", "journal_ioprio=", "dioread_nolock", "dioread_lock", "auto_da_alloc", "noauto_da_alloc",
-    "block_validity", "noblock_validity", "inode_readahead_blks=", "allocsize=", "attr2", "noattr2",
-    "filestreams", "ikeep", "noikeep", "inode32", "inode64", "largeio", "nolargeio", "logbufs=", "logbsize=",
-    "logdev=", "noalign", "norecovery", "nouuid", "uquota", "uqnoenforce", "pquota", "pqnoenforce", "gquota",
-    "gqnoenforce", "sunit=", "swidth=", "swalloc", "wsync", "rtdev=",
+    "errors=",
+    "data=",
+    "commit=",
+    "barrier",
+    "barrier=",
+    "nobarrier",
+    "journal_checksum",
+    "nojournal_checksum",
+    "discard",
+    "nodiscard",
+    "user_xattr",
+    "nouser_xattr",
+    "acl",
+    "noacl",
+    "delalloc",
+    "nodelalloc",
+    "init_itable",
+    "init_itable=",
+    "noinit_itable",
+    "stripe=",
+    "resuid=",
+    "resgid=",
+    "sb=",
+    "grpid",
+    "nogrpid",
+    "bsdgroups",
+    "sysvgroups",
+    "quota",
+    "noquota",
+    "usrquota",
+    "grpquota",
+    "prjquota",
+    "max_batch_time=",
+    "min_batch_time=",
+    "journal_ioprio=",
+    "dioread_nolock",
+    "dioread_lock",
+    "auto_da_alloc",
+    "noauto_da_alloc",
+    "block_validity",
+    "noblock_validity",
+    "inode_readahead_blks=",
+    "allocsize=",
+    "attr2",
+    "noattr2",
+    "filestreams",
+    "ikeep",
+    "noikeep",
+    "inode32",
+    "inode64",
+    "largeio",
+    "nolargeio",
+    "logbufs=",
+    "logbsize=",
+    "logdev=",
+    "noalign",
+    "norecovery",
+    "nouuid",
+    "uquota",
+    "uqnoenforce",
+    "pquota",
+    "pqnoenforce",
+    "gquota",
+    "gqnoenforce",
+    "sunit=",
+    "swidth=",
+    "swalloc",
+    "wsync",
+    "rtdev=",
 ];
 
 /// Options parsed plus whether any of them was an error.
@@ -539,7 +775,11 @@ fn parse_options(ctx: &mut LineCtx<'_>, f: &Field) -> OptionsResult {
     for (offset, raw, opt) in split_options(f.text) {
         let of = f.sub(offset, raw);
         match opt.as_str() {
-            "" => ctx.error(&Field { text: ",", ..of }, "empty option", Some("options are separated by single commas".into())),
+            "" => ctx.error(
+                &Field { text: ",", ..of },
+                "empty option",
+                Some("options are separated by single commas".into()),
+            ),
             "nofail" => o.nofail = true,
             "noauto" => o.noauto = true,
             "auto" | "defaults" => {}
@@ -555,18 +795,35 @@ fn parse_options(ctx: &mut LineCtx<'_>, f: &Field) -> OptionsResult {
                 if let Some(v) = opt.strip_prefix("x-systemd.device-timeout=") {
                     match parse_timespan(v) {
                         Some(d) if !d.is_zero() => o.device_timeout = Some(d),
-                        _ => ctx.error(&of, format!("invalid device timeout '{v}'"), Some("expected a finite, positive time such as 30s, 2min or 1min30s".into())),
+                        _ => ctx.error(
+                            &of,
+                            format!("invalid device timeout '{v}'"),
+                            Some(
+                                "expected a finite, positive time such as 30s, 2min or 1min30s"
+                                    .into(),
+                            ),
+                        ),
                     }
                 } else if opt.starts_with("dax=") {
-                    ctx.error(&of, format!("unknown DAX mode '{opt}'"), Some("expected dax, dax=always, dax=inode or dax=never".into()));
+                    ctx.error(
+                        &of,
+                        format!("unknown DAX mode '{opt}'"),
+                        Some("expected dax, dax=always, dax=inode or dax=never".into()),
+                    );
                 } else if opt.starts_with("x-") || MOUNT_FLAGS.contains(&opt.as_str()) {
                     // x-* options belong to userspace (systemd, mount helpers); kept for the units.
                     o.mount.push(opt);
                 } else {
                     let key = opt.split_once('=').map_or(opt.as_str(), |(k, _)| k);
-                    let known = FS_OPTIONS.iter().any(|k| k.strip_suffix('=').unwrap_or(k) == key);
+                    let known = FS_OPTIONS
+                        .iter()
+                        .any(|k| k.strip_suffix('=').unwrap_or(k) == key);
                     if !known {
-                        ctx.warn(&of, format!("unknown option '{opt}', passed to mount as is"), None);
+                        ctx.warn(
+                            &of,
+                            format!("unknown option '{opt}', passed to mount as is"),
+                            None,
+                        );
                     }
                     o.mount.push(opt);
                 }
@@ -583,9 +840,18 @@ pub fn parse_timespan(s: &str) -> Option<Duration> {
         alt((
             value(1_000, alt((tag("usec"), tag("us")))),
             value(1_000_000, alt((tag("msec"), tag("ms")))),
-            value(60_000_000_000, alt((tag("minutes"), tag("minute"), tag("min"), tag("m")))),
-            value(1_000_000_000, alt((tag("seconds"), tag("second"), tag("sec"), tag("s")))),
-            value(3_600_000_000_000, alt((tag("hours"), tag("hour"), tag("hr"), tag("h")))),
+            value(
+                60_000_000_000,
+                alt((tag("minutes"), tag("minute"), tag("min"), tag("m"))),
+            ),
+            value(
+                1_000_000_000,
+                alt((tag("seconds"), tag("second"), tag("sec"), tag("s"))),
+            ),
+            value(
+                3_600_000_000_000,
+                alt((tag("hours"), tag("hour"), tag("hr"), tag("h"))),
+            ),
         ))(i)
     }
     if let Ok(secs) = s.parse::<u64>() {
@@ -608,10 +874,21 @@ fn check_mount(
     options: &OptionsResult,
     cols: &[Field],
 ) -> Option<FsType> {
-    let last = cols.last().copied().unwrap_or(Field { text: " ", column: 1 });
+    let last = cols.last().copied().unwrap_or(Field {
+        text: " ",
+        column: 1,
+    });
     if layout == Layout::SystemRam {
-        if let Some(f) = cols.get(3).filter(|_| mount_point.is_some()).or(cols.get(4).filter(|_| fstype.is_some())) {
-            ctx.error(f, "a system-ram entry becomes memory, not a filesystem", Some("write - for mount point and fstype".into()));
+        if let Some(f) = cols
+            .get(3)
+            .filter(|_| mount_point.is_some())
+            .or(cols.get(4).filter(|_| fstype.is_some()))
+        {
+            ctx.error(
+                f,
+                "a system-ram entry becomes memory, not a filesystem",
+                Some("write - for mount point and fstype".into()),
+            );
         }
         if options.0.mkfs {
             ctx.error(&last, "mkfs makes no sense for system-ram", None);
@@ -624,12 +901,20 @@ fn check_mount(
         (None, Some(t)) if options.0.mkfs => Some(t),
         (None, Some(t)) => {
             if let Some(f) = cols.get(4) {
-                ctx.warn(f, format!("fstype {t} without a mount point is only used by mkfs"), None);
+                ctx.warn(
+                    f,
+                    format!("fstype {t} without a mount point is only used by mkfs"),
+                    None,
+                );
             }
             Some(t)
         }
         (None, None) if options.0.mkfs => {
-            ctx.error(&last, "mkfs needs a filesystem type", Some("give ext4 or xfs in the fstype column".into()));
+            ctx.error(
+                &last,
+                "mkfs needs a filesystem type",
+                Some("give ext4 or xfs in the fstype column".into()),
+            );
             None
         }
         (_, t) => t,
@@ -661,13 +946,27 @@ impl Seen {
 /// The first wins, as in crypttab. The earliest clashing entry is reported, its name first.
 fn conflict(earlier: &[Entry], seen: &Seen, entry: &Entry, line: &str) -> Option<Diagnostic> {
     let by_name = seen.names.get(&entry.name).copied();
-    let by_member = entry.members.iter().filter_map(|m| seen.members.get(m).map(|&i| (i, m))).min_by_key(|&(i, _)| i);
-    let by_mount = entry.mount_point.as_ref().and_then(|mp| seen.mount_points.get(mp)).copied();
-    let first = [by_name, by_member.map(|(i, _)| i), by_mount].into_iter().flatten().min()?;
+    let by_member = entry
+        .members
+        .iter()
+        .filter_map(|m| seen.members.get(m).map(|&i| (i, m)))
+        .min_by_key(|&(i, _)| i);
+    let by_mount = entry
+        .mount_point
+        .as_ref()
+        .and_then(|mp| seen.mount_points.get(mp))
+        .copied();
+    let first = [by_name, by_member.map(|(i, _)| i), by_mount]
+        .into_iter()
+        .flatten()
+        .min()?;
     let e = earlier.get(first)?;
     let cols = split_columns(line);
     let diag = |col: usize, message: String, hint: String| {
-        let f = cols.get(col).copied().unwrap_or(Field { text: " ", column: 1 });
+        let f = cols.get(col).copied().unwrap_or(Field {
+            text: " ",
+            column: 1,
+        });
         Diagnostic {
             severity: Severity::Error,
             line: entry.line,
@@ -679,14 +978,33 @@ fn conflict(earlier: &[Entry], seen: &Seen, entry: &Entry, line: &str) -> Option
         }
     };
     if by_name == Some(first) {
-        return Some(diag(0, format!("duplicate device name '{}' (first defined on line {}); this line is ignored", entry.name, e.line), "give each device its own name".into()));
+        return Some(diag(
+            0,
+            format!(
+                "duplicate device name '{}' (first defined on line {}); this line is ignored",
+                entry.name, e.line
+            ),
+            "give each device its own name".into(),
+        ));
     }
     if let Some((_, m)) = by_member.filter(|&(i, _)| i == first) {
-        return Some(diag(2, format!("member {m} is already used by '{}' on line {}; this line is ignored", e.name, e.line), "a namespace may belong to one entry only".into()));
+        return Some(diag(
+            2,
+            format!(
+                "member {m} is already used by '{}' on line {}; this line is ignored",
+                e.name, e.line
+            ),
+            "a namespace may belong to one entry only".into(),
+        ));
     }
     Some(diag(
         3,
-        format!("mount point {} is already used by '{}' on line {}; this line is ignored", entry.mount_point.as_deref().unwrap_or(""), e.name, e.line),
+        format!(
+            "mount point {} is already used by '{}' on line {}; this line is ignored",
+            entry.mount_point.as_deref().unwrap_or(""),
+            e.name,
+            e.line
+        ),
         "give each device its own mount point".into(),
     ))
 }
