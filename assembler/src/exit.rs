@@ -25,10 +25,10 @@ impl Exit {
 
 /// Prints one error line to stderr, prefixed like every message of this tool.
 pub fn error(msg: impl std::fmt::Display) {
-    eprintln!("pmem-assemble: error: {msg}");
+    errln!("pmem-assemble: error: {msg}");
 }
 
 /// Prints one warning line to stderr.
 pub fn warning(msg: impl std::fmt::Display) {
-    eprintln!("pmem-assemble: warning: {msg}");
+    errln!("pmem-assemble: warning: {msg}");
 }

@@ -2,6 +2,8 @@
 //! Each command is a few lines in `cmd/` calling the library (parse, scan, plan) and, for the
 //! commands that change the system, the apply modules (dm, nodes, mount, wait).
 
+#[macro_use]
+mod out;
 mod apply;
 mod cmd;
 mod dm;
@@ -90,11 +92,11 @@ fn main() {
         Err(early) => {
             // --help prints to stdout and succeeds; a usage error goes to stderr.
             if early.status.is_ok() {
-                print!("{}", early.output);
-                std::process::exit(0);
+                out!("{}", early.output);
+                std::process::exit(out::finish(Exit::Ok).code());
             }
-            eprint!("{}", early.output);
-            eprintln!("Run {name} --help for usage.");
+            err!("{}", early.output);
+            errln!("Run {name} --help for usage.");
             std::process::exit(Exit::Usage.code());
         }
     };
@@ -113,5 +115,5 @@ fn main() {
         Command::Status(a) => cmd::status::run(&ctx, a),
         Command::Mount(a) => cmd::mount::run(&ctx, a),
     };
-    std::process::exit(exit.code());
+    std::process::exit(out::finish(exit).code());
 }

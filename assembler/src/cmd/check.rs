@@ -69,7 +69,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             ctx.pmemtab.display()
         ));
     }
-    println!("{ok} ok, {bad} refused");
+    outln!("{ok} ok, {bad} refused");
     status
 }
 
@@ -82,7 +82,7 @@ fn describe(ctx: &Ctx, entry: &pmemtab::tab::Entry, plan: &Plan) {
         (Some(mp), Some(fs)) => format!(", {fs} on {mp} ({})", entry.mount_options().join(",")),
         _ => String::new(),
     };
-    println!(
+    outln!(
         "{}: {} {} ({}){mount}",
         entry.name,
         entry.layout,
@@ -95,7 +95,7 @@ fn describe(ctx: &Ctx, entry: &pmemtab::tab::Entry, plan: &Plan) {
             r.ns.devnum
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "-".into());
-        println!(
+        outln!(
             "  {} -> {} ({dev} {devnum}, {}, {})",
             r.member,
             r.ns.dev,

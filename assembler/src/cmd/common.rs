@@ -16,7 +16,7 @@ pub fn load_tab(ctx: &Ctx) -> Result<Parsed, Exit> {
         Exit::Config
     })?;
     for d in &parsed.diagnostics {
-        eprintln!("{}", d.render(&ctx.pmemtab.display().to_string()));
+        errln!("{}", d.render(&ctx.pmemtab.display().to_string()));
     }
     Ok(parsed)
 }

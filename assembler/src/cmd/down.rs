@@ -75,7 +75,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         let mut done = false;
         match dm {
             Ok(Down::Removed) => {
-                println!("{name}: removed");
+                outln!("{name}: removed");
                 done = true;
             }
             Ok(Down::NotActive) => {}
@@ -94,7 +94,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         let link = pmemtab::paths::by_name_link(&roots.run, &name);
         match links::remove(&roots.run, &name) {
             Ok(Unlinked::Removed) => {
-                println!("{name}: removed {}", link.display());
+                outln!("{name}: removed {}", link.display());
                 done = true;
             }
             Ok(Unlinked::Absent) | Err(links::LinkError::BadName(_)) => {}
@@ -113,7 +113,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             }
         }
         if !done {
-            println!("{name}: not active");
+            outln!("{name}: not active");
         }
     }
     worst

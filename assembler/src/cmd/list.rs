@@ -35,11 +35,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     if args.json {
         let items = active.iter().map(|ns| to_json(ns, user_of(ns))).collect();
-        print!("{}", Json::Arr(items).pretty());
+        out!("{}", Json::Arr(items).pretty());
         return Exit::Ok;
     }
     if active.is_empty() {
-        println!("no enabled pmem namespaces under {}", ctx.sysfs.display());
+        outln!("no enabled pmem namespaces under {}", ctx.sysfs.display());
         return Exit::Ok;
     }
     let rows: Vec<[String; 9]> = active
@@ -87,7 +87,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 s.push_str(&format!("{cell:<w$}  "));
             }
         }
-        println!("{}", s.trim_end());
+        outln!("{}", s.trim_end());
     };
     line(header.to_vec());
     for row in &rows {

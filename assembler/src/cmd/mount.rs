@@ -98,7 +98,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         &roots.proc,
     ) {
         Ok(Mounted::New) => {
-            println!(
+            outln!(
                 "{}: mounted {} on {} ({fstype}, DAX verified)",
                 entry.name,
                 source.display(),
@@ -107,7 +107,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             Exit::Ok
         }
         Ok(Mounted::Already) => {
-            println!(
+            outln!(
                 "{}: already mounted on {} with DAX",
                 entry.name,
                 target.display()

@@ -133,9 +133,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         devs.retain(|d| args.names.contains(&d.name));
     }
     if args.json {
-        print!("{}", show::json(&devs));
+        out!("{}", show::json(&devs));
     } else {
-        print!("{}", show::tree(&devs));
+        out!("{}", show::tree(&devs));
     }
     exit
 }

@@ -22,7 +22,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     match &plan.device {
         Device::Dm { targets, .. } => {
-            print!("{}", pmemtab::table::dmsetup_table(targets));
+            out!("{}", pmemtab::table::dmsetup_table(targets));
             Exit::Ok
         }
         Device::Single { blockdev, .. } => {

@@ -154,9 +154,9 @@ fn build(ctx: &Ctx, roots: &apply::Roots, entry: &Entry, plan: &Plan) -> Result<
             MKFS_TIMEOUT,
         )? {
             mkfs::Made::Created => {
-                println!("{}: made {fstype} on {}", entry.name, device.display())
+                outln!("{}: made {fstype} on {}", entry.name, device.display())
             }
-            mkfs::Made::Existing(sig) => println!(
+            mkfs::Made::Existing(sig) => outln!(
                 "{}: {} already holds {sig}, mkfs skipped",
                 entry.name,
                 device.display()
@@ -202,20 +202,20 @@ fn build_single(
         ));
         return Err(Exit::System);
     }
-    println!("{}: {} ready (single, {ns})", entry.name, path.display());
+    outln!("{}: {} ready (single, {ns})", entry.name, path.display());
     if let Err(e) = make_fs(&path) {
         exit::error(format_args!("{at}: {e}"));
         return Err(Exit::System);
     }
     let link = pmemtab::paths::by_name_link(&roots.run, &entry.name);
     match links::ensure(&roots.run, &entry.name, &path) {
-        Ok(Linked::Created) => println!(
+        Ok(Linked::Created) => outln!(
             "{}: linked {} -> {}",
             entry.name,
             link.display(),
             path.display()
         ),
-        Ok(Linked::Replaced { was }) => println!(
+        Ok(Linked::Replaced { was }) => outln!(
             "{}: linked {} -> {} (was -> {})",
             entry.name,
             link.display(),
@@ -246,7 +246,7 @@ fn build_dm<T: Transport>(
         Err(e) => {
             exit::error(format_args!("{at}: {e}"));
             if let apply::ApplyError::Differs { live, want, .. } = &e {
-                eprint!("  live table:    {live}  planned table: {want}");
+                err!("  live table:    {live}  planned table: {want}");
                 return Err(Exit::Config);
             }
             return Err(Exit::System);
@@ -254,11 +254,11 @@ fn build_dm<T: Transport>(
     };
     let node = match &up {
         Up::Created { devnum, node } => {
-            println!("{}: created {} ({devnum})", entry.name, node.display());
+            outln!("{}: created {} ({devnum})", entry.name, node.display());
             node
         }
         Up::Unchanged { node, .. } => {
-            println!("{}: already active with the planned table", entry.name);
+            outln!("{}: already active with the planned table", entry.name);
             node
         }
     };
