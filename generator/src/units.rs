@@ -258,10 +258,10 @@ fn service_text(ctx: &Context, c: &Chosen<'_>, dev_unit: Option<&str>) -> String
     let _ = writeln!(s, "TimeoutStartSec={}", timespan(start_timeout(e)));
     let cmd = &ctx.command;
     let name = escape::exec_word(&e.name);
-    let _ = writeln!(s, "ExecStart={cmd} up {name}");
+    let _ = writeln!(s, "ExecStart={cmd} up -- {name}");
     // Onlined memory is not taken back at shutdown: offlining can fail and gains nothing.
     if e.layout != Layout::SystemRam {
-        let _ = writeln!(s, "ExecStop={cmd} down {name}");
+        let _ = writeln!(s, "ExecStop={cmd} down -- {name}");
     }
     s
 }
@@ -483,10 +483,10 @@ mod tests {
         .unwrap();
         let svc = file(&out, "pmem-assemble@fast\\x2d1.service");
         assert!(
-            svc.contains("ExecStart=/usr/sbin/pmem-assemble up \"fast-1\"\n"),
+            svc.contains("ExecStart=/usr/sbin/pmem-assemble up -- \"fast-1\"\n"),
             "{svc}"
         );
-        assert!(svc.contains("ExecStop=/usr/sbin/pmem-assemble down \"fast-1\"\n"));
+        assert!(svc.contains("ExecStop=/usr/sbin/pmem-assemble down -- \"fast-1\"\n"));
         assert!(svc.contains("Before=blockdev@dev-mapper-fast\\x2d1.target\n"));
         assert!(svc.contains("Conflicts=umount.target\n"));
         assert!(svc.contains("Before=pmemtab.target\n"));
@@ -740,7 +740,7 @@ mod tests {
         .unwrap();
         let svc = &out.files[0].1;
         assert!(
-            svc.contains("ExecStart=/usr/sbin/pmem-assemble up \"50%%\\\"\\'\\\\\"\n"),
+            svc.contains("ExecStart=/usr/sbin/pmem-assemble up -- \"50%%\\\"\\'\\\\\"\n"),
             "{svc}"
         );
         let long = entry(1, &"é".repeat(40), Layout::Linear, None);
@@ -772,7 +772,7 @@ mod tests {
         .unwrap();
         assert!(out.files[0]
             .1
-            .contains("ExecStart=/usr/sbin/pmem-assemble --pmemtab \"/tmp/my tab\" up \"a\"\n"));
+            .contains("ExecStart=/usr/sbin/pmem-assemble --pmemtab \"/tmp/my tab\" up -- \"a\"\n"));
         assert!(out.files[0].1.contains("SourcePath=/tmp/my tab\n"));
     }
 }

@@ -31,8 +31,8 @@ pub struct Args {
 const MKFS_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    if !args.all && args.names.is_empty() {
-        exit::error("up: name the entries to build, or use --all");
+    if args.all == !args.names.is_empty() {
+        exit::error("up: name the entries to build, or use --all (not both)");
         return Exit::Usage;
     }
     let parsed = match load_tab(ctx) {

@@ -1,6 +1,7 @@
 //! `/etc/pmemtab`: the model ([`model`]) and its parser ([`parse`]).
 
 pub mod model;
+pub mod name;
 pub mod parse;
 
 pub use model::*;

@@ -20,8 +20,8 @@ use std::path::Path;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// Longest device name device-mapper accepts (DM_NAME_LEN - 1).
-pub const MAX_NAME_BYTES: usize = 127;
+pub use super::name::MAX_NAME_BYTES;
+use super::name::{self, NameError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
@@ -327,37 +327,37 @@ fn layout_hint() -> Option<String> {
 
 fn parse_name(ctx: &mut LineCtx<'_>, f: &Field) -> Option<String> {
     let name = f.text;
-    let bad = |c: char| !(c.is_ascii_alphanumeric() || "#+-.:=@_".contains(c));
     if f.is_empty_marker() {
         ctx.error(
             f,
             "a device name is required",
             Some("the first column names /dev/mapper/<name>".into()),
         );
-    } else if matches!(name, "." | ".." | "control") {
-        ctx.error(
+        return None;
+    }
+    match name::check(name) {
+        Ok(()) => return Some(name.to_string()),
+        Err(NameError::Empty) => ctx.error(f, "a device name is required", None),
+        Err(NameError::Reserved) => ctx.error(
             f,
             format!("'{name}' cannot be a device name"),
             Some("device-mapper reserves '.', '..' and 'control'".into()),
-        );
-    } else if name.len() > MAX_NAME_BYTES {
-        ctx.error(
+        ),
+        Err(NameError::ReadsAsArgument) => ctx.error(
             f,
-            format!(
-                "device name is {} bytes long, device-mapper allows at most {MAX_NAME_BYTES}",
-                name.len()
-            ),
+            format!("'{name}' cannot be a device name: pmem-assemble would read it as an option or command"),
+            Some("a name must not begin with '-' or be 'help'".into()),
+        ),
+        Err(NameError::TooLong(len)) => ctx.error(
+            f,
+            format!("device name is {len} bytes long, device-mapper allows at most {MAX_NAME_BYTES}"),
             None,
-        );
-    } else if let Some(c) = name.chars().find(|&c| bad(c)) {
-        let offset = name.find(c).unwrap_or(0);
-        ctx.error(
+        ),
+        Err(NameError::BadChar(c, offset)) => ctx.error(
             &f.sub(offset, &name[offset..offset + c.len_utf8()]),
             format!("character {c:?} is not allowed in a device name"),
             Some("use letters, digits and # + - . : = @ _ (characters udev and device-mapper keep as they are)".into()),
-        );
-    } else {
-        return Some(name.to_string());
+        ),
     }
     None
 }
