@@ -11,7 +11,10 @@ fn sysfs() -> PathBuf {
 
 fn pmem_assemble(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_pmem-assemble"));
-    c.arg("--sysfs").arg(sysfs()).args(["--pmemtab", "/dev/null"]).args(args);
+    c.arg("--sysfs")
+        .arg(sysfs())
+        .args(["--pmemtab", "/dev/null"])
+        .args(args);
     c
 }
 

@@ -31,7 +31,7 @@ pub struct Args {
 const MKFS_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    if args.all == !args.names.is_empty() {
+    if args.all != args.names.is_empty() {
         exit::error("up: name the entries to build, or use --all (not both)");
         return Exit::Usage;
     }
