@@ -5,6 +5,7 @@ use crate::ns::{Mode, Namespace};
 use crate::tab::{Entry, Layout, Member};
 use crate::table::{Target, TargetKind};
 use crate::units::{DevNum, Sectors, HUGE_PAGE_BYTES};
+use std::collections::HashMap;
 use std::fmt;
 
 /// Prefix of the dm uuid of every device pmemtab creates; `down --all` and `status` use it to
@@ -189,11 +190,9 @@ pub fn dm_uuid(name: &str) -> String {
     format!("{DM_UUID_PREFIX}{}-{h:016x}", &name[..cut])
 }
 
-/// Finds the one active namespace a member names.
-// A refusal is made once per entry and printed; boxing it would buy nothing.
-#[allow(clippy::result_large_err)]
-pub fn resolve<'a>(member: &Member, namespaces: &'a [Namespace]) -> Result<&'a Namespace, Reason> {
-    let matches: Vec<&Namespace> = namespaces
+/// Every active namespace a member names (one, unless `name=` is ambiguous).
+pub fn candidates<'a>(member: &Member, namespaces: &'a [Namespace]) -> Vec<&'a Namespace> {
+    namespaces
         .iter()
         .filter(|ns| ns.active)
         .filter(|ns| match member {
@@ -205,8 +204,14 @@ pub fn resolve<'a>(member: &Member, namespaces: &'a [Namespace]) -> Result<&'a N
                 ns.blockdev.as_deref() == Some(base)
             }
         })
-        .collect();
-    match matches.as_slice() {
+        .collect()
+}
+
+/// Finds the one active namespace a member names.
+// A refusal is made once per entry and printed; boxing it would buy nothing.
+#[allow(clippy::result_large_err)]
+pub fn resolve<'a>(member: &Member, namespaces: &'a [Namespace]) -> Result<&'a Namespace, Reason> {
+    match candidates(member, namespaces).as_slice() {
         [] => Err(Reason::Missing {
             member: member.clone(),
         }),
@@ -392,33 +397,44 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
 }
 
 /// Plans every entry; a namespace claimed by an earlier entry refuses the later one.
+///
+/// Claims come from every member that resolves, whether or not its own entry can be built:
+/// a stripe with one NVDIMM missing still owns the namespaces it has, so a later entry can
+/// never take (and mkfs) the second chunk of that stripe. An ambiguous `name=` claims every
+/// namespace it matches.
 #[allow(clippy::result_large_err)]
 pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan, Refusal>> {
-    let mut owners: Vec<(String, String, usize)> = Vec::new(); // (namespace dev, entry name, line)
+    // namespace dev -> index of the first entry naming it
+    let mut owner: HashMap<&str, usize> = HashMap::new();
+    for (i, entry) in entries.iter().enumerate() {
+        for member in &entry.members {
+            for ns in candidates(member, namespaces) {
+                owner.entry(ns.dev.as_str()).or_insert(i);
+            }
+        }
+    }
     entries
         .iter()
-        .map(|entry| {
-            let plan = plan(entry, namespaces)?;
-            for r in &plan.members {
-                if let Some((_, other, other_line)) =
-                    owners.iter().find(|(dev, _, _)| *dev == r.ns.dev)
-                {
-                    return Err(Refusal {
-                        line: entry.line,
-                        name: entry.name.clone(),
-                        reason: Reason::UsedByOther {
-                            member: r.member.clone(),
-                            dev: r.ns.dev.clone(),
-                            other: other.clone(),
-                            other_line: *other_line,
-                        },
-                    });
+        .enumerate()
+        .map(|(i, entry)| {
+            for member in &entry.members {
+                for ns in candidates(member, namespaces) {
+                    let first = owner.get(ns.dev.as_str()).copied().unwrap_or(i);
+                    if let Some(other) = entries.get(first).filter(|_| first < i) {
+                        return Err(Refusal {
+                            line: entry.line,
+                            name: entry.name.clone(),
+                            reason: Reason::UsedByOther {
+                                member: member.clone(),
+                                dev: ns.dev.clone(),
+                                other: other.name.clone(),
+                                other_line: other.line,
+                            },
+                        });
+                    }
                 }
             }
-            for r in &plan.members {
-                owners.push((r.ns.dev.clone(), entry.name.clone(), entry.line));
-            }
-            Ok(plan)
+            plan(entry, namespaces)
         })
         .collect()
 }

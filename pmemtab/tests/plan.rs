@@ -263,3 +263,25 @@ fn dm_uuid_fits_the_kernel_limit() {
         format!("PMEMTAB-{}", "x".repeat(120))
     );
 }
+
+#[test]
+fn an_unbuildable_entry_still_owns_its_present_members() {
+    // 'big' lacks a member (its NVDIMM failed); 'db' names big's other member by raw uuid.
+    let ns = vec![fsdax(1, 3, GIB)];
+    let text = format!(
+        "big striped uuid={},uuid={}\ndb single uuid={} /db ext4 mkfs\n",
+        u(9),
+        u(1),
+        u(0x81)
+    );
+    let entries = parse(&text).entries;
+    let plans = plan_all(&entries, &ns);
+    assert!(matches!(
+        plans[0].as_ref().unwrap_err().reason,
+        Reason::Missing { .. }
+    ));
+    assert_eq!(
+        plans[1].as_ref().unwrap_err().to_string(),
+        format!("line 2: db: member uuid={} (namespace1.0) is already used by 'big' on line 1; a namespace may belong to one entry only", u(0x81))
+    );
+}
