@@ -14,6 +14,7 @@ mod mkfs;
 mod mount;
 mod nodes;
 mod show;
+mod signature;
 mod wait;
 
 use argh::FromArgs;

@@ -1,73 +1,18 @@
-//! The `mkfs` option: make a filesystem only on a device that holds no known signature, with
-//! geometry that keeps allocations 2 MiB aligned (stride/stripe width for ext4, su/sw for XFS).
+//! The `mkfs` option: make a filesystem only where it cannot destroy one, with geometry that
+//! keeps allocations 2 MiB aligned (stride/stripe width for ext4, su/sw for XFS).
 //!
-//! Detection is our own (no libblkid in the initramfs): the magic numbers of the filesystems,
-//! volume managers and partition tables one finds at the start of a disk. Anything recognised
-//! means "in use": mkfs is skipped, never forced.
+//! mkfs runs only when neither the assembled device nor any member holds a known signature
+//! (see [`crate::signature`]) at its own start: a member that holds one while the device does
+//! not was moved (members reordered, or taken from another device or a `single` entry), and
+//! formatting would destroy what it holds. mkfs is never forced.
 
+use crate::signature::{self, probe};
 use crate::wait;
+use pmemtab::geometry::Stripe;
 use pmemtab::tab::{FsType, Layout};
-use pmemtab::units::HUGE_PAGE_BYTES;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-
-/// How much of the device is read for signatures (btrfs's superblock sits at 64 KiB).
-pub const PROBE_BYTES: usize = 128 << 10;
-
-/// (name, offset, magic)
-const MAGICS: &[(&str, usize, &[u8])] = &[
-    ("xfs", 0, b"XFSB"),
-    ("ext2/3/4", 0x438, &[0x53, 0xef]),
-    ("btrfs", 0x10040, b"_BHRfS_M"),
-    ("LUKS", 0, b"LUKS\xba\xbe"),
-    ("LUKS2", 0x4000, b"SKUL\xba\xbe"),
-    ("LVM2 PV", 0x200, b"LABELONE"),
-    ("LVM2 PV", 0x400, b"LABELONE"),
-    ("GPT", 0x200, b"EFI PART"),
-    ("swap", 4086, b"SWAPSPACE2"),
-    ("swap", 4086, b"SWAP-SPACE"),
-    ("md RAID 1.1", 0, &[0xfc, 0x4e, 0x2b, 0xa9]),
-    ("md RAID 1.2", 0x1000, &[0xfc, 0x4e, 0x2b, 0xa9]),
-    ("f2fs", 0x400, &[0x10, 0x20, 0xf5, 0xf2]),
-    ("erofs", 0x400, &[0xe2, 0xe1, 0xf5, 0xe0]),
-    ("squashfs", 0, b"hsqs"),
-    (
-        "bcache",
-        0x1018,
-        &[
-            0xc6, 0x85, 0x73, 0xf6, 0x4e, 0x1a, 0x45, 0xca, 0x82, 0x65, 0xf5, 0x7f, 0x48, 0xba,
-            0x6d, 0x81,
-        ],
-    ),
-    ("ISO 9660", 0x8001, b"CD001"),
-    ("NTFS", 3, b"NTFS    "),
-    ("FAT", 0x36, b"FAT"),
-    ("FAT32", 0x52, b"FAT32"),
-];
-
-/// The first signature found in the head of a device, if any.
-pub fn detect(head: &[u8]) -> Option<&'static str> {
-    for (name, off, magic) in MAGICS {
-        if head.get(*off..off + magic.len()) == Some(*magic) {
-            return Some(name);
-        }
-    }
-    // An MBR (boot signature 55 aa) — a partition table or boot sector.
-    if head.get(510..512) == Some(&[0x55, 0xaa]) {
-        return Some("MBR/boot sector");
-    }
-    None
-}
-
-/// Reads the head of `dev` and looks for a signature.
-pub fn probe(dev: &Path) -> std::io::Result<Option<&'static str>> {
-    let mut f = std::fs::File::open(dev)?;
-    let mut head = Vec::with_capacity(PROBE_BYTES);
-    f.by_ref().take(PROBE_BYTES as u64).read_to_end(&mut head)?;
-    Ok(detect(&head))
-}
 
 /// Below this, XFS gets 4 allocation groups: with a stripe unit set, mkfs.xfs picks so many
 /// small groups on a small device that its 64 MiB minimum log no longer fits in one
@@ -75,24 +20,22 @@ pub fn probe(dev: &Path) -> std::io::Result<Option<&'static str>> {
 const XFS_SMALL_BYTES: u64 = 4 << 30;
 
 /// mkfs arguments (without the program and device) for a layout of `members` devices and a
-/// device of `bytes`.
+/// device of `bytes`. No force flag, ever: mke2fs and mkfs.xfs then refuse on their own to
+/// overwrite a filesystem they recognise and we did not.
 pub fn mkfs_args(fstype: FsType, layout: Layout, members: usize, bytes: u64) -> Vec<String> {
-    // A stripe unit of one chunk; other layouts use 2 MiB so extents start on huge pages.
-    let (chunk, width) = match layout {
-        Layout::Striped { chunk_bytes } => (chunk_bytes, members.max(1) as u64),
-        _ => (HUGE_PAGE_BYTES, 1),
-    };
+    let stripe = Stripe::for_layout(layout, members);
     match fstype {
-        FsType::Ext4 => {
-            let stride = chunk / 4096;
-            vec![
-                "-q".into(),
-                "-b".into(),
-                "4096".into(),
-                "-E".into(),
-                format!("stride={stride},stripe_width={}", stride * width),
-            ]
-        }
+        FsType::Ext4 => vec![
+            "-q".into(),
+            "-b".into(),
+            "4096".into(),
+            "-E".into(),
+            format!(
+                "stride={},stripe_width={}",
+                stripe.unit_bytes / 4096,
+                stripe.width_bytes / 4096
+            ),
+        ],
         // reflink is off: the 6.1 kernel refuses DAX on reflink filesystems.
         FsType::Xfs => {
             let small = if bytes < XFS_SMALL_BYTES {
@@ -105,7 +48,11 @@ pub fn mkfs_args(fstype: FsType, layout: Layout, members: usize, bytes: u64) -> 
                 "-m".into(),
                 "reflink=0".into(),
                 "-d".into(),
-                format!("su={}k,sw={width}{small}", chunk / 1024),
+                format!(
+                    "su={}k,sw={}{small}",
+                    stripe.unit_bytes / 1024,
+                    stripe.members()
+                ),
             ]
         }
     }
@@ -125,6 +72,13 @@ pub fn find_program(name: &str, path_var: Option<&str>) -> Option<PathBuf> {
 pub enum MkfsError {
     #[error("cannot read {dev} to look for a filesystem: {source}")]
     Probe { dev: String, source: std::io::Error },
+    #[error("mkfs refused: {dev} holds no filesystem, but its member {member} ({path}) holds {sig} at its start, so the members were reordered or this namespace belonged to another device; restore the entry's members as they were, or erase the member on purpose with `wipefs -a {path}`")]
+    MemberInUse {
+        dev: String,
+        member: String,
+        path: String,
+        sig: &'static str,
+    },
     #[error("mkfs.{fstype} was not found in $PATH, /usr/sbin or /sbin; install {pkg}")]
     NoProgram {
         fstype: &'static str,
@@ -140,6 +94,13 @@ pub enum MkfsError {
     },
 }
 
+impl MkfsError {
+    /// A refusal to format (the entry as declared would destroy data), not a failure.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, MkfsError::MemberInUse { .. })
+    }
+}
+
 /// What [`ensure_fs`] did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Made {
@@ -148,21 +109,42 @@ pub enum Made {
     Existing(&'static str),
 }
 
-/// Runs mkfs on `dev` unless it already holds a signature.
+/// One member's block device, as the refusal names it.
+pub struct MemberDev {
+    /// `uuid=… (namespace1.0)`
+    pub label: String,
+    pub path: PathBuf,
+}
+
+/// Runs mkfs on `dev` unless it or a member already holds a signature (see the module).
 pub fn ensure_fs(
     dev: &Path,
+    members: &[MemberDev],
     fstype: FsType,
     layout: Layout,
-    members: usize,
     bytes: u64,
     timeout: Duration,
 ) -> Result<Made, MkfsError> {
     let dev_s = dev.display().to_string();
-    if let Some(sig) = probe(dev).map_err(|source| MkfsError::Probe {
-        dev: dev_s.clone(),
-        source,
-    })? {
+    let probe_at = |path: &Path| {
+        probe(path).map_err(|source| MkfsError::Probe {
+            dev: path.display().to_string(),
+            source,
+        })
+    };
+    if let Some(sig) = probe_at(dev)? {
         return Ok(Made::Existing(sig));
+    }
+    // A `single` entry's member is the device itself: probed already.
+    for m in members.iter().filter(|m| m.path != dev) {
+        if let Some(sig) = probe_at(&m.path)? {
+            return Err(MkfsError::MemberInUse {
+                dev: dev_s,
+                member: m.label.clone(),
+                path: m.path.display().to_string(),
+                sig,
+            });
+        }
     }
     let (fs, pkg) = match fstype {
         FsType::Ext4 => ("ext4", "e2fsprogs"),
@@ -173,7 +155,7 @@ pub fn ensure_fs(
         .ok_or(MkfsError::NoProgram { fstype: fs, pkg })?;
     let status = wait::run(
         Command::new(prog)
-            .args(mkfs_args(fstype, layout, members, bytes))
+            .args(mkfs_args(fstype, layout, members.len(), bytes))
             .arg(dev),
         timeout,
     )?;
@@ -187,6 +169,22 @@ pub fn ensure_fs(
     Ok(Made::Created)
 }
 
+/// Why the filesystem on a freshly assembled device was made for another arrangement of its
+/// members (see [`pmemtab::geometry::conflict`]), or None.
+pub fn geometry_conflict(
+    dev: &Path,
+    layout: Layout,
+    members: usize,
+) -> std::io::Result<Option<String>> {
+    let head = signature::read_head(dev)?;
+    Ok(signature::stripe(&head).and_then(|found| {
+        pmemtab::geometry::conflict(layout, members, found).map(|why| {
+            let fs = signature::detect(&head).unwrap_or("filesystem");
+            format!("the {fs} filesystem on {}: {why}", dev.display())
+        })
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,24 +194,6 @@ mod tests {
         let f = std::fs::File::create(&p).unwrap();
         f.set_len(size).unwrap();
         p
-    }
-
-    #[test]
-    fn signatures_at_their_offsets() {
-        let mut head = vec![0u8; PROBE_BYTES];
-        assert_eq!(detect(&head), None);
-        head[0x438] = 0x53;
-        head[0x439] = 0xef;
-        assert_eq!(detect(&head), Some("ext2/3/4"));
-        let mut head = vec![0u8; PROBE_BYTES];
-        head[0x10040..0x10048].copy_from_slice(b"_BHRfS_M");
-        assert_eq!(detect(&head), Some("btrfs"));
-        let mut head = vec![0u8; 1024];
-        head[510] = 0x55;
-        head[511] = 0xaa;
-        assert_eq!(detect(&head), Some("MBR/boot sector"));
-        // A short read (tiny device) is not a signature.
-        assert_eq!(detect(&[0u8; 10]), None);
     }
 
     #[test]
@@ -249,22 +229,56 @@ mod tests {
 
     /// The real mkfs programs are the oracle: our detection must see what they wrote, and the
     /// geometry must land in the superblock.
+    /// `n` blank member images (what an unused namespace reads as).
+    fn blank_members(tag: &str, n: usize) -> Vec<MemberDev> {
+        (0..n)
+            .map(|i| MemberDev {
+                label: format!("uuid=m{i} (namespace{i}.0)"),
+                path: image(&format!("{tag}-m{i}"), 1 << 20),
+            })
+            .collect()
+    }
+
+    fn remove(members: &[MemberDev]) {
+        for m in members {
+            let _ = std::fs::remove_file(&m.path);
+        }
+    }
+
     #[test]
-    fn ext4_made_once_with_stride() {
-        let img = image("ext4", 64 << 20);
+    fn never_a_force_flag() {
         let striped = Layout::Striped {
             chunk_bytes: 2 << 20,
         };
+        for fs in [FsType::Ext4, FsType::Xfs] {
+            for layout in [striped, Layout::Linear, Layout::Single] {
+                for bytes in [64 << 20, 64 << 30] {
+                    let args = mkfs_args(fs, layout, 2, bytes);
+                    assert!(
+                        !args.iter().any(|a| a == "-f"
+                            || a == "-F"
+                            || a == "-FF"
+                            || a == "--force"
+                            || a.starts_with("-f") && a.len() == 2),
+                        "{args:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The real mkfs programs are the oracle: our detection must see what they wrote, and the
+    /// geometry must land in the superblock, where `up` reads it back.
+    #[test]
+    fn ext4_made_once_with_stride() {
+        let img = image("ext4", 64 << 20);
+        let members = blank_members("ext4", 2);
+        let striped = Layout::Striped {
+            chunk_bytes: 2 << 20,
+        };
+        let secs = Duration::from_secs(60);
         assert_eq!(
-            ensure_fs(
-                &img,
-                FsType::Ext4,
-                striped,
-                2,
-                64 << 20,
-                Duration::from_secs(60)
-            )
-            .unwrap(),
+            ensure_fs(&img, &members, FsType::Ext4, striped, 64 << 20, secs).unwrap(),
             Made::Created
         );
         assert_eq!(probe(&img).unwrap(), Some("ext2/3/4"));
@@ -277,39 +291,67 @@ mod tests {
         assert!(text.contains("RAID stride:              512"), "{text}");
         assert!(text.contains("RAID stripe width:        1024"), "{text}");
         assert!(text.contains("Block size:               4096"), "{text}");
+        let head = signature::read_head(&img).unwrap();
+        assert_eq!(
+            signature::stripe(&head),
+            Some(Stripe::for_layout(striped, 2))
+        );
+        assert_eq!(geometry_conflict(&img, striped, 2).unwrap(), None);
+        let chunk4 = Layout::Striped {
+            chunk_bytes: 4 << 20,
+        };
+        let why = geometry_conflict(&img, chunk4, 2).unwrap().unwrap();
+        assert!(why.contains("made for 2 MiB chunks over 2 members, the entry declares 4 MiB chunks over 2 members"), "{why}");
         // Second time: left alone.
         assert_eq!(
-            ensure_fs(
-                &img,
-                FsType::Xfs,
-                striped,
-                2,
-                64 << 20,
-                Duration::from_secs(60)
-            )
-            .unwrap(),
+            ensure_fs(&img, &members, FsType::Xfs, striped, 64 << 20, secs).unwrap(),
             Made::Existing("ext2/3/4")
         );
         std::fs::remove_file(&img).unwrap();
+        remove(&members);
+    }
+
+    #[test]
+    fn a_member_holding_a_filesystem_is_never_formatted() {
+        // The device reads blank (its head is now another member's), but member 1 holds ext4
+        // at its own start: what swapping a formatted stripe's members gives.
+        let dev = image("moved-dev", 64 << 20);
+        let mut members = blank_members("moved", 2);
+        let fs = image("moved-fs", 64 << 20);
+        let secs = Duration::from_secs(60);
+        let linear = Layout::Linear;
+        assert_eq!(
+            ensure_fs(&fs, &[], FsType::Ext4, linear, 64 << 20, secs).unwrap(),
+            Made::Created
+        );
+        let _ = std::fs::remove_file(&members[1].path);
+        members[1].path = fs.clone();
+        let e = ensure_fs(&dev, &members, FsType::Ext4, linear, 64 << 20, secs).unwrap_err();
+        assert!(e.is_refusal());
+        let msg = e.to_string();
+        assert!(
+            msg.contains("its member uuid=m1 (namespace1.0)")
+                && msg.contains("holds ext2/3/4 at its start")
+                && msg.contains(&format!("wipefs -a {}", fs.display())),
+            "{msg}"
+        );
+        assert_eq!(probe(&dev).unwrap(), None, "nothing was written");
+        assert_eq!(probe(&fs).unwrap(), Some("ext2/3/4"));
+        std::fs::remove_file(&dev).unwrap();
+        remove(&members);
     }
 
     #[test]
     fn xfs_made_with_stripe_unit() {
         // 512 MiB: the size at which mkfs.xfs's own choice of allocation groups fails.
         let img = image("xfs", 512 << 20);
+        let members = blank_members("xfs", 2);
         let striped = Layout::Striped {
             chunk_bytes: 2 << 20,
         };
+        let secs = Duration::from_secs(120);
         assert_eq!(
-            ensure_fs(
-                &img,
-                FsType::Xfs,
-                striped,
-                2,
-                512 << 20,
-                Duration::from_secs(120)
-            )
-            .unwrap(),
+            ensure_fs(&img, &members, FsType::Xfs, striped, 512 << 20, secs).unwrap(),
             Made::Created
         );
         assert_eq!(probe(&img).unwrap(), Some("xfs"));
@@ -324,6 +366,15 @@ mod tests {
             text.contains("unit = 512") && text.contains("width = 1024"),
             "{text}"
         );
+        let head = signature::read_head(&img).unwrap();
+        assert_eq!(
+            signature::stripe(&head),
+            Some(Stripe::for_layout(striped, 2))
+        );
+        assert!(geometry_conflict(&img, Layout::Linear, 2)
+            .unwrap()
+            .is_some());
         std::fs::remove_file(&img).unwrap();
+        remove(&members);
     }
 }

@@ -6,6 +6,7 @@
 //! the system; the only I/O is reading the files and directories a caller names.
 
 pub mod error;
+pub mod geometry;
 pub mod ns;
 pub mod paths;
 pub mod plan;

@@ -30,6 +30,21 @@ pub struct Args {
 
 const MKFS_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// Why preparing a built device failed: the line to print and the exit status.
+struct Failure {
+    msg: String,
+    exit: Exit,
+}
+
+impl Failure {
+    fn refused(msg: String) -> Failure {
+        Failure {
+            msg,
+            exit: Exit::Config,
+        }
+    }
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
     if args.all != args.names.is_empty() {
         exit::error("up: name the entries to build, or use --all (not both)");
@@ -140,19 +155,39 @@ fn build(ctx: &Ctx, roots: &apply::Roots, entry: &Entry, plan: &Plan) -> Result<
             return Err(Exit::Config);
         }
     };
-    let make_fs = |device: &Path| -> Result<(), mkfs::MkfsError> {
+    // Run on the assembled device before anything is written to it: the stripe it was
+    // formatted for must be this one, and mkfs only where it cannot destroy a filesystem.
+    let prepare = |device: &Path| -> Result<(), Failure> {
+        // A device that cannot be read holds nothing to protect: mkfs or mount say why.
+        if let Ok(Some(why)) = mkfs::geometry_conflict(device, entry.layout, plan.members.len()) {
+            return Err(Failure::refused(format!(
+                "refused: {why}; the chunk size or the members changed since it was made, and using it so would scramble it: restore the entry as it was"
+            )));
+        }
         let Some(fstype) = fstype else { return Ok(()) };
         let size = match &plan.device {
             Device::Dm { size, .. } | Device::Single { size, .. } => size.bytes(),
         };
-        match mkfs::ensure_fs(
-            device,
-            fstype,
-            entry.layout,
-            plan.members.len(),
-            size,
-            MKFS_TIMEOUT,
-        )? {
+        let members: Vec<mkfs::MemberDev> = plan
+            .members
+            .iter()
+            .filter_map(|r| {
+                Some(mkfs::MemberDev {
+                    label: format!("{} ({})", r.member, r.ns.dev),
+                    path: links::absolute(&roots.dev.join(r.ns.blockdev.as_deref()?)),
+                })
+            })
+            .collect();
+        let made = mkfs::ensure_fs(device, &members, fstype, entry.layout, size, MKFS_TIMEOUT)
+            .map_err(|e| Failure {
+                exit: if e.is_refusal() {
+                    Exit::Config
+                } else {
+                    Exit::System
+                },
+                msg: e.to_string(),
+            })?;
+        match made {
             mkfs::Made::Created => {
                 outln!("{}: made {fstype} on {}", entry.name, device.display())
             }
@@ -165,13 +200,13 @@ fn build(ctx: &Ctx, roots: &apply::Roots, entry: &Entry, plan: &Plan) -> Result<
         Ok(())
     };
     match entry.layout {
-        Layout::Single => build_single(roots, entry, plan, &at, make_fs),
+        Layout::Single => build_single(roots, entry, plan, &at, prepare),
         _ => {
             let mut ctl = apply::open_control(roots).map_err(|e| {
                 exit::error(format_args!("{at}: {e}"));
                 Exit::System
             })?;
-            build_dm(&mut ctl, roots, entry, plan, &at, make_fs)
+            build_dm(&mut ctl, roots, entry, plan, &at, prepare)
         }
     }
 }
@@ -184,7 +219,7 @@ fn build_single(
     entry: &Entry,
     plan: &Plan,
     at: &str,
-    make_fs: impl FnOnce(&Path) -> Result<(), mkfs::MkfsError>,
+    prepare: impl FnOnce(&Path) -> Result<(), Failure>,
 ) -> Result<(), Exit> {
     let Device::Single { blockdev, .. } = &plan.device else {
         return Err(Exit::Config);
@@ -203,9 +238,9 @@ fn build_single(
         return Err(Exit::System);
     }
     outln!("{}: {} ready (single, {ns})", entry.name, path.display());
-    if let Err(e) = make_fs(&path) {
-        exit::error(format_args!("{at}: {e}"));
-        return Err(Exit::System);
+    if let Err(f) = prepare(&path) {
+        exit::error(format_args!("{at}: {}", f.msg));
+        return Err(f.exit);
     }
     let link = pmemtab::paths::by_name_link(&roots.run, &entry.name);
     match links::ensure(&roots.run, &entry.name, &path) {
@@ -231,15 +266,15 @@ fn build_single(
     Ok(())
 }
 
-/// A device-mapper entry: build it (or accept it as it is), then mkfs; a device this run
-/// created is removed again when mkfs fails.
+/// A device-mapper entry: build it (or accept it as it is), then check and mkfs it; a device
+/// this run created is removed again when that fails.
 fn build_dm<T: Transport>(
     ctl: &mut Control<T>,
     roots: &apply::Roots,
     entry: &Entry,
     plan: &Plan,
     at: &str,
-    make_fs: impl FnOnce(&Path) -> Result<(), mkfs::MkfsError>,
+    prepare: impl FnOnce(&Path) -> Result<(), Failure>,
 ) -> Result<(), Exit> {
     let up = match apply::up_dm(ctl, roots, plan) {
         Ok(up) => up,
@@ -262,10 +297,10 @@ fn build_dm<T: Transport>(
             node
         }
     };
-    if let Err(e) = make_fs(node) {
+    if let Err(f) = prepare(node) {
         let undone = apply::undo(ctl, roots, &entry.name, &up, apply::BUSY_TIMEOUT);
-        exit::error(format_args!("{at}: {e}{undone}"));
-        return Err(Exit::System);
+        exit::error(format_args!("{at}: {}{undone}", f.msg));
+        return Err(f.exit);
     }
     Ok(())
 }
@@ -276,10 +311,10 @@ mod tests {
     use crate::apply::tests::{plan_for, roots};
     use crate::dm::control::fake::FakeKernel;
 
-    fn failing(_: &Path) -> Result<(), mkfs::MkfsError> {
-        Err(mkfs::MkfsError::NoProgram {
-            fstype: "ext4",
-            pkg: "e2fsprogs",
+    fn failing(_: &Path) -> Result<(), Failure> {
+        Err(Failure {
+            msg: "mkfs.ext4 was not found".into(),
+            exit: Exit::System,
         })
     }
 
