@@ -66,6 +66,8 @@ pub enum ApplyError {
         live: String,
         want: String,
     },
+    #[error("'{name}' is suspended with the planned table live but another table loaded behind it (an interrupted reload); resuming would make that one live: compare `dmsetup table --inactive {name}`, then `dmsetup clear {name}` and run up again")]
+    SuspendedWithInactive { name: String },
     #[error("'{name}' exists without a live table and is open, so it cannot be rebuilt; close it and run `dmsetup remove {name}`")]
     Stale { name: String },
     #[error("the kernel's table for '{name}' is not the planned one (live: {live:?}, planned: {want:?}); the device was removed{leftover}")]
@@ -149,6 +151,8 @@ pub enum Up {
     Unchanged {
         devnum: DevNum,
         node: PathBuf,
+        /// It was suspended (an interrupted reload) and was resumed.
+        resumed: bool,
     },
 }
 
@@ -187,6 +191,16 @@ pub fn up_dm<T: Transport>(
                     want,
                 });
             }
+            // What an interrupted reload leaves: every I/O to it (a mount at boot) would
+            // block. Resumed when only the planned live table would come back; with another
+            // table loaded behind it, resuming would switch to that one instead.
+            let resumed = info.suspended;
+            if resumed {
+                if info.inactive {
+                    return Err(ApplyError::SuspendedWithInactive { name: name.into() });
+                }
+                ctl.resume(name)?;
+            }
             let node = nodes::ensure_mapper_node(&roots.dev, name, info.devnum, udev).map_err(
                 |source| ApplyError::Node {
                     path: nodes::mapper_path(&roots.dev, name),
@@ -202,6 +216,7 @@ pub fn up_dm<T: Transport>(
             return Ok(Up::Unchanged {
                 devnum: info.devnum,
                 node,
+                resumed,
             });
         }
         // Created but never resumed: what a crash between DEV_CREATE and resume leaves.
@@ -482,6 +497,41 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn suspended_device_with_the_planned_table_is_resumed() {
+        let r = roots("suspended", "1\n");
+        let mut ctl = Control::new(FakeKernel::default()).unwrap();
+        let plan = plan_for("fast0", 2 << 20);
+        up_dm(&mut ctl, &r, &plan).unwrap();
+        ctl.transport().devs.get_mut("fast0").unwrap().suspended = true;
+        let up = up_dm(&mut ctl, &r, &plan).unwrap();
+        assert!(matches!(up, Up::Unchanged { resumed: true, .. }), "{up:?}");
+        assert!(!ctl.info("fast0").unwrap().unwrap().suspended);
+        // Resumed once: the next run finds it running.
+        let up = up_dm(&mut ctl, &r, &plan).unwrap();
+        assert!(matches!(up, Up::Unchanged { resumed: false, .. }), "{up:?}");
+    }
+
+    #[test]
+    fn suspended_device_with_another_table_behind_it_is_not_resumed() {
+        let r = roots("suspended-inactive", "1\n");
+        let mut ctl = Control::new(FakeKernel::default()).unwrap();
+        let plan = plan_for("fast0", 2 << 20);
+        up_dm(&mut ctl, &r, &plan).unwrap();
+        // dmsetup load (another chunk) + suspend, interrupted before resume.
+        ctl.load("fast0", plan_for("fast0", 4 << 20).targets())
+            .unwrap();
+        ctl.transport().devs.get_mut("fast0").unwrap().suspended = true;
+        let e = up_dm(&mut ctl, &r, &plan).unwrap_err();
+        assert!(matches!(e, ApplyError::SuspendedWithInactive { .. }), "{e}");
+        let info = ctl.info("fast0").unwrap().unwrap();
+        assert!(info.suspended && info.inactive, "left exactly as it was");
+        assert_eq!(
+            table_text(&ctl.table("fast0").unwrap()),
+            dmsetup_table(plan.targets())
+        );
+    }
+
+    #[test]
     fn up_with_another_table_refuses_and_shows_both() {
         let r = roots("differs", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
@@ -627,5 +677,101 @@ pub(crate) mod tests {
                 minor: 1
             }]
         );
+    }
+}
+
+/// Two processes on one entry, at ioctl granularity: each thread has its own control handle
+/// on one shared fake kernel, as two pmem-assemble processes have on the real one.
+#[cfg(test)]
+mod races {
+    use super::tests::{plan_for, roots};
+    use super::*;
+    use crate::dm::control::fake::FakeKernel;
+    use crate::dm::ioctl::Cmd;
+    use crate::lock;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone)]
+    struct Shared(Arc<Mutex<FakeKernel>>);
+
+    impl Transport for Shared {
+        fn call(&mut self, cmd: Cmd, buf: &mut [u8]) -> Result<(), Errno> {
+            let r = self.0.lock().unwrap().call(cmd, buf);
+            // Let the other thread in between two ioctls.
+            std::thread::yield_now();
+            r
+        }
+    }
+
+    fn up_locked(k: Shared, r: Roots, plan: Plan) -> Result<Up, String> {
+        let _held = lock::acquire(&r.run, &plan.name, "up", Duration::from_secs(10))
+            .map_err(|e| e.to_string())?;
+        let mut ctl = Control::new(k).map_err(|e| e.to_string())?;
+        up_dm(&mut ctl, &r, &plan).map_err(|e| e.to_string())
+    }
+
+    fn down_locked(k: Shared, r: Roots, name: &str) -> Result<Down, String> {
+        let _held = lock::acquire(&r.run, name, "down", Duration::from_secs(10))
+            .map_err(|e| e.to_string())?;
+        let mut ctl = Control::new(k).map_err(|e| e.to_string())?;
+        down_dm(&mut ctl, &r, name, Duration::ZERO).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn two_ups_at_once_both_succeed_and_one_builds() {
+        for round in 0..20 {
+            let r = roots(&format!("race-up-{round}"), "1\n");
+            let k = Shared(Arc::new(Mutex::new(FakeKernel::default())));
+            let plan = plan_for("s", 2 << 20);
+            let threads: Vec<_> = (0..2)
+                .map(|_| {
+                    let (k, r, plan) = (k.clone(), r.clone(), plan.clone());
+                    std::thread::spawn(move || up_locked(k, r, plan))
+                })
+                .collect();
+            let ups: Vec<Up> = threads
+                .into_iter()
+                .map(|t| {
+                    t.join()
+                        .unwrap()
+                        .unwrap_or_else(|e| panic!("round {round}: {e}"))
+                })
+                .collect();
+            let created = ups
+                .iter()
+                .filter(|u| matches!(u, Up::Created { .. }))
+                .count();
+            assert_eq!(created, 1, "round {round}: {ups:?}");
+            let kernel = k.0.lock().unwrap();
+            assert_eq!(kernel.devs.len(), 1);
+            assert!(kernel.devs["s"].live.is_some());
+        }
+    }
+
+    #[test]
+    fn up_racing_down_ends_in_a_clean_state() {
+        for round in 0..20 {
+            let r = roots(&format!("race-down-{round}"), "1\n");
+            let k = Shared(Arc::new(Mutex::new(FakeKernel::default())));
+            let plan = plan_for("s", 2 << 20);
+            up_locked(k.clone(), r.clone(), plan.clone()).unwrap();
+            let (k1, r1) = (k.clone(), r.clone());
+            let down = std::thread::spawn(move || down_locked(k1, r1, "s"));
+            let up = std::thread::spawn({
+                let (k, r, plan) = (k.clone(), r.clone(), plan.clone());
+                move || up_locked(k, r, plan)
+            });
+            let (down, up) = (down.join().unwrap(), up.join().unwrap());
+            assert!(down.is_ok() && up.is_ok(), "round {round}: {down:?} {up:?}");
+            // Either down came last (nothing left) or up did (built, with the planned table).
+            let kernel = k.0.lock().unwrap();
+            match kernel.devs.get("s") {
+                None => assert!(matches!(up, Ok(Up::Unchanged { .. }))),
+                Some(d) => {
+                    assert!(d.live.is_some() && d.inactive.is_none(), "round {round}");
+                    assert!(matches!(up, Ok(Up::Created { .. })));
+                }
+            }
+        }
     }
 }

@@ -10,6 +10,7 @@ mod dm;
 mod exit;
 mod json;
 mod links;
+mod lock;
 mod mkfs;
 mod mount;
 mod nodes;

@@ -15,6 +15,15 @@ fn repo() -> PathBuf {
         .to_path_buf()
 }
 
+/// A directory removed when dropped, also when the test fails.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn run_case(dir: &Path) -> Vec<String> {
     let args: Vec<String> = std::fs::read_to_string(dir.join("args"))
         .unwrap()
@@ -25,15 +34,23 @@ fn run_case(dir: &Path) -> Vec<String> {
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "nd-sysfs-qemu-a".into());
     let sysfs = repo().join("tests/fixtures").join(&fixture).join("sys");
-    let out = Command::new(env!("CARGO_BIN_EXE_pmem-assemble"))
-        .current_dir(dir)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pmem-assemble"));
+    cmd.current_dir(dir)
         .arg("--pmemtab")
         .arg("pmemtab")
         .arg("--sysfs")
-        .arg(&sysfs)
-        .args(&args)
-        .output()
-        .unwrap();
+        .arg(&sysfs);
+    // Locks and links go to a scratch run directory, never the host's /run.
+    let run = Scratch(std::env::temp_dir().join(format!(
+        "pmem-cli-{}-{}",
+        dir.file_name().unwrap().to_string_lossy(),
+        std::process::id()
+    )));
+    if !args.iter().any(|a| a == "--run") {
+        cmd.arg("--run").arg(&run.0);
+    }
+    let out = cmd.args(&args).output().unwrap();
+    drop(run);
     let actual = [
         ("stdout", String::from_utf8_lossy(&out.stdout).into_owned()),
         ("stderr", String::from_utf8_lossy(&out.stderr).into_owned()),

@@ -3,7 +3,7 @@
 use crate::apply::{self, Down};
 use crate::exit::{self, Exit};
 use crate::links::{self, Unlinked};
-use crate::{nodes, Ctx};
+use crate::{lock, nodes, Ctx};
 use argh::FromArgs;
 
 /// Remove the devices of the named entries (or every device pmemtab created) and the links
@@ -68,6 +68,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     let mut worst = Exit::Ok;
     for name in names {
+        let _held = match lock::acquire(&roots.run, &name, &format!("down {name}"), lock::MARGIN) {
+            Ok(l) => l,
+            Err(e) => {
+                exit::error(format_args!("{}: {e}", at(&name)));
+                worst = worst.max(Exit::System);
+                continue;
+            }
+        };
         let dm = match ctl.as_mut() {
             Some(ctl) => apply::down_dm(ctl, &roots, &name, apply::BUSY_TIMEOUT),
             None => Ok(Down::NotActive),

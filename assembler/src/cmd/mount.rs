@@ -3,7 +3,7 @@
 use super::common::{load_tab, report_refusal, scan, select_one};
 use crate::exit::{self, Exit};
 use crate::mount::{mount_dax, under_root, Mounted};
-use crate::{apply, nodes, Ctx};
+use crate::{apply, lock, nodes, Ctx};
 use argh::FromArgs;
 use pmemtab::plan::{plan, Device};
 use std::path::PathBuf;
@@ -37,6 +37,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         return Exit::Config;
     };
     let roots = apply::Roots::of(ctx);
+    let what = format!("mount {}", entry.name);
+    let _held = match lock::acquire(&roots.run, &entry.name, &what, lock::MARGIN) {
+        Ok(l) => l,
+        Err(e) => {
+            exit::error(format_args!("{at}: {e}"));
+            return Exit::System;
+        }
+    };
     // The device: /dev/mapper/<name> for dm layouts (must be up), the namespace's own for single.
     let (source, devnum) = if entry.layout.is_dm() {
         let info = apply::open_control(&roots).and_then(|mut ctl| Ok(ctl.info(&entry.name)?));

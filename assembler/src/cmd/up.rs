@@ -5,7 +5,7 @@ use crate::apply::{self, Up};
 use crate::dm::control::{Control, Transport};
 use crate::exit::{self, Exit};
 use crate::links::{self, Linked};
-use crate::{mkfs, wait, Ctx};
+use crate::{lock, mkfs, wait, Ctx};
 use argh::FromArgs;
 use pmemtab::plan::{plan_all, resolve, Device, Plan, Reason};
 use pmemtab::tab::{Entry, Layout};
@@ -68,8 +68,21 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             .timeout
             .map(Duration::from_secs)
             .unwrap_or_else(|| entry.device_timeout());
-        let result = wait_for_plan(ctx, &parsed.entries, entry, timeout)
-            .and_then(|plan| build(ctx, &roots, entry, &plan));
+        // The longest another `up` of this entry may hold the lock, and a margin.
+        let mut lock_wait = timeout + lock::MARGIN;
+        if entry.options.mkfs {
+            lock_wait += MKFS_TIMEOUT;
+        }
+        let what = format!("up {}", entry.name);
+        let result = lock::acquire(&ctx.run, &entry.name, &what, lock_wait)
+            .map_err(|e| {
+                exit::error(format_args!("{}: {e}", ctx.at(entry.line, &entry.name)));
+                Exit::System
+            })
+            .and_then(|_held| {
+                wait_for_plan(ctx, &parsed.entries, entry, timeout)
+                    .and_then(|plan| build(ctx, &roots, entry, &plan))
+            });
         if let Err(e) = result {
             worst = worst.max(e);
         }
@@ -292,8 +305,23 @@ fn build_dm<T: Transport>(
             outln!("{}: created {} ({devnum})", entry.name, node.display());
             node
         }
-        Up::Unchanged { node, .. } => {
+        Up::Unchanged {
+            node,
+            resumed: false,
+            ..
+        } => {
             outln!("{}: already active with the planned table", entry.name);
+            node
+        }
+        Up::Unchanged {
+            node,
+            resumed: true,
+            ..
+        } => {
+            outln!(
+                "{}: was suspended with the planned table; resumed",
+                entry.name
+            );
             node
         }
     };

@@ -300,6 +300,8 @@ pub mod fake {
         pub live: Option<Vec<(u64, u64, String, String)>>,
         pub inactive: Option<Vec<(u64, u64, String, String)>>,
         pub open_count: i32,
+        /// `dmsetup suspend` was run on it.
+        pub suspended: bool,
     }
 
     #[derive(Default)]
@@ -386,6 +388,7 @@ pub mod fake {
                     let dev = self.devs.get_mut(&name).ok_or(Errno::ENXIO)?;
                     assert_eq!(h.flags & DM_SUSPEND_FLAG, 0, "only resume is used");
                     h.flags = 0;
+                    dev.suspended = false;
                     if let Some(t) = dev.inactive.take() {
                         dev.live = Some(t);
                         h.flags |= DM_UEVENT_GENERATED_FLAG;
@@ -479,6 +482,9 @@ pub mod fake {
         }
         if dev.inactive.is_some() {
             h.flags |= DM_INACTIVE_PRESENT_FLAG;
+        }
+        if dev.suspended {
+            h.flags |= DM_SUSPEND_FLAG;
         }
         h.target_count = dev.live.as_ref().map_or(0, |t| t.len() as u32);
         h.name = [0; NAME_LEN];
