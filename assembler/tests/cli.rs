@@ -5,6 +5,9 @@
 //! The command runs in the case directory with `--pmemtab pmemtab`, so messages name the file
 //! as `pmemtab:LINE:COL`. `GOLDEN_UPDATE=1 cargo test` rewrites the expectations; review the diff.
 
+// Helpers outside #[test] functions set up fixtures: a panic there fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

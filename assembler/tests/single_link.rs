@@ -3,6 +3,9 @@
 //! the `pmemtab/by-name/<name>` link the generator's mount unit mounts. Needs root (mknod),
 //! as the unit tests of the device nodes do.
 
+// Helpers outside #[test] functions set up the scratch tree: a panic there fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -4,6 +4,9 @@
 //! pmemtab-generator and accepts what it writes. A unit warning fails like an error does.
 //! systemd must be installed (tests/run-all does `apt-get install systemd`).
 
+// Helpers outside #[test] functions set up fixtures: a panic there fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::fs;

@@ -3,6 +3,9 @@
 //! `expected.log` (the generator's stderr and exit status). The whole tree is compared.
 //! `GOLDEN_UPDATE=1 cargo test -p pmemtab-generator --test golden` rewrites the expectations.
 
+// Helpers outside #[test] functions set up fixtures: a panic there fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::fmt::Write as _;

@@ -1,5 +1,8 @@
 //! Parser tests: every error class with its exact message and position, and the accepted forms.
 
+// Helpers outside #[test] functions set up fixtures: a panic there fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use pmemtab::tab::{parse, parse::parse_timespan, Entry, FsType, Layout, Member, Severity};
 use std::time::Duration;
 

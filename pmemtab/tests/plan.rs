@@ -1,6 +1,9 @@
 //! Planning: exact table geometry and every refusal, on hand-built namespaces (the scanner's
 //! own tests cover reading them from sysfs).
 
+// Helpers outside #[test] functions set up fixtures: a panic there fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use pmemtab::ns::{Mode, Namespace};
 use pmemtab::plan::{dm_uuid, plan, plan_all, Device, Reason};
 use pmemtab::tab::{parse, Entry, Member};

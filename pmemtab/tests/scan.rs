@@ -2,6 +2,9 @@
 //! /proc/iomem from the same boot), synthetic trees for topologies the capture lacks, and
 //! corrupted copies that must give an error naming the file.
 
+// Helpers outside #[test] functions set up fixtures: a panic there fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use pmemtab::ns::{scan, wait_probe, Mode, Namespace};
