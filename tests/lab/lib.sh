@@ -4,7 +4,18 @@
 LAB=${LAB:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 # LAB_WORK moves the cache, images and logs elsewhere (default tests/lab/work, git-ignored).
 WORK=${LAB_WORK:-$LAB/work}
-LOGS=$WORK/logs
+# LAB_KERNEL chooses Debian's kernel (setup, run and demo also take --kernel VERSION first):
+#   6.1   the default: the version linux-image-amd64 depends on, Debian 12's own kernel
+#   6.12  the newest linux-image-6.12.*+deb12-amd64 in the registry (its modules are .ko.xz)
+# Each has its own cache (work/kernel-VERSION) and logs (work/logs-VERSION): both coexist.
+LAB_KERNEL=${LAB_KERNEL:-6.1}
+case $LAB_KERNEL in
+6.1 | 6.12) ;;
+*) echo "lab: unknown kernel '$LAB_KERNEL' (LAB_KERNEL or --kernel: 6.1 or 6.12)" >&2; exit 2 ;;
+esac
+export LAB_KERNEL
+KDIR=$WORK/kernel-$LAB_KERNEL
+LOGS=$WORK/logs-$LAB_KERNEL
 # Tools the guest uses to provision namespaces and as oracles; pmem-assemble never calls them
 # except mkfs (its `mkfs` option). bash runs the benchmark's "what admins do today" script.
 GUEST_TOOLS="ndctl daxctl dmsetup mke2fs mkfs.xfs jq bash"
@@ -19,7 +30,7 @@ MEMMAP='memmap=128M!640M'
 # Boots take 15-40 s here; a boot still running after this is a hang, reported as a failure.
 BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-150}
 
-kver() { cat "$WORK/kernel/kver"; }
+kver() { cat "$KDIR/kver"; }
 
 # One lab, demo or bench at a time per work dir: they share the initramfs and the kernel cache.
 lab_lock() {
@@ -39,8 +50,8 @@ copy_with_libs() {
 }
 
 # build_initramfs [SCRIPT...]: builds work/initramfs.cpio.gz: busybox, pmem-assemble, guest
-# tools with their libraries, the modules in GUEST_MODULES (with modules.dep for busybox
-# modprobe), the guest init, every scenario, the demo and the SCRIPTs given (as /lab/NAME.sh).
+# tools with their libraries, the modules in GUEST_MODULES (decompressed, with a modules.dep
+# for busybox modprobe), the guest init, every scenario, the demo and the SCRIPTs given (as /lab/NAME.sh).
 # Rebuilt every run: it takes a few seconds and must never be stale.
 build_initramfs() {
     local k root=$WORK/initramfs m f x
@@ -65,16 +76,25 @@ build_initramfs() {
     done
     cp "$LAB/../../assembler/udev/09-pmemtab.rules" "$root/lab/09-pmemtab.rules.in"
     install -m 755 "$WORK/pmem-assemble" "$root/bin/pmem-assemble"
-    # Modules: exact files modprobe would insert (ignoring the host's install rules).
+    # Modules: exact files modprobe would insert (ignoring the host's install rules). 6.12's
+    # are .ko.xz, which busybox insmod cannot load: they go in decompressed, as NAME.ko, and
+    # depmod below writes the modules.dep that names them so.
     for m in $GUEST_MODULES; do
         mkdir -p "$WORK/no-modprobe.d"
         # -C: the host's modprobe.d (ndctl's install rule for libnvdimm) must not apply.
-        modprobe -C "$WORK/no-modprobe.d" -d "$WORK/kernel/root" -S "$k" --show-depends "$m" |
+        modprobe -C "$WORK/no-modprobe.d" -d "$KDIR/root" -S "$k" --show-depends "$m" |
             awk '$1 == "insmod" {print $2}'
     done | sort -u | while read -r f; do
-        install -D -m 644 "$f" "$root/lib/modules/$k/${f#"$WORK/kernel/root/lib/modules/$k/"}"
+        x=$root/lib/modules/$k/${f#"$KDIR/root/lib/modules/$k/"}
+        mkdir -p "$(dirname "$x")"
+        case $f in
+        *.ko.xz) xz -dc "$f" > "${x%.xz}" ;;
+        *.ko.zst) zstd -qdc "$f" > "${x%.zst}" ;;
+        *.ko.gz) gzip -dc "$f" > "${x%.gz}" ;;
+        *) install -m 644 "$f" "$x" ;;
+        esac
     done
-    cp "$WORK/kernel/root/lib/modules/$k"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$k/"
+    cp "$KDIR/root/lib/modules/$k"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$k/"
     depmod -b "$root" "$k"
     install -m 755 "$LAB/guest/init" "$root/init"
     install -m 644 "$LAB/guest/lib.sh" "$root/lab/lib.sh"
@@ -109,7 +129,7 @@ boot() {
     mkdir -p "$(dirname "$log")"
     timeout --kill-after=10 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on \
         -smp 1 -m 1G,slots=8,maxmem=8G "${args[@]}" \
-        -kernel "$WORK/kernel/root/boot/vmlinuz-$(kver)" -initrd "$WORK/initramfs.cpio.gz" \
+        -kernel "$KDIR/root/boot/vmlinuz-$(kver)" -initrd "$WORK/initramfs.cpio.gz" \
         -append "console=ttyS0 panic=1 quiet loglevel=3 $append" \
         -nographic -no-reboot -nodefaults -serial stdio -display none </dev/null 2>&1 |
         tr -d '\r' > "$log"
