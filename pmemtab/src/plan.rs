@@ -84,6 +84,12 @@ pub enum Reason {
         mode: Mode,
         need: &'static str,
     },
+    /// The namespace is still appearing: enabled in fsdax mode, but its block device is not
+    /// there yet (the pmem driver is still probing). Waited for like a missing member.
+    NotReady {
+        member: Member,
+        dev: String,
+    },
     /// The block device does not do DAX (`queue/dax` = 0).
     NotDax {
         member: Member,
@@ -121,6 +127,29 @@ pub enum Reason {
     TooLarge,
 }
 
+impl Reason {
+    /// The member may still appear (its NVDIMM is slow, its driver still probing): worth
+    /// waiting for within the entry's device timeout.
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Reason::Missing { .. } | Reason::NotReady { .. })
+    }
+
+    /// The member this reason is about, if it is about one.
+    pub fn member(&self) -> Option<&Member> {
+        match self {
+            Reason::Missing { member }
+            | Reason::Ambiguous { member, .. }
+            | Reason::WrongMode { member, .. }
+            | Reason::NotReady { member, .. }
+            | Reason::NotDax { member, .. }
+            | Reason::UsedTwice { member, .. }
+            | Reason::UsedByOther { member, .. }
+            | Reason::TooSmall { member, .. } => Some(member),
+            Reason::TooFewMembers { .. } | Reason::Unsupported { .. } | Reason::TooLarge => None,
+        }
+    }
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}: {}: {}", self.line, self.name, self.reason)
@@ -143,6 +172,10 @@ impl fmt::Display for Reason {
             Reason::WrongMode { member, dev, mode, need } => write!(
                 f,
                 "member {member} ({dev}) is in {mode} mode, this layout needs {need}; reconfigure it (`ndctl create-namespace -f -e {dev} --mode={need}`, which destroys its data) or name another namespace"
+            ),
+            Reason::NotReady { member, dev } => write!(
+                f,
+                "member {member} ({dev}) is in fsdax mode but its block device has not appeared; check `dmesg` for the nd_pmem driver"
             ),
             Reason::NotDax { member, dev, blockdev } => write!(
                 f,
@@ -236,7 +269,10 @@ fn dax_member(member: &Member, ns: &Namespace) -> Result<DevNum, Reason> {
         return Err(wrong_mode());
     }
     let (Some(blockdev), Some(devnum)) = (&ns.blockdev, ns.devnum) else {
-        return Err(wrong_mode());
+        return Err(Reason::NotReady {
+            member: member.clone(),
+            dev: ns.dev.clone(),
+        });
     };
     if !ns.dax {
         return Err(Reason::NotDax {
@@ -246,6 +282,22 @@ fn dax_member(member: &Member, ns: &Namespace) -> Result<DevNum, Reason> {
         });
     }
     Ok(devnum)
+}
+
+/// The members of an entry that may still appear (missing, or enabled without their block
+/// device yet), each with its reason, in entry order.
+pub fn pending(entry: &Entry, namespaces: &[Namespace]) -> Vec<Reason> {
+    entry
+        .members
+        .iter()
+        .filter_map(|m| {
+            let reason = match resolve(m, namespaces) {
+                Err(r) => r,
+                Ok(ns) => dax_member(m, ns).err()?,
+            };
+            reason.is_pending().then_some(reason)
+        })
+        .collect()
 }
 
 /// Plans one entry against the namespaces present.

@@ -729,3 +729,26 @@ fn wait_probe_is_bounded() {
     let _ = fs::OpenOptions::new().write(true).open(&fifo);
     assert_eq!(scan(&tmp.0).unwrap().len(), 2);
 }
+
+/// A disk whose queue is not registered yet (nd_pmem still probing in an initrd) is not there
+/// yet: the namespace reads as fsdax without a block device, which the planner waits for.
+#[test]
+fn a_disk_still_being_added_is_not_listed_yet() {
+    let tmp = capture_copy("appearing");
+    let queue = tmp
+        .0
+        .join(format!("{QEMU_NFIT}/region1/pfn1.1/block/pmem1/queue"));
+    fs::remove_dir_all(&queue).unwrap();
+    let all = scan(&tmp.0).unwrap();
+    let alpha = by_dev(&all, "namespace1.0");
+    assert_eq!(alpha.mode, Mode::Fsdax);
+    assert!(alpha.active);
+    assert_eq!((alpha.blockdev.as_deref(), alpha.devnum), (None, None));
+    let entry = pmemtab::tab::parse("a single name=alpha\n").entries;
+    let refusal = pmemtab::plan::plan(&entry[0], &all).unwrap_err();
+    assert!(refusal.reason.is_pending(), "{refusal}");
+    assert_eq!(
+        refusal.reason.to_string(),
+        "member name=alpha (namespace1.0) is in fsdax mode but its block device has not appeared; check `dmesg` for the nd_pmem driver"
+    );
+}

@@ -7,7 +7,7 @@ use crate::exit::{self, Exit};
 use crate::links::{self, Linked};
 use crate::{lock, mkfs, wait, Ctx};
 use argh::FromArgs;
-use pmemtab::plan::{plan_all, resolve, Device, Plan, Reason};
+use pmemtab::plan::{self, plan_all, Device, Plan, Reason};
 use pmemtab::tab::{Entry, Layout};
 use std::path::Path;
 use std::time::Duration;
@@ -94,15 +94,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
 /// miss loads the pmem drivers (they may simply not be loaded yet in an initramfs).
 fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> Result<Plan, Exit> {
     let mut modules_loaded = false;
-    let mut missing = Vec::new();
-    let mut probed = false;
+    let mut pending = Vec::new();
+    // Wait for the buses to settle on the first round, and again after loading the drivers:
+    // the namespaces they bring are probed then.
+    let mut settle = true;
     let outcome = wait::poll(timeout, || {
-        // Wait for the buses to settle once; later rounds only look again.
-        let namespaces = match if std::mem::replace(&mut probed, true) {
-            scan_now(ctx)
-        } else {
+        let scanned = if std::mem::replace(&mut settle, false) {
             scan(ctx)
-        } {
+        } else {
+            scan_now(ctx)
+        };
+        let namespaces = match scanned {
             Ok(n) => n,
             Err(e) => return Some(Err(e)),
         };
@@ -112,18 +114,13 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
             .position(|e| e.name == entry.name && e.line == entry.line)?;
         let result = plan_all(all, &namespaces).into_iter().nth(index)?;
         match result {
-            Err(r) if matches!(r.reason, Reason::Missing { .. }) => {
-                missing = entry
-                    .members
-                    .iter()
-                    .filter(|m| {
-                        resolve(m, &namespaces).is_err_and(|e| matches!(e, Reason::Missing { .. }))
-                    })
-                    .map(ToString::to_string)
-                    .collect();
+            // Not there yet, or still appearing (a slow NVDIMM, nd_pmem still probing):
+            // look again until the timeout.
+            Err(r) if r.reason.is_pending() => {
+                pending = plan::pending(entry, &namespaces);
                 if !modules_loaded {
                     modules_loaded = true;
-                    let _ = apply::modprobe("nd_pmem");
+                    settle = apply::modprobe("nd_pmem");
                 }
                 None
             }
@@ -135,6 +132,15 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
         }
     });
     let Some(result) = outcome else {
+        let missing: Vec<String> = pending
+            .iter()
+            .map(|r| match r {
+                Reason::NotReady { member, dev } => {
+                    format!("{member} ({dev}, enabled but without its block device)")
+                }
+                other => other.member().map(ToString::to_string).unwrap_or_default(),
+            })
+            .collect();
         let what = if missing.len() == 1 {
             "member"
         } else {

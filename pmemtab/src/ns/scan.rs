@@ -245,6 +245,12 @@ fn read_block(parent: &Path) -> Result<Option<Block>, Error> {
         return Ok(None);
     };
     let bdir = dir.join(&name);
+    // The kernel registers a disk's queue after the disk itself; until `queue/dax` is there
+    // the disk is still being added (seen in an initrd while nd_pmem probes): not there yet.
+    let Some(dax) = optional_num(&bdir.join("queue/dax"), Num::Flag)? else {
+        return Ok(None);
+    };
+    let dax = dax == 1;
     let dev_path = bdir.join("dev");
     let dev_text = required(&dev_path)?;
     let devnum = parse_devnum(&dev_text)
@@ -259,7 +265,6 @@ fn read_block(parent: &Path) -> Result<Option<Block>, Error> {
             "expected a sector count below 2^55",
         )
     })?;
-    let dax = optional_num(&bdir.join("queue/dax"), Num::Flag)?.is_some_and(|d| d == 1);
     Ok(Some(Block {
         name,
         devnum,
