@@ -201,13 +201,12 @@ pub fn up_dm<T: Transport>(
                 }
                 ctl.resume(name)?;
             }
-            let node = nodes::ensure_mapper_node(&roots.dev, name, info.devnum, udev).map_err(
-                |source| ApplyError::Node {
+            let node = nodes::ensure_mapper_node(&roots.dev, &roots.sysfs, name, info.devnum, udev)
+                .map_err(|source| ApplyError::Node {
                     path: nodes::mapper_path(&roots.dev, name),
                     source,
                     leftover: " (not: it was already active)".into(),
-                },
-            )?;
+                })?;
             if udev {
                 // Built before udev ran (initramfs): let udev process it now so that
                 // /dev/disk/by-* links and systemd's .device unit appear.
@@ -251,7 +250,7 @@ pub fn up_dm<T: Transport>(
             leftover,
         });
     }
-    match nodes::ensure_mapper_node(&roots.dev, name, devnum, udev) {
+    match nodes::ensure_mapper_node(&roots.dev, &roots.sysfs, name, devnum, udev) {
         Ok(node) => Ok(Up::Created { devnum, node }),
         Err(source) => {
             let leftover = rollback(ctl, name);

@@ -6,8 +6,9 @@
 //! - When udev runs (`/run/udev/control` exists), udev makes `/dev/mapper/<name>` from the
 //!   resume uevent (the dm rules do so for events without a cookie); we wait for it, bounded,
 //!   and make the node ourselves only if udev did not.
-//! - Without udev (initramfs), we mknod `/dev/mapper/<name>` (block, 0600, like libdevmapper).
-//!   udev replaces it with its symlink when it later processes the device.
+//! - Without udev (initramfs), we make `/dev/mapper/<name>` the symlink udev would make
+//!   (`../dm-N`, devtmpfs's node), so that udev can replace it after switch-root; only where
+//!   devtmpfs made no node do we mknod one (block, 0600, like libdevmapper).
 //! - A device built without udev has no udev database entry, so after switch-root the
 //!   coldplug "add" event is ignored by the dm rules. `up` on a device that is already active
 //!   sends a "change" uevent when udev runs, and the `09-pmemtab.rules` rule marks our devices'
@@ -79,8 +80,17 @@ fn is_node_of(path: &Path, d: DevNum) -> bool {
         .unwrap_or(false)
 }
 
-/// Makes sure `<dev>/mapper/<name>` is the block device `d`; returns its path.
-pub fn ensure_mapper_node(dev: &Path, name: &str, d: DevNum, udev: bool) -> io::Result<PathBuf> {
+/// Makes sure `<dev>/mapper/<name>` is the block device `d`; returns its path. When we make
+/// it ourselves, it is the symlink udev would make (`../dm-N`, to the node devtmpfs made), so
+/// that udev can take it over later (after switch-root) instead of meeting a node it will
+/// not replace; a node is made only where devtmpfs made none.
+pub fn ensure_mapper_node(
+    dev: &Path,
+    sysfs: &Path,
+    name: &str,
+    d: DevNum,
+    udev: bool,
+) -> io::Result<PathBuf> {
     let path = mapper_path(dev, name);
     if udev && wait::poll(UDEV_GRACE, || is_node_of(&path, d).then_some(())).is_some() {
         return Ok(path);
@@ -92,7 +102,15 @@ pub fn ensure_mapper_node(dev: &Path, name: &str, d: DevNum, udev: bool) -> io::
     if std::fs::symlink_metadata(&path).is_ok() {
         std::fs::remove_file(&path)?;
     }
-    mknod(&path, nix::sys::stat::SFlag::S_IFBLK, d)?;
+    match kernel_name(sysfs, d).filter(|k| is_node_of(&dev.join(k), d)) {
+        Some(kernel) => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::os::unix::fs::symlink(Path::new("..").join(kernel), &path)?;
+        }
+        None => mknod(&path, nix::sys::stat::SFlag::S_IFBLK, d)?,
+    }
     Ok(path)
 }
 
@@ -197,11 +215,11 @@ mod tests {
             major: 253,
             minor: 1,
         };
-        let p = ensure_mapper_node(&root, "fast0", d0, false).unwrap();
+        let p = ensure_mapper_node(&root, &root.join("no-sys"), "fast0", d0, false).unwrap();
         assert!(is_node_of(&p, d0));
         // Same device: unchanged. Other minor (stale node): replaced.
-        ensure_mapper_node(&root, "fast0", d0, false).unwrap();
-        ensure_mapper_node(&root, "fast0", d1, false).unwrap();
+        ensure_mapper_node(&root, &root.join("no-sys"), "fast0", d0, false).unwrap();
+        ensure_mapper_node(&root, &root.join("no-sys"), "fast0", d1, false).unwrap();
         assert!(is_node_of(&p, d1) && !is_node_of(&p, d0));
         remove_mapper_node(&root, "fast0", false).unwrap();
         assert!(std::fs::symlink_metadata(&p).is_err());
@@ -209,6 +227,31 @@ mod tests {
         std::fs::write(&p, "x").unwrap();
         remove_mapper_node(&root, "fast0", false).unwrap();
         assert!(p.exists());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn without_udev_the_link_udev_would_make() {
+        let root = tmp("link");
+        let (dev, sys) = (root.join("dev"), root.join("sys"));
+        let d = DevNum {
+            major: 253,
+            minor: 3,
+        };
+        // devtmpfs's node and sysfs's dev/block/253:3 -> .../dm-3
+        std::fs::create_dir_all(&dev).unwrap();
+        mknod(&dev.join("dm-3"), nix::sys::stat::SFlag::S_IFBLK, d).unwrap();
+        std::fs::create_dir_all(sys.join("dev/block")).unwrap();
+        std::os::unix::fs::symlink(
+            "../../devices/virtual/block/dm-3",
+            sys.join("dev/block/253:3"),
+        )
+        .unwrap();
+        let p = ensure_mapper_node(&dev, &sys, "fast0", d, false).unwrap();
+        assert_eq!(std::fs::read_link(&p).unwrap(), Path::new("../dm-3"));
+        assert!(is_node_of(&p, d));
+        remove_mapper_node(&dev, "fast0", false).unwrap();
+        assert!(std::fs::symlink_metadata(&p).is_err());
         std::fs::remove_dir_all(&root).unwrap();
     }
 
@@ -222,7 +265,7 @@ mod tests {
         mknod(&root.join("dm-2"), nix::sys::stat::SFlag::S_IFBLK, d).unwrap();
         std::fs::create_dir_all(root.join("mapper")).unwrap();
         std::os::unix::fs::symlink("../dm-2", root.join("mapper/fast0")).unwrap();
-        let p = ensure_mapper_node(&root, "fast0", d, true).unwrap();
+        let p = ensure_mapper_node(&root, &root.join("no-sys"), "fast0", d, true).unwrap();
         assert!(
             std::fs::symlink_metadata(&p)
                 .unwrap()

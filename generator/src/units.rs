@@ -22,6 +22,8 @@ use std::time::Duration;
 
 /// The unit grouping every pmemtab device, as cryptsetup.target groups crypttab's.
 pub const TARGET: &str = "pmemtab.target";
+/// The slice of `pmem-assemble@.service` instances (`system-` + the escaped template name).
+pub const SLICE: &str = "system-pmem\\x2dassemble.slice";
 /// Time the service gets beyond the member wait, for the device-mapper work and mkfs's
 /// fast path.
 const SETUP_MARGIN: Duration = Duration::from_secs(30);
@@ -410,8 +412,10 @@ pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
 /// which orders it before sysinit (targets order after what they want). It requires the
 /// services of the entries written (wants those of `nofail` entries).
 pub fn target(members: &[(String, bool)]) -> Output {
+    // IgnoreOnIsolate: kept across the isolate to initrd-switch-root.target, not stopped
+    // and started again.
     let mut text = format!(
-        "{HEADER}\n[Unit]\nDescription=Persistent Memory Devices\nDocumentation=man:pmemtab(5) man:pmemtab-generator(8)\n"
+        "{HEADER}\n[Unit]\nDescription=Persistent Memory Devices\nDocumentation=man:pmemtab(5) man:pmemtab-generator(8)\nIgnoreOnIsolate=true\n"
     );
     for (service, nofail) in members {
         let _ = writeln!(
@@ -423,6 +427,16 @@ pub fn target(members: &[(String, bool)]) -> Output {
     let mut out = Output::default();
     out.files.push((TARGET.to_string(), text));
     out.link_into("sysinit.target", "wants", TARGET);
+    // The slice systemd puts the template's instances in. Its default dependencies would
+    // conflict with shutdown.target and so stop an attached entry's service (the root's) at
+    // poweroff, failing `down` on the mounted root; as systemd's own cryptsetup slice, it has
+    // none, and what stays attached is detached by systemd-shutdown at the very end.
+    out.files.push((
+        SLICE.to_string(),
+        format!(
+            "{HEADER}\n[Unit]\nDescription=Persistent Memory Devices Slice\nDocumentation=man:pmemtab-generator(8)\nDefaultDependencies=no\n"
+        ),
+    ));
     out
 }
 

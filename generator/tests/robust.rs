@@ -249,7 +249,8 @@ fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
         [
             "mnt-fast.mount",
             "pmemtab.target",
-            "sysinit.target.wants/pmemtab.target"
+            "sysinit.target.wants/pmemtab.target",
+            "system-pmem\\x2dassemble.slice"
         ],
         "{names:?}"
     );

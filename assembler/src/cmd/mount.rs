@@ -52,6 +52,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             Ok(Some(info)) if info.active => {
                 match nodes::ensure_mapper_node(
                     &roots.dev,
+                    &roots.sysfs,
                     &entry.name,
                     info.devnum,
                     nodes::udev_running(&roots.run),
