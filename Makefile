@@ -6,6 +6,8 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 SYSTEMDGENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
 UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+# Where dracut looks for modules (/usr/lib/dracut/modules.d on every distribution).
+DRACUTMODULEDIR ?= $(PREFIX)/lib/dracut/modules.d
 DESTDIR ?=
 CARGO ?= cargo
 INSTALL ?= install
@@ -28,6 +30,11 @@ install:
 	$(INSTALL) -D -m 0755 $(ASSEMBLER) $(DESTDIR)$(SBINDIR)/pmem-assemble
 	$(INSTALL) -D -m 0755 $(GENERATOR) $(DESTDIR)$(SYSTEMDGENERATORDIR)/pmemtab-generator
 	$(INSTALL) -D -m 0644 assembler/udev/09-pmemtab.rules $(DESTDIR)$(UDEVRULESDIR)/09-pmemtab.rules
+	$(INSTALL) -d $(DESTDIR)$(DRACUTMODULEDIR)/55pmemtab
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSTEMDGENERATORDIR@|$(SYSTEMDGENERATORDIR)|g' \
+	    -e 's|@UDEVRULESDIR@|$(UDEVRULESDIR)|g' dracut/55pmemtab/module-setup.sh.in \
+	    > $(DESTDIR)$(DRACUTMODULEDIR)/55pmemtab/module-setup.sh
+	chmod 0755 $(DESTDIR)$(DRACUTMODULEDIR)/55pmemtab/module-setup.sh
 	$(INSTALL) -D -m 0644 man/pmemtab.5 $(DESTDIR)$(MANDIR)/man5/pmemtab.5
 	$(INSTALL) -D -m 0644 man/pmem-assemble.8 $(DESTDIR)$(MANDIR)/man8/pmem-assemble.8
 	$(INSTALL) -D -m 0644 man/pmemtab-generator.8 $(DESTDIR)$(MANDIR)/man8/pmemtab-generator.8
@@ -36,9 +43,11 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/pmem-assemble \
 	      $(DESTDIR)$(SYSTEMDGENERATORDIR)/pmemtab-generator \
 	      $(DESTDIR)$(UDEVRULESDIR)/09-pmemtab.rules \
+	      $(DESTDIR)$(DRACUTMODULEDIR)/55pmemtab/module-setup.sh \
 	      $(DESTDIR)$(MANDIR)/man5/pmemtab.5 \
 	      $(DESTDIR)$(MANDIR)/man8/pmem-assemble.8 \
 	      $(DESTDIR)$(MANDIR)/man8/pmemtab-generator.8
+	-rmdir $(DESTDIR)$(DRACUTMODULEDIR)/55pmemtab 2>/dev/null
 
 check:
 	tests/run-all
