@@ -2,14 +2,17 @@
 # Scenario 4e: a device built without udev (the initramfs) is ready for the booted system's
 # udev: with 09-pmemtab.rules, coldplug gives it by-id/by-uuid links (A); without the rule
 # 55-dm.rules disables it (B) until `up` sends a change uevent, which makes it ready (C); with
-# udev running, udev makes /dev/mapper/NAME itself and `down` removes it (D).
-plan 13
+# udev running, udev makes /dev/mapper/NAME itself and `down` removes it (D); without the
+# distribution's dm rules (an initrd without dracut's dm module, a root without dmsetup),
+# 09-pmemtab.rules alone gives the device its name, link and systemd tag (E).
+plan 18
 ns_refresh
 ua=$(ns_get s3a uuid) ub=$(ns_get s3b uuid)
 echo "u3 striped:2M uuid=$ua,uuid=$ub /mnt/u3 ext4 mkfs" > /etc/pmemtab
 run pmem-assemble up u3
 check up "exit $RC: $ERR" [ "$RC" = 0 ]
-check node-without-udev "ls: $(ls -l /dev/mapper)" sh -c '[ -b /dev/mapper/u3 ] && [ ! -L /dev/mapper/u3 ]'
+# Without udev, the link udev would make (to devtmpfs's node), so that udev can take it over.
+check link-without-udev "ls: $(ls -l /dev/mapper)" sh -c '[ -b /dev/mapper/u3 ] && [ "$(readlink /dev/mapper/u3)" = "../$(basename $(readlink /sys/dev/block/$(cat /sys/block/dm-0/dev)))" ]'
 fsuuid=$(blkid /dev/mapper/u3 | sed -n 's/.* UUID="\([^"]*\)".*/\1/p')
 echo "fs uuid $fsuuid"
 dm=$(basename $(readlink -f /sys/dev/block/$(cat /sys/block/dm-0/dev)))
@@ -60,3 +63,21 @@ check D-ready "$(grep -E 'SYSTEMD_READY|DISABLE' /tmp/infoD)" sh -c '! grep -qE 
 run pmem-assemble down u4
 udevadm settle -t 30
 check D-down-link-gone "exit $RC, $(ls -l /dev/mapper)" sh -c '[ "$1" = 0 ] && [ ! -e /dev/mapper/u4 ] && [ ! -e /dev/disk/by-id/dm-uuid-PMEMTAB-u4 ]' - "$RC"
+run pmem-assemble down u3
+# E: only 09-pmemtab.rules (and udev's and systemd's own): no 55-dm, no persistent-storage-dm.
+udevadm control --exit
+rm -f /lib/udev/rules.d/55-dm.rules /lib/udev/rules.d/60-persistent-storage-dm.rules
+rm -rf /run/udev/data /dev/disk
+/lib/systemd/systemd-udevd --daemon
+udevadm trigger --action=add --subsystem-match=block
+udevadm settle -t 30
+run pmem-assemble up u4
+check E-up "exit $RC: $ERR" [ "$RC" = 0 ]
+udevadm settle -t 30
+udevadm info /dev/mapper/u4 | tee /tmp/infoE
+check E-udev-owns-mapper-link "$(grep '^S:' /tmp/infoE)" grep -qx 'S: mapper/u4' /tmp/infoE
+check E-dm-name-and-uuid "$(grep DM_ /tmp/infoE)" sh -c 'grep -qx "E: DM_NAME=u4" /tmp/infoE && grep -qx "E: DM_UUID=PMEMTAB-u4" /tmp/infoE'
+check E-systemd-device-ready "$(grep -E 'TAGS|SYSTEMD_READY' /tmp/infoE)" sh -c 'grep -q "^E: TAGS=.*:systemd:" /tmp/infoE && grep -qx "E: SYSTEMD_READY=1" /tmp/infoE'
+run pmem-assemble down u4
+udevadm settle -t 30
+check E-down-link-gone "exit $RC, $(ls -l /dev/mapper)" sh -c '[ "$1" = 0 ] && [ ! -e /dev/mapper/u4 ]' - "$RC"
