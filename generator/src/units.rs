@@ -339,19 +339,16 @@ fn mount_unit(
     if !e.options.nofail {
         let _ = writeln!(s, "Before={target}");
     }
-    match dev_unit {
-        // The device dependency (and through it the service) comes from What=.
-        Some(dev) => {
-            let _ = writeln!(
-                s,
-                "After=blockdev@{}.target",
-                dev.trim_end_matches(".device")
-            );
-        }
-        // What= is a link outside /dev: depend on the service that makes it.
-        None => {
-            let _ = writeln!(s, "Requires={service}\nAfter={service}");
-        }
+    // After the service, not only the device: /dev/mapper/NAME appears when `up` resumes the
+    // device, before its mkfs ends, and a mount then fails with EBUSY (seen in the initrd).
+    // A `single` entry's What= is a link outside /dev that only the service makes.
+    let _ = writeln!(s, "Requires={service}\nAfter={service}");
+    if let Some(dev) = dev_unit {
+        let _ = writeln!(
+            s,
+            "After=blockdev@{}.target",
+            dev.trim_end_matches(".device")
+        );
     }
     s.push_str("\n[Mount]\n");
     let _ = writeln!(s, "What={what_v}\nWhere={where_v}");

@@ -5,7 +5,7 @@
 # udev running, udev makes /dev/mapper/NAME itself and `down` removes it (D); without the
 # distribution's dm rules (an initrd without dracut's dm module, a root without dmsetup),
 # 09-pmemtab.rules alone gives the device its name, link and systemd tag (E).
-plan 18
+plan 19
 ns_refresh
 ua=$(ns_get s3a uuid) ub=$(ns_get s3b uuid)
 echo "u3 striped:2M uuid=$ua,uuid=$ub /mnt/u3 ext4 mkfs" > /etc/pmemtab
@@ -76,6 +76,7 @@ check E-up "exit $RC: $ERR" [ "$RC" = 0 ]
 udevadm settle -t 30
 udevadm info /dev/mapper/u4 | tee /tmp/infoE
 check E-udev-owns-mapper-link "$(grep '^S:' /tmp/infoE)" grep -qx 'S: mapper/u4' /tmp/infoE
+check E-by-uuid-link "$(grep '^S:' /tmp/infoE)" sh -c 'grep -q "^S: disk/by-uuid/" /tmp/infoE && grep -qx "S: disk/by-id/dm-uuid-PMEMTAB-u4" /tmp/infoE'
 check E-dm-name-and-uuid "$(grep DM_ /tmp/infoE)" sh -c 'grep -qx "E: DM_NAME=u4" /tmp/infoE && grep -qx "E: DM_UUID=PMEMTAB-u4" /tmp/infoE'
 check E-systemd-device-ready "$(grep -E 'TAGS|SYSTEMD_READY' /tmp/infoE)" sh -c 'grep -q "^E: TAGS=.*:systemd:" /tmp/infoE && grep -qx "E: SYSTEMD_READY=1" /tmp/infoE'
 run pmem-assemble down u4
