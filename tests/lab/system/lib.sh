@@ -1,0 +1,185 @@
+# Host helpers of the system lab (tests/lab/system/run, tests/lab/demo): a real Debian userland
+# with systemd as the root filesystem, on a pmemtab stripe of emulated NVDIMMs, booted through
+# an initramfs built by Debian's own dracut with the pmemtab module. Sourced after
+# tests/lab/lib.sh (WORK, KDIR, kver, build_initramfs, boot).
+#
+# Cached under work/ (git-ignored):
+#   work/system/debian-root.tar       mmdebstrap minbase + systemd, udev, kmod, dracut, e2fsprogs
+#   work/system-KERNEL/root/          that root with the lab kernel's modules and pmemtab installed
+#   work/system-KERNEL/initrd.img     dracut's image, built in a chroot of that root
+#   work/system-KERNEL/root.img       the root as an ext4 image, written onto the stripe
+#   work/system-KERNEL/dimms/nv0,nv1  the NVDIMMs: namespaces, the root stripe, data
+
+SYSLAB=$LAB/system
+SYS=$WORK/system-$LAB_KERNEL
+SYSROOT_TAR=$WORK/system/debian-root.tar
+SYSROOT=$SYS/root
+# What the Debian root holds beyond minbase: no dmsetup, lvm2 or ndctl, so nothing but pmemtab
+# can build or name the devices.
+SYSROOT_PKGS="systemd-sysv,udev,kmod,dracut,e2fsprogs"
+# Modules the root (and so dracut, which packs from it) gets from the lab kernel, with their
+# dependencies: pmem, dm, the filesystems, what systemd loads itself, the provisioning disk.
+SYS_MODULES="nfit nd_pmem nd_btt dax_pmem device_dax nd_e820 dm_mod ext4 xfs kmem autofs4 virtio_pci virtio_blk"
+# Root image size and the root stripe: 2 x 448 MiB namespaces, 2 MiB chunks.
+ROOT_IMG_MB=720
+# Namespaces of the system lab: name, NVDIMM (a = nv0, b = nv1), size, namespace uuid. pmemtab
+# names them by this uuid (ndctl's raw_uuid), so it is written before they exist.
+SYS_NAMESPACES="
+rootA a 448M 5eed5001-0000-4000-8000-00000000000a
+rootB b 448M 5eed5001-0000-4000-8000-00000000000b
+dataA a 128M 5eed5002-0000-4000-8000-00000000000a
+dataB b 128M 5eed5002-0000-4000-8000-00000000000b
+solo a 96M 5eed5003-0000-4000-8000-00000000000a
+earlyA a 96M 5eed5004-0000-4000-8000-00000000000a
+earlyB b 96M 5eed5004-0000-4000-8000-00000000000b
+flakyA b 64M 5eed5005-0000-4000-8000-00000000000a
+plain a 752M 5eed5006-0000-4000-8000-00000000000a
+"
+sys_uuid() { echo "$SYS_NAMESPACES" | awk -v n="$1" '$1 == n {print $4}'; }
+# A namespace that never exists: the missing member of the nofail entry.
+GONE_UUID=5eed50ff-0000-4000-8000-0000000000ff
+
+# The pmemtab of the booted system (and, packed by dracut, of the initrd).
+sys_pmemtab() {
+    cat <<TAB
+# The root: root=/dev/mapper/root on the kernel command line attaches it in the initrd.
+root   striped:2M  uuid=$(sys_uuid rootA),uuid=$(sys_uuid rootB)  -  -  x-systemd.device-timeout=10
+# Set up by the booted system's own generator run.
+data   striped:2M  uuid=$(sys_uuid dataA),uuid=$(sys_uuid dataB)  /srv/data   ext4  mkfs,noatime
+solo   single      uuid=$(sys_uuid solo)                          /srv/solo   ext4  mkfs
+# Attached and mounted in the initrd, kept after switch-root.
+early  linear      uuid=$(sys_uuid earlyA),uuid=$(sys_uuid earlyB)  /srv/early  ext4  mkfs,x-initrd.attach
+# A member that never appears: nofail lets the boot finish with only this entry failed.
+flaky  linear      uuid=$(sys_uuid flakyA),uuid=$GONE_UUID  /srv/flaky  ext4  nofail,x-systemd.device-timeout=5
+TAB
+}
+
+say_sys() { echo "system lab: $*" >&2; }
+
+# The Debian userland, once per work dir (~20 s, ~220 MB).
+sys_root_tar() {
+    [ -s "$SYSROOT_TAR" ] && return 0
+    mkdir -p "$(dirname "$SYSROOT_TAR")"
+    say_sys "mmdebstrap bookworm ($SYSROOT_PKGS)"
+    # mmdebstrap tells the format by the name's extension.
+    mmdebstrap --quiet --variant=minbase --include="$SYSROOT_PKGS" bookworm "${SYSROOT_TAR%.tar}.part.tar" >&2 &&
+        mv "${SYSROOT_TAR%.tar}.part.tar" "$SYSROOT_TAR"
+}
+
+# Copies the lab kernel's SYS_MODULES (and what they need) into root $1.
+sys_modules() {
+    local root=$1 k f
+    k=$(kver)
+    mkdir -p "$WORK/no-modprobe.d"
+    for m in $SYS_MODULES; do
+        modprobe -C "$WORK/no-modprobe.d" -d "$KDIR/root" -S "$k" --show-depends "$m" |
+            awk '$1 == "insmod" {print $2}'
+    done | sort -u | while read -r f; do
+        install -D -m 644 "$f" "$root/lib/modules/$k/${f#"$KDIR/root/lib/modules/$k/"}"
+    done
+    cp "$KDIR/root/lib/modules/$k"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$k/"
+    depmod -b "$root" "$k"
+    install -D -m 644 "$KDIR/root/boot/vmlinuz-$k" "$root/boot/vmlinuz-$k"
+}
+
+# The root for this kernel: Debian + modules + `make install` of this checkout + lab units.
+sys_build_root() {
+    local root=$SYSROOT
+    rm -rf "$root"
+    mkdir -p "$root"
+    tar -C "$root" -xf "$SYSROOT_TAR" || return 1
+    sys_modules "$root" || return 1
+    # The project, installed the way a distribution package would.
+    make -s -C "$LAB/../.." install DESTDIR="$root" PREFIX=/usr >&2 || return 1
+    sys_pmemtab > "$root/etc/pmemtab"
+    echo pmemlab > "$root/etc/hostname"
+    mkdir -p "$root/srv/data" "$root/srv/solo" "$root/srv/early" "$root/srv/flaky" "$root/var/lib/lab"
+    install -m 755 "$SYSLAB/guest/lab-report" "$root/usr/local/sbin/lab-report"
+    install -m 644 "$SYSLAB/guest/pmemtab-lab.service" "$root/etc/systemd/system/pmemtab-lab.service"
+    for t in multi-user emergency; do
+        mkdir -p "$root/etc/systemd/system/$t.target.wants"
+        ln -sf ../pmemtab-lab.service "$root/etc/systemd/system/$t.target.wants/pmemtab-lab.service"
+    done
+    # Nothing may wait on the console: a failed boot reports and powers off instead.
+    for u in emergency.service rescue.service getty@tty1.service serial-getty@ttyS0.service \
+        console-getty.service systemd-firstboot.service; do
+        ln -sf /dev/null "$root/etc/systemd/system/$u"
+    done
+}
+
+# dracut's image, built inside the root (its systemd, its /etc/pmemtab, the lab kernel's
+# modules), with the pmemtab module and without dracut's dm, lvm, crypt, mdraid, multipath and
+# nvdimm modules: pmemtab must need none of them.
+sys_build_initrd() {
+    local root=$SYSROOT k rc
+    k=$(kver)
+    mount --bind /proc "$root/proc" && mount --bind /sys "$root/sys" && mount --bind /dev "$root/dev" || return 1
+    chroot "$root" dracut --quiet --force --no-hostonly --add "pmemtab" \
+        --omit "dm lvm crypt mdraid multipath nvdimm plymouth" --kver "$k" /boot/initrd.img >&2
+    rc=$?
+    chroot "$root" lsinitrd /boot/initrd.img > "$SYS/lsinitrd.txt" 2>&1
+    umount "$root/dev" "$root/sys" "$root/proc"
+    [ $rc = 0 ] && cp "$root/boot/initrd.img" "$SYS/initrd.img"
+}
+
+# The root filesystem image, with the stripe hints of the root entry (2 MiB x 2).
+sys_build_image() {
+    rm -f "$SYS/root.img"
+    mke2fs -q -t ext4 -b 4096 -E stride=512,stripe_width=1024 -d "$SYSROOT" "$SYS/root.img" "${ROOT_IMG_MB}M"
+}
+
+# sys_boot LOG DIMMS APPEND [DISK]: boots the lab kernel with dracut's initramfs (or, with
+# SYS_INITRD set, another), the named NVDIMMs, and DISK as a virtio disk.
+sys_boot() {
+    local log=$1 dimms=$2 append=$3 disk=${4:-} d n args=() rc
+    for d in ${dimms//,/ }; do
+        n=${d#nv}
+        args+=(-object "memory-backend-file,id=m$n,share=on,mem-path=$SYS/dimms/$d,size=$DIMM_BYTES"
+               -device "nvdimm,id=$d,memdev=m$n,label-size=$LABEL_BYTES")
+    done
+    [ -n "$disk" ] && args+=(-drive "file=$disk,format=raw,if=virtio")
+    mkdir -p "$(dirname "$log")"
+    timeout --kill-after=10 "$SYS_BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on \
+        -smp 1 -m 1G,slots=8,maxmem=8G "${args[@]}" \
+        -kernel "$KDIR/root/boot/vmlinuz-$(kver)" -initrd "${SYS_INITRD:-$SYS/initrd.img}" \
+        -append "console=ttyS0 panic=1 $append" \
+        -nographic -no-reboot -nodefaults -serial stdio -display none </dev/null 2>&1 |
+        tr -d '\r' > "$log"
+    rc=${PIPESTATUS[0]}
+    return "$rc"
+}
+# A system boot takes 30-60 s under TCG; past this it hangs.
+SYS_BOOT_TIMEOUT=${LAB_SYS_BOOT_TIMEOUT:-240}
+
+# Everything before the first real boot, for system/run, the demo and the bench: packages,
+# kernel and static binary (tests/lab/setup), `make build` for PREFIX=/usr, the cached Debian
+# userland, this kernel's root, dracut's image, the root image; then fresh NVDIMMs provisioned
+# in a busybox boot. Prints progress on stderr; fails with one line saying which step failed.
+sys_prepare() {
+    local t0 p
+    "$LAB/setup" >&2 || { echo "tests/lab/setup failed (kernel $LAB_KERNEL)"; return 1; }
+    export CARGO_TARGET_DIR=${LAB_CARGO_TARGET_DIR:-$WORK/target}
+    for p in mmdebstrap dracut-core; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null ||
+            { echo "apt-get install $p failed"; return 1; }
+    done
+    mkdir -p "$SYS/logs"
+    # The generator bakes in the assembler's path: built for PREFIX=/usr like a distribution's.
+    make -s -C "$LAB/../.." build PREFIX=/usr > "$SYS/build.log" 2>&1 ||
+        { tail -20 "$SYS/build.log" >&2; echo "make build failed (log: $SYS/build.log)"; return 1; }
+    sys_root_tar || { echo "mmdebstrap failed"; return 1; }
+    t0=$(date +%s)
+    sys_build_root || { echo "building the root in $SYSROOT failed"; return 1; }
+    sys_build_initrd || { echo "dracut failed (see above)"; return 1; }
+    sys_build_image || { echo "mke2fs -d failed"; return 1; }
+    say_sys "kernel $(kver): root, dracut image ($(( $(stat -c %s "$SYS/initrd.img") / 1024 )) KiB) and root.img in $(( $(date +%s) - t0 )) s"
+    mkdir -p "$SYS/dimms"
+    DIMMS=$SYS/dimms make_nvdimms
+    sed "s|@NAMESPACES@|$(echo "$SYS_NAMESPACES" | tr '\n' '~')|" "$SYSLAB/provision.sh.in" | tr '~' '\n' > "$SYS/sysprov.sh"
+    GUEST_MODULES="$GUEST_MODULES virtio_pci virtio_blk" build_initramfs "$SYS/sysprov.sh"
+    t0=$(date +%s)
+    SYS_INITRD=$WORK/initramfs.cpio.gz sys_boot "$SYS/logs/provision.log" nv0,nv1 \
+        "quiet loglevel=3 lab.run=sysprov lab.boot=1" "$SYS/root.img"
+    say_sys "provisioning boot: $(( $(date +%s) - t0 )) s"
+}
