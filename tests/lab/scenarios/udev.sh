@@ -7,7 +7,8 @@
 # 09-pmemtab.rules alone gives the device its name, link and systemd tag (E).
 plan 19
 ns_refresh
-ua=$(ns_get s3a uuid) ub=$(ns_get s3b uuid)
+# Namespaces of its own (s8, s9): no other scenario's filesystem on them.
+ua=$(ns_get s8a uuid) ub=$(ns_get s8b uuid)
 echo "u3 striped:2M uuid=$ua,uuid=$ub /mnt/u3 ext4 mkfs" > /etc/pmemtab
 run pmem-assemble up u3
 check up "exit $RC: $ERR" [ "$RC" = 0 ]
@@ -49,7 +50,7 @@ rm -rf /run/udev/data /dev/disk
 /lib/systemd/systemd-udevd --daemon
 udevadm trigger --action=add --subsystem-match=block
 udevadm settle -t 30
-uc=$(ns_get s4a uuid) ud=$(ns_get s4b uuid)
+uc=$(ns_get s9a uuid) ud=$(ns_get s9b uuid)
 echo "u4 striped:2M uuid=$uc,uuid=$ud /mnt/u4 ext4 mkfs" >> /etc/pmemtab
 run pmem-assemble up u4
 check D-up "exit $RC: $ERR" [ "$RC" = 0 ]
