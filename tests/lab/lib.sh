@@ -51,7 +51,7 @@ copy_with_libs() {
 
 # build_initramfs [SCRIPT...]: builds work/initramfs.cpio.gz: busybox, pmem-assemble, guest
 # tools with their libraries, the modules in GUEST_MODULES (decompressed, with a modules.dep
-# for busybox modprobe), the guest init, every scenario, the demo and the SCRIPTs given (as /lab/NAME.sh).
+# for busybox modprobe), the guest init, every scenario and the SCRIPTs given (as /lab/NAME.sh).
 # Rebuilt every run: it takes a few seconds and must never be stale.
 build_initramfs() {
     local k root=$WORK/initramfs m f x
@@ -98,7 +98,7 @@ build_initramfs() {
     depmod -b "$root" "$k"
     install -m 755 "$LAB/guest/init" "$root/init"
     install -m 644 "$LAB/guest/lib.sh" "$root/lab/lib.sh"
-    cp "$LAB"/scenarios/*.sh "$LAB/guest/demo.sh" "$root/lab/"
+    cp "$LAB"/scenarios/*.sh "$root/lab/"
     for x in "$@"; do install -m 644 "$x" "$root/lab/$(basename "${x%.sh}").sh"; done
     echo "root:x:0:0:root:/:/bin/sh" > "$root/etc/passwd"
     (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initramfs.cpio.gz"
