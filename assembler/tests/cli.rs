@@ -3,7 +3,8 @@
 //! A case holds `args` (one argument per line), optionally `pmemtab` and `sysfs` (the name of a
 //! fixture under tests/fixtures/, default nd-sysfs-qemu-a), and `expected/{stdout,stderr,status}`.
 //! The command runs in the case directory with `--pmemtab pmemtab`, so messages name the file
-//! as `pmemtab:LINE:COL`. `GOLDEN_UPDATE=1 cargo test` rewrites the expectations; review the diff.
+//! as `pmemtab:LINE:COL`. One test per case (`cargo test -p pmem-assemble --test cli check_bad`);
+//! `GOLDEN_UPDATE=1 cargo test` rewrites the expectations; review the diff. See testsupport.
 
 // Helpers outside #[test] functions set up fixtures: a panic there fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -18,16 +19,7 @@ fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-/// A directory removed when dropped, also when the test fails.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn run_case(dir: &Path) -> Vec<String> {
+fn run_case(dir: &Path) {
     let args: Vec<String> = std::fs::read_to_string(dir.join("args"))
         .unwrap()
         .lines()
@@ -44,13 +36,12 @@ fn run_case(dir: &Path) -> Vec<String> {
         .arg("--sysfs")
         .arg(&sysfs);
     // Locks and links go to a scratch run directory, never the host's /run.
-    let run = Scratch(std::env::temp_dir().join(format!(
-        "pmem-cli-{}-{}",
-        dir.file_name().unwrap().to_string_lossy(),
-        std::process::id()
-    )));
+    let run = testsupport::Scratch::new(&format!(
+        "cli-{}",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
     if !args.iter().any(|a| a == "--run") {
-        cmd.arg("--run").arg(&run.0);
+        cmd.arg("--run").arg(run.path());
     }
     let out = cmd.args(&args).output().unwrap();
     drop(run);
@@ -63,7 +54,7 @@ fn run_case(dir: &Path) -> Vec<String> {
     let mut failures = Vec::new();
     for (name, text) in actual {
         let path = expected_dir.join(name);
-        if std::env::var_os("GOLDEN_UPDATE").is_some() {
+        if testsupport::update_requested() {
             std::fs::create_dir_all(&expected_dir).unwrap();
             std::fs::write(&path, &text).unwrap();
             continue;
@@ -77,28 +68,39 @@ fn run_case(dir: &Path) -> Vec<String> {
             ));
         }
     }
-    failures
-}
-
-#[test]
-fn golden_cli_cases() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
-    assert!(
-        cases.len() >= 10,
-        "expected the golden cases under {}",
-        root.display()
-    );
-    let failures: Vec<String> = cases.iter().flat_map(|c| run_case(c)).collect();
     assert!(
         failures.is_empty(),
-        "{} golden mismatch(es):\n{}",
-        failures.len(),
+        "{} (GOLDEN_UPDATE=1 to accept):\n{}",
+        dir.display(),
         failures.join("\n")
     );
 }
+
+fn golden() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+testsupport::golden_cases!(golden(), run_case;
+    check_bad,
+    check_claims_of_unbuildable_entry,
+    check_good,
+    check_missing_pmemtab,
+    check_named_good_entry,
+    check_names_as_options,
+    check_no_pmem,
+    check_unknown_name,
+    down_single_not_a_link,
+    down_usage,
+    help,
+    help_check,
+    list_fixture,
+    list_json,
+    mount_no_mountpoint,
+    table_linear,
+    table_single,
+    table_striped,
+    up_all_and_name,
+    up_refused_devdax,
+    up_usage,
+    usage_unknown_command,
+);

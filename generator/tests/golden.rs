@@ -1,6 +1,7 @@
 //! Golden tests: each `tests/golden/<case>/` holds a `pmemtab`, a `cmdline`, an optional
 //! `initrd` marker, the expected output tree `expected/` (files and symlinks) and
 //! `expected.log` (the generator's stderr and exit status). The whole tree is compared.
+//! One test per case (`cargo test -p pmemtab-generator --test golden basic_host`);
 //! `GOLDEN_UPDATE=1 cargo test -p pmemtab-generator --test golden` rewrites the expectations.
 
 // Helpers outside #[test] functions set up fixtures: a panic there fails the test.
@@ -45,52 +46,56 @@ fn tree_diff(expected: &Tree, actual: &Tree) -> String {
     out
 }
 
-#[test]
-fn golden_cases() {
-    let update = std::env::var_os("GOLDEN_UPDATE").is_some_and(|v| v == "1");
-    let mut failures = String::new();
-    let mut count = 0;
-    for case in support::cases() {
-        let name = case
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let out = support::temp_dir(&format!("golden-{name}"));
-        let run = support::run_case(&case, &out);
-        let expected_dir = case.join("expected");
-        if update {
-            let _ = fs::remove_dir_all(&expected_dir);
-            fs::create_dir_all(&expected_dir).expect("mkdir expected");
-            support::write_tree(&expected_dir, &run.tree);
-            fs::write(case.join("expected.log"), log_text(&run)).expect("write expected.log");
-        }
-        let expected = support::read_tree(&expected_dir);
-        let mut diff = tree_diff(&expected, &run.tree);
-        let expected_log = fs::read_to_string(case.join("expected.log")).unwrap_or_default();
-        let actual_log = log_text(&run);
-        if expected_log != actual_log {
-            let _ = write!(
-                diff,
-                "changed: expected.log (stderr and exit status)\n{}",
-                testsupport::line_diff(&expected_log, &actual_log)
-            );
-        }
-        if !diff.is_empty() {
-            let _ = write!(failures, "\n=== case {name}:\n{diff}");
-        }
-        let _ = fs::remove_dir_all(&out);
-        count += 1;
+/// One case: run the generator on its inputs and compare the whole output tree and the log.
+fn run_case(case: &std::path::Path) {
+    let name = case
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let out = testsupport::Scratch::new(&format!("golden-{name}"));
+    let run = support::run_case(case, out.path());
+    let expected_dir = case.join("expected");
+    if testsupport::update_requested() {
+        let _ = fs::remove_dir_all(&expected_dir);
+        fs::create_dir_all(&expected_dir).expect("mkdir expected");
+        support::write_tree(&expected_dir, &run.tree);
+        fs::write(case.join("expected.log"), log_text(&run)).expect("write expected.log");
+    }
+    let expected = support::read_tree(&expected_dir);
+    let mut diff = tree_diff(&expected, &run.tree);
+    let expected_log = fs::read_to_string(case.join("expected.log")).unwrap_or_default();
+    let actual_log = log_text(&run);
+    if expected_log != actual_log {
+        let _ = write!(
+            diff,
+            "changed: expected.log (stderr and exit status)\n{}",
+            testsupport::line_diff(&expected_log, &actual_log)
+        );
     }
     assert!(
-        count >= 10,
-        "expected at least 10 golden cases, found {count}"
-    );
-    assert!(
-        failures.is_empty(),
-        "golden output differs (GOLDEN_UPDATE=1 to accept):{failures}"
+        diff.is_empty(),
+        "case {name}: golden output differs (GOLDEN_UPDATE=1 to accept):\n{diff}"
     );
 }
+
+testsupport::golden_cases!(support::golden_dir(), run_case;
+    bad_lines,
+    basic_host,
+    disabled_everywhere,
+    duplicates,
+    escaping,
+    host_root,
+    initrd_attach,
+    initrd_root,
+    initrd_usr,
+    layouts_host,
+    no_pmemtab,
+    nofail_noauto,
+    rd_disabled_host,
+    rd_disabled_initrd,
+    rd_enabled_initrd,
+);
 
 /// The comparison itself must notice a changed line, a missing file and a changed link.
 #[test]

@@ -1,6 +1,92 @@
-//! What the golden tests of both binaries share: a line diff that shows what changed.
+//! What the golden tests of both binaries share, one convention for both suites:
+//! - a case is a directory under `tests/golden/`: its inputs at the top, what the binary
+//!   printed and wrote under `expected/`;
+//! - one `#[test]` per case ([`golden_cases!`]), named after the directory with `-` as `_`
+//!   (`cargo test -p pmemtab-generator basic_host` runs one), and a test that every directory
+//!   has one;
+//! - `GOLDEN_UPDATE=1` rewrites the expectations instead of comparing ([`update_requested`]);
+//! - mismatches show a line diff ([`line_diff`]); scratch directories go away even when a test
+//!   fails ([`Scratch`]).
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// `GOLDEN_UPDATE=1`: write what the binary produced as the new expectation.
+pub fn update_requested() -> bool {
+    std::env::var_os("GOLDEN_UPDATE").is_some_and(|v| v == "1")
+}
+
+/// A scratch directory, made empty on creation and removed on drop (also when the test
+/// panics).
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(tag: &str) -> Scratch {
+        let d = std::env::temp_dir().join(format!("pmemtab-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
+        Scratch(d)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The case directories under `root`, sorted, as test names (`-` as `_`).
+pub fn case_idents(root: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().replace('-', "_"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The case directory under `root` whose test name is `ident`.
+pub fn case_dir(root: &Path, ident: &str) -> PathBuf {
+    std::fs::read_dir(root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().replace('-', "_") == ident)
+        })
+        .unwrap_or_else(|| panic!("no case directory for {ident} under {}", root.display()))
+}
+
+/// One `#[test]` per golden case: `golden_cases!(root_expr, run_fn; case_a, case_b, ...)`
+/// calls `run_fn(&case_dir)` for each, and adds `every_case_directory_has_a_test`, which fails
+/// when a directory under the root has no test here (or a test names no directory).
+#[macro_export]
+macro_rules! golden_cases {
+    ($root:expr, $run:path; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $run(&$crate::case_dir(&$root, stringify!($case)));
+            }
+        )*
+
+        #[test]
+        fn every_case_directory_has_a_test() {
+            let listed: Vec<&str> = vec![$(stringify!($case)),*];
+            let mut listed: Vec<String> = listed.into_iter().map(String::from).collect();
+            listed.sort();
+            assert_eq!(listed, $crate::case_idents(&$root), "add the new case to golden_cases!");
+        }
+    };
+}
 
 /// A line diff (longest common subsequence) of two texts: `-` expected, `+` actual, unchanged
 /// lines as context; removals come before additions at the same place.
