@@ -128,16 +128,17 @@ sys_build_image() {
     mke2fs -q -t ext4 -b 4096 -E stride=512,stripe_width=1024 -d "$SYSROOT" "$SYS/root.img" "${ROOT_IMG_MB}M"
 }
 
-# sys_boot LOG DIMMS APPEND [DISK]: boots the lab kernel with dracut's initramfs (or, with
-# SYS_INITRD set, another), the named NVDIMMs, and DISK as a virtio disk.
+# sys_boot LOG DIMMS APPEND [DISK [DISK2]]: boots the lab kernel with dracut's initramfs (or,
+# with SYS_INITRD set, another), the named NVDIMMs, and DISK (then DISK2) as virtio disks.
 sys_boot() {
-    local log=$1 dimms=$2 append=$3 disk=${4:-} d n args=() rc
+    local log=$1 dimms=$2 append=$3 disk=${4:-} disk2=${5:-} d n args=() rc
     for d in ${dimms//,/ }; do
         n=${d#nv}
         args+=(-object "memory-backend-file,id=m$n,share=on,mem-path=$SYS/dimms/$d,size=$DIMM_BYTES"
                -device "nvdimm,id=$d,memdev=m$n,label-size=$LABEL_BYTES")
     done
     [ -n "$disk" ] && args+=(-drive "file=$disk,format=raw,if=virtio")
+    [ -n "$disk2" ] && args+=(-drive "file=$disk2,format=raw,if=virtio")
     mkdir -p "$(dirname "$log")"
     timeout --kill-after=10 "$SYS_BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on \
         -smp 1 -m 1G,slots=8,maxmem=8G "${args[@]}" \
@@ -155,8 +156,11 @@ SYS_BOOT_TIMEOUT=${LAB_SYS_BOOT_TIMEOUT:-240}
 # kernel and static binary (tests/lab/setup), `make build` for PREFIX=/usr, the cached Debian
 # userland, this kernel's root, dracut's image, the root image; then fresh NVDIMMs provisioned
 # in a busybox boot. Prints progress on stderr; fails with one line saying which step failed.
+# sys_prepare plain (bench/dax-root) also writes a copy of the root image with a fresh
+# filesystem uuid, $SYS/plain.img, onto the `plain` namespace itself; the provisioning log
+# then says its block device: LAB-SAVE plain_dev=pmemX.
 sys_prepare() {
-    local t0 p
+    local t0 p plain=${1:-} disk2="" append="quiet loglevel=3 lab.run=sysprov lab.boot=1"
     "$LAB/setup" >&2 || { echo "tests/lab/setup failed (kernel $LAB_KERNEL)"; return 1; }
     export CARGO_TARGET_DIR=${LAB_CARGO_TARGET_DIR:-$WORK/target}
     for p in mmdebstrap dracut-core; do
@@ -173,6 +177,11 @@ sys_prepare() {
     sys_build_root || { echo "building the root in $SYSROOT failed"; return 1; }
     sys_build_initrd || { echo "dracut failed (see above)"; return 1; }
     sys_build_image || { echo "mke2fs -d failed"; return 1; }
+    if [ "$plain" = plain ]; then
+        cp --sparse=always "$SYS/root.img" "$SYS/plain.img" && tune2fs -U random "$SYS/plain.img" > /dev/null ||
+            { echo "plain.img: cp or tune2fs -U random failed"; return 1; }
+        append="$append lab.plain=1" disk2=$SYS/plain.img
+    fi
     say_sys "kernel $(kver): root, dracut image ($(( $(stat -c %s "$SYS/initrd.img") / 1024 )) KiB) and root.img in $(( $(date +%s) - t0 )) s"
     mkdir -p "$SYS/dimms"
     DIMMS=$SYS/dimms make_nvdimms
@@ -180,6 +189,6 @@ sys_prepare() {
     GUEST_MODULES="$GUEST_MODULES virtio_pci virtio_blk" build_initramfs "$SYS/sysprov.sh"
     t0=$(date +%s)
     SYS_INITRD=$WORK/initramfs.cpio.gz sys_boot "$SYS/logs/provision.log" nv0,nv1 \
-        "quiet loglevel=3 lab.run=sysprov lab.boot=1" "$SYS/root.img"
+        "$append" "$SYS/root.img" "$disk2"
     say_sys "provisioning boot: $(( $(date +%s) - t0 )) s"
 }
