@@ -14,6 +14,7 @@ use crate::cmdline::Cmdline;
 use crate::escape::{self, PathError, ValueError};
 use crate::log::Level;
 use pmemtab::paths::{by_name_link, RUN_DIR};
+use pmemtab::systemd::{self as sd, TooLong};
 use pmemtab::tab::{Entry, Layout};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -179,24 +180,18 @@ pub enum RenderError {
     },
     #[error("mount option {option:?} {source}")]
     OptionValue { option: String, source: ValueError },
-    #[error(
-        "unit name {0} is longer than systemd's 255 characters; use a shorter name or mount point"
-    )]
-    TooLong(String),
+    #[error("{0}; use a shorter name or mount point")]
+    TooLong(TooLong),
 }
 
 /// The service unit name for an entry name.
 pub fn service_name(name: &str) -> Result<String, RenderError> {
-    escape::checked_unit(format!("pmem-assemble@{}.service", escape::unit_name(name)))
-        .map_err(RenderError::TooLong)
+    sd::checked(sd::service_unit(name)).map_err(RenderError::TooLong)
 }
 
 /// `dev-mapper-<name>.device` (the escaped path `/dev/mapper/<name>`).
 fn device_unit(name: &str) -> Result<String, RenderError> {
-    // A dm name has no '/', so this cannot fail; map the error anyway rather than panic.
-    let esc = escape::path(&format!("/dev/mapper/{name}"))
-        .map_err(|_| RenderError::BadName("contains '/'"))?;
-    escape::checked_unit(format!("{esc}.device")).map_err(RenderError::TooLong)
+    sd::checked(sd::device_unit(name)).map_err(RenderError::TooLong)
 }
 
 fn check_name(name: &str) -> Result<(), RenderError> {
@@ -282,7 +277,7 @@ fn mount_unit(
     if e.layout == Layout::SystemRam {
         return Ok(None);
     }
-    let simple = escape::simplify_path(mp).map_err(|source| RenderError::MountPath {
+    let simple = sd::simplify_path(mp).map_err(|source| RenderError::MountPath {
         mount_point: mp.to_string(),
         source,
     })?;
@@ -301,9 +296,9 @@ fn mount_unit(
     } else {
         (simple, "local-fs.target")
     };
-    let unit = escape::checked_unit(format!(
+    let unit = sd::checked(format!(
         "{}.mount",
-        escape::path(&where_).map_err(|source| RenderError::MountPath {
+        sd::escape_path(&where_).map_err(|source| RenderError::MountPath {
             mount_point: mp.to_string(),
             source
         })?

@@ -10,8 +10,10 @@ pub mod geometry;
 pub mod ns;
 pub mod paths;
 pub mod plan;
+pub mod systemd;
 pub mod tab;
 pub mod table;
+pub mod text;
 pub mod units;
 
 pub use error::Error;

@@ -2,6 +2,7 @@
 
 pub mod model;
 pub mod name;
+pub mod options;
 pub mod parse;
 
 pub use model::*;
