@@ -93,19 +93,14 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     };
     let mut ok = true;
     for d in &parsed.diagnostics {
-        // The first line of a rendering is the complete message; the rest draws the caret.
-        let first = d.render(&path);
-        let first = first.lines().next().unwrap_or_default();
-        let hint = d
-            .hint
-            .as_deref()
-            .map(|h| format!("; {h}"))
-            .unwrap_or_default();
+        // One line per message: the rendering's first line and the hint; the rest draws
+        // the caret, which a log does not need.
+        let line = d.one_line(&path);
         if d.is_error() {
             ok = false;
-            log.error(format_args!("{first}{hint}"));
+            log.error(format_args!("{line}"));
         } else {
-            log.warning(format_args!("{first}{hint}"));
+            log.warning(format_args!("{line}"));
         }
     }
 

@@ -416,3 +416,24 @@ fn man_page_examples_parse() {
     let names: Vec<&str> = parsed.entries.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["fast", "big", "db", "scratch"]);
 }
+
+/// Control characters from the file are shown escaped, the caret still under the fault.
+#[test]
+fn control_characters_are_escaped_when_shown() {
+    let p = parse(&format!("x linear uuid={U1} /a ext4 ro,\x1b[2Jx\n"));
+    let shown = p.diagnostics[0].render("pmemtab");
+    assert_eq!(
+        shown,
+        format!(
+            "pmemtab:1:63: warning: unknown option '\\x1b[2Jx', passed to mount as is\n 1 | x linear uuid={U1} /a ext4 ro,\\x1b[2Jx\n   |                                                               ^^^^^^^^"
+        )
+    );
+}
+
+#[test]
+fn diagnostics_know_their_entry() {
+    let p = parse("a mirror name=x\nb linear uuid=zz\n");
+    assert_eq!(p.diagnostics.len(), 2);
+    assert!(p.diagnostics[0].concerns("a") && !p.diagnostics[0].concerns("b"));
+    assert!(p.diagnostics[1].concerns("b"));
+}

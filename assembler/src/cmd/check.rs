@@ -19,7 +19,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    let parsed = match common::load_tab(ctx) {
+    let parsed = match common::load_tab(ctx, &args.names) {
         Ok(p) => p,
         Err(e) => return e,
     };

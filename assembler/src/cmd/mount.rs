@@ -21,7 +21,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    let parsed = match load_tab(ctx) {
+    let parsed = match load_tab(ctx, std::slice::from_ref(&args.name)) {
         Ok(p) => p,
         Err(e) => return e,
     };

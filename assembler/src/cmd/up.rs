@@ -50,7 +50,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         exit::error("up: name the entries to build, or use --all (not both)");
         return Exit::Usage;
     }
-    let parsed = match load_tab(ctx) {
+    let parsed = match load_tab(ctx, &args.names) {
         Ok(p) => p,
         Err(e) => return e,
     };

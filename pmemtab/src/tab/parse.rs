@@ -6,6 +6,7 @@
 //! still write units for the good lines, as systemd's tab generators do).
 
 use super::model::{Entry, FsType, Layout, Member, Options, DEFAULT_CHUNK_BYTES};
+use crate::text::shown_char;
 use crate::units::HUGE_PAGE_BYTES;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while1};
@@ -43,48 +44,82 @@ pub struct Diagnostic {
     pub width: usize,
     /// What was expected, or what to do.
     pub hint: Option<String>,
+    /// The first column of the line (the entry's name as written), so that a command about
+    /// one entry shows only that entry's problems; `None` for the file itself.
+    pub entry: Option<String>,
 }
 
 impl Diagnostic {
     /// `path:line:col: error: message`, then the line with the fault underlined, then the
     /// hint. The first line alone is a complete message (for logs that keep only one line).
+    /// Control characters from the file are shown escaped (`\r`, `\x1b`).
     pub fn render(&self, path: &str) -> String {
         let sev = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        let message = crate::text::escape_control(&self.message);
         let mut out = if self.line == 0 {
-            format!("{path}: {sev}: {}", self.message)
+            format!("{path}: {sev}: {message}")
         } else {
-            format!(
-                "{path}:{}:{}: {sev}: {}",
-                self.line, self.column, self.message
-            )
+            format!("{path}:{}:{}: {sev}: {message}", self.line, self.column)
         };
         if self.line > 0 {
             let num = self.line.to_string();
             let pad = " ".repeat(num.len());
-            let shown: String = self
-                .source_line
-                .chars()
-                .map(|c| if c == '\t' { ' ' } else { c })
-                .collect();
+            // The line as shown (tabs as one space, other controls escaped), and where the
+            // fault starts and ends in it.
+            let (mut shown, mut start, mut end) = (String::new(), None, None);
+            let first = self.column.saturating_sub(1);
+            let last = first + self.width.max(1);
+            for (i, c) in self.source_line.chars().enumerate() {
+                if i == first {
+                    start = Some(shown.chars().count());
+                }
+                if i == last {
+                    end = Some(shown.chars().count());
+                }
+                if c == '\t' {
+                    shown.push(' ');
+                } else {
+                    shown_char(c, &mut shown);
+                }
+            }
+            let len = shown.chars().count();
+            let start = start.unwrap_or(len.max(first));
+            let end = end.unwrap_or(len.max(start + 1)).max(start + 1);
             let _ = write!(out, "\n {num} | {shown}");
             let _ = write!(
                 out,
                 "\n {pad} | {}{}",
-                " ".repeat(self.column.saturating_sub(1)),
-                "^".repeat(self.width.max(1))
+                " ".repeat(start),
+                "^".repeat(end - start)
             );
         }
         if let Some(hint) = &self.hint {
-            let _ = write!(out, "\n = {hint}");
+            let _ = write!(out, "\n = {}", crate::text::escape_control(hint));
         }
         out
     }
 
+    /// The first line of [`Diagnostic::render`] with the hint after a `; `: the whole message
+    /// in one line, for logs.
+    pub fn one_line(&self, path: &str) -> String {
+        let full = self.render(path);
+        let first = full.lines().next().unwrap_or_default().to_string();
+        match &self.hint {
+            Some(h) => format!("{first}; {}", crate::text::escape_control(h)),
+            None => first,
+        }
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+
+    /// Whether this diagnostic concerns the entry called `name` (or the whole file).
+    pub fn concerns(&self, name: &str) -> bool {
+        self.line == 0 || self.entry.as_deref() == Some(name)
     }
 }
 
@@ -121,6 +156,7 @@ pub fn load(path: &Path) -> Result<Parsed, crate::Error> {
                         "chown root:root {0} && chmod 644 {0}",
                         path.display()
                     )),
+                    entry: None,
                 },
             );
         }
@@ -152,6 +188,7 @@ pub fn parse(text: &str) -> Parsed {
         let mut ctx = LineCtx {
             number: idx + 1,
             text: line,
+            entry: first_word(line),
             diags: Vec::new(),
         };
         let trimmed = line.trim_start_matches([' ', '\t']);
@@ -173,10 +210,19 @@ pub fn parse(text: &str) -> Parsed {
     parsed
 }
 
+/// The first whitespace-separated word of a line, if any.
+fn first_word(line: &str) -> Option<String> {
+    line.split([' ', '\t'])
+        .find(|w| !w.is_empty())
+        .map(str::to_string)
+}
+
 /// Per-line state: where we are and what went wrong.
 struct LineCtx<'a> {
     number: usize,
     text: &'a str,
+    /// The line's first word, for [`Diagnostic::entry`].
+    entry: Option<String>,
     diags: Vec<Diagnostic>,
 }
 
@@ -190,6 +236,7 @@ impl LineCtx<'_> {
             source_line: self.text.to_string(),
             width: field.text.chars().count().max(1),
             hint,
+            entry: self.entry.clone(),
         });
     }
     fn error(
@@ -975,6 +1022,7 @@ fn conflict(earlier: &[Entry], seen: &Seen, entry: &Entry, line: &str) -> Option
             source_line: line.to_string(),
             width: f.text.chars().count().max(1),
             hint: Some(hint),
+            entry: Some(entry.name.clone()),
         }
     };
     if by_name == Some(first) {
