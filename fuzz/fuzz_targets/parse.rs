@@ -40,10 +40,10 @@ fn machine() -> Vec<Namespace> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let text = String::from_utf8_lossy(data);
-    let parsed = pmemtab::tab::parse(&text);
+    // Raw bytes, as read from disk: lines that are not UTF-8 are diagnostics too.
+    let parsed = pmemtab::tab::parse_bytes(data);
     for d in &parsed.diagnostics {
-        let _ = d.render("/etc/pmemtab");
+        let _ = (d.render("/etc/pmemtab"), d.one_line("/etc/pmemtab"));
     }
     let namespaces = machine();
     for result in pmemtab::plan::plan_all(&parsed.entries, &namespaces) {

@@ -437,3 +437,35 @@ fn diagnostics_know_their_entry() {
     assert!(p.diagnostics[0].concerns("a") && !p.diagnostics[0].concerns("b"));
     assert!(p.diagnostics[1].concerns("b"));
 }
+
+/// One byte that is not UTF-8 costs its own line only: an error with line and column, a
+/// warning in a comment; the other lines are entries as usual.
+#[test]
+fn a_bad_byte_costs_only_its_line() {
+    let mut text = b"# caf\xe9\n".to_vec();
+    text.extend_from_slice(format!("a linear uuid={U1}\n").as_bytes());
+    text.extend_from_slice(b"b linear name=x\xff /b\n");
+    text.extend_from_slice(format!("c linear uuid={U2}\n").as_bytes());
+    let p = pmemtab::tab::parse_bytes(&text);
+    let names: Vec<&str> = p.entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["a", "c"]);
+    let got: Vec<Diag> = p
+        .diagnostics
+        .iter()
+        .map(|d| (d.severity, d.line, d.column, d.message.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            warn(1, 6, "byte 0xe9 is not UTF-8; comment ignored"),
+            err(3, 16, "byte 0xff is not UTF-8; this line is ignored"),
+        ]
+    );
+    assert_eq!(p.diagnostics[1].entry.as_deref(), Some("b"));
+    let shown = p.diagnostics[1].render("pmemtab");
+    assert_eq!(
+        shown.lines().nth(2),
+        Some("   |                ^"),
+        "{shown}"
+    );
+}

@@ -6,7 +6,7 @@ pub mod options;
 pub mod parse;
 
 pub use model::*;
-pub use parse::{load, parse, Diagnostic, Parsed, Severity};
+pub use parse::{load, parse, parse_bytes, Diagnostic, Parsed, Severity};
 
 /// Where pmemtab lives unless told otherwise.
 pub const DEFAULT_PATH: &str = "/etc/pmemtab";

@@ -2,8 +2,9 @@
 //!
 //! The file is read line by line; each line is split into whitespace-separated columns and
 //! each column has a small nom grammar. A line with an error is reported and dropped, the
-//! rest still parse, so one typo never hides the other lines' problems (and the generator can
-//! still write units for the good lines, as systemd's tab generators do).
+//! rest still parse, so one typo (or one byte that is not UTF-8) never hides the other lines'
+//! problems, and the generator can still write units for the good lines, as systemd's tab
+//! generators do.
 
 use super::model::{Entry, FsType, Layout, Member, Options, DEFAULT_CHUNK_BYTES};
 use crate::text::shown_char;
@@ -139,8 +140,8 @@ impl Parsed {
 /// Reads and parses a pmemtab file; warns when anyone but root can write it, since it decides
 /// what is mounted where at boot.
 pub fn load(path: &Path) -> Result<Parsed, crate::Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::read(path, e))?;
-    let mut parsed = parse(&text);
+    let bytes = std::fs::read(path).map_err(|e| crate::Error::read(path, e))?;
+    let mut parsed = parse_bytes(&bytes);
     if let Ok(meta) = std::fs::metadata(path) {
         if let Some(who) = writable_by_non_root(&meta) {
             parsed.diagnostics.insert(
@@ -181,10 +182,23 @@ fn writable_by_non_root(meta: &std::fs::Metadata) -> Option<String> {
 
 /// Parses pmemtab text. Never panics; every problem becomes a diagnostic.
 pub fn parse(text: &str) -> Parsed {
+    parse_bytes(text.as_bytes())
+}
+
+/// Parses pmemtab as read from disk. A line that is not UTF-8 is reported with the column of
+/// its first bad byte and skipped (a comment with one only warns); the other lines count.
+pub fn parse_bytes(bytes: &[u8]) -> Parsed {
     let mut parsed = Parsed::default();
     let mut seen = Seen::default();
-    for (idx, raw) in text.split('\n').enumerate() {
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
+    for (idx, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let line = match std::str::from_utf8(raw) {
+            Ok(l) => l,
+            Err(e) => {
+                parsed.diagnostics.push(not_utf8(idx + 1, raw, e));
+                continue;
+            }
+        };
         let mut ctx = LineCtx {
             number: idx + 1,
             text: line,
@@ -215,6 +229,33 @@ fn first_word(line: &str) -> Option<String> {
     line.split([' ', '\t'])
         .find(|w| !w.is_empty())
         .map(str::to_string)
+}
+
+/// A line that is not UTF-8: an error at its first bad byte, a warning in a comment.
+fn not_utf8(number: usize, raw: &[u8], e: std::str::Utf8Error) -> Diagnostic {
+    let good = raw.get(..e.valid_up_to()).unwrap_or_default();
+    let prefix = String::from_utf8_lossy(good);
+    let bad = raw.get(e.valid_up_to()).copied().unwrap_or_default();
+    let shown = String::from_utf8_lossy(raw).into_owned();
+    let comment = shown.trim_start_matches([' ', '\t']).starts_with('#');
+    let (severity, what) = if comment {
+        (Severity::Warning, "comment ignored")
+    } else {
+        (Severity::Error, "this line is ignored")
+    };
+    Diagnostic {
+        severity,
+        line: number,
+        column: prefix.chars().count() + 1,
+        message: format!("byte {bad:#04x} is not UTF-8; {what}"),
+        entry: (!comment).then(|| first_word(&shown)).flatten(),
+        source_line: shown,
+        width: 1,
+        hint: Some(
+            "pmemtab is UTF-8 text: convert the file (iconv -f latin1 -t utf-8) or remove the byte"
+                .into(),
+        ),
+    }
 }
 
 /// Per-line state: where we are and what went wrong.
