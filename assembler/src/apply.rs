@@ -424,6 +424,7 @@ pub(crate) mod tests {
             mount_point: None,
             fstype: None,
             options: Options::default(),
+            source: Default::default(),
         };
         pmemtab::plan::plan(&entry, &nss).unwrap()
     }

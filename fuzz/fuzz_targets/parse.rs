@@ -1,5 +1,5 @@
 //! Any input: parse must not panic, every diagnostic must render, and every entry must plan
-//! (or be refused) against a small machine without panicking.
+//! (or be refused, every refusal rendering) against a small machine without panicking.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -46,13 +46,17 @@ fuzz_target!(|data: &[u8]| {
         let _ = (d.render("/etc/pmemtab"), d.one_line("/etc/pmemtab"));
     }
     let namespaces = machine();
-    for result in pmemtab::plan::plan_all(&parsed.entries, &namespaces) {
+    let plans = pmemtab::plan::plan_all(&parsed.entries, &namespaces);
+    for (entry, result) in parsed.entries.iter().zip(plans) {
         match result {
             Ok(plan) => {
                 let _ = pmemtab::table::dmsetup_table(plan.targets());
             }
             Err(refusal) => {
                 let _ = refusal.to_string();
+                for d in refusal.diagnostics(entry) {
+                    let _ = d.render("/etc/pmemtab");
+                }
             }
         }
     }

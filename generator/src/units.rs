@@ -449,6 +449,7 @@ mod tests {
             mount_point: mp.map(str::to_string),
             fstype: mp.map(|_| FsType::Ext4),
             options: Options::default(),
+            source: Default::default(),
         }
     }
 

@@ -135,11 +135,7 @@ fn error_classes_with_positions() {
         ),
         (
             format!("fast striped:1000 uuid={U1},uuid={U2}\n"),
-            vec![err(
-                1,
-                6,
-                "stripe chunk of 1000 bytes is not a multiple of 4 KiB",
-            )],
+            vec![err(1, 6, "stripe chunk 1000 is not a multiple of 4 KiB")],
         ),
         (
             format!("fast striped:64K uuid={U1},uuid={U2}\n"),
@@ -468,4 +464,21 @@ fn a_bad_byte_costs_only_its_line() {
         Some("   |                ^"),
         "{shown}"
     );
+}
+
+#[test]
+fn uuids_are_taken_in_the_form_the_hint_describes() {
+    let d = parse("u linear uuid=27715d951bb8478da466d6e0a569746d\n").diagnostics;
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        d[0].message,
+        "invalid uuid '27715d951bb8478da466d6e0a569746d'"
+    );
+    assert!(d[0]
+        .hint
+        .as_deref()
+        .unwrap()
+        .contains("32 hexadecimal digits in groups of 8-4-4-4-12"));
+    let e = one(&format!("u linear UUID={}\n", U1.to_uppercase()));
+    assert_eq!(e.members, vec![uuid(U1)]);
 }

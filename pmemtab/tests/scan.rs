@@ -746,9 +746,9 @@ fn a_disk_still_being_added_is_not_listed_yet() {
     assert_eq!((alpha.blockdev.as_deref(), alpha.devnum), (None, None));
     let entry = pmemtab::tab::parse("a single name=alpha\n").entries;
     let refusal = pmemtab::plan::plan(&entry[0], &all).unwrap_err();
-    assert!(refusal.reason.is_pending(), "{refusal}");
+    assert!(refusal.is_pending(), "{refusal}");
     assert_eq!(
-        refusal.reason.to_string(),
+        refusal.reasons[0].to_string(),
         "member name=alpha (namespace1.0) is in fsdax mode but its block device has not appeared; check `dmesg` for the nd_pmem driver"
     );
 }

@@ -50,26 +50,27 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             }
             Err(refusal) => {
                 bad += 1;
-                common::report_refusal(ctx, refusal);
+                common::report_refusal(ctx, entry, refusal);
                 status = status.max(Exit::Config);
             }
         }
     }
-    let mut invalid: Vec<usize> = parsed
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.line)
-        .collect();
-    invalid.dedup();
-    let invalid = invalid.len();
-    if args.names.is_empty() && invalid > 0 {
-        exit::error(format_args!(
-            "{}: {invalid} invalid line(s) skipped",
-            ctx.pmemtab.display()
-        ));
+    let invalid = if args.names.is_empty() {
+        parsed.invalid_lines()
+    } else {
+        0
+    };
+    let skipped = match invalid {
+        0 => String::new(),
+        1 => "1 invalid line skipped".into(),
+        n => format!("{n} invalid lines skipped"),
+    };
+    match (ok + bad, invalid) {
+        (0, 0) => outln!("no entries in {}", ctx.pmemtab.display()),
+        (0, _) => outln!("no valid entry: {skipped}"),
+        (_, 0) => outln!("{ok} ok, {bad} refused"),
+        _ => outln!("{ok} ok, {bad} refused, {skipped}"),
     }
-    outln!("{ok} ok, {bad} refused");
     status
 }
 

@@ -91,9 +91,12 @@ pub fn select_one<'a>(ctx: &Ctx, entries: &'a [Entry], name: &str) -> Result<&'a
     selected.into_iter().next().ok_or(Exit::Config)
 }
 
-/// Prints a planning refusal as one line: `path:line: name: reason`.
-pub fn report_refusal(ctx: &Ctx, r: &Refusal) {
-    exit::error(format_args!("{}: {}", ctx.at(r.line, &r.name), r.reason));
+/// Prints a planning refusal as the parser prints its errors: one per bad member, each
+/// pointing at the member in the entry's line.
+pub fn report_refusal(ctx: &Ctx, entry: &Entry, r: &Refusal) {
+    for d in r.diagnostics(entry) {
+        print_diagnostic(ctx, &d);
+    }
 }
 
 /// Loads everything and plans one named entry (with the other entries' claims considered),
@@ -107,7 +110,7 @@ pub fn plan_one(ctx: &Ctx, name: &str) -> Result<Plan, Exit> {
     match idx.and_then(|i| plans.into_iter().nth(i)) {
         Some(Ok(plan)) => Ok(plan),
         Some(Err(refusal)) => {
-            report_refusal(ctx, &refusal);
+            report_refusal(ctx, entry, &refusal);
             Err(Exit::Config)
         }
         None => Err(Exit::Config),

@@ -92,7 +92,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 Device::Dm { .. } => return Exit::Config,
             },
             Err(r) => {
-                report_refusal(ctx, &r);
+                report_refusal(ctx, entry, &r);
                 return Exit::Config;
             }
         }

@@ -116,7 +116,7 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
         match result {
             // Not there yet, or still appearing (a slow NVDIMM, nd_pmem still probing):
             // look again until the timeout.
-            Err(r) if r.reason.is_pending() => {
+            Err(r) if r.is_pending() => {
                 pending = plan::pending(entry, &namespaces);
                 if !modules_loaded {
                     modules_loaded = true;
@@ -125,7 +125,7 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
                 None
             }
             Err(r) => {
-                report_refusal(ctx, &r);
+                report_refusal(ctx, entry, &r);
                 Some(Err(Exit::Config))
             }
             Ok(plan) => Some(Ok(plan)),
@@ -365,6 +365,7 @@ mod tests {
             mount_point: None,
             fstype: None,
             options: Default::default(),
+            source: Default::default(),
         };
         // Created by this run, then mkfs fails: gone again, node and all.
         assert_eq!(

@@ -23,6 +23,26 @@ pub struct Entry {
     pub mount_point: Option<String>,
     pub fstype: Option<FsType>,
     pub options: Options,
+    /// Where the columns were on the line, for messages that point at them.
+    pub source: Source,
+}
+
+/// A stretch of a line: 1-based column (in characters) and width.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub column: usize,
+    pub width: usize,
+}
+
+/// The line an entry was read from, and where its columns are.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Source {
+    pub text: String,
+    pub name: Span,
+    /// The whole members column.
+    pub members_column: Span,
+    /// Each member, in entry order.
+    pub members: Vec<Span>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

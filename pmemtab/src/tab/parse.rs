@@ -6,7 +6,7 @@
 //! problems, and the generator can still write units for the good lines, as systemd's tab
 //! generators do.
 
-use super::model::{Entry, FsType, Layout, Member, Options, DEFAULT_CHUNK_BYTES};
+use super::model::{Entry, FsType, Layout, Member, Options, Source, Span, DEFAULT_CHUNK_BYTES};
 use crate::text::shown_char;
 use crate::units::HUGE_PAGE_BYTES;
 use nom::branch::alt;
@@ -134,6 +134,18 @@ pub struct Parsed {
 impl Parsed {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// How many lines had an error (and were skipped).
+    pub fn invalid_lines(&self) -> usize {
+        let mut lines: Vec<usize> = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error() && d.line > 0)
+            .map(|d| d.line)
+            .collect();
+        lines.dedup();
+        lines.len()
     }
 }
 
@@ -312,6 +324,12 @@ impl<'a> Field<'a> {
     fn is_empty_marker(&self) -> bool {
         matches!(self.text, "-" | "none")
     }
+    fn span(&self) -> Span {
+        Span {
+            column: self.column,
+            width: self.text.chars().count().max(1),
+        }
+    }
 }
 
 /// Splits a line into columns with their positions (nom: whitespace-separated words).
@@ -389,6 +407,7 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
         .unwrap_or_default();
 
     let (name, layout, members, mount_point) = (name?, layout?, members?, mount_point?);
+    let (members, member_spans): (Vec<Member>, Vec<Span>) = members.into_iter().unzip();
     check_layout_members(ctx, layout, &members, &members_f);
     let fstype = check_mount(ctx, layout, &mount_point, fstype?, &options, &cols);
     Some(Entry {
@@ -399,6 +418,12 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
         mount_point,
         fstype,
         options: options.0,
+        source: Source {
+            text: ctx.text.to_string(),
+            name: name_f.span(),
+            members_column: members_f.span(),
+            members: member_spans,
+        },
     })
 }
 
@@ -498,7 +523,10 @@ fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
         if chunk_bytes == 0 || chunk_bytes % 4096 != 0 {
             ctx.error(
                 f,
-                format!("stripe chunk of {chunk_bytes} bytes is not a multiple of 4 KiB"),
+                format!(
+                    "stripe chunk {} is not a multiple of 4 KiB",
+                    f.text.strip_prefix("striped:").unwrap_or(f.text)
+                ),
                 Some("use 2M (the default) or another multiple of 4K".into()),
             );
             return None;
@@ -532,7 +560,11 @@ fn member(i: &str) -> IResult<&str, Member> {
                 tag_no_case("uuid="),
                 take_while1(|c: char| c.is_ascii_hexdigit() || c == '-'),
             ),
-            |u: &str| Uuid::try_parse(u).map(Member::Uuid),
+            // Only the form `ndctl list` prints (and the hint describes): 8-4-4-4-12 digits.
+            |u: &str| match u.len() {
+                36 => Uuid::try_parse(u).map(Member::Uuid).map_err(|_| ()),
+                _ => Err(()),
+            },
         ),
         map(preceded(tag("name="), take_while1(|_| true)), |n: &str| {
             Member::Name(n.to_string())
@@ -555,12 +587,12 @@ fn member(i: &str) -> IResult<&str, Member> {
     ))(i)
 }
 
-fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<Member>> {
+fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<(Member, Span)>> {
     if f.is_empty_marker() {
         ctx.error(f, "at least one member is required", members_hint());
         return None;
     }
-    let mut members: Vec<Member> = Vec::new();
+    let mut members: Vec<(Member, Span)> = Vec::new();
     let mut ok = true;
     let mut offset = 0;
     for part in f.text.split(',') {
@@ -584,7 +616,7 @@ fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<Member>> {
                         Some("name the namespace by uuid= (see `ndctl list`)".into()),
                     );
                 }
-                if members.contains(&m) {
+                if members.iter().any(|(seen, _)| *seen == m) {
                     ctx.error(
                         &pf,
                         format!("member {m} is listed twice"),
@@ -592,7 +624,7 @@ fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<Member>> {
                     );
                     ok = false;
                 }
-                members.push(m);
+                members.push((m, pf.span()));
             }
             Err(_) => {
                 let (message, hint) = member_error(part);
@@ -607,9 +639,11 @@ fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<Member>> {
 /// Explains a member that did not parse.
 fn member_error(part: &str) -> (String, String) {
     let lower = part.to_ascii_lowercase();
-    if let Some(u) = lower.strip_prefix("uuid=") {
-        (format!("invalid uuid '{u}'"), "expected 36 characters like 27715d95-1bb8-478d-a466-d6e0a569746d, as `ndctl list` shows".into())
-    } else if let Some(a) = lower.strip_prefix("addr=") {
+    if lower.starts_with("uuid=") {
+        let u = part.get(5..).unwrap_or_default();
+        (format!("invalid uuid '{u}'"), "expected a uuid as `ndctl list` shows it: 32 hexadecimal digits in groups of 8-4-4-4-12, like 27715d95-1bb8-478d-a466-d6e0a569746d".into())
+    } else if lower.starts_with("addr=") {
+        let a = part.get(5..).unwrap_or_default();
         (
             format!("invalid address '{a}'"),
             "expected a hexadecimal physical address as in /proc/iomem, e.g. addr=0x28000000"
