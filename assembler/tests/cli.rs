@@ -1,7 +1,8 @@
 //! CLI golden tests: each directory under tests/golden/ is one run of pmem-assemble.
 //!
-//! A case holds `args` (one argument per line), optionally `pmemtab` and `sysfs` (the name of a
-//! fixture under tests/fixtures/, default nd-sysfs-qemu-a), and `expected/{stdout,stderr,status}`.
+//! A case holds `args` (one argument per line), optionally `pmemtab`, `sysfs` (the name of a
+//! fixture under tests/fixtures/, default nd-sysfs-qemu-a; a name that is not there tests a
+//! sysfs that does not exist), and `expected/{stdout,stderr,status}`.
 //! The command runs in the case directory with `--pmemtab pmemtab`, so messages name the file
 //! as `pmemtab:LINE:COL`. `GOLDEN_UPDATE=1 cargo test` rewrites the expectations; review the diff.
 
@@ -10,13 +11,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// A directory removed when dropped, also when the test fails.
 struct Scratch(PathBuf);
@@ -36,7 +30,15 @@ fn run_case(dir: &Path) -> Vec<String> {
     let fixture = std::fs::read_to_string(dir.join("sysfs"))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "nd-sysfs-qemu-a".into());
-    let sysfs = repo().join("tests/fixtures").join(&fixture).join("sys");
+    // Relative to the case directory, so that messages naming it are the same everywhere.
+    let sysfs = Path::new("../../../../tests/fixtures")
+        .join(&fixture)
+        .join("sys");
+    assert!(
+        fixture == "no-such-fixture" || dir.join(&sysfs).is_dir(),
+        "{}: no fixture {fixture}",
+        dir.display()
+    );
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pmem-assemble"));
     cmd.current_dir(dir)
         .arg("--pmemtab")

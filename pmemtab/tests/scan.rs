@@ -437,11 +437,22 @@ fn no_nd_bus_means_no_namespaces() {
     let tmp = TempTree::new("no-nd");
     fs::create_dir_all(tmp.0.join("bus/pci/devices")).unwrap();
     assert_eq!(scan(&tmp.0).unwrap(), Vec::<Namespace>::new());
-    assert_eq!(
-        scan(&tmp.0.join("does-not-exist")).unwrap(),
-        Vec::<Namespace>::new()
-    );
     wait_probe(&tmp.0);
+}
+
+#[test]
+fn a_directory_that_is_no_sysfs_is_an_error() {
+    let tmp = TempTree::new("not-sysfs");
+    for nowhere in [tmp.0.join("does-not-exist"), tmp.0.clone()] {
+        let e = scan(&nowhere).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{} is not a sysfs tree (it has no bus/ directory)",
+                nowhere.display()
+            )
+        );
+    }
 }
 
 // --- corrupted trees ------------------------------------------------------------------------
