@@ -32,10 +32,34 @@ struct Inputs {
     in_initrd: bool,
 }
 
+const USAGE: &str = "usage: pmemtab-generator normal-dir [early-dir late-dir]
+
+A systemd generator: turns /etc/pmemtab into units in normal-dir (systemd runs it at boot
+and at daemon-reload). See pmemtab-generator(8).
+";
+
+/// What the command line asks for.
+enum Invocation {
+    Generate(Inputs),
+    Help,
+}
+
 /// Reads argv, the environment and the files systemd would; `Err` is a usage error.
-fn gather(args: &[String], log: &mut Logger) -> Result<Inputs, String> {
-    let out_dir = match args {
-        [_, normal] | [_, normal, _, _] => PathBuf::from(normal),
+fn gather(args: &[String], log: &mut Logger) -> Result<Invocation, String> {
+    let dirs = args.get(1..).unwrap_or_default();
+    if dirs.iter().any(|a| a == "--help" || a == "-h") {
+        return Ok(Invocation::Help);
+    }
+    // systemd passes directories; anything that reads as an option is a mistake, never a
+    // directory to fill.
+    if let Some(opt) = dirs.iter().find(|a| a.starts_with('-')) {
+        return Err(format!(
+            "unknown option '{}'; expects one or three arguments: normal-dir [early-dir late-dir]",
+            pmemtab::text::escape_control(opt)
+        ));
+    }
+    let out_dir = match dirs {
+        [normal] | [normal, _, _] => PathBuf::from(normal),
         _ => return Err("expects one or three arguments: normal-dir [early-dir late-dir]".into()),
     };
     let in_initrd = match std::env::var("SYSTEMD_IN_INITRD") {
@@ -57,12 +81,12 @@ fn gather(args: &[String], log: &mut Logger) -> Result<Inputs, String> {
     let pmemtab = std::env::var_os("PMEMTAB")
         .filter(|v| !v.is_empty())
         .map_or_else(|| PathBuf::from(pmemtab::tab::DEFAULT_PATH), PathBuf::from);
-    Ok(Inputs {
+    Ok(Invocation::Generate(Inputs {
         out_dir,
         pmemtab,
         cmdline,
         in_initrd,
-    })
+    }))
 }
 
 /// The generator proper. Returns whether everything went well; problems are logged.
@@ -165,7 +189,14 @@ fn main() -> ExitCode {
         Path::new("/dev/kmsg"),
     );
     let inputs = match gather(&args, &mut log) {
-        Ok(i) => i,
+        Ok(Invocation::Generate(i)) => i,
+        Ok(Invocation::Help) => {
+            use std::io::Write;
+            return match std::io::stdout().write_all(USAGE.as_bytes()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            };
+        }
         Err(msg) => {
             log.log(Level::Error, format_args!("{msg}"));
             return ExitCode::FAILURE;

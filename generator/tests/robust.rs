@@ -234,6 +234,16 @@ fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
     assert!(tree.contains_key("pmem-assemble@good.service"), "{tree:?}");
     assert!(!tree.contains_key("pmem-assemble@fast.service"), "{tree:?}");
 
+    // --help is not an output directory; other options are usage errors.
+    let o = generator(&[Path::new("--help")], Some(&tab), "");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("usage: pmemtab-generator normal-dir"));
+    assert!(!Path::new("--help").exists());
+    let o = generator(&[Path::new("-x")], Some(&tab), "");
+    check_sane(&o, "unknown option");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown option '-x'"));
+
     // A missing output directory: an error naming it, exit 1.
     let missing = dir.join("no/such/dir");
     let o = generator(&[&missing], Some(&tab), "");
