@@ -1,8 +1,8 @@
 //! mount(2) with DAX, and the check that DAX really is on afterwards.
 //!
 //! fstab-style options are split into mount flags (ro, nosuid, noatime, ...) and the data
-//! string the filesystem parses (dax, errors=, ...); options meant for userspace (defaults,
-//! x-*, _netdev, ...) are dropped. DAX is verified in `/proc/self/mountinfo`: ext4 and XFS show
+//! string the filesystem parses (dax, errors=, ...) by the library's one table of options;
+//! options meant for userspace (x-*, _netdev, nofail, ...) are dropped. DAX is verified in `/proc/self/mountinfo`: ext4 and XFS show
 //! `dax=always` (ext2-style `dax`) when it is on; XFS on a non-DAX device mounts anyway and
 //! shows `dax=never`, so we unmount and fail.
 
@@ -17,51 +17,14 @@ pub struct Split {
     pub data: String,
 }
 
-/// Maps fstab options to mount(2) flags and data, like mount(8) does.
+/// Maps fstab options to mount(2) flags and data, like mount(8) does (see
+/// [`pmemtab::tab::options`]).
 pub fn split_options(options: &[String]) -> Split {
-    let mut flags = MsFlags::empty();
-    let mut data: Vec<&str> = Vec::new();
-    for opt in options {
-        let o = opt.as_str();
-        let (set, clear) = match o {
-            "ro" => (MsFlags::MS_RDONLY, MsFlags::empty()),
-            "rw" => (MsFlags::empty(), MsFlags::MS_RDONLY),
-            "nosuid" => (MsFlags::MS_NOSUID, MsFlags::empty()),
-            "suid" => (MsFlags::empty(), MsFlags::MS_NOSUID),
-            "nodev" => (MsFlags::MS_NODEV, MsFlags::empty()),
-            "dev" => (MsFlags::empty(), MsFlags::MS_NODEV),
-            "noexec" => (MsFlags::MS_NOEXEC, MsFlags::empty()),
-            "exec" => (MsFlags::empty(), MsFlags::MS_NOEXEC),
-            "sync" => (MsFlags::MS_SYNCHRONOUS, MsFlags::empty()),
-            "async" => (MsFlags::empty(), MsFlags::MS_SYNCHRONOUS),
-            "dirsync" => (MsFlags::MS_DIRSYNC, MsFlags::empty()),
-            "noatime" => (MsFlags::MS_NOATIME, MsFlags::empty()),
-            "atime" => (MsFlags::empty(), MsFlags::MS_NOATIME),
-            "nodiratime" => (MsFlags::MS_NODIRATIME, MsFlags::empty()),
-            "diratime" => (MsFlags::empty(), MsFlags::MS_NODIRATIME),
-            "relatime" => (MsFlags::MS_RELATIME, MsFlags::empty()),
-            "norelatime" => (MsFlags::empty(), MsFlags::MS_RELATIME),
-            "strictatime" => (MsFlags::MS_STRICTATIME, MsFlags::empty()),
-            "lazytime" => (MsFlags::MS_LAZYTIME, MsFlags::empty()),
-            "nolazytime" => (MsFlags::empty(), MsFlags::MS_LAZYTIME),
-            "silent" => (MsFlags::MS_SILENT, MsFlags::empty()),
-            "loud" => (MsFlags::empty(), MsFlags::MS_SILENT),
-            // Userspace-only options (mount(8), systemd, pmemtab).
-            "defaults" | "auto" | "noauto" | "nofail" | "user" | "nouser" | "users" | "owner"
-            | "group" | "_netdev" => (MsFlags::empty(), MsFlags::empty()),
-            _ if o.starts_with("x-") || o.starts_with("comment=") => {
-                (MsFlags::empty(), MsFlags::empty())
-            }
-            _ => {
-                data.push(o);
-                continue;
-            }
-        };
-        flags = (flags | set) & !clear;
-    }
+    let (bits, data) = pmemtab::tab::options::split(options);
     Split {
-        flags,
-        data: data.join(","),
+        // The table holds the kernel's MS_* values; nix lacks a name for some (MS_NOSYMFOLLOW).
+        flags: MsFlags::from_bits_retain(bits as nix::libc::c_ulong),
+        data,
     }
 }
 
@@ -332,6 +295,7 @@ mod tests {
             "x-systemd.requires=a",
             "defaults",
             "_netdev",
+            "nofail",
             "ro",
             "rw",
         ]));
@@ -342,6 +306,42 @@ mod tests {
             MsFlags::MS_RDONLY
         );
         assert_eq!(split_options(&[]).data, "");
+        // Flags the filesystem would refuse as data (EINVAL) are flags.
+        let sp = split_options(&s(&["nosymfollow", "strictatime", "nostrictatime"]));
+        assert_eq!(sp.data, "");
+        assert_eq!(
+            sp.flags.bits(),
+            nix::libc::MS_NOSYMFOLLOW,
+            "nosymfollow set, strictatime cleared again"
+        );
+        assert!(split_options(&s(&["nosymfollow", "symfollow"]))
+            .flags
+            .is_empty());
+    }
+
+    /// The library's table holds the kernel's numbers: they must be libc's.
+    #[test]
+    fn flag_values_are_the_kernels() {
+        use nix::libc;
+        use pmemtab::tab::options::ms;
+        for (ours, theirs) in [
+            (ms::RDONLY, libc::MS_RDONLY),
+            (ms::NOSUID, libc::MS_NOSUID),
+            (ms::NODEV, libc::MS_NODEV),
+            (ms::NOEXEC, libc::MS_NOEXEC),
+            (ms::SYNCHRONOUS, libc::MS_SYNCHRONOUS),
+            (ms::DIRSYNC, libc::MS_DIRSYNC),
+            (ms::NOSYMFOLLOW, libc::MS_NOSYMFOLLOW),
+            (ms::NOATIME, libc::MS_NOATIME),
+            (ms::NODIRATIME, libc::MS_NODIRATIME),
+            (ms::SILENT, libc::MS_SILENT),
+            (ms::RELATIME, libc::MS_RELATIME),
+            (ms::I_VERSION, libc::MS_I_VERSION),
+            (ms::STRICTATIME, libc::MS_STRICTATIME),
+            (ms::LAZYTIME, libc::MS_LAZYTIME),
+        ] {
+            assert_eq!(ours, theirs);
+        }
     }
 
     #[test]

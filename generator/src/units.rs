@@ -528,6 +528,7 @@ mod tests {
     fn nofail_noauto_and_timeout() {
         let mut e = entry(1, "a", Layout::Linear, Some("/a"));
         e.options.nofail = true;
+        e.options.mount.push("nofail".into());
         e.options.device_timeout = Some(Duration::from_millis(1500));
         let out = render(
             &host(),
@@ -546,7 +547,11 @@ mod tests {
             Some(("pmem-assemble@a.service".to_string(), true))
         );
         assert!(has_link(&out, "local-fs.target.wants/a.mount"));
-        assert!(!file(&out, "a.mount").contains("Before=local-fs.target"));
+        let m = file(&out, "a.mount");
+        assert!(!m.contains("Before=local-fs.target"));
+        // nofail stays in Options=, or systemd would order the mount before local-fs.target
+        // itself and the boot would wait for it.
+        assert!(m.contains("Options=dax,nofail\n"), "{m}");
         assert!(
             file(&out, "dev-mapper-a.device.d/50-pmemtab-device-timeout.conf")
                 .contains("JobRunningTimeoutSec=36500ms")

@@ -60,8 +60,10 @@ fn full_striped_line() {
     assert_eq!(e.fstype, Some(FsType::Ext4));
     assert!(e.options.nofail && !e.options.noauto && !e.options.mkfs);
     assert_eq!(e.options.device_timeout, Some(Duration::from_secs(90)));
-    assert_eq!(e.options.mount, vec!["noatime"]);
-    assert_eq!(e.mount_options(), vec!["dax", "noatime"]);
+    // nofail stays for mount(8) and systemd (which orders the mount by it); the timeout is
+    // pmemtab's own.
+    assert_eq!(e.options.mount, vec!["noatime", "nofail"]);
+    assert_eq!(e.mount_options(), vec!["dax", "noatime", "nofail"]);
 }
 
 #[test]
@@ -116,10 +118,19 @@ fn mount_point_escapes_and_dax_choice() {
         e.mount_options(),
         vec!["dax=inode", "logbufs=8", "x-systemd.requires=foo.service"]
     );
+    // A comma inside a value, escaped or quoted, is quoted for mount(8), which would split
+    // the option there otherwise.
     let e = one(&format!(
-        "o single uuid={U1} /o ext4 errors=remount-ro,a\\,b\n"
+        "o single uuid={U1} /o ext4 errors=remount-ro,context=system_u:object_r:t:s0:c1\\,c2,fscontext=\"a:b:c1,c2\"\n"
     ));
-    assert_eq!(e.options.mount, vec!["errors=remount-ro", "a,b"]);
+    assert_eq!(
+        e.options.mount,
+        vec![
+            "errors=remount-ro",
+            "context=\"system_u:object_r:t:s0:c1,c2\"",
+            "fscontext=\"a:b:c1,c2\""
+        ]
+    );
 }
 
 #[test]
@@ -421,7 +432,7 @@ fn control_characters_are_escaped_when_shown() {
     assert_eq!(
         shown,
         format!(
-            "pmemtab:1:63: warning: unknown option '\\x1b[2Jx', passed to mount as is\n 1 | x linear uuid={U1} /a ext4 ro,\\x1b[2Jx\n   |                                                               ^^^^^^^^"
+            "pmemtab:1:63: error: option '\\x1b[2Jx' contains a control character\n 1 | x linear uuid={U1} /a ext4 ro,\\x1b[2Jx\n   |                                                               ^^^^^^^^\n = a unit file cannot hold it; remove it"
         )
     );
 }
@@ -481,4 +492,85 @@ fn uuids_are_taken_in_the_form_the_hint_describes() {
         .contains("32 hexadecimal digits in groups of 8-4-4-4-12"));
     let e = one(&format!("u linear UUID={}\n", U1.to_uppercase()));
     assert_eq!(e.members, vec![uuid(U1)]);
+}
+
+/// Options mean what fstab(5), mount(8) and systemd.mount(5) say, or are refused; none is
+/// silently dropped, and none that the generator could not write passes.
+#[test]
+fn options_mean_what_fstab_says_or_are_refused() {
+    let line = |opts: &str| format!("x linear uuid={U1} /a ext4 {opts}\n");
+    // column of the options field
+    const O: usize = 60;
+    let cases: Vec<(String, Vec<Diag>)> = vec![
+        (
+            line("user"),
+            vec![err(1, O, "option 'user' is not supported")],
+        ),
+        (
+            line("x-systemd.makefs"),
+            vec![err(1, O, "option 'x-systemd.makefs' is not supported")],
+        ),
+        (
+            line("x-systemd.frobnicate"),
+            vec![err(1, O, "unknown systemd option 'x-systemd.frobnicate'")],
+        ),
+        (line("ro=1"), vec![err(1, O, "option 'ro' takes no value")]),
+        (line("errors"), vec![err(1, O, "option 'errors=' needs a value")]),
+        (
+            line("mkfs,mkfs"),
+            vec![warn(1, O + 5, "option 'mkfs' is given twice")],
+        ),
+        (
+            line("dax,dax=never"),
+            vec![err(1, O + 4, "option 'dax=never' contradicts 'dax' before it")],
+        ),
+        (
+            line("noauto,auto"),
+            vec![err(1, O + 7, "option 'auto' contradicts 'noauto' before it")],
+        ),
+        (
+            line("x-systemd.device-timeout=5s,x-systemd.device-timeout=6s"),
+            vec![err(
+                1,
+                O + 28,
+                "option 'x-systemd.device-timeout=6s' contradicts 'x-systemd.device-timeout=5s' before it",
+            )],
+        ),
+        (
+            line("a\\"),
+            vec![err(1, O, "option 'a\\' ends with a backslash")],
+        ),
+        (
+            line("ro,a\rb"),
+            vec![err(1, O + 3, "option 'a\rb' contains a control character")],
+        ),
+        (
+            line("context=\"a:b:c1,c2"),
+            vec![err(
+                1,
+                O,
+                "option 'context=\"a:b:c1,c2' has a \" without its closing one",
+            )],
+        ),
+        (
+            line("a\\,b"),
+            vec![err(1, O, "option 'a,b' holds a comma mount(8) would split at")],
+        ),
+        (
+            line("comment=systemd.automount"),
+            vec![err(
+                1,
+                O,
+                "'comment=systemd.automount' is the old spelling of a systemd option",
+            )],
+        ),
+        // Known to systemd or mount(8): no warning.
+        (
+            line("_netdev,nosymfollow,symfollow,nostrictatime,iversion,X-mount.mkdir,x-gvfs-show,comment=x,nouser,seclabel"),
+            vec![],
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(diags(&text), want, "for line {text:?}");
+    }
 }

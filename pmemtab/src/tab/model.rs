@@ -131,14 +131,20 @@ pub struct Options {
     pub nofail: bool,
     /// Not assembled or mounted automatically.
     pub noauto: bool,
-    /// Assembled in the initrd and left running across switch-root.
+    /// Assembled in the initrd and left running across switch-root (`x-initrd.attach`, or
+    /// fstab's `x-initrd.mount`).
     pub initrd_attach: bool,
     /// `x-systemd.device-timeout=`: how long to wait for members.
     pub device_timeout: Option<std::time::Duration>,
     /// Create the filesystem when the device holds no filesystem signature.
     pub mkfs: bool,
-    /// Options for mount, in the order written (decoded, without the pmemtab-only ones
-    /// above). `dax` is not added here: see [`Entry::mount_options`].
+    /// `_netdev`: systemd treats the mount as a network mount (after the network).
+    pub netdev: bool,
+    /// Options for mount(8), in the order written, in the form mount(8) and the kernel split
+    /// (a value holding a comma is quoted): mount(2) flags, filesystem data and the userspace
+    /// options systemd and mount(8) read (`nofail`, `_netdev`, `x-systemd.*`), without
+    /// pmemtab's own (`mkfs`, `x-initrd.attach`, `x-systemd.device-timeout=`). `dax` is not
+    /// added here: see [`Entry::mount_options`].
     pub mount: Vec<String>,
 }
 
@@ -150,9 +156,8 @@ impl Entry {
             .unwrap_or(DEFAULT_DEVICE_TIMEOUT)
     }
 
-    /// Options to mount with: the entry's mount options, with `dax` added for DAX layouts
-    /// unless the user chose a `dax`/`dax=` option. `nofail`/`noauto` are not included:
-    /// they are boot policy, not mount(2) options.
+    /// Options to mount with, as mount(8) takes them: the entry's mount options, with `dax`
+    /// added for DAX layouts unless the user chose a `dax`/`dax=` option.
     pub fn mount_options(&self) -> Vec<String> {
         let mut opts = Vec::with_capacity(self.options.mount.len() + 1);
         let has_dax = self

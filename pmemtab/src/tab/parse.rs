@@ -7,6 +7,7 @@
 //! generators do.
 
 use super::model::{Entry, FsType, Layout, Member, Options, Source, Span, DEFAULT_CHUNK_BYTES};
+use super::options::{self as table, FormError, Kind, Value};
 use crate::text::shown_char;
 use crate::units::HUGE_PAGE_BYTES;
 use nom::branch::alt;
@@ -417,7 +418,7 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
         members,
         mount_point,
         fstype,
-        options: options.0,
+        options: options.options,
         source: Source {
             text: ctx.text.to_string(),
             name: name_f.span(),
@@ -758,11 +759,14 @@ fn parse_fstype(ctx: &mut LineCtx<'_>, f: Option<&Field>) -> Option<Option<FsTyp
     }
 }
 
-/// Splits on commas, honouring `\,` (and `\\`) escapes; yields each option with its byte offset.
+/// Splits on commas, honouring `\,` (and `\\`) escapes and, as mount(8) does, double quotes
+/// (a comma inside `"..."` does not split; the quotes stay); yields each option with its byte
+/// offset, its text as written and its decoded text.
 fn split_options(text: &str) -> Vec<(usize, &str, String)> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut current = String::new();
+    let mut quoted = false;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         match c {
@@ -771,7 +775,11 @@ fn split_options(text: &str) -> Vec<(usize, &str, String)> {
                     current.push(next);
                 }
             }
-            ',' => {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            ',' if !quoted => {
                 out.push((start, &text[start..i], std::mem::take(&mut current)));
                 start = i + 1;
             }
@@ -782,177 +790,222 @@ fn split_options(text: &str) -> Vec<(usize, &str, String)> {
     out
 }
 
-/// Mount options the kernel's generic mount code knows (mount(2) flags).
-const MOUNT_FLAGS: &[&str] = &[
-    "ro",
-    "rw",
-    "noatime",
-    "atime",
-    "relatime",
-    "norelatime",
-    "strictatime",
-    "nostrictatime",
-    "nodiratime",
-    "diratime",
-    "nosuid",
-    "suid",
-    "nodev",
-    "dev",
-    "noexec",
-    "exec",
-    "sync",
-    "async",
-    "dirsync",
-    "lazytime",
-    "nolazytime",
-    "nosymfollow",
-    "symfollow",
-    "silent",
-    "loud",
-    "auto",
-    "defaults",
-];
-/// ext4 and xfs options (name, or name= for valued ones) that pass through to mount silently.
-const FS_OPTIONS: &[&str] = &[
-    "errors=",
-    "data=",
-    "commit=",
-    "barrier",
-    "barrier=",
-    "nobarrier",
-    "journal_checksum",
-    "nojournal_checksum",
-    "discard",
-    "nodiscard",
-    "user_xattr",
-    "nouser_xattr",
-    "acl",
-    "noacl",
-    "delalloc",
-    "nodelalloc",
-    "init_itable",
-    "init_itable=",
-    "noinit_itable",
-    "stripe=",
-    "resuid=",
-    "resgid=",
-    "sb=",
-    "grpid",
-    "nogrpid",
-    "bsdgroups",
-    "sysvgroups",
-    "quota",
-    "noquota",
-    "usrquota",
-    "grpquota",
-    "prjquota",
-    "max_batch_time=",
-    "min_batch_time=",
-    "journal_ioprio=",
-    "dioread_nolock",
-    "dioread_lock",
-    "auto_da_alloc",
-    "noauto_da_alloc",
-    "block_validity",
-    "noblock_validity",
-    "inode_readahead_blks=",
-    "allocsize=",
-    "attr2",
-    "noattr2",
-    "filestreams",
-    "ikeep",
-    "noikeep",
-    "inode32",
-    "inode64",
-    "largeio",
-    "nolargeio",
-    "logbufs=",
-    "logbsize=",
-    "logdev=",
-    "noalign",
-    "norecovery",
-    "nouuid",
-    "uquota",
-    "uqnoenforce",
-    "pquota",
-    "pqnoenforce",
-    "gquota",
-    "gqnoenforce",
-    "sunit=",
-    "swidth=",
-    "swalloc",
-    "wsync",
-    "rtdev=",
-];
-
-/// Options parsed plus whether any of them was an error.
+/// The options column parsed.
 #[derive(Default)]
-struct OptionsResult(Options);
+struct OptionsResult {
+    options: Options,
+}
+
+/// Single-valued options: a second, different value contradicts the first.
+fn single_valued(key: &str) -> bool {
+    matches!(
+        key,
+        "dax" | "x-systemd.device-timeout" | "x-systemd.mount-timeout" | "x-systemd.idle-timeout"
+    )
+}
 
 fn parse_options(ctx: &mut LineCtx<'_>, f: &Field) -> OptionsResult {
-    let mut o = Options::default();
+    let mut r = OptionsResult::default();
     if f.is_empty_marker() {
-        return OptionsResult(o);
+        return r;
     }
+    // key -> (first decoded option with that key, as written)
+    let mut first: HashMap<String, String> = HashMap::new();
     for (offset, raw, opt) in split_options(f.text) {
         let of = f.sub(offset, raw);
-        match opt.as_str() {
-            "" => ctx.error(
+        if opt.is_empty() {
+            ctx.error(
                 &Field { text: ",", ..of },
                 "empty option",
                 Some("options are separated by single commas".into()),
-            ),
-            "nofail" => o.nofail = true,
-            "noauto" => o.noauto = true,
-            "auto" | "defaults" => {}
-            "x-initrd.attach" => o.initrd_attach = true,
-            "mkfs" => o.mkfs = true,
-            "dax" | "dax=always" | "dax=inode" | "dax=never" => {
-                if opt == "dax=never" {
-                    ctx.warn(&of, "dax=never turns DAX off for this device", None);
-                }
-                o.mount.push(opt);
+            );
+            continue;
+        }
+        if opt.chars().any(char::is_control) {
+            ctx.error(
+                &of,
+                format!("option '{opt}' contains a control character"),
+                Some("a unit file cannot hold it; remove it".into()),
+            );
+            continue;
+        }
+        if opt.ends_with('\\') {
+            ctx.error(
+                &of,
+                format!("option '{opt}' ends with a backslash"),
+                Some("a unit file reads a trailing \\ as a line continuation; remove it".into()),
+            );
+            continue;
+        }
+        let form = match table::mount_form(&opt) {
+            Ok(form) => form,
+            Err(FormError::OpenQuote) => {
+                ctx.error(
+                    &of,
+                    format!("option '{opt}' has a \" without its closing one"),
+                    None,
+                );
+                continue;
             }
-            _ => {
-                if let Some(v) = opt.strip_prefix("x-systemd.device-timeout=") {
-                    match parse_timespan(v) {
-                        Some(d) if !d.is_zero() => o.device_timeout = Some(d),
-                        _ => ctx.error(
+            Err(FormError::Comma) => {
+                ctx.error(
+                    &of,
+                    format!("option '{opt}' holds a comma mount(8) would split at"),
+                    Some("a comma can only be in a value: key=\"a,b\" or key=a\\,b".into()),
+                );
+                continue;
+            }
+        };
+        let key = table::key(&opt).to_string();
+        if let Some(refused) = table::refused(&opt) {
+            ctx.error(
+                &of,
+                format!("option '{}' is not supported", refused.key),
+                Some(refused.why.into()),
+            );
+            continue;
+        }
+        if opt.starts_with("comment=systemd.") {
+            ctx.error(
+                &of,
+                format!("'{opt}' is the old spelling of a systemd option"),
+                Some(format!(
+                    "write x-systemd.{}",
+                    opt.trim_start_matches("comment=systemd.")
+                )),
+            );
+            continue;
+        }
+        let known = table::lookup(&opt);
+        if known.is_none() && key.starts_with("x-systemd.") {
+            ctx.error(
+                &of,
+                format!("unknown systemd option '{key}'"),
+                Some("pmemtab implements x-systemd.requires=, .after=, .before=, .requires-mounts-for=, .wanted-by=, .required-by=, .automount, .idle-timeout=, .mount-timeout=, .device-timeout=, .rw-only and .device-bound (see pmemtab(5))".into()),
+            );
+            continue;
+        }
+        let value = opt.split_once('=').map(|(_, v)| v);
+        match (known.map(|k| k.value), value) {
+            (Some(Value::No), Some(_)) => {
+                ctx.error(&of, format!("option '{key}' takes no value"), None);
+                continue;
+            }
+            (Some(Value::Required), None | Some("")) => {
+                ctx.error(&of, format!("option '{key}=' needs a value"), None);
+                continue;
+            }
+            _ => {}
+        }
+        // Twice the same, or two different values of a setting that has one.
+        match first.get(&key) {
+            Some(earlier) if *earlier == opt => {
+                ctx.warn(
+                    &of,
+                    format!("option '{opt}' is given twice"),
+                    Some("remove one".into()),
+                );
+                continue;
+            }
+            Some(earlier) if single_valued(&key) => {
+                ctx.error(
+                    &of,
+                    format!("option '{opt}' contradicts '{earlier}' before it"),
+                    Some("give it once".into()),
+                );
+                continue;
+            }
+            _ => {}
+        }
+        let contradiction = match key.as_str() {
+            "auto" => first.get("noauto"),
+            "noauto" => first.get("auto"),
+            _ => None,
+        };
+        if let Some(other) = contradiction {
+            ctx.error(
+                &of,
+                format!("option '{opt}' contradicts '{other}' before it"),
+                Some("give one of them".into()),
+            );
+            continue;
+        }
+        first.entry(key.clone()).or_insert_with(|| opt.clone());
+        let o = &mut r.options;
+        let keep = match key.as_str() {
+            "nofail" => {
+                o.nofail = true;
+                true
+            }
+            "noauto" => {
+                o.noauto = true;
+                true
+            }
+            "_netdev" => {
+                o.netdev = true;
+                true
+            }
+            "x-initrd.attach" => {
+                o.initrd_attach = true;
+                false
+            }
+            "x-initrd.mount" => {
+                o.initrd_attach = true;
+                true
+            }
+            "mkfs" => {
+                o.mkfs = true;
+                false
+            }
+            "dax" => {
+                match value {
+                    None | Some("always") | Some("inode") => {}
+                    Some("never") => ctx.warn(&of, "dax=never turns DAX off for this device", None),
+                    Some(_) => {
+                        ctx.error(
                             &of,
-                            format!("invalid device timeout '{v}'"),
-                            Some(
-                                "expected a finite, positive time such as 30s, 2min or 1min30s"
-                                    .into(),
-                            ),
-                        ),
+                            format!("unknown DAX mode '{opt}'"),
+                            Some("expected dax, dax=always, dax=inode or dax=never".into()),
+                        );
+                        continue;
                     }
-                } else if opt.starts_with("dax=") {
+                }
+                true
+            }
+            "x-systemd.device-timeout" => {
+                let v = value.unwrap_or_default();
+                let Some(d) = parse_timespan(v).filter(|d| !d.is_zero()) else {
                     ctx.error(
                         &of,
-                        format!("unknown DAX mode '{opt}'"),
-                        Some("expected dax, dax=always, dax=inode or dax=never".into()),
+                        format!("invalid device timeout '{v}'"),
+                        Some(
+                            "expected a finite, positive time such as 30s, 2min or 1min30s".into(),
+                        ),
                     );
-                } else if opt.starts_with("x-") || MOUNT_FLAGS.contains(&opt.as_str()) {
-                    // x-* options belong to userspace (systemd, mount helpers); kept for the units.
-                    o.mount.push(opt);
-                } else {
-                    let key = opt.split_once('=').map_or(opt.as_str(), |(k, _)| k);
-                    let known = FS_OPTIONS
-                        .iter()
-                        .any(|k| k.strip_suffix('=').unwrap_or(k) == key);
-                    if !known {
-                        ctx.warn(
-                            &of,
-                            format!("unknown option '{opt}', passed to mount as is"),
-                            None,
-                        );
-                    }
-                    o.mount.push(opt);
-                }
+                    continue;
+                };
+                o.device_timeout = Some(d);
+                false
             }
+            _ => match known.map(|k| k.kind) {
+                Some(Kind::Nothing) => false,
+                Some(_) => true,
+                None if table::is_userspace_prefix(&opt) => true,
+                None => {
+                    ctx.warn(
+                        &of,
+                        format!("unknown option '{opt}', passed to mount as is"),
+                        None,
+                    );
+                    true
+                }
+            },
+        };
+        if keep {
+            o.mount.push(form);
         }
     }
-    OptionsResult(o)
+    r
 }
 
 /// systemd time spans: `30`, `30s`, `500ms`, `2min`, `1min30s`, `1h 5min` (no spaces here:
@@ -1012,7 +1065,7 @@ fn check_mount(
                 Some("write - for mount point and fstype".into()),
             );
         }
-        if options.0.mkfs {
+        if options.options.mkfs {
             ctx.error(&last, "mkfs makes no sense for system-ram", None);
         }
         return None;
@@ -1020,7 +1073,7 @@ fn check_mount(
     match (mount_point, fstype) {
         // A mount point without a type: ext4, the documented default.
         (Some(_), None) => Some(FsType::Ext4),
-        (None, Some(t)) if options.0.mkfs => Some(t),
+        (None, Some(t)) if options.options.mkfs => Some(t),
         (None, Some(t)) => {
             if let Some(f) = cols.get(4) {
                 ctx.warn(
@@ -1031,7 +1084,7 @@ fn check_mount(
             }
             Some(t)
         }
-        (None, None) if options.0.mkfs => {
+        (None, None) if options.options.mkfs => {
             ctx.error(
                 &last,
                 "mkfs needs a filesystem type",
