@@ -14,7 +14,7 @@ use crate::cmdline::Cmdline;
 use crate::escape::{self, PathError, ValueError};
 use crate::log::Level;
 use pmemtab::paths::{by_name_link, RUN_DIR};
-use pmemtab::systemd::{self as sd, TooLong};
+use pmemtab::systemd::{self as sd, MountUnitError, TooLong};
 use pmemtab::tab::{Entry, Layout};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -184,6 +184,20 @@ pub enum RenderError {
     TooLong(TooLong),
 }
 
+impl From<MountUnitError> for RenderError {
+    fn from(e: MountUnitError) -> RenderError {
+        match e {
+            MountUnitError::Path(source) => RenderError::MountPath {
+                mount_point: match &source {
+                    PathError::NotAbsolute(p) | PathError::NotNormalized(p) => p.clone(),
+                },
+                source,
+            },
+            MountUnitError::TooLong(t) => RenderError::TooLong(t),
+        }
+    }
+}
+
 /// The service unit name for an entry name.
 pub fn service_name(name: &str) -> Result<String, RenderError> {
     sd::checked(sd::service_unit(name)).map_err(RenderError::TooLong)
@@ -263,19 +277,28 @@ fn service_text(ctx: &Context, c: &Chosen<'_>, dev_unit: Option<&str>) -> String
     s
 }
 
-/// The mount unit for an entry's mount point, or `None` when it gets none.
-fn mount_unit(
+/// Where a mount unit is hooked in.
+struct Hooks {
+    /// `Before=` lines: the target (unless `nofail`) and `x-systemd.before=`.
+    before: Vec<String>,
+    /// (unit, "requires" | "wants") directories the mount is linked from.
+    links: Vec<(String, &'static str)>,
+}
+
+/// The units for an entry's mount point, into `out`; nothing when it gets none.
+fn mount_units(
     ctx: &Context,
     c: &Chosen<'_>,
     service: &str,
-    dev_unit: Option<&str>,
-) -> Result<Option<(String, String, &'static str)>, RenderError> {
+    dm: bool,
+    out: &mut Output,
+) -> Result<(), RenderError> {
     let e = c.entry;
     let Some(mp) = e.mount_point.as_deref() else {
-        return Ok(None);
+        return Ok(());
     };
     if e.layout == Layout::SystemRam {
-        return Ok(None);
+        return Ok(());
     }
     let simple = sd::simplify_path(mp).map_err(|source| RenderError::MountPath {
         mount_point: mp.to_string(),
@@ -284,36 +307,34 @@ fn mount_unit(
     // `/` is mounted by whoever reads root= (fstab-generator), never by pmemtab; so is, in
     // the initrd, whatever root=/mount.usr= names.
     if simple == "/" || (ctx.in_initrd && c.boot_device) {
-        return Ok(None);
+        return Ok(());
     }
+    let o = &e.options;
+    let unit_opts = &o.systemd;
     let (where_, target) = if ctx.in_initrd {
         let t = if simple == "/usr" {
             "initrd-usr-fs.target"
         } else {
             "initrd-fs.target"
         };
-        (format!("/sysroot{simple}"), t)
+        (sd::in_sysroot(&simple), t)
+    } else if o.netdev {
+        (simple, "remote-fs.target")
     } else {
         (simple, "local-fs.target")
     };
-    let unit = sd::checked(format!(
-        "{}.mount",
-        sd::escape_path(&where_).map_err(|source| RenderError::MountPath {
-            mount_point: mp.to_string(),
-            source
-        })?
-    ))
-    .map_err(RenderError::TooLong)?;
+    let unit = sd::mount_unit(&where_, "mount")?;
     let where_v = escape::plain_value(&where_).map_err(|source| RenderError::MountValue {
         mount_point: mp.to_string(),
         source,
     })?;
-    let what = match dev_unit {
-        Some(_) => e.mapper_path(),
+    let what = if dm {
+        e.mapper_path()
+    } else {
         // A `single` entry mounts the link `pmem-assemble up` makes (see pmemtab::paths).
-        None => by_name_link(Path::new(RUN_DIR), &e.name)
+        by_name_link(Path::new(RUN_DIR), &e.name)
             .display()
-            .to_string(),
+            .to_string()
     };
     // The name was checked for control characters; a name ending in a space or `\` is not.
     let what_v = escape::plain_value(&what)
@@ -327,36 +348,97 @@ fn mount_unit(
         opts.push(v);
     }
 
+    let kind = if o.nofail { "wants" } else { "requires" };
+    let mut hooks = Hooks {
+        before: Vec::new(),
+        links: Vec::new(),
+    };
+    if !o.nofail {
+        hooks.before.push(target.to_string());
+    }
+    hooks.before.extend(unit_opts.before.iter().cloned());
+    let automount = unit_opts.automount;
+    if !automount {
+        if !o.noauto && unit_opts.wanted_by.is_empty() && unit_opts.required_by.is_empty() {
+            hooks.links.push((target.to_string(), kind));
+        } else {
+            hooks
+                .links
+                .extend(unit_opts.wanted_by.iter().map(|u| (u.clone(), "wants")));
+            hooks.links.extend(
+                unit_opts
+                    .required_by
+                    .iter()
+                    .map(|u| (u.clone(), "requires")),
+            );
+        }
+    }
+
     let mut s = String::with_capacity(512);
     s.push_str(HEADER);
     s.push_str("\n[Unit]\nDocumentation=man:pmemtab(5) man:pmemtab-generator(8)\n");
     s.push_str(&ctx.source_path);
-    if !e.options.nofail {
-        let _ = writeln!(s, "Before={target}");
+    // x-systemd.* dependencies, as fstab-generator writes them.
+    if !unit_opts.after.is_empty() {
+        let _ = writeln!(s, "After={}", unit_opts.after.join(" "));
     }
-    match dev_unit {
+    if !unit_opts.requires.is_empty() {
+        let list = unit_opts.requires.join(" ");
+        let _ = writeln!(s, "After={list}\nRequires={list}");
+    }
+    if !unit_opts.requires_mounts_for.is_empty() {
+        let paths: Vec<String> = unit_opts
+            .requires_mounts_for
+            .iter()
+            .map(|p| escape::specifiers(p))
+            .collect();
+        let _ = writeln!(s, "RequiresMountsFor={}", paths.join(" "));
+    }
+    for b in &hooks.before {
+        let _ = writeln!(s, "Before={b}");
+    }
+    if dm {
         // The device dependency (and through it the service) comes from What=.
-        Some(dev) => {
-            let _ = writeln!(
-                s,
-                "After=blockdev@{}.target",
-                dev.trim_end_matches(".device")
-            );
-        }
+        let _ = writeln!(s, "After={}", sd::blockdev_target(&e.name));
+    } else {
         // What= is a link outside /dev: depend on the service that makes it.
-        None => {
-            let _ = writeln!(s, "Requires={service}\nAfter={service}");
-        }
+        let _ = writeln!(s, "Requires={service}\nAfter={service}");
     }
     s.push_str("\n[Mount]\n");
     let _ = writeln!(s, "What={what_v}\nWhere={where_v}");
     if let Some(fs) = e.fstype {
         let _ = writeln!(s, "Type={fs}");
     }
+    if let Some(t) = unit_opts.mount_timeout {
+        let _ = writeln!(s, "TimeoutSec={}", timespan(t));
+    }
     if !opts.is_empty() {
         let _ = writeln!(s, "Options={}", opts.join(","));
     }
-    Ok(Some((unit, s, target)))
+    if unit_opts.rw_only {
+        s.push_str("ReadWriteOnly=yes\n");
+    }
+    out.files.push((unit.clone(), s));
+    for (dir, kind) in &hooks.links {
+        out.link_into(dir, kind, &unit);
+    }
+
+    if automount {
+        let auto = sd::mount_unit(&where_, "automount")?;
+        let mut a = String::with_capacity(256);
+        a.push_str(HEADER);
+        a.push_str("\n[Unit]\nDocumentation=man:pmemtab(5) man:pmemtab-generator(8)\n");
+        a.push_str(&ctx.source_path);
+        let _ = writeln!(a, "\n[Automount]\nWhere={where_v}");
+        if let Some(t) = unit_opts.idle_timeout {
+            let _ = writeln!(a, "TimeoutIdleSec={}", timespan(t));
+        }
+        out.files.push((auto.clone(), a));
+        // As fstab-generator: the automount is started at boot, noauto or not.
+        out.link_into(target, kind, &auto);
+    }
+
+    Ok(())
 }
 
 /// Units and links for one chosen entry; all or nothing.
@@ -369,16 +451,9 @@ pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
     } else {
         None
     };
-    let mount = mount_unit(ctx, c, &service, dev_unit.as_deref())?;
-
     let mut out = Output::default();
     out.files
         .push((service.clone(), service_text(ctx, c, dev_unit.as_deref())));
-    let kind = if e.options.nofail {
-        "wants"
-    } else {
-        "requires"
-    };
     if !e.options.noauto {
         out.target_member = Some((service.clone(), e.options.nofail));
     }
@@ -394,12 +469,7 @@ pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
                 .push((format!("{dev}.d/50-pmemtab-device-timeout.conf"), text));
         }
     }
-    if let Some((unit, text, target)) = mount {
-        out.files.push((unit.clone(), text));
-        if !e.options.noauto {
-            out.link_into(target, kind, &unit);
-        }
-    }
+    mount_units(ctx, c, &service, dev_unit.is_some(), &mut out)?;
     Ok(out)
 }
 

@@ -217,6 +217,7 @@ fn systemd_runs_the_generator_and_accepts_its_units() {
         "initrd-attach",
         "initrd-root",
         "nofail-noauto",
+        "x-systemd-options",
     ] {
         let case = support::golden_dir().join(name);
         let tree = support::read_tree(&case.join("expected"));
@@ -321,5 +322,43 @@ fn a_nofail_mount_is_not_ordered_before_local_fs() {
     install(&root, &with_theirs);
     verify(&root, &units, None).expect("no cycle with fstab-generator's unit");
     let _ = fs::remove_dir_all(&dir);
+    let _ = fs::remove_dir_all(&root);
+}
+
+/// x-systemd.before= orders the mount before the unit named, and
+/// x-systemd.after=/requires= after theirs: a probe ordered after srv-late.mount and before
+/// srv-deps.mount is a cycle, one ordered the other way round is not.
+#[test]
+fn x_systemd_ordering_reaches_systemd() {
+    let root = make_root("x-systemd-order");
+    let tree = support::read_tree(&support::golden_dir().join("x-systemd-options/expected"));
+    let probe_unit = |after: &str, before: &str| {
+        Node::File(format!(
+            "[Unit]\nDefaultDependencies=no\nWants={after} {before}\nAfter={after}\nBefore={before}\n\n[Service]\nType=oneshot\nExecStart={ASSEMBLER}\n"
+        ))
+    };
+    let units = vec!["probe.service".to_string()];
+    let mut t = tree.clone();
+    t.insert(
+        "probe.service".into(),
+        probe_unit("srv-deps.mount", "srv-late.mount"),
+    );
+    install(&root, &t);
+    verify(&root, &units, None).expect("deps before late: no cycle");
+    t.insert(
+        "probe.service".into(),
+        probe_unit("srv-late.mount", "srv-deps.mount"),
+    );
+    install(&root, &t);
+    let e = verify(&root, &units, None).expect_err("late before deps is a cycle");
+    assert!(e.contains("ordering cycle"), "{e}");
+    // x-systemd.requires=systemd-modules-load.service: the mount comes after it.
+    t.insert(
+        "probe.service".into(),
+        probe_unit("srv-deps.mount", "systemd-modules-load.service"),
+    );
+    install(&root, &t);
+    let e = verify(&root, &units, None).expect_err("modules-load comes before the mount");
+    assert!(e.contains("ordering cycle"), "{e}");
     let _ = fs::remove_dir_all(&root);
 }

@@ -537,6 +537,10 @@ fn options_mean_what_fstab_says_or_are_refused() {
             )],
         ),
         (
+            line("x-systemd.idle-timeout=5min"),
+            vec![err(1, O, "x-systemd.idle-timeout= is the idle time of an automount")],
+        ),
+        (
             line("a\\"),
             vec![err(1, O, "option 'a\\' ends with a backslash")],
         ),
@@ -564,6 +568,46 @@ fn options_mean_what_fstab_says_or_are_refused() {
                 "'comment=systemd.automount' is the old spelling of a systemd option",
             )],
         ),
+        (
+            line("x-systemd.requires-mounts-for=srv"),
+            vec![err(
+                1,
+                O,
+                "x-systemd.requires-mounts-for= needs an absolute path without blanks, quotes or backslashes, not 'srv'",
+            )],
+        ),
+        (
+            line("x-systemd.requires=@x"),
+            vec![err(1, O, "'@x' cannot be made a unit name")],
+        ),
+        (
+            format!("x single uuid={U1} /a ext4 x-systemd.device-bound\n"),
+            vec![err(1, O, "x-systemd.device-bound needs a device-mapper layout")],
+        ),
+        (
+            format!("x linear uuid={U1} - - x-systemd.requires=a.service\n"),
+            vec![err(
+                1,
+                56,
+                "option 'x-systemd.requires' applies to the mount unit, and this entry has no mount point",
+            )],
+        ),
+        (
+            format!("x linear uuid={U1} / ext4 _netdev\n"),
+            vec![err(
+                1,
+                59,
+                "option '_netdev' applies to the mount unit, and pmemtab writes no mount unit for / (root= mounts it)",
+            )],
+        ),
+        (
+            line("x-systemd.automount,x-initrd.attach"),
+            vec![err(
+                1,
+                O,
+                "x-systemd.automount cannot be used with x-initrd.attach: the initrd mounts the device before switching root",
+            )],
+        ),
         // Known to systemd or mount(8): no warning.
         (
             line("_netdev,nosymfollow,symfollow,nostrictatime,iversion,X-mount.mkdir,x-gvfs-show,comment=x,nouser,seclabel"),
@@ -573,4 +617,34 @@ fn options_mean_what_fstab_says_or_are_refused() {
     for (text, want) in cases {
         assert_eq!(diags(&text), want, "for line {text:?}");
     }
+}
+
+#[test]
+fn systemd_options_become_unit_settings() {
+    let e = one(&format!(
+        "x linear uuid={U1} /a ext4 nofail,_netdev,x-systemd.requires=foo,x-systemd.requires=/srv/x,x-systemd.after=b.service,x-systemd.before=/dev/sdb,x-systemd.requires-mounts-for=/var//lib/,x-systemd.wanted-by=multi-user.target,x-systemd.required-by=db@1.service,x-systemd.automount,x-systemd.idle-timeout=10min,x-systemd.mount-timeout=2min,x-systemd.rw-only,x-systemd.device-bound\n"
+    ));
+    let u = &e.options.systemd;
+    assert_eq!(u.requires, ["foo.mount", "srv-x.mount"]);
+    assert_eq!(u.after, ["b.service"]);
+    assert_eq!(u.before, ["dev-sdb.device"]);
+    assert_eq!(u.requires_mounts_for, ["/var/lib"]);
+    assert_eq!(u.wanted_by, ["multi-user.target"]);
+    assert_eq!(u.required_by, ["db@1.service"]);
+    assert!(u.automount && u.rw_only);
+    assert_eq!(u.idle_timeout, Some(Duration::from_secs(600)));
+    assert_eq!(u.mount_timeout, Some(Duration::from_secs(120)));
+    assert!(e.options.nofail && e.options.netdev && !e.options.initrd_attach);
+    // Everything fstab-generator would keep in Options= is kept, in order.
+    assert_eq!(e.options.mount.len(), 14);
+    assert_eq!(e.options.mount[0], "nofail");
+    // fstab's x-initrd.mount: mounted in the initrd, so attached there; systemd reads it too.
+    let e = one(&format!("x linear uuid={U1} /a ext4 x-initrd.mount\n"));
+    assert!(e.options.initrd_attach);
+    assert_eq!(e.options.mount, ["x-initrd.mount"]);
+    // Only pmemtab's own options stay out of Options=.
+    let e = one(&format!(
+        "x linear uuid={U1} /a ext4 mkfs,x-initrd.attach,x-systemd.device-timeout=1min,defaults,auto\n"
+    ));
+    assert!(e.options.mount.is_empty(), "{:?}", e.options.mount);
 }

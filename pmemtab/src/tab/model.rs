@@ -138,14 +138,49 @@ pub struct Options {
     pub device_timeout: Option<std::time::Duration>,
     /// Create the filesystem when the device holds no filesystem signature.
     pub mkfs: bool,
-    /// `_netdev`: systemd treats the mount as a network mount (after the network).
+    /// `_netdev`: systemd treats the mount as a network mount (after the network, in
+    /// remote-fs.target).
     pub netdev: bool,
+    /// What fstab-generator turns into settings of the mount unit.
+    pub systemd: MountUnitOptions,
     /// Options for mount(8), in the order written, in the form mount(8) and the kernel split
     /// (a value holding a comma is quoted): mount(2) flags, filesystem data and the userspace
     /// options systemd and mount(8) read (`nofail`, `_netdev`, `x-systemd.*`), without
     /// pmemtab's own (`mkfs`, `x-initrd.attach`, `x-systemd.device-timeout=`). `dax` is not
     /// added here: see [`Entry::mount_options`].
     pub mount: Vec<String>,
+}
+
+/// The `x-systemd.*` options of systemd.mount(5), as fstab-generator applies them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MountUnitOptions {
+    /// `x-systemd.requires=`: `Requires=` and `After=` (unit names, mangled).
+    pub requires: Vec<String>,
+    /// `x-systemd.after=`.
+    pub after: Vec<String>,
+    /// `x-systemd.before=`.
+    pub before: Vec<String>,
+    /// `x-systemd.requires-mounts-for=`: absolute paths.
+    pub requires_mounts_for: Vec<String>,
+    /// `x-systemd.wanted-by=`: these units want the mount, instead of its target.
+    pub wanted_by: Vec<String>,
+    /// `x-systemd.required-by=`.
+    pub required_by: Vec<String>,
+    /// `x-systemd.automount`: an automount unit is started instead of the mount.
+    pub automount: bool,
+    /// `x-systemd.idle-timeout=` of the automount.
+    pub idle_timeout: Option<Duration>,
+    /// `x-systemd.mount-timeout=`: the mount unit's `TimeoutSec=`.
+    pub mount_timeout: Option<Duration>,
+    /// `x-systemd.rw-only`: `ReadWriteOnly=yes`.
+    pub rw_only: bool,
+}
+
+impl MountUnitOptions {
+    /// Whether any option that only a mount unit can honour was given.
+    pub fn any(&self) -> bool {
+        *self != MountUnitOptions::default()
+    }
 }
 
 impl Entry {

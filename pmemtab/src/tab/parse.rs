@@ -6,8 +6,11 @@
 //! problems, and the generator can still write units for the good lines, as systemd's tab
 //! generators do.
 
-use super::model::{Entry, FsType, Layout, Member, Options, Source, Span, DEFAULT_CHUNK_BYTES};
+use super::model::{
+    Entry, FsType, Layout, Member, MountUnitOptions, Options, Source, Span, DEFAULT_CHUNK_BYTES,
+};
 use super::options::{self as table, FormError, Kind, Value};
+use crate::systemd;
 use crate::text::shown_char;
 use crate::units::HUGE_PAGE_BYTES;
 use nom::branch::alt;
@@ -404,7 +407,7 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
     let fstype = parse_fstype(ctx, cols.get(4));
     let options = cols
         .get(5)
-        .map(|f| parse_options(ctx, f))
+        .map(|f| parse_options(ctx, f, layout))
         .unwrap_or_default();
 
     let (name, layout, members, mount_point) = (name?, layout?, members?, mount_point?);
@@ -790,10 +793,16 @@ fn split_options(text: &str) -> Vec<(usize, &str, String)> {
     out
 }
 
-/// The options column parsed.
+/// The options column parsed, with where the options that need a mount unit were written.
 #[derive(Default)]
-struct OptionsResult {
+struct OptionsResult<'a> {
     options: Options,
+    /// (option as written, field) of every option only a mount unit honours.
+    mount_unit: Vec<(String, Field<'a>)>,
+    /// Where `x-systemd.idle-timeout=` was written.
+    idle: Option<Field<'a>>,
+    /// Where `x-systemd.automount` was written.
+    automount: Option<Field<'a>>,
 }
 
 /// Single-valued options: a second, different value contradicts the first.
@@ -804,7 +813,16 @@ fn single_valued(key: &str) -> bool {
     )
 }
 
-fn parse_options(ctx: &mut LineCtx<'_>, f: &Field) -> OptionsResult {
+/// Options that turn into settings of the mount unit, so need one.
+fn needs_mount_unit(key: &str) -> bool {
+    key.starts_with("x-systemd.") && key != "x-systemd.device-timeout" || key == "_netdev"
+}
+
+fn parse_options<'a>(
+    ctx: &mut LineCtx<'_>,
+    f: &Field<'a>,
+    layout: Option<Layout>,
+) -> OptionsResult<'a> {
     let mut r = OptionsResult::default();
     if f.is_empty_marker() {
         return r;
@@ -931,7 +949,11 @@ fn parse_options(ctx: &mut LineCtx<'_>, f: &Field) -> OptionsResult {
             continue;
         }
         first.entry(key.clone()).or_insert_with(|| opt.clone());
+        if needs_mount_unit(&key) {
+            r.mount_unit.push((opt.clone(), of));
+        }
         let o = &mut r.options;
+        let unit: &mut MountUnitOptions = &mut o.systemd;
         let keep = match key.as_str() {
             "nofail" => {
                 o.nofail = true;
@@ -972,20 +994,96 @@ fn parse_options(ctx: &mut LineCtx<'_>, f: &Field) -> OptionsResult {
                 }
                 true
             }
-            "x-systemd.device-timeout" => {
+            "x-systemd.device-timeout" | "x-systemd.mount-timeout" | "x-systemd.idle-timeout" => {
                 let v = value.unwrap_or_default();
                 let Some(d) = parse_timespan(v).filter(|d| !d.is_zero()) else {
+                    let what = key.trim_start_matches("x-systemd.").replace('-', " ");
                     ctx.error(
                         &of,
-                        format!("invalid device timeout '{v}'"),
+                        format!("invalid {what} '{v}'"),
                         Some(
                             "expected a finite, positive time such as 30s, 2min or 1min30s".into(),
                         ),
                     );
                     continue;
                 };
-                o.device_timeout = Some(d);
-                false
+                match key.as_str() {
+                    "x-systemd.device-timeout" => {
+                        o.device_timeout = Some(d);
+                        false
+                    }
+                    "x-systemd.mount-timeout" => {
+                        unit.mount_timeout = Some(d);
+                        true
+                    }
+                    _ => {
+                        unit.idle_timeout = Some(d);
+                        r.idle = Some(of);
+                        true
+                    }
+                }
+            }
+            "x-systemd.requires"
+            | "x-systemd.after"
+            | "x-systemd.before"
+            | "x-systemd.wanted-by"
+            | "x-systemd.required-by" => {
+                let v = value.unwrap_or_default();
+                let Ok(name) = systemd::mangle_dependency(v) else {
+                    ctx.error(
+                        &of,
+                        format!("'{v}' cannot be made a unit name"),
+                        Some("name a unit (foo.service), a path, or a mount point".into()),
+                    );
+                    continue;
+                };
+                let list = match key.as_str() {
+                    "x-systemd.requires" => &mut unit.requires,
+                    "x-systemd.after" => &mut unit.after,
+                    "x-systemd.before" => &mut unit.before,
+                    "x-systemd.wanted-by" => &mut unit.wanted_by,
+                    _ => &mut unit.required_by,
+                };
+                if !list.contains(&name) {
+                    list.push(name);
+                }
+                true
+            }
+            "x-systemd.requires-mounts-for" => {
+                let v = value.unwrap_or_default();
+                let plain = !v.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\');
+                match systemd::simplify_path(v) {
+                    Ok(p) if plain => unit.requires_mounts_for.push(p),
+                    _ => {
+                        ctx.error(
+                            &of,
+                            format!("x-systemd.requires-mounts-for= needs an absolute path without blanks, quotes or backslashes, not '{v}'"),
+                            None,
+                        );
+                        continue;
+                    }
+                }
+                true
+            }
+            "x-systemd.automount" => {
+                unit.automount = true;
+                r.automount = Some(of);
+                true
+            }
+            "x-systemd.rw-only" => {
+                unit.rw_only = true;
+                true
+            }
+            "x-systemd.device-bound" => {
+                if layout.is_some_and(|l| !l.is_dm()) {
+                    ctx.error(
+                        &of,
+                        "x-systemd.device-bound needs a device-mapper layout",
+                        Some("a single entry's mount has no .device unit to bind to (it mounts /run/pmemtab/by-name/NAME); use linear".into()),
+                    );
+                    continue;
+                }
+                true
             }
             _ => match known.map(|k| k.kind) {
                 Some(Kind::Nothing) => false,
@@ -1070,6 +1168,7 @@ fn check_mount(
         }
         return None;
     }
+    check_mount_unit(ctx, mount_point, options);
     match (mount_point, fstype) {
         // A mount point without a type: ext4, the documented default.
         (Some(_), None) => Some(FsType::Ext4),
@@ -1093,6 +1192,43 @@ fn check_mount(
             None
         }
         (_, t) => t,
+    }
+}
+
+/// The rules of the mount unit the generator writes: options that only a mount unit honours
+/// need one (a mount point other than `/`, which `root=` mounts).
+fn check_mount_unit(ctx: &mut LineCtx<'_>, mount_point: &Option<String>, options: &OptionsResult) {
+    let o = &options.options;
+    let unitless = match mount_point.as_deref() {
+        None => Some("this entry has no mount point"),
+        Some("/") => Some("pmemtab writes no mount unit for / (root= mounts it)"),
+        Some(_) => None,
+    };
+    if let Some(why) = unitless {
+        for (opt, f) in &options.mount_unit {
+            ctx.error(
+                f,
+                format!(
+                    "option '{}' applies to the mount unit, and {why}",
+                    table::key(opt)
+                ),
+                Some("remove it, or give the entry a mount point".into()),
+            );
+        }
+    }
+    if let (Some(f), false) = (&options.idle, o.systemd.automount) {
+        ctx.error(
+            f,
+            "x-systemd.idle-timeout= is the idle time of an automount",
+            Some("add x-systemd.automount, or remove it".into()),
+        );
+    }
+    if let (Some(f), true) = (&options.automount, o.initrd_attach) {
+        ctx.error(
+            f,
+            "x-systemd.automount cannot be used with x-initrd.attach: the initrd mounts the device before switching root",
+            Some("remove one of them".into()),
+        );
     }
 }
 
