@@ -163,7 +163,8 @@ pub fn select<'a>(
     (chosen, notes)
 }
 
-/// Why an entry got no units. Rendered after `path:line: name: `.
+/// Why an entry got no units. Rendered after `path:line: name: `. The parser refuses
+/// every entry that would meet one of these, so they are a second line of defence.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     #[error("the name cannot be used: it {0}")]
@@ -217,6 +218,9 @@ fn check_name(name: &str) -> Result<(), RenderError> {
     }
     if name.chars().any(char::is_control) {
         return Err(RenderError::BadName("contains a control character"));
+    }
+    if let Some(long) = sd::name_too_long(name) {
+        return Err(RenderError::TooLong(long));
     }
     Ok(())
 }

@@ -270,11 +270,14 @@ fn error_classes_with_positions() {
         ),
         (
             format!("r system-ram uuid={U1} /a ext4\n"),
-            vec![err(
-                1,
-                56,
-                "a system-ram entry becomes memory, not a filesystem",
-            )],
+            vec![
+                err(
+                    1,
+                    3,
+                    "layout system-ram (KMEM DAX) is not supported yet; this line is ignored",
+                ),
+                err(1, 56, "a system-ram entry becomes memory, not a filesystem"),
+            ],
         ),
         (
             "lonely\n".into(),
@@ -647,4 +650,60 @@ fn systemd_options_become_unit_settings() {
         "x linear uuid={U1} /a ext4 mkfs,x-initrd.attach,x-systemd.device-timeout=1min,defaults,auto\n"
     ));
     assert!(e.options.mount.is_empty(), "{:?}", e.options.mount);
+}
+
+/// What the generator cannot write, check refuses: mount points a unit file cannot hold,
+/// and names or mount points whose unit names exceed systemd's 255 bytes.
+#[test]
+fn what_no_unit_can_hold_is_refused() {
+    let cases = [
+        (
+            format!("x linear uuid={U1} /mnt/x\\040 ext4\n"),
+            err(
+                1,
+                52,
+                "mount point '/mnt/x ' ends with a blank or a backslash, which a unit file cannot hold",
+            ),
+        ),
+        (
+            format!("x linear uuid={U1} /mnt/x\\134 ext4\n"),
+            err(
+                1,
+                52,
+                "mount point '/mnt/x\\' ends with a blank or a backslash, which a unit file cannot hold",
+            ),
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(diags(&text), vec![want], "for {text:?}");
+    }
+    let long_mp = format!("/{}", "m".repeat(300));
+    let d = diags(&format!("x linear uuid={U1} {long_mp} ext4\n"));
+    assert_eq!(d.len(), 1);
+    assert!(
+        d[0].3
+            .starts_with(&format!("mount point {long_mp}: unit name ")),
+        "{d:?}"
+    );
+    // 250 bytes fit the host's unit, but not the initrd's /sysroot one.
+    let mp = format!("/{}", "m".repeat(248));
+    assert!(diags(&format!("x linear uuid={U1} {mp} ext4\n")).is_empty());
+    let d = diags(&format!("x linear uuid={U1} {mp} ext4 x-initrd.attach\n"));
+    assert!(d[0].3.contains("unit name sysroot-mmm"), "{d:?}");
+    let d = diags(&format!(
+        "x linear uuid={U1} {mp} ext4 x-systemd.automount\n"
+    ));
+    assert!(d[0].3.contains(".automount is 258 bytes long"), "{d:?}");
+    // A 127-byte name of dashes escapes to 4 bytes a character.
+    let name = format!("a{}", "-".repeat(126));
+    let d = diags(&format!("{name} linear uuid={U1}\n"));
+    assert_eq!(d.len(), 1);
+    assert!(
+        d[0].3.starts_with(&format!(
+            "device name '{name}' is too long for systemd: unit name dev-mapper-a\\x2d"
+        )) && d[0]
+            .3
+            .ends_with("\\x2d.device is 523 bytes long, more than systemd's 255"),
+        "{d:?}"
+    );
 }

@@ -4,7 +4,9 @@
 //! each column has a small nom grammar. A line with an error is reported and dropped, the
 //! rest still parse, so one typo (or one byte that is not UTF-8) never hides the other lines'
 //! problems, and the generator can still write units for the good lines, as systemd's tab
-//! generators do.
+//! generators do. Besides its own grammar, a line must be something the generator can write
+//! units for (see [`crate::systemd`]): `pmem-assemble check` refuses what the generator would
+//! skip.
 
 use super::model::{
     Entry, FsType, Layout, Member, MountUnitOptions, Options, Source, Span, DEFAULT_CHUNK_BYTES,
@@ -454,6 +456,14 @@ fn parse_name(ctx: &mut LineCtx<'_>, f: &Field) -> Option<String> {
     }
     match name::check(name) {
         Ok(()) => return Some(name.to_string()),
+        Err(NameError::UnitTooLong(unit)) => ctx.error(
+            f,
+            format!(
+                "device name '{name}' is too long for systemd: {}",
+                systemd::TooLong { name: unit }
+            ),
+            Some("use a shorter name: systemd escapes each of # + - = @ (and a leading .) as 4 bytes".into()),
+        ),
         Err(NameError::Empty) => ctx.error(f, "a device name is required", None),
         Err(NameError::Reserved) => ctx.error(
             f,
@@ -513,6 +523,14 @@ fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
         ),
     ));
     let layout = match all_consuming(grammar)(f.text) {
+        Ok((_, Layout::SystemRam)) => {
+            ctx.error(
+                f,
+                "layout system-ram (KMEM DAX) is not supported yet; this line is ignored",
+                Some("online the devdax namespace with `daxctl reconfigure-device --mode=system-ram` and /etc/daxctl.conf.d instead".into()),
+            );
+            Layout::SystemRam
+        }
         Ok((_, l)) => l,
         Err(_) => {
             let message = match f.text.strip_prefix("striped:") {
@@ -738,6 +756,14 @@ fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Option<String>>
     }
     if path.chars().any(char::is_control) {
         ctx.error(f, "mount point contains a control character", None);
+        return None;
+    }
+    if systemd::check_value(&path).is_err() {
+        ctx.error(
+            f,
+            format!("mount point '{path}' ends with a blank or a backslash, which a unit file cannot hold"),
+            Some("systemd strips trailing blanks from Where= and reads a trailing \\ as a line continuation: choose another path".into()),
+        );
         return None;
     }
     // Collapse repeated and trailing slashes, as systemd does before naming the mount unit.
@@ -1168,7 +1194,7 @@ fn check_mount(
         }
         return None;
     }
-    check_mount_unit(ctx, mount_point, options);
+    check_mount_unit(ctx, mount_point, options, cols.get(3));
     match (mount_point, fstype) {
         // A mount point without a type: ext4, the documented default.
         (Some(_), None) => Some(FsType::Ext4),
@@ -1196,8 +1222,15 @@ fn check_mount(
 }
 
 /// The rules of the mount unit the generator writes: options that only a mount unit honours
-/// need one (a mount point other than `/`, which `root=` mounts).
-fn check_mount_unit(ctx: &mut LineCtx<'_>, mount_point: &Option<String>, options: &OptionsResult) {
+/// need one (a mount point other than `/`, which `root=` mounts), and its unit names must fit
+/// systemd's limit, in the booted system and, for attached entries, below `/sysroot` in the
+/// initrd.
+fn check_mount_unit(
+    ctx: &mut LineCtx<'_>,
+    mount_point: &Option<String>,
+    options: &OptionsResult,
+    mp_field: Option<&Field>,
+) {
     let o = &options.options;
     let unitless = match mount_point.as_deref() {
         None => Some("this entry has no mount point"),
@@ -1229,6 +1262,32 @@ fn check_mount_unit(ctx: &mut LineCtx<'_>, mount_point: &Option<String>, options
             "x-systemd.automount cannot be used with x-initrd.attach: the initrd mounts the device before switching root",
             Some("remove one of them".into()),
         );
+    }
+    let (Some(mp), Some(f)) = (mount_point.as_deref(), mp_field) else {
+        return;
+    };
+    if mp == "/" {
+        return;
+    }
+    let mut wheres = vec![(mp.to_string(), "mount")];
+    if o.systemd.automount {
+        wheres.push((mp.to_string(), "automount"));
+    }
+    if o.initrd_attach {
+        wheres.push((systemd::in_sysroot(mp), "mount"));
+    }
+    for (where_, suffix) in wheres {
+        if let Err(e) = systemd::mount_unit(&where_, suffix) {
+            ctx.error(
+                f,
+                format!("mount point {mp}: {e}"),
+                Some(
+                    "use a shorter path: systemd escapes each byte outside A-Z a-z 0-9 : _ . as 4"
+                        .into(),
+                ),
+            );
+            return;
+        }
     }
 }
 
