@@ -46,6 +46,9 @@ struct Args {
     /// run-time directory for the links of single entries (default /run)
     #[argh(option, default = "PathBuf::from(pmemtab::paths::RUN_DIR)")]
     run: PathBuf,
+    /// proc root: mountinfo and the kernel command line (default /proc)
+    #[argh(option, default = "PathBuf::from(\"/proc\")")]
+    proc: PathBuf,
     #[argh(subcommand)]
     command: Command,
 }
@@ -70,6 +73,8 @@ pub struct Ctx {
     pub dev: PathBuf,
     /// Normally /run: `pmemtab/by-name/` links and udev's control socket.
     pub run: PathBuf,
+    /// Normally /proc: `self/mountinfo` and `cmdline`.
+    pub proc: PathBuf,
 }
 
 impl Ctx {
@@ -107,6 +112,7 @@ fn main() {
         sysfs: args.sysfs,
         dev: args.dev,
         run: args.run,
+        proc: args.proc,
     };
     let exit = match args.command {
         Command::List(a) => cmd::list::run(&ctx, a),

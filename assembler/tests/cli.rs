@@ -2,7 +2,8 @@
 //!
 //! A case holds `args` (one argument per line), optionally `pmemtab`, `sysfs` (the name of a
 //! fixture under tests/fixtures/, default nd-sysfs-qemu-a; a name that is not there tests a
-//! sysfs that does not exist), and `expected/{stdout,stderr,status}`.
+//! sysfs that does not exist), `proc/` (a /proc with `cmdline` and `self/mountinfo`; default
+//! an empty one), and `expected/{stdout,stderr,status}`.
 //! The command runs in the case directory with `--pmemtab pmemtab`, so messages name the file
 //! as `pmemtab:LINE:COL`. `GOLDEN_UPDATE=1 cargo test` rewrites the expectations; review the diff.
 
@@ -53,6 +54,14 @@ fn run_case(dir: &Path) -> Vec<String> {
     )));
     if !args.iter().any(|a| a == "--run") {
         cmd.arg("--run").arg(&run.0);
+    }
+    // Never the host's /proc: its command line and mounts would leak into the output.
+    if dir.join("proc").is_dir() {
+        cmd.arg("--proc").arg("proc");
+    } else {
+        let empty = run.0.join("proc");
+        std::fs::create_dir_all(&empty).unwrap();
+        cmd.arg("--proc").arg(empty);
     }
     let out = cmd.args(&args).output().unwrap();
     drop(run);

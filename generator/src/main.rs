@@ -7,13 +7,13 @@
 //! the initrd (`SYSTEMD_IN_INITRD`, else /etc/initrd-release), logging (`SYSTEMD_LOG_LEVEL`,
 //! `SYSTEMD_LOG_TARGET`).
 
-mod cmdline;
 mod escape;
 mod log;
 mod units;
 mod write;
 
 use log::{Level, Logger};
+use pmemtab::cmdline;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -116,7 +116,9 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
         }
     };
     let mut ok = true;
-    for d in &parsed.diagnostics {
+    // root=/mount.usr= naming an entry that cannot be that device is an error of its line.
+    let boot = cmdline::boot_devices(&parsed.entries, &cmd);
+    for d in parsed.diagnostics.iter().chain(&boot.problems) {
         // One line per message: the rendering's first line and the hint; the rest draws
         // the caret, which a log does not need.
         let line = d.one_line(&path);
@@ -140,7 +142,7 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     }
     let mut writer = write::Writer::new(Path::new(""));
     let out_dir = inp.out_dir.display();
-    let (chosen, notes) = units::select(&parsed.entries, &cmd, inp.in_initrd);
+    let (chosen, notes) = units::select(&parsed.entries, &boot, inp.in_initrd);
     for n in notes {
         match n.line {
             Some(l) => log.log(n.level, format_args!("{path}:{l}: {}", n.text)),

@@ -10,9 +10,9 @@
 //!   of the generator's system calls);
 //! - a mount unit when the entry has a mount point (except `/`, which `root=` mounts).
 
-use crate::cmdline::Cmdline;
 use crate::escape::{self, PathError, ValueError};
 use crate::log::Level;
+use pmemtab::cmdline::BootDevices;
 use pmemtab::paths::{by_name_link, RUN_DIR};
 use pmemtab::systemd::{self as sd, MountUnitError, TooLong};
 use pmemtab::tab::{Entry, Layout};
@@ -107,13 +107,12 @@ pub struct Note {
 /// Picks the entries to generate units for: duplicates dropped (the first wins; the parser
 /// already reports and drops them, this keeps two units from claiming one name whatever the
 /// caller passes), and in the initrd only `x-initrd.attach` entries and the ones
-/// `root=`/`mount.usr=` name.
+/// `root=`/`mount.usr=` name (see [`pmemtab::cmdline::boot_devices`]).
 pub fn select<'a>(
     entries: &'a [Entry],
-    cmdline: &Cmdline,
+    boot: &BootDevices<'_>,
     in_initrd: bool,
 ) -> (Vec<Chosen<'a>>, Vec<Note>) {
-    let boot_devices = cmdline.mapper_names();
     let mut first_line: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
     let mut chosen = Vec::with_capacity(entries.len());
     let mut notes = Vec::new();
@@ -130,7 +129,7 @@ pub fn select<'a>(
             continue;
         }
         first_line.insert(&entry.name, entry.line);
-        let boot_device = boot_devices.contains(&entry.name.as_str());
+        let boot_device = boot.names.contains(&entry.name.as_str());
         let attached = entry.options.initrd_attach || boot_device;
         if in_initrd && !attached {
             notes.push(Note {
@@ -149,16 +148,14 @@ pub fn select<'a>(
             boot_device,
         });
     }
-    for name in boot_devices {
-        if !first_line.contains_key(name) {
-            notes.push(Note {
-                level: Level::Debug,
-                line: None,
-                text: format!(
-                    "boot device /dev/mapper/{name} is not a pmemtab entry, leaving it to others"
-                ),
-            });
-        }
+    for name in &boot.foreign {
+        notes.push(Note {
+            level: Level::Debug,
+            line: None,
+            text: format!(
+                "boot device /dev/mapper/{name} is not a pmemtab entry, leaving it to others"
+            ),
+        });
     }
     (chosen, notes)
 }
@@ -774,8 +771,9 @@ mod tests {
             entry(3, "root", Layout::Linear, Some("/")),
             entry(4, "plain", Layout::Single, None),
         ];
-        let cmd = crate::cmdline::parse("root=/dev/mapper/root", true);
-        let (host, notes) = select(&entries, &cmd, false);
+        let cmd = pmemtab::cmdline::parse("root=/dev/mapper/root", true);
+        let boot = pmemtab::cmdline::boot_devices(&entries, &cmd);
+        let (host, notes) = select(&entries, &boot, false);
         let names: Vec<_> = host
             .iter()
             .map(|c| (c.entry.name.as_str(), c.entry.line, c.attached))
@@ -786,7 +784,7 @@ mod tests {
         );
         assert_eq!(notes.len(), 1);
         assert_eq!((notes[0].level, notes[0].line), (Level::Warning, Some(4)));
-        let (initrd, _) = select(&entries, &cmd, true);
+        let (initrd, _) = select(&entries, &boot, true);
         let names: Vec<_> = initrd.iter().map(|c| c.entry.name.as_str()).collect();
         assert_eq!(names, ["att", "root"]);
     }

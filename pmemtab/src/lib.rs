@@ -5,6 +5,7 @@
 //! (pure functions), and [`table`] renders the device-mapper table. Nothing here writes to
 //! the system; the only I/O is reading the files and directories a caller names.
 
+pub mod cmdline;
 pub mod error;
 pub mod geometry;
 pub mod ns;

@@ -1,6 +1,10 @@
 //! The kernel command line, read the way systemd reads it: words split on whitespace with
 //! `"`/`'` quotes anywhere in a word, `-` and `_` equivalent in keys, `rd.` keys honoured only
-//! in the initrd (and there with the prefix stripped), the last occurrence winning.
+//! in the initrd (and there with the prefix stripped), the last occurrence winning. The
+//! generator reads it to know what to attach in the initrd, `pmem-assemble check` to report
+//! what the generator would refuse.
+
+use crate::tab::{Diagnostic, Entry, Severity};
 
 /// What the generator takes from the command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,15 +20,61 @@ pub struct Cmdline {
 }
 
 impl Cmdline {
-    /// The pmemtab entry names that the initrd must attach because `root=` or `mount.usr=`
-    /// names `/dev/mapper/<name>`.
-    pub fn mapper_names(&self) -> Vec<&str> {
-        [&self.root, &self.usr]
+    /// The names `root=` and `mount.usr=` give as `/dev/mapper/<name>`, with the option.
+    pub fn mapper_names(&self) -> Vec<(&'static str, &str)> {
+        [("root", &self.root), ("mount.usr", &self.usr)]
             .into_iter()
-            .flatten()
-            .filter_map(|dev| mapper_name(dev))
+            .filter_map(|(key, dev)| Some((key, mapper_name(dev.as_deref()?)?)))
             .collect()
     }
+}
+
+/// What `root=` and `mount.usr=` mean for pmemtab: the entries the initrd attaches
+/// implicitly (as crypttab's root device), and the problems with the ones they name.
+#[derive(Debug, Default)]
+pub struct BootDevices<'a> {
+    /// Names of entries `root=`/`mount.usr=` name as `/dev/mapper/<name>` that can be
+    /// that device.
+    pub names: Vec<&'a str>,
+    /// `/dev/mapper/<name>` names that no entry defines (left to others).
+    pub foreign: Vec<&'a str>,
+    /// An entry named there that never gets a `/dev/mapper/` device (a `single` entry):
+    /// the initrd would wait for it in vain. It is not attached implicitly.
+    pub problems: Vec<Diagnostic>,
+}
+
+/// One rule for the generator and `pmem-assemble check`: which entries the boot devices
+/// name, and which cannot be named so.
+pub fn boot_devices<'a>(entries: &'a [Entry], cmdline: &'a Cmdline) -> BootDevices<'a> {
+    let mut out = BootDevices::default();
+    for (key, name) in cmdline.mapper_names() {
+        let Some(e) = entries.iter().find(|e| e.name == name) else {
+            out.foreign.push(name);
+            continue;
+        };
+        if e.layout.is_dm() {
+            if !out.names.contains(&e.name.as_str()) {
+                out.names.push(&e.name);
+            }
+            continue;
+        }
+        out.problems.push(Diagnostic {
+            severity: Severity::Error,
+            line: e.line,
+            column: e.source.name.column,
+            message: format!(
+                "{key}=/dev/mapper/{name} names '{name}', a {} entry, which has no device-mapper device: the initrd would wait for /dev/mapper/{name} in vain",
+                e.layout
+            ),
+            source_line: e.source.text.clone(),
+            width: e.source.name.width,
+            hint: Some(format!(
+                "make '{name}' a linear entry (one member is enough) to get /dev/mapper/{name}"
+            )),
+            entry: Some(e.name.clone()),
+        });
+    }
+    out
 }
 
 /// `/dev/mapper/NAME` → `NAME` (the dm name, which cannot contain `/`).
@@ -155,12 +205,12 @@ mod tests {
             "ro root=/dev/mapper/pm-root rootfstype=ext4 mount.usr=/dev/mapper/u",
             true,
         );
-        assert_eq!(c.mapper_names(), ["pm-root", "u"]);
+        assert_eq!(c.mapper_names(), [("root", "pm-root"), ("mount.usr", "u")]);
         assert!(parse("root=UUID=1234", true).mapper_names().is_empty());
         assert!(parse("root=/dev/mapper/", true).mapper_names().is_empty());
         assert_eq!(
             parse("root=/dev/mapper/a root=/dev/mapper/b", true).mapper_names(),
-            ["b"]
+            [("root", "b")]
         );
         assert_eq!(
             parse("mount.usr=/dev/mapper/x", false).usr.as_deref(),
@@ -168,5 +218,25 @@ mod tests {
         );
         assert_eq!(parse("mount_usr=/dev/mapper/x", false).usr, None);
         assert_eq!(parse("rd.root=/dev/mapper/x", true).root, None);
+    }
+
+    #[test]
+    fn a_single_entry_cannot_be_the_root_device() {
+        let parsed =
+            crate::tab::parse("r linear name=a /\nu single name=b /usr\nx linear name=c\n");
+        let cmd = parse("root=/dev/mapper/r mount.usr=/dev/mapper/u rd.x", true);
+        let boot = boot_devices(&parsed.entries, &cmd);
+        assert_eq!(boot.names, ["r"]);
+        assert_eq!(boot.problems.len(), 1);
+        assert_eq!(boot.problems[0].line, 2);
+        assert!(
+            boot.problems[0]
+                .message
+                .starts_with("mount.usr=/dev/mapper/u names 'u', a single entry"),
+            "{:?}",
+            boot.problems[0]
+        );
+        let other = parse("root=/dev/mapper/elsewhere", true);
+        assert_eq!(boot_devices(&parsed.entries, &other).foreign, ["elsewhere"]);
     }
 }
