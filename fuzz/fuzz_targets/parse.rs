@@ -63,6 +63,6 @@ fuzz_target!(|data: &[u8]| {
     let cmdline = pmemtab::cmdline::parse("root=/dev/mapper/n0 mount.usr=/dev/mapper/n1", true);
     let _ = pmemtab::cmdline::boot_devices(&parsed.entries, &cmdline);
     for e in &parsed.entries {
-        let _ = (e.mount_options(), e.layout.to_string(), e.device_timeout());
+        let _ = (e.mount_options(), e.layout.to_string(), e.timeouts());
     }
 });

@@ -15,6 +15,7 @@ pub mod systemd;
 pub mod tab;
 pub mod table;
 pub mod text;
+pub mod timeouts;
 pub mod units;
 
 pub use error::Error;

@@ -1,11 +1,10 @@
 //! Plain data for one pmemtab line. No behaviour beyond small, obvious accessors.
 
+use crate::timeouts::Timeouts;
 use std::fmt;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// How long to wait for members when the entry does not say (`x-systemd.device-timeout=`).
-pub const DEFAULT_DEVICE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The stripe chunk when `striped` names none: 2 MiB, the x86_64 huge-page size.
 pub const DEFAULT_CHUNK_BYTES: u64 = 2 << 20;
 
@@ -135,7 +134,7 @@ pub struct Options {
     /// fstab's `x-initrd.mount`).
     pub initrd_attach: bool,
     /// `x-systemd.device-timeout=`: how long to wait for members.
-    pub device_timeout: Option<std::time::Duration>,
+    pub device_timeout: Option<Duration>,
     /// Create the filesystem when the device holds no filesystem signature.
     pub mkfs: bool,
     /// `_netdev`: systemd treats the mount as a network mount (after the network, in
@@ -184,11 +183,9 @@ impl MountUnitOptions {
 }
 
 impl Entry {
-    /// Timeout for members to appear.
-    pub fn device_timeout(&self) -> Duration {
-        self.options
-            .device_timeout
-            .unwrap_or(DEFAULT_DEVICE_TIMEOUT)
+    /// Every time limit of this entry (see [`crate::timeouts`]).
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts::of(self, None)
     }
 
     /// Options to mount with, as mount(8) takes them: the entry's mount options, with `dax`
