@@ -63,6 +63,7 @@ enum Command {
     Down(cmd::down::Args),
     Status(cmd::status::Args),
     Mount(cmd::mount::Args),
+    VerifyDax(cmd::verify_dax::Args),
 }
 
 /// Paths every command reads from; tests point them at fixture trees.
@@ -122,6 +123,7 @@ fn main() {
         Command::Down(a) => cmd::down::run(&ctx, a),
         Command::Status(a) => cmd::status::run(&ctx, a),
         Command::Mount(a) => cmd::mount::run(&ctx, a),
+        Command::VerifyDax(a) => cmd::verify_dax::run(&ctx, a),
     };
     std::process::exit(out::finish(exit).code());
 }

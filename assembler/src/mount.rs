@@ -2,11 +2,14 @@
 //!
 //! fstab-style options are split into mount flags (ro, nosuid, noatime, ...) and the data
 //! string the filesystem parses (dax, errors=, ...) by the library's one table of options;
-//! options meant for userspace (x-*, _netdev, nofail, ...) are dropped. DAX is verified in `/proc/self/mountinfo`: ext4 and XFS show
-//! `dax=always` (ext2-style `dax`) when it is on; XFS on a non-DAX device mounts anyway and
-//! shows `dax=never`, so we unmount and fail.
+//! options meant for userspace (x-*, _netdev, nofail, ...) are dropped. DAX is verified in
+//! `/proc/self/mountinfo`: ext4 and XFS show `dax=always` (ext2-style `dax`) when it is on;
+//! XFS on a non-DAX device mounts anyway and shows `dax=never`. [`verify`] is that check,
+//! shared by `mount` (which unmounts again when it fails) and `verify-dax` (which the boot
+//! runs after systemd's mount unit, and which changes nothing).
 
 use nix::mount::MsFlags;
+pub use pmemtab::tab::DaxWant;
 use pmemtab::units::DevNum;
 use std::path::{Path, PathBuf};
 
@@ -25,30 +28,6 @@ pub fn split_options(options: &[String]) -> Split {
         // The table holds the kernel's MS_* values; nix lacks a name for some (MS_NOSYMFOLLOW).
         flags: MsFlags::from_bits_retain(bits as nix::libc::c_ulong),
         data,
-    }
-}
-
-/// What the options ask of DAX.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DaxWant {
-    /// `dax` or `dax=always`: every file DAX; must show in the mount.
-    Always,
-    /// `dax=inode`: per-file; only "not off" can be checked.
-    Inode,
-    /// `dax=never`: the user turned it off.
-    Never,
-}
-
-pub fn dax_want(options: &[String]) -> DaxWant {
-    match options
-        .iter()
-        .rev()
-        .find(|o| *o == "dax" || o.starts_with("dax="))
-        .map(String::as_str)
-    {
-        Some("dax=never") => DaxWant::Never,
-        Some("dax=inode") => DaxWant::Inode,
-        _ => DaxWant::Always,
     }
 }
 
@@ -159,6 +138,8 @@ pub enum MountError {
     },
     #[error("{target} was mounted without DAX (kernel shows {shown}), so it was unmounted again; check that every member is an fsdax namespace (`pmem-assemble status`) and see dmesg")]
     NoDax { target: String, shown: String },
+    #[error("{target} is mounted without DAX (kernel shows {shown}); check that every member is an fsdax namespace (`pmem-assemble status`) and see dmesg (XFS says \"Turning off DAX\"), or write dax=inode or dax=never in pmemtab if that is wanted")]
+    MountedNoDax { target: String, shown: String },
     #[error("{target} was mounted without DAX and unmounting it failed too ({errno}); unmount it by hand")]
     NoDaxStuck {
         target: String,
@@ -188,6 +169,45 @@ pub enum Mounted {
     Already,
 }
 
+/// The mount on top of `target` (canonical, as mountinfo shows it), if any.
+fn top_mount(proc: &Path, target: &str) -> Result<Option<MountEntry>, MountError> {
+    let entries = mountinfo(proc).map_err(|source| MountError::Mountinfo {
+        path: proc.join("self/mountinfo"),
+        source,
+    })?;
+    Ok(entries.into_iter().rev().find(|e| e.mount_point == target))
+}
+
+/// The check of `pmem-assemble mount`, changing nothing: `target` has the block device
+/// `devnum` mounted on top, with DAX as `want` requires. `Ok(None)`: nothing is mounted
+/// there.
+pub fn verify(
+    devnum: DevNum,
+    target: &Path,
+    want: DaxWant,
+    proc: &Path,
+) -> Result<Option<MountEntry>, MountError> {
+    // mountinfo shows the resolved path.
+    let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+    let tstr = target.display().to_string();
+    let Some(e) = top_mount(proc, &tstr)? else {
+        return Ok(None);
+    };
+    if e.devnum != Some(devnum) {
+        return Err(MountError::Occupied {
+            target: tstr,
+            other: e.source,
+        });
+    }
+    if !e.dax_ok(want) {
+        return Err(MountError::MountedNoDax {
+            target: tstr,
+            shown: e.super_opts.join(","),
+        });
+    }
+    Ok(Some(e))
+}
+
 /// Mounts `source` (the block device `devnum`) on `target` and verifies DAX; a mount without
 /// DAX is undone. Idempotent: the same device already mounted there is success.
 pub fn mount_dax(
@@ -198,43 +218,16 @@ pub fn mount_dax(
     options: &[String],
     proc: &Path,
 ) -> Result<Mounted, MountError> {
-    let want = dax_want(options);
-    let info_path = proc.join("self/mountinfo");
-    let read = || {
-        mountinfo(proc).map_err(|source| MountError::Mountinfo {
-            path: info_path.clone(),
-            source,
-        })
-    };
+    let want = DaxWant::of(options);
     std::fs::create_dir_all(target).map_err(|source| MountError::Mkdir {
         path: target.to_path_buf(),
         source,
     })?;
-    // mountinfo shows the resolved path.
-    let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
-    let tstr = target.display().to_string();
-    let top = |entries: &[MountEntry]| {
-        entries
-            .iter()
-            .rev()
-            .find(|e| e.mount_point == tstr)
-            .cloned()
-    };
-    if let Some(e) = top(&read()?) {
-        if e.devnum != Some(devnum) {
-            return Err(MountError::Occupied {
-                target: tstr,
-                other: e.source,
-            });
-        }
-        if !e.dax_ok(want) {
-            return Err(MountError::NoDax {
-                target: tstr,
-                shown: e.super_opts.join(","),
-            });
-        }
+    if verify(devnum, target, want, proc)?.is_some() {
         return Ok(Mounted::Already);
     }
+    let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+    let tstr = target.display().to_string();
     let split = split_options(options);
     nix::mount::mount(
         Some(source),
@@ -251,7 +244,7 @@ pub fn mount_dax(
         errno,
         hint: hint(errno),
     })?;
-    let Some(e) = top(&read()?) else {
+    let Some(e) = top_mount(proc, &tstr)? else {
         return Err(MountError::Vanished { target: tstr });
     };
     if e.devnum == Some(devnum) && e.dax_ok(want) {
@@ -346,10 +339,10 @@ mod tests {
 
     #[test]
     fn dax_wishes() {
-        assert_eq!(dax_want(&s(&["dax"])), DaxWant::Always);
-        assert_eq!(dax_want(&s(&["noatime"])), DaxWant::Always);
-        assert_eq!(dax_want(&s(&["dax=inode"])), DaxWant::Inode);
-        assert_eq!(dax_want(&s(&["dax", "dax=never"])), DaxWant::Never);
+        assert_eq!(DaxWant::of(&s(&["dax"])), DaxWant::Always);
+        assert_eq!(DaxWant::of(&s(&["noatime"])), DaxWant::Always);
+        assert_eq!(DaxWant::of(&s(&["dax=inode"])), DaxWant::Inode);
+        assert_eq!(DaxWant::of(&s(&["dax", "dax=never"])), DaxWant::Never);
     }
 
     // Lines as a 6.1 kernel prints them (ext4 with -o dax, XFS that turned DAX off).
@@ -391,6 +384,41 @@ mod tests {
             1
         );
         assert!(parse_mountinfo("garbage line\n").is_empty());
+    }
+
+    /// `verify` (the check of `mount` and of `verify-dax`) on a mountinfo as the kernel
+    /// shows it: the device and DAX as wanted, or why not; it changes nothing.
+    #[test]
+    fn verify_reads_the_mount_and_changes_nothing() {
+        let proc = std::env::temp_dir().join(format!("pmem-verify-{}", std::process::id()));
+        std::fs::create_dir_all(proc.join("self")).unwrap();
+        std::fs::write(proc.join("self/mountinfo"), INFO).unwrap();
+        let d = |major, minor| DevNum { major, minor };
+        let ok = verify(
+            d(253, 1),
+            Path::new("/mnt/fast data"),
+            DaxWant::Always,
+            &proc,
+        );
+        assert_eq!(ok.unwrap().unwrap().source, "/dev/mapper/fast0");
+        let off = verify(d(259, 0), Path::new("/mnt/xfs"), DaxWant::Always, &proc);
+        assert!(
+            matches!(&off, Err(MountError::MountedNoDax { shown, .. }) if shown.contains("dax=never")),
+            "{off:?}"
+        );
+        assert!(verify(d(259, 0), Path::new("/mnt/xfs"), DaxWant::Never, &proc).is_ok());
+        let other = verify(d(259, 9), Path::new("/mnt/xfs"), DaxWant::Never, &proc);
+        assert!(
+            matches!(other, Err(MountError::Occupied { .. })),
+            "{other:?}"
+        );
+        let none = verify(d(259, 0), Path::new("/mnt/none"), DaxWant::Always, &proc);
+        assert!(matches!(none, Ok(None)), "{none:?}");
+        assert_eq!(
+            std::fs::read_to_string(proc.join("self/mountinfo")).unwrap(),
+            INFO
+        );
+        let _ = std::fs::remove_dir_all(&proc);
     }
 
     #[test]

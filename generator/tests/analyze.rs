@@ -325,7 +325,7 @@ fn a_nofail_mount_is_not_ordered_before_local_fs() {
     let _ = fs::remove_dir_all(&root);
 }
 
-/// x-systemd.before= orders the mount before the unit named, and
+/// x-systemd.before= orders the mount (and its DAX check) before the unit named, and
 /// x-systemd.after=/requires= after theirs: a probe ordered after srv-late.mount and before
 /// srv-deps.mount is a cycle, one ordered the other way round is not.
 #[test]
@@ -351,6 +351,14 @@ fn x_systemd_ordering_reaches_systemd() {
     );
     install(&root, &t);
     let e = verify(&root, &units, None).expect_err("late before deps is a cycle");
+    assert!(e.contains("ordering cycle"), "{e}");
+    // The DAX check of deps is ordered before late too.
+    t.insert(
+        "probe.service".into(),
+        probe_unit("srv-late.mount", "pmem-assemble-dax@deps.service"),
+    );
+    install(&root, &t);
+    let e = verify(&root, &units, None).expect_err("the check comes before late as well");
     assert!(e.contains("ordering cycle"), "{e}");
     // x-systemd.requires=systemd-modules-load.service: the mount comes after it.
     t.insert(

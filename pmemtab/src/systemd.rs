@@ -242,6 +242,11 @@ pub fn service_unit(name: &str) -> String {
     format!("pmem-assemble@{}.service", escape(name))
 }
 
+/// `pmem-assemble-dax@<name>.service`: checks after the mount that DAX is on.
+pub fn dax_check_unit(name: &str) -> String {
+    format!("pmem-assemble-dax@{}.service", escape(name))
+}
+
 /// `dev-mapper-<name>.device` (the escaped path `/dev/mapper/<name>`; a dm name has no `/`).
 pub fn device_unit(name: &str) -> String {
     format!("dev-mapper-{}.device", escape_component(name))
@@ -254,8 +259,13 @@ pub fn blockdev_target(name: &str) -> String {
 }
 
 /// Every unit name derived from a device name, longest last.
-pub fn name_units(name: &str) -> [String; 3] {
-    [device_unit(name), service_unit(name), blockdev_target(name)]
+pub fn name_units(name: &str) -> [String; 4] {
+    [
+        device_unit(name),
+        service_unit(name),
+        dax_check_unit(name),
+        blockdev_target(name),
+    ]
 }
 
 /// The first unit name derived from `name` that systemd would refuse for its length.
@@ -333,6 +343,7 @@ mod tests {
         );
         assert_eq!(blockdev_target("a-b"), "blockdev@dev-mapper-a\\x2db.target");
         assert_eq!(service_unit(".hidden"), "pmem-assemble@\\x2ehidden.service");
+        assert_eq!(dax_check_unit("x"), "pmem-assemble-dax@x.service");
     }
 
     #[test]

@@ -182,6 +182,34 @@ impl MountUnitOptions {
     }
 }
 
+/// What the options ask of DAX.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DaxWant {
+    /// `dax` or `dax=always` (or nothing: pmemtab adds `dax`): every file DAX; the mount
+    /// must show it.
+    Always,
+    /// `dax=inode`: per-file; only "not off" can be checked.
+    Inode,
+    /// `dax=never`: the user turned it off.
+    Never,
+}
+
+impl DaxWant {
+    /// From a list of mount options (the last `dax`/`dax=` wins, as in the kernel).
+    pub fn of(options: &[String]) -> DaxWant {
+        match options
+            .iter()
+            .rev()
+            .find(|o| *o == "dax" || o.starts_with("dax="))
+            .map(String::as_str)
+        {
+            Some("dax=never") => DaxWant::Never,
+            Some("dax=inode") => DaxWant::Inode,
+            _ => DaxWant::Always,
+        }
+    }
+}
+
 impl Entry {
     /// Every time limit of this entry (see [`crate::timeouts`]).
     pub fn timeouts(&self) -> Timeouts {
@@ -202,6 +230,11 @@ impl Entry {
         }
         opts.extend(self.options.mount.iter().cloned());
         opts
+    }
+
+    /// What DAX the mount must show.
+    pub fn dax_want(&self) -> DaxWant {
+        DaxWant::of(&self.mount_options())
     }
 
     /// The device path users and units see: `/dev/mapper/<name>` for dm layouts.
