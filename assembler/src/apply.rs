@@ -27,13 +27,13 @@ pub struct Roots {
 }
 
 impl Roots {
-    /// The roots for a command: the ones given on the command line, and the real /proc.
+    /// The roots for a command, as given on the command line.
     pub fn of(ctx: &crate::Ctx) -> Roots {
         Roots {
             sysfs: ctx.sysfs.clone(),
             dev: ctx.dev.clone(),
             run: ctx.run.clone(),
-            proc: PathBuf::from("/proc"),
+            proc: ctx.proc.clone(),
         }
     }
 }
@@ -424,6 +424,7 @@ pub(crate) mod tests {
             mount_point: None,
             fstype: None,
             options: Options::default(),
+            source: Default::default(),
         };
         pmemtab::plan::plan(&entry, &nss).unwrap()
     }

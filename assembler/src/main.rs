@@ -46,6 +46,9 @@ struct Args {
     /// run-time directory for the links of single entries (default /run)
     #[argh(option, default = "PathBuf::from(pmemtab::paths::RUN_DIR)")]
     run: PathBuf,
+    /// proc root: mountinfo and the kernel command line (default /proc)
+    #[argh(option, default = "PathBuf::from(\"/proc\")")]
+    proc: PathBuf,
     #[argh(subcommand)]
     command: Command,
 }
@@ -60,6 +63,7 @@ enum Command {
     Down(cmd::down::Args),
     Status(cmd::status::Args),
     Mount(cmd::mount::Args),
+    VerifyDax(cmd::verify_dax::Args),
 }
 
 /// Paths every command reads from; tests point them at fixture trees.
@@ -70,6 +74,8 @@ pub struct Ctx {
     pub dev: PathBuf,
     /// Normally /run: `pmemtab/by-name/` links and udev's control socket.
     pub run: PathBuf,
+    /// Normally /proc: `self/mountinfo` and `cmdline`.
+    pub proc: PathBuf,
 }
 
 impl Ctx {
@@ -107,6 +113,7 @@ fn main() {
         sysfs: args.sysfs,
         dev: args.dev,
         run: args.run,
+        proc: args.proc,
     };
     let exit = match args.command {
         Command::List(a) => cmd::list::run(&ctx, a),
@@ -116,6 +123,7 @@ fn main() {
         Command::Down(a) => cmd::down::run(&ctx, a),
         Command::Status(a) => cmd::status::run(&ctx, a),
         Command::Mount(a) => cmd::mount::run(&ctx, a),
+        Command::VerifyDax(a) => cmd::verify_dax::run(&ctx, a),
     };
     std::process::exit(out::finish(exit).code());
 }

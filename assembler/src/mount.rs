@@ -1,12 +1,15 @@
 //! mount(2) with DAX, and the check that DAX really is on afterwards.
 //!
 //! fstab-style options are split into mount flags (ro, nosuid, noatime, ...) and the data
-//! string the filesystem parses (dax, errors=, ...); options meant for userspace (defaults,
-//! x-*, _netdev, ...) are dropped. DAX is verified in `/proc/self/mountinfo`: ext4 and XFS show
-//! `dax=always` (ext2-style `dax`) when it is on; XFS on a non-DAX device mounts anyway and
-//! shows `dax=never`, so we unmount and fail.
+//! string the filesystem parses (dax, errors=, ...) by the library's one table of options;
+//! options meant for userspace (x-*, _netdev, nofail, ...) are dropped. DAX is verified in
+//! `/proc/self/mountinfo`: ext4 and XFS show `dax=always` (ext2-style `dax`) when it is on;
+//! XFS on a non-DAX device mounts anyway and shows `dax=never`. [`verify`] is that check,
+//! shared by `mount` (which unmounts again when it fails) and `verify-dax` (which the boot
+//! runs after systemd's mount unit, and which changes nothing).
 
 use nix::mount::MsFlags;
+pub use pmemtab::tab::DaxWant;
 use pmemtab::units::DevNum;
 use std::path::{Path, PathBuf};
 
@@ -17,75 +20,14 @@ pub struct Split {
     pub data: String,
 }
 
-/// Maps fstab options to mount(2) flags and data, like mount(8) does.
+/// Maps fstab options to mount(2) flags and data, like mount(8) does (see
+/// [`pmemtab::tab::options`]).
 pub fn split_options(options: &[String]) -> Split {
-    let mut flags = MsFlags::empty();
-    let mut data: Vec<&str> = Vec::new();
-    for opt in options {
-        let o = opt.as_str();
-        let (set, clear) = match o {
-            "ro" => (MsFlags::MS_RDONLY, MsFlags::empty()),
-            "rw" => (MsFlags::empty(), MsFlags::MS_RDONLY),
-            "nosuid" => (MsFlags::MS_NOSUID, MsFlags::empty()),
-            "suid" => (MsFlags::empty(), MsFlags::MS_NOSUID),
-            "nodev" => (MsFlags::MS_NODEV, MsFlags::empty()),
-            "dev" => (MsFlags::empty(), MsFlags::MS_NODEV),
-            "noexec" => (MsFlags::MS_NOEXEC, MsFlags::empty()),
-            "exec" => (MsFlags::empty(), MsFlags::MS_NOEXEC),
-            "sync" => (MsFlags::MS_SYNCHRONOUS, MsFlags::empty()),
-            "async" => (MsFlags::empty(), MsFlags::MS_SYNCHRONOUS),
-            "dirsync" => (MsFlags::MS_DIRSYNC, MsFlags::empty()),
-            "noatime" => (MsFlags::MS_NOATIME, MsFlags::empty()),
-            "atime" => (MsFlags::empty(), MsFlags::MS_NOATIME),
-            "nodiratime" => (MsFlags::MS_NODIRATIME, MsFlags::empty()),
-            "diratime" => (MsFlags::empty(), MsFlags::MS_NODIRATIME),
-            "relatime" => (MsFlags::MS_RELATIME, MsFlags::empty()),
-            "norelatime" => (MsFlags::empty(), MsFlags::MS_RELATIME),
-            "strictatime" => (MsFlags::MS_STRICTATIME, MsFlags::empty()),
-            "lazytime" => (MsFlags::MS_LAZYTIME, MsFlags::empty()),
-            "nolazytime" => (MsFlags::empty(), MsFlags::MS_LAZYTIME),
-            "silent" => (MsFlags::MS_SILENT, MsFlags::empty()),
-            "loud" => (MsFlags::empty(), MsFlags::MS_SILENT),
-            // Userspace-only options (mount(8), systemd, pmemtab).
-            "defaults" | "auto" | "noauto" | "nofail" | "user" | "nouser" | "users" | "owner"
-            | "group" | "_netdev" => (MsFlags::empty(), MsFlags::empty()),
-            _ if o.starts_with("x-") || o.starts_with("comment=") => {
-                (MsFlags::empty(), MsFlags::empty())
-            }
-            _ => {
-                data.push(o);
-                continue;
-            }
-        };
-        flags = (flags | set) & !clear;
-    }
+    let (bits, data) = pmemtab::tab::options::split(options);
     Split {
-        flags,
-        data: data.join(","),
-    }
-}
-
-/// What the options ask of DAX.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DaxWant {
-    /// `dax` or `dax=always`: every file DAX; must show in the mount.
-    Always,
-    /// `dax=inode`: per-file; only "not off" can be checked.
-    Inode,
-    /// `dax=never`: the user turned it off.
-    Never,
-}
-
-pub fn dax_want(options: &[String]) -> DaxWant {
-    match options
-        .iter()
-        .rev()
-        .find(|o| *o == "dax" || o.starts_with("dax="))
-        .map(String::as_str)
-    {
-        Some("dax=never") => DaxWant::Never,
-        Some("dax=inode") => DaxWant::Inode,
-        _ => DaxWant::Always,
+        // The table holds the kernel's MS_* values; nix lacks a name for some (MS_NOSYMFOLLOW).
+        flags: MsFlags::from_bits_retain(bits as nix::libc::c_ulong),
+        data,
     }
 }
 
@@ -196,6 +138,8 @@ pub enum MountError {
     },
     #[error("{target} was mounted without DAX (kernel shows {shown}), so it was unmounted again; check that every member is an fsdax namespace (`pmem-assemble status`) and see dmesg")]
     NoDax { target: String, shown: String },
+    #[error("{target} is mounted without DAX (kernel shows {shown}); check that every member is an fsdax namespace (`pmem-assemble status`) and see dmesg (XFS says \"Turning off DAX\"), or write dax=inode or dax=never in pmemtab if that is wanted")]
+    MountedNoDax { target: String, shown: String },
     #[error("{target} was mounted without DAX and unmounting it failed too ({errno}); unmount it by hand")]
     NoDaxStuck {
         target: String,
@@ -225,6 +169,45 @@ pub enum Mounted {
     Already,
 }
 
+/// The mount on top of `target` (canonical, as mountinfo shows it), if any.
+fn top_mount(proc: &Path, target: &str) -> Result<Option<MountEntry>, MountError> {
+    let entries = mountinfo(proc).map_err(|source| MountError::Mountinfo {
+        path: proc.join("self/mountinfo"),
+        source,
+    })?;
+    Ok(entries.into_iter().rev().find(|e| e.mount_point == target))
+}
+
+/// The check of `pmem-assemble mount`, changing nothing: `target` has the block device
+/// `devnum` mounted on top, with DAX as `want` requires. `Ok(None)`: nothing is mounted
+/// there.
+pub fn verify(
+    devnum: DevNum,
+    target: &Path,
+    want: DaxWant,
+    proc: &Path,
+) -> Result<Option<MountEntry>, MountError> {
+    // mountinfo shows the resolved path.
+    let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+    let tstr = target.display().to_string();
+    let Some(e) = top_mount(proc, &tstr)? else {
+        return Ok(None);
+    };
+    if e.devnum != Some(devnum) {
+        return Err(MountError::Occupied {
+            target: tstr,
+            other: e.source,
+        });
+    }
+    if !e.dax_ok(want) {
+        return Err(MountError::MountedNoDax {
+            target: tstr,
+            shown: e.super_opts.join(","),
+        });
+    }
+    Ok(Some(e))
+}
+
 /// Mounts `source` (the block device `devnum`) on `target` and verifies DAX; a mount without
 /// DAX is undone. Idempotent: the same device already mounted there is success.
 pub fn mount_dax(
@@ -235,43 +218,16 @@ pub fn mount_dax(
     options: &[String],
     proc: &Path,
 ) -> Result<Mounted, MountError> {
-    let want = dax_want(options);
-    let info_path = proc.join("self/mountinfo");
-    let read = || {
-        mountinfo(proc).map_err(|source| MountError::Mountinfo {
-            path: info_path.clone(),
-            source,
-        })
-    };
+    let want = DaxWant::of(options);
     std::fs::create_dir_all(target).map_err(|source| MountError::Mkdir {
         path: target.to_path_buf(),
         source,
     })?;
-    // mountinfo shows the resolved path.
-    let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
-    let tstr = target.display().to_string();
-    let top = |entries: &[MountEntry]| {
-        entries
-            .iter()
-            .rev()
-            .find(|e| e.mount_point == tstr)
-            .cloned()
-    };
-    if let Some(e) = top(&read()?) {
-        if e.devnum != Some(devnum) {
-            return Err(MountError::Occupied {
-                target: tstr,
-                other: e.source,
-            });
-        }
-        if !e.dax_ok(want) {
-            return Err(MountError::NoDax {
-                target: tstr,
-                shown: e.super_opts.join(","),
-            });
-        }
+    if verify(devnum, target, want, proc)?.is_some() {
         return Ok(Mounted::Already);
     }
+    let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+    let tstr = target.display().to_string();
     let split = split_options(options);
     nix::mount::mount(
         Some(source),
@@ -288,7 +244,7 @@ pub fn mount_dax(
         errno,
         hint: hint(errno),
     })?;
-    let Some(e) = top(&read()?) else {
+    let Some(e) = top_mount(proc, &tstr)? else {
         return Err(MountError::Vanished { target: tstr });
     };
     if e.devnum == Some(devnum) && e.dax_ok(want) {
@@ -332,6 +288,7 @@ mod tests {
             "x-systemd.requires=a",
             "defaults",
             "_netdev",
+            "nofail",
             "ro",
             "rw",
         ]));
@@ -342,14 +299,50 @@ mod tests {
             MsFlags::MS_RDONLY
         );
         assert_eq!(split_options(&[]).data, "");
+        // Flags the filesystem would refuse as data (EINVAL) are flags.
+        let sp = split_options(&s(&["nosymfollow", "strictatime", "nostrictatime"]));
+        assert_eq!(sp.data, "");
+        assert_eq!(
+            sp.flags.bits(),
+            nix::libc::MS_NOSYMFOLLOW,
+            "nosymfollow set, strictatime cleared again"
+        );
+        assert!(split_options(&s(&["nosymfollow", "symfollow"]))
+            .flags
+            .is_empty());
+    }
+
+    /// The library's table holds the kernel's numbers: they must be libc's.
+    #[test]
+    fn flag_values_are_the_kernels() {
+        use nix::libc;
+        use pmemtab::tab::options::ms;
+        for (ours, theirs) in [
+            (ms::RDONLY, libc::MS_RDONLY),
+            (ms::NOSUID, libc::MS_NOSUID),
+            (ms::NODEV, libc::MS_NODEV),
+            (ms::NOEXEC, libc::MS_NOEXEC),
+            (ms::SYNCHRONOUS, libc::MS_SYNCHRONOUS),
+            (ms::DIRSYNC, libc::MS_DIRSYNC),
+            (ms::NOSYMFOLLOW, libc::MS_NOSYMFOLLOW),
+            (ms::NOATIME, libc::MS_NOATIME),
+            (ms::NODIRATIME, libc::MS_NODIRATIME),
+            (ms::SILENT, libc::MS_SILENT),
+            (ms::RELATIME, libc::MS_RELATIME),
+            (ms::I_VERSION, libc::MS_I_VERSION),
+            (ms::STRICTATIME, libc::MS_STRICTATIME),
+            (ms::LAZYTIME, libc::MS_LAZYTIME),
+        ] {
+            assert_eq!(ours, theirs);
+        }
     }
 
     #[test]
     fn dax_wishes() {
-        assert_eq!(dax_want(&s(&["dax"])), DaxWant::Always);
-        assert_eq!(dax_want(&s(&["noatime"])), DaxWant::Always);
-        assert_eq!(dax_want(&s(&["dax=inode"])), DaxWant::Inode);
-        assert_eq!(dax_want(&s(&["dax", "dax=never"])), DaxWant::Never);
+        assert_eq!(DaxWant::of(&s(&["dax"])), DaxWant::Always);
+        assert_eq!(DaxWant::of(&s(&["noatime"])), DaxWant::Always);
+        assert_eq!(DaxWant::of(&s(&["dax=inode"])), DaxWant::Inode);
+        assert_eq!(DaxWant::of(&s(&["dax", "dax=never"])), DaxWant::Never);
     }
 
     // Lines as a 6.1 kernel prints them (ext4 with -o dax, XFS that turned DAX off).
@@ -391,6 +384,41 @@ mod tests {
             1
         );
         assert!(parse_mountinfo("garbage line\n").is_empty());
+    }
+
+    /// `verify` (the check of `mount` and of `verify-dax`) on a mountinfo as the kernel
+    /// shows it: the device and DAX as wanted, or why not; it changes nothing.
+    #[test]
+    fn verify_reads_the_mount_and_changes_nothing() {
+        let proc = std::env::temp_dir().join(format!("pmem-verify-{}", std::process::id()));
+        std::fs::create_dir_all(proc.join("self")).unwrap();
+        std::fs::write(proc.join("self/mountinfo"), INFO).unwrap();
+        let d = |major, minor| DevNum { major, minor };
+        let ok = verify(
+            d(253, 1),
+            Path::new("/mnt/fast data"),
+            DaxWant::Always,
+            &proc,
+        );
+        assert_eq!(ok.unwrap().unwrap().source, "/dev/mapper/fast0");
+        let off = verify(d(259, 0), Path::new("/mnt/xfs"), DaxWant::Always, &proc);
+        assert!(
+            matches!(&off, Err(MountError::MountedNoDax { shown, .. }) if shown.contains("dax=never")),
+            "{off:?}"
+        );
+        assert!(verify(d(259, 0), Path::new("/mnt/xfs"), DaxWant::Never, &proc).is_ok());
+        let other = verify(d(259, 9), Path::new("/mnt/xfs"), DaxWant::Never, &proc);
+        assert!(
+            matches!(other, Err(MountError::Occupied { .. })),
+            "{other:?}"
+        );
+        let none = verify(d(259, 0), Path::new("/mnt/none"), DaxWant::Always, &proc);
+        assert!(matches!(none, Ok(None)), "{none:?}");
+        assert_eq!(
+            std::fs::read_to_string(proc.join("self/mountinfo")).unwrap(),
+            INFO
+        );
+        let _ = std::fs::remove_dir_all(&proc);
     }
 
     #[test]

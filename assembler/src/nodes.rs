@@ -160,6 +160,38 @@ pub fn holders(sysfs: &Path, d: DevNum) -> Vec<String> {
     out
 }
 
+/// The device number of the device-mapper device called `name`, from sysfs
+/// (`<sysfs>/block/dm-N/dm/name`); `None` when no such device exists. Reads only sysfs, so it
+/// needs neither `/dev/mapper/control` nor dm_mod loaded.
+pub fn dm_devnum_by_name(sysfs: &Path, name: &str) -> io::Result<Option<DevNum>> {
+    let dir = sysfs.join("block");
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with("dm-") {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(dm_name) = std::fs::read_to_string(path.join("dm/name")) else {
+            continue;
+        };
+        if dm_name.trim_end_matches('\n') != name {
+            continue;
+        }
+        let dev = std::fs::read_to_string(path.join("dev"))?;
+        return DevNum::parse(&dev).map(Some).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: unexpected content {dev:?}", path.join("dev").display()),
+            )
+        });
+    }
+    Ok(None)
+}
+
 /// Asks the kernel to send a "change" uevent for the device, so udev (re)processes it.
 pub fn send_change(sysfs: &Path, d: DevNum) -> io::Result<()> {
     std::fs::write(block_dir(sysfs, d).join("uevent"), "change")
@@ -174,6 +206,31 @@ mod tests {
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).unwrap();
         p
+    }
+
+    #[test]
+    fn dm_devices_are_found_by_name_in_sysfs() {
+        let sys = tmp("dm-by-name");
+        for (kname, name, dev) in [("dm-0", "other", "254:0"), ("dm-1", "fast", "254:1")] {
+            let d = sys.join("block").join(kname);
+            std::fs::create_dir_all(d.join("dm")).unwrap();
+            std::fs::write(d.join("dm/name"), format!("{name}\n")).unwrap();
+            std::fs::write(d.join("dev"), format!("{dev}\n")).unwrap();
+        }
+        std::fs::create_dir_all(sys.join("block/pmem0")).unwrap();
+        assert_eq!(
+            dm_devnum_by_name(&sys, "fast").unwrap(),
+            Some(DevNum {
+                major: 254,
+                minor: 1
+            })
+        );
+        assert_eq!(dm_devnum_by_name(&sys, "fas").unwrap(), None);
+        assert_eq!(
+            dm_devnum_by_name(&sys.join("nowhere"), "fast").unwrap(),
+            None
+        );
+        let _ = std::fs::remove_dir_all(&sys);
     }
 
     #[test]

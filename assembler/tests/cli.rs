@@ -1,7 +1,9 @@
 //! CLI golden tests: each directory under tests/golden/ is one run of pmem-assemble.
 //!
-//! A case holds `args` (one argument per line), optionally `pmemtab` and `sysfs` (the name of a
-//! fixture under tests/fixtures/, default nd-sysfs-qemu-a), and `expected/{stdout,stderr,status}`.
+//! A case holds `args` (one argument per line), optionally `pmemtab`, `sysfs` (the name of a
+//! fixture under tests/fixtures/, default nd-sysfs-qemu-a; a name that is not there tests a
+//! sysfs that does not exist), `proc/` (a /proc with `cmdline` and `self/mountinfo`; default
+//! an empty one), and `expected/{stdout,stderr,status}`.
 //! The command runs in the case directory with `--pmemtab pmemtab`, so messages name the file
 //! as `pmemtab:LINE:COL`. One test per case (`cargo test -p pmem-assemble --test cli check_bad`);
 //! `GOLDEN_UPDATE=1 cargo test` rewrites the expectations; review the diff. See testsupport.
@@ -12,13 +14,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
 fn run_case(dir: &Path) {
     let args: Vec<String> = std::fs::read_to_string(dir.join("args"))
         .unwrap()
@@ -28,7 +23,15 @@ fn run_case(dir: &Path) {
     let fixture = std::fs::read_to_string(dir.join("sysfs"))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "nd-sysfs-qemu-a".into());
-    let sysfs = repo().join("tests/fixtures").join(&fixture).join("sys");
+    // Relative to the case directory, so that messages naming it are the same everywhere.
+    let sysfs = Path::new("../../../../tests/fixtures")
+        .join(&fixture)
+        .join("sys");
+    assert!(
+        fixture == "no-such-fixture" || dir.join(&sysfs).is_dir(),
+        "{}: no fixture {fixture}",
+        dir.display()
+    );
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pmem-assemble"));
     cmd.current_dir(dir)
         .arg("--pmemtab")
@@ -42,6 +45,14 @@ fn run_case(dir: &Path) {
     ));
     if !args.iter().any(|a| a == "--run") {
         cmd.arg("--run").arg(run.path());
+    }
+    // Never the host's /proc: its command line and mounts would leak into the output.
+    if dir.join("proc").is_dir() {
+        cmd.arg("--proc").arg("proc");
+    } else {
+        let empty = run.path().join("proc");
+        std::fs::create_dir_all(&empty).unwrap();
+        cmd.arg("--proc").arg(empty);
     }
     let out = cmd.args(&args).output().unwrap();
     drop(run);
@@ -81,26 +92,45 @@ fn golden() -> PathBuf {
 }
 
 testsupport::golden_cases!(golden(), run_case;
+    check_all_invalid,
     check_bad,
     check_claims_of_unbuildable_entry,
+    check_empty,
+    check_escapes_control_characters,
+    check_every_bad_member,
     check_good,
     check_missing_pmemtab,
     check_named_good_entry,
     check_names_as_options,
     check_no_pmem,
+    check_refused_lines,
+    check_root_single,
     check_unknown_name,
     down_single_not_a_link,
     down_usage,
     help,
     help_check,
+    list_disabled,
     list_fixture,
     list_json,
+    list_json_disabled,
+    list_sysfs_nowhere,
     mount_no_mountpoint,
     table_linear,
+    table_names_a_bad_line,
+    table_only_its_diagnostics,
     table_single,
     table_striped,
     up_all_and_name,
+    up_every_bad_member,
     up_refused_devdax,
     up_usage,
     usage_unknown_command,
+    verify_dax_dm_inactive,
+    verify_dax_never,
+    verify_dax_not_mounted,
+    verify_dax_occupied,
+    verify_dax_off,
+    verify_dax_ok,
+    verify_dax_root,
 );

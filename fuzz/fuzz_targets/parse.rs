@@ -1,5 +1,5 @@
 //! Any input: parse must not panic, every diagnostic must render, and every entry must plan
-//! (or be refused) against a small machine without panicking.
+//! (or be refused, every refusal rendering) against a small machine without panicking.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -40,23 +40,29 @@ fn machine() -> Vec<Namespace> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let text = String::from_utf8_lossy(data);
-    let parsed = pmemtab::tab::parse(&text);
+    // Raw bytes, as read from disk: lines that are not UTF-8 are diagnostics too.
+    let parsed = pmemtab::tab::parse_bytes(data);
     for d in &parsed.diagnostics {
-        let _ = d.render("/etc/pmemtab");
+        let _ = (d.render("/etc/pmemtab"), d.one_line("/etc/pmemtab"));
     }
     let namespaces = machine();
-    for result in pmemtab::plan::plan_all(&parsed.entries, &namespaces) {
+    let plans = pmemtab::plan::plan_all(&parsed.entries, &namespaces);
+    for (entry, result) in parsed.entries.iter().zip(plans) {
         match result {
             Ok(plan) => {
                 let _ = pmemtab::table::dmsetup_table(plan.targets());
             }
             Err(refusal) => {
                 let _ = refusal.to_string();
+                for d in refusal.diagnostics(entry) {
+                    let _ = d.render("/etc/pmemtab");
+                }
             }
         }
     }
+    let cmdline = pmemtab::cmdline::parse("root=/dev/mapper/n0 mount.usr=/dev/mapper/n1", true);
+    let _ = pmemtab::cmdline::boot_devices(&parsed.entries, &cmdline);
     for e in &parsed.entries {
-        let _ = (e.mount_options(), e.layout.to_string(), e.device_timeout());
+        let _ = (e.mount_options(), e.layout.to_string(), e.timeouts());
     }
 });

@@ -1,81 +1,9 @@
-//! Escaping for everything pmemtab content passes into unit files: unit names
-//! (`systemd-escape`, `systemd-escape --path`), specifiers (`%` → `%%`) and C-quoted
-//! command-line words. Each function says which systemd parser it is written for.
+//! Escaping for what pmemtab content passes into unit files: specifiers (`%` → `%%`) and
+//! C-quoted command-line words. Unit names and which raw values a unit file can hold are
+//! systemd's rules, kept in the library ([`pmemtab::systemd`]) because the parser refuses
+//! what they cannot express; the tests here hold them against the real `systemd-escape`.
 
-/// systemd's limit on a unit name (UNIT_NAME_MAX - 1 for the NUL).
-pub const UNIT_NAME_MAX: usize = 255;
-
-/// Bytes systemd keeps as they are in a unit name (`VALID_CHARS` minus `-` and `\`,
-/// which it must escape to stay reversible).
-fn keep(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'.')
-}
-
-/// `systemd-escape STRING`: `/` → `-`, a leading `.` and every byte outside
-/// `[A-Za-z0-9:_.]` → `\xNN` (lower-case hex, per UTF-8 byte).
-pub fn unit_name(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for (i, &b) in s.as_bytes().iter().enumerate() {
-        if b == b'/' {
-            out.push('-');
-        } else if (i == 0 && b == b'.') || !keep(b) {
-            push_hex(&mut out, b);
-        } else {
-            out.push(b as char);
-        }
-    }
-    out
-}
-
-fn push_hex(out: &mut String, b: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('\\');
-    out.push('x');
-    out.push(HEX[usize::from(b >> 4)] as char);
-    out.push(HEX[usize::from(b & 15)] as char);
-}
-
-/// Why a path cannot become a unit name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PathError {
-    #[error("'{0}' is not an absolute path")]
-    NotAbsolute(String),
-    #[error("'{0}' contains a '..' component")]
-    NotNormalized(String),
-}
-
-/// The path as systemd simplifies it before escaping: duplicate `/`, `.` components and
-/// trailing `/` removed. Refuses relative paths and `..`, as `systemd-escape --path` does.
-pub fn simplify_path(path: &str) -> Result<String, PathError> {
-    if !path.starts_with('/') {
-        return Err(PathError::NotAbsolute(path.to_string()));
-    }
-    let mut out = String::with_capacity(path.len());
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => return Err(PathError::NotNormalized(path.to_string())),
-            p => {
-                out.push('/');
-                out.push_str(p);
-            }
-        }
-    }
-    if out.is_empty() {
-        out.push('/');
-    }
-    Ok(out)
-}
-
-/// `systemd-escape --path PATH`: the simplified path without its leading `/`, escaped;
-/// the root directory is `-`.
-pub fn path(path: &str) -> Result<String, PathError> {
-    let simple = simplify_path(path)?;
-    if simple == "/" {
-        return Ok("-".to_string());
-    }
-    Ok(unit_name(&simple[1..]))
-}
+pub use pmemtab::systemd::{check_value, PathError, ValueError};
 
 /// `%` → `%%`, for every value systemd runs through specifier expansion.
 pub fn specifiers(s: &str) -> String {
@@ -94,7 +22,9 @@ pub fn exec_word(s: &str) -> String {
             '"' => out.push_str("\\\""),
             '\'' => out.push_str("\\'"),
             '%' => out.push_str("%%"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => push_hex(&mut out, c as u8),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                pmemtab::systemd::push_hex(&mut out, c as u8)
+            }
             c => out.push(c),
         }
     }
@@ -102,66 +32,22 @@ pub fn exec_word(s: &str) -> String {
     out
 }
 
-/// Why a value cannot be written into a setting that systemd does not unescape
-/// (`What=`, `Where=`, `Options=`, `SourcePath=`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ValueError {
-    #[error("contains a control character (newline, tab, ...)")]
-    Control,
-    #[error("ends with whitespace or a backslash, which a unit file cannot hold")]
-    BadEnd,
-    #[error("starts with whitespace, which a unit file cannot hold")]
-    BadStart,
-}
-
-/// A raw value for a setting parsed without C unescaping. Such settings cannot carry a
-/// newline, and the unit-file reader strips surrounding whitespace and treats a trailing
-/// `\` as a line continuation: those values are refused, everything else is
-/// specifier-escaped.
+/// A raw value for a setting parsed without C unescaping (`What=`, `Where=`, `Options=`,
+/// `SourcePath=`): refused when a unit file cannot hold it, else specifier-escaped.
 pub fn plain_value(s: &str) -> Result<String, ValueError> {
-    if s.chars().any(|c| c.is_control()) {
-        return Err(ValueError::Control);
-    }
-    if s.starts_with(char::is_whitespace) {
-        return Err(ValueError::BadStart);
-    }
-    if s.ends_with(char::is_whitespace) || s.ends_with('\\') {
-        return Err(ValueError::BadEnd);
-    }
+    check_value(s)?;
     Ok(specifiers(s))
-}
-
-/// A unit name checked against systemd's length limit.
-pub fn checked_unit(name: String) -> Result<String, String> {
-    if name.len() > UNIT_NAME_MAX {
-        Err(name)
-    } else {
-        Ok(name)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pmemtab::systemd::{escape as unit_name, escape_path as path};
 
     #[test]
-    fn unit_names() {
-        assert_eq!(unit_name("a-b"), "a\\x2db");
-        assert_eq!(unit_name(".foo.bar"), "\\x2efoo.bar");
-        assert_eq!(unit_name("x%y z"), "x\\x25y\\x20z");
-        assert_eq!(unit_name("é"), "\\xc3\\xa9");
-        assert_eq!(unit_name("a\\b"), "a\\x5cb");
-        assert_eq!(unit_name("a/b"), "a-b");
-    }
-
-    #[test]
-    fn paths() {
-        assert_eq!(path("/").unwrap(), "-");
-        assert_eq!(path("//mnt//a.b/").unwrap(), "mnt-a.b");
-        assert_eq!(path("/mnt/./x-y").unwrap(), "mnt-x\\x2dy");
-        assert_eq!(path("/.hidden/x").unwrap(), "\\x2ehidden-x");
-        assert!(matches!(path("/a/../b"), Err(PathError::NotNormalized(_))));
-        assert!(matches!(path("rel"), Err(PathError::NotAbsolute(_))));
+    fn plain_values_are_checked_and_escaped() {
+        assert_eq!(plain_value("/mnt/50% full").unwrap(), "/mnt/50%% full");
+        assert_eq!(plain_value("a\nb"), Err(ValueError::Control));
     }
 
     #[test]
@@ -175,22 +61,6 @@ mod tests {
             "\"l1\\x0aExecStart=/bin/sh\""
         );
         assert_eq!(exec_word("it's"), "\"it\\'s\"");
-    }
-
-    #[test]
-    fn plain_values() {
-        assert_eq!(plain_value("/mnt/50% full").unwrap(), "/mnt/50%% full");
-        assert_eq!(plain_value("a\nb"), Err(ValueError::Control));
-        assert_eq!(plain_value("/mnt/x\\"), Err(ValueError::BadEnd));
-        assert_eq!(plain_value("/mnt/x "), Err(ValueError::BadEnd));
-        assert_eq!(plain_value(" x"), Err(ValueError::BadStart));
-        assert_eq!(plain_value("/mnt/a\\b").unwrap(), "/mnt/a\\b");
-    }
-
-    #[test]
-    fn unit_name_length_limit() {
-        assert!(checked_unit("a".repeat(255)).is_ok());
-        assert!(checked_unit("a".repeat(256)).is_err());
     }
 
     /// Runs the real `systemd-escape` with `extra` flags on every input, one word out each.
@@ -262,7 +132,7 @@ mod tests {
         let inputs: Vec<String> = awkward_inputs()
             .into_iter()
             .map(|s| format!("/{s}"))
-            .filter(|p| simplify_path(p).is_ok())
+            .filter(|p| pmemtab::systemd::simplify_path(p).is_ok())
             .chain(["/", "//", "/mnt//a/./b/", "/.x/.y", "/mnt/my-fast disk"].map(String::from))
             .collect();
         assert!(inputs.len() > 250, "too few path inputs: {}", inputs.len());
@@ -275,6 +145,48 @@ mod tests {
                 "systemd-escape --path {input:?}"
             );
         }
+    }
+
+    /// Dependencies named in `x-systemd.requires=` and its kin are mangled as
+    /// `systemd-escape --mangle` mangles (fstab-generator's `unit_name_mangle_with_suffix`),
+    /// except that fstab-generator adds `.mount` where systemd-escape adds `.service`.
+    #[test]
+    fn dependency_names_match_systemd_escape_mangle() {
+        let inputs: Vec<String> = awkward_inputs()
+            .into_iter()
+            .chain(
+                [
+                    "foo.service",
+                    "getty@tty1.service",
+                    "foo",
+                    "/srv/data",
+                    "/dev/disk/by-label/x",
+                    "x/y.target",
+                    "a:b",
+                    "100%",
+                ]
+                .map(String::from),
+            )
+            .filter(|s| !s.contains(|c: char| c.is_whitespace() || c == '"' || c == '\''))
+            .filter(|s| pmemtab::systemd::mangle_dependency(s).is_ok())
+            .collect();
+        assert!(inputs.len() > 100, "too few inputs: {}", inputs.len());
+        let real = systemd_escape(&["--mangle"], &inputs);
+        assert_eq!(real.len(), inputs.len());
+        let mut suffixed = 0;
+        for (input, real) in inputs.iter().zip(&real) {
+            let ours = pmemtab::systemd::mangle_dependency(input).unwrap();
+            let typed = pmemtab::systemd::is_unit_name(input) || input.starts_with('/');
+            let want = match real.strip_suffix(".service") {
+                Some(stem) if !typed && ours.ends_with(".mount") => {
+                    suffixed += 1;
+                    format!("{stem}.mount")
+                }
+                _ => real.clone(),
+            };
+            assert_eq!(ours, want, "systemd-escape --mangle {input:?}");
+        }
+        assert!(suffixed > 50, "only {suffixed} names got a suffix");
     }
 
     #[test]

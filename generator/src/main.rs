@@ -7,13 +7,13 @@
 //! the initrd (`SYSTEMD_IN_INITRD`, else /etc/initrd-release), logging (`SYSTEMD_LOG_LEVEL`,
 //! `SYSTEMD_LOG_TARGET`).
 
-mod cmdline;
 mod escape;
 mod log;
 mod units;
 mod write;
 
 use log::{Level, Logger};
+use pmemtab::cmdline;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -32,10 +32,34 @@ struct Inputs {
     in_initrd: bool,
 }
 
+const USAGE: &str = "usage: pmemtab-generator normal-dir [early-dir late-dir]
+
+A systemd generator: turns /etc/pmemtab into units in normal-dir (systemd runs it at boot
+and at daemon-reload). See pmemtab-generator(8).
+";
+
+/// What the command line asks for.
+enum Invocation {
+    Generate(Inputs),
+    Help,
+}
+
 /// Reads argv, the environment and the files systemd would; `Err` is a usage error.
-fn gather(args: &[String], log: &mut Logger) -> Result<Inputs, String> {
-    let out_dir = match args {
-        [_, normal] | [_, normal, _, _] => PathBuf::from(normal),
+fn gather(args: &[String], log: &mut Logger) -> Result<Invocation, String> {
+    let dirs = args.get(1..).unwrap_or_default();
+    if dirs.iter().any(|a| a == "--help" || a == "-h") {
+        return Ok(Invocation::Help);
+    }
+    // systemd passes directories; anything that reads as an option is a mistake, never a
+    // directory to fill.
+    if let Some(opt) = dirs.iter().find(|a| a.starts_with('-')) {
+        return Err(format!(
+            "unknown option '{}'; expects one or three arguments: normal-dir [early-dir late-dir]",
+            pmemtab::text::escape_control(opt)
+        ));
+    }
+    let out_dir = match dirs {
+        [normal] | [normal, _, _] => PathBuf::from(normal),
         _ => return Err("expects one or three arguments: normal-dir [early-dir late-dir]".into()),
     };
     let in_initrd = match std::env::var("SYSTEMD_IN_INITRD") {
@@ -57,12 +81,12 @@ fn gather(args: &[String], log: &mut Logger) -> Result<Inputs, String> {
     let pmemtab = std::env::var_os("PMEMTAB")
         .filter(|v| !v.is_empty())
         .map_or_else(|| PathBuf::from(pmemtab::tab::DEFAULT_PATH), PathBuf::from);
-    Ok(Inputs {
+    Ok(Invocation::Generate(Inputs {
         out_dir,
         pmemtab,
         cmdline,
         in_initrd,
-    })
+    }))
 }
 
 /// The generator proper. Returns whether everything went well; problems are logged.
@@ -92,20 +116,17 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
         }
     };
     let mut ok = true;
-    for d in &parsed.diagnostics {
-        // The first line of a rendering is the complete message; the rest draws the caret.
-        let first = d.render(&path);
-        let first = first.lines().next().unwrap_or_default();
-        let hint = d
-            .hint
-            .as_deref()
-            .map(|h| format!("; {h}"))
-            .unwrap_or_default();
+    // root=/mount.usr= naming an entry that cannot be that device is an error of its line.
+    let boot = cmdline::boot_devices(&parsed.entries, &cmd);
+    for d in parsed.diagnostics.iter().chain(&boot.problems) {
+        // One line per message: the rendering's first line and the hint; the rest draws
+        // the caret, which a log does not need.
+        let line = d.one_line(&path);
         if d.is_error() {
             ok = false;
-            log.error(format_args!("{first}{hint}"));
+            log.error(format_args!("{line}"));
         } else {
-            log.warning(format_args!("{first}{hint}"));
+            log.warning(format_args!("{line}"));
         }
     }
 
@@ -121,7 +142,7 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     }
     let mut writer = write::Writer::new(Path::new(""));
     let out_dir = inp.out_dir.display();
-    let (chosen, notes) = units::select(&parsed.entries, &cmd, inp.in_initrd);
+    let (chosen, notes) = units::select(&parsed.entries, &boot, inp.in_initrd);
     for n in notes {
         match n.line {
             Some(l) => log.log(n.level, format_args!("{path}:{l}: {}", n.text)),
@@ -170,7 +191,14 @@ fn main() -> ExitCode {
         Path::new("/dev/kmsg"),
     );
     let inputs = match gather(&args, &mut log) {
-        Ok(i) => i,
+        Ok(Invocation::Generate(i)) => i,
+        Ok(Invocation::Help) => {
+            use std::io::Write;
+            return match std::io::stdout().write_all(USAGE.as_bytes()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            };
+        }
         Err(msg) => {
             log.log(Level::Error, format_args!("{msg}"));
             return ExitCode::FAILURE;

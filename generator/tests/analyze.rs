@@ -59,7 +59,7 @@ fn unit_names(tree: &Tree) -> Vec<String> {
             .trim_end_matches(".d")
             .trim_end_matches(".requires")
             .trim_end_matches(".wants");
-        let is_unit = [".service", ".mount", ".target", ".device"]
+        let is_unit = [".service", ".mount", ".automount", ".target", ".device"]
             .iter()
             .any(|s| unit.ends_with(s));
         if !is_unit || names.iter().any(|n| n == unit) {
@@ -217,6 +217,7 @@ fn systemd_runs_the_generator_and_accepts_its_units() {
         "initrd-attach",
         "initrd-root",
         "nofail-noauto",
+        "x-systemd-options",
     ] {
         let case = support::golden_dir().join(name);
         let tree = support::read_tree(&case.join("expected"));
@@ -250,4 +251,122 @@ fn systemd_runs_the_generator_and_accepts_its_units() {
     );
     let _ = fs::remove_dir_all(&root);
     let _ = fs::remove_dir_all(&gen_dir);
+}
+
+/// A unit ordered after local-fs.target and before a mount: an ordering cycle exactly when
+/// the mount is ordered before local-fs.target.
+fn probe(mount: &str) -> Node {
+    Node::File(format!(
+        "[Unit]\nDefaultDependencies=no\nWants=local-fs.target {mount}\nAfter=local-fs.target\nBefore={mount}\n\n[Service]\nType=oneshot\nExecStart={ASSEMBLER}\n"
+    ))
+}
+
+/// `nofail` means the boot does not wait for the mount: systemd must not order it before
+/// local-fs.target. It does so by itself unless `nofail` is in `Options=`, so the generator
+/// keeps it there, as fstab-generator does (whose unit for the same fstab line is the
+/// oracle here). Without it (the unit pmemtab wrote before), verify finds the cycle.
+#[test]
+fn a_nofail_mount_is_not_ordered_before_local_fs() {
+    let root = make_root("nofail-order");
+    let mut tree = support::read_tree(&support::golden_dir().join("nofail-noauto/expected"));
+    tree.insert("probe.service".into(), probe("mnt-opt.mount"));
+    let units = vec!["probe.service".to_string()];
+    install(&root, &tree);
+    verify(&root, &units, None).expect("no cycle with the generated nofail mount");
+
+    let mut old = tree.clone();
+    let Some(Node::File(m)) = old.get("mnt-opt.mount").cloned() else {
+        panic!("no mnt-opt.mount")
+    };
+    assert!(m.contains("Options=dax,nofail\n"), "{m}");
+    old.insert(
+        "mnt-opt.mount".into(),
+        Node::File(m.replace("Options=dax,nofail\n", "Options=dax\n")),
+    );
+    install(&root, &old);
+    let e = verify(&root, &units, None).expect_err("the old unit is ordered before local-fs");
+    assert!(e.contains("ordering cycle"), "{e}");
+
+    // fstab-generator's unit for `/dev/mapper/opt /mnt/opt ext4 nofail,dax`: no cycle either.
+    let fsg = [
+        "/usr/lib/systemd/system-generators",
+        "/lib/systemd/system-generators",
+    ]
+    .into_iter()
+    .map(|d| Path::new(d).join("systemd-fstab-generator"))
+    .find(|p| p.exists())
+    .expect("systemd-fstab-generator (apt-get install systemd)");
+    let dir = support::temp_dir("nofail-fstab");
+    let fstab = dir.join("fstab");
+    fs::write(&fstab, "/dev/mapper/opt /mnt/opt ext4 nofail,dax 0 0\n").unwrap();
+    let out = dir.join("out");
+    fs::create_dir(&out).unwrap();
+    let st = Command::new(&fsg)
+        .args([&out, &out, &out])
+        .env("SYSTEMD_FSTAB", &fstab)
+        .env("SYSTEMD_PROC_CMDLINE", "")
+        .env("SYSTEMD_LOG_TARGET", "console")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let theirs = support::read_tree(&out);
+    let Some(Node::File(their_mount)) = theirs.get("mnt-opt.mount") else {
+        panic!("fstab-generator wrote no mnt-opt.mount: {theirs:?}")
+    };
+    assert!(
+        their_mount.contains("Options=nofail,dax\n"),
+        "{their_mount}"
+    );
+    let mut with_theirs = tree.clone();
+    with_theirs.insert("mnt-opt.mount".into(), Node::File(their_mount.clone()));
+    install(&root, &with_theirs);
+    verify(&root, &units, None).expect("no cycle with fstab-generator's unit");
+    let _ = fs::remove_dir_all(&dir);
+    let _ = fs::remove_dir_all(&root);
+}
+
+/// x-systemd.before= orders the mount (and its DAX check) before the unit named, and
+/// x-systemd.after=/requires= after theirs: a probe ordered after srv-late.mount and before
+/// srv-deps.mount is a cycle, one ordered the other way round is not.
+#[test]
+fn x_systemd_ordering_reaches_systemd() {
+    let root = make_root("x-systemd-order");
+    let tree = support::read_tree(&support::golden_dir().join("x-systemd-options/expected"));
+    let probe_unit = |after: &str, before: &str| {
+        Node::File(format!(
+            "[Unit]\nDefaultDependencies=no\nWants={after} {before}\nAfter={after}\nBefore={before}\n\n[Service]\nType=oneshot\nExecStart={ASSEMBLER}\n"
+        ))
+    };
+    let units = vec!["probe.service".to_string()];
+    let mut t = tree.clone();
+    t.insert(
+        "probe.service".into(),
+        probe_unit("srv-deps.mount", "srv-late.mount"),
+    );
+    install(&root, &t);
+    verify(&root, &units, None).expect("deps before late: no cycle");
+    t.insert(
+        "probe.service".into(),
+        probe_unit("srv-late.mount", "srv-deps.mount"),
+    );
+    install(&root, &t);
+    let e = verify(&root, &units, None).expect_err("late before deps is a cycle");
+    assert!(e.contains("ordering cycle"), "{e}");
+    // The DAX check of deps is ordered before late too.
+    t.insert(
+        "probe.service".into(),
+        probe_unit("srv-late.mount", "pmem-assemble-dax@deps.service"),
+    );
+    install(&root, &t);
+    let e = verify(&root, &units, None).expect_err("the check comes before late as well");
+    assert!(e.contains("ordering cycle"), "{e}");
+    // x-systemd.requires=systemd-modules-load.service: the mount comes after it.
+    t.insert(
+        "probe.service".into(),
+        probe_unit("srv-deps.mount", "systemd-modules-load.service"),
+    );
+    install(&root, &t);
+    let e = verify(&root, &units, None).expect_err("modules-load comes before the mount");
+    assert!(e.contains("ordering cycle"), "{e}");
+    let _ = fs::remove_dir_all(&root);
 }

@@ -82,6 +82,7 @@ fn run_case(case: &std::path::Path) {
 testsupport::golden_cases!(support::golden_dir(), run_case;
     bad_lines,
     basic_host,
+    boot_single_usr,
     disabled_everywhere,
     duplicates,
     escaping,
@@ -90,11 +91,15 @@ testsupport::golden_cases!(support::golden_dir(), run_case;
     initrd_root,
     initrd_usr,
     layouts_host,
+    mount_options,
     no_pmemtab,
     nofail_noauto,
+    non_utf8,
     rd_disabled_host,
     rd_disabled_initrd,
     rd_enabled_initrd,
+    refused_lines,
+    x_systemd_options,
 );
 
 /// The comparison itself must notice a changed line, a missing file and a changed link.

@@ -203,20 +203,46 @@ fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
         assert!(String::from_utf8_lossy(&o.stderr).contains("one or three arguments"));
     }
 
-    // A pmemtab that is not UTF-8: one error naming the file, exit 1, nothing written.
+    // Bytes that are not UTF-8 cost their own line only: an error naming the line and
+    // column, exit 1, and the other lines' units written.
     let bin = dir.join("binary");
-    fs::write(&bin, b"fast linear name=\xff\xfe /mnt/x\n").unwrap();
+    fs::write(
+        &bin,
+        b"# r\xe9sum\xe9\nfast linear name=\xff\xfe /mnt/x\ngood linear name=g /mnt/g\n",
+    )
+    .unwrap();
     let out = dir.join("out-bin");
     fs::create_dir(&out).unwrap();
     let o = generator(&[&out], Some(&bin), "");
     check_sane(&o, "non-UTF-8 pmemtab");
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains(&*bin.display().to_string()));
-    assert_eq!(
-        fs::read_dir(&out).unwrap().count(),
-        0,
-        "wrote output for an unreadable pmemtab"
+    let err = String::from_utf8_lossy(&o.stderr);
+    let path = bin.display().to_string();
+    assert!(
+        err.contains(&format!(
+            "{path}:1:4: warning: byte 0xe9 is not UTF-8; comment ignored"
+        )),
+        "{err}"
     );
+    assert!(
+        err.contains(&format!(
+            "{path}:2:18: error: byte 0xff is not UTF-8; this line is ignored"
+        )),
+        "{err}"
+    );
+    let tree = support::read_tree(&out);
+    assert!(tree.contains_key("pmem-assemble@good.service"), "{tree:?}");
+    assert!(!tree.contains_key("pmem-assemble@fast.service"), "{tree:?}");
+
+    // --help is not an output directory; other options are usage errors.
+    let o = generator(&[Path::new("--help")], Some(&tab), "");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("usage: pmemtab-generator normal-dir"));
+    assert!(!Path::new("--help").exists());
+    let o = generator(&[Path::new("-x")], Some(&tab), "");
+    check_sane(&o, "unknown option");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown option '-x'"));
 
     // A missing output directory: an error naming it, exit 1.
     let missing = dir.join("no/such/dir");

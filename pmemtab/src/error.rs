@@ -9,6 +9,8 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{} is not a sysfs tree (it has no bus/ directory)", path.display())]
+    NotSysfs { path: PathBuf },
     #[error("{path}: unexpected content {content:?}: {what}")]
     Format {
         path: PathBuf,

@@ -2,9 +2,9 @@
 //! turning a pmemtab line into a device lives here and nowhere else.
 
 use crate::ns::{Mode, Namespace};
-use crate::tab::{Entry, Layout, Member};
+use crate::tab::{Diagnostic, Entry, Layout, Member, Severity};
 use crate::table::{Target, TargetKind};
-use crate::units::{DevNum, Sectors, HUGE_PAGE_BYTES};
+use crate::units::{human_bytes, DevNum, Sectors, HUGE_PAGE_BYTES};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -58,12 +58,47 @@ impl Plan {
     }
 }
 
-/// Why an entry cannot be built. Renders to one line naming the line, the entry and the member.
+/// Why an entry cannot be built: every problem found, one per bad member (or one for the
+/// whole entry). Renders to one line per problem naming the line, the entry and the member.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     pub line: usize,
     pub name: String,
-    pub reason: Reason,
+    /// In member order; never empty.
+    pub reasons: Vec<Reason>,
+}
+
+impl Refusal {
+    /// Every problem may go away by itself (members still appearing): worth waiting for.
+    pub fn is_pending(&self) -> bool {
+        self.reasons.iter().all(Reason::is_pending)
+    }
+
+    /// One diagnostic per problem, pointing at its member in the entry's line (at the
+    /// members column for problems of the whole entry), as the parser's are.
+    pub fn diagnostics(&self, entry: &Entry) -> Vec<Diagnostic> {
+        self.reasons
+            .iter()
+            .map(|reason| {
+                let span = reason
+                    .member()
+                    .and_then(|m| entry.members.iter().position(|x| x == m))
+                    .and_then(|i| entry.source.members.get(i))
+                    .copied()
+                    .unwrap_or(entry.source.members_column);
+                Diagnostic {
+                    severity: Severity::Error,
+                    line: self.line,
+                    column: span.column,
+                    message: format!("{}: {}", self.name, reason.message()),
+                    source_line: entry.source.text.clone(),
+                    width: span.width,
+                    hint: reason.hint(),
+                    entry: Some(self.name.clone()),
+                }
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,52 +187,98 @@ impl Reason {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}: {}", self.line, self.name, self.reason)
+        for (i, reason) in self.reasons.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "line {}: {}: {reason}", self.line, self.name)?;
+        }
+        Ok(())
+    }
+}
+
+impl Reason {
+    /// What is wrong.
+    pub fn message(&self) -> String {
+        match self {
+            Reason::Missing { member } => format!("member {member}: no enabled namespace matches"),
+            Reason::Ambiguous { member, devs } => format!(
+                "member {member}: matches {} namespaces ({})",
+                devs.len(),
+                devs.join(", ")
+            ),
+            Reason::WrongMode {
+                member,
+                dev,
+                mode,
+                need,
+            } => format!("member {member} ({dev}) is in {mode} mode, this layout needs {need}"),
+            Reason::NotReady { member, dev } => format!(
+                "member {member} ({dev}) is in fsdax mode but its block device has not appeared"
+            ),
+            Reason::NotDax {
+                member,
+                dev,
+                blockdev,
+            } => format!("member {member} ({dev}, {blockdev}) cannot do DAX (queue/dax is 0)"),
+            Reason::UsedTwice { member, dev, first } => {
+                format!("member {member} is {dev}, which {first} already names")
+            }
+            Reason::UsedByOther {
+                member,
+                dev,
+                other,
+                other_line,
+            } => {
+                format!("member {member} ({dev}) is already used by '{other}' on line {other_line}")
+            }
+            Reason::TooFewMembers { need, got } => {
+                format!("needs at least {need} members, has {got}")
+            }
+            Reason::TooSmall {
+                member,
+                dev,
+                size,
+                unit,
+            } => format!(
+                "member {member} ({dev}) has {}, less than one {} unit of this layout",
+                human_bytes(*size),
+                human_bytes(*unit)
+            ),
+            Reason::Unsupported { what } => format!("{what} is not supported yet"),
+            Reason::TooLarge => "the members add up to more than 2^64 sectors".into(),
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Reason::Missing { .. } => {
+                "check that its NVDIMM is present and the namespace enabled (`ndctl list -N`)"
+                    .into()
+            }
+            Reason::Ambiguous { .. } => "name it by uuid= instead".into(),
+            Reason::WrongMode { dev, need, .. } => format!(
+                "reconfigure it (`ndctl create-namespace -f -e {dev} --mode={need}`, which destroys its data) or name another namespace"
+            ),
+            Reason::NotReady { .. } => "check `dmesg` for the nd_pmem driver".into(),
+            Reason::NotDax { .. } => "use an fsdax namespace".into(),
+            Reason::UsedTwice { .. } => "a namespace may appear only once".into(),
+            Reason::UsedByOther { .. } => "a namespace may belong to one entry only".into(),
+            Reason::TooSmall { .. } => "name a larger namespace".into(),
+            Reason::TooFewMembers { .. } | Reason::Unsupported { .. } | Reason::TooLarge => {
+                return None
+            }
+        })
     }
 }
 
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reason::Missing { member } => write!(
-                f,
-                "member {member}: no enabled namespace matches; check that its NVDIMM is present and the namespace enabled (`ndctl list -N`)"
-            ),
-            Reason::Ambiguous { member, devs } => write!(
-                f,
-                "member {member}: matches {} namespaces ({}); name it by uuid= instead",
-                devs.len(),
-                devs.join(", ")
-            ),
-            Reason::WrongMode { member, dev, mode, need } => write!(
-                f,
-                "member {member} ({dev}) is in {mode} mode, this layout needs {need}; reconfigure it (`ndctl create-namespace -f -e {dev} --mode={need}`, which destroys its data) or name another namespace"
-            ),
-            Reason::NotReady { member, dev } => write!(
-                f,
-                "member {member} ({dev}) is in fsdax mode but its block device has not appeared; check `dmesg` for the nd_pmem driver"
-            ),
-            Reason::NotDax { member, dev, blockdev } => write!(
-                f,
-                "member {member} ({dev}, {blockdev}) cannot do DAX (queue/dax is 0); use an fsdax namespace"
-            ),
-            Reason::UsedTwice { member, dev, first } => write!(
-                f,
-                "member {member} is {dev}, which {first} already names; a namespace may appear only once"
-            ),
-            Reason::UsedByOther { member, dev, other, other_line } => write!(
-                f,
-                "member {member} ({dev}) is already used by '{other}' on line {other_line}; a namespace may belong to one entry only"
-            ),
-            Reason::TooFewMembers { need, got } => {
-                write!(f, "needs at least {need} members, has {got}")
-            }
-            Reason::TooSmall { member, dev, size, unit } => write!(
-                f,
-                "member {member} ({dev}) has {size} bytes, less than one {unit}-byte unit of this layout"
-            ),
-            Reason::Unsupported { what } => write!(f, "{what} is not supported yet"),
-            Reason::TooLarge => f.write_str("the members add up to more than 2^64 sectors"),
+        f.write_str(&self.message())?;
+        match self.hint() {
+            Some(h) => write!(f, "; {h}"),
+            None => Ok(()),
         }
     }
 }
@@ -306,7 +387,7 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
     let refuse = |reason| Refusal {
         line: entry.line,
         name: entry.name.clone(),
-        reason,
+        reasons: vec![reason],
     };
     let need = match entry.layout {
         Layout::Striped { .. } => 2,
@@ -327,16 +408,34 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
     let mut members: Vec<Resolved> = Vec::with_capacity(entry.members.len());
     let mut devnums = Vec::with_capacity(entry.members.len());
     let mut warnings = Vec::new();
+    // Every bad member is reported, not only the first.
+    let mut bad = Vec::new();
+    // (namespace dev, member) of every member resolved so far, good or bad.
+    let mut named: Vec<(&str, &Member)> = Vec::new();
     for member in &entry.members {
-        let ns = resolve(member, namespaces).map_err(refuse)?;
-        if let Some(first) = members.iter().find(|r| r.ns.dev == ns.dev) {
-            return Err(refuse(Reason::UsedTwice {
+        let ns = match resolve(member, namespaces) {
+            Ok(ns) => ns,
+            Err(r) => {
+                bad.push(r);
+                continue;
+            }
+        };
+        if let Some((_, first)) = named.iter().find(|(dev, _)| *dev == ns.dev) {
+            bad.push(Reason::UsedTwice {
                 member: member.clone(),
                 dev: ns.dev.clone(),
-                first: first.member.clone(),
-            }));
+                first: (*first).clone(),
+            });
+            continue;
         }
-        devnums.push(dax_member(member, ns).map_err(refuse)?);
+        named.push((ns.dev.as_str(), member));
+        match dax_member(member, ns) {
+            Ok(d) => devnums.push(d),
+            Err(r) => {
+                bad.push(r);
+                continue;
+            }
+        }
         if let Some(start) = ns.data_start {
             if start % HUGE_PAGE_BYTES != 0 {
                 warnings.push(format!(
@@ -348,6 +447,13 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
         members.push(Resolved {
             member: member.clone(),
             ns: ns.clone(),
+        });
+    }
+    if !bad.is_empty() {
+        return Err(Refusal {
+            line: entry.line,
+            name: entry.name.clone(),
+            reasons: bad,
         });
     }
 
@@ -469,24 +575,48 @@ pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan,
         .iter()
         .enumerate()
         .map(|(i, entry)| {
+            let mut taken = Vec::new();
             for member in &entry.members {
                 for ns in candidates(member, namespaces) {
                     let first = owner.get(ns.dev.as_str()).copied().unwrap_or(i);
                     if let Some(other) = entries.get(first).filter(|_| first < i) {
-                        return Err(Refusal {
-                            line: entry.line,
-                            name: entry.name.clone(),
-                            reason: Reason::UsedByOther {
-                                member: member.clone(),
-                                dev: ns.dev.clone(),
-                                other: other.name.clone(),
-                                other_line: other.line,
-                            },
+                        taken.push(Reason::UsedByOther {
+                            member: member.clone(),
+                            dev: ns.dev.clone(),
+                            other: other.name.clone(),
+                            other_line: other.line,
                         });
+                        break;
                     }
                 }
             }
-            plan(entry, namespaces)
+            let planned = plan(entry, namespaces);
+            if taken.is_empty() {
+                return planned;
+            }
+            // The entry's own problems with its other members too, in member order.
+            let mut reasons = taken;
+            if let Err(r) = planned {
+                for reason in r.reasons {
+                    let dup = reason
+                        .member()
+                        .is_some_and(|m| reasons.iter().any(|x| x.member() == Some(m)));
+                    if !dup {
+                        reasons.push(reason);
+                    }
+                }
+            }
+            let position = |r: &Reason| {
+                r.member()
+                    .and_then(|m| entry.members.iter().position(|x| x == m))
+                    .unwrap_or(usize::MAX)
+            };
+            reasons.sort_by_key(position);
+            Err(Refusal {
+                line: entry.line,
+                name: entry.name.clone(),
+                reasons,
+            })
         })
         .collect()
 }

@@ -60,8 +60,10 @@ fn full_striped_line() {
     assert_eq!(e.fstype, Some(FsType::Ext4));
     assert!(e.options.nofail && !e.options.noauto && !e.options.mkfs);
     assert_eq!(e.options.device_timeout, Some(Duration::from_secs(90)));
-    assert_eq!(e.options.mount, vec!["noatime"]);
-    assert_eq!(e.mount_options(), vec!["dax", "noatime"]);
+    // nofail stays for mount(8) and systemd (which orders the mount by it); the timeout is
+    // pmemtab's own.
+    assert_eq!(e.options.mount, vec!["noatime", "nofail"]);
+    assert_eq!(e.mount_options(), vec!["dax", "noatime", "nofail"]);
 }
 
 #[test]
@@ -72,7 +74,7 @@ fn defaults_for_trailing_columns() {
     assert_eq!(e.mount_point, None);
     assert_eq!(e.fstype, None);
     assert_eq!(e.options, Default::default());
-    assert_eq!(e.device_timeout(), Duration::from_secs(30));
+    assert_eq!(e.timeouts().members, Duration::from_secs(30));
     // striped without chunk: 2 MiB; a mount point without type: ext4.
     let e = one(&format!("s striped uuid={U1},uuid={U2} /srv\n"));
     assert_eq!(
@@ -116,10 +118,19 @@ fn mount_point_escapes_and_dax_choice() {
         e.mount_options(),
         vec!["dax=inode", "logbufs=8", "x-systemd.requires=foo.service"]
     );
+    // A comma inside a value, escaped or quoted, is quoted for mount(8), which would split
+    // the option there otherwise.
     let e = one(&format!(
-        "o single uuid={U1} /o ext4 errors=remount-ro,a\\,b\n"
+        "o single uuid={U1} /o ext4 errors=remount-ro,context=system_u:object_r:t:s0:c1\\,c2,fscontext=\"a:b:c1,c2\"\n"
     ));
-    assert_eq!(e.options.mount, vec!["errors=remount-ro", "a,b"]);
+    assert_eq!(
+        e.options.mount,
+        vec![
+            "errors=remount-ro",
+            "context=\"system_u:object_r:t:s0:c1,c2\"",
+            "fscontext=\"a:b:c1,c2\""
+        ]
+    );
 }
 
 #[test]
@@ -135,11 +146,7 @@ fn error_classes_with_positions() {
         ),
         (
             format!("fast striped:1000 uuid={U1},uuid={U2}\n"),
-            vec![err(
-                1,
-                6,
-                "stripe chunk of 1000 bytes is not a multiple of 4 KiB",
-            )],
+            vec![err(1, 6, "stripe chunk 1000 is not a multiple of 4 KiB")],
         ),
         (
             format!("fast striped:64K uuid={U1},uuid={U2}\n"),
@@ -263,11 +270,14 @@ fn error_classes_with_positions() {
         ),
         (
             format!("r system-ram uuid={U1} /a ext4\n"),
-            vec![err(
-                1,
-                56,
-                "a system-ram entry becomes memory, not a filesystem",
-            )],
+            vec![
+                err(
+                    1,
+                    3,
+                    "layout system-ram (KMEM DAX) is not supported yet; this line is ignored",
+                ),
+                err(1, 56, "a system-ram entry becomes memory, not a filesystem"),
+            ],
         ),
         (
             "lonely\n".into(),
@@ -410,9 +420,290 @@ fn man_page_examples_parse() {
             _ => {}
         }
     }
-    assert_eq!(lines.len(), 5, "{lines:#?}");
+    assert_eq!(lines.len(), 6, "{lines:#?}");
     let parsed = parse(&lines.join("\n"));
     assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
     let names: Vec<&str> = parsed.entries.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["fast", "big", "db", "scratch"]);
+    assert_eq!(names, ["fast", "big", "db", "cache", "scratch"]);
+}
+
+/// Control characters from the file are shown escaped, the caret still under the fault.
+#[test]
+fn control_characters_are_escaped_when_shown() {
+    let p = parse(&format!("x linear uuid={U1} /a ext4 ro,\x1b[2Jx\n"));
+    let shown = p.diagnostics[0].render("pmemtab");
+    assert_eq!(
+        shown,
+        format!(
+            "pmemtab:1:63: error: option '\\x1b[2Jx' contains a control character\n 1 | x linear uuid={U1} /a ext4 ro,\\x1b[2Jx\n   |                                                               ^^^^^^^^\n = a unit file cannot hold it; remove it"
+        )
+    );
+}
+
+#[test]
+fn diagnostics_know_their_entry() {
+    let p = parse("a mirror name=x\nb linear uuid=zz\n");
+    assert_eq!(p.diagnostics.len(), 2);
+    assert!(p.diagnostics[0].concerns("a") && !p.diagnostics[0].concerns("b"));
+    assert!(p.diagnostics[1].concerns("b"));
+}
+
+/// One byte that is not UTF-8 costs its own line only: an error with line and column, a
+/// warning in a comment; the other lines are entries as usual.
+#[test]
+fn a_bad_byte_costs_only_its_line() {
+    let mut text = b"# caf\xe9\n".to_vec();
+    text.extend_from_slice(format!("a linear uuid={U1}\n").as_bytes());
+    text.extend_from_slice(b"b linear name=x\xff /b\n");
+    text.extend_from_slice(format!("c linear uuid={U2}\n").as_bytes());
+    let p = pmemtab::tab::parse_bytes(&text);
+    let names: Vec<&str> = p.entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["a", "c"]);
+    let got: Vec<Diag> = p
+        .diagnostics
+        .iter()
+        .map(|d| (d.severity, d.line, d.column, d.message.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            warn(1, 6, "byte 0xe9 is not UTF-8; comment ignored"),
+            err(3, 16, "byte 0xff is not UTF-8; this line is ignored"),
+        ]
+    );
+    assert_eq!(p.diagnostics[1].entry.as_deref(), Some("b"));
+    let shown = p.diagnostics[1].render("pmemtab");
+    assert_eq!(
+        shown.lines().nth(2),
+        Some("   |                ^"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn uuids_are_taken_in_the_form_the_hint_describes() {
+    let d = parse("u linear uuid=27715d951bb8478da466d6e0a569746d\n").diagnostics;
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        d[0].message,
+        "invalid uuid '27715d951bb8478da466d6e0a569746d'"
+    );
+    assert!(d[0]
+        .hint
+        .as_deref()
+        .unwrap()
+        .contains("32 hexadecimal digits in groups of 8-4-4-4-12"));
+    let e = one(&format!("u linear UUID={}\n", U1.to_uppercase()));
+    assert_eq!(e.members, vec![uuid(U1)]);
+}
+
+/// Options mean what fstab(5), mount(8) and systemd.mount(5) say, or are refused; none is
+/// silently dropped, and none that the generator could not write passes.
+#[test]
+fn options_mean_what_fstab_says_or_are_refused() {
+    let line = |opts: &str| format!("x linear uuid={U1} /a ext4 {opts}\n");
+    // column of the options field
+    const O: usize = 60;
+    let cases: Vec<(String, Vec<Diag>)> = vec![
+        (
+            line("user"),
+            vec![err(1, O, "option 'user' is not supported")],
+        ),
+        (
+            line("x-systemd.makefs"),
+            vec![err(1, O, "option 'x-systemd.makefs' is not supported")],
+        ),
+        (
+            line("x-systemd.frobnicate"),
+            vec![err(1, O, "unknown systemd option 'x-systemd.frobnicate'")],
+        ),
+        (line("ro=1"), vec![err(1, O, "option 'ro' takes no value")]),
+        (line("errors"), vec![err(1, O, "option 'errors=' needs a value")]),
+        (
+            line("mkfs,mkfs"),
+            vec![warn(1, O + 5, "option 'mkfs' is given twice")],
+        ),
+        (
+            line("dax,dax=never"),
+            vec![err(1, O + 4, "option 'dax=never' contradicts 'dax' before it")],
+        ),
+        (
+            line("noauto,auto"),
+            vec![err(1, O + 7, "option 'auto' contradicts 'noauto' before it")],
+        ),
+        (
+            line("x-systemd.device-timeout=5s,x-systemd.device-timeout=6s"),
+            vec![err(
+                1,
+                O + 28,
+                "option 'x-systemd.device-timeout=6s' contradicts 'x-systemd.device-timeout=5s' before it",
+            )],
+        ),
+        (
+            line("x-systemd.idle-timeout=5min"),
+            vec![err(1, O, "x-systemd.idle-timeout= is the idle time of an automount")],
+        ),
+        (
+            line("a\\"),
+            vec![err(1, O, "option 'a\\' ends with a backslash")],
+        ),
+        (
+            line("ro,a\rb"),
+            vec![err(1, O + 3, "option 'a\rb' contains a control character")],
+        ),
+        (
+            line("context=\"a:b:c1,c2"),
+            vec![err(
+                1,
+                O,
+                "option 'context=\"a:b:c1,c2' has a \" without its closing one",
+            )],
+        ),
+        (
+            line("a\\,b"),
+            vec![err(1, O, "option 'a,b' holds a comma mount(8) would split at")],
+        ),
+        (
+            line("comment=systemd.automount"),
+            vec![err(
+                1,
+                O,
+                "'comment=systemd.automount' is the old spelling of a systemd option",
+            )],
+        ),
+        (
+            line("x-systemd.requires-mounts-for=srv"),
+            vec![err(
+                1,
+                O,
+                "x-systemd.requires-mounts-for= needs an absolute path without blanks, quotes or backslashes, not 'srv'",
+            )],
+        ),
+        (
+            line("x-systemd.requires=@x"),
+            vec![err(1, O, "'@x' cannot be made a unit name")],
+        ),
+        (
+            format!("x single uuid={U1} /a ext4 x-systemd.device-bound\n"),
+            vec![err(1, O, "x-systemd.device-bound needs a device-mapper layout")],
+        ),
+        (
+            format!("x linear uuid={U1} - - x-systemd.requires=a.service\n"),
+            vec![err(
+                1,
+                56,
+                "option 'x-systemd.requires' applies to the mount unit, and this entry has no mount point",
+            )],
+        ),
+        (
+            format!("x linear uuid={U1} / ext4 _netdev\n"),
+            vec![err(
+                1,
+                59,
+                "option '_netdev' applies to the mount unit, and pmemtab writes no mount unit for / (root= mounts it)",
+            )],
+        ),
+        (
+            line("x-systemd.automount,x-initrd.attach"),
+            vec![err(
+                1,
+                O,
+                "x-systemd.automount cannot be used with x-initrd.attach: the initrd mounts the device before switching root",
+            )],
+        ),
+        // Known to systemd or mount(8): no warning.
+        (
+            line("_netdev,nosymfollow,symfollow,nostrictatime,iversion,X-mount.mkdir,x-gvfs-show,comment=x,nouser,seclabel"),
+            vec![],
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(diags(&text), want, "for line {text:?}");
+    }
+}
+
+#[test]
+fn systemd_options_become_unit_settings() {
+    let e = one(&format!(
+        "x linear uuid={U1} /a ext4 nofail,_netdev,x-systemd.requires=foo,x-systemd.requires=/srv/x,x-systemd.after=b.service,x-systemd.before=/dev/sdb,x-systemd.requires-mounts-for=/var//lib/,x-systemd.wanted-by=multi-user.target,x-systemd.required-by=db@1.service,x-systemd.automount,x-systemd.idle-timeout=10min,x-systemd.mount-timeout=2min,x-systemd.rw-only,x-systemd.device-bound\n"
+    ));
+    let u = &e.options.systemd;
+    assert_eq!(u.requires, ["foo.mount", "srv-x.mount"]);
+    assert_eq!(u.after, ["b.service"]);
+    assert_eq!(u.before, ["dev-sdb.device"]);
+    assert_eq!(u.requires_mounts_for, ["/var/lib"]);
+    assert_eq!(u.wanted_by, ["multi-user.target"]);
+    assert_eq!(u.required_by, ["db@1.service"]);
+    assert!(u.automount && u.rw_only);
+    assert_eq!(u.idle_timeout, Some(Duration::from_secs(600)));
+    assert_eq!(u.mount_timeout, Some(Duration::from_secs(120)));
+    assert!(e.options.nofail && e.options.netdev && !e.options.initrd_attach);
+    // Everything fstab-generator would keep in Options= is kept, in order.
+    assert_eq!(e.options.mount.len(), 14);
+    assert_eq!(e.options.mount[0], "nofail");
+    // fstab's x-initrd.mount: mounted in the initrd, so attached there; systemd reads it too.
+    let e = one(&format!("x linear uuid={U1} /a ext4 x-initrd.mount\n"));
+    assert!(e.options.initrd_attach);
+    assert_eq!(e.options.mount, ["x-initrd.mount"]);
+    // Only pmemtab's own options stay out of Options=.
+    let e = one(&format!(
+        "x linear uuid={U1} /a ext4 mkfs,x-initrd.attach,x-systemd.device-timeout=1min,defaults,auto\n"
+    ));
+    assert!(e.options.mount.is_empty(), "{:?}", e.options.mount);
+}
+
+/// What the generator cannot write, check refuses: mount points a unit file cannot hold,
+/// and names or mount points whose unit names exceed systemd's 255 bytes.
+#[test]
+fn what_no_unit_can_hold_is_refused() {
+    let cases = [
+        (
+            format!("x linear uuid={U1} /mnt/x\\040 ext4\n"),
+            err(
+                1,
+                52,
+                "mount point '/mnt/x ' ends with a blank or a backslash, which a unit file cannot hold",
+            ),
+        ),
+        (
+            format!("x linear uuid={U1} /mnt/x\\134 ext4\n"),
+            err(
+                1,
+                52,
+                "mount point '/mnt/x\\' ends with a blank or a backslash, which a unit file cannot hold",
+            ),
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(diags(&text), vec![want], "for {text:?}");
+    }
+    let long_mp = format!("/{}", "m".repeat(300));
+    let d = diags(&format!("x linear uuid={U1} {long_mp} ext4\n"));
+    assert_eq!(d.len(), 1);
+    assert!(
+        d[0].3
+            .starts_with(&format!("mount point {long_mp}: unit name ")),
+        "{d:?}"
+    );
+    // 250 bytes fit the host's unit, but not the initrd's /sysroot one.
+    let mp = format!("/{}", "m".repeat(248));
+    assert!(diags(&format!("x linear uuid={U1} {mp} ext4\n")).is_empty());
+    let d = diags(&format!("x linear uuid={U1} {mp} ext4 x-initrd.attach\n"));
+    assert!(d[0].3.contains("unit name sysroot-mmm"), "{d:?}");
+    let d = diags(&format!(
+        "x linear uuid={U1} {mp} ext4 x-systemd.automount\n"
+    ));
+    assert!(d[0].3.contains(".automount is 258 bytes long"), "{d:?}");
+    // A 127-byte name of dashes escapes to 4 bytes a character.
+    let name = format!("a{}", "-".repeat(126));
+    let d = diags(&format!("{name} linear uuid={U1}\n"));
+    assert_eq!(d.len(), 1);
+    assert!(
+        d[0].3.starts_with(&format!(
+            "device name '{name}' is too long for systemd: unit name dev-mapper-a\\x2d"
+        )) && d[0]
+            .3
+            .ends_with("\\x2d.device is 523 bytes long, more than systemd's 255"),
+        "{d:?}"
+    );
 }

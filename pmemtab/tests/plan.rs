@@ -170,12 +170,12 @@ fn members_match_uuid_raw_uuid_name_addr_and_path() {
     );
     // raw_uuid of region2 and /dev/pmem2 are the same namespace: refused as used twice.
     assert_eq!(
-        p.unwrap_err().reason,
-        Reason::UsedTwice {
+        p.unwrap_err().reasons,
+        vec![Reason::UsedTwice {
             member: Member::DevPath("/dev/pmem2".into()),
             dev: "namespace2.0".into(),
             first: Member::Uuid(uuid(0x82))
-        }
+        }]
     );
     let p = plan(
         &entry(&format!("m linear addr=0x28000000,uuid={raw},name=ns1")),
@@ -212,9 +212,8 @@ fn refusals_name_the_line_entry_and_member() {
         (format!("a linear uuid={}", u(3)), format!("line 1: a: member uuid={} (namespace3.0) is in devdax mode, this layout needs fsdax; reconfigure it (`ndctl create-namespace -f -e namespace3.0 --mode=fsdax`, which destroys its data) or name another namespace", u(3))),
         (format!("a single uuid={}", u(4)), format!("line 1: a: member uuid={} (namespace4.0) is in sector mode, this layout needs fsdax; reconfigure it (`ndctl create-namespace -f -e namespace4.0 --mode=fsdax`, which destroys its data) or name another namespace", u(4))),
         (format!("a single uuid={}", u(5)), format!("line 1: a: member uuid={} (namespace5.0, pmem5) cannot do DAX (queue/dax is 0); use an fsdax namespace", u(5))),
-        (format!("a linear uuid={}", u(8)), format!("line 1: a: member uuid={} (namespace8.0) has 1048576 bytes, less than one 2097152-byte unit of this layout", u(8))),
-        (format!("a striped:4M uuid={},uuid={}", u(1), u(8)), format!("line 1: a: member uuid={} (namespace8.0) has 1048576 bytes, less than one 4194304-byte unit of this layout", u(8))),
-        (format!("a system-ram uuid={}", u(3)), "line 1: a: layout system-ram (KMEM DAX) is not supported yet".into()),
+        (format!("a linear uuid={}", u(8)), format!("line 1: a: member uuid={} (namespace8.0) has 1.00 MiB, less than one 2.00 MiB unit of this layout; name a larger namespace", u(8))),
+        (format!("a striped:4M uuid={},uuid={}", u(1), u(8)), format!("line 1: a: member uuid={} (namespace8.0) has 1.00 MiB, less than one 4.00 MiB unit of this layout; name a larger namespace", u(8))),
     ];
     for (line, want) in cases {
         assert_eq!(
@@ -280,11 +279,66 @@ fn an_unbuildable_entry_still_owns_its_present_members() {
     let entries = parse(&text).entries;
     let plans = plan_all(&entries, &ns);
     assert!(matches!(
-        plans[0].as_ref().unwrap_err().reason,
-        Reason::Missing { .. }
+        plans[0].as_ref().unwrap_err().reasons[..],
+        [Reason::Missing { .. }]
     ));
     assert_eq!(
         plans[1].as_ref().unwrap_err().to_string(),
         format!("line 2: db: member uuid={} (namespace1.0) is already used by 'big' on line 1; a namespace may belong to one entry only", u(0x81))
+    );
+}
+
+/// Every bad member of an entry is reported, each pointing at its member in the line, as the
+/// parser's diagnostics do; members used by an earlier entry are among them.
+#[test]
+fn every_bad_member_is_reported_at_its_column() {
+    let mut nodax = fsdax(5, 5, GIB);
+    nodax.dax = false;
+    let ns = vec![fsdax(1, 3, GIB), fsdax(2, 2, GIB), nodax];
+    let text = format!(
+        "a single uuid={}\nb   linear   uuid={},uuid={},uuid={},uuid={}  /b\n",
+        u(1),
+        u(9),
+        u(2),
+        u(5),
+        u(0x81)
+    );
+    let entries = parse(&text).entries;
+    let plans = plan_all(&entries, &ns);
+    let refusal = plans[1].as_ref().unwrap_err();
+    let diags = refusal.diagnostics(&entries[1]);
+    let got: Vec<(usize, usize, usize, &str)> = diags
+        .iter()
+        .map(|d| (d.line, d.column, d.width, d.message.as_str()))
+        .collect();
+    let m9 = format!("b: member uuid={}: no enabled namespace matches", u(9));
+    let m5 = format!(
+        "b: member uuid={} (namespace5.0, pmem5) cannot do DAX (queue/dax is 0)",
+        u(5)
+    );
+    let m81 = format!(
+        "b: member uuid={} (namespace1.0) is already used by 'a' on line 1",
+        u(0x81)
+    );
+    assert_eq!(
+        got,
+        vec![
+            (2, 14, 41, m9.as_str()),
+            (2, 98, 41, m5.as_str()),
+            (2, 140, 41, m81.as_str()),
+        ]
+    );
+    assert!(
+        !refusal.is_pending(),
+        "a member that cannot do DAX will not appear"
+    );
+    let shown = diags[1].render("/etc/pmemtab");
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines.len(), 4, "{shown}");
+    assert_eq!(lines[3], " = use an fsdax namespace");
+    assert_eq!(
+        lines[2].find('^'),
+        lines[1].find(&format!("uuid={}", u(5))),
+        "{shown}"
     );
 }

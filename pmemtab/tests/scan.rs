@@ -437,11 +437,22 @@ fn no_nd_bus_means_no_namespaces() {
     let tmp = TempTree::new("no-nd");
     fs::create_dir_all(tmp.0.join("bus/pci/devices")).unwrap();
     assert_eq!(scan(&tmp.0).unwrap(), Vec::<Namespace>::new());
-    assert_eq!(
-        scan(&tmp.0.join("does-not-exist")).unwrap(),
-        Vec::<Namespace>::new()
-    );
     wait_probe(&tmp.0);
+}
+
+#[test]
+fn a_directory_that_is_no_sysfs_is_an_error() {
+    let tmp = TempTree::new("not-sysfs");
+    for nowhere in [tmp.0.join("does-not-exist"), tmp.0.clone()] {
+        let e = scan(&nowhere).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{} is not a sysfs tree (it has no bus/ directory)",
+                nowhere.display()
+            )
+        );
+    }
 }
 
 // --- corrupted trees ------------------------------------------------------------------------
@@ -746,9 +757,9 @@ fn a_disk_still_being_added_is_not_listed_yet() {
     assert_eq!((alpha.blockdev.as_deref(), alpha.devnum), (None, None));
     let entry = pmemtab::tab::parse("a single name=alpha\n").entries;
     let refusal = pmemtab::plan::plan(&entry[0], &all).unwrap_err();
-    assert!(refusal.reason.is_pending(), "{refusal}");
+    assert!(refusal.is_pending(), "{refusal}");
     assert_eq!(
-        refusal.reason.to_string(),
+        refusal.reasons[0].to_string(),
         "member name=alpha (namespace1.0) is in fsdax mode but its block device has not appeared; check `dmesg` for the nd_pmem driver"
     );
 }

@@ -19,7 +19,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    let parsed = match common::load_tab(ctx) {
+    let parsed = match common::load_tab(ctx, &args.names) {
         Ok(p) => p,
         Err(e) => return e,
     };
@@ -37,40 +37,75 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         Ok(ns) => ns,
         Err(e) => return e,
     };
+    // What the generator refuses because of the kernel command line (root= naming an entry
+    // that cannot be /dev/mapper/NAME), so that check and the boot agree.
+    let cmdline = read_cmdline(ctx);
+    let boot = pmemtab::cmdline::boot_devices(&parsed.entries, &cmdline);
     let plans = pmemtab::plan::plan_all(&parsed.entries, &namespaces);
     let (mut ok, mut bad) = (0, 0);
     for (entry, result) in parsed.entries.iter().zip(&plans) {
         if !selected.iter().any(|s| s.name == entry.name) {
             continue;
         }
+        let boot_problems: Vec<_> = boot
+            .problems
+            .iter()
+            .filter(|d| d.concerns(&entry.name) && d.line == entry.line)
+            .collect();
         match result {
-            Ok(plan) => {
+            Ok(plan) if boot_problems.is_empty() => {
                 ok += 1;
                 describe(ctx, entry, plan);
             }
+            Ok(_) => bad += 1,
             Err(refusal) => {
                 bad += 1;
-                common::report_refusal(ctx, refusal);
-                status = status.max(Exit::Config);
+                common::report_refusal(ctx, entry, refusal);
             }
         }
+        for d in &boot_problems {
+            common::print_diagnostic(ctx, d);
+        }
+        if result.is_err() || !boot_problems.is_empty() {
+            status = status.max(Exit::Config);
+        }
     }
-    let mut invalid: Vec<usize> = parsed
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.line)
-        .collect();
-    invalid.dedup();
-    let invalid = invalid.len();
-    if args.names.is_empty() && invalid > 0 {
-        exit::error(format_args!(
-            "{}: {invalid} invalid line(s) skipped",
-            ctx.pmemtab.display()
-        ));
+    let invalid = if args.names.is_empty() {
+        parsed.invalid_lines()
+    } else {
+        0
+    };
+    let skipped = match invalid {
+        0 => String::new(),
+        1 => "1 invalid line skipped".into(),
+        n => format!("{n} invalid lines skipped"),
+    };
+    match (ok + bad, invalid) {
+        (0, 0) => outln!("no entries in {}", ctx.pmemtab.display()),
+        (0, _) => outln!("no valid entry: {skipped}"),
+        (_, 0) => outln!("{ok} ok, {bad} refused"),
+        _ => outln!("{ok} ok, {bad} refused, {skipped}"),
     }
-    outln!("{ok} ok, {bad} refused");
     status
+}
+
+/// The kernel command line, as the generator reads it (`<proc>/cmdline`); empty when there
+/// is none (a test root).
+fn read_cmdline(ctx: &Ctx) -> pmemtab::cmdline::Cmdline {
+    let path = ctx.proc.join("cmdline");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                exit::warning(format_args!(
+                    "cannot read {} ({e}); root= and mount.usr= are not checked",
+                    path.display()
+                ));
+            }
+            String::new()
+        }
+    };
+    pmemtab::cmdline::parse(&text, false)
 }
 
 fn describe(ctx: &Ctx, entry: &pmemtab::tab::Entry, plan: &Plan) {

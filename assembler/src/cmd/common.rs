@@ -6,19 +6,30 @@ use crate::Ctx;
 use pmemtab::ns::Namespace;
 use pmemtab::plan::Plan;
 use pmemtab::plan::Refusal;
-use pmemtab::tab::{Entry, Parsed};
+use pmemtab::tab::{Diagnostic, Entry, Parsed};
+use pmemtab::text::escape_control;
 
-/// Reads and parses pmemtab, printing every diagnostic. Entries with errors are already
-/// dropped by the parser; the caller decides whether other errors matter.
-pub fn load_tab(ctx: &Ctx) -> Result<Parsed, Exit> {
+/// Reads and parses pmemtab, printing its diagnostics: all of them, or with `names` (a
+/// command about some entries) only those of the lines of those names and of the file
+/// itself. Entries with errors are already dropped by the parser; the caller decides
+/// whether other errors matter.
+pub fn load_tab(ctx: &Ctx, names: &[String]) -> Result<Parsed, Exit> {
     let parsed = pmemtab::tab::load(&ctx.pmemtab).map_err(|e| {
         exit::error(format_args!("{e}"));
         Exit::Config
     })?;
     for d in &parsed.diagnostics {
-        errln!("{}", d.render(&ctx.pmemtab.display().to_string()));
+        if names.is_empty() || names.iter().any(|n| d.concerns(n)) {
+            print_diagnostic(ctx, d);
+        }
     }
     Ok(parsed)
+}
+
+/// A diagnostic as the parser renders it: `path:line:col: error: ...`, the line, the fault
+/// underlined, the hint.
+pub fn print_diagnostic(ctx: &Ctx, d: &Diagnostic) {
+    errln!("{}", d.render(&ctx.pmemtab.display().to_string()));
 }
 
 /// Waits (bounded) for the nd buses to settle, then lists namespaces.
@@ -59,8 +70,9 @@ pub fn select<'a>(
             Some(e) => out.push(e),
             None => {
                 exit::error(format_args!(
-                    "{}: no valid entry named '{name}'",
-                    ctx.pmemtab.display()
+                    "{}: no valid entry named '{}'",
+                    ctx.pmemtab.display(),
+                    escape_control(name)
                 ));
                 missing = true;
             }
@@ -79,15 +91,18 @@ pub fn select_one<'a>(ctx: &Ctx, entries: &'a [Entry], name: &str) -> Result<&'a
     selected.into_iter().next().ok_or(Exit::Config)
 }
 
-/// Prints a planning refusal as one line: `path:line: name: reason`.
-pub fn report_refusal(ctx: &Ctx, r: &Refusal) {
-    exit::error(format_args!("{}: {}", ctx.at(r.line, &r.name), r.reason));
+/// Prints a planning refusal as the parser prints its errors: one per bad member, each
+/// pointing at the member in the entry's line.
+pub fn report_refusal(ctx: &Ctx, entry: &Entry, r: &Refusal) {
+    for d in r.diagnostics(entry) {
+        print_diagnostic(ctx, &d);
+    }
 }
 
 /// Loads everything and plans one named entry (with the other entries' claims considered),
 /// reporting any problem. Used by commands that act on a single entry.
 pub fn plan_one(ctx: &Ctx, name: &str) -> Result<Plan, Exit> {
-    let parsed = load_tab(ctx)?;
+    let parsed = load_tab(ctx, std::slice::from_ref(&name.to_string()))?;
     let entry = select_one(ctx, &parsed.entries, name)?;
     let namespaces = scan(ctx)?;
     let plans = pmemtab::plan::plan_all(&parsed.entries, &namespaces);
@@ -95,7 +110,7 @@ pub fn plan_one(ctx: &Ctx, name: &str) -> Result<Plan, Exit> {
     match idx.and_then(|i| plans.into_iter().nth(i)) {
         Some(Ok(plan)) => Ok(plan),
         Some(Err(refusal)) => {
-            report_refusal(ctx, &refusal);
+            report_refusal(ctx, entry, &refusal);
             Err(Exit::Config)
         }
         None => Err(Exit::Config),

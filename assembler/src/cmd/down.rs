@@ -5,6 +5,7 @@ use crate::exit::{self, Exit};
 use crate::links::{self, Unlinked};
 use crate::{lock, nodes, Ctx};
 use argh::FromArgs;
+use pmemtab::text::escape_control;
 
 /// Remove the devices of the named entries (or every device pmemtab created) and the links
 /// of single entries; a device in use is retried for a bounded time, then left in place with
@@ -62,12 +63,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     let entries = pmemtab::tab::load(&ctx.pmemtab)
         .map(|p| p.entries)
         .unwrap_or_default();
+    // Names come from the command line: control characters are shown escaped.
     let at = |name: &str| match entries.iter().find(|e| e.name == name) {
         Some(e) => ctx.at(e.line, name),
-        None => name.to_string(),
+        None => escape_control(name),
     };
     let mut worst = Exit::Ok;
     for name in names {
+        let shown = escape_control(&name);
         let _held = match lock::acquire(&roots.run, &name, &format!("down {name}"), lock::MARGIN) {
             Ok(l) => l,
             Err(e) => {
@@ -83,7 +86,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         let mut done = false;
         match dm {
             Ok(Down::Removed) => {
-                outln!("{name}: removed");
+                outln!("{shown}: removed");
                 done = true;
             }
             Ok(Down::NotActive) => {}
@@ -102,7 +105,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         let link = pmemtab::paths::by_name_link(&roots.run, &name);
         match links::remove(&roots.run, &name) {
             Ok(Unlinked::Removed) => {
-                outln!("{name}: removed {}", link.display());
+                outln!("{shown}: removed {}", link.display());
                 done = true;
             }
             Ok(Unlinked::Absent) | Err(links::LinkError::BadName(_)) => {}
@@ -121,7 +124,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             }
         }
         if !done {
-            outln!("{name}: not active");
+            outln!("{shown}: not active");
         }
     }
     worst

@@ -1,4 +1,5 @@
-//! `list`: every enabled namespace with the identity pmemtab can name it by.
+//! `list`: every enabled namespace with the identity pmemtab can name it by, and the disabled
+//! ones (marked so: they match nothing until enabled again). Idle seeds are not shown.
 
 use super::common;
 use crate::exit::Exit;
@@ -8,9 +9,9 @@ use argh::FromArgs;
 use pmemtab::ns::Namespace;
 use pmemtab::units::human_bytes;
 
-/// List the enabled pmem namespaces with the names pmemtab can use for them (uuid, raw_uuid,
-/// name, address), their block device, size and DAX capability, and the pmemtab entry using
-/// each.
+/// List the pmem namespaces with the names pmemtab can use for them (uuid, raw_uuid, name,
+/// address), their block device, size and DAX capability, and the pmemtab entry using each;
+/// disabled namespaces are marked, and match no entry until enabled.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "list")]
 pub struct Args {
@@ -24,7 +25,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         Ok(ns) => ns,
         Err(e) => return e,
     };
-    let active: Vec<&Namespace> = namespaces.iter().filter(|ns| ns.active).collect();
+    // Enabled namespaces, and disabled ones (which have a size, unlike idle seeds).
+    let active: Vec<&Namespace> = namespaces
+        .iter()
+        .filter(|ns| ns.active || is_disabled(ns))
+        .collect();
     // Which entry uses which namespace, when pmemtab is readable (list works without it).
     let users = entry_users(ctx, &namespaces);
     let user_of = |ns: &Namespace| {
@@ -39,7 +44,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         return Exit::Ok;
     }
     if active.is_empty() {
-        outln!("no enabled pmem namespaces under {}", ctx.sysfs.display());
+        outln!("no pmem namespaces under {}", ctx.sysfs.display());
         return Exit::Ok;
     }
     let rows: Vec<[String; 9]> = active
@@ -47,13 +52,24 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         .map(|ns| {
             [
                 ns.dev.clone(),
-                ns.mode.to_string() + if ns.legacy { " (legacy)" } else { "" },
+                if is_disabled(ns) {
+                    "disabled".to_string()
+                } else {
+                    ns.mode.to_string() + if ns.legacy { " (legacy)" } else { "" }
+                },
                 ns.blockdev
                     .clone()
                     .or_else(|| ns.chardev.clone())
                     .unwrap_or_else(|| "-".into()),
                 human_bytes(ns.size),
-                if ns.dax { "yes" } else { "no" }.into(),
+                if is_disabled(ns) {
+                    "-"
+                } else if ns.dax {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .into(),
                 ns.numa_node.map_or("-".into(), |n| n.to_string()),
                 identity(ns),
                 ns.name.clone().unwrap_or_else(|| "-".into()),
@@ -96,6 +112,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     Exit::Ok
 }
 
+/// Disabled (`ndctl disable-namespace`): no driver, but a size, unlike an idle seed.
+fn is_disabled(ns: &Namespace) -> bool {
+    !ns.active && ns.size > 0
+}
+
 /// The member text to put in pmemtab for this namespace: its ndctl uuid, or its address when
 /// it has none (legacy memmap= pmem).
 fn identity(ns: &Namespace) -> String {
@@ -128,6 +149,7 @@ fn to_json(ns: &Namespace, entry: Option<String>) -> Json {
         .with("region", Json::from(ns.region.as_str()))
         .with("provider", ns.provider.as_deref().map(Json::from))
         .with("mode", Json::from(ns.mode.as_str()))
+        .with("state", is_disabled(ns).then(|| Json::from("disabled")))
         .with("legacy", Json::from(ns.legacy))
         .with("size", Json::from(ns.size))
         .with("uuid", ns.uuid.map(|u| Json::from(u.to_string())))

@@ -8,3 +8,4 @@ pub mod mount;
 pub mod status;
 pub mod table;
 pub mod up;
+pub mod verify_dax;

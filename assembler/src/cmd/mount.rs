@@ -21,7 +21,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    let parsed = match load_tab(ctx) {
+    let parsed = match load_tab(ctx, std::slice::from_ref(&args.name)) {
         Ok(p) => p,
         Err(e) => return e,
     };
@@ -92,7 +92,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 Device::Dm { .. } => return Exit::Config,
             },
             Err(r) => {
-                report_refusal(ctx, &r);
+                report_refusal(ctx, entry, &r);
                 return Exit::Config;
             }
         }

@@ -126,7 +126,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     if !args.names.is_empty() {
         for n in &args.names {
             if !devs.iter().any(|d| &d.name == n) {
-                exit::error(format_args!("{n}: not active"));
+                exit::error(format_args!(
+                    "{}: not active",
+                    pmemtab::text::escape_control(n)
+                ));
                 exit = Exit::System;
             }
         }

@@ -9,6 +9,7 @@ use crate::{lock, mkfs, wait, Ctx};
 use argh::FromArgs;
 use pmemtab::plan::{self, plan_all, Device, Plan, Reason};
 use pmemtab::tab::{Entry, Layout};
+use pmemtab::timeouts::{Timeouts, MKFS_LIMIT};
 use std::path::Path;
 use std::time::Duration;
 
@@ -27,8 +28,6 @@ pub struct Args {
     #[argh(positional)]
     pub names: Vec<String>,
 }
-
-const MKFS_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Why preparing a built device failed: the line to print and the exit status.
 struct Failure {
@@ -50,7 +49,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         exit::error("up: name the entries to build, or use --all (not both)");
         return Exit::Usage;
     }
-    let parsed = match load_tab(ctx) {
+    let parsed = match load_tab(ctx, &args.names) {
         Ok(p) => p,
         Err(e) => return e,
     };
@@ -64,15 +63,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         .into_iter()
         .filter(|e| !args.all || !e.options.noauto)
     {
-        let timeout = args
-            .timeout
-            .map(Duration::from_secs)
-            .unwrap_or_else(|| entry.device_timeout());
-        // The longest another `up` of this entry may hold the lock, and a margin.
-        let mut lock_wait = timeout + lock::MARGIN;
-        if entry.options.mkfs {
-            lock_wait += MKFS_TIMEOUT;
-        }
+        let limits = Timeouts::of(entry, args.timeout.map(Duration::from_secs));
+        let timeout = limits.members;
+        // The longest another `up` of this entry may hold the lock (its whole run, as the
+        // service's start timeout bounds it), and a margin.
+        let lock_wait = limits.service + lock::MARGIN;
         let what = format!("up {}", entry.name);
         let result = lock::acquire(&ctx.run, &entry.name, &what, lock_wait)
             .map_err(|e| {
@@ -81,7 +76,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             })
             .and_then(|_held| {
                 wait_for_plan(ctx, &parsed.entries, entry, timeout)
-                    .and_then(|plan| build(ctx, &roots, entry, &plan))
+                    .and_then(|plan| build(ctx, &roots, entry, &plan, &limits))
             });
         if let Err(e) = result {
             worst = worst.max(e);
@@ -116,7 +111,7 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
         match result {
             // Not there yet, or still appearing (a slow NVDIMM, nd_pmem still probing):
             // look again until the timeout.
-            Err(r) if r.reason.is_pending() => {
+            Err(r) if r.is_pending() => {
                 pending = plan::pending(entry, &namespaces);
                 if !modules_loaded {
                     modules_loaded = true;
@@ -125,7 +120,7 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
                 None
             }
             Err(r) => {
-                report_refusal(ctx, &r);
+                report_refusal(ctx, entry, &r);
                 Some(Err(Exit::Config))
             }
             Ok(plan) => Some(Ok(plan)),
@@ -161,7 +156,13 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
     Ok(plan)
 }
 
-fn build(ctx: &Ctx, roots: &apply::Roots, entry: &Entry, plan: &Plan) -> Result<(), Exit> {
+fn build(
+    ctx: &Ctx,
+    roots: &apply::Roots,
+    entry: &Entry,
+    plan: &Plan,
+    limits: &Timeouts,
+) -> Result<(), Exit> {
     let at = ctx.at(entry.line, &entry.name);
     // Checked before anything is built, so that this cannot fail half-way.
     let fstype = match (entry.options.mkfs, entry.fstype) {
@@ -197,7 +198,8 @@ fn build(ctx: &Ctx, roots: &apply::Roots, entry: &Entry, plan: &Plan) -> Result<
                 })
             })
             .collect();
-        let made = mkfs::ensure_fs(device, &members, fstype, entry.layout, size, MKFS_TIMEOUT)
+        let mkfs_limit = limits.mkfs.unwrap_or(MKFS_LIMIT);
+        let made = mkfs::ensure_fs(device, &members, fstype, entry.layout, size, mkfs_limit)
             .map_err(|e| Failure {
                 exit: if e.is_refusal() {
                     Exit::Config
@@ -365,6 +367,7 @@ mod tests {
             mount_point: None,
             fstype: None,
             options: Default::default(),
+            source: Default::default(),
         };
         // Created by this run, then mkfs fails: gone again, node and all.
         assert_eq!(

@@ -35,8 +35,15 @@ const MAX_ATTR_BYTES: u64 = 64 * 1024;
 const ENXIO: i32 = 6;
 
 /// Lists every namespace under `sysfs` (normally `/sys`), idle seeds included, sorted by region
-/// number then namespace number. A machine without libnvdimm (no `bus/nd`) has none.
+/// number then namespace number. A machine without libnvdimm (no `bus/nd`) has none; a
+/// directory that is no sysfs at all (no `bus/`: a mistyped path) is an error, not an empty
+/// machine.
 pub fn scan(sysfs: &Path) -> Result<Vec<Namespace>, Error> {
+    if !sysfs.join("bus").is_dir() {
+        return Err(Error::NotSysfs {
+            path: sysfs.to_path_buf(),
+        });
+    }
     let devices = sysfs.join("bus/nd/devices");
     let entries = match fs::read_dir(&devices) {
         Ok(entries) => entries,

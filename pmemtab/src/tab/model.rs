@@ -1,11 +1,10 @@
 //! Plain data for one pmemtab line. No behaviour beyond small, obvious accessors.
 
+use crate::timeouts::Timeouts;
 use std::fmt;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// How long to wait for members when the entry does not say (`x-systemd.device-timeout=`).
-pub const DEFAULT_DEVICE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The stripe chunk when `striped` names none: 2 MiB, the x86_64 huge-page size.
 pub const DEFAULT_CHUNK_BYTES: u64 = 2 << 20;
 
@@ -23,6 +22,26 @@ pub struct Entry {
     pub mount_point: Option<String>,
     pub fstype: Option<FsType>,
     pub options: Options,
+    /// Where the columns were on the line, for messages that point at them.
+    pub source: Source,
+}
+
+/// A stretch of a line: 1-based column (in characters) and width.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub column: usize,
+    pub width: usize,
+}
+
+/// The line an entry was read from, and where its columns are.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Source {
+    pub text: String,
+    pub name: Span,
+    /// The whole members column.
+    pub members_column: Span,
+    /// Each member, in entry order.
+    pub members: Vec<Span>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,28 +130,94 @@ pub struct Options {
     pub nofail: bool,
     /// Not assembled or mounted automatically.
     pub noauto: bool,
-    /// Assembled in the initrd and left running across switch-root.
+    /// Assembled in the initrd and left running across switch-root (`x-initrd.attach`, or
+    /// fstab's `x-initrd.mount`).
     pub initrd_attach: bool,
     /// `x-systemd.device-timeout=`: how long to wait for members.
-    pub device_timeout: Option<std::time::Duration>,
+    pub device_timeout: Option<Duration>,
     /// Create the filesystem when the device holds no filesystem signature.
     pub mkfs: bool,
-    /// Options for mount, in the order written (decoded, without the pmemtab-only ones
-    /// above). `dax` is not added here: see [`Entry::mount_options`].
+    /// `_netdev`: systemd treats the mount as a network mount (after the network, in
+    /// remote-fs.target).
+    pub netdev: bool,
+    /// What fstab-generator turns into settings of the mount unit.
+    pub systemd: MountUnitOptions,
+    /// Options for mount(8), in the order written, in the form mount(8) and the kernel split
+    /// (a value holding a comma is quoted): mount(2) flags, filesystem data and the userspace
+    /// options systemd and mount(8) read (`nofail`, `_netdev`, `x-systemd.*`), without
+    /// pmemtab's own (`mkfs`, `x-initrd.attach`, `x-systemd.device-timeout=`). `dax` is not
+    /// added here: see [`Entry::mount_options`].
     pub mount: Vec<String>,
 }
 
+/// The `x-systemd.*` options of systemd.mount(5), as fstab-generator applies them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MountUnitOptions {
+    /// `x-systemd.requires=`: `Requires=` and `After=` (unit names, mangled).
+    pub requires: Vec<String>,
+    /// `x-systemd.after=`.
+    pub after: Vec<String>,
+    /// `x-systemd.before=`.
+    pub before: Vec<String>,
+    /// `x-systemd.requires-mounts-for=`: absolute paths.
+    pub requires_mounts_for: Vec<String>,
+    /// `x-systemd.wanted-by=`: these units want the mount, instead of its target.
+    pub wanted_by: Vec<String>,
+    /// `x-systemd.required-by=`.
+    pub required_by: Vec<String>,
+    /// `x-systemd.automount`: an automount unit is started instead of the mount.
+    pub automount: bool,
+    /// `x-systemd.idle-timeout=` of the automount.
+    pub idle_timeout: Option<Duration>,
+    /// `x-systemd.mount-timeout=`: the mount unit's `TimeoutSec=`.
+    pub mount_timeout: Option<Duration>,
+    /// `x-systemd.rw-only`: `ReadWriteOnly=yes`.
+    pub rw_only: bool,
+}
+
+impl MountUnitOptions {
+    /// Whether any option that only a mount unit can honour was given.
+    pub fn any(&self) -> bool {
+        *self != MountUnitOptions::default()
+    }
+}
+
+/// What the options ask of DAX.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DaxWant {
+    /// `dax` or `dax=always` (or nothing: pmemtab adds `dax`): every file DAX; the mount
+    /// must show it.
+    Always,
+    /// `dax=inode`: per-file; only "not off" can be checked.
+    Inode,
+    /// `dax=never`: the user turned it off.
+    Never,
+}
+
+impl DaxWant {
+    /// From a list of mount options (the last `dax`/`dax=` wins, as in the kernel).
+    pub fn of(options: &[String]) -> DaxWant {
+        match options
+            .iter()
+            .rev()
+            .find(|o| *o == "dax" || o.starts_with("dax="))
+            .map(String::as_str)
+        {
+            Some("dax=never") => DaxWant::Never,
+            Some("dax=inode") => DaxWant::Inode,
+            _ => DaxWant::Always,
+        }
+    }
+}
+
 impl Entry {
-    /// Timeout for members to appear.
-    pub fn device_timeout(&self) -> Duration {
-        self.options
-            .device_timeout
-            .unwrap_or(DEFAULT_DEVICE_TIMEOUT)
+    /// Every time limit of this entry (see [`crate::timeouts`]).
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts::of(self, None)
     }
 
-    /// Options to mount with: the entry's mount options, with `dax` added for DAX layouts
-    /// unless the user chose a `dax`/`dax=` option. `nofail`/`noauto` are not included:
-    /// they are boot policy, not mount(2) options.
+    /// Options to mount with, as mount(8) takes them: the entry's mount options, with `dax`
+    /// added for DAX layouts unless the user chose a `dax`/`dax=` option.
     pub fn mount_options(&self) -> Vec<String> {
         let mut opts = Vec::with_capacity(self.options.mount.len() + 1);
         let has_dax = self
@@ -145,6 +230,11 @@ impl Entry {
         }
         opts.extend(self.options.mount.iter().cloned());
         opts
+    }
+
+    /// What DAX the mount must show.
+    pub fn dax_want(&self) -> DaxWant {
+        DaxWant::of(&self.mount_options())
     }
 
     /// The device path users and units see: `/dev/mapper/<name>` for dm layouts.

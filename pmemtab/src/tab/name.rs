@@ -1,6 +1,7 @@
 //! Which device names pmemtab accepts. One rule for the parser, `check` and the generator:
 //! a name becomes `/dev/mapper/<name>`, a dm name, a unit name and a command-line word of
-//! `pmem-assemble up`/`down`, so it must be all of those and never read as anything else.
+//! `pmem-assemble up`/`down`, so it must be all of those and never read as anything else,
+//! and every unit name systemd derives from it must fit its 255-byte limit.
 
 /// Longest device name device-mapper accepts (DM_NAME_LEN - 1).
 pub const MAX_NAME_BYTES: usize = 127;
@@ -16,6 +17,8 @@ pub enum NameError {
     TooLong(usize),
     /// A character outside the allowed set, at this byte offset.
     BadChar(char, usize),
+    /// A unit name made from it (escaped as systemd does) would exceed 255 bytes.
+    UnitTooLong(String),
 }
 
 /// Letters, digits and `# + - . : = @ _`: what udev's dm rules and systemd leave unmangled,
@@ -42,6 +45,9 @@ pub fn check(name: &str) -> Result<(), NameError> {
     if let Some((at, c)) = name.char_indices().find(|&(_, c)| !allowed_char(c)) {
         return Err(NameError::BadChar(c, at));
     }
+    if let Some(long) = crate::systemd::name_too_long(name) {
+        return Err(NameError::UnitTooLong(long.name));
+    }
     Ok(())
 }
 
@@ -62,5 +68,8 @@ mod tests {
         assert_eq!(check(&"a".repeat(128)), Err(NameError::TooLong(128)));
         assert_eq!(check(&"a".repeat(127)), Ok(()));
         assert_eq!(check("a/b"), Err(NameError::BadChar('/', 1)));
+        // 127 bytes, but escaped for systemd far beyond 255.
+        let dashes = format!("a{}", "-".repeat(126));
+        assert!(matches!(check(&dashes), Err(NameError::UnitTooLong(_))));
     }
 }

@@ -2,10 +2,18 @@
 //!
 //! The file is read line by line; each line is split into whitespace-separated columns and
 //! each column has a small nom grammar. A line with an error is reported and dropped, the
-//! rest still parse, so one typo never hides the other lines' problems (and the generator can
-//! still write units for the good lines, as systemd's tab generators do).
+//! rest still parse, so one typo (or one byte that is not UTF-8) never hides the other lines'
+//! problems, and the generator can still write units for the good lines, as systemd's tab
+//! generators do. Besides its own grammar, a line must be something the generator can write
+//! units for (see [`crate::systemd`]): `pmem-assemble check` refuses what the generator would
+//! skip.
 
-use super::model::{Entry, FsType, Layout, Member, Options, DEFAULT_CHUNK_BYTES};
+use super::model::{
+    Entry, FsType, Layout, Member, MountUnitOptions, Options, Source, Span, DEFAULT_CHUNK_BYTES,
+};
+use super::options::{self as table, FormError, Kind, Value};
+use crate::systemd;
+use crate::text::shown_char;
 use crate::units::HUGE_PAGE_BYTES;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while1};
@@ -43,48 +51,82 @@ pub struct Diagnostic {
     pub width: usize,
     /// What was expected, or what to do.
     pub hint: Option<String>,
+    /// The first column of the line (the entry's name as written), so that a command about
+    /// one entry shows only that entry's problems; `None` for the file itself.
+    pub entry: Option<String>,
 }
 
 impl Diagnostic {
     /// `path:line:col: error: message`, then the line with the fault underlined, then the
     /// hint. The first line alone is a complete message (for logs that keep only one line).
+    /// Control characters from the file are shown escaped (`\r`, `\x1b`).
     pub fn render(&self, path: &str) -> String {
         let sev = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        let message = crate::text::escape_control(&self.message);
         let mut out = if self.line == 0 {
-            format!("{path}: {sev}: {}", self.message)
+            format!("{path}: {sev}: {message}")
         } else {
-            format!(
-                "{path}:{}:{}: {sev}: {}",
-                self.line, self.column, self.message
-            )
+            format!("{path}:{}:{}: {sev}: {message}", self.line, self.column)
         };
         if self.line > 0 {
             let num = self.line.to_string();
             let pad = " ".repeat(num.len());
-            let shown: String = self
-                .source_line
-                .chars()
-                .map(|c| if c == '\t' { ' ' } else { c })
-                .collect();
+            // The line as shown (tabs as one space, other controls escaped), and where the
+            // fault starts and ends in it.
+            let (mut shown, mut start, mut end) = (String::new(), None, None);
+            let first = self.column.saturating_sub(1);
+            let last = first + self.width.max(1);
+            for (i, c) in self.source_line.chars().enumerate() {
+                if i == first {
+                    start = Some(shown.chars().count());
+                }
+                if i == last {
+                    end = Some(shown.chars().count());
+                }
+                if c == '\t' {
+                    shown.push(' ');
+                } else {
+                    shown_char(c, &mut shown);
+                }
+            }
+            let len = shown.chars().count();
+            let start = start.unwrap_or(len.max(first));
+            let end = end.unwrap_or(len.max(start + 1)).max(start + 1);
             let _ = write!(out, "\n {num} | {shown}");
             let _ = write!(
                 out,
                 "\n {pad} | {}{}",
-                " ".repeat(self.column.saturating_sub(1)),
-                "^".repeat(self.width.max(1))
+                " ".repeat(start),
+                "^".repeat(end - start)
             );
         }
         if let Some(hint) = &self.hint {
-            let _ = write!(out, "\n = {hint}");
+            let _ = write!(out, "\n = {}", crate::text::escape_control(hint));
         }
         out
     }
 
+    /// The first line of [`Diagnostic::render`] with the hint after a `; `: the whole message
+    /// in one line, for logs.
+    pub fn one_line(&self, path: &str) -> String {
+        let full = self.render(path);
+        let first = full.lines().next().unwrap_or_default().to_string();
+        match &self.hint {
+            Some(h) => format!("{first}; {}", crate::text::escape_control(h)),
+            None => first,
+        }
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+
+    /// Whether this diagnostic concerns the entry called `name` (or the whole file).
+    pub fn concerns(&self, name: &str) -> bool {
+        self.line == 0 || self.entry.as_deref() == Some(name)
     }
 }
 
@@ -99,13 +141,25 @@ impl Parsed {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// How many lines had an error (and were skipped).
+    pub fn invalid_lines(&self) -> usize {
+        let mut lines: Vec<usize> = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error() && d.line > 0)
+            .map(|d| d.line)
+            .collect();
+        lines.dedup();
+        lines.len()
+    }
 }
 
 /// Reads and parses a pmemtab file; warns when anyone but root can write it, since it decides
 /// what is mounted where at boot.
 pub fn load(path: &Path) -> Result<Parsed, crate::Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::read(path, e))?;
-    let mut parsed = parse(&text);
+    let bytes = std::fs::read(path).map_err(|e| crate::Error::read(path, e))?;
+    let mut parsed = parse_bytes(&bytes);
     if let Ok(meta) = std::fs::metadata(path) {
         if let Some(who) = writable_by_non_root(&meta) {
             parsed.diagnostics.insert(
@@ -121,6 +175,7 @@ pub fn load(path: &Path) -> Result<Parsed, crate::Error> {
                         "chown root:root {0} && chmod 644 {0}",
                         path.display()
                     )),
+                    entry: None,
                 },
             );
         }
@@ -145,13 +200,27 @@ fn writable_by_non_root(meta: &std::fs::Metadata) -> Option<String> {
 
 /// Parses pmemtab text. Never panics; every problem becomes a diagnostic.
 pub fn parse(text: &str) -> Parsed {
+    parse_bytes(text.as_bytes())
+}
+
+/// Parses pmemtab as read from disk. A line that is not UTF-8 is reported with the column of
+/// its first bad byte and skipped (a comment with one only warns); the other lines count.
+pub fn parse_bytes(bytes: &[u8]) -> Parsed {
     let mut parsed = Parsed::default();
     let mut seen = Seen::default();
-    for (idx, raw) in text.split('\n').enumerate() {
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
+    for (idx, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let line = match std::str::from_utf8(raw) {
+            Ok(l) => l,
+            Err(e) => {
+                parsed.diagnostics.push(not_utf8(idx + 1, raw, e));
+                continue;
+            }
+        };
         let mut ctx = LineCtx {
             number: idx + 1,
             text: line,
+            entry: first_word(line),
             diags: Vec::new(),
         };
         let trimmed = line.trim_start_matches([' ', '\t']);
@@ -173,10 +242,46 @@ pub fn parse(text: &str) -> Parsed {
     parsed
 }
 
+/// The first whitespace-separated word of a line, if any.
+fn first_word(line: &str) -> Option<String> {
+    line.split([' ', '\t'])
+        .find(|w| !w.is_empty())
+        .map(str::to_string)
+}
+
+/// A line that is not UTF-8: an error at its first bad byte, a warning in a comment.
+fn not_utf8(number: usize, raw: &[u8], e: std::str::Utf8Error) -> Diagnostic {
+    let good = raw.get(..e.valid_up_to()).unwrap_or_default();
+    let prefix = String::from_utf8_lossy(good);
+    let bad = raw.get(e.valid_up_to()).copied().unwrap_or_default();
+    let shown = String::from_utf8_lossy(raw).into_owned();
+    let comment = shown.trim_start_matches([' ', '\t']).starts_with('#');
+    let (severity, what) = if comment {
+        (Severity::Warning, "comment ignored")
+    } else {
+        (Severity::Error, "this line is ignored")
+    };
+    Diagnostic {
+        severity,
+        line: number,
+        column: prefix.chars().count() + 1,
+        message: format!("byte {bad:#04x} is not UTF-8; {what}"),
+        entry: (!comment).then(|| first_word(&shown)).flatten(),
+        source_line: shown,
+        width: 1,
+        hint: Some(
+            "pmemtab is UTF-8 text: convert the file (iconv -f latin1 -t utf-8) or remove the byte"
+                .into(),
+        ),
+    }
+}
+
 /// Per-line state: where we are and what went wrong.
 struct LineCtx<'a> {
     number: usize,
     text: &'a str,
+    /// The line's first word, for [`Diagnostic::entry`].
+    entry: Option<String>,
     diags: Vec<Diagnostic>,
 }
 
@@ -190,6 +295,7 @@ impl LineCtx<'_> {
             source_line: self.text.to_string(),
             width: field.text.chars().count().max(1),
             hint,
+            entry: self.entry.clone(),
         });
     }
     fn error(
@@ -223,6 +329,12 @@ impl<'a> Field<'a> {
     }
     fn is_empty_marker(&self) -> bool {
         matches!(self.text, "-" | "none")
+    }
+    fn span(&self) -> Span {
+        Span {
+            column: self.column,
+            width: self.text.chars().count().max(1),
+        }
     }
 }
 
@@ -297,10 +409,11 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
     let fstype = parse_fstype(ctx, cols.get(4));
     let options = cols
         .get(5)
-        .map(|f| parse_options(ctx, f))
+        .map(|f| parse_options(ctx, f, layout))
         .unwrap_or_default();
 
     let (name, layout, members, mount_point) = (name?, layout?, members?, mount_point?);
+    let (members, member_spans): (Vec<Member>, Vec<Span>) = members.into_iter().unzip();
     check_layout_members(ctx, layout, &members, &members_f);
     let fstype = check_mount(ctx, layout, &mount_point, fstype?, &options, &cols);
     Some(Entry {
@@ -310,7 +423,13 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
         members,
         mount_point,
         fstype,
-        options: options.0,
+        options: options.options,
+        source: Source {
+            text: ctx.text.to_string(),
+            name: name_f.span(),
+            members_column: members_f.span(),
+            members: member_spans,
+        },
     })
 }
 
@@ -337,6 +456,14 @@ fn parse_name(ctx: &mut LineCtx<'_>, f: &Field) -> Option<String> {
     }
     match name::check(name) {
         Ok(()) => return Some(name.to_string()),
+        Err(NameError::UnitTooLong(unit)) => ctx.error(
+            f,
+            format!(
+                "device name '{name}' is too long for systemd: {}",
+                systemd::TooLong { name: unit }
+            ),
+            Some("use a shorter name: systemd escapes each of # + - = @ (and a leading .) as 4 bytes".into()),
+        ),
         Err(NameError::Empty) => ctx.error(f, "a device name is required", None),
         Err(NameError::Reserved) => ctx.error(
             f,
@@ -396,6 +523,14 @@ fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
         ),
     ));
     let layout = match all_consuming(grammar)(f.text) {
+        Ok((_, Layout::SystemRam)) => {
+            ctx.error(
+                f,
+                "layout system-ram (KMEM DAX) is not supported yet; this line is ignored",
+                Some("online the devdax namespace with `daxctl reconfigure-device --mode=system-ram` and /etc/daxctl.conf.d instead".into()),
+            );
+            Layout::SystemRam
+        }
         Ok((_, l)) => l,
         Err(_) => {
             let message = match f.text.strip_prefix("striped:") {
@@ -410,7 +545,10 @@ fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
         if chunk_bytes == 0 || chunk_bytes % 4096 != 0 {
             ctx.error(
                 f,
-                format!("stripe chunk of {chunk_bytes} bytes is not a multiple of 4 KiB"),
+                format!(
+                    "stripe chunk {} is not a multiple of 4 KiB",
+                    f.text.strip_prefix("striped:").unwrap_or(f.text)
+                ),
                 Some("use 2M (the default) or another multiple of 4K".into()),
             );
             return None;
@@ -444,7 +582,11 @@ fn member(i: &str) -> IResult<&str, Member> {
                 tag_no_case("uuid="),
                 take_while1(|c: char| c.is_ascii_hexdigit() || c == '-'),
             ),
-            |u: &str| Uuid::try_parse(u).map(Member::Uuid),
+            // Only the form `ndctl list` prints (and the hint describes): 8-4-4-4-12 digits.
+            |u: &str| match u.len() {
+                36 => Uuid::try_parse(u).map(Member::Uuid).map_err(|_| ()),
+                _ => Err(()),
+            },
         ),
         map(preceded(tag("name="), take_while1(|_| true)), |n: &str| {
             Member::Name(n.to_string())
@@ -467,12 +609,12 @@ fn member(i: &str) -> IResult<&str, Member> {
     ))(i)
 }
 
-fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<Member>> {
+fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<(Member, Span)>> {
     if f.is_empty_marker() {
         ctx.error(f, "at least one member is required", members_hint());
         return None;
     }
-    let mut members: Vec<Member> = Vec::new();
+    let mut members: Vec<(Member, Span)> = Vec::new();
     let mut ok = true;
     let mut offset = 0;
     for part in f.text.split(',') {
@@ -496,7 +638,7 @@ fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<Member>> {
                         Some("name the namespace by uuid= (see `ndctl list`)".into()),
                     );
                 }
-                if members.contains(&m) {
+                if members.iter().any(|(seen, _)| *seen == m) {
                     ctx.error(
                         &pf,
                         format!("member {m} is listed twice"),
@@ -504,7 +646,7 @@ fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<Member>> {
                     );
                     ok = false;
                 }
-                members.push(m);
+                members.push((m, pf.span()));
             }
             Err(_) => {
                 let (message, hint) = member_error(part);
@@ -519,9 +661,11 @@ fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<Member>> {
 /// Explains a member that did not parse.
 fn member_error(part: &str) -> (String, String) {
     let lower = part.to_ascii_lowercase();
-    if let Some(u) = lower.strip_prefix("uuid=") {
-        (format!("invalid uuid '{u}'"), "expected 36 characters like 27715d95-1bb8-478d-a466-d6e0a569746d, as `ndctl list` shows".into())
-    } else if let Some(a) = lower.strip_prefix("addr=") {
+    if lower.starts_with("uuid=") {
+        let u = part.get(5..).unwrap_or_default();
+        (format!("invalid uuid '{u}'"), "expected a uuid as `ndctl list` shows it: 32 hexadecimal digits in groups of 8-4-4-4-12, like 27715d95-1bb8-478d-a466-d6e0a569746d".into())
+    } else if lower.starts_with("addr=") {
+        let a = part.get(5..).unwrap_or_default();
         (
             format!("invalid address '{a}'"),
             "expected a hexadecimal physical address as in /proc/iomem, e.g. addr=0x28000000"
@@ -614,6 +758,14 @@ fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Option<String>>
         ctx.error(f, "mount point contains a control character", None);
         return None;
     }
+    if systemd::check_value(&path).is_err() {
+        ctx.error(
+            f,
+            format!("mount point '{path}' ends with a blank or a backslash, which a unit file cannot hold"),
+            Some("systemd strips trailing blanks from Where= and reads a trailing \\ as a line continuation: choose another path".into()),
+        );
+        return None;
+    }
     // Collapse repeated and trailing slashes, as systemd does before naming the mount unit.
     let simplified: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
     Some(Some(format!("/{}", simplified.join("/"))))
@@ -636,11 +788,14 @@ fn parse_fstype(ctx: &mut LineCtx<'_>, f: Option<&Field>) -> Option<Option<FsTyp
     }
 }
 
-/// Splits on commas, honouring `\,` (and `\\`) escapes; yields each option with its byte offset.
+/// Splits on commas, honouring `\,` (and `\\`) escapes and, as mount(8) does, double quotes
+/// (a comma inside `"..."` does not split; the quotes stay); yields each option with its byte
+/// offset, its text as written and its decoded text.
 fn split_options(text: &str) -> Vec<(usize, &str, String)> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut current = String::new();
+    let mut quoted = false;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         match c {
@@ -649,7 +804,11 @@ fn split_options(text: &str) -> Vec<(usize, &str, String)> {
                     current.push(next);
                 }
             }
-            ',' => {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            ',' if !quoted => {
                 out.push((start, &text[start..i], std::mem::take(&mut current)));
                 start = i + 1;
             }
@@ -660,177 +819,317 @@ fn split_options(text: &str) -> Vec<(usize, &str, String)> {
     out
 }
 
-/// Mount options the kernel's generic mount code knows (mount(2) flags).
-const MOUNT_FLAGS: &[&str] = &[
-    "ro",
-    "rw",
-    "noatime",
-    "atime",
-    "relatime",
-    "norelatime",
-    "strictatime",
-    "nostrictatime",
-    "nodiratime",
-    "diratime",
-    "nosuid",
-    "suid",
-    "nodev",
-    "dev",
-    "noexec",
-    "exec",
-    "sync",
-    "async",
-    "dirsync",
-    "lazytime",
-    "nolazytime",
-    "nosymfollow",
-    "symfollow",
-    "silent",
-    "loud",
-    "auto",
-    "defaults",
-];
-/// ext4 and xfs options (name, or name= for valued ones) that pass through to mount silently.
-const FS_OPTIONS: &[&str] = &[
-    "errors=",
-    "data=",
-    "commit=",
-    "barrier",
-    "barrier=",
-    "nobarrier",
-    "journal_checksum",
-    "nojournal_checksum",
-    "discard",
-    "nodiscard",
-    "user_xattr",
-    "nouser_xattr",
-    "acl",
-    "noacl",
-    "delalloc",
-    "nodelalloc",
-    "init_itable",
-    "init_itable=",
-    "noinit_itable",
-    "stripe=",
-    "resuid=",
-    "resgid=",
-    "sb=",
-    "grpid",
-    "nogrpid",
-    "bsdgroups",
-    "sysvgroups",
-    "quota",
-    "noquota",
-    "usrquota",
-    "grpquota",
-    "prjquota",
-    "max_batch_time=",
-    "min_batch_time=",
-    "journal_ioprio=",
-    "dioread_nolock",
-    "dioread_lock",
-    "auto_da_alloc",
-    "noauto_da_alloc",
-    "block_validity",
-    "noblock_validity",
-    "inode_readahead_blks=",
-    "allocsize=",
-    "attr2",
-    "noattr2",
-    "filestreams",
-    "ikeep",
-    "noikeep",
-    "inode32",
-    "inode64",
-    "largeio",
-    "nolargeio",
-    "logbufs=",
-    "logbsize=",
-    "logdev=",
-    "noalign",
-    "norecovery",
-    "nouuid",
-    "uquota",
-    "uqnoenforce",
-    "pquota",
-    "pqnoenforce",
-    "gquota",
-    "gqnoenforce",
-    "sunit=",
-    "swidth=",
-    "swalloc",
-    "wsync",
-    "rtdev=",
-];
-
-/// Options parsed plus whether any of them was an error.
+/// The options column parsed, with where the options that need a mount unit were written.
 #[derive(Default)]
-struct OptionsResult(Options);
+struct OptionsResult<'a> {
+    options: Options,
+    /// (option as written, field) of every option only a mount unit honours.
+    mount_unit: Vec<(String, Field<'a>)>,
+    /// Where `x-systemd.idle-timeout=` was written.
+    idle: Option<Field<'a>>,
+    /// Where `x-systemd.automount` was written.
+    automount: Option<Field<'a>>,
+}
 
-fn parse_options(ctx: &mut LineCtx<'_>, f: &Field) -> OptionsResult {
-    let mut o = Options::default();
+/// Single-valued options: a second, different value contradicts the first.
+fn single_valued(key: &str) -> bool {
+    matches!(
+        key,
+        "dax" | "x-systemd.device-timeout" | "x-systemd.mount-timeout" | "x-systemd.idle-timeout"
+    )
+}
+
+/// Options that turn into settings of the mount unit, so need one.
+fn needs_mount_unit(key: &str) -> bool {
+    key.starts_with("x-systemd.") && key != "x-systemd.device-timeout" || key == "_netdev"
+}
+
+fn parse_options<'a>(
+    ctx: &mut LineCtx<'_>,
+    f: &Field<'a>,
+    layout: Option<Layout>,
+) -> OptionsResult<'a> {
+    let mut r = OptionsResult::default();
     if f.is_empty_marker() {
-        return OptionsResult(o);
+        return r;
     }
+    // key -> (first decoded option with that key, as written)
+    let mut first: HashMap<String, String> = HashMap::new();
     for (offset, raw, opt) in split_options(f.text) {
         let of = f.sub(offset, raw);
-        match opt.as_str() {
-            "" => ctx.error(
+        if opt.is_empty() {
+            ctx.error(
                 &Field { text: ",", ..of },
                 "empty option",
                 Some("options are separated by single commas".into()),
-            ),
-            "nofail" => o.nofail = true,
-            "noauto" => o.noauto = true,
-            "auto" | "defaults" => {}
-            "x-initrd.attach" => o.initrd_attach = true,
-            "mkfs" => o.mkfs = true,
-            "dax" | "dax=always" | "dax=inode" | "dax=never" => {
-                if opt == "dax=never" {
-                    ctx.warn(&of, "dax=never turns DAX off for this device", None);
-                }
-                o.mount.push(opt);
+            );
+            continue;
+        }
+        if opt.chars().any(char::is_control) {
+            ctx.error(
+                &of,
+                format!("option '{opt}' contains a control character"),
+                Some("a unit file cannot hold it; remove it".into()),
+            );
+            continue;
+        }
+        if opt.ends_with('\\') {
+            ctx.error(
+                &of,
+                format!("option '{opt}' ends with a backslash"),
+                Some("a unit file reads a trailing \\ as a line continuation; remove it".into()),
+            );
+            continue;
+        }
+        let form = match table::mount_form(&opt) {
+            Ok(form) => form,
+            Err(FormError::OpenQuote) => {
+                ctx.error(
+                    &of,
+                    format!("option '{opt}' has a \" without its closing one"),
+                    None,
+                );
+                continue;
             }
-            _ => {
-                if let Some(v) = opt.strip_prefix("x-systemd.device-timeout=") {
-                    match parse_timespan(v) {
-                        Some(d) if !d.is_zero() => o.device_timeout = Some(d),
-                        _ => ctx.error(
+            Err(FormError::Comma) => {
+                ctx.error(
+                    &of,
+                    format!("option '{opt}' holds a comma mount(8) would split at"),
+                    Some("a comma can only be in a value: key=\"a,b\" or key=a\\,b".into()),
+                );
+                continue;
+            }
+        };
+        let key = table::key(&opt).to_string();
+        if let Some(refused) = table::refused(&opt) {
+            ctx.error(
+                &of,
+                format!("option '{}' is not supported", refused.key),
+                Some(refused.why.into()),
+            );
+            continue;
+        }
+        if opt.starts_with("comment=systemd.") {
+            ctx.error(
+                &of,
+                format!("'{opt}' is the old spelling of a systemd option"),
+                Some(format!(
+                    "write x-systemd.{}",
+                    opt.trim_start_matches("comment=systemd.")
+                )),
+            );
+            continue;
+        }
+        let known = table::lookup(&opt);
+        if known.is_none() && key.starts_with("x-systemd.") {
+            ctx.error(
+                &of,
+                format!("unknown systemd option '{key}'"),
+                Some("pmemtab implements x-systemd.requires=, .after=, .before=, .requires-mounts-for=, .wanted-by=, .required-by=, .automount, .idle-timeout=, .mount-timeout=, .device-timeout=, .rw-only and .device-bound (see pmemtab(5))".into()),
+            );
+            continue;
+        }
+        let value = opt.split_once('=').map(|(_, v)| v);
+        match (known.map(|k| k.value), value) {
+            (Some(Value::No), Some(_)) => {
+                ctx.error(&of, format!("option '{key}' takes no value"), None);
+                continue;
+            }
+            (Some(Value::Required), None | Some("")) => {
+                ctx.error(&of, format!("option '{key}=' needs a value"), None);
+                continue;
+            }
+            _ => {}
+        }
+        // Twice the same, or two different values of a setting that has one.
+        match first.get(&key) {
+            Some(earlier) if *earlier == opt => {
+                ctx.warn(
+                    &of,
+                    format!("option '{opt}' is given twice"),
+                    Some("remove one".into()),
+                );
+                continue;
+            }
+            Some(earlier) if single_valued(&key) => {
+                ctx.error(
+                    &of,
+                    format!("option '{opt}' contradicts '{earlier}' before it"),
+                    Some("give it once".into()),
+                );
+                continue;
+            }
+            _ => {}
+        }
+        let contradiction = match key.as_str() {
+            "auto" => first.get("noauto"),
+            "noauto" => first.get("auto"),
+            _ => None,
+        };
+        if let Some(other) = contradiction {
+            ctx.error(
+                &of,
+                format!("option '{opt}' contradicts '{other}' before it"),
+                Some("give one of them".into()),
+            );
+            continue;
+        }
+        first.entry(key.clone()).or_insert_with(|| opt.clone());
+        if needs_mount_unit(&key) {
+            r.mount_unit.push((opt.clone(), of));
+        }
+        let o = &mut r.options;
+        let unit: &mut MountUnitOptions = &mut o.systemd;
+        let keep = match key.as_str() {
+            "nofail" => {
+                o.nofail = true;
+                true
+            }
+            "noauto" => {
+                o.noauto = true;
+                true
+            }
+            "_netdev" => {
+                o.netdev = true;
+                true
+            }
+            "x-initrd.attach" => {
+                o.initrd_attach = true;
+                false
+            }
+            "x-initrd.mount" => {
+                o.initrd_attach = true;
+                true
+            }
+            "mkfs" => {
+                o.mkfs = true;
+                false
+            }
+            "dax" => {
+                match value {
+                    None | Some("always") | Some("inode") => {}
+                    Some("never") => ctx.warn(&of, "dax=never turns DAX off for this device", None),
+                    Some(_) => {
+                        ctx.error(
                             &of,
-                            format!("invalid device timeout '{v}'"),
-                            Some(
-                                "expected a finite, positive time such as 30s, 2min or 1min30s"
-                                    .into(),
-                            ),
-                        ),
+                            format!("unknown DAX mode '{opt}'"),
+                            Some("expected dax, dax=always, dax=inode or dax=never".into()),
+                        );
+                        continue;
                     }
-                } else if opt.starts_with("dax=") {
+                }
+                true
+            }
+            "x-systemd.device-timeout" | "x-systemd.mount-timeout" | "x-systemd.idle-timeout" => {
+                let v = value.unwrap_or_default();
+                let Some(d) = parse_timespan(v).filter(|d| !d.is_zero()) else {
+                    let what = key.trim_start_matches("x-systemd.").replace('-', " ");
                     ctx.error(
                         &of,
-                        format!("unknown DAX mode '{opt}'"),
-                        Some("expected dax, dax=always, dax=inode or dax=never".into()),
+                        format!("invalid {what} '{v}'"),
+                        Some(
+                            "expected a finite, positive time such as 30s, 2min or 1min30s".into(),
+                        ),
                     );
-                } else if opt.starts_with("x-") || MOUNT_FLAGS.contains(&opt.as_str()) {
-                    // x-* options belong to userspace (systemd, mount helpers); kept for the units.
-                    o.mount.push(opt);
-                } else {
-                    let key = opt.split_once('=').map_or(opt.as_str(), |(k, _)| k);
-                    let known = FS_OPTIONS
-                        .iter()
-                        .any(|k| k.strip_suffix('=').unwrap_or(k) == key);
-                    if !known {
-                        ctx.warn(
-                            &of,
-                            format!("unknown option '{opt}', passed to mount as is"),
-                            None,
-                        );
+                    continue;
+                };
+                match key.as_str() {
+                    "x-systemd.device-timeout" => {
+                        o.device_timeout = Some(d);
+                        false
                     }
-                    o.mount.push(opt);
+                    "x-systemd.mount-timeout" => {
+                        unit.mount_timeout = Some(d);
+                        true
+                    }
+                    _ => {
+                        unit.idle_timeout = Some(d);
+                        r.idle = Some(of);
+                        true
+                    }
                 }
             }
+            "x-systemd.requires"
+            | "x-systemd.after"
+            | "x-systemd.before"
+            | "x-systemd.wanted-by"
+            | "x-systemd.required-by" => {
+                let v = value.unwrap_or_default();
+                let Ok(name) = systemd::mangle_dependency(v) else {
+                    ctx.error(
+                        &of,
+                        format!("'{v}' cannot be made a unit name"),
+                        Some("name a unit (foo.service), a path, or a mount point".into()),
+                    );
+                    continue;
+                };
+                let list = match key.as_str() {
+                    "x-systemd.requires" => &mut unit.requires,
+                    "x-systemd.after" => &mut unit.after,
+                    "x-systemd.before" => &mut unit.before,
+                    "x-systemd.wanted-by" => &mut unit.wanted_by,
+                    _ => &mut unit.required_by,
+                };
+                if !list.contains(&name) {
+                    list.push(name);
+                }
+                true
+            }
+            "x-systemd.requires-mounts-for" => {
+                let v = value.unwrap_or_default();
+                let plain = !v.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\');
+                match systemd::simplify_path(v) {
+                    Ok(p) if plain => unit.requires_mounts_for.push(p),
+                    _ => {
+                        ctx.error(
+                            &of,
+                            format!("x-systemd.requires-mounts-for= needs an absolute path without blanks, quotes or backslashes, not '{v}'"),
+                            None,
+                        );
+                        continue;
+                    }
+                }
+                true
+            }
+            "x-systemd.automount" => {
+                unit.automount = true;
+                r.automount = Some(of);
+                true
+            }
+            "x-systemd.rw-only" => {
+                unit.rw_only = true;
+                true
+            }
+            "x-systemd.device-bound" => {
+                if layout.is_some_and(|l| !l.is_dm()) {
+                    ctx.error(
+                        &of,
+                        "x-systemd.device-bound needs a device-mapper layout",
+                        Some("a single entry's mount has no .device unit to bind to (it mounts /run/pmemtab/by-name/NAME); use linear".into()),
+                    );
+                    continue;
+                }
+                true
+            }
+            _ => match known.map(|k| k.kind) {
+                Some(Kind::Nothing) => false,
+                Some(_) => true,
+                None if table::is_userspace_prefix(&opt) => true,
+                None => {
+                    ctx.warn(
+                        &of,
+                        format!("unknown option '{opt}', passed to mount as is"),
+                        None,
+                    );
+                    true
+                }
+            },
+        };
+        if keep {
+            o.mount.push(form);
         }
     }
-    OptionsResult(o)
+    r
 }
 
 /// systemd time spans: `30`, `30s`, `500ms`, `2min`, `1min30s`, `1h 5min` (no spaces here:
@@ -890,15 +1189,16 @@ fn check_mount(
                 Some("write - for mount point and fstype".into()),
             );
         }
-        if options.0.mkfs {
+        if options.options.mkfs {
             ctx.error(&last, "mkfs makes no sense for system-ram", None);
         }
         return None;
     }
+    check_mount_unit(ctx, mount_point, options, cols.get(3));
     match (mount_point, fstype) {
         // A mount point without a type: ext4, the documented default.
         (Some(_), None) => Some(FsType::Ext4),
-        (None, Some(t)) if options.0.mkfs => Some(t),
+        (None, Some(t)) if options.options.mkfs => Some(t),
         (None, Some(t)) => {
             if let Some(f) = cols.get(4) {
                 ctx.warn(
@@ -909,7 +1209,7 @@ fn check_mount(
             }
             Some(t)
         }
-        (None, None) if options.0.mkfs => {
+        (None, None) if options.options.mkfs => {
             ctx.error(
                 &last,
                 "mkfs needs a filesystem type",
@@ -918,6 +1218,76 @@ fn check_mount(
             None
         }
         (_, t) => t,
+    }
+}
+
+/// The rules of the mount unit the generator writes: options that only a mount unit honours
+/// need one (a mount point other than `/`, which `root=` mounts), and its unit names must fit
+/// systemd's limit, in the booted system and, for attached entries, below `/sysroot` in the
+/// initrd.
+fn check_mount_unit(
+    ctx: &mut LineCtx<'_>,
+    mount_point: &Option<String>,
+    options: &OptionsResult,
+    mp_field: Option<&Field>,
+) {
+    let o = &options.options;
+    let unitless = match mount_point.as_deref() {
+        None => Some("this entry has no mount point"),
+        Some("/") => Some("pmemtab writes no mount unit for / (root= mounts it)"),
+        Some(_) => None,
+    };
+    if let Some(why) = unitless {
+        for (opt, f) in &options.mount_unit {
+            ctx.error(
+                f,
+                format!(
+                    "option '{}' applies to the mount unit, and {why}",
+                    table::key(opt)
+                ),
+                Some("remove it, or give the entry a mount point".into()),
+            );
+        }
+    }
+    if let (Some(f), false) = (&options.idle, o.systemd.automount) {
+        ctx.error(
+            f,
+            "x-systemd.idle-timeout= is the idle time of an automount",
+            Some("add x-systemd.automount, or remove it".into()),
+        );
+    }
+    if let (Some(f), true) = (&options.automount, o.initrd_attach) {
+        ctx.error(
+            f,
+            "x-systemd.automount cannot be used with x-initrd.attach: the initrd mounts the device before switching root",
+            Some("remove one of them".into()),
+        );
+    }
+    let (Some(mp), Some(f)) = (mount_point.as_deref(), mp_field) else {
+        return;
+    };
+    if mp == "/" {
+        return;
+    }
+    let mut wheres = vec![(mp.to_string(), "mount")];
+    if o.systemd.automount {
+        wheres.push((mp.to_string(), "automount"));
+    }
+    if o.initrd_attach {
+        wheres.push((systemd::in_sysroot(mp), "mount"));
+    }
+    for (where_, suffix) in wheres {
+        if let Err(e) = systemd::mount_unit(&where_, suffix) {
+            ctx.error(
+                f,
+                format!("mount point {mp}: {e}"),
+                Some(
+                    "use a shorter path: systemd escapes each byte outside A-Z a-z 0-9 : _ . as 4"
+                        .into(),
+                ),
+            );
+            return;
+        }
     }
 }
 
@@ -975,6 +1345,7 @@ fn conflict(earlier: &[Entry], seen: &Seen, entry: &Entry, line: &str) -> Option
             source_line: line.to_string(),
             width: f.text.chars().count().max(1),
             hint: Some(hint),
+            entry: Some(entry.name.clone()),
         }
     };
     if by_name == Some(first) {

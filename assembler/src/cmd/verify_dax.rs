@@ -1,0 +1,113 @@
+//! `verify-dax`: the check `mount` makes after mounting, for a mount someone else made
+//! (systemd's mount unit, at boot): the entry's device is mounted on its mount point, and
+//! with DAX as its options ask. Changes nothing; the generator's
+//! `pmem-assemble-dax@NAME.service` runs it after every start of the mount unit.
+
+use super::common::{load_tab, report_refusal, scan, select_one};
+use crate::exit::{self, Exit};
+use crate::mount::{under_root, verify, DaxWant};
+use crate::{nodes, Ctx};
+use argh::FromArgs;
+use pmemtab::plan::{plan, Device};
+use std::path::PathBuf;
+
+/// Check that an entry's filesystem is mounted with DAX, as `mount` checks after mounting;
+/// changes nothing (the boot runs it after the mount unit).
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "verify-dax")]
+pub struct Args {
+    /// prefix for the mount point (e.g. /sysroot in the initrd)
+    #[argh(option)]
+    pub root: Option<PathBuf>,
+    /// entry name
+    #[argh(positional)]
+    pub name: String,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Exit {
+    let parsed = match load_tab(ctx, std::slice::from_ref(&args.name)) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let entry = match select_one(ctx, &parsed.entries, &args.name) {
+        Ok(e) => e,
+        Err(e) => return e,
+    };
+    let at = ctx.at(entry.line, &entry.name);
+    let Some(mount_point) = &entry.mount_point else {
+        exit::error(format_args!(
+            "{at}: no mount point in pmemtab, so nothing to verify"
+        ));
+        return Exit::Config;
+    };
+    if !entry.layout.is_dax_block() {
+        exit::error(format_args!(
+            "{at}: a {} entry is not mounted",
+            entry.layout
+        ));
+        return Exit::Config;
+    }
+    let want = entry.dax_want();
+    // The device the entry mounts: its dm device, or a single entry's namespace.
+    let devnum = if entry.layout.is_dm() {
+        match nodes::dm_devnum_by_name(&ctx.sysfs, &entry.name) {
+            Ok(Some(d)) => d,
+            Ok(None) => {
+                exit::error(format_args!(
+                    "{at}: /dev/mapper/{} does not exist; run `pmem-assemble up {}` first",
+                    entry.name, entry.name
+                ));
+                return Exit::System;
+            }
+            Err(e) => {
+                exit::error(format_args!("{at}: reading {}: {e}", ctx.sysfs.display()));
+                return Exit::System;
+            }
+        }
+    } else {
+        let namespaces = match scan(ctx) {
+            Ok(n) => n,
+            Err(e) => return e,
+        };
+        match plan(entry, &namespaces) {
+            Ok(p) => match p.device {
+                Device::Single { devnum, .. } => devnum,
+                Device::Dm { .. } => return Exit::Config,
+            },
+            Err(r) => {
+                report_refusal(ctx, entry, &r);
+                return Exit::Config;
+            }
+        }
+    };
+    let target = under_root(args.root.as_deref(), mount_point);
+    match verify(devnum, &target, want, &ctx.proc) {
+        Ok(Some(m)) => {
+            let what = match want {
+                DaxWant::Always => "DAX is on",
+                DaxWant::Inode => "dax=inode, and DAX is not off",
+                DaxWant::Never => "dax=never, so DAX is not checked",
+            };
+            outln!(
+                "{}: {} is mounted on {} ({}): {what}",
+                entry.name,
+                m.source,
+                target.display(),
+                m.super_opts.join(",")
+            );
+            Exit::Ok
+        }
+        Ok(None) => {
+            exit::error(format_args!(
+                "{at}: {} is not mounted; start its mount unit or run `pmem-assemble mount {}`",
+                target.display(),
+                entry.name
+            ));
+            Exit::System
+        }
+        Err(e) => {
+            exit::error(format_args!("{at}: {e}"));
+            Exit::System
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Every time limit that applies to one entry, derived in one place: how long `up` waits for
+//! the members, how long mkfs may run, and from those the service's start timeout, the device
+//! job's timeout (so that nothing waiting for `/dev/mapper/NAME` gives up before the service
+//! does) and the mount's. pmem-assemble and the generator both take them from here.
+
+use crate::tab::Entry;
+use std::time::Duration;
+
+/// How long to wait for members when the entry does not say (`x-systemd.device-timeout=`).
+pub const DEFAULT_MEMBER_WAIT: Duration = Duration::from_secs(30);
+/// Beyond the member wait: the device-mapper work, udev's link (at most 5 s), the
+/// signature checks and mkfs's fast path.
+pub const SETUP_MARGIN: Duration = Duration::from_secs(30);
+/// pmem-assemble's bound on one mkfs run.
+pub const MKFS_LIMIT: Duration = Duration::from_secs(600);
+/// How much longer than the service the device job waits, so the service's own error is the
+/// one reported.
+pub const DEVICE_JOB_MARGIN: Duration = Duration::from_secs(5);
+/// The boot-time DAX check reads mountinfo and sysfs: it never waits for anything.
+pub const DAX_CHECK_LIMIT: Duration = Duration::from_secs(30);
+
+/// The time limits of one entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// `up` polls for the members this long (`x-systemd.device-timeout=`, default 30 s).
+    pub members: Duration,
+    /// mkfs may run this long, for entries with `mkfs`.
+    pub mkfs: Option<Duration>,
+    /// `pmem-assemble@NAME.service`'s `TimeoutStartSec=`: members + margin + mkfs.
+    pub service: Duration,
+    /// `JobRunningTimeoutSec=` of `dev-mapper-NAME.device`: the service's, and a margin.
+    pub device_job: Duration,
+    /// The mount unit's `TimeoutSec=` (`x-systemd.mount-timeout=`); systemd's default
+    /// otherwise.
+    pub mount: Option<Duration>,
+}
+
+impl Timeouts {
+    /// The limits for an entry, with `members` overriding its member wait (`up --timeout`).
+    pub fn of(entry: &Entry, members: Option<Duration>) -> Timeouts {
+        let members = members
+            .or(entry.options.device_timeout)
+            .unwrap_or(DEFAULT_MEMBER_WAIT);
+        let mkfs = entry.options.mkfs.then_some(MKFS_LIMIT);
+        let service = members + SETUP_MARGIN + mkfs.unwrap_or(Duration::ZERO);
+        Timeouts {
+            members,
+            mkfs,
+            service,
+            device_job: service + DEVICE_JOB_MARGIN,
+            mount: entry.options.systemd.mount_timeout,
+        }
+    }
+}
+
+/// A duration as systemd reads it: `Ns`, or `Nms` when it is not whole seconds.
+pub fn timespan(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans() {
+        assert_eq!(timespan(Duration::from_secs(90)), "90s");
+        assert_eq!(timespan(Duration::from_millis(31500)), "31500ms");
+    }
+}
