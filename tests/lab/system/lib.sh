@@ -34,6 +34,7 @@ earlyA a 96M 5eed5004-0000-4000-8000-00000000000a
 earlyB b 96M 5eed5004-0000-4000-8000-00000000000b
 flakyA b 64M 5eed5005-0000-4000-8000-00000000000a
 plain a 752M 5eed5006-0000-4000-8000-00000000000a
+nodax b 320M 5eed5007-0000-4000-8000-00000000000b
 "
 sys_uuid() { echo "$SYS_NAMESPACES" | awk -v n="$1" '$1 == n {print $4}'; }
 # A namespace that never exists: the missing member of the nofail entry.
@@ -45,12 +46,16 @@ sys_pmemtab() {
 # The root: root=/dev/mapper/root on the kernel command line attaches it in the initrd.
 root   striped:2M  uuid=$(sys_uuid rootA),uuid=$(sys_uuid rootB)  -  -  x-systemd.device-timeout=10
 # Set up by the booted system's own generator run.
-data   striped:2M  uuid=$(sys_uuid dataA),uuid=$(sys_uuid dataB)  /srv/data   ext4  mkfs,noatime
+# (x-systemd.requires=: the mount waits for lab-marker.service, as fstab-generator makes it.)
+data   striped:2M  uuid=$(sys_uuid dataA),uuid=$(sys_uuid dataB)  /srv/data   ext4  mkfs,noatime,x-systemd.requires=lab-marker.service
 solo   single      uuid=$(sys_uuid solo)                          /srv/solo   ext4  mkfs
 # Attached and mounted in the initrd, kept after switch-root.
 early  linear      uuid=$(sys_uuid earlyA),uuid=$(sys_uuid earlyB)  /srv/early  ext4  mkfs,x-initrd.attach
 # A member that never appears: nofail lets the boot finish with only this entry failed.
 flaky  linear      uuid=$(sys_uuid flakyA),uuid=$GONE_UUID  /srv/flaky  ext4  nofail,x-systemd.device-timeout=5
+# XFS with 1 KiB blocks (made in provisioning) mounts, but XFS turns DAX off: the boot-time
+# DAX check fails it, and nofail keeps that from failing the boot.
+nodax  single      uuid=$(sys_uuid nodax)                         /srv/nodax  xfs   nofail
 TAB
 }
 
@@ -93,7 +98,8 @@ sys_build_root() {
     make -s -C "$LAB/../.." install DESTDIR="$root" PREFIX=/usr >&2 || return 1
     sys_pmemtab > "$root/etc/pmemtab"
     echo pmemlab > "$root/etc/hostname"
-    mkdir -p "$root/srv/data" "$root/srv/solo" "$root/srv/early" "$root/srv/flaky" "$root/var/lib/lab"
+    mkdir -p "$root/srv/data" "$root/srv/solo" "$root/srv/early" "$root/srv/flaky" "$root/srv/nodax" "$root/var/lib/lab"
+    install -m 644 "$SYSLAB/guest/lab-marker.service" "$root/etc/systemd/system/lab-marker.service"
     install -m 755 "$SYSLAB/guest/lab-report" "$root/usr/local/sbin/lab-report"
     install -m 644 "$SYSLAB/guest/pmemtab-lab.service" "$root/etc/systemd/system/pmemtab-lab.service"
     for t in multi-user emergency; do
