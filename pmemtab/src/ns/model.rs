@@ -75,10 +75,3 @@ pub struct Namespace {
     /// kernel has none chosen, as ndctl reports); none for devdax.
     pub sector_size: Option<u64>,
 }
-
-impl Namespace {
-    /// `/dev/<blockdev>` under the given dev root's conventions.
-    pub fn block_path(&self) -> Option<String> {
-        self.blockdev.as_ref().map(|b| format!("/dev/{b}"))
-    }
-}

@@ -5,8 +5,9 @@ use std::fmt;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// The stripe chunk when `striped` names none: 2 MiB, the x86_64 huge-page size.
-pub const DEFAULT_CHUNK_BYTES: u64 = 2 << 20;
+/// The stripe chunk when `striped` names none: the huge-page size, so that every chunk can be
+/// mapped with one PMD fault.
+pub const DEFAULT_CHUNK_BYTES: u64 = crate::units::HUGE_PAGE_BYTES;
 
 /// One device declared in pmemtab.
 #[derive(Clone, Debug, PartialEq, Eq)]
