@@ -116,21 +116,27 @@ make_nvdimms() {
     done
 }
 
-# boot LOG DIMMS APPEND: one guest boot with the named DIMMs (comma list, e.g. nv0,nv1), the
-# extra kernel arguments APPEND; the serial console goes to LOG (\r stripped). Returns
-# qemu's status (124 on timeout). The DIMM's slot follows its name, so nv1 alone is still nv1.
+# boot LOG DIMMS APPEND [DISK...]: one guest boot with the named DIMMs (comma list, e.g.
+# nv0,nv1) from $DIMMS, the extra kernel arguments APPEND and each DISK as a virtio disk; the
+# serial console goes to LOG (\r stripped). Returns qemu's status (124 on timeout). The DIMM's
+# slot follows its name, so nv1 alone is still nv1. BOOT_INITRD (default the busybox
+# initramfs), BOOT_QUIET (default "quiet loglevel=3") and BOOT_TIMEOUT change the rest.
 boot() {
     local log=$1 dimms=$2 append=$3 d n args=() rc
+    shift 3
     for d in ${dimms//,/ }; do
         n=${d#nv}
         args+=(-object "memory-backend-file,id=m$n,share=on,mem-path=$DIMMS/$d,size=$DIMM_BYTES"
                -device "nvdimm,id=$d,memdev=m$n,label-size=$LABEL_BYTES")
     done
+    for d in "$@"; do
+        [ -n "$d" ] && args+=(-drive "file=$d,format=raw,if=virtio")
+    done
     mkdir -p "$(dirname "$log")"
     timeout --kill-after=10 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on \
         -smp 1 -m 1G,slots=8,maxmem=8G "${args[@]}" \
-        -kernel "$KDIR/root/boot/vmlinuz-$(kver)" -initrd "$WORK/initramfs.cpio.gz" \
-        -append "console=ttyS0 panic=1 quiet loglevel=3 $append" \
+        -kernel "$KDIR/root/boot/vmlinuz-$(kver)" -initrd "${BOOT_INITRD:-$WORK/initramfs.cpio.gz}" \
+        -append "console=ttyS0 panic=1 ${BOOT_QUIET-quiet loglevel=3} $append" \
         -nographic -no-reboot -nodefaults -serial stdio -display none </dev/null 2>&1 |
         tr -d '\r' > "$log"
     rc=${PIPESTATUS[0]}

@@ -134,26 +134,11 @@ sys_build_image() {
     mke2fs -q -t ext4 -b 4096 -E stride=512,stripe_width=1024 -d "$SYSROOT" "$SYS/root.img" "${ROOT_IMG_MB}M"
 }
 
-# sys_boot LOG DIMMS APPEND [DISK [DISK2]]: boots the lab kernel with dracut's initramfs (or,
-# with SYS_INITRD set, another), the named NVDIMMs, and DISK (then DISK2) as virtio disks.
+# sys_boot LOG DIMMS APPEND [DISK...]: lib.sh's boot with the system lab's NVDIMMs, dracut's
+# initramfs (or, with SYS_INITRD set, another), no `quiet`, and its longer time limit.
 sys_boot() {
-    local log=$1 dimms=$2 append=$3 disk=${4:-} disk2=${5:-} d n args=() rc
-    for d in ${dimms//,/ }; do
-        n=${d#nv}
-        args+=(-object "memory-backend-file,id=m$n,share=on,mem-path=$SYS/dimms/$d,size=$DIMM_BYTES"
-               -device "nvdimm,id=$d,memdev=m$n,label-size=$LABEL_BYTES")
-    done
-    [ -n "$disk" ] && args+=(-drive "file=$disk,format=raw,if=virtio")
-    [ -n "$disk2" ] && args+=(-drive "file=$disk2,format=raw,if=virtio")
-    mkdir -p "$(dirname "$log")"
-    timeout --kill-after=10 "$SYS_BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on \
-        -smp 1 -m 1G,slots=8,maxmem=8G "${args[@]}" \
-        -kernel "$KDIR/root/boot/vmlinuz-$(kver)" -initrd "${SYS_INITRD:-$SYS/initrd.img}" \
-        -append "console=ttyS0 panic=1 $append" \
-        -nographic -no-reboot -nodefaults -serial stdio -display none </dev/null 2>&1 |
-        tr -d '\r' > "$log"
-    rc=${PIPESTATUS[0]}
-    return "$rc"
+    DIMMS=$SYS/dimms BOOT_INITRD=${SYS_INITRD:-$SYS/initrd.img} BOOT_QUIET="" \
+        BOOT_TIMEOUT=$SYS_BOOT_TIMEOUT boot "$@"
 }
 # A system boot takes 30-60 s under TCG; past this it hangs.
 SYS_BOOT_TIMEOUT=${LAB_SYS_BOOT_TIMEOUT:-240}
