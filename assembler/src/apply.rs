@@ -3,6 +3,7 @@
 //! removes only devices carrying the pmemtab dm uuid prefix, retrying a busy one for a bounded
 //! time. The commands call these; nothing else changes the system (besides mount and mkfs).
 
+use crate::ctx::Ctx;
 use crate::dm::control::{BuildError, Control, ControlFile, DmError, Info, Transport};
 use crate::dm::ioctl::table_text;
 use crate::{mount, nodes, wait};
@@ -13,30 +14,6 @@ use pmemtab::units::DevNum;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-
-/// The system roots apply works under (tests point them at scratch trees).
-#[derive(Clone, Debug)]
-pub struct Roots {
-    pub sysfs: PathBuf,
-    pub dev: PathBuf,
-    /// Normally /run: where udev's control socket shows that udev runs, and where `single`
-    /// entries get their `pmemtab/by-name/` links.
-    pub run: PathBuf,
-    /// Normally /proc: mountinfo, for busy devices and mounts.
-    pub proc: PathBuf,
-}
-
-impl Roots {
-    /// The roots for a command, as given on the command line.
-    pub fn of(ctx: &crate::Ctx) -> Roots {
-        Roots {
-            sysfs: ctx.sysfs.clone(),
-            dev: ctx.dev.clone(),
-            run: ctx.run.clone(),
-            proc: ctx.proc.clone(),
-        }
-    }
-}
 
 /// How long a busy device is retried before `down` gives up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -106,8 +83,8 @@ pub fn modprobe(module: &str) -> bool {
 
 /// Opens `/dev/mapper/control`, loading dm_mod and making the node if needed, and checks the
 /// interface version.
-pub fn open_control(roots: &Roots) -> Result<Control<ControlFile>, ApplyError> {
-    if !nodes::dm_loaded(&roots.sysfs) {
+pub fn open_control(ctx: &Ctx) -> Result<Control<ControlFile>, ApplyError> {
+    if !nodes::dm_loaded(&ctx.sysfs) {
         // After a successful modprobe the misc device shows up promptly; after a failed one
         // there is nothing to wait for.
         let loaded = modprobe("dm_mod");
@@ -116,7 +93,7 @@ pub fn open_control(roots: &Roots) -> Result<Control<ControlFile>, ApplyError> {
         } else {
             Duration::ZERO
         };
-        if wait::poll(wait_for, || nodes::dm_loaded(&roots.sysfs).then_some(())).is_none() {
+        if wait::poll(wait_for, || nodes::dm_loaded(&ctx.sysfs).then_some(())).is_none() {
             let how = if loaded {
                 "modprobe dm_mod succeeded but"
             } else {
@@ -124,13 +101,13 @@ pub fn open_control(roots: &Roots) -> Result<Control<ControlFile>, ApplyError> {
             };
             return Err(ApplyError::NoDm(format!(
                 "{how} {} does not exist",
-                roots.sysfs.join("class/misc/device-mapper").display()
+                ctx.sysfs.join("class/misc/device-mapper").display()
             )));
         }
     }
     let path =
-        nodes::ensure_control(&roots.dev, &roots.sysfs).map_err(|source| ApplyError::Control {
-            path: nodes::control_path(&roots.dev),
+        nodes::ensure_control(&ctx.dev, &ctx.sysfs).map_err(|source| ApplyError::Control {
+            path: nodes::control_path(&ctx.dev),
             source,
         })?;
     let file = ControlFile::open(&path).map_err(|source| ApplyError::Control {
@@ -164,17 +141,13 @@ fn rollback<T: Transport>(ctl: &mut Control<T>, name: &str) -> String {
 }
 
 /// Builds the plan's dm device (or accepts it if it is already there exactly as planned).
-pub fn up_dm<T: Transport>(
-    ctl: &mut Control<T>,
-    roots: &Roots,
-    plan: &Plan,
-) -> Result<Up, ApplyError> {
+pub fn up_dm<T: Transport>(ctl: &mut Control<T>, ctx: &Ctx, plan: &Plan) -> Result<Up, ApplyError> {
     let Device::Dm { uuid, targets, .. } = &plan.device else {
         return Err(ApplyError::NoDm("not a device-mapper entry".into()));
     };
     let name = plan.name.as_str();
     let want = dmsetup_table(targets);
-    let udev = nodes::udev_running(&roots.run);
+    let udev = nodes::udev_running(&ctx.run);
     if let Some(info) = ctl.info(name)? {
         if !info.uuid.starts_with(DM_UUID_PREFIX) {
             return Err(ApplyError::Foreign {
@@ -201,16 +174,16 @@ pub fn up_dm<T: Transport>(
                 }
                 ctl.resume(name)?;
             }
-            let node = nodes::ensure_mapper_node(&roots.dev, &roots.sysfs, name, info.devnum, udev)
+            let node = nodes::ensure_mapper_node(&ctx.dev, &ctx.sysfs, name, info.devnum, udev)
                 .map_err(|source| ApplyError::Node {
-                    path: nodes::mapper_path(&roots.dev, name),
+                    path: nodes::mapper_path(&ctx.dev, name),
                     source,
                     leftover: " (not: it was already active)".into(),
                 })?;
             if udev {
                 // Built before udev ran (initramfs): let udev process it now so that
                 // /dev/disk/by-* links and systemd's .device unit appear.
-                let _ = nodes::send_change(&roots.sysfs, info.devnum);
+                let _ = nodes::send_change(&ctx.sysfs, info.devnum);
             }
             return Ok(Up::Unchanged {
                 devnum: info.devnum,
@@ -241,8 +214,8 @@ pub fn up_dm<T: Transport>(
             leftover,
         });
     }
-    if plan.layout.is_dax_block() && !nodes::queue_dax(&roots.sysfs, devnum).unwrap_or(false) {
-        let dm = nodes::kernel_name(&roots.sysfs, devnum).unwrap_or_else(|| devnum.to_string());
+    if plan.layout.is_dax_block() && !nodes::queue_dax(&ctx.sysfs, devnum).unwrap_or(false) {
+        let dm = nodes::kernel_name(&ctx.sysfs, devnum).unwrap_or_else(|| devnum.to_string());
         let leftover = rollback(ctl, name);
         return Err(ApplyError::NotDax {
             name: name.into(),
@@ -250,12 +223,12 @@ pub fn up_dm<T: Transport>(
             leftover,
         });
     }
-    match nodes::ensure_mapper_node(&roots.dev, &roots.sysfs, name, devnum, udev) {
+    match nodes::ensure_mapper_node(&ctx.dev, &ctx.sysfs, name, devnum, udev) {
         Ok(node) => Ok(Up::Created { devnum, node }),
         Err(source) => {
             let leftover = rollback(ctl, name);
             Err(ApplyError::Node {
-                path: nodes::mapper_path(&roots.dev, name),
+                path: nodes::mapper_path(&ctx.dev, name),
                 source,
                 leftover,
             })
@@ -268,7 +241,7 @@ pub fn up_dm<T: Transport>(
 /// clause the error line ends with.
 pub fn undo<T: Transport>(
     ctl: &mut Control<T>,
-    roots: &Roots,
+    ctx: &Ctx,
     name: &str,
     up: &Up,
     busy_timeout: Duration,
@@ -277,7 +250,7 @@ pub fn undo<T: Transport>(
         Up::Unchanged { .. } => {
             "; the device was active before this run and was left in place".into()
         }
-        Up::Created { .. } => match down_dm(ctl, roots, name, busy_timeout) {
+        Up::Created { .. } => match down_dm(ctl, ctx, name, busy_timeout) {
             Ok(_) => "; the device this run created was removed again".into(),
             Err(e) => format!("; removing the device this run created failed too ({e})"),
         },
@@ -292,21 +265,21 @@ pub enum Down {
 }
 
 /// Who holds a device: mounts, stacked devices, else the open count.
-pub fn describe_holders(roots: &Roots, info: &Info) -> String {
+pub fn describe_holders(ctx: &Ctx, info: &Info) -> String {
     let mut what = Vec::new();
-    if let Ok(mounts) = mount::mountinfo(&roots.proc) {
+    if let Ok(mounts) = mount::mountinfo(&ctx.proc) {
         for m in mount::mounts_of(&mounts, info.devnum) {
             what.push(format!("mounted on {}", m.mount_point));
         }
     }
-    for h in nodes::holders(&roots.sysfs, info.devnum) {
+    for h in nodes::holders(&ctx.sysfs, info.devnum) {
         what.push(format!("used by {h}"));
     }
     if what.is_empty() {
         what.push(format!(
             "open {} time(s); `fuser -vm {}` shows by whom",
             info.open_count,
-            nodes::mapper_path(&roots.dev, &info.name).display()
+            nodes::mapper_path(&ctx.dev, &info.name).display()
         ));
     }
     what.join(", ")
@@ -315,7 +288,7 @@ pub fn describe_holders(roots: &Roots, info: &Info) -> String {
 /// Removes a pmemtab device; refuses others; retries while busy, then reports the holders.
 pub fn down_dm<T: Transport>(
     ctl: &mut Control<T>,
-    roots: &Roots,
+    ctx: &Ctx,
     name: &str,
     busy_timeout: Duration,
 ) -> Result<Down, ApplyError> {
@@ -339,11 +312,11 @@ pub fn down_dm<T: Transport>(
             let info = ctl.info(name)?.unwrap_or(info);
             return Err(ApplyError::Busy {
                 name: name.into(),
-                holders: describe_holders(roots, &info),
+                holders: describe_holders(ctx, &info),
             });
         }
     }
-    let _ = nodes::remove_mapper_node(&roots.dev, name, nodes::udev_running(&roots.run));
+    let _ = nodes::remove_mapper_node(&ctx.dev, name, nodes::udev_running(&ctx.run));
     Ok(Down::Removed)
 }
 
@@ -430,7 +403,7 @@ pub(crate) mod tests {
     }
 
     /// A scratch tree with sysfs for dm-0 (queue/dax as given), /dev and /run.
-    pub(crate) fn roots(tag: &str, dax: &str) -> Roots {
+    pub(crate) fn scratch_ctx(tag: &str, dax: &str) -> Ctx {
         let root = std::env::temp_dir().join(format!("pmem-apply-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("sys/dev/block")).unwrap();
@@ -450,7 +423,8 @@ pub(crate) mod tests {
             "41 22 253:0 / /mnt/fast rw - ext4 /dev/mapper/fast0 rw,dax=always\n",
         )
         .unwrap();
-        Roots {
+        Ctx {
+            pmemtab: root.join("pmemtab"),
             sysfs: root.join("sys"),
             dev: root.join("dev"),
             run: root.join("run"),
@@ -460,7 +434,7 @@ pub(crate) mod tests {
 
     #[test]
     fn up_creates_then_is_idempotent() {
-        let r = roots("up", "1\n");
+        let r = scratch_ctx("up", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let plan = plan_for("fast0", 2 << 20);
         let up = up_dm(&mut ctl, &r, &plan).unwrap();
@@ -498,7 +472,7 @@ pub(crate) mod tests {
 
     #[test]
     fn suspended_device_with_the_planned_table_is_resumed() {
-        let r = roots("suspended", "1\n");
+        let r = scratch_ctx("suspended", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let plan = plan_for("fast0", 2 << 20);
         up_dm(&mut ctl, &r, &plan).unwrap();
@@ -513,7 +487,7 @@ pub(crate) mod tests {
 
     #[test]
     fn suspended_device_with_another_table_behind_it_is_not_resumed() {
-        let r = roots("suspended-inactive", "1\n");
+        let r = scratch_ctx("suspended-inactive", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let plan = plan_for("fast0", 2 << 20);
         up_dm(&mut ctl, &r, &plan).unwrap();
@@ -533,7 +507,7 @@ pub(crate) mod tests {
 
     #[test]
     fn up_with_another_table_refuses_and_shows_both() {
-        let r = roots("differs", "1\n");
+        let r = scratch_ctx("differs", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap();
         let e = up_dm(&mut ctl, &r, &plan_for("fast0", 4 << 20)).unwrap_err();
@@ -550,7 +524,7 @@ pub(crate) mod tests {
 
     #[test]
     fn non_dax_result_is_torn_down() {
-        let r = roots("nodax", "0\n");
+        let r = scratch_ctx("nodax", "0\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let e = up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap_err();
         assert!(matches!(e, ApplyError::NotDax { .. }), "{e}");
@@ -561,7 +535,7 @@ pub(crate) mod tests {
 
     #[test]
     fn foreign_devices_are_left_alone() {
-        let r = roots("foreign", "1\n");
+        let r = scratch_ctx("foreign", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         ctl.create("fast0", "LVM-abc").unwrap();
         assert!(matches!(
@@ -578,7 +552,7 @@ pub(crate) mod tests {
 
     #[test]
     fn stale_unresumed_device_is_rebuilt() {
-        let r = roots("stale", "1\n");
+        let r = scratch_ctx("stale", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         ctl.create("fast0", "PMEMTAB-fast0").unwrap();
         assert!(matches!(
@@ -590,7 +564,7 @@ pub(crate) mod tests {
 
     #[test]
     fn down_busy_names_the_mount_and_keeps_the_device() {
-        let r = roots("busy", "1\n");
+        let r = scratch_ctx("busy", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap();
         ctl.transport().devs.get_mut("fast0").unwrap().open_count = 1;
@@ -619,7 +593,7 @@ pub(crate) mod tests {
 
     #[test]
     fn undo_removes_only_what_this_run_created() {
-        let r = roots("undo", "1\n");
+        let r = scratch_ctx("undo", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let plan = plan_for("fast0", 2 << 20);
         let created = up_dm(&mut ctl, &r, &plan).unwrap();
@@ -643,7 +617,7 @@ pub(crate) mod tests {
 
     #[test]
     fn undo_that_cannot_remove_says_so() {
-        let r = roots("undo-busy", "1\n");
+        let r = scratch_ctx("undo-busy", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let created = up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap();
         ctl.transport().devs.get_mut("fast0").unwrap().open_count = 1;
@@ -684,7 +658,7 @@ pub(crate) mod tests {
 /// on one shared fake kernel, as two pmem-assemble processes have on the real one.
 #[cfg(test)]
 mod races {
-    use super::tests::{plan_for, roots};
+    use super::tests::{plan_for, scratch_ctx};
     use super::*;
     use crate::dm::control::fake::FakeKernel;
     use crate::dm::ioctl::Cmd;
@@ -703,14 +677,14 @@ mod races {
         }
     }
 
-    fn up_locked(k: Shared, r: Roots, plan: Plan) -> Result<Up, String> {
+    fn up_locked(k: Shared, r: Ctx, plan: Plan) -> Result<Up, String> {
         let _held = lock::acquire(&r.run, &plan.name, "up", Duration::from_secs(10))
             .map_err(|e| e.to_string())?;
         let mut ctl = Control::new(k).map_err(|e| e.to_string())?;
         up_dm(&mut ctl, &r, &plan).map_err(|e| e.to_string())
     }
 
-    fn down_locked(k: Shared, r: Roots, name: &str) -> Result<Down, String> {
+    fn down_locked(k: Shared, r: Ctx, name: &str) -> Result<Down, String> {
         let _held = lock::acquire(&r.run, name, "down", Duration::from_secs(10))
             .map_err(|e| e.to_string())?;
         let mut ctl = Control::new(k).map_err(|e| e.to_string())?;
@@ -720,7 +694,7 @@ mod races {
     #[test]
     fn two_ups_at_once_both_succeed_and_one_builds() {
         for round in 0..20 {
-            let r = roots(&format!("race-up-{round}"), "1\n");
+            let r = scratch_ctx(&format!("race-up-{round}"), "1\n");
             let k = Shared(Arc::new(Mutex::new(FakeKernel::default())));
             let plan = plan_for("s", 2 << 20);
             let threads: Vec<_> = (0..2)
@@ -751,7 +725,7 @@ mod races {
     #[test]
     fn up_racing_down_ends_in_a_clean_state() {
         for round in 0..20 {
-            let r = roots(&format!("race-down-{round}"), "1\n");
+            let r = scratch_ctx(&format!("race-down-{round}"), "1\n");
             let k = Shared(Arc::new(Mutex::new(FakeKernel::default())));
             let plan = plan_for("s", 2 << 20);
             up_locked(k.clone(), r.clone(), plan.clone()).unwrap();

@@ -6,6 +6,7 @@
 mod out;
 mod apply;
 mod cmd;
+mod ctx;
 mod dm;
 mod exit;
 mod json;
@@ -19,6 +20,7 @@ mod signature;
 mod wait;
 
 use argh::FromArgs;
+use ctx::Ctx;
 use exit::Exit;
 use std::path::PathBuf;
 
@@ -64,25 +66,6 @@ enum Command {
     Status(cmd::status::Args),
     Mount(cmd::mount::Args),
     VerifyDax(cmd::verify_dax::Args),
-}
-
-/// Paths every command reads from; tests point them at fixture trees.
-#[derive(Debug, Clone)]
-pub struct Ctx {
-    pub pmemtab: PathBuf,
-    pub sysfs: PathBuf,
-    pub dev: PathBuf,
-    /// Normally /run: `pmemtab/by-name/` links and udev's control socket.
-    pub run: PathBuf,
-    /// Normally /proc: `self/mountinfo` and `cmdline`.
-    pub proc: PathBuf,
-}
-
-impl Ctx {
-    /// The prefix of every message about one entry: `path:line: name`.
-    pub fn at(&self, line: usize, name: &str) -> String {
-        format!("{}:{line}: {name}", self.pmemtab.display())
-    }
 }
 
 fn main() {

@@ -2,8 +2,8 @@
 //! anything; say what would be built or exactly what is wrong.
 
 use super::common;
+use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
-use crate::Ctx;
 use argh::FromArgs;
 use pmemtab::plan::{Device, Plan};
 use pmemtab::units::human_bytes;

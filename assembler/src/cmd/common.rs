@@ -1,8 +1,8 @@
 //! What every command does first: read pmemtab (reporting its diagnostics), scan namespaces,
 //! and pick the entries named on the command line.
 
+use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
-use crate::Ctx;
 use pmemtab::ns::Namespace;
 use pmemtab::plan::Plan;
 use pmemtab::plan::Refusal;

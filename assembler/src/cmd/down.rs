@@ -1,9 +1,10 @@
 //! `down`: remove devices this tool created, and only those, and the links of `single` entries.
 
 use crate::apply::{self, Down};
+use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::links::{self, Unlinked};
-use crate::{lock, nodes, Ctx};
+use crate::{lock, nodes};
 use argh::FromArgs;
 use pmemtab::text::escape_control;
 
@@ -28,11 +29,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         exit::error("down: name the devices to remove, or use --all (not both)");
         return Exit::Usage;
     }
-    let roots = apply::Roots::of(ctx);
     // Without dm_mod loaded no device-mapper device can exist: nothing to open, and no module
     // to load just to find that out (a `single` entry's ExecStop= must work without dm).
-    let mut ctl = if nodes::dm_loaded(&roots.sysfs) {
-        match apply::open_control(&roots) {
+    let mut ctl = if nodes::dm_loaded(&ctx.sysfs) {
+        match apply::open_control(ctx) {
             Ok(c) => Some(c),
             Err(e) => {
                 exit::error(format_args!("down: {e}"));
@@ -43,7 +43,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         None
     };
     let names = if args.all {
-        let mut names = links::names(&roots.run);
+        let mut names = links::names(&ctx.run);
         if let Some(ctl) = ctl.as_mut() {
             match apply::ours(ctl) {
                 Ok(infos) => names.extend(infos.into_iter().map(|i| i.name)),
@@ -71,7 +71,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     let mut worst = Exit::Ok;
     for name in names {
         let shown = escape_control(&name);
-        let _held = match lock::acquire(&roots.run, &name, &format!("down {name}"), lock::MARGIN) {
+        let _held = match lock::acquire(&ctx.run, &name, &format!("down {name}"), lock::MARGIN) {
             Ok(l) => l,
             Err(e) => {
                 exit::error(format_args!("{}: {e}", at(&name)));
@@ -80,7 +80,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             }
         };
         let dm = match ctl.as_mut() {
-            Some(ctl) => apply::down_dm(ctl, &roots, &name, apply::BUSY_TIMEOUT),
+            Some(ctl) => apply::down_dm(ctl, ctx, &name, apply::BUSY_TIMEOUT),
             None => Ok(Down::NotActive),
         };
         let mut done = false;
@@ -102,8 +102,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             }
         }
         // A name the kernel rejects (dm said so above) is no link name either.
-        let link = pmemtab::paths::by_name_link(&roots.run, &name);
-        match links::remove(&roots.run, &name) {
+        let link = pmemtab::paths::by_name_link(&ctx.run, &name);
+        match links::remove(&ctx.run, &name) {
             Ok(Unlinked::Removed) => {
                 outln!("{shown}: removed {}", link.display());
                 done = true;

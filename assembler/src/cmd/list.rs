@@ -2,9 +2,9 @@
 //! ones (marked so: they match nothing until enabled again). Idle seeds are not shown.
 
 use super::common;
+use crate::ctx::Ctx;
 use crate::exit::Exit;
 use crate::json::Json;
-use crate::Ctx;
 use argh::FromArgs;
 use pmemtab::ns::Namespace;
 use pmemtab::units::human_bytes;

@@ -1,9 +1,10 @@
 //! `mount`: mount an entry at its mount point with DAX, then verify DAX is really on.
 
 use super::common::{load_tab, report_refusal, scan, select_one};
+use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::mount::{mount_dax, under_root, Mounted};
-use crate::{apply, lock, nodes, Ctx};
+use crate::{apply, lock, nodes};
 use argh::FromArgs;
 use pmemtab::plan::{plan, Device};
 use std::path::PathBuf;
@@ -36,9 +37,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         ));
         return Exit::Config;
     };
-    let roots = apply::Roots::of(ctx);
     let what = format!("mount {}", entry.name);
-    let _held = match lock::acquire(&roots.run, &entry.name, &what, lock::MARGIN) {
+    let _held = match lock::acquire(&ctx.run, &entry.name, &what, lock::MARGIN) {
         Ok(l) => l,
         Err(e) => {
             exit::error(format_args!("{at}: {e}"));
@@ -47,21 +47,21 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     // The device: /dev/mapper/<name> for dm layouts (must be up), the namespace's own for single.
     let (source, devnum) = if entry.layout.is_dm() {
-        let info = apply::open_control(&roots).and_then(|mut ctl| Ok(ctl.info(&entry.name)?));
+        let info = apply::open_control(ctx).and_then(|mut ctl| Ok(ctl.info(&entry.name)?));
         match info {
             Ok(Some(info)) if info.active => {
                 match nodes::ensure_mapper_node(
-                    &roots.dev,
-                    &roots.sysfs,
+                    &ctx.dev,
+                    &ctx.sysfs,
                     &entry.name,
                     info.devnum,
-                    nodes::udev_running(&roots.run),
+                    nodes::udev_running(&ctx.run),
                 ) {
                     Ok(p) => (p, info.devnum),
                     Err(e) => {
                         exit::error(format_args!(
                             "{at}: cannot create {}: {e}",
-                            nodes::mapper_path(&roots.dev, &entry.name).display()
+                            nodes::mapper_path(&ctx.dev, &entry.name).display()
                         ));
                         return Exit::System;
                     }
@@ -88,7 +88,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             Ok(p) => match p.device {
                 Device::Single {
                     blockdev, devnum, ..
-                } => (roots.dev.join(blockdev), devnum),
+                } => (ctx.dev.join(blockdev), devnum),
                 Device::Dm { .. } => return Exit::Config,
             },
             Err(r) => {
@@ -104,7 +104,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         &target,
         fstype.as_str(),
         &entry.mount_options(),
-        &roots.proc,
+        &ctx.proc,
     ) {
         Ok(Mounted::New) => {
             outln!(

@@ -1,9 +1,10 @@
 //! `status`: what is active, its table, whether it does DAX, as a tree.
 
 use super::common::scan;
+use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::show::{self, DevStatus, MemberStatus};
-use crate::{apply, mount, nodes, Ctx};
+use crate::{apply, mount, nodes};
 use argh::FromArgs;
 use pmemtab::ns::Namespace;
 use pmemtab::plan::{plan, Device};
@@ -39,12 +40,11 @@ fn member(sysfs: &std::path::Path, namespaces: &[Namespace], d: DevNum) -> Membe
 
 /// Read-only: device-mapper is not loaded here (no modprobe), the file may be missing.
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    let roots = apply::Roots::of(ctx);
     let namespaces = scan(ctx).unwrap_or_default();
     let entries = pmemtab::tab::load(&ctx.pmemtab)
         .map(|p| p.entries)
         .unwrap_or_default();
-    let mounts = mount::mountinfo(&roots.proc).unwrap_or_default();
+    let mounts = mount::mountinfo(&ctx.proc).unwrap_or_default();
     let mounted = |d: DevNum| {
         mount::mounts_of(&mounts, d)
             .iter()
@@ -52,8 +52,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             .collect::<Vec<_>>()
     };
     let mut devs = Vec::new();
-    if nodes::dm_loaded(&roots.sysfs) {
-        let gathered = apply::open_control(&roots).and_then(|mut ctl| {
+    if nodes::dm_loaded(&ctx.sysfs) {
+        let gathered = apply::open_control(ctx).and_then(|mut ctl| {
             let mut out = Vec::new();
             for info in apply::ours(&mut ctl)? {
                 let live = ctl.table(&info.name)?;
@@ -69,16 +69,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                     name: info.name.clone(),
                     dm_uuid: Some(info.uuid.clone()),
                     devnum: info.devnum,
-                    kernel: nodes::kernel_name(&roots.sysfs, info.devnum),
+                    kernel: nodes::kernel_name(&ctx.sysfs, info.devnum),
                     layout,
                     sectors: live.iter().map(|t| t.length).sum(),
-                    dax: nodes::queue_dax(&roots.sysfs, info.devnum).ok(),
+                    dax: nodes::queue_dax(&ctx.sysfs, info.devnum).ok(),
                     open_count: Some(info.open_count),
                     suspended: info.suspended,
                     table: crate::dm::ioctl::table_text(&live),
                     members: devices
                         .into_iter()
-                        .map(|d| member(&roots.sysfs, &namespaces, d))
+                        .map(|d| member(&ctx.sysfs, &namespaces, d))
                         .collect(),
                     mounts: mounted(info.devnum),
                     line: entries
@@ -112,11 +112,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 kernel: Some(blockdev),
                 layout: "single".into(),
                 sectors: size.0,
-                dax: nodes::queue_dax(&roots.sysfs, devnum).ok(),
+                dax: nodes::queue_dax(&ctx.sysfs, devnum).ok(),
                 open_count: None,
                 suspended: false,
                 table: String::new(),
-                members: vec![member(&roots.sysfs, &namespaces, devnum)],
+                members: vec![member(&ctx.sysfs, &namespaces, devnum)],
                 mounts: mounted(devnum),
                 line: Some(e.line),
             });

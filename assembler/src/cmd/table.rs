@@ -1,8 +1,8 @@
 //! `table`: the planned device-mapper table, exactly as `dmsetup table NAME` prints it.
 
 use super::common;
+use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
-use crate::Ctx;
 use argh::FromArgs;
 use pmemtab::plan::Device;
 

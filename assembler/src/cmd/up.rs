@@ -2,10 +2,11 @@
 
 use super::common::{load_tab, report_refusal, scan, scan_now, select};
 use crate::apply::{self, Up};
+use crate::ctx::Ctx;
 use crate::dm::control::{Control, Transport};
 use crate::exit::{self, Exit};
 use crate::links::{self, Linked};
-use crate::{lock, mkfs, wait, Ctx};
+use crate::{lock, mkfs, wait};
 use argh::FromArgs;
 use pmemtab::plan::{self, plan_all, Device, Plan, Reason};
 use pmemtab::tab::{Entry, Layout};
@@ -57,7 +58,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         Ok(c) => c,
         Err(e) => return e,
     };
-    let roots = apply::Roots::of(ctx);
     let mut worst = Exit::Ok;
     for entry in chosen
         .into_iter()
@@ -76,7 +76,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             })
             .and_then(|_held| {
                 wait_for_plan(ctx, &parsed.entries, entry, timeout)
-                    .and_then(|plan| build(ctx, &roots, entry, &plan, &limits))
+                    .and_then(|plan| build(ctx, entry, &plan, &limits))
             });
         if let Err(e) = result {
             worst = worst.max(e);
@@ -156,13 +156,7 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
     Ok(plan)
 }
 
-fn build(
-    ctx: &Ctx,
-    roots: &apply::Roots,
-    entry: &Entry,
-    plan: &Plan,
-    limits: &Timeouts,
-) -> Result<(), Exit> {
+fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(), Exit> {
     let at = ctx.at(entry.line, &entry.name);
     // Checked before anything is built, so that this cannot fail half-way.
     let fstype = match (entry.options.mkfs, entry.fstype) {
@@ -194,7 +188,7 @@ fn build(
             .filter_map(|r| {
                 Some(mkfs::MemberDev {
                     label: format!("{} ({})", r.member, r.ns.dev),
-                    path: links::absolute(&roots.dev.join(r.ns.blockdev.as_deref()?)),
+                    path: links::absolute(&ctx.dev.join(r.ns.blockdev.as_deref()?)),
                 })
             })
             .collect();
@@ -221,13 +215,13 @@ fn build(
         Ok(())
     };
     match entry.layout {
-        Layout::Single => build_single(roots, entry, plan, &at, prepare),
+        Layout::Single => build_single(ctx, entry, plan, &at, prepare),
         _ => {
-            let mut ctl = apply::open_control(roots).map_err(|e| {
+            let mut ctl = apply::open_control(ctx).map_err(|e| {
                 exit::error(format_args!("{at}: {e}"));
                 Exit::System
             })?;
-            build_dm(&mut ctl, roots, entry, plan, &at, prepare)
+            build_dm(&mut ctl, ctx, entry, plan, &at, prepare)
         }
     }
 }
@@ -236,7 +230,7 @@ fn build(
 /// `up` publishes nothing) the `<run>/pmemtab/by-name/<name>` link the generator's mount
 /// unit mounts.
 fn build_single(
-    roots: &apply::Roots,
+    ctx: &Ctx,
     entry: &Entry,
     plan: &Plan,
     at: &str,
@@ -249,12 +243,12 @@ fn build_single(
         .members
         .first()
         .map_or("its namespace", |r| r.ns.dev.as_str());
-    let path = links::absolute(&roots.dev.join(blockdev));
+    let path = links::absolute(&ctx.dev.join(blockdev));
     if !apply::is_block(&path) {
         exit::error(format_args!(
             "{at}: {} of {ns} is missing; is devtmpfs mounted on {}?",
             path.display(),
-            roots.dev.display()
+            ctx.dev.display()
         ));
         return Err(Exit::System);
     }
@@ -263,8 +257,8 @@ fn build_single(
         exit::error(format_args!("{at}: {}", f.msg));
         return Err(f.exit);
     }
-    let link = pmemtab::paths::by_name_link(&roots.run, &entry.name);
-    match links::ensure(&roots.run, &entry.name, &path) {
+    let link = pmemtab::paths::by_name_link(&ctx.run, &entry.name);
+    match links::ensure(&ctx.run, &entry.name, &path) {
         Ok(Linked::Created) => outln!(
             "{}: linked {} -> {}",
             entry.name,
@@ -291,13 +285,13 @@ fn build_single(
 /// this run created is removed again when that fails.
 fn build_dm<T: Transport>(
     ctl: &mut Control<T>,
-    roots: &apply::Roots,
+    ctx: &Ctx,
     entry: &Entry,
     plan: &Plan,
     at: &str,
     prepare: impl FnOnce(&Path) -> Result<(), Failure>,
 ) -> Result<(), Exit> {
-    let up = match apply::up_dm(ctl, roots, plan) {
+    let up = match apply::up_dm(ctl, ctx, plan) {
         Ok(up) => up,
         Err(e) => {
             exit::error(format_args!("{at}: {e}"));
@@ -334,7 +328,7 @@ fn build_dm<T: Transport>(
         }
     };
     if let Err(f) = prepare(node) {
-        let undone = apply::undo(ctl, roots, &entry.name, &up, apply::BUSY_TIMEOUT);
+        let undone = apply::undo(ctl, ctx, &entry.name, &up, apply::BUSY_TIMEOUT);
         exit::error(format_args!("{at}: {}{undone}", f.msg));
         return Err(f.exit);
     }
@@ -344,7 +338,7 @@ fn build_dm<T: Transport>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::tests::{plan_for, roots};
+    use crate::apply::tests::{plan_for, scratch_ctx};
     use crate::dm::control::fake::FakeKernel;
 
     fn failing(_: &Path) -> Result<(), Failure> {
@@ -356,7 +350,7 @@ mod tests {
 
     #[test]
     fn failed_mkfs_removes_only_a_device_this_run_created() {
-        let r = roots("up-mkfs", "1\n");
+        let r = scratch_ctx("up-mkfs", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let plan = plan_for("fast0", 2 << 20);
         let entry = Entry {

@@ -4,9 +4,10 @@
 //! `pmem-assemble-dax@NAME.service` runs it after every start of the mount unit.
 
 use super::common::{load_tab, report_refusal, scan, select_one};
+use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::mount::{under_root, verify, DaxWant};
-use crate::{nodes, Ctx};
+use crate::nodes;
 use argh::FromArgs;
 use pmemtab::plan::{plan, Device};
 use std::path::PathBuf;
