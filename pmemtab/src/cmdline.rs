@@ -67,6 +67,7 @@ pub fn boot_devices<'a>(entries: &'a [Entry], cmdline: &'a Cmdline) -> BootDevic
                 e.layout
             ),
             source_line: e.source.text.clone(),
+            shown_from: 0,
             width: e.source.name.width,
             hint: Some(format!(
                 "make '{name}' a linear entry (one member is enough) to get /dev/mapper/{name}"

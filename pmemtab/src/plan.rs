@@ -77,27 +77,84 @@ impl Refusal {
     /// One diagnostic per problem, pointing at its member in the entry's line (at the
     /// members column for problems of the whole entry), as the parser's are.
     pub fn diagnostics(&self, entry: &Entry) -> Vec<Diagnostic> {
+        // Where each member stands (the first time it is named): a map, not a search per
+        // reason, which made a line of many bad members quadratic.
+        let mut index: HashMap<&Member, usize> = HashMap::with_capacity(entry.members.len());
+        for (i, m) in entry.members.iter().enumerate() {
+            index.entry(m).or_insert(i);
+        }
+        let line = SourceWindow::new(&entry.source.text);
         self.reasons
             .iter()
             .map(|reason| {
                 let span = reason
                     .member()
-                    .and_then(|m| entry.members.iter().position(|x| x == m))
-                    .and_then(|i| entry.source.members.get(i))
+                    .and_then(|m| index.get(m))
+                    .and_then(|&i| entry.source.members.get(i))
                     .copied()
                     .unwrap_or(entry.source.members_column);
+                let (source_line, shown_from) = line.around(span.column, span.width);
                 Diagnostic {
                     severity: Severity::Error,
                     line: self.line,
                     column: span.column,
                     message: format!("{}: {}", self.name, reason.message()),
-                    source_line: entry.source.text.clone(),
+                    source_line,
+                    shown_from,
                     width: span.width,
                     hint: reason.hint(),
                     entry: Some(self.name.clone()),
                 }
             })
             .collect()
+    }
+}
+
+/// A pmemtab line as a diagnostic shows it: whole when it is short, else the part around the
+/// fault, so that a line of thousands of members does not repeat itself in every message.
+struct SourceWindow<'a> {
+    text: &'a str,
+    /// Byte offset of every character, computed once per line.
+    starts: Vec<usize>,
+}
+
+/// Characters shown on each side of the fault in a long line.
+const WINDOW_CHARS: usize = 60;
+
+impl<'a> SourceWindow<'a> {
+    fn new(text: &'a str) -> SourceWindow<'a> {
+        SourceWindow {
+            text,
+            starts: text.char_indices().map(|(i, _)| i).collect(),
+        }
+    }
+
+    /// The text to show, and how many characters of the line come before it (`...` stands
+    /// for them; it is three of the shown characters).
+    fn around(&self, column: usize, width: usize) -> (String, usize) {
+        let n = self.starts.len();
+        if n <= 2 * WINDOW_CHARS + width.max(1) {
+            return (self.text.to_string(), 0);
+        }
+        let at = column.saturating_sub(1).min(n);
+        // Cut only more than the `...` that stands for the cut part takes.
+        let from = match at.checked_sub(WINDOW_CHARS) {
+            Some(f) if f > 3 => f,
+            _ => 0,
+        };
+        let to = (at + width + WINDOW_CHARS).min(n);
+        let byte = |c: usize| self.starts.get(c).copied().unwrap_or(self.text.len());
+        let mut shown = String::new();
+        let mut cut = from;
+        if from > 0 {
+            shown.push_str("...");
+            cut -= 3;
+        }
+        shown.push_str(&self.text[byte(from)..byte(to)]);
+        if to < n {
+            shown.push_str("...");
+        }
+        (shown, cut)
     }
 }
 
@@ -597,18 +654,23 @@ pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan,
             // The entry's own problems with its other members too, in member order.
             let mut reasons = taken;
             if let Err(r) = planned {
-                for reason in r.reasons {
-                    let dup = reason
-                        .member()
-                        .is_some_and(|m| reasons.iter().any(|x| x.member() == Some(m)));
-                    if !dup {
-                        reasons.push(reason);
-                    }
-                }
+                let claimed: std::collections::HashSet<Member> =
+                    reasons.iter().filter_map(Reason::member).cloned().collect();
+                reasons.extend(
+                    r.reasons
+                        .into_iter()
+                        .filter(|x| !x.member().is_some_and(|m| claimed.contains(m))),
+                );
+            }
+            // Sorted by where the member stands: a map, not a search per reason.
+            let mut at: HashMap<&Member, usize> = HashMap::new();
+            for (i, m) in entry.members.iter().enumerate() {
+                at.entry(m).or_insert(i);
             }
             let position = |r: &Reason| {
                 r.member()
-                    .and_then(|m| entry.members.iter().position(|x| x == m))
+                    .and_then(|m| at.get(m))
+                    .copied()
                     .unwrap_or(usize::MAX)
             };
             reasons.sort_by_key(position);

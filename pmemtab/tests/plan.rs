@@ -342,3 +342,31 @@ fn every_bad_member_is_reported_at_its_column() {
         "{shown}"
     );
 }
+
+/// A line of many members shows the part around each fault, underlined where it is, and the
+/// message keeps the real column; the work stays linear in the members.
+#[test]
+fn a_long_line_shows_the_part_around_each_fault() {
+    let n = 2000;
+    let members: Vec<String> = (0..n)
+        .map(|i| format!("uuid={}", uuid::Uuid::from_u128(i + 1)))
+        .collect();
+    let text = format!("big linear {}\n", members.join(","));
+    let entries = parse(&text).entries;
+    let plans = plan_all(&entries, &[]);
+    let diags = plans[0].as_ref().unwrap_err().diagnostics(&entries[0]);
+    assert_eq!(diags.len(), n as usize);
+    for (i, k) in [(0usize, 0usize), (1, 1), (2, 2), (1500, 1500), (1999, 1999)] {
+        let d = &diags[i];
+        // The real column of member k: "big linear " is 11 characters, each member 41 + ','.
+        assert_eq!(d.column, 12 + 42 * k, "member {k}");
+        let shown = d.render("t");
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(lines[1].len() < 200, "member {k}: {}", lines[1].len());
+        assert_eq!(
+            lines[2].find('^'),
+            lines[1].find(&members[k]),
+            "member {k}: {shown}"
+        );
+    }
+}

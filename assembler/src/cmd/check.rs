@@ -43,8 +43,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     let boot = pmemtab::cmdline::boot_devices(&parsed.entries, &cmdline);
     let plans = pmemtab::plan::plan_all(&parsed.entries, &namespaces);
     let (mut ok, mut bad) = (0, 0);
+    // A set, not a scan of `selected` per entry: that made check quadratic in the lines.
+    let selected: std::collections::HashSet<(&str, usize)> =
+        selected.iter().map(|e| (e.name.as_str(), e.line)).collect();
     for (entry, result) in parsed.entries.iter().zip(&plans) {
-        if !selected.iter().any(|s| s.name == entry.name) {
+        if !selected.contains(&(entry.name.as_str(), entry.line)) {
             continue;
         }
         let boot_problems: Vec<_> = boot

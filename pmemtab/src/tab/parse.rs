@@ -45,8 +45,12 @@ pub struct Diagnostic {
     pub line: usize,
     pub column: usize,
     pub message: String,
-    /// The whole offending line, for display.
+    /// The offending line, for display: whole, or, for a very long line, the part around the
+    /// fault (see `shown_from`).
     pub source_line: String,
+    /// How many characters of the line come before `source_line` (0 when it is whole); `column`
+    /// always counts from the start of the real line.
+    pub shown_from: usize,
     /// How many characters from `column` are at fault (at least 1 when there is a line).
     pub width: usize,
     /// What was expected, or what to do.
@@ -77,7 +81,10 @@ impl Diagnostic {
             // The line as shown (tabs as one space, other controls escaped), and where the
             // fault starts and ends in it.
             let (mut shown, mut start, mut end) = (String::new(), None, None);
-            let first = self.column.saturating_sub(1);
+            let first = self
+                .column
+                .saturating_sub(1)
+                .saturating_sub(self.shown_from);
             let last = first + self.width.max(1);
             for (i, c) in self.source_line.chars().enumerate() {
                 if i == first {
@@ -170,6 +177,7 @@ pub fn load(path: &Path) -> Result<Parsed, crate::Error> {
                     column: 0,
                     message: format!("writable by {who}; it decides what is mounted where at boot"),
                     source_line: String::new(),
+                    shown_from: 0,
                     width: 0,
                     hint: Some(format!(
                         "chown root:root {0} && chmod 644 {0}",
@@ -268,6 +276,7 @@ fn not_utf8(number: usize, raw: &[u8], e: std::str::Utf8Error) -> Diagnostic {
         message: format!("byte {bad:#04x} is not UTF-8; {what}"),
         entry: (!comment).then(|| first_word(&shown)).flatten(),
         source_line: shown,
+        shown_from: 0,
         width: 1,
         hint: Some(
             "pmemtab is UTF-8 text: convert the file (iconv -f latin1 -t utf-8) or remove the byte"
@@ -293,6 +302,7 @@ impl LineCtx<'_> {
             column: field.column,
             message,
             source_line: self.text.to_string(),
+            shown_from: 0,
             width: field.text.chars().count().max(1),
             hint,
             entry: self.entry.clone(),
@@ -615,11 +625,15 @@ fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<(Member, Span)>
         return None;
     }
     let mut members: Vec<(Member, Span)> = Vec::new();
+    // Members seen so far on this line: a set, so a line of many members stays linear.
+    let mut seen = std::collections::HashSet::new();
     let mut ok = true;
-    let mut offset = 0;
+    // Columns counted as we go: counting from the field's start for every member made a
+    // line of many members quadratic.
+    let mut column = f.column;
     for part in f.text.split(',') {
-        let pf = f.sub(offset, part);
-        offset += part.len() + 1;
+        let pf = Field { text: part, column };
+        column += part.chars().count() + 1;
         if part.is_empty() {
             ctx.error(
                 &Field { text: ",", ..pf },
@@ -638,7 +652,7 @@ fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<(Member, Span)>
                         Some("name the namespace by uuid= (see `ndctl list`)".into()),
                     );
                 }
-                if members.iter().any(|(seen, _)| *seen == m) {
+                if !seen.insert(m.clone()) {
                     ctx.error(
                         &pf,
                         format!("member {m} is listed twice"),
@@ -1343,6 +1357,7 @@ fn conflict(earlier: &[Entry], seen: &Seen, entry: &Entry, line: &str) -> Option
             column: f.column,
             message,
             source_line: line.to_string(),
+            shown_from: 0,
             width: f.text.chars().count().max(1),
             hint: Some(hint),
             entry: Some(entry.name.clone()),
