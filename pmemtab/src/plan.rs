@@ -77,12 +77,7 @@ impl Refusal {
     /// One diagnostic per problem, pointing at its member in the entry's line (at the
     /// members column for problems of the whole entry), as the parser's are.
     pub fn diagnostics(&self, entry: &Entry) -> Vec<Diagnostic> {
-        // Where each member stands (the first time it is named): a map, not a search per
-        // reason, which made a line of many bad members quadratic.
-        let mut index: HashMap<&Member, usize> = HashMap::with_capacity(entry.members.len());
-        for (i, m) in entry.members.iter().enumerate() {
-            index.entry(m).or_insert(i);
-        }
+        let index = member_positions(entry);
         let line = SourceWindow::new(&entry.source.text);
         self.reasons
             .iter()
@@ -108,6 +103,16 @@ impl Refusal {
             })
             .collect()
     }
+}
+
+/// Where each member of an entry stands (the first time it is named): a map, not a search per
+/// reason, which made a line of many bad members quadratic.
+fn member_positions(entry: &Entry) -> HashMap<&Member, usize> {
+    let mut at = HashMap::with_capacity(entry.members.len());
+    for (i, m) in entry.members.iter().enumerate() {
+        at.entry(m).or_insert(i);
+    }
+    at
 }
 
 /// A pmemtab line as a diagnostic shows it: whole when it is short, else the part around the
@@ -662,11 +667,8 @@ pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan,
                         .filter(|x| !x.member().is_some_and(|m| claimed.contains(m))),
                 );
             }
-            // Sorted by where the member stands: a map, not a search per reason.
-            let mut at: HashMap<&Member, usize> = HashMap::new();
-            for (i, m) in entry.members.iter().enumerate() {
-                at.entry(m).or_insert(i);
-            }
+            // Sorted by where the member stands.
+            let at = member_positions(entry);
             let position = |r: &Reason| {
                 r.member()
                     .and_then(|m| at.get(m))

@@ -8,6 +8,10 @@
 //! - mismatches show a line diff ([`line_diff`]); scratch directories go away even when a test
 //!   fails ([`Scratch`]).
 
+// A dev-dependency of the golden tests only, never in a binary: a missing fixture directory
+// is a broken test tree, and panicking with its path is how a test fails.
+#![allow(clippy::panic)]
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 

@@ -99,6 +99,13 @@ pub fn report_refusal(ctx: &Ctx, entry: &Entry, r: &Refusal) {
     }
 }
 
+/// Reads pmemtab (reporting only `name`'s diagnostics) and returns the valid entry `name`, for
+/// the commands about one entry that need nothing else from the file.
+pub fn load_one(ctx: &Ctx, name: &str) -> Result<Entry, Exit> {
+    let parsed = load_tab(ctx, std::slice::from_ref(&name.to_string()))?;
+    select_one(ctx, &parsed.entries, name).cloned()
+}
+
 /// Loads everything and plans one named entry (with the other entries' claims considered),
 /// reporting any problem. Used by commands that act on a single entry.
 pub fn plan_one(ctx: &Ctx, name: &str) -> Result<Plan, Exit> {

@@ -1,6 +1,6 @@
 //! `mount`: mount an entry at its mount point with DAX, then verify DAX is really on.
 
-use super::common::{load_tab, report_refusal, scan, select_one};
+use super::common::{load_one, report_refusal, scan};
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::mount::{mount_dax, under_root, Mounted};
@@ -22,14 +22,11 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    let parsed = match load_tab(ctx, std::slice::from_ref(&args.name)) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
-    let entry = match select_one(ctx, &parsed.entries, &args.name) {
+    let entry = match load_one(ctx, &args.name) {
         Ok(e) => e,
         Err(e) => return e,
     };
+    let entry = &entry;
     let at = ctx.at(entry.line, &entry.name);
     let (Some(mount_point), Some(fstype)) = (&entry.mount_point, entry.fstype) else {
         exit::error(format_args!(

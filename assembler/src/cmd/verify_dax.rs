@@ -3,7 +3,7 @@
 //! with DAX as its options ask. Changes nothing; the generator's
 //! `pmem-assemble-dax@NAME.service` runs it after every start of the mount unit.
 
-use super::common::{load_tab, report_refusal, scan, select_one};
+use super::common::{load_one, report_refusal, scan};
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::mount::{under_root, verify, DaxWant};
@@ -26,14 +26,11 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    let parsed = match load_tab(ctx, std::slice::from_ref(&args.name)) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
-    let entry = match select_one(ctx, &parsed.entries, &args.name) {
+    let entry = match load_one(ctx, &args.name) {
         Ok(e) => e,
         Err(e) => return e,
     };
+    let entry = &entry;
     let at = ctx.at(entry.line, &entry.name);
     let Some(mount_point) = &entry.mount_point else {
         exit::error(format_args!(
