@@ -10,6 +10,7 @@ mod ctx;
 mod dm;
 mod exit;
 mod json;
+mod kmem;
 mod links;
 mod lock;
 mod mkfs;
@@ -70,6 +71,12 @@ enum Command {
 
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
+    // `down` of a system-ram entry runs itself to offline a block it can kill at a deadline.
+    if let [_, arg, state] = argv.as_slice() {
+        if arg == kmem::OFFLINE_CHILD_ARG {
+            std::process::exit(kmem::offline_child(std::path::Path::new(state)));
+        }
+    }
     let Some((cmd, rest)) = argv.split_first() else {
         std::process::exit(Exit::Usage.code());
     };

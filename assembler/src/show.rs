@@ -37,6 +37,66 @@ pub struct MemberStatus {
     pub dax: Option<bool>,
 }
 
+/// A system-ram entry with at least one member in system-ram mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemStatus {
+    pub name: String,
+    pub line: usize,
+    pub members: Vec<MemMember>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemMember {
+    /// `dax1.0`
+    pub dax: String,
+    pub namespace: String,
+    pub uuid: Option<String>,
+    /// `system-ram` (bound to kmem) or `devdax`, as `daxctl list` says.
+    pub mode: String,
+    pub node: i32,
+    pub blocks: u64,
+    pub online: u64,
+    pub block_size: u64,
+    /// The zone of its online blocks, when they agree.
+    pub zone: Option<String>,
+}
+
+fn mem_tree(out: &mut String, mems: &[MemStatus]) {
+    for m in mems {
+        let online: u64 = m.members.iter().map(|x| x.online * x.block_size).sum();
+        let total: u64 = m.members.iter().map(|x| x.blocks * x.block_size).sum();
+        let nodes = pmemtab::kmem::nodes_text(m.members.iter().map(|x| x.node));
+        let _ = writeln!(
+            out,
+            "{} system-ram, {nodes}, {} of {} online, pmemtab line {}",
+            m.name,
+            human_bytes(online),
+            human_bytes(total),
+            m.line
+        );
+        for (i, x) in m.members.iter().enumerate() {
+            let branch = if i + 1 == m.members.len() {
+                "└─"
+            } else {
+                "├─"
+            };
+            let _ = write!(out, " {branch}{} {}", x.dax, x.namespace);
+            if let Some(u) = &x.uuid {
+                let _ = write!(out, " uuid={u}");
+            }
+            let _ = write!(
+                out,
+                " {}, node {}, {}/{} blocks online",
+                x.mode, x.node, x.online, x.blocks
+            );
+            if let Some(z) = &x.zone {
+                let _ = write!(out, ", zone {z}");
+            }
+            out.push('\n');
+        }
+    }
+}
+
 fn flag(v: Option<bool>, yes: &str, no: &str) -> String {
     match v {
         Some(true) => yes.into(),
@@ -45,8 +105,8 @@ fn flag(v: Option<bool>, yes: &str, no: &str) -> String {
     }
 }
 
-/// `dmsetup ls --tree`-like text.
-pub fn tree(devs: &[DevStatus]) -> String {
+/// `dmsetup ls --tree`-like text: the block devices, then the memory.
+pub fn tree(devs: &[DevStatus], mems: &[MemStatus]) -> String {
     let mut out = String::new();
     for d in devs {
         let kernel = d
@@ -106,6 +166,7 @@ pub fn tree(devs: &[DevStatus]) -> String {
             let _ = writeln!(out, "   table: {line}");
         }
     }
+    mem_tree(&mut out, mems);
     out
 }
 
@@ -113,8 +174,9 @@ fn opt<T: Into<Json>>(v: Option<T>) -> Json {
     v.map_or(Json::Null, Into::into)
 }
 
-/// `{"devices": [...]}`, one object per device (written with the crate's JSON writer).
-pub fn json(devs: &[DevStatus]) -> String {
+/// `{"devices": [...], "memory": [...]}`: one object per block device and per system-ram
+/// entry (written with the crate's JSON writer).
+pub fn json(devs: &[DevStatus], mems: &[MemStatus]) -> String {
     let items = devs
         .iter()
         .map(|d| {
@@ -150,7 +212,37 @@ pub fn json(devs: &[DevStatus]) -> String {
                 .with("members", Json::Arr(members))
         })
         .collect();
-    Json::obj().with("devices", Json::Arr(items)).pretty()
+    let memory = mems
+        .iter()
+        .map(|m| {
+            let members = m
+                .members
+                .iter()
+                .map(|x| {
+                    Json::obj()
+                        .with("dax", Json::from(x.dax.as_str()))
+                        .with("namespace", Json::from(x.namespace.as_str()))
+                        .with("uuid", opt(x.uuid.clone()))
+                        .with("mode", Json::from(x.mode.as_str()))
+                        .with("node", Json::from(x.node))
+                        .with("online_memblocks", Json::from(x.online))
+                        .with("total_memblocks", Json::from(x.blocks))
+                        .with("block_size", Json::from(x.block_size))
+                        .with("online_bytes", Json::from(x.online * x.block_size))
+                        .with("zone", opt(x.zone.clone()))
+                })
+                .collect();
+            Json::obj()
+                .with("name", Json::from(m.name.as_str()))
+                .with("layout", Json::from("system-ram"))
+                .with("line", Json::from(m.line as u64))
+                .with("members", Json::Arr(members))
+        })
+        .collect();
+    Json::obj()
+        .with("devices", Json::Arr(items))
+        .with("memory", Json::Arr(memory))
+        .pretty()
 }
 
 #[cfg(test)]
@@ -189,7 +281,7 @@ mod tests {
     #[test]
     fn tree_text() {
         assert_eq!(
-            tree(&sample()),
+            tree(&sample(), &[]),
             "fast0 (253:0, dm-0) striped, 1020.00 MiB, DAX, open 1, mounted on /mnt/fast, pmemtab line 3\n \
              ├─pmem1 (259:1) namespace1.0 uuid=aaaa\n \
              └─pmem0 (259:0) namespace0.0 uuid=bbbb\n   \
@@ -199,7 +291,7 @@ mod tests {
 
     #[test]
     fn json_text() {
-        let j = json(&sample());
+        let j = json(&sample(), &[]);
         assert!(j.starts_with("{\n  \"devices\": [\n    {\n      \"name\": \"fast0\",\n      \"dm_uuid\": \"PMEMTAB-fast0\",\n      \"dev\": \"253:0\","), "{j}");
         assert!(j.contains("\"size\": 1069547520,\n      \"dax\": true,\n      \"open_count\": 1,\n      \"suspended\": false,"), "{j}");
         assert!(
@@ -207,6 +299,9 @@ mod tests {
             "{j}"
         );
         assert!(j.contains("\"blockdev\": \"pmem0\",\n          \"namespace\": \"namespace0.0\",\n          \"uuid\": \"bbbb\",\n          \"raw_uuid\": null,\n          \"dax\": true"), "{j}");
-        assert_eq!(json(&[]), "{\n  \"devices\": []\n}\n");
+        assert_eq!(
+            json(&[], &[]),
+            "{\n  \"devices\": [],\n  \"memory\": []\n}\n"
+        );
     }
 }

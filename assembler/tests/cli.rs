@@ -105,6 +105,7 @@ testsupport::golden_cases!(golden(), run_case;
     check_no_pmem,
     check_refused_lines,
     check_root_single,
+    check_system_ram,
     check_unknown_name,
     down_single_not_a_link,
     down_usage,

@@ -98,6 +98,8 @@ testsupport::golden_cases!(support::golden_dir(), run_case;
     rd_disabled_host,
     rd_disabled_initrd,
     rd_enabled_initrd,
+    system_ram,
+    system_ram_initrd,
     refused_lines,
     x_systemd_options,
 );

@@ -8,6 +8,7 @@
 pub mod cmdline;
 pub mod error;
 pub mod geometry;
+pub mod kmem;
 pub mod ns;
 pub mod paths;
 pub mod plan;

@@ -47,13 +47,26 @@ pub enum Device {
         devnum: DevNum,
         size: Sectors,
     },
+    /// Devdax devices given to the kmem driver and onlined as system RAM, in member order.
+    Kmem { devs: Vec<KmemDev> },
+}
+
+/// One member of a system-ram entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KmemDev {
+    /// The dax device (`dax1.0`), as `/sys/bus/dax/devices/` and `daxctl list` name it.
+    pub dax: String,
+    /// The NUMA node its memory joins (the region's `target_node`).
+    pub node: i32,
+    /// Bytes of the dax device.
+    pub size: u64,
 }
 
 impl Plan {
     pub fn targets(&self) -> &[Target] {
         match &self.device {
             Device::Dm { targets, .. } => targets,
-            Device::Single { .. } => &[],
+            Device::Single { .. } | Device::Kmem { .. } => &[],
         }
     }
 }
@@ -187,6 +200,17 @@ pub enum Reason {
         member: Member,
         dev: String,
     },
+    /// A devdax namespace whose dax device has not appeared yet (device_dax still probing).
+    /// Waited for like a missing member.
+    NoDaxDevice {
+        member: Member,
+        dev: String,
+    },
+    /// A devdax namespace on no NUMA node (`target_node` -1): kmem refuses it.
+    NoNode {
+        member: Member,
+        dev: String,
+    },
     /// The block device does not do DAX (`queue/dax` = 0).
     NotDax {
         member: Member,
@@ -217,9 +241,6 @@ pub enum Reason {
         size: u64,
         unit: u64,
     },
-    Unsupported {
-        what: &'static str,
-    },
     /// The device would exceed what a u64 of sectors can address.
     TooLarge,
 }
@@ -228,7 +249,10 @@ impl Reason {
     /// The member may still appear (its NVDIMM is slow, its driver still probing): worth
     /// waiting for within the entry's device timeout.
     pub fn is_pending(&self) -> bool {
-        matches!(self, Reason::Missing { .. } | Reason::NotReady { .. })
+        matches!(
+            self,
+            Reason::Missing { .. } | Reason::NotReady { .. } | Reason::NoDaxDevice { .. }
+        )
     }
 
     /// The member this reason is about, if it is about one.
@@ -238,11 +262,13 @@ impl Reason {
             | Reason::Ambiguous { member, .. }
             | Reason::WrongMode { member, .. }
             | Reason::NotReady { member, .. }
+            | Reason::NoDaxDevice { member, .. }
+            | Reason::NoNode { member, .. }
             | Reason::NotDax { member, .. }
             | Reason::UsedTwice { member, .. }
             | Reason::UsedByOther { member, .. }
             | Reason::TooSmall { member, .. } => Some(member),
-            Reason::TooFewMembers { .. } | Reason::Unsupported { .. } | Reason::TooLarge => None,
+            Reason::TooFewMembers { .. } | Reason::TooLarge => None,
         }
     }
 }
@@ -278,6 +304,12 @@ impl Reason {
             Reason::NotReady { member, dev } => format!(
                 "member {member} ({dev}) is in fsdax mode but its block device has not appeared"
             ),
+            Reason::NoDaxDevice { member, dev } => format!(
+                "member {member} ({dev}) is in devdax mode but its dax device has not appeared"
+            ),
+            Reason::NoNode { member, dev } => format!(
+                "member {member} ({dev}) is on no NUMA node (target_node is -1), and kmem onlines memory only into a node"
+            ),
             Reason::NotDax {
                 member,
                 dev,
@@ -307,7 +339,6 @@ impl Reason {
                 human_bytes(*size),
                 human_bytes(*unit)
             ),
-            Reason::Unsupported { what } => format!("{what} is not supported yet"),
             Reason::TooLarge => "the members add up to more than 2^64 sectors".into(),
         }
     }
@@ -324,11 +355,13 @@ impl Reason {
                 "reconfigure it (`ndctl create-namespace -f -e {dev} --mode={need}`, which destroys its data) or name another namespace"
             ),
             Reason::NotReady { .. } => "check `dmesg` for the nd_pmem driver".into(),
+            Reason::NoDaxDevice { .. } => "check `dmesg` for the device_dax driver".into(),
+            Reason::NoNode { .. } => "the firmware must give the NVDIMM a proximity domain (ACPI SRAT); in qemu, node= on -device nvdimm".into(),
             Reason::NotDax { .. } => "use an fsdax namespace".into(),
             Reason::UsedTwice { .. } => "a namespace may appear only once".into(),
             Reason::UsedByOther { .. } => "a namespace may belong to one entry only".into(),
             Reason::TooSmall { .. } => "name a larger namespace".into(),
-            Reason::TooFewMembers { .. } | Reason::Unsupported { .. } | Reason::TooLarge => {
+            Reason::TooFewMembers { .. } | Reason::TooLarge => {
                 return None
             }
         })
@@ -427,6 +460,35 @@ fn dax_member(member: &Member, ns: &Namespace) -> Result<DevNum, Reason> {
     Ok(devnum)
 }
 
+/// Checks that a resolved namespace can be onlined as system RAM.
+fn kmem_member(member: &Member, ns: &Namespace) -> Result<KmemDev, Reason> {
+    if ns.mode != Mode::Devdax {
+        return Err(Reason::WrongMode {
+            member: member.clone(),
+            dev: ns.dev.clone(),
+            mode: ns.mode,
+            need: "devdax",
+        });
+    }
+    let Some(dax) = &ns.chardev else {
+        return Err(Reason::NoDaxDevice {
+            member: member.clone(),
+            dev: ns.dev.clone(),
+        });
+    };
+    let Some(node) = ns.target_node.filter(|n| *n >= 0) else {
+        return Err(Reason::NoNode {
+            member: member.clone(),
+            dev: ns.dev.clone(),
+        });
+    };
+    Ok(KmemDev {
+        dax: dax.clone(),
+        node,
+        size: ns.size,
+    })
+}
+
 /// The members of an entry that may still appear (missing, or enabled without their block
 /// device yet), each with its reason, in entry order.
 pub fn pending(entry: &Entry, namespaces: &[Namespace]) -> Vec<Reason> {
@@ -436,6 +498,7 @@ pub fn pending(entry: &Entry, namespaces: &[Namespace]) -> Vec<Reason> {
         .filter_map(|m| {
             let reason = match resolve(m, namespaces) {
                 Err(r) => r,
+                Ok(ns) if entry.layout == Layout::SystemRam => kmem_member(m, ns).err()?,
                 Ok(ns) => dax_member(m, ns).err()?,
             };
             reason.is_pending().then_some(reason)
@@ -461,14 +524,10 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
             got: entry.members.len(),
         }));
     }
-    if entry.layout == Layout::SystemRam {
-        return Err(refuse(Reason::Unsupported {
-            what: "layout system-ram (KMEM DAX)",
-        }));
-    }
 
     let mut members: Vec<Resolved> = Vec::with_capacity(entry.members.len());
     let mut devnums = Vec::with_capacity(entry.members.len());
+    let mut kmem_devs = Vec::new();
     let mut warnings = Vec::new();
     // Every bad member is reported, not only the first.
     let mut bad = Vec::new();
@@ -491,6 +550,19 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
             continue;
         }
         named.push((ns.dev.as_str(), member));
+        if entry.layout == Layout::SystemRam {
+            match kmem_member(member, ns) {
+                Ok(d) => {
+                    kmem_devs.push(d);
+                    members.push(Resolved {
+                        member: member.clone(),
+                        ns: ns.clone(),
+                    });
+                }
+                Err(r) => bad.push(r),
+            }
+            continue;
+        }
         match dax_member(member, ns) {
             Ok(d) => devnums.push(d),
             Err(r) => {
@@ -600,11 +672,7 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
                 size: length,
             }
         }
-        Layout::SystemRam => {
-            return Err(refuse(Reason::Unsupported {
-                what: "layout system-ram (KMEM DAX)",
-            }))
-        }
+        Layout::SystemRam => Device::Kmem { devs: kmem_devs },
     };
     Ok(Plan {
         line: entry.line,

@@ -16,6 +16,9 @@ pub const MKFS_LIMIT: Duration = Duration::from_secs(600);
 /// How much longer than the service the device job waits, so the service's own error is the
 /// one reported.
 pub const DEVICE_JOB_MARGIN: Duration = Duration::from_secs(5);
+/// How long `down` of a system-ram entry may spend offlining its memory (the kernel migrates
+/// what is in use elsewhere, and retries without end when it cannot).
+pub const KMEM_OFFLINE_LIMIT: Duration = Duration::from_secs(30);
 /// The boot-time DAX check reads mountinfo and sysfs: it never waits for anything.
 pub const DAX_CHECK_LIMIT: Duration = Duration::from_secs(30);
 

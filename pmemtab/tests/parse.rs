@@ -270,14 +270,11 @@ fn error_classes_with_positions() {
         ),
         (
             format!("r system-ram uuid={U1} /a ext4\n"),
-            vec![
-                err(
-                    1,
-                    3,
-                    "layout system-ram (KMEM DAX) is not supported yet; this line is ignored",
-                ),
-                err(1, 56, "a system-ram entry becomes memory, not a filesystem"),
-            ],
+            vec![err(
+                1,
+                56,
+                "a system-ram entry becomes memory, not a filesystem",
+            )],
         ),
         (
             "lonely\n".into(),

@@ -18,13 +18,18 @@ KDIR=$WORK/kernel-$LAB_KERNEL
 LOGS=$WORK/logs-$LAB_KERNEL
 # Tools the guest uses to provision namespaces and as oracles; pmem-assemble never calls them
 # except mkfs (its `mkfs` option). bash runs the benchmark's "what admins do today" script.
-GUEST_TOOLS="ndctl daxctl dmsetup mke2fs mkfs.xfs jq bash"
+GUEST_TOOLS="ndctl daxctl dmsetup mke2fs mkfs.xfs jq bash numactl"
 # Modules the guest init may load, resolved with their dependencies on the host.
 GUEST_MODULES="nfit nd_pmem nd_btt dax_pmem device_dax nd_e820 dm_mod ext4 xfs kmem"
 # One NVDIMM: 2 GiB region after a 2 MiB label area (region sizes must be 16 MiB multiples).
 # The files are sparse: only what the guest writes takes disk space.
 DIMM_BYTES=$((2050 << 20))
 LABEL_BYTES=$((2 << 20))
+# The KMEM NVDIMM km0: on NUMA node 1, which has no CPUs and no RAM of its own, as pmem on a
+# real socket-less memory node; 1 GiB region after its 2 MiB labels. A boot that has km0 gets
+# two vCPUs and KMEM_NODE0 of RAM on node 0.
+KMEM_DIMM_BYTES=$((1026 << 20))
+KMEM_NODE0=512M
 # Legacy pmem the way users emulate it; 0x28000000 is addr= for it.
 MEMMAP='memmap=128M!640M'
 # Boots take 15-40 s here; a boot still running after this is a hang, reported as a failure.
@@ -76,6 +81,9 @@ build_initramfs() {
     done
     cp "$LAB/../../assembler/udev/09-pmemtab.rules" "$root/lab/09-pmemtab.rules.in"
     install -m 755 "$WORK/pmem-assemble" "$root/bin/pmem-assemble"
+    # The KMEM scenario's memory user (std only, static, built in a second).
+    rustc --edition 2021 -O -C strip=symbols --target x86_64-unknown-linux-musl \
+        -o "$root/bin/lab-alloc" "$LAB/guest/alloc.rs"
     # Modules: exact files modprobe would insert (ignoring the host's install rules). 6.12's
     # are .ko.xz, which busybox insmod cannot load: they go in decompressed, as NAME.ko, and
     # depmod below writes the modules.dep that names them so.
@@ -114,6 +122,8 @@ make_nvdimms() {
         rm -f "$DIMMS/$d"
         truncate -s "$DIMM_BYTES" "$DIMMS/$d"
     done
+    rm -f "$DIMMS/km0"
+    truncate -s "$KMEM_DIMM_BYTES" "$DIMMS/km0"
 }
 
 # boot LOG DIMMS APPEND [DISK...]: one guest boot with the named DIMMs (comma list, e.g.
@@ -122,19 +132,30 @@ make_nvdimms() {
 # slot follows its name, so nv1 alone is still nv1. BOOT_INITRD (default the busybox
 # initramfs), BOOT_QUIET (default "quiet loglevel=3") and BOOT_TIMEOUT change the rest.
 boot() {
-    local log=$1 dimms=$2 append=$3 d n args=() rc
+    local log=$1 dimms=$2 append=$3 d n args=() rc machine=(-smp 1 -m 1G,slots=8,maxmem=8G)
     shift 3
     for d in ${dimms//,/ }; do
-        n=${d#nv}
-        args+=(-object "memory-backend-file,id=m$n,share=on,mem-path=$DIMMS/$d,size=$DIMM_BYTES"
-               -device "nvdimm,id=$d,memdev=m$n,label-size=$LABEL_BYTES")
+        case $d in
+        km0)
+            machine=(-smp 2 -m "$KMEM_NODE0,slots=8,maxmem=8G"
+                     -object "memory-backend-ram,id=ram0,size=$KMEM_NODE0"
+                     -numa node,nodeid=0,cpus=0-1,memdev=ram0 -numa node,nodeid=1)
+            args+=(-object "memory-backend-file,id=mk0,share=on,mem-path=$DIMMS/km0,size=$KMEM_DIMM_BYTES"
+                   -device "nvdimm,id=km0,memdev=mk0,label-size=$LABEL_BYTES,node=1")
+            ;;
+        *)
+            n=${d#nv}
+            args+=(-object "memory-backend-file,id=m$n,share=on,mem-path=$DIMMS/$d,size=$DIMM_BYTES"
+                   -device "nvdimm,id=$d,memdev=m$n,label-size=$LABEL_BYTES")
+            ;;
+        esac
     done
     for d in "$@"; do
         [ -n "$d" ] && args+=(-drive "file=$d,format=raw,if=virtio")
     done
     mkdir -p "$(dirname "$log")"
     timeout --kill-after=10 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on \
-        -smp 1 -m 1G,slots=8,maxmem=8G "${args[@]}" \
+        "${machine[@]}" "${args[@]}" \
         -kernel "$KDIR/root/boot/vmlinuz-$(kver)" -initrd "${BOOT_INITRD:-$WORK/initramfs.cpio.gz}" \
         -append "console=ttyS0 panic=1 ${BOOT_QUIET-quiet loglevel=3} $append" \
         -nographic -no-reboot -nodefaults -serial stdio -display none </dev/null 2>&1 |

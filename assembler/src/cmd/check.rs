@@ -115,6 +115,10 @@ fn describe(ctx: &Ctx, entry: &pmemtab::tab::Entry, plan: &Plan) {
     let (path, size) = match &plan.device {
         Device::Dm { size, .. } => (entry.mapper_path(), size.bytes()),
         Device::Single { blockdev, size, .. } => (format!("/dev/{blockdev}"), size.bytes()),
+        Device::Kmem { devs } => (
+            pmemtab::kmem::nodes_text(devs.iter().map(|d| d.node)),
+            devs.iter().map(|d| d.size).sum(),
+        ),
     };
     let mount = match (&entry.mount_point, entry.fstype) {
         (Some(mp), Some(fs)) => format!(", {fs} on {mp} ({})", entry.mount_options().join(",")),
@@ -128,7 +132,11 @@ fn describe(ctx: &Ctx, entry: &pmemtab::tab::Entry, plan: &Plan) {
         human_bytes(size)
     );
     for r in &plan.members {
-        let dev = r.ns.blockdev.as_deref().unwrap_or("-");
+        let dev =
+            r.ns.blockdev
+                .as_deref()
+                .or(r.ns.chardev.as_deref())
+                .unwrap_or("-");
         let devnum =
             r.ns.devnum
                 .map(|d| d.to_string())

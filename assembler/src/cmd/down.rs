@@ -4,9 +4,12 @@ use crate::apply::{self, Down};
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::links::{self, Unlinked};
-use crate::{lock, nodes};
+use crate::{kmem, lock, nodes};
 use argh::FromArgs;
+use pmemtab::plan::Device;
+use pmemtab::tab::{Entry, Layout};
 use pmemtab::text::escape_control;
+use pmemtab::timeouts::KMEM_OFFLINE_LIMIT;
 
 /// Remove the devices of the named entries (or every device pmemtab created) and the links
 /// of single entries; a device in use is retried for a bounded time, then left in place with
@@ -17,6 +20,9 @@ pub struct Args {
     /// every device whose dm uuid carries the pmemtab prefix, and every by-name link
     #[argh(switch)]
     pub all: bool,
+    /// seconds a system-ram entry's memory may take to go offline (default 30)
+    #[argh(option)]
+    pub timeout: Option<u64>,
     /// entry names
     #[argh(positional)]
     pub names: Vec<String>,
@@ -79,6 +85,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 continue;
             }
         };
+        // A system-ram entry: its dax devices are found through pmemtab, there is no dm device.
+        if let Some(e) = entries
+            .iter()
+            .find(|e| e.name == name && e.layout == Layout::SystemRam)
+        {
+            let limit = args
+                .timeout
+                .map_or(KMEM_OFFLINE_LIMIT, std::time::Duration::from_secs);
+            worst = worst.max(down_kmem(ctx, e, &at(&name), limit));
+            continue;
+        }
         let dm = match ctl.as_mut() {
             Some(ctl) => apply::down_dm(ctl, ctx, &name, apply::BUSY_TIMEOUT),
             None => Ok(Down::NotActive),
@@ -128,4 +145,46 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         }
     }
     worst
+}
+
+/// Gives a system-ram entry's dax devices back to device_dax, last member first. A device
+/// whose memory cannot be offlined is left as it was (all online), and the rest with it.
+fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> Exit {
+    let namespaces = match super::common::scan(ctx) {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    let plan = match pmemtab::plan::plan(entry, &namespaces) {
+        Ok(p) => p,
+        Err(r) => {
+            super::common::report_refusal(ctx, entry, &r);
+            return Exit::Config;
+        }
+    };
+    let Device::Kmem { devs } = &plan.device else {
+        return Exit::Config;
+    };
+    let mut released = 0;
+    for dev in devs.iter().rev() {
+        match kmem::down(ctx, dev, limit) {
+            Ok(kmem::Downed::Released { blocks }) => {
+                released += 1;
+                outln!(
+                    "{}: {} offlined ({blocks} memory blocks) and back in devdax mode as /dev/{}",
+                    entry.name,
+                    dev.dax,
+                    dev.dax
+                );
+            }
+            Ok(kmem::Downed::NotActive) => {}
+            Err(f) => {
+                exit::error(format_args!("{at}: {}", f.msg));
+                return f.exit;
+            }
+        }
+    }
+    if released == 0 {
+        outln!("{}: not active", entry.name);
+    }
+    Exit::Ok
 }

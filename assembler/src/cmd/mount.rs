@@ -86,7 +86,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 Device::Single {
                     blockdev, devnum, ..
                 } => (ctx.dev.join(blockdev), devnum),
-                Device::Dm { .. } => return Exit::Config,
+                Device::Dm { .. } | Device::Kmem { .. } => return Exit::Config,
             },
             Err(r) => {
                 report_refusal(ctx, entry, &r);

@@ -3,8 +3,8 @@
 use super::common::scan;
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
-use crate::show::{self, DevStatus, MemberStatus};
-use crate::{apply, mount, nodes};
+use crate::show::{self, DevStatus, MemMember, MemStatus, MemberStatus};
+use crate::{apply, kmem, mount, nodes};
 use argh::FromArgs;
 use pmemtab::ns::Namespace;
 use pmemtab::plan::{plan, Device};
@@ -122,10 +122,50 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             });
         }
     }
+    // system-ram entries: shown when any member is in system-ram mode.
+    let mut mems = Vec::new();
+    for e in entries.iter().filter(|e| e.layout == Layout::SystemRam) {
+        let Ok(p) = plan(e, &namespaces) else {
+            continue;
+        };
+        let Device::Kmem { devs: kdevs } = &p.device else {
+            continue;
+        };
+        let members: Vec<MemMember> = kdevs
+            .iter()
+            .zip(&p.members)
+            .filter_map(|(d, r)| {
+                let live = kmem::live(ctx, d)?;
+                Some(MemMember {
+                    dax: d.dax.clone(),
+                    namespace: r.ns.dev.clone(),
+                    uuid: r.ns.uuid.map(|u| u.to_string()),
+                    mode: if live.is_system_ram() {
+                        "system-ram"
+                    } else {
+                        "devdax"
+                    }
+                    .into(),
+                    node: live.node,
+                    blocks: live.blocks,
+                    online: live.online,
+                    block_size: live.block_size,
+                    zone: live.zone.map(|z| z.as_str().to_string()),
+                })
+            })
+            .collect();
+        if members.iter().any(|m| m.mode == "system-ram") {
+            mems.push(MemStatus {
+                name: e.name.clone(),
+                line: e.line,
+                members,
+            });
+        }
+    }
     let mut exit = Exit::Ok;
     if !args.names.is_empty() {
         for n in &args.names {
-            if !devs.iter().any(|d| &d.name == n) {
+            if !devs.iter().any(|d| &d.name == n) && !mems.iter().any(|m| &m.name == n) {
                 exit::error(format_args!(
                     "{}: not active",
                     pmemtab::text::escape_control(n)
@@ -134,11 +174,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             }
         }
         devs.retain(|d| args.names.contains(&d.name));
+        mems.retain(|m| args.names.contains(&m.name));
     }
     if args.json {
-        out!("{}", show::json(&devs));
+        out!("{}", show::json(&devs, &mems));
     } else {
-        out!("{}", show::tree(&devs));
+        out!("{}", show::tree(&devs, &mems));
     }
     exit
 }

@@ -32,5 +32,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             ));
             Exit::Config
         }
+        Device::Kmem { .. } => {
+            exit::error(format_args!(
+                "{}: a system-ram entry has no device-mapper table; its dax devices become memory",
+                ctx.at(plan.line, &plan.name)
+            ));
+            Exit::Config
+        }
     }
 }

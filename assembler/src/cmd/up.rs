@@ -6,11 +6,12 @@ use crate::ctx::Ctx;
 use crate::dm::control::{Control, Transport};
 use crate::exit::{self, Exit};
 use crate::links::{self, Linked};
-use crate::{lock, mkfs, wait};
+use crate::{kmem, lock, mkfs, wait};
 use argh::FromArgs;
-use pmemtab::plan::{self, plan_all, Device, Plan, Reason};
+use pmemtab::plan::{self, plan_all, Device, KmemDev, Plan, Reason};
 use pmemtab::tab::{Entry, Layout};
-use pmemtab::timeouts::{Timeouts, MKFS_LIMIT};
+use pmemtab::timeouts::{Timeouts, KMEM_OFFLINE_LIMIT, MKFS_LIMIT};
+use pmemtab::units::human_bytes;
 use std::path::Path;
 use std::time::Duration;
 
@@ -133,6 +134,9 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
                 Reason::NotReady { member, dev } => {
                     format!("{member} ({dev}, enabled but without its block device)")
                 }
+                Reason::NoDaxDevice { member, dev } => {
+                    format!("{member} ({dev}, enabled but without its dax device)")
+                }
                 other => other.member().map(ToString::to_string).unwrap_or_default(),
             })
             .collect();
@@ -158,6 +162,9 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
 
 fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(), Exit> {
     let at = ctx.at(entry.line, &entry.name);
+    if let Device::Kmem { devs } = &plan.device {
+        return build_kmem(ctx, entry, plan, devs, &at);
+    }
     // Checked before anything is built, so that this cannot fail half-way.
     let fstype = match (entry.options.mkfs, entry.fstype) {
         (false, _) => None,
@@ -181,6 +188,7 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(),
         let Some(fstype) = fstype else { return Ok(()) };
         let size = match &plan.device {
             Device::Dm { size, .. } | Device::Single { size, .. } => size.bytes(),
+            Device::Kmem { .. } => 0,
         };
         let members: Vec<mkfs::MemberDev> = plan
             .members
@@ -224,6 +232,82 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(),
             build_dm(&mut ctl, ctx, entry, plan, &at, prepare)
         }
     }
+}
+
+/// A `system-ram` entry: each dax device onlined as memory. When one fails, the ones this run
+/// brought up are taken back, so the entry is all up or as it was.
+fn build_kmem(
+    ctx: &Ctx,
+    entry: &Entry,
+    plan: &Plan,
+    devs: &[KmemDev],
+    at: &str,
+) -> Result<(), Exit> {
+    let zone = entry.options.zone.unwrap_or_default();
+    let mut fresh: Vec<&KmemDev> = Vec::new();
+    for (dev, r) in devs.iter().zip(&plan.members) {
+        let member = format!("{} ({}, {})", r.member, r.ns.dev, dev.dax);
+        match kmem::up(ctx, dev, zone, KMEM_OFFLINE_LIMIT) {
+            Ok(u) => {
+                let bytes = human_bytes(u.blocks * u.block_size);
+                let unused = if u.left_out > 0 {
+                    format!(
+                        "; {} in no whole memory block, unused",
+                        human_bytes(u.left_out)
+                    )
+                } else {
+                    String::new()
+                };
+                if u.fresh {
+                    fresh.push(dev);
+                    outln!(
+                        "{}: {member} onlined as system RAM on node {}: {} blocks of {} in zone {zone} ({bytes}, node grew by {}{unused})",
+                        entry.name,
+                        dev.node,
+                        u.blocks,
+                        human_bytes(u.block_size),
+                        human_bytes(u.grew)
+                    );
+                } else if u.onlined > 0 {
+                    outln!(
+                        "{}: {member} was system RAM; onlined {} of its {} blocks in zone {zone}",
+                        entry.name,
+                        u.onlined,
+                        u.blocks
+                    );
+                } else {
+                    outln!(
+                        "{}: {member} already system RAM on node {}, {} blocks online in zone {zone} ({bytes})",
+                        entry.name,
+                        dev.node,
+                        u.blocks
+                    );
+                }
+                if u.rezoned > 0 {
+                    exit::warning(format_args!(
+                        "{at}: the kernel's auto-online policy (auto_online_blocks={}) put {} new blocks of {} in the other zone; moved them to {zone}. Boot with memhp_default_state=offline to have them onlined there directly",
+                        u.policy.map_or("?", |p| p.as_str()),
+                        u.rezoned,
+                        dev.dax
+                    ));
+                }
+            }
+            Err(f) => {
+                let mut undone = String::new();
+                for d in fresh.iter().rev() {
+                    match kmem::down(ctx, d, KMEM_OFFLINE_LIMIT) {
+                        Ok(_) => undone.push_str(&format!("; {} given back to device_dax", d.dax)),
+                        Err(e) => {
+                            undone.push_str(&format!("; taking {} back failed: {}", d.dax, e.msg))
+                        }
+                    }
+                }
+                exit::error(format_args!("{at}: member {member}: {}{undone}", f.msg));
+                return Err(f.exit);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A `single` entry: the namespace's own block device, then (after mkfs, so that a failed

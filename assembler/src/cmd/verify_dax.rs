@@ -70,7 +70,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         match plan(entry, &namespaces) {
             Ok(p) => match p.device {
                 Device::Single { devnum, .. } => devnum,
-                Device::Dm { .. } => return Exit::Config,
+                Device::Dm { .. } | Device::Kmem { .. } => return Exit::Config,
             },
             Err(r) => {
                 report_refusal(ctx, entry, &r);

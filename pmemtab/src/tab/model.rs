@@ -138,6 +138,8 @@ pub struct Options {
     pub device_timeout: Option<Duration>,
     /// Create the filesystem when the device holds no filesystem signature.
     pub mkfs: bool,
+    /// `zone=` of a system-ram entry: where its memory is onlined (default movable).
+    pub zone: Option<crate::kmem::Zone>,
     /// `_netdev`: systemd treats the mount as a network mount (after the network, in
     /// remote-fs.target).
     pub netdev: bool,

@@ -161,6 +161,7 @@ pub const TABLE: &[Known] = &[
     own("mkfs", No),
     own("x-initrd.attach", No),
     own("x-systemd.device-timeout", Required),
+    own("zone", Required),
     // DAX (ext4 and XFS).
     data("dax", Optional),
     // Security modules (SELinux), for any filesystem.

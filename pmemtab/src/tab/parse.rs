@@ -12,6 +12,7 @@ use super::model::{
     Entry, FsType, Layout, Member, MountUnitOptions, Options, Source, Span, DEFAULT_CHUNK_BYTES,
 };
 use super::options::{self as table, FormError, Kind, Value};
+use crate::kmem;
 use crate::systemd;
 use crate::text::shown_char;
 use crate::units::HUGE_PAGE_BYTES;
@@ -533,14 +534,6 @@ fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
         ),
     ));
     let layout = match all_consuming(grammar)(f.text) {
-        Ok((_, Layout::SystemRam)) => {
-            ctx.error(
-                f,
-                "layout system-ram (KMEM DAX) is not supported yet; this line is ignored",
-                Some("online the devdax namespace with `daxctl reconfigure-device --mode=system-ram` and /etc/daxctl.conf.d instead".into()),
-            );
-            Layout::SystemRam
-        }
         Ok((_, l)) => l,
         Err(_) => {
             let message = match f.text.strip_prefix("striped:") {
@@ -853,6 +846,23 @@ fn single_valued(key: &str) -> bool {
     )
 }
 
+/// Options that mean something for memory (a system-ram entry): when to bring it up and how
+/// long to wait, and where it goes; every other option is about a filesystem.
+fn applies_to_memory(key: &str) -> bool {
+    matches!(
+        key,
+        "nofail"
+            | "noauto"
+            | "auto"
+            | "defaults"
+            | "comment"
+            | "x-initrd.attach"
+            | "x-initrd.mount"
+            | "x-systemd.device-timeout"
+            | "zone"
+    )
+}
+
 /// Options that turn into settings of the mount unit, so need one.
 fn needs_mount_unit(key: &str) -> bool {
     key.starts_with("x-systemd.") && key != "x-systemd.device-timeout" || key == "_netdev"
@@ -943,6 +953,14 @@ fn parse_options<'a>(
             );
             continue;
         }
+        if layout == Some(Layout::SystemRam) && !applies_to_memory(&key) {
+            ctx.error(
+                &of,
+                format!("option '{key}' is about mounting, and a system-ram entry is not mounted"),
+                Some("a system-ram entry takes nofail, noauto, x-initrd.attach, x-systemd.device-timeout= and zone= (see pmemtab(5))".into()),
+            );
+            continue;
+        }
         let value = opt.split_once('=').map(|(_, v)| v);
         match (known.map(|k| k.value), value) {
             (Some(Value::No), Some(_)) => {
@@ -1017,6 +1035,27 @@ fn parse_options<'a>(
             }
             "mkfs" => {
                 o.mkfs = true;
+                false
+            }
+            "zone" => {
+                let v = value.unwrap_or_default();
+                if layout.is_some_and(|l| l != Layout::SystemRam) {
+                    ctx.error(
+                        &of,
+                        "zone= applies to system-ram entries only",
+                        Some("remove it".into()),
+                    );
+                    continue;
+                }
+                let Some(z) = kmem::Zone::parse(v) else {
+                    ctx.error(
+                        &of,
+                        format!("unknown memory zone '{v}'"),
+                        Some("expected zone=movable (the default) or zone=normal".into()),
+                    );
+                    continue;
+                };
+                o.zone = Some(z);
                 false
             }
             "dax" => {

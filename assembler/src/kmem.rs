@@ -1,0 +1,603 @@
+//! KMEM DAX on the running kernel: hands a devdax device to the kmem driver and onlines its
+//! memory blocks, or offlines them and gives the device back to device_dax. The same sysfs
+//! steps as `daxctl reconfigure-device` (libdaxctl): `driver/remove_id` + `driver/unbind`,
+//! then `new_id` + `bind` on the other driver, and `memoryN/state` for each block. Every
+//! decision (which blocks, which step, how much the node must grow) is pmemtab::kmem's.
+
+use crate::ctx::Ctx;
+use crate::exit::Exit;
+use crate::wait;
+use pmemtab::kmem::{self, AutoOnline, BlockState, Step, Zone};
+use pmemtab::plan::KmemDev;
+use pmemtab::units::human_bytes;
+use std::fs;
+use std::io::{self, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The argument pmem-assemble runs itself with to offline one block in a child process, so
+/// that a block the kernel cannot empty (it retries until the writer gets a signal) is given
+/// up by killing the child at the deadline, without signal handlers in this process.
+pub const OFFLINE_CHILD_ARG: &str = "--internal-offline-memory-block";
+
+/// How long the dax device's character device may take to appear after device_dax binds.
+const CHARDEV_WAIT: Duration = Duration::from_secs(5);
+
+const KMEM: &str = "kmem";
+const DEVICE_DAX: &str = "device_dax";
+
+/// Why a step failed: the message (one line, naming the dax device) and the exit status.
+#[derive(Debug)]
+pub struct Failure {
+    pub msg: String,
+    pub exit: Exit,
+}
+
+fn system(msg: String) -> Failure {
+    Failure {
+        msg,
+        exit: Exit::System,
+    }
+}
+
+fn refused(msg: String) -> Failure {
+    Failure {
+        msg,
+        exit: Exit::Config,
+    }
+}
+
+/// What `up` found or did for one dax device.
+#[derive(Debug)]
+pub struct Upped {
+    /// This run bound it to kmem (else it was in system-ram mode already).
+    pub fresh: bool,
+    /// Blocks this run onlined (or moved to the right zone).
+    pub onlined: u64,
+    /// Of those, blocks the kernel's auto-online policy had put in the other zone.
+    pub rezoned: u64,
+    pub blocks: u64,
+    pub block_size: u64,
+    /// Bytes of the device that are in no whole block, so not used.
+    pub left_out: u64,
+    /// How much the node's MemTotal grew during this run.
+    pub grew: u64,
+    /// What the kernel's auto-online policy is.
+    pub policy: Option<AutoOnline>,
+}
+
+/// What `down` did for one dax device.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Downed {
+    /// Offlined and given back to device_dax.
+    Released { blocks: u64 },
+    /// It was in devdax mode already.
+    NotActive,
+}
+
+/// The live state of one dax device, for `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Live {
+    pub driver: Option<String>,
+    pub node: i32,
+    pub blocks: u64,
+    pub online: u64,
+    pub block_size: u64,
+    /// The zone every online block is in, if they agree.
+    pub zone: Option<Zone>,
+    pub node_total: Option<u64>,
+}
+
+impl Live {
+    pub fn is_system_ram(&self) -> bool {
+        self.driver.as_deref() == Some(KMEM)
+    }
+}
+
+struct Paths<'a> {
+    sysfs: &'a Path,
+}
+
+impl Paths<'_> {
+    fn dax(&self, dax: &str) -> PathBuf {
+        self.sysfs.join("bus/dax/devices").join(dax)
+    }
+    fn driver(&self, name: &str) -> PathBuf {
+        self.sysfs.join("bus/dax/drivers").join(name)
+    }
+    fn memory(&self) -> PathBuf {
+        self.sysfs.join("devices/system/memory")
+    }
+    fn block(&self, n: u64) -> PathBuf {
+        self.memory().join(format!("memory{n}"))
+    }
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    fs::read_to_string(path).map_err(|e| system(format!("reading {}: {e}", path.display())))
+}
+
+fn write_attr(path: &Path, value: &str) -> io::Result<()> {
+    let mut f = fs::OpenOptions::new().write(true).open(path)?;
+    f.write_all(value.as_bytes())
+}
+
+fn driver_of(p: &Paths<'_>, dax: &str) -> Result<Option<String>, Failure> {
+    let dir = p.dax(dax);
+    if !dir.exists() {
+        return Err(system(format!(
+            "{dax} is not on the dax bus ({} is missing)",
+            dir.display()
+        )));
+    }
+    Ok(fs::read_link(dir.join("driver"))
+        .ok()
+        .and_then(|l| l.file_name().and_then(|n| n.to_str()).map(str::to_owned)))
+}
+
+fn parse_num(text: &str, path: &Path) -> Result<u64, Failure> {
+    let t = text.trim();
+    let parsed = match t.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => t.parse(),
+    };
+    parsed.map_err(|_| system(format!("{}: unexpected value '{t}'", path.display())))
+}
+
+/// `block_size_bytes` is hex without `0x`.
+fn block_size(p: &Paths<'_>) -> Result<u64, Failure> {
+    let path = p.memory().join("block_size_bytes");
+    let t = read(&path)?;
+    u64::from_str_radix(t.trim().trim_start_matches("0x"), 16)
+        .ok()
+        .filter(|b| *b > 0)
+        .ok_or_else(|| {
+            system(format!(
+                "{}: unexpected value '{}'",
+                path.display(),
+                t.trim()
+            ))
+        })
+}
+
+/// The blocks of a dax device and the bytes left out of them.
+fn blocks(p: &Paths<'_>, dax: &str) -> Result<(Range<u64>, u64, u64), Failure> {
+    let dir = p.dax(dax);
+    let start = parse_num(&read(&dir.join("resource"))?, &dir.join("resource"))?;
+    let size = parse_num(&read(&dir.join("size"))?, &dir.join("size"))?;
+    let bs = block_size(p)?;
+    let (range, left) = kmem::blocks_of(start, size, bs);
+    if range.is_empty() {
+        return Err(refused(format!(
+            "{dax} holds {}, less than one {} memory block: kmem can use none of it",
+            human_bytes(size),
+            human_bytes(bs)
+        )));
+    }
+    Ok((range, left, bs))
+}
+
+fn block_state(p: &Paths<'_>, n: u64) -> Result<BlockState, Failure> {
+    let dir = p.block(n);
+    let state = read(&dir.join("state"))?;
+    let zones = fs::read_to_string(dir.join("valid_zones")).unwrap_or_default();
+    Ok(BlockState::parse(&state, &zones))
+}
+
+fn auto_online(p: &Paths<'_>) -> Option<AutoOnline> {
+    fs::read_to_string(p.memory().join("auto_online_blocks"))
+        .ok()
+        .and_then(|t| AutoOnline::parse(&t))
+}
+
+fn node_total(sysfs: &Path, node: i32) -> Option<u64> {
+    let path = sysfs.join(format!("devices/system/node/node{node}/meminfo"));
+    kmem::node_mem_total(&fs::read_to_string(path).ok()?)
+}
+
+/// Processes that have `/dev/<dax>` open or mapped ("pid 42 (app)"): unbinding device_dax
+/// would pull the memory from under them.
+fn users(ctx: &Ctx, dax: &str) -> Vec<String> {
+    let dev = format!("/dev/{dax}");
+    let Ok(procs) = fs::read_dir(&ctx.proc) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for p in procs.flatten() {
+        let Some(pid) = p
+            .file_name()
+            .to_str()
+            .filter(|n| n.parse::<u32>().is_ok())
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let dir = p.path();
+        let open = fs::read_dir(dir.join("fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|fd| fs::read_link(fd.path()).is_ok_and(|t| t == Path::new(&dev)));
+        let mapped = fs::read_to_string(dir.join("maps"))
+            .is_ok_and(|m| m.lines().any(|l| l.ends_with(&format!(" {dev}"))));
+        if open || mapped {
+            let comm = fs::read_to_string(dir.join("comm")).unwrap_or_default();
+            found.push(format!("pid {pid} ({})", comm.trim()));
+        }
+    }
+    found
+}
+
+/// Unbinds `dax` from `driver` the way libdaxctl does (remove_id, then unbind).
+fn unbind(p: &Paths<'_>, dax: &str, driver: &str) -> Result<(), Failure> {
+    let d = p.driver(driver);
+    // remove_id fails harmlessly when the id was never added.
+    let _ = write_attr(&d.join("remove_id"), dax);
+    write_attr(&d.join("unbind"), dax)
+        .map_err(|e| system(format!("{dax}: unbinding it from {driver}: {e}")))?;
+    match driver_of(p, dax)? {
+        Some(now) if now == driver => Err(system(format!(
+            "{dax}: still bound to {driver} after unbind; see dmesg"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Binds `dax` to `driver` (loading its module first if needed), as libdaxctl does: new_id,
+/// then bind when new_id did not attach it.
+fn bind(p: &Paths<'_>, dax: &str, driver: &str) -> Result<(), Failure> {
+    let d = p.driver(driver);
+    if !d.exists() {
+        crate::apply::modprobe(driver);
+    }
+    if !d.exists() {
+        return Err(system(format!(
+            "{dax}: the {driver} driver is not available (modprobe {driver} failed); the kernel needs {}",
+            if driver == KMEM { "CONFIG_DEV_DAX_KMEM" } else { "CONFIG_DEV_DAX" }
+        )));
+    }
+    let _ = write_attr(&d.join("new_id"), dax);
+    let mut last = None;
+    if driver_of(p, dax)?.as_deref() != Some(driver) {
+        last = write_attr(&d.join("bind"), dax).err();
+    }
+    match driver_of(p, dax)? {
+        Some(now) if now == driver => Ok(()),
+        _ => Err(system(format!(
+            "{dax}: the {driver} driver did not take it{}; see dmesg",
+            last.map(|e| format!(" ({e})")).unwrap_or_default()
+        ))),
+    }
+}
+
+fn online(p: &Paths<'_>, dax: &str, n: u64, zone: Zone) -> Result<(), Failure> {
+    write_attr(&p.block(n).join("state"), zone.online_state()).map_err(|e| {
+        let zones = fs::read_to_string(p.block(n).join("valid_zones")).unwrap_or_default();
+        system(format!(
+            "{dax}: memory{n} cannot go online in zone {zone} ({e}; the kernel offers: {})",
+            zones.trim()
+        ))
+    })
+}
+
+/// Offlines one block in a child process, killed at `limit`: the kernel keeps migrating pages
+/// out of a block until it is empty or the writer gets a signal.
+fn offline(p: &Paths<'_>, n: u64, limit: Duration) -> Result<(), String> {
+    let log = KernelLog::open();
+    offline_child_run(p, n, limit).map_err(|why| match log.and_then(|l| l.why_unmovable()) {
+        Some(k) => format!("{why} (the kernel logged: {k})"),
+        None => why,
+    })
+}
+
+/// The kernel log from now on (`/dev/kmsg` after a seek to its end), to tell why memory
+/// could not be offlined: the kernel dumps the first page it could not move ("page dumped
+/// because: unmovable page").
+struct KernelLog(fs::File);
+
+impl KernelLog {
+    fn open() -> Option<KernelLog> {
+        use std::io::Seek;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+            .open("/dev/kmsg")
+            .ok()?;
+        f.seek(io::SeekFrom::End(0)).ok()?;
+        Some(KernelLog(f))
+    }
+
+    /// The last "page dumped because: ..." reason logged since [`KernelLog::open`].
+    fn why_unmovable(mut self) -> Option<String> {
+        use std::io::Read;
+        let mut found = None;
+        let mut buf = [0u8; 8192];
+        // One record per read; a bound, in case the log is flooded meanwhile.
+        for _ in 0..4096 {
+            let Ok(n) = self.0.read(&mut buf) else { break };
+            if n == 0 {
+                break;
+            }
+            let rec = String::from_utf8_lossy(&buf[..n]);
+            let msg = rec.split_once(';').map_or(&*rec, |(_, m)| m);
+            if let Some(r) = msg
+                .lines()
+                .next()
+                .and_then(|l| l.split_once("page dumped because: "))
+            {
+                found = Some(r.1.trim().to_string());
+            }
+        }
+        found
+    }
+}
+
+fn offline_child_run(p: &Paths<'_>, n: u64, limit: Duration) -> Result<(), String> {
+    let state = p.block(n).join("state");
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find pmem-assemble itself: {e}"))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg(OFFLINE_CHILD_ARG).arg(&state);
+    match wait::run(&mut cmd, limit) {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(match s.code() {
+            Some(16) => "the kernel says its memory is in use (EBUSY): it holds pages that cannot be moved".into(),
+            Some(12) => "no other node has room for its memory (ENOMEM)".into(),
+            Some(c) => format!("the kernel refused ({})", io::Error::from_raw_os_error(c)),
+            None => "the offlining was killed".into(),
+        }),
+        Err(wait::RunError::Timeout { secs, .. }) => Err(format!(
+            "its memory could not be moved elsewhere within {secs}s (pages in use, or no room on other nodes)"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The child's side of [`offline`]: exit 0, or the errno of the write.
+pub fn offline_child(state: &Path) -> i32 {
+    match write_attr(state, "offline") {
+        Ok(()) => 0,
+        Err(e) => e.raw_os_error().unwrap_or(1).clamp(1, 255),
+    }
+}
+
+/// Brings one dax device up as system RAM in `zone`; safe to run again. A device this run
+/// bound to kmem is given back to device_dax when onlining fails.
+pub fn up(ctx: &Ctx, dev: &KmemDev, zone: Zone, offline_limit: Duration) -> Result<Upped, Failure> {
+    let p = Paths { sysfs: &ctx.sysfs };
+    let dax = dev.dax.as_str();
+    let before = node_total(&ctx.sysfs, dev.node).unwrap_or(0);
+    let fresh = match driver_of(&p, dax)?.as_deref() {
+        Some(KMEM) => false,
+        Some(DEVICE_DAX) | None => {
+            let holders = users(ctx, dax);
+            if !holders.is_empty() {
+                return Err(refused(format!(
+                    "/dev/{dax} is in use by {}: stop it before its memory becomes system RAM",
+                    holders.join(", ")
+                )));
+            }
+            // Checked before the device is touched: a device too small is left as it is.
+            blocks(&p, dax)?;
+            if driver_of(&p, dax)?.is_some() {
+                unbind(&p, dax, DEVICE_DAX)?;
+            }
+            if let Err(f) = bind(&p, dax, KMEM) {
+                let back = bind(&p, dax, DEVICE_DAX)
+                    .err()
+                    .map(|b| format!("; giving it back to device_dax failed too: {}", b.msg))
+                    .unwrap_or_default();
+                return Err(Failure {
+                    msg: format!("{}{back}", f.msg),
+                    exit: f.exit,
+                });
+            }
+            true
+        }
+        Some(other) => {
+            return Err(refused(format!(
+                "{dax} is bound to the {other} driver, neither device_dax nor kmem: left alone"
+            )))
+        }
+    };
+    let result = online_all(&p, ctx, dev, zone, fresh, before, offline_limit);
+    if result.is_err() && fresh {
+        // Nothing half-built: what this run added is taken back when it can be.
+        if let Err(undo) = down(ctx, dev, offline_limit) {
+            return result.map_err(|f| Failure {
+                msg: format!("{}; taking it back failed too: {}", f.msg, undo.msg),
+                exit: f.exit,
+            });
+        }
+    }
+    result
+}
+
+fn online_all(
+    p: &Paths<'_>,
+    ctx: &Ctx,
+    dev: &KmemDev,
+    zone: Zone,
+    fresh: bool,
+    before: u64,
+    offline_limit: Duration,
+) -> Result<Upped, Failure> {
+    let dax = dev.dax.as_str();
+    let (range, left_out, bs) = blocks(p, dax)?;
+    let policy = auto_online(p);
+    let mut onlined = 0;
+    let mut rezoned = 0;
+    for n in range.clone() {
+        if !p.block(n).exists() {
+            return Err(system(format!(
+                "{dax}: memory{n} did not appear after kmem took it; see dmesg"
+            )));
+        }
+        match kmem::step(&block_state(p, n)?, zone, fresh) {
+            Step::Keep => {}
+            Step::Online => {
+                online(p, dax, n, zone)?;
+                onlined += 1;
+            }
+            Step::Rezone { from } => {
+                offline(p, n, offline_limit).map_err(|why| {
+                    system(format!(
+                        "{dax}: the kernel's auto-online policy (auto_online_blocks={}) put memory{n} in zone {from}, and it cannot be moved to {zone}: {why}; boot with memhp_default_state=offline so pmem-assemble onlines it, or write zone={from}",
+                        policy.map_or("?", AutoOnline::as_str)
+                    ))
+                })?;
+                online(p, dax, n, zone)?;
+                onlined += 1;
+                rezoned += 1;
+            }
+            Step::Refuse(why) => {
+                return Err(refused(format!(
+                "{dax}: memory{n}: {why}; run `pmem-assemble down` for this entry first, then up"
+            )))
+            }
+        }
+    }
+    // Verified after the fact, as daxctl does: another agent may have raced us.
+    for n in range.clone() {
+        match block_state(p, n)? {
+            BlockState::Online(Some(z)) if z == zone => {}
+            other => {
+                return Err(system(format!(
+                    "{dax}: memory{n} is {other:?} after onlining, not online in zone {zone}"
+                )))
+            }
+        }
+    }
+    let blocks = range.end - range.start;
+    let after = node_total(&ctx.sysfs, dev.node).unwrap_or(0);
+    let grew = after.saturating_sub(before);
+    if fresh && !kmem::grew_enough(grew, blocks, bs) {
+        return Err(system(format!(
+            "{dax}: node {} grew by {} after onlining {blocks} blocks of {}; the memory is not all in use (see dmesg)",
+            dev.node,
+            human_bytes(grew),
+            human_bytes(bs)
+        )));
+    }
+    Ok(Upped {
+        fresh,
+        onlined,
+        rezoned,
+        blocks,
+        block_size: bs,
+        left_out,
+        grew,
+        policy,
+    })
+}
+
+/// Offlines every block of a dax device in system-ram mode and gives it back to device_dax.
+/// When a block cannot be offlined within `limit`, the ones already offlined are onlined
+/// again in their zone and the device stays as it was.
+pub fn down(ctx: &Ctx, dev: &KmemDev, limit: Duration) -> Result<Downed, Failure> {
+    let p = Paths { sysfs: &ctx.sysfs };
+    let dax = dev.dax.as_str();
+    match driver_of(&p, dax)?.as_deref() {
+        Some(KMEM) => {}
+        Some(DEVICE_DAX) => return Ok(Downed::NotActive),
+        None => {
+            bind(&p, dax, DEVICE_DAX)?;
+            return Ok(Downed::Released { blocks: 0 });
+        }
+        Some(other) => {
+            return Err(refused(format!(
+                "{dax} is bound to the {other} driver, not kmem: left alone"
+            )))
+        }
+    }
+    let (range, _, _) = blocks(&p, dax)?;
+    let deadline = Instant::now() + limit;
+    let mut taken: Vec<(u64, Zone)> = Vec::new();
+    for n in range.clone() {
+        let zone = match block_state(&p, n)? {
+            BlockState::Offline => continue,
+            BlockState::Online(z) => z.unwrap_or_default(),
+            BlockState::Other(s) => {
+                return Err(restore(&p, dax, &taken, format!("memory{n} is {s}")));
+            }
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if let Err(why) = offline(&p, n, left.max(Duration::from_secs(1))) {
+            return Err(restore(
+                &p,
+                dax,
+                &taken,
+                format!("memory{n} (node {}) cannot be offlined: {why}", dev.node),
+            ));
+        }
+        taken.push((n, zone));
+    }
+    unbind(&p, dax, KMEM)?;
+    bind(&p, dax, DEVICE_DAX)?;
+    let chardev = ctx.dev.join(dax);
+    // devtmpfs makes the node at once; the wait covers a slow udev.
+    if wait::poll(CHARDEV_WAIT, || chardev.exists().then_some(())).is_none() {
+        return Err(system(format!(
+            "{dax}: back in devdax mode, but {} did not appear within {}s",
+            chardev.display(),
+            CHARDEV_WAIT.as_secs()
+        )));
+    }
+    Ok(Downed::Released {
+        blocks: range.end - range.start,
+    })
+}
+
+/// Onlines again what a failed `down` offlined, and says what state it left.
+fn restore(p: &Paths<'_>, dax: &str, taken: &[(u64, Zone)], why: String) -> Failure {
+    let mut lost = Vec::new();
+    for (n, z) in taken {
+        if online(p, dax, *n, *z).is_err() {
+            lost.push(format!("memory{n}"));
+        }
+    }
+    let state = if lost.is_empty() {
+        "it stays in system-ram mode with all its memory online".to_string()
+    } else {
+        format!(
+            "{} could not be onlined again and stay offline",
+            lost.join(", ")
+        )
+    };
+    Failure {
+        msg: format!("{dax}: {why}; {state}; stop what uses the memory (numastat -p shows who has memory on the node) and try again"),
+        exit: Exit::System,
+    }
+}
+
+/// The state of a dax device for `status`; none when it is not on the dax bus.
+pub fn live(ctx: &Ctx, dev: &KmemDev) -> Option<Live> {
+    let p = Paths { sysfs: &ctx.sysfs };
+    let driver = driver_of(&p, &dev.dax).ok()?;
+    let (range, _, bs) = blocks(&p, &dev.dax).ok()?;
+    let mut online = 0;
+    let mut zones = Vec::new();
+    let present: Vec<u64> = range.clone().filter(|n| p.block(*n).exists()).collect();
+    for n in &present {
+        if let Ok(BlockState::Online(z)) = block_state(&p, *n) {
+            online += 1;
+            zones.push(z);
+        }
+    }
+    let zone = match zones.split_first() {
+        Some((first, rest)) if rest.iter().all(|z| z == first) => *first,
+        _ => None,
+    };
+    Some(Live {
+        driver,
+        node: dev.node,
+        blocks: range.end - range.start,
+        online,
+        block_size: bs,
+        zone,
+        node_total: node_total(&ctx.sysfs, dev.node),
+    })
+}
