@@ -22,8 +22,9 @@ SYSROOT_PKGS="systemd-sysv,udev,kmod,dracut,e2fsprogs"
 SYS_MODULES="nfit nd_pmem nd_btt dax_pmem device_dax nd_e820 dm_mod ext4 xfs kmem autofs4 virtio_pci virtio_blk"
 # Root image size and the root stripe: 2 x 448 MiB namespaces, 2 MiB chunks.
 ROOT_IMG_MB=720
-# Namespaces of the system lab: name, NVDIMM (a = nv0, b = nv1), size, namespace uuid. pmemtab
-# names them by this uuid (ndctl's raw_uuid), so it is written before they exist.
+# Namespaces of the system lab: name, NVDIMM (a = nv0, b = nv1, k = km0 on NUMA node 1), size
+# (all: the whole NVDIMM), namespace uuid. pmemtab names them by this uuid (ndctl's raw_uuid),
+# so it is written before they exist. km0's is devdax (system-ram), the others fsdax.
 SYS_NAMESPACES="
 rootA a 448M 5eed5001-0000-4000-8000-00000000000a
 rootB b 448M 5eed5001-0000-4000-8000-00000000000b
@@ -35,6 +36,7 @@ earlyB b 96M 5eed5004-0000-4000-8000-00000000000b
 flakyA b 64M 5eed5005-0000-4000-8000-00000000000a
 plain a 752M 5eed5006-0000-4000-8000-00000000000a
 nodax b 320M 5eed5007-0000-4000-8000-00000000000b
+ram k all 5eed5008-0000-4000-8000-00000000000a
 "
 sys_uuid() { echo "$SYS_NAMESPACES" | awk -v n="$1" '$1 == n {print $4}'; }
 # A namespace that never exists: the missing member of the nofail entry.
@@ -53,6 +55,8 @@ solo   single      uuid=$(sys_uuid solo)                          /srv/solo   ex
 early  linear      uuid=$(sys_uuid earlyA),uuid=$(sys_uuid earlyB)  /srv/early  ext4  mkfs,x-initrd.attach
 # A member that never appears: nofail lets the boot finish with only this entry failed.
 flaky  linear      uuid=$(sys_uuid flakyA),uuid=$GONE_UUID  /srv/flaky  ext4  nofail,x-systemd.device-timeout=5
+# The NVDIMM on node 1 as system RAM: no mount, node 1 gets memory in ZONE_MOVABLE.
+ram    system-ram  uuid=$(sys_uuid ram)                           -           -     -
 # XFS with 1 KiB blocks (made in provisioning) mounts, but XFS turns DAX off: the boot-time
 # DAX check fails it, and nofail keeps that from failing the boot.
 nodax  single      uuid=$(sys_uuid nodax)                         /srv/nodax  xfs   nofail
@@ -134,6 +138,8 @@ sys_build_image() {
     mke2fs -q -t ext4 -b 4096 -E stride=512,stripe_width=1024 -d "$SYSROOT" "$SYS/root.img" "${ROOT_IMG_MB}M"
 }
 
+# The NVDIMMs of a normal system boot: the two of the root and the one on NUMA node 1.
+SYS_DIMMS=nv0,nv1,km0
 # sys_boot LOG DIMMS APPEND [DISK...]: lib.sh's boot with the system lab's NVDIMMs, dracut's
 # initramfs (or, with SYS_INITRD set, another), no `quiet`, and its longer time limit.
 sys_boot() {
@@ -179,7 +185,7 @@ sys_prepare() {
     sed "s|@NAMESPACES@|$(echo "$SYS_NAMESPACES" | tr '\n' '~')|" "$SYSLAB/provision.sh.in" | tr '~' '\n' > "$SYS/sysprov.sh"
     GUEST_MODULES="$GUEST_MODULES virtio_pci virtio_blk" build_initramfs "$SYS/sysprov.sh"
     t0=$(date +%s)
-    SYS_INITRD=$WORK/initramfs.cpio.gz sys_boot "$SYS/logs/provision.log" nv0,nv1 \
+    SYS_INITRD=$WORK/initramfs.cpio.gz sys_boot "$SYS/logs/provision.log" "$SYS_DIMMS" \
         "$append" "$SYS/root.img" "$disk2"
     say_sys "provisioning boot: $(( $(date +%s) - t0 )) s"
 }
