@@ -601,3 +601,163 @@ pub fn live(ctx: &Ctx, dev: &KmemDev) -> Option<Live> {
         node_total: node_total(&ctx.sysfs, dev.node),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+    use testsupport::Scratch;
+
+    const BS: u64 = 128 << 20;
+
+    /// A sysfs tree with dax0.0 (4 blocks' worth at block 32, bound to `driver`) and its
+    /// memory blocks in `states` ("online:Movable", "offline:", ...); /proc with `holder`
+    /// (a pid holding `/dev/dax0.0` open) when given.
+    fn tree(s: &Scratch, driver: Option<&str>, states: &[&str], holder: Option<u32>) -> Ctx {
+        let root = s.path();
+        let sys = root.join("sys");
+        let dax = sys.join("bus/dax/devices/dax0.0");
+        fs::create_dir_all(&dax).unwrap();
+        fs::write(dax.join("resource"), format!("{:#x}\n", 32 * BS)).unwrap();
+        fs::write(dax.join("size"), format!("{}\n", 4 * BS + (2 << 20))).unwrap();
+        for d in ["kmem", "device_dax"] {
+            fs::create_dir_all(sys.join("bus/dax/drivers").join(d)).unwrap();
+        }
+        if let Some(d) = driver {
+            symlink(sys.join("bus/dax/drivers").join(d), dax.join("driver")).unwrap();
+        }
+        let mem = sys.join("devices/system/memory");
+        fs::create_dir_all(&mem).unwrap();
+        fs::write(mem.join("block_size_bytes"), format!("{BS:x}\n")).unwrap();
+        fs::write(mem.join("auto_online_blocks"), "offline\n").unwrap();
+        for (i, st) in states.iter().enumerate() {
+            let b = mem.join(format!("memory{}", 32 + i));
+            fs::create_dir_all(&b).unwrap();
+            let (state, zone) = st.split_once(':').unwrap();
+            fs::write(b.join("state"), format!("{state}\n")).unwrap();
+            fs::write(b.join("valid_zones"), format!("{zone}\n")).unwrap();
+        }
+        let node = sys.join("devices/system/node/node1");
+        fs::create_dir_all(&node).unwrap();
+        fs::write(node.join("meminfo"), "Node 1 MemTotal:  524288 kB\n").unwrap();
+        let proc = root.join("proc");
+        fs::create_dir_all(&proc).unwrap();
+        if let Some(pid) = holder {
+            let fd = proc.join(format!("{pid}/fd"));
+            fs::create_dir_all(&fd).unwrap();
+            symlink("/dev/dax0.0", fd.join("3")).unwrap();
+            fs::write(proc.join(format!("{pid}/comm")), "app\n").unwrap();
+        }
+        Ctx {
+            pmemtab: root.join("pmemtab"),
+            sysfs: sys,
+            dev: root.join("dev"),
+            run: root.join("run"),
+            proc,
+        }
+    }
+
+    fn dev() -> KmemDev {
+        KmemDev {
+            dax: "dax0.0".into(),
+            node: 1,
+            size: 4 * BS,
+        }
+    }
+
+    const ONLINE4: [&str; 4] = ["online:Movable"; 4];
+
+    #[test]
+    fn an_entry_already_up_is_left_as_it_is() {
+        let s = Scratch::new("kmem-up-again");
+        let ctx = tree(&s, Some("kmem"), &ONLINE4, None);
+        let u = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap();
+        assert!(!u.fresh);
+        assert_eq!((u.onlined, u.blocks, u.left_out), (0, 4, 2 << 20));
+        let l = live(&ctx, &dev()).unwrap();
+        assert!(l.is_system_ram());
+        assert_eq!((l.online, l.blocks, l.zone), (4, 4, Some(Zone::Movable)));
+        assert_eq!(l.node_total, Some(512 << 20));
+    }
+
+    #[test]
+    fn memory_in_the_other_zone_is_not_moved_behind_its_users() {
+        let s = Scratch::new("kmem-other-zone");
+        let ctx = tree(&s, Some("kmem"), &ONLINE4, None);
+        let f = up(&ctx, &dev(), Zone::Normal, Duration::from_secs(1)).unwrap_err();
+        assert_eq!(f.exit, Exit::Config);
+        assert!(
+            f.msg
+                .contains("memory32: it is online in zone movable, the entry asks for normal"),
+            "{}",
+            f.msg
+        );
+        let state =
+            fs::read_to_string(ctx.sysfs.join("devices/system/memory/memory32/state")).unwrap();
+        assert_eq!(state, "online\n", "nothing written");
+    }
+
+    #[test]
+    fn a_held_dax_device_is_refused_before_anything_changes() {
+        let s = Scratch::new("kmem-held");
+        let ctx = tree(&s, Some("device_dax"), &[], Some(4242));
+        let f = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap_err();
+        assert_eq!(f.exit, Exit::Config);
+        assert!(
+            f.msg.contains("/dev/dax0.0 is in use by pid 4242 (app)"),
+            "{}",
+            f.msg
+        );
+        let unbind = ctx.sysfs.join("bus/dax/drivers/device_dax/unbind");
+        assert!(!unbind.exists(), "device_dax untouched");
+    }
+
+    #[test]
+    fn a_device_smaller_than_a_block_is_refused_untouched() {
+        let s = Scratch::new("kmem-small");
+        let ctx = tree(&s, Some("device_dax"), &[], None);
+        let dax = ctx.sysfs.join("bus/dax/devices/dax0.0");
+        fs::write(dax.join("size"), format!("{}\n", 100 << 20)).unwrap();
+        let f = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap_err();
+        assert_eq!(f.exit, Exit::Config);
+        assert!(
+            f.msg.contains("less than one 128.00 MiB memory block"),
+            "{}",
+            f.msg
+        );
+        assert!(!ctx.sysfs.join("bus/dax/drivers/device_dax/unbind").exists());
+    }
+
+    #[test]
+    fn another_driver_is_left_alone() {
+        let s = Scratch::new("kmem-other-driver");
+        let ctx = tree(&s, Some("other"), &[], None);
+        fs::create_dir_all(ctx.sysfs.join("bus/dax/drivers/other")).unwrap();
+        let f = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap_err();
+        assert!(f.msg.contains("bound to the other driver"), "{}", f.msg);
+        assert_eq!(
+            down(&ctx, &dev(), Duration::from_secs(1)).unwrap_err().exit,
+            Exit::Config
+        );
+    }
+
+    #[test]
+    fn down_of_a_devdax_device_is_not_active() {
+        let s = Scratch::new("kmem-down-devdax");
+        let ctx = tree(&s, Some("device_dax"), &[], None);
+        assert_eq!(
+            down(&ctx, &dev(), Duration::from_secs(1)).unwrap(),
+            Downed::NotActive
+        );
+    }
+
+    #[test]
+    fn offline_child_reports_the_errno() {
+        let s = Scratch::new("kmem-child");
+        let f = s.path().join("state");
+        fs::write(&f, "online\n").unwrap();
+        assert_eq!(offline_child(&f), 0);
+        assert_eq!(fs::read_to_string(&f).unwrap(), "offline");
+        assert_eq!(offline_child(&s.path().join("missing/state")), 2);
+    }
+}
