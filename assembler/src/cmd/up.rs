@@ -116,7 +116,14 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
                 pending = plan::pending(entry, &namespaces);
                 if !modules_loaded {
                     modules_loaded = true;
-                    settle = apply::modprobe("nd_pmem");
+                    // devdax members need the dax drivers too (udev loads them by modalias,
+                    // but late in a busy boot).
+                    let modules: &[&str] = if entry.layout == Layout::SystemRam {
+                        &["nd_pmem", "dax_pmem", "device_dax"]
+                    } else {
+                        &["nd_pmem"]
+                    };
+                    settle = modules.iter().fold(false, |any, m| apply::modprobe(m) || any);
                 }
                 None
             }
