@@ -8,9 +8,9 @@ use crate::dm::control::{BuildError, Control, ControlFile, DmError, Info, Transp
 use crate::dm::ioctl::table_text;
 use crate::{mount, nodes, wait};
 use nix::errno::Errno;
+use pmemtab::devnum::DevNum;
 use pmemtab::plan::{Device, Plan, DM_UUID_PREFIX};
 use pmemtab::table::dmsetup_table;
-use pmemtab::units::DevNum;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! A plan's device-mapper targets and their text exactly as `dmsetup table` prints it.
 
-use crate::units::{DevNum, Sectors};
+use crate::devnum::DevNum;
+use crate::size::Sectors;
 
 /// One dm target: `start length type params`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,10 +6,10 @@ use crate::exit::{self, Exit};
 use crate::show::{self, DevStatus, MemberStatus};
 use crate::{apply, mount, nodes};
 use argh::FromArgs;
+use pmemtab::devnum::DevNum;
 use pmemtab::ns::Namespace;
 use pmemtab::plan::{plan, Device};
 use pmemtab::tab::Layout;
-use pmemtab::units::DevNum;
 
 /// Show the active pmemtab devices as a tree (device, then members with uuid and block device),
 /// their live table and whether they do DAX.

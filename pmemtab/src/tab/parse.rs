@@ -12,9 +12,9 @@ use super::model::{
     Entry, FsType, Layout, Member, MountUnitOptions, Options, Source, Span, DEFAULT_CHUNK_BYTES,
 };
 use super::options::{self as table, FormError, Kind, Value};
+use crate::size::HUGE_PAGE_BYTES;
 use crate::systemd;
 use crate::text::shown_char;
-use crate::units::HUGE_PAGE_BYTES;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while1};
 use nom::character::complete::{digit1, hex_digit1, one_of};
