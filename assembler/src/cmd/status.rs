@@ -4,7 +4,7 @@ use super::common::scan;
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::show::{self, DevStatus, MemberStatus};
-use crate::{apply, mount, nodes};
+use crate::{assemble, mount, nodes};
 use argh::FromArgs;
 use pmemtab::devnum::DevNum;
 use pmemtab::ns::Namespace;
@@ -53,13 +53,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     let mut devs = Vec::new();
     if nodes::dm_loaded(&ctx.sysfs) {
-        let gathered = apply::open_control(ctx).and_then(|mut ctl| {
+        let gathered = assemble::open_control(ctx).and_then(|mut ctl| {
             let mut out = Vec::new();
-            for info in apply::ours(&mut ctl)? {
+            for info in assemble::ours(&mut ctl)? {
                 let live = ctl.table(&info.name)?;
                 let devices: Vec<DevNum> = live
                     .iter()
-                    .flat_map(|t| apply::table_devices(&t.params))
+                    .flat_map(|t| assemble::table_devices(&t.params))
                     .collect();
                 let layout = live
                     .first()

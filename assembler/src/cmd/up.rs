@@ -1,7 +1,7 @@
 //! `up`: wait for the members, plan, and build each entry's device (safe to run again).
 
 use super::common::{load_tab, report_refusal, scan, scan_now, select};
-use crate::apply::{self, Up};
+use crate::assemble::{self, Up};
 use crate::ctx::Ctx;
 use crate::dm::control::{Control, Transport};
 use crate::exit::{self, Exit};
@@ -115,7 +115,7 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
                 pending = plan::pending(entry, &namespaces);
                 if !modules_loaded {
                     modules_loaded = true;
-                    settle = apply::modprobe("nd_pmem");
+                    settle = assemble::modprobe("nd_pmem");
                 }
                 None
             }
@@ -217,7 +217,7 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(),
     match entry.layout {
         Layout::Single => build_single(ctx, entry, plan, &at, prepare),
         _ => {
-            let mut ctl = apply::open_control(ctx).map_err(|e| {
+            let mut ctl = assemble::open_control(ctx).map_err(|e| {
                 exit::error(format_args!("{at}: {e}"));
                 Exit::System
             })?;
@@ -244,7 +244,7 @@ fn build_single(
         .first()
         .map_or("its namespace", |r| r.ns.dev.as_str());
     let path = links::absolute(&ctx.dev.join(blockdev));
-    if !apply::is_block(&path) {
+    if !assemble::is_block(&path) {
         exit::error(format_args!(
             "{at}: {} of {ns} is missing; is devtmpfs mounted on {}?",
             path.display(),
@@ -291,11 +291,11 @@ fn build_dm<T: Transport>(
     at: &str,
     prepare: impl FnOnce(&Path) -> Result<(), Failure>,
 ) -> Result<(), Exit> {
-    let up = match apply::up_dm(ctl, ctx, plan) {
+    let up = match assemble::up_dm(ctl, ctx, plan) {
         Ok(up) => up,
         Err(e) => {
             exit::error(format_args!("{at}: {e}"));
-            if let apply::ApplyError::Differs { live, want, .. } = &e {
+            if let assemble::AssembleError::Differs { live, want, .. } = &e {
                 err!("  live table:    {live}  planned table: {want}");
                 return Err(Exit::Config);
             }
@@ -328,7 +328,7 @@ fn build_dm<T: Transport>(
         }
     };
     if let Err(f) = prepare(node) {
-        let undone = apply::undo(ctl, ctx, &entry.name, &up, apply::BUSY_TIMEOUT);
+        let undone = assemble::undo(ctl, ctx, &entry.name, &up, assemble::BUSY_TIMEOUT);
         exit::error(format_args!("{at}: {}{undone}", f.msg));
         return Err(f.exit);
     }
@@ -338,7 +338,7 @@ fn build_dm<T: Transport>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::tests::{plan_for, scratch_ctx};
+    use crate::assemble::tests::{plan_for, scratch_ctx};
     use crate::dm::control::fake::FakeKernel;
 
     fn failing(_: &Path) -> Result<(), Failure> {
