@@ -109,7 +109,7 @@ pub fn encode_dev(d: DevNum) -> u64 {
     (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
 }
 
-/// Inverse of [`encode_dev`].
+/// Inverse of the kernel's `huge_encode_dev` (`encode_dev` in the tests).
 pub fn decode_dev(dev: u64) -> DevNum {
     DevNum {
         major: ((dev >> 8) & 0xfff) as u32,

@@ -1,4 +1,4 @@
-//! `/etc/pmemtab`: the model ([`model`]) and its parser ([`parse`]).
+//! `/etc/pmemtab`: the model ([`model`]) and its parser ([`parse`](mod@parse)).
 
 pub mod model;
 pub mod name;

@@ -28,8 +28,7 @@ use std::path::Path;
 use std::time::Duration;
 use uuid::Uuid;
 
-pub use super::name::MAX_NAME_BYTES;
-use super::name::{self, NameError};
+use super::name::{self, NameError, MAX_NAME_BYTES};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
