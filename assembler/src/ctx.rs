@@ -1,6 +1,6 @@
-//! The one context every command and the apply code work under: the pmemtab file and the system
-//! roots (sysfs, /dev, /run, /proc) as the command line gave them; tests point them at fixture
-//! and scratch trees.
+//! The one context every command and the assemble code work under: the pmemtab file and the
+//! system roots (sysfs, /dev, /run, /proc) as the command line gave them; tests point them at
+//! fixture and scratch trees.
 
 use std::path::PathBuf;
 

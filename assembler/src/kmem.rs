@@ -9,7 +9,7 @@ use crate::exit::Exit;
 use crate::wait;
 use pmemtab::kmem::{self, AutoOnline, BlockState, Step, Zone};
 use pmemtab::plan::KmemDev;
-use pmemtab::units::human_bytes;
+use pmemtab::size::human_bytes;
 use std::fs;
 use std::io::{self, Write};
 use std::ops::Range;
@@ -250,7 +250,7 @@ fn unbind(p: &Paths<'_>, dax: &str, driver: &str) -> Result<(), Failure> {
 fn bind(p: &Paths<'_>, dax: &str, driver: &str) -> Result<(), Failure> {
     let d = p.driver(driver);
     if !d.exists() {
-        crate::apply::modprobe(driver);
+        crate::assemble::modprobe(driver);
     }
     if !d.exists() {
         return Err(system(format!(

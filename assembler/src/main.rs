@@ -1,10 +1,11 @@
 //! pmem-assemble: builds, mounts and tears down the pmem devices /etc/pmemtab declares.
 //! Each command is a few lines in `cmd/` calling the library (parse, scan, plan) and, for the
-//! commands that change the system, the apply modules (dm, nodes, mount, wait).
+//! commands that change the system, the modules that touch the kernel (assemble, dm, nodes,
+//! mount, wait).
 
 #[macro_use]
 mod out;
-mod apply;
+mod assemble;
 mod cmd;
 mod ctx;
 mod dm;

@@ -9,8 +9,8 @@
 //! runs after systemd's mount unit, and which changes nothing).
 
 use nix::mount::MsFlags;
+use pmemtab::devnum::DevNum;
 pub use pmemtab::tab::DaxWant;
-use pmemtab::units::DevNum;
 use std::path::{Path, PathBuf};
 
 /// Options split for mount(2).

@@ -15,7 +15,7 @@
 //!   events as coming from their owner so coldplug treats them as ready.
 
 use crate::wait;
-use pmemtab::units::DevNum;
+use pmemtab::devnum::DevNum;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,8 @@
 //! JSON for programs. Pure rendering; the command gathers the facts.
 
 use crate::json::Json;
-use pmemtab::units::{human_bytes, DevNum, SECTOR_BYTES};
+use pmemtab::devnum::DevNum;
+use pmemtab::size::{human_bytes, SECTOR_BYTES};
 use std::fmt::Write;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use pmemtab::devnum::DevNum;
 use pmemtab::ns::{Mode, Namespace};
-use pmemtab::units::DevNum;
 
 fn machine() -> Vec<Namespace> {
     let ns = |region: u8, mode: Mode, size: u64| Namespace {

@@ -1,6 +1,8 @@
 //! Golden tests: each `tests/golden/<case>/` holds a `pmemtab`, a `cmdline`, an optional
-//! `initrd` marker, the expected output tree `expected/` (files and symlinks) and
-//! `expected.log` (the generator's stderr and exit status). The whole tree is compared.
+//! `initrd` marker, an optional `default-path` marker (run as shipped: no `PMEMTAB`, the
+//! case's pmemtab read as `/etc/pmemtab`; see `support::run_case`), the expected output tree
+//! `expected/` (files and symlinks) and `expected.log` (the generator's stderr and exit
+//! status). The whole tree is compared.
 //! One test per case (`cargo test -p pmemtab-generator --test golden basic_host`);
 //! `GOLDEN_UPDATE=1 cargo test -p pmemtab-generator --test golden` rewrites the expectations.
 
@@ -83,6 +85,7 @@ testsupport::golden_cases!(support::golden_dir(), run_case;
     bad_lines,
     basic_host,
     boot_single_usr,
+    default_path,
     disabled_everywhere,
     duplicates,
     escaping,

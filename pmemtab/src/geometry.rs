@@ -3,8 +3,8 @@
 //! same namespaces. One rule for `mkfs` (which writes these hints) and `up` (which reads
 //! them back from the superblock).
 
+use crate::size::HUGE_PAGE_BYTES;
 use crate::tab::Layout;
-use crate::units::HUGE_PAGE_BYTES;
 
 /// Stripe hints as a filesystem records them: ext4's RAID stride and stripe width, XFS's
 /// sunit and swidth, converted to bytes. Zero means "not recorded".

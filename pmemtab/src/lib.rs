@@ -6,17 +6,18 @@
 //! the system; the only I/O is reading the files and directories a caller names.
 
 pub mod cmdline;
+pub mod devnum;
 pub mod error;
 pub mod geometry;
 pub mod kmem;
 pub mod ns;
 pub mod paths;
 pub mod plan;
+pub mod size;
 pub mod systemd;
 pub mod tab;
 pub mod table;
 pub mod text;
 pub mod timeouts;
-pub mod units;
 
 pub use error::Error;

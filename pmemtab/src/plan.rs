@@ -1,10 +1,11 @@
 //! Entry + namespaces → what to build, or why not. Pure: every geometry and safety rule for
 //! turning a pmemtab line into a device lives here and nowhere else.
 
+use crate::devnum::DevNum;
 use crate::ns::{Mode, Namespace};
+use crate::size::{human_bytes, Sectors, HUGE_PAGE_BYTES};
 use crate::tab::{Diagnostic, Entry, Layout, Member, Severity};
 use crate::table::{Target, TargetKind};
-use crate::units::{human_bytes, DevNum, Sectors, HUGE_PAGE_BYTES};
 use std::collections::HashMap;
 use std::fmt;
 

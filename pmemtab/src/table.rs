@@ -1,6 +1,7 @@
 //! A plan's device-mapper targets and their text exactly as `dmsetup table` prints it.
 
-use crate::units::{DevNum, Sectors};
+use crate::devnum::DevNum;
+use crate::size::Sectors;
 
 /// One dm target: `start length type params`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,11 +69,6 @@ pub fn dmsetup_table(targets: &[Target]) -> String {
     out
 }
 
-/// Total length of a table in sectors.
-pub fn table_length(targets: &[Target]) -> Sectors {
-    Sectors(targets.iter().map(|t| t.length.0).sum())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +114,5 @@ mod tests {
             "0 8192 striped 2 4096 259:3 0 259:2 0\n"
         );
         assert_eq!(s.devices(), vec![dev(3), dev(2)]);
-        assert_eq!(table_length(&t), Sectors(3072));
     }
 }

@@ -417,11 +417,11 @@ fn man_page_examples_parse() {
             _ => {}
         }
     }
-    assert_eq!(lines.len(), 6, "{lines:#?}");
+    assert_eq!(lines.len(), 7, "{lines:#?}");
     let parsed = parse(&lines.join("\n"));
     assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
     let names: Vec<&str> = parsed.entries.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["fast", "big", "db", "cache", "scratch"]);
+    assert_eq!(names, ["fast", "big", "db", "cache", "ram", "scratch"]);
 }
 
 /// Control characters from the file are shown escaped, the caret still under the fault.

@@ -4,11 +4,11 @@
 // Helpers outside #[test] functions set up fixtures: a panic there fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use pmemtab::devnum::DevNum;
 use pmemtab::ns::{Mode, Namespace};
 use pmemtab::plan::{dm_uuid, plan, plan_all, Device, Reason};
 use pmemtab::tab::{parse, Entry, Member};
 use pmemtab::table::dmsetup_table;
-use pmemtab::units::DevNum;
 
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;

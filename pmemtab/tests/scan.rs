@@ -7,8 +7,8 @@
 
 mod support;
 
+use pmemtab::devnum::DevNum;
 use pmemtab::ns::{scan, wait_probe, Mode, Namespace};
-use pmemtab::units::DevNum;
 use pmemtab::Error;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@ use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use argh::FromArgs;
 use pmemtab::plan::{Device, Plan};
-use pmemtab::units::human_bytes;
+use pmemtab::size::human_bytes;
 
 /// Validate pmemtab against the namespaces present and show what each entry would build; exit
 /// non-zero when any checked entry has an error.

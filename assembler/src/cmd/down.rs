@@ -1,6 +1,6 @@
 //! `down`: remove devices this tool created, and only those, and the links of `single` entries.
 
-use crate::apply::{self, Down};
+use crate::assemble::{self, Down};
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::links::{self, Unlinked};
@@ -38,7 +38,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     // Without dm_mod loaded no device-mapper device can exist: nothing to open, and no module
     // to load just to find that out (a `single` entry's ExecStop= must work without dm).
     let mut ctl = if nodes::dm_loaded(&ctx.sysfs) {
-        match apply::open_control(ctx) {
+        match assemble::open_control(ctx) {
             Ok(c) => Some(c),
             Err(e) => {
                 exit::error(format_args!("down: {e}"));
@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     let names = if args.all {
         let mut names = links::names(&ctx.run);
         if let Some(ctl) = ctl.as_mut() {
-            match apply::ours(ctl) {
+            match assemble::ours(ctl) {
                 Ok(infos) => names.extend(infos.into_iter().map(|i| i.name)),
                 Err(e) => {
                     exit::error(format_args!("down: {e}"));
@@ -97,7 +97,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             continue;
         }
         let dm = match ctl.as_mut() {
-            Some(ctl) => apply::down_dm(ctl, ctx, &name, apply::BUSY_TIMEOUT),
+            Some(ctl) => assemble::down_dm(ctl, ctx, &name, assemble::BUSY_TIMEOUT),
             None => Ok(Down::NotActive),
         };
         let mut done = false;
@@ -109,7 +109,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             Ok(Down::NotActive) => {}
             Err(e) => {
                 exit::error(format_args!("{}: {e}", at(&name)));
-                let code = if matches!(e, apply::ApplyError::Foreign { .. }) {
+                let code = if matches!(e, assemble::AssembleError::Foreign { .. }) {
                     Exit::Config
                 } else {
                     Exit::System

@@ -7,7 +7,7 @@ use crate::exit::Exit;
 use crate::json::Json;
 use argh::FromArgs;
 use pmemtab::ns::Namespace;
-use pmemtab::units::human_bytes;
+use pmemtab::size::human_bytes;
 
 /// List the pmem namespaces with the names pmemtab can use for them (uuid, raw_uuid, name,
 /// address), their block device, size and DAX capability, and the pmemtab entry using each;

@@ -4,7 +4,7 @@ use super::common::{load_one, report_refusal, scan};
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::mount::{mount_dax, under_root, Mounted};
-use crate::{apply, lock, nodes};
+use crate::{assemble, lock, nodes};
 use argh::FromArgs;
 use pmemtab::plan::{plan, Device};
 use std::path::PathBuf;
@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     // The device: /dev/mapper/<name> for dm layouts (must be up), the namespace's own for single.
     let (source, devnum) = if entry.layout.is_dm() {
-        let info = apply::open_control(ctx).and_then(|mut ctl| Ok(ctl.info(&entry.name)?));
+        let info = assemble::open_control(ctx).and_then(|mut ctl| Ok(ctl.info(&entry.name)?));
         match info {
             Ok(Some(info)) if info.active => {
                 match nodes::ensure_mapper_node(

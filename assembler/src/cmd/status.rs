@@ -4,12 +4,12 @@ use super::common::scan;
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::show::{self, DevStatus, MemMember, MemStatus, MemberStatus};
-use crate::{apply, kmem, mount, nodes};
+use crate::{assemble, kmem, mount, nodes};
 use argh::FromArgs;
+use pmemtab::devnum::DevNum;
 use pmemtab::ns::Namespace;
 use pmemtab::plan::{plan, Device};
 use pmemtab::tab::Layout;
-use pmemtab::units::DevNum;
 
 /// Show the active pmemtab devices as a tree (device, then members with uuid and block device),
 /// their live table and whether they do DAX.
@@ -53,13 +53,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     let mut devs = Vec::new();
     if nodes::dm_loaded(&ctx.sysfs) {
-        let gathered = apply::open_control(ctx).and_then(|mut ctl| {
+        let gathered = assemble::open_control(ctx).and_then(|mut ctl| {
             let mut out = Vec::new();
-            for info in apply::ours(&mut ctl)? {
+            for info in assemble::ours(&mut ctl)? {
                 let live = ctl.table(&info.name)?;
                 let devices: Vec<DevNum> = live
                     .iter()
-                    .flat_map(|t| apply::table_devices(&t.params))
+                    .flat_map(|t| assemble::table_devices(&t.params))
                     .collect();
                 let layout = live
                     .first()

@@ -1,7 +1,7 @@
 //! `up`: wait for the members, plan, and build each entry's device (safe to run again).
 
 use super::common::{load_tab, report_refusal, scan, scan_now, select};
-use crate::apply::{self, Up};
+use crate::assemble::{self, Up};
 use crate::ctx::Ctx;
 use crate::dm::control::{Control, Transport};
 use crate::exit::{self, Exit};
@@ -9,9 +9,9 @@ use crate::links::{self, Linked};
 use crate::{kmem, lock, mkfs, wait};
 use argh::FromArgs;
 use pmemtab::plan::{self, plan_all, Device, KmemDev, Plan, Reason};
+use pmemtab::size::human_bytes;
 use pmemtab::tab::{Entry, Layout};
 use pmemtab::timeouts::{Timeouts, KMEM_OFFLINE_LIMIT, MKFS_LIMIT};
-use pmemtab::units::human_bytes;
 use std::path::Path;
 use std::time::Duration;
 
@@ -123,7 +123,11 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
                     } else {
                         &["nd_pmem"]
                     };
-                    settle = modules.iter().fold(false, |any, m| apply::modprobe(m) || any);
+                    // Every module is tried (no short cut): each may bring members.
+                    settle = false;
+                    for m in modules {
+                        settle |= assemble::modprobe(m);
+                    }
                 }
                 None
             }
@@ -232,7 +236,7 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(),
     match entry.layout {
         Layout::Single => build_single(ctx, entry, plan, &at, prepare),
         _ => {
-            let mut ctl = apply::open_control(ctx).map_err(|e| {
+            let mut ctl = assemble::open_control(ctx).map_err(|e| {
                 exit::error(format_args!("{at}: {e}"));
                 Exit::System
             })?;
@@ -335,7 +339,7 @@ fn build_single(
         .first()
         .map_or("its namespace", |r| r.ns.dev.as_str());
     let path = links::absolute(&ctx.dev.join(blockdev));
-    if !apply::is_block(&path) {
+    if !assemble::is_block(&path) {
         exit::error(format_args!(
             "{at}: {} of {ns} is missing; is devtmpfs mounted on {}?",
             path.display(),
@@ -382,11 +386,11 @@ fn build_dm<T: Transport>(
     at: &str,
     prepare: impl FnOnce(&Path) -> Result<(), Failure>,
 ) -> Result<(), Exit> {
-    let up = match apply::up_dm(ctl, ctx, plan) {
+    let up = match assemble::up_dm(ctl, ctx, plan) {
         Ok(up) => up,
         Err(e) => {
             exit::error(format_args!("{at}: {e}"));
-            if let apply::ApplyError::Differs { live, want, .. } = &e {
+            if let assemble::AssembleError::Differs { live, want, .. } = &e {
                 err!("  live table:    {live}  planned table: {want}");
                 return Err(Exit::Config);
             }
@@ -419,7 +423,7 @@ fn build_dm<T: Transport>(
         }
     };
     if let Err(f) = prepare(node) {
-        let undone = apply::undo(ctl, ctx, &entry.name, &up, apply::BUSY_TIMEOUT);
+        let undone = assemble::undo(ctl, ctx, &entry.name, &up, assemble::BUSY_TIMEOUT);
         exit::error(format_args!("{at}: {}{undone}", f.msg));
         return Err(f.exit);
     }
@@ -429,7 +433,7 @@ fn build_dm<T: Transport>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::tests::{plan_for, scratch_ctx};
+    use crate::assemble::tests::{plan_for, scratch_ctx};
     use crate::dm::control::fake::FakeKernel;
 
     fn failing(_: &Path) -> Result<(), Failure> {

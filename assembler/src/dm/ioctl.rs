@@ -5,8 +5,8 @@
 //! A message is one byte buffer: the 312-byte `dm_ioctl` header, then the data area. Structs are
 //! copied in and out with unaligned reads/writes, so the buffer needs no particular alignment.
 
+use pmemtab::devnum::DevNum;
 use pmemtab::table::Target;
-use pmemtab::units::DevNum;
 use std::mem::size_of;
 
 /// The ioctl "type" byte of device-mapper.
@@ -109,7 +109,7 @@ pub fn encode_dev(d: DevNum) -> u64 {
     (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
 }
 
-/// Inverse of [`encode_dev`].
+/// Inverse of the kernel's `huge_encode_dev` (`encode_dev` in the tests).
 pub fn decode_dev(dev: u64) -> DevNum {
     DevNum {
         major: ((dev >> 8) & 0xfff) as u32,
@@ -317,8 +317,8 @@ pub fn decode_names(data: &[u8]) -> Option<Vec<(String, DevNum)>> {
 /// A 2-member 2 MiB-chunk stripe: the table the dm tests encode and build.
 #[cfg(test)]
 pub fn sample_striped() -> Target {
+    use pmemtab::size::Sectors;
     use pmemtab::table::TargetKind;
-    use pmemtab::units::Sectors;
     Target {
         start: Sectors(0),
         length: Sectors(8192),
@@ -347,8 +347,8 @@ pub fn sample_striped() -> Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pmemtab::size::Sectors;
     use pmemtab::table::TargetKind;
-    use pmemtab::units::Sectors;
     use std::mem::MaybeUninit;
     use std::ptr::addr_of;
 

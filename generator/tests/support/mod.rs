@@ -51,8 +51,18 @@ pub struct Run {
     pub status: i32,
 }
 
+/// The marker of a case run as the generator ships: no `PMEMTAB`, so it reads the real
+/// `/etc/pmemtab` (see [`run_case`]).
+pub const DEFAULT_PATH_MARKER: &str = "default-path";
+
 /// Runs the generator on a case (pmemtab, cmdline, initrd flag) into `out`, with a clean
 /// environment so the host's settings cannot leak in, and logging to stderr only.
+///
+/// A case with a `default-path` file runs as the generator ships: without `PMEMTAB`, so it
+/// opens `/etc/pmemtab` itself. It runs in its own user and mount namespace
+/// (`unshare --map-root-user --mount`, no privilege needed) where a directory holding only
+/// the case's pmemtab is bind-mounted over `/etc`; the host's `/etc` is never touched. Its
+/// expected files and log keep the real path, not the token.
 pub fn run_case(case: &Path, out: &Path) -> Run {
     let pmemtab = case.join("pmemtab");
     let cmdline = fs::read_to_string(case.join("cmdline")).unwrap_or_default();
@@ -61,16 +71,45 @@ pub fn run_case(case: &Path, out: &Path) -> Run {
     } else {
         "0"
     };
-    let o = Command::new(env!("CARGO_BIN_EXE_pmemtab-generator"))
+    let generator = env!("CARGO_BIN_EXE_pmemtab-generator");
+    let default_path = case.join(DEFAULT_PATH_MARKER).exists();
+    // The /etc of a default-path case; removed when the run is over, even on a panic.
+    let name = case.file_name().unwrap_or_default().to_string_lossy();
+    let etc = default_path.then(|| testsupport::Scratch::new(&format!("etc-{name}")));
+    let mut cmd = if let Some(etc) = &etc {
+        let tab = etc.path().join("pmemtab");
+        fs::copy(&pmemtab, &tab).expect("copy pmemtab");
+        // As installed: root's, 0644 (the generator warns about a file others can write).
+        fs::set_permissions(&tab, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .expect("chmod pmemtab");
+        let mut c = Command::new("/usr/bin/unshare");
+        c.args(["--map-root-user", "--mount", "--", "/bin/sh", "-c"])
+            .arg("/bin/mount --bind -- \"$0\" /etc && exec \"$@\"")
+            .arg(etc.path())
+            .arg(generator);
+        c
+    } else {
+        Command::new(generator)
+    };
+    cmd.env_clear();
+    if !default_path {
+        cmd.env("PMEMTAB", &pmemtab);
+    }
+    let o = cmd
         .args([out, out, out])
-        .env_clear()
-        .env("PMEMTAB", &pmemtab)
         .env("SYSTEMD_PROC_CMDLINE", cmdline.trim_end_matches('\n'))
         .env("SYSTEMD_IN_INITRD", initrd)
         .env("SYSTEMD_LOG_TARGET", "console")
         .env("SYSTEMD_LOG_LEVEL", "info")
         .output()
         .expect("run pmemtab-generator");
+    if default_path {
+        assert!(
+            !String::from_utf8_lossy(&o.stderr).contains("unshare:"),
+            "this case needs unprivileged user namespaces (unshare --map-root-user --mount): {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
     let path = pmemtab.display().to_string();
     let tree = read_tree(out)
         .into_iter()

@@ -1,5 +1,5 @@
 //! Namespaces as the kernel shows them in sysfs: the model ([`model`]) and the only code that
-//! reads libnvdimm's sysfs ([`scan`]).
+//! reads libnvdimm's sysfs ([`scan`](mod@scan)).
 
 pub mod model;
 pub mod scan;

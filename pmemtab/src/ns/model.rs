@@ -1,6 +1,6 @@
 //! One libnvdimm namespace, with the identity a user sees in `ndctl list`.
 
-use crate::units::DevNum;
+use crate::devnum::DevNum;
 use std::fmt;
 use uuid::Uuid;
 

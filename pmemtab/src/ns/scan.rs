@@ -10,8 +10,9 @@
 //! or size copied from ndctl into /etc/pmemtab matches.
 
 use super::model::{Mode, Namespace};
+use crate::devnum::DevNum;
 use crate::error::Error;
-use crate::units::{DevNum, SECTOR_BYTES};
+use crate::size::SECTOR_BYTES;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 /// The stripe chunk when `striped` names none: the huge-page size, so that every chunk can be
 /// mapped with one PMD fault.
-pub const DEFAULT_CHUNK_BYTES: u64 = crate::units::HUGE_PAGE_BYTES;
+pub const DEFAULT_CHUNK_BYTES: u64 = crate::size::HUGE_PAGE_BYTES;
 
 /// One device declared in pmemtab.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,14 +8,15 @@
 //! units for (see [`crate::systemd`]): `pmem-assemble check` refuses what the generator would
 //! skip.
 
+use super::diagnostic::{Diagnostic, Severity};
 use super::model::{
     Entry, FsType, Layout, Member, MountUnitOptions, Options, Source, Span, DEFAULT_CHUNK_BYTES,
 };
 use super::options::{self as table, FormError, Kind, Value};
+use super::{clash, permission};
 use crate::kmem;
+use crate::size::HUGE_PAGE_BYTES;
 use crate::systemd;
-use crate::text::shown_char;
-use crate::units::HUGE_PAGE_BYTES;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while1};
 use nom::character::complete::{digit1, hex_digit1, one_of};
@@ -24,119 +25,11 @@ use nom::multi::many1;
 use nom::sequence::{pair, preceded, tuple};
 use nom::IResult;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 use uuid::Uuid;
 
-pub use super::name::MAX_NAME_BYTES;
-use super::name::{self, NameError};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// One problem found in the file, with its position and a hint.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub severity: Severity,
-    /// 1-based line and column (column counted in characters); line 0 is the file itself.
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-    /// The offending line, for display: whole, or, for a very long line, the part around the
-    /// fault (see `shown_from`).
-    pub source_line: String,
-    /// How many characters of the line come before `source_line` (0 when it is whole); `column`
-    /// always counts from the start of the real line.
-    pub shown_from: usize,
-    /// How many characters from `column` are at fault (at least 1 when there is a line).
-    pub width: usize,
-    /// What was expected, or what to do.
-    pub hint: Option<String>,
-    /// The first column of the line (the entry's name as written), so that a command about
-    /// one entry shows only that entry's problems; `None` for the file itself.
-    pub entry: Option<String>,
-}
-
-impl Diagnostic {
-    /// `path:line:col: error: message`, then the line with the fault underlined, then the
-    /// hint. The first line alone is a complete message (for logs that keep only one line).
-    /// Control characters from the file are shown escaped (`\r`, `\x1b`).
-    pub fn render(&self, path: &str) -> String {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let message = crate::text::escape_control(&self.message);
-        let mut out = if self.line == 0 {
-            format!("{path}: {sev}: {message}")
-        } else {
-            format!("{path}:{}:{}: {sev}: {message}", self.line, self.column)
-        };
-        if self.line > 0 {
-            let num = self.line.to_string();
-            let pad = " ".repeat(num.len());
-            // The line as shown (tabs as one space, other controls escaped), and where the
-            // fault starts and ends in it.
-            let (mut shown, mut start, mut end) = (String::new(), None, None);
-            let first = self
-                .column
-                .saturating_sub(1)
-                .saturating_sub(self.shown_from);
-            let last = first + self.width.max(1);
-            for (i, c) in self.source_line.chars().enumerate() {
-                if i == first {
-                    start = Some(shown.chars().count());
-                }
-                if i == last {
-                    end = Some(shown.chars().count());
-                }
-                if c == '\t' {
-                    shown.push(' ');
-                } else {
-                    shown_char(c, &mut shown);
-                }
-            }
-            let len = shown.chars().count();
-            let start = start.unwrap_or(len.max(first));
-            let end = end.unwrap_or(len.max(start + 1)).max(start + 1);
-            let _ = write!(out, "\n {num} | {shown}");
-            let _ = write!(
-                out,
-                "\n {pad} | {}{}",
-                " ".repeat(start),
-                "^".repeat(end - start)
-            );
-        }
-        if let Some(hint) = &self.hint {
-            let _ = write!(out, "\n = {}", crate::text::escape_control(hint));
-        }
-        out
-    }
-
-    /// The first line of [`Diagnostic::render`] with the hint after a `; `: the whole message
-    /// in one line, for logs.
-    pub fn one_line(&self, path: &str) -> String {
-        let full = self.render(path);
-        let first = full.lines().next().unwrap_or_default().to_string();
-        match &self.hint {
-            Some(h) => format!("{first}; {}", crate::text::escape_control(h)),
-            None => first,
-        }
-    }
-
-    pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
-    }
-
-    /// Whether this diagnostic concerns the entry called `name` (or the whole file).
-    pub fn concerns(&self, name: &str) -> bool {
-        self.line == 0 || self.entry.as_deref() == Some(name)
-    }
-}
+use super::name::{self, NameError, MAX_NAME_BYTES};
 
 /// The result of parsing a whole file: good entries, and diagnostics for the rest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -168,43 +61,10 @@ impl Parsed {
 pub fn load(path: &Path) -> Result<Parsed, crate::Error> {
     let bytes = std::fs::read(path).map_err(|e| crate::Error::read(path, e))?;
     let mut parsed = parse_bytes(&bytes);
-    if let Ok(meta) = std::fs::metadata(path) {
-        if let Some(who) = writable_by_non_root(&meta) {
-            parsed.diagnostics.insert(
-                0,
-                Diagnostic {
-                    severity: Severity::Warning,
-                    line: 0,
-                    column: 0,
-                    message: format!("writable by {who}; it decides what is mounted where at boot"),
-                    source_line: String::new(),
-                    shown_from: 0,
-                    width: 0,
-                    hint: Some(format!(
-                        "chown root:root {0} && chmod 644 {0}",
-                        path.display()
-                    )),
-                    entry: None,
-                },
-            );
-        }
+    if let Some(warning) = permission::check(path) {
+        parsed.diagnostics.insert(0, warning);
     }
     Ok(parsed)
-}
-
-/// Who besides root may write the file, if anyone.
-fn writable_by_non_root(meta: &std::fs::Metadata) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let mode = meta.mode();
-    if mode & 0o002 != 0 {
-        Some("everyone".into())
-    } else if mode & 0o020 != 0 && meta.gid() != 0 {
-        Some(format!("group {}", meta.gid()))
-    } else if mode & 0o200 != 0 && meta.uid() != 0 {
-        Some(format!("user {}", meta.uid()))
-    } else {
-        None
-    }
 }
 
 /// Parses pmemtab text. Never panics; every problem becomes a diagnostic.
@@ -216,7 +76,7 @@ pub fn parse(text: &str) -> Parsed {
 /// its first bad byte and skipped (a comment with one only warns); the other lines count.
 pub fn parse_bytes(bytes: &[u8]) -> Parsed {
     let mut parsed = Parsed::default();
-    let mut seen = Seen::default();
+    let mut seen = clash::Seen::default();
     for (idx, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let line = match std::str::from_utf8(raw) {
@@ -240,7 +100,7 @@ pub fn parse_bytes(bytes: &[u8]) -> Parsed {
         let failed = ctx.diags.iter().any(Diagnostic::is_error);
         parsed.diagnostics.append(&mut ctx.diags);
         if let (Some(entry), false) = (entry, failed) {
-            if let Some(diag) = conflict(&parsed.entries, &seen, &entry, line) {
+            if let Some(diag) = clash::conflict(&parsed.entries, &seen, &entry, line) {
                 parsed.diagnostics.push(diag);
             } else {
                 seen.add(&entry, parsed.entries.len());
@@ -324,9 +184,9 @@ impl LineCtx<'_> {
 
 /// A column's text and its 1-based character column.
 #[derive(Clone, Copy, Debug)]
-struct Field<'a> {
-    text: &'a str,
-    column: usize,
+pub(super) struct Field<'a> {
+    pub(super) text: &'a str,
+    pub(super) column: usize,
 }
 
 impl<'a> Field<'a> {
@@ -350,7 +210,7 @@ impl<'a> Field<'a> {
 }
 
 /// Splits a line into columns with their positions (nom: whitespace-separated words).
-fn split_columns(line: &str) -> Vec<Field<'_>> {
+pub(super) fn split_columns(line: &str) -> Vec<Field<'_>> {
     fn word(i: &str) -> IResult<&str, &str> {
         preceded(take_while_ws, take_while1(|c: char| c != ' ' && c != '\t'))(i)
     }
@@ -1342,94 +1202,4 @@ fn check_mount_unit(
             return;
         }
     }
-}
-
-/// Where each name, member and mount point was first used, so a clash is found in constant
-/// time per entry (a scan of every earlier entry made parsing quadratic).
-#[derive(Default)]
-struct Seen {
-    names: HashMap<String, usize>,
-    members: HashMap<Member, usize>,
-    mount_points: HashMap<String, usize>,
-}
-
-impl Seen {
-    fn add(&mut self, entry: &Entry, index: usize) {
-        self.names.entry(entry.name.clone()).or_insert(index);
-        for m in &entry.members {
-            self.members.entry(m.clone()).or_insert(index);
-        }
-        if let Some(mp) = &entry.mount_point {
-            self.mount_points.entry(mp.clone()).or_insert(index);
-        }
-    }
-}
-
-/// An entry that clashes with an earlier one: same name, same member, same mount point.
-/// The first wins, as in crypttab. The earliest clashing entry is reported, its name first.
-fn conflict(earlier: &[Entry], seen: &Seen, entry: &Entry, line: &str) -> Option<Diagnostic> {
-    let by_name = seen.names.get(&entry.name).copied();
-    let by_member = entry
-        .members
-        .iter()
-        .filter_map(|m| seen.members.get(m).map(|&i| (i, m)))
-        .min_by_key(|&(i, _)| i);
-    let by_mount = entry
-        .mount_point
-        .as_ref()
-        .and_then(|mp| seen.mount_points.get(mp))
-        .copied();
-    let first = [by_name, by_member.map(|(i, _)| i), by_mount]
-        .into_iter()
-        .flatten()
-        .min()?;
-    let e = earlier.get(first)?;
-    let cols = split_columns(line);
-    let diag = |col: usize, message: String, hint: String| {
-        let f = cols.get(col).copied().unwrap_or(Field {
-            text: " ",
-            column: 1,
-        });
-        Diagnostic {
-            severity: Severity::Error,
-            line: entry.line,
-            column: f.column,
-            message,
-            source_line: line.to_string(),
-            shown_from: 0,
-            width: f.text.chars().count().max(1),
-            hint: Some(hint),
-            entry: Some(entry.name.clone()),
-        }
-    };
-    if by_name == Some(first) {
-        return Some(diag(
-            0,
-            format!(
-                "duplicate device name '{}' (first defined on line {}); this line is ignored",
-                entry.name, e.line
-            ),
-            "give each device its own name".into(),
-        ));
-    }
-    if let Some((_, m)) = by_member.filter(|&(i, _)| i == first) {
-        return Some(diag(
-            2,
-            format!(
-                "member {m} is already used by '{}' on line {}; this line is ignored",
-                e.name, e.line
-            ),
-            "a namespace may belong to one entry only".into(),
-        ));
-    }
-    Some(diag(
-        3,
-        format!(
-            "mount point {} is already used by '{}' on line {}; this line is ignored",
-            entry.mount_point.as_deref().unwrap_or(""),
-            e.name,
-            e.line
-        ),
-        "give each device its own mount point".into(),
-    ))
 }

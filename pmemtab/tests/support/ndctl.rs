@@ -4,8 +4,8 @@
 //! lab captures later.
 
 use super::json::Json;
+use pmemtab::devnum::DevNum;
 use pmemtab::ns::{Mode, Namespace};
-use pmemtab::units::DevNum;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 

@@ -1,16 +1,16 @@
-//! Applying plans to the running kernel: the device-mapper device of an entry is built,
-//! verified (live table = plan, queue/dax = 1) and given its node, or torn down again; `down`
-//! removes only devices carrying the pmemtab dm uuid prefix, retrying a busy one for a bounded
-//! time. The commands call these; nothing else changes the system (besides mount and mkfs).
+//! Assembling an entry's device-mapper device in the running kernel: it is built, verified
+//! (live table = plan, queue/dax = 1) and given its node, or torn down again; `down` removes
+//! only devices carrying the pmemtab dm uuid prefix, retrying a busy one for a bounded time.
+//! The commands call these; nothing else changes the system (besides mount and mkfs).
 
 use crate::ctx::Ctx;
 use crate::dm::control::{BuildError, Control, ControlFile, DmError, Info, Transport};
 use crate::dm::ioctl::table_text;
 use crate::{mount, nodes, wait};
 use nix::errno::Errno;
+use pmemtab::devnum::DevNum;
 use pmemtab::plan::{Device, Plan, DM_UUID_PREFIX};
 use pmemtab::table::dmsetup_table;
-use pmemtab::units::DevNum;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -21,7 +21,7 @@ const MODPROBE_TIMEOUT: Duration = Duration::from_secs(20);
 const DM_APPEAR_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
+pub enum AssembleError {
     #[error("device-mapper is not available ({0}); load it with `modprobe dm_mod` or boot a kernel with CONFIG_BLK_DEV_DM")]
     NoDm(String),
     #[error(
@@ -83,7 +83,7 @@ pub fn modprobe(module: &str) -> bool {
 
 /// Opens `/dev/mapper/control`, loading dm_mod and making the node if needed, and checks the
 /// interface version.
-pub fn open_control(ctx: &Ctx) -> Result<Control<ControlFile>, ApplyError> {
+pub fn open_control(ctx: &Ctx) -> Result<Control<ControlFile>, AssembleError> {
     if !nodes::dm_loaded(&ctx.sysfs) {
         // After a successful modprobe the misc device shows up promptly; after a failed one
         // there is nothing to wait for.
@@ -99,18 +99,18 @@ pub fn open_control(ctx: &Ctx) -> Result<Control<ControlFile>, ApplyError> {
             } else {
                 "modprobe dm_mod failed or is missing, and"
             };
-            return Err(ApplyError::NoDm(format!(
+            return Err(AssembleError::NoDm(format!(
                 "{how} {} does not exist",
                 ctx.sysfs.join("class/misc/device-mapper").display()
             )));
         }
     }
     let path =
-        nodes::ensure_control(&ctx.dev, &ctx.sysfs).map_err(|source| ApplyError::Control {
+        nodes::ensure_control(&ctx.dev, &ctx.sysfs).map_err(|source| AssembleError::Control {
             path: nodes::control_path(&ctx.dev),
             source,
         })?;
-    let file = ControlFile::open(&path).map_err(|source| ApplyError::Control {
+    let file = ControlFile::open(&path).map_err(|source| AssembleError::Control {
         path: path.clone(),
         source,
     })?;
@@ -141,16 +141,20 @@ fn rollback<T: Transport>(ctl: &mut Control<T>, name: &str) -> String {
 }
 
 /// Builds the plan's dm device (or accepts it if it is already there exactly as planned).
-pub fn up_dm<T: Transport>(ctl: &mut Control<T>, ctx: &Ctx, plan: &Plan) -> Result<Up, ApplyError> {
+pub fn up_dm<T: Transport>(
+    ctl: &mut Control<T>,
+    ctx: &Ctx,
+    plan: &Plan,
+) -> Result<Up, AssembleError> {
     let Device::Dm { uuid, targets, .. } = &plan.device else {
-        return Err(ApplyError::NoDm("not a device-mapper entry".into()));
+        return Err(AssembleError::NoDm("not a device-mapper entry".into()));
     };
     let name = plan.name.as_str();
     let want = dmsetup_table(targets);
     let udev = nodes::udev_running(&ctx.run);
     if let Some(info) = ctl.info(name)? {
         if !info.uuid.starts_with(DM_UUID_PREFIX) {
-            return Err(ApplyError::Foreign {
+            return Err(AssembleError::Foreign {
                 name: name.into(),
                 uuid: info.uuid,
             });
@@ -158,7 +162,7 @@ pub fn up_dm<T: Transport>(ctl: &mut Control<T>, ctx: &Ctx, plan: &Plan) -> Resu
         if info.active {
             let live = table_text(&ctl.table(name)?);
             if live != want {
-                return Err(ApplyError::Differs {
+                return Err(AssembleError::Differs {
                     name: name.into(),
                     live,
                     want,
@@ -170,12 +174,12 @@ pub fn up_dm<T: Transport>(ctl: &mut Control<T>, ctx: &Ctx, plan: &Plan) -> Resu
             let resumed = info.suspended;
             if resumed {
                 if info.inactive {
-                    return Err(ApplyError::SuspendedWithInactive { name: name.into() });
+                    return Err(AssembleError::SuspendedWithInactive { name: name.into() });
                 }
                 ctl.resume(name)?;
             }
             let node = nodes::ensure_mapper_node(&ctx.dev, &ctx.sysfs, name, info.devnum, udev)
-                .map_err(|source| ApplyError::Node {
+                .map_err(|source| AssembleError::Node {
                     path: nodes::mapper_path(&ctx.dev, name),
                     source,
                     leftover: " (not: it was already active)".into(),
@@ -193,7 +197,7 @@ pub fn up_dm<T: Transport>(ctl: &mut Control<T>, ctx: &Ctx, plan: &Plan) -> Resu
         }
         // Created but never resumed: what a crash between DEV_CREATE and resume leaves.
         if info.open_count > 0 {
-            return Err(ApplyError::Stale { name: name.into() });
+            return Err(AssembleError::Stale { name: name.into() });
         }
         ctl.remove(name)?;
     }
@@ -207,7 +211,7 @@ pub fn up_dm<T: Transport>(ctl: &mut Control<T>, ctx: &Ctx, plan: &Plan) -> Resu
     };
     if live != want {
         let leftover = rollback(ctl, name);
-        return Err(ApplyError::Mismatch {
+        return Err(AssembleError::Mismatch {
             name: name.into(),
             live,
             want,
@@ -217,7 +221,7 @@ pub fn up_dm<T: Transport>(ctl: &mut Control<T>, ctx: &Ctx, plan: &Plan) -> Resu
     if plan.layout.is_dax_block() && !nodes::queue_dax(&ctx.sysfs, devnum).unwrap_or(false) {
         let dm = nodes::kernel_name(&ctx.sysfs, devnum).unwrap_or_else(|| devnum.to_string());
         let leftover = rollback(ctl, name);
-        return Err(ApplyError::NotDax {
+        return Err(AssembleError::NotDax {
             name: name.into(),
             dm,
             leftover,
@@ -227,7 +231,7 @@ pub fn up_dm<T: Transport>(ctl: &mut Control<T>, ctx: &Ctx, plan: &Plan) -> Resu
         Ok(node) => Ok(Up::Created { devnum, node }),
         Err(source) => {
             let leftover = rollback(ctl, name);
-            Err(ApplyError::Node {
+            Err(AssembleError::Node {
                 path: nodes::mapper_path(&ctx.dev, name),
                 source,
                 leftover,
@@ -291,12 +295,12 @@ pub fn down_dm<T: Transport>(
     ctx: &Ctx,
     name: &str,
     busy_timeout: Duration,
-) -> Result<Down, ApplyError> {
+) -> Result<Down, AssembleError> {
     let Some(info) = ctl.info(name)? else {
         return Ok(Down::NotActive);
     };
     if !info.uuid.starts_with(DM_UUID_PREFIX) {
-        return Err(ApplyError::Foreign {
+        return Err(AssembleError::Foreign {
             name: name.into(),
             uuid: info.uuid,
         });
@@ -310,7 +314,7 @@ pub fn down_dm<T: Transport>(
         Ok(Err(e)) => return Err(e.into()),
         Err(_busy) => {
             let info = ctl.info(name)?.unwrap_or(info);
-            return Err(ApplyError::Busy {
+            return Err(AssembleError::Busy {
                 name: name.into(),
                 holders: describe_holders(ctx, &info),
             });
@@ -404,7 +408,7 @@ pub(crate) mod tests {
 
     /// A scratch tree with sysfs for dm-0 (queue/dax as given), /dev and /run.
     pub(crate) fn scratch_ctx(tag: &str, dax: &str) -> Ctx {
-        let root = std::env::temp_dir().join(format!("pmem-apply-{tag}-{}", std::process::id()));
+        let root = std::env::temp_dir().join(format!("pmem-assemble-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("sys/dev/block")).unwrap();
         for minor in 0..2 {
@@ -496,7 +500,10 @@ pub(crate) mod tests {
             .unwrap();
         ctl.transport().devs.get_mut("fast0").unwrap().suspended = true;
         let e = up_dm(&mut ctl, &r, &plan).unwrap_err();
-        assert!(matches!(e, ApplyError::SuspendedWithInactive { .. }), "{e}");
+        assert!(
+            matches!(e, AssembleError::SuspendedWithInactive { .. }),
+            "{e}"
+        );
         let info = ctl.info("fast0").unwrap().unwrap();
         assert!(info.suspended && info.inactive, "left exactly as it was");
         assert_eq!(
@@ -511,7 +518,7 @@ pub(crate) mod tests {
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap();
         let e = up_dm(&mut ctl, &r, &plan_for("fast0", 4 << 20)).unwrap_err();
-        let ApplyError::Differs { live, want, .. } = &e else {
+        let AssembleError::Differs { live, want, .. } = &e else {
             panic!("{e}")
         };
         assert!(
@@ -527,7 +534,7 @@ pub(crate) mod tests {
         let r = scratch_ctx("nodax", "0\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let e = up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap_err();
-        assert!(matches!(e, ApplyError::NotDax { .. }), "{e}");
+        assert!(matches!(e, AssembleError::NotDax { .. }), "{e}");
         assert!(e.to_string().contains("(dm-0)"), "{e}");
         assert!(ctl.transport().devs.is_empty(), "nothing left behind");
         assert!(!nodes::mapper_path(&r.dev, "fast0").exists());
@@ -540,11 +547,11 @@ pub(crate) mod tests {
         ctl.create("fast0", "LVM-abc").unwrap();
         assert!(matches!(
             up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)),
-            Err(ApplyError::Foreign { .. })
+            Err(AssembleError::Foreign { .. })
         ));
         assert!(matches!(
             down_dm(&mut ctl, &r, "fast0", Duration::ZERO),
-            Err(ApplyError::Foreign { .. })
+            Err(AssembleError::Foreign { .. })
         ));
         assert!(ctl.info("fast0").unwrap().is_some());
         assert!(ours(&mut ctl).unwrap().is_empty());

@@ -1,5 +1,5 @@
-//! Units that must not be mixed up: device-mapper speaks 512-byte sectors, sysfs and users
-//! speak bytes.
+//! Sizes in bytes and in device-mapper sectors, kept apart: device-mapper speaks 512-byte
+//! sectors, sysfs and users speak bytes.
 
 use std::fmt;
 
@@ -30,30 +30,6 @@ impl fmt::Display for Sectors {
     }
 }
 
-/// A block device number as sysfs `dev` files and dm tables write it (`MAJ:MIN`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DevNum {
-    pub major: u32,
-    pub minor: u32,
-}
-
-impl DevNum {
-    /// Parses `MAJ:MIN` (trailing newline allowed, as read from sysfs).
-    pub fn parse(s: &str) -> Option<DevNum> {
-        let (maj, min) = s.trim().split_once(':')?;
-        Some(DevNum {
-            major: maj.parse().ok()?,
-            minor: min.parse().ok()?,
-        })
-    }
-}
-
-impl fmt::Display for DevNum {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.major, self.minor)
-    }
-}
-
 /// Human-readable size with binary units, as `ndctl list -u` prints them ("502.00 MiB").
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -73,21 +49,6 @@ pub fn human_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn devnum_round_trip() {
-        let d = DevNum::parse("259:3\n").unwrap();
-        assert_eq!(
-            d,
-            DevNum {
-                major: 259,
-                minor: 3
-            }
-        );
-        assert_eq!(d.to_string(), "259:3");
-        assert_eq!(DevNum::parse("259"), None);
-        assert_eq!(DevNum::parse("a:b"), None);
-    }
 
     #[test]
     fn sectors_and_bytes() {
