@@ -66,6 +66,8 @@ pub struct Upped {
     pub grew: u64,
     /// What the kernel's auto-online policy is.
     pub policy: Option<AutoOnline>,
+    /// The policy held at `offline` while kmem added the memory (and restored after).
+    pub held: Option<AutoOnline>,
 }
 
 /// What `down` did for one dax device.
@@ -370,6 +372,7 @@ pub fn up(ctx: &Ctx, dev: &KmemDev, zone: Zone, offline_limit: Duration) -> Resu
     let p = Paths { sysfs: &ctx.sysfs };
     let dax = dev.dax.as_str();
     let before = node_total(&ctx.sysfs, dev.node).unwrap_or(0);
+    let mut held_policy = None;
     let fresh = match driver_of(&p, dax)?.as_deref() {
         Some(KMEM) => false,
         Some(DEVICE_DAX) | None => {
@@ -385,7 +388,24 @@ pub fn up(ctx: &Ctx, dev: &KmemDev, zone: Zone, offline_limit: Duration) -> Resu
             if driver_of(&p, dax)?.is_some() {
                 unbind(&p, dax, DEVICE_DAX)?;
             }
-            if let Err(f) = bind(&p, dax, KMEM) {
+            // The kernel would online the memory in another zone the moment kmem adds it:
+            // hold its policy at offline for that moment (restored right after), so the
+            // blocks are onlined here, in the entry's zone.
+            let policy = auto_online(&p);
+            let held = policy.filter(|_| kmem::hold_policy(policy, zone));
+            let policy_path = p.memory().join("auto_online_blocks");
+            let held = held.filter(|_| write_attr(&policy_path, "offline").is_ok());
+            let bound = bind(&p, dax, KMEM);
+            if let Some(was) = held {
+                if let Err(e) = write_attr(&policy_path, was.as_str()) {
+                    crate::exit::warning(format_args!(
+                        "{dax}: could not restore auto_online_blocks={} ({e}); it is offline now",
+                        was.as_str()
+                    ));
+                }
+            }
+            held_policy = held;
+            if let Err(f) = bound {
                 let back = bind(&p, dax, DEVICE_DAX)
                     .err()
                     .map(|b| format!("; giving it back to device_dax failed too: {}", b.msg))
@@ -403,7 +423,10 @@ pub fn up(ctx: &Ctx, dev: &KmemDev, zone: Zone, offline_limit: Duration) -> Resu
             )))
         }
     };
-    let result = online_all(&p, ctx, dev, zone, fresh, before, offline_limit);
+    let result = online_all(&p, ctx, dev, zone, fresh, before, offline_limit).map(|u| Upped {
+        held: held_policy,
+        ..u
+    });
     if result.is_err() && fresh {
         // Nothing half-built: what this run added is taken back when it can be.
         if let Err(undo) = down(ctx, dev, offline_limit) {
@@ -491,6 +514,7 @@ fn online_all(
         left_out,
         grew,
         policy,
+        held: None,
     })
 }
 

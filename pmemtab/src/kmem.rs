@@ -98,6 +98,19 @@ impl AutoOnline {
     }
 }
 
+/// Whether to hold the auto-online policy at `offline` while kmem adds the memory: whenever
+/// the kernel would online it in a zone other than `want`, or in one of its own choosing
+/// (`online`). Moving blocks afterwards mostly fails: the kernel puts its own pages into new
+/// ZONE_NORMAL memory within milliseconds (seen on Debian's 6.12 with systemd).
+pub fn hold_policy(policy: Option<AutoOnline>, want: Zone) -> bool {
+    !matches!(
+        (policy, want),
+        (None | Some(AutoOnline::Offline), _)
+            | (Some(AutoOnline::OnlineMovable), Zone::Movable)
+            | (Some(AutoOnline::OnlineKernel), Zone::Normal)
+    )
+}
+
 /// What sysfs says of one memory block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BlockState {
@@ -243,6 +256,19 @@ mod tests {
         );
         assert_eq!(AutoOnline::parse("sideways"), None);
         assert_eq!(Zone::Normal.online_state(), "online_kernel");
+    }
+
+    #[test]
+    fn the_policy_is_held_only_when_it_would_pick_another_zone() {
+        use AutoOnline::*;
+        assert!(!hold_policy(None, Zone::Movable));
+        assert!(!hold_policy(Some(Offline), Zone::Normal));
+        assert!(!hold_policy(Some(OnlineMovable), Zone::Movable));
+        assert!(!hold_policy(Some(OnlineKernel), Zone::Normal));
+        assert!(hold_policy(Some(Online), Zone::Movable));
+        assert!(hold_policy(Some(Online), Zone::Normal));
+        assert!(hold_policy(Some(OnlineMovable), Zone::Normal));
+        assert!(hold_policy(Some(OnlineKernel), Zone::Movable));
     }
 
     #[test]

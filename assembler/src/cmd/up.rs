@@ -294,6 +294,13 @@ fn build_kmem(
                         u.blocks
                     );
                 }
+                if let Some(p) = u.held {
+                    exit::warning(format_args!(
+                        "{at}: the kernel's auto-online policy (auto_online_blocks={}) would have onlined {}'s memory in a zone of its own; held it at offline while kmem took the device, then restored it",
+                        p.as_str(),
+                        dev.dax
+                    ));
+                }
                 if u.rezoned > 0 {
                     exit::warning(format_args!(
                         "{at}: the kernel's auto-online policy (auto_online_blocks={}) put {} new blocks of {} in the other zone; moved them to {zone}. Boot with memhp_default_state=offline to have them onlined there directly",

@@ -132,16 +132,18 @@ if [ "$LAB_BOOT" = 1 ]; then
     alloc_stop a2; arc=$?
     check pinned-data-intact "lab-alloc: $(cat /tmp/a2.out)" [ $arc = 0 ]
 else
-    plan 9
+    plan 11
     DAX=$(dax_dev)
     NBLOCKS=$(blocks_of_dax "$DAX" | wc -l)
     check policy-from-cmdline "auto_online_blocks: $(cat $MEM/auto_online_blocks)" [ "$(cat $MEM/auto_online_blocks)" = online ]
-    # 6. The kernel onlines the memory itself, in ZONE_NORMAL; the entry wants movable:
-    #    pmem-assemble moves the fresh blocks.
+    # 6. The kernel would online the memory itself, in ZONE_NORMAL, and fill it with its own
+    #    pages at once; the entry wants movable: pmem-assemble holds the policy at offline
+    #    while kmem binds, onlines the blocks in ZONE_MOVABLE, and restores the policy.
     tab_ram
     run pmem-assemble up ram
     check auto-online-up "exit $RC: $OUT" [ "$RC" = 0 ]
-    check auto-online-warns "stderr: $ERR" sh -c 'echo "$1" | grep -q "auto_online_blocks=online"' - "$ERR"
+    check auto-online-warns "stderr: $ERR" sh -c 'echo "$1" | grep -q "auto_online_blocks=online) would have onlined"' - "$ERR"
+    check auto-online-restored "auto_online_blocks: $(cat $MEM/auto_online_blocks)" [ "$(cat $MEM/auto_online_blocks)" = online ]
     z=$(zones_of "$DAX")
     check auto-online-rezoned "blocks: $z" [ "$z" = "$NBLOCKS online:Movable" ]
     check auto-online-daxctl "daxctl: $(daxctl list -d $DAX 2>&1)" \
@@ -155,5 +157,6 @@ else
     check movable-policy-up "exit $RC: $OUT" [ "$RC" = 0 ]
     z=$(zones_of "$DAX")
     check movable-policy-rezoned "blocks: $z" [ "$z" = "$NBLOCKS online:Normal" ]
+    check movable-policy-restored "auto_online_blocks: $(cat $MEM/auto_online_blocks)" [ "$(cat $MEM/auto_online_blocks)" = online_movable ]
     check movable-policy-node "node1 MemTotal $(node1_total)" [ "$(node1_total)" = $((NBLOCKS * $(printf '%d' "0x$(cat $MEM/block_size_bytes)"))) ]
 fi
