@@ -9,6 +9,7 @@ pub mod cmdline;
 pub mod devnum;
 pub mod error;
 pub mod geometry;
+pub mod import;
 pub mod kmem;
 pub mod ns;
 pub mod paths;

@@ -1,0 +1,212 @@
+//! `import`: pmemtab lines for the device-mapper devices built by hand (`dmsetup create`), or
+//! for a table given as text. Read-only; the decisions are pmemtab::import's.
+
+use super::common::scan;
+use crate::ctx::Ctx;
+use crate::exit::{self, Exit};
+use crate::json::Json;
+use crate::{assemble, mount, nodes};
+use argh::FromArgs;
+use pmemtab::import::{import, parse_table, Mounted, Outcome, RawTarget};
+use pmemtab::text::escape_control;
+use std::io::Read;
+use std::path::PathBuf;
+
+/// Print the pmemtab line that builds each live linear or striped device-mapper device over
+/// pmem exactly as it is (members by uuid, its mount), or why there is none; with --table, do
+/// it for a table given as text (dmsetup table output, or a script's table lines).
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "import")]
+pub struct Args {
+    /// machine-readable JSON
+    #[argh(switch)]
+    pub json: bool,
+    /// read the table from FILE (- for stdin) instead of the kernel; lines without a `NAME:`
+    /// prefix belong to the one name given
+    #[argh(option)]
+    pub table: Option<PathBuf>,
+    /// device names (default: every device-mapper device)
+    #[argh(positional)]
+    pub names: Vec<String>,
+}
+
+/// One device to import: name, dm uuid, table, mount.
+struct Found {
+    name: String,
+    uuid: Option<String>,
+    targets: Vec<RawTarget>,
+    mounted: Option<Mounted>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Exit {
+    let found = match &args.table {
+        Some(path) => from_text(path, &args.names),
+        None => from_kernel(ctx, &args.names),
+    };
+    let found = match found {
+        Ok(f) => f,
+        Err(e) => return e,
+    };
+    let namespaces = match scan(ctx) {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    let mut worst = Exit::Ok;
+    let mut items = Vec::new();
+    let mut text = String::new();
+    for f in &found {
+        let outcome = import(
+            &f.name,
+            f.uuid.as_deref(),
+            &f.targets,
+            &namespaces,
+            f.mounted.as_ref(),
+        );
+        let shown = escape_control(&f.name);
+        let (status, line, reasons) = match &outcome {
+            Outcome::Line { line, notes } => {
+                text.push_str(line);
+                text.push('\n');
+                for n in notes {
+                    text.push_str(&format!("#   {shown}: {n}\n"));
+                }
+                ("importable", Some(line.clone()), notes.clone())
+            }
+            Outcome::Managed => {
+                text.push_str(&format!("# {shown}: already managed by pmemtab\n"));
+                ("managed", None, Vec::new())
+            }
+            Outcome::NotPmem => {
+                if !args.names.is_empty() {
+                    text.push_str(&format!("# {shown}: not over pmem namespaces, skipped\n"));
+                }
+                ("not-pmem", None, Vec::new())
+            }
+            Outcome::Refused(why) => {
+                worst = Exit::Config;
+                for w in why {
+                    text.push_str(&format!("# {shown}: not imported: {w}\n"));
+                }
+                ("refused", None, why.clone())
+            }
+        };
+        let table: String = f
+            .targets
+            .iter()
+            .map(|t| format!("{} {} {} {}\n", t.start, t.length, t.target_type, t.params))
+            .collect();
+        items.push(
+            Json::obj()
+                .with("name", Json::from(f.name.as_str()))
+                .with("dm_uuid", f.uuid.clone().map_or(Json::Null, Json::from))
+                .with("table", Json::from(table))
+                .with("status", Json::from(status))
+                .with("line", line.map_or(Json::Null, Json::from))
+                .with(
+                    "reasons",
+                    Json::Arr(reasons.into_iter().map(Json::from).collect()),
+                ),
+        );
+    }
+    if args.json {
+        out!("{}", Json::obj().with("devices", Json::Arr(items)).pretty());
+    } else {
+        out!("{text}");
+    }
+    worst
+}
+
+fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
+    let mut text = String::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text).map(|_| ())
+    } else {
+        std::fs::read_to_string(path).map(|t| text = t)
+    };
+    if let Err(e) = read {
+        exit::error(format_args!("import: reading {}: {e}", path.display()));
+        return Err(Exit::System);
+    }
+    let lines = parse_table(&text).map_err(|e| {
+        exit::error(format_args!("import: {}: {e}", path.display()));
+        Exit::Config
+    })?;
+    let default = match names {
+        [one] => Some(one.clone()),
+        _ => None,
+    };
+    let mut found: Vec<Found> = Vec::new();
+    for (name, target) in lines {
+        let Some(name) = name.or_else(|| default.clone()) else {
+            exit::error(format_args!(
+                "import: {}: a line has no `NAME:` prefix; give the device's name: import --table FILE NAME",
+                path.display()
+            ));
+            return Err(Exit::Usage);
+        };
+        match found.iter_mut().find(|f| f.name == name) {
+            Some(f) => f.targets.push(target),
+            None => found.push(Found {
+                name,
+                uuid: None,
+                targets: vec![target],
+                mounted: None,
+            }),
+        }
+    }
+    Ok(found)
+}
+
+fn from_kernel(ctx: &Ctx, names: &[String]) -> Result<Vec<Found>, Exit> {
+    // Without dm_mod no device-mapper device exists: nothing to import, no module loaded.
+    if !nodes::dm_loaded(&ctx.sysfs) {
+        return Ok(Vec::new());
+    }
+    let mounts = mount::mountinfo(&ctx.proc).unwrap_or_default();
+    let gathered = assemble::open_control(ctx).and_then(|mut ctl| {
+        let mut out = Vec::new();
+        for (name, devnum) in ctl.list()? {
+            if !names.is_empty() && !names.contains(&name) {
+                continue;
+            }
+            let uuid = ctl.info(&name)?.map(|i| i.uuid);
+            let targets = ctl
+                .table(&name)?
+                .into_iter()
+                .map(|t| RawTarget {
+                    start: t.start,
+                    length: t.length,
+                    target_type: t.target_type,
+                    params: t.params,
+                })
+                .collect();
+            let mounted = mount::mounts_of(&mounts, devnum).first().map(|m| Mounted {
+                mount_point: m.mount_point.clone(),
+                fstype: m.fstype.clone(),
+                options: m.mount_opts.iter().chain(&m.super_opts).cloned().collect(),
+            });
+            out.push(Found {
+                name,
+                uuid,
+                targets,
+                mounted,
+            });
+        }
+        Ok(out)
+    });
+    let mut found = gathered.map_err(|e| {
+        exit::error(format_args!("import: {e}"));
+        Exit::System
+    })?;
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    for n in names {
+        if !found.iter().any(|f| &f.name == n) {
+            exit::error(format_args!(
+                "import: {}: no such device-mapper device",
+                escape_control(n)
+            ));
+            return Err(Exit::System);
+        }
+    }
+    Ok(found)
+}

@@ -1,0 +1,443 @@
+//! From a device-mapper device built by hand (`dmsetup create` with a linear or striped table,
+//! as the pmem.io device-mapper guide shows) to the pmemtab line that builds the same device,
+//! or why there is none. Pure: the table (live, or as text), the namespaces and the mount come
+//! in. The proof that a line is right is not a second set of rules: the line is parsed and
+//! planned by the code `pmem-assemble up` uses, and its table must equal the live one.
+
+use crate::devnum::DevNum;
+use crate::ns::Namespace;
+use crate::plan::{self, DM_UUID_PREFIX};
+use crate::size::{human_bytes, SECTOR_BYTES};
+use crate::tab::{self, Layout, Member, Severity};
+use crate::table::dmsetup_table;
+use std::fmt::Write as _;
+
+/// One target as `dmsetup table` prints it and the kernel reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawTarget {
+    pub start: u64,
+    pub length: u64,
+    pub target_type: String,
+    pub params: String,
+}
+
+/// Where the device is mounted now, from mountinfo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mounted {
+    pub mount_point: String,
+    pub fstype: String,
+    /// Per-mount and superblock options, as mountinfo lists them.
+    pub options: Vec<String>,
+}
+
+/// What becomes of one device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// This pmemtab line builds exactly the same table. `notes` say what the line does not
+    /// carry over (a mount pmemtab cannot make, DAX that is off today).
+    Line { line: String, notes: Vec<String> },
+    /// Made by pmemtab already (its dm uuid prefix).
+    Managed,
+    /// No target maps a pmem namespace: not ours to import.
+    NotPmem,
+    /// Over pmem, but no pmemtab line gives this table: why, one reason each.
+    Refused(Vec<String>),
+}
+
+/// Parses table text: `dmsetup table` output (`NAME: 0 2088960 striped 2 4096 259:1 0 ...`
+/// when it lists several devices) or the table lines of a script (`0 1044480 linear
+/// /dev/pmem0 0`). Blank lines and `#` comments are skipped. Returns (name, target) pairs.
+pub fn parse_table(text: &str) -> Result<Vec<(Option<String>, RawTarget)>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, rest) = match line.split_once(": ") {
+            Some((n, r)) if !n.contains(char::is_whitespace) => (Some(n.to_string()), r),
+            _ => (None, line),
+        };
+        let mut words = rest.split_whitespace();
+        let num = |w: Option<&str>| w.and_then(|w| w.parse::<u64>().ok());
+        let (Some(start), Some(length), Some(kind)) =
+            (num(words.next()), num(words.next()), words.next())
+        else {
+            return Err(format!(
+                "line {}: expected `start length type params...`, as dmsetup table prints: {line}",
+                i + 1
+            ));
+        };
+        out.push((
+            name,
+            RawTarget {
+                start,
+                length,
+                target_type: kind.to_string(),
+                params: words.collect::<Vec<_>>().join(" "),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// A device word of a table: `259:3`, or a path (`/dev/pmem0`) in a script's table.
+fn namespace_of<'a>(word: &str, namespaces: &'a [Namespace]) -> Option<&'a Namespace> {
+    let active = || namespaces.iter().filter(|n| n.active);
+    match DevNum::parse(word) {
+        Some(d) => active().find(|n| n.devnum == Some(d)),
+        None => {
+            let base = word.rsplit('/').next().unwrap_or(word);
+            active().find(|n| n.blockdev.as_deref() == Some(base))
+        }
+    }
+}
+
+/// The member pmemtab prefers for a namespace: its uuid as `ndctl list` shows it, the physical
+/// address of a legacy one.
+fn member_of(ns: &Namespace) -> Option<Member> {
+    if ns.legacy {
+        return ns.resource.map(Member::Addr);
+    }
+    ns.uuid.or(ns.raw_uuid).map(Member::Uuid)
+}
+
+/// fstab's escapes for a mount point: blanks and backslashes as octal.
+fn escape_path(p: &str) -> String {
+    let mut s = String::with_capacity(p.len());
+    for c in p.chars() {
+        match c {
+            ' ' | '\t' | '\n' | '\\' => {
+                let _ = write!(s, "\\{:03o}", c as u32);
+            }
+            _ => s.push(c),
+        }
+    }
+    s
+}
+
+/// Options of today's mount that mean something to keep: the ones an admin chose. `dax` is
+/// left out (pmemtab adds it); `rw`, `relatime` and the filesystem's defaults too.
+const KEPT: &[&str] = &[
+    "ro",
+    "noatime",
+    "nodiratime",
+    "nosuid",
+    "nodev",
+    "noexec",
+    "sync",
+    "dirsync",
+    "lazytime",
+    "dax=inode",
+    "dax=never",
+];
+
+/// Mount columns for today's mount, and what they leave out.
+fn mount_columns(m: Option<&Mounted>, notes: &mut Vec<String>) -> (String, String, String) {
+    let none = || ("-".to_string(), "-".to_string(), "-".to_string());
+    let Some(m) = m else { return none() };
+    if m.fstype != "ext4" && m.fstype != "xfs" {
+        notes.push(format!(
+            "mounted on {} as {}: pmemtab mounts ext4 and xfs only, so the line has no mount point",
+            m.mount_point, m.fstype
+        ));
+        return none();
+    }
+    let dax_on = m.options.iter().any(|o| o == "dax" || o == "dax=always");
+    let chosen: Vec<&str> = KEPT
+        .iter()
+        .copied()
+        .filter(|k| m.options.iter().any(|o| o == k))
+        .collect();
+    if !dax_on && !chosen.iter().any(|o| o.starts_with("dax=")) {
+        notes.push(format!(
+            "{} is mounted without DAX today; pmemtab mounts it with dax (and checks that DAX is on)",
+            m.mount_point
+        ));
+    }
+    let opts = if chosen.is_empty() {
+        "-".to_string()
+    } else {
+        chosen.join(",")
+    };
+    (escape_path(&m.mount_point), m.fstype.clone(), opts)
+}
+
+/// The pmemtab line for a device, or why there is none.
+pub fn import(
+    name: &str,
+    dm_uuid: Option<&str>,
+    targets: &[RawTarget],
+    namespaces: &[Namespace],
+    mounted: Option<&Mounted>,
+) -> Outcome {
+    if dm_uuid.is_some_and(|u| u.starts_with(DM_UUID_PREFIX)) {
+        return Outcome::Managed;
+    }
+    // Every device word of every target, resolved.
+    let words: Vec<&str> = targets
+        .iter()
+        .flat_map(|t| t.params.split_whitespace())
+        .filter(|w| w.contains(':') || w.starts_with('/'))
+        .collect();
+    let pmem: Vec<Option<&Namespace>> = words.iter().map(|w| namespace_of(w, namespaces)).collect();
+    if targets.is_empty() || pmem.iter().all(Option::is_none) {
+        return Outcome::NotPmem;
+    }
+    let mut why = Vec::new();
+    for (w, ns) in words.iter().zip(&pmem) {
+        if ns.is_none() {
+            why.push(format!("{w} is not a pmem namespace's block device"));
+        }
+    }
+    let types: Vec<&str> = targets.iter().map(|t| t.target_type.as_str()).collect();
+    let layout = match types.as_slice() {
+        ["striped"] => striped_layout(&targets[0], &mut why),
+        t if t.iter().all(|k| *k == "linear") => linear_layout(targets, &mut why),
+        t => {
+            let other: Vec<&str> = t
+                .iter()
+                .copied()
+                .filter(|k| *k != "linear" && *k != "striped")
+                .collect();
+            why.push(if other.is_empty() {
+                "the table mixes linear and striped targets, or has several striped ones: a pmemtab entry is one linear concatenation or one stripe".into()
+            } else {
+                format!(
+                    "target type {}: pmemtab builds linear and striped devices only",
+                    other.join(", ")
+                )
+            });
+            None
+        }
+    };
+    let (Some(layout), true) = (layout, why.is_empty()) else {
+        return Outcome::Refused(why);
+    };
+    // Members in table order: every device word once.
+    let mut members = Vec::new();
+    for (w, ns) in words.iter().zip(&pmem) {
+        let Some(ns) = ns else { continue };
+        match member_of(ns) {
+            Some(m) => members.push(m.to_string()),
+            None => {
+                return Outcome::Refused(vec![format!(
+                    "{w} ({}) has no uuid to name it by",
+                    ns.dev
+                )])
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    let (mp, fs, opts) = mount_columns(mounted, &mut notes);
+    let line = format!("{name} {layout} {} {mp} {fs} {opts}", members.join(","));
+    // The proof: the line as the parser reads it, planned as `up` plans it.
+    let parsed = tab::parse(&line);
+    let errors: Vec<String> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.message.clone())
+        .collect();
+    let Some(entry) = parsed.entries.first().filter(|_| errors.is_empty()) else {
+        return Outcome::Refused(errors);
+    };
+    let planned = match plan::plan(entry, namespaces) {
+        Ok(p) => p,
+        Err(r) => return Outcome::Refused(r.reasons.iter().map(|x| x.to_string()).collect()),
+    };
+    let want = dmsetup_table(planned.targets());
+    let live = live_text(targets, namespaces);
+    if want != live {
+        let mut why = differences(targets, &planned, namespaces);
+        why.push(format!(
+            "the line would build `{}` instead of `{}`",
+            want.trim_end().replace('\n', "; "),
+            live.trim_end().replace('\n', "; ")
+        ));
+        return Outcome::Refused(why);
+    }
+    Outcome::Line { line, notes }
+}
+
+/// The live table with device paths replaced by numbers, as the kernel would report it.
+fn live_text(targets: &[RawTarget], namespaces: &[Namespace]) -> String {
+    let mut s = String::new();
+    for t in targets {
+        let params: Vec<String> = t
+            .params
+            .split_whitespace()
+            .map(|w| match (DevNum::parse(w), namespace_of(w, namespaces)) {
+                (None, Some(ns)) => ns.devnum.map_or(w.to_string(), |d| d.to_string()),
+                _ => w.to_string(),
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "{} {} {} {}",
+            t.start,
+            t.length,
+            t.target_type,
+            params.join(" ")
+        );
+    }
+    s
+}
+
+fn linear_layout(targets: &[RawTarget], why: &mut Vec<String>) -> Option<Layout> {
+    let mut at = 0;
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        let p: Vec<&str> = t.params.split_whitespace().collect();
+        let [dev, offset] = p.as_slice() else {
+            why.push(format!(
+                "target {}: linear takes `device offset`, not `{}`",
+                i + 1,
+                t.params
+            ));
+            continue;
+        };
+        if t.start != at {
+            why.push(format!(
+                "target {} starts at sector {}, not where the previous ends ({at})",
+                i + 1,
+                t.start
+            ));
+        }
+        at = t.start + t.length;
+        if *offset != "0" {
+            why.push(format!(
+                "target {} maps {dev} from sector {offset}: pmemtab maps every member from its start",
+                i + 1
+            ));
+        }
+        if seen.contains(dev) {
+            why.push(format!(
+                "{dev} is mapped twice: a namespace is one member once"
+            ));
+        }
+        seen.push(dev);
+    }
+    Some(Layout::Linear)
+}
+
+fn striped_layout(t: &RawTarget, why: &mut Vec<String>) -> Option<Layout> {
+    let p: Vec<&str> = t.params.split_whitespace().collect();
+    let (Some(n), Some(chunk)) = (
+        p.first().and_then(|w| w.parse::<usize>().ok()),
+        p.get(1).and_then(|w| w.parse::<u64>().ok()),
+    ) else {
+        why.push(format!(
+            "striped takes `#stripes chunk (device offset)...`, not `{}`",
+            t.params
+        ));
+        return None;
+    };
+    if t.start != 0 {
+        why.push(format!("the stripe starts at sector {}, not 0", t.start));
+    }
+    let pairs = &p[2..];
+    if pairs.len() != 2 * n {
+        why.push(format!(
+            "{n} stripes, but {} devices and offsets",
+            pairs.len()
+        ));
+        return None;
+    }
+    for pair in pairs.chunks(2) {
+        if pair[1] != "0" {
+            why.push(format!(
+                "{} is striped from sector {}: pmemtab stripes every member from its start",
+                pair[0], pair[1]
+            ));
+        }
+    }
+    Some(Layout::Striped {
+        chunk_bytes: chunk * SECTOR_BYTES,
+    })
+}
+
+/// Where a plan and a live table part, in words: the lengths pmemtab's rounding gives.
+fn differences(
+    targets: &[RawTarget],
+    planned: &plan::Plan,
+    namespaces: &[Namespace],
+) -> Vec<String> {
+    let mut why = Vec::new();
+    let plan_targets = planned.targets();
+    if planned.layout == Layout::Linear && plan_targets.len() == targets.len() {
+        for (i, (live, want)) in targets.iter().zip(plan_targets).enumerate() {
+            if live.length != want.length.0 {
+                let dev = live.params.split_whitespace().next().unwrap_or("?");
+                let size = namespace_of(dev, namespaces).map_or(0, |n| n.size);
+                why.push(format!(
+                    "target {} maps {} sectors of {dev}; pmemtab maps its {} rounded down to 2 MiB, {} sectors",
+                    i + 1,
+                    live.length,
+                    human_bytes(size),
+                    want.length.0
+                ));
+            }
+        }
+    }
+    if let (Layout::Striped { .. }, [live], [want]) = (planned.layout, targets, plan_targets) {
+        if live.length != want.length.0 {
+            why.push(format!(
+                "the stripe is {} sectors long; pmemtab's is the smallest member rounded down to the chunk, times the members: {} sectors",
+                live.length, want.length.0
+            ));
+        }
+    }
+    why
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_text_as_dmsetup_prints_it_and_as_scripts_write_it() {
+        let t = parse_table(
+            "fast: 0 2088960 striped 2 4096 259:1 0 259:0 0\n\n# c\n0 10 linear /dev/pmem0 0\n",
+        )
+        .unwrap();
+        assert_eq!(t[0].0.as_deref(), Some("fast"));
+        assert_eq!(t[0].1.params, "2 4096 259:1 0 259:0 0");
+        assert_eq!(t[1].0, None);
+        assert_eq!(t[1].1.target_type, "linear");
+        assert!(parse_table("0 linear /dev/pmem0 0").is_err());
+    }
+
+    #[test]
+    fn mount_points_are_escaped_as_fstab_reads_them() {
+        assert_eq!(escape_path("/mnt/a b\\c"), "/mnt/a\\040b\\134c");
+    }
+
+    #[test]
+    fn today_s_mount_gives_the_columns_and_says_what_it_drops() {
+        let mut notes = Vec::new();
+        let m = Mounted {
+            mount_point: "/mnt/fast".into(),
+            fstype: "ext4".into(),
+            options: ["rw", "noatime", "relatime", "dax=always"]
+                .map(String::from)
+                .to_vec(),
+        };
+        assert_eq!(
+            mount_columns(Some(&m), &mut notes),
+            ("/mnt/fast".into(), "ext4".into(), "noatime".into())
+        );
+        assert!(notes.is_empty());
+        let vfat = Mounted {
+            fstype: "vfat".into(),
+            ..m.clone()
+        };
+        assert_eq!(mount_columns(Some(&vfat), &mut notes).0, "-");
+        let nodax = Mounted {
+            options: vec!["rw".into()],
+            ..m
+        };
+        assert_eq!(mount_columns(Some(&nodax), &mut notes).2, "-");
+        assert_eq!(notes.len(), 2, "{notes:?}");
+    }
+}

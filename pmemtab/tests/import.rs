@@ -1,0 +1,161 @@
+//! `import`: tables built by hand, on the namespaces of a real qemu guest's sysfs
+//! (tests/fixtures/nd-sysfs-qemu-a: pmem1 = 259:3 "alpha", pmem2 = 259:2 "beta", 502 MiB each;
+//! pmem0 = 259:0, legacy memmap= pmem at 0x28000000; dax3.0 devdax).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use pmemtab::import::{import, parse_table, Mounted, Outcome, RawTarget};
+use pmemtab::ns::{scan, Namespace};
+use std::path::Path;
+
+const A: &str = "uuid=27715d95-1bb8-478d-a466-d6e0a569746d";
+const B: &str = "uuid=e3fe0190-5c02-43c9-a08a-5958561ac30a";
+
+fn namespaces() -> Vec<Namespace> {
+    scan(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/nd-sysfs-qemu-a/sys"))
+        .unwrap()
+}
+
+fn table(text: &str) -> Vec<RawTarget> {
+    parse_table(text)
+        .unwrap()
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect()
+}
+
+fn line(o: Outcome) -> String {
+    match o {
+        Outcome::Line { line, .. } => line,
+        other => panic!("not importable: {other:?}"),
+    }
+}
+
+fn refused(o: Outcome) -> Vec<String> {
+    match o {
+        Outcome::Refused(why) => why,
+        other => panic!("not refused: {other:?}"),
+    }
+}
+
+#[test]
+fn the_guide_s_striped_device_with_its_mount() {
+    // 502 MiB = 1028096 sectors each; chunk 4096 sectors (2 MiB), as the guide makes it.
+    let t = table("0 2056192 striped 2 4096 259:3 0 259:2 0");
+    let m = Mounted {
+        mount_point: "/mnt/pmem stripe".into(),
+        fstype: "ext4".into(),
+        options: ["rw", "noatime", "dax=always"].map(String::from).to_vec(),
+    };
+    assert_eq!(
+        line(import(
+            "striped-pmem",
+            Some(""),
+            &t,
+            &namespaces(),
+            Some(&m)
+        )),
+        format!("striped-pmem striped:2M {A},{B} /mnt/pmem\\040stripe ext4 noatime")
+    );
+}
+
+#[test]
+fn the_guide_s_linear_device_named_by_paths_in_the_script() {
+    // `blockdev --getsz` lengths, as the guide's script computes them.
+    let t = table("0 1028096 linear /dev/pmem2 0\n1028096 1028096 linear /dev/pmem1 0\n");
+    assert_eq!(
+        line(import("linear-pmem", None, &t, &namespaces(), None)),
+        format!("linear-pmem linear {B},{A} - - -")
+    );
+}
+
+#[test]
+fn a_legacy_namespace_is_named_by_its_address() {
+    let t = table("0 262144 linear 259:0 0");
+    assert_eq!(
+        line(import("scratch", None, &t, &namespaces(), None)),
+        "scratch linear addr=0x28000000 - - -"
+    );
+}
+
+#[test]
+fn an_offset_inside_a_member_is_refused() {
+    let why = refused(import(
+        "part",
+        None,
+        &table("0 8192 linear 259:3 2048"),
+        &namespaces(),
+        None,
+    ));
+    assert!(why[0].contains("maps 259:3 from sector 2048"), "{why:?}");
+}
+
+#[test]
+fn a_length_pmemtab_would_not_give_is_refused_with_the_rounding() {
+    let why = refused(import(
+        "short",
+        None,
+        &table("0 1000000 linear 259:3 0"),
+        &namespaces(),
+        None,
+    ));
+    assert!(why[0].contains("maps 1000000 sectors of 259:3; pmemtab maps its 502.00 MiB rounded down to 2 MiB, 1028096 sectors"), "{why:?}");
+    assert!(
+        why.last()
+            .unwrap()
+            .contains("would build `0 1028096 linear 259:3 0`"),
+        "{why:?}"
+    );
+}
+
+#[test]
+fn other_targets_and_other_devices_are_refused_or_skipped() {
+    let ns = namespaces();
+    let why = refused(import(
+        "mix",
+        None,
+        &table("0 8 linear 259:3 0\n8 8 error"),
+        &ns,
+        None,
+    ));
+    assert!(
+        why.iter().any(|w| w.contains("target type error")),
+        "{why:?}"
+    );
+    let why = refused(import(
+        "half",
+        None,
+        &table("0 8 linear 259:3 0\n8 8 linear 8:0 0"),
+        &ns,
+        None,
+    ));
+    assert!(
+        why.iter()
+            .any(|w| w.contains("8:0 is not a pmem namespace")),
+        "{why:?}"
+    );
+    assert_eq!(
+        import("lvm", None, &table("0 8 linear 8:0 0"), &ns, None),
+        Outcome::NotPmem
+    );
+    assert_eq!(
+        import(
+            "fast",
+            Some("PMEMTAB-fast"),
+            &table("0 8 linear 259:3 0"),
+            &ns,
+            None
+        ),
+        Outcome::Managed
+    );
+    // A devdax namespace has no block device: nothing in a table can name it; a name that
+    // reads like an option is refused by the parser's own rule.
+    let why = refused(import(
+        "-x",
+        None,
+        &table("0 1028096 linear 259:3 0"),
+        &ns,
+        None,
+    ));
+    assert!(why[0].contains("name"), "{why:?}");
+}
