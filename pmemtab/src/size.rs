@@ -34,21 +34,62 @@ impl fmt::Display for Sectors {
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     let mut unit = 0;
-    let mut value = bytes as f64;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
+    while unit + 1 < UNITS.len() && bytes >> (10 * (unit + 1)) > 0 {
         unit += 1;
     }
     if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.2} {}", UNITS[unit])
+        return format!("{bytes} B");
     }
+    // Hundredths, rounded half to even as `{:.2}` of the exact quotient would: integers
+    // only, because float formatting costs the static binary about 10 KB.
+    let d = 1u128 << (10 * unit);
+    let n = u128::from(bytes) * 100;
+    let (mut q, r) = (n / d, n % d);
+    if 2 * r > d || (2 * r == d && q % 2 == 1) {
+        q += 1;
+    }
+    format!("{}.{:02} {}", q / 100, q % 100, UNITS[unit])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn human_bytes_matches_float_formatting() {
+        let float = |b: u64| {
+            let mut v = b as f64;
+            let mut u = 0;
+            while v >= 1024.0 && u < 5 {
+                v /= 1024.0;
+                u += 1;
+            }
+            if u == 0 {
+                format!("{b} B")
+            } else {
+                format!("{v:.2} {}", ["B", "KiB", "MiB", "GiB", "TiB", "PiB"][u])
+            }
+        };
+        let mut b: u64 = 1;
+        for _ in 0..4000 {
+            for x in [
+                b,
+                b + 1,
+                b.saturating_sub(1),
+                1152,
+                1023,
+                1024,
+                1048575,
+                526385152,
+            ] {
+                assert_eq!(human_bytes(x), float(x), "{x}");
+            }
+            b = b
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407)
+                >> 13;
+        }
+    }
 
     #[test]
     fn sectors_and_bytes() {
