@@ -103,9 +103,8 @@ pub fn read_sysfs(sysfs: &Path) -> Result<Vec<Entry>, Error> {
         out.push(entry);
     }
     if out.is_empty() {
-        return Err(Error::Format {
+        return Err(Error::Empty {
             path: dir,
-            content: String::new(),
             what: "no memory map entries",
         });
     }
@@ -158,10 +157,9 @@ pub fn parse_e820_log(text: &str, path: &Path) -> Result<Vec<Entry>, Error> {
         out.push(entry);
     }
     if out.is_empty() {
-        return Err(Error::Format {
+        return Err(Error::Empty {
             path: path.to_path_buf(),
-            content: String::new(),
-            what: "no 'BIOS-e820: [mem ...]' lines",
+            what: "no 'BIOS-e820: [mem ...]' lines (the kernel's boot log, as dmesg prints it)",
         });
     }
     out.sort_by_key(|e| e.span);
