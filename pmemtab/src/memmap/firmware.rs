@@ -128,8 +128,28 @@ fn sysfs_label(log: &str) -> String {
     .to_string()
 }
 
+/// The type of a boot-log line: newer kernels print the range's size before it
+/// (`]  638 KB usable`), older ones do not (`] usable`).
+fn log_type(rest: &str) -> &str {
+    let rest = rest.trim();
+    let mut words = rest.splitn(3, ' ').filter(|w| !w.is_empty());
+    let sized = |n: &str, unit: &str| {
+        !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && matches!(unit, "bytes" | "KB" | "MB" | "GB" | "TB" | "PB" | "EB")
+    };
+    if let (Some(n), Some(unit)) = (words.next(), words.next()) {
+        if sized(n, unit) {
+            let after = rest[n.len()..].trim_start();
+            return after[unit.len()..].trim_start();
+        }
+    }
+    rest
+}
+
 /// Parses the `BIOS-e820: [mem 0xSTART-0xLAST] TYPE` lines of a kernel boot log (`dmesg`,
-/// `journalctl -k`); every other line is ignored. `path` names the file in messages.
+/// `journalctl -k`); every other line (`[gap ...]`, `e820: update`, ...) is ignored. `path`
+/// names the file in messages.
 pub fn parse_e820_log(text: &str, path: &Path) -> Result<Vec<Entry>, Error> {
     let mut out = Vec::new();
     for line in text.lines() {
@@ -152,7 +172,7 @@ pub fn parse_e820_log(text: &str, path: &Path) -> Result<Vec<Entry>, Error> {
                 .and_then(|d| u64::from_str_radix(d, 16).ok())
                 .ok_or_else(|| bad("expected hexadecimal addresses"))
         };
-        let entry = Entry::new(num(start)?, num(last)?, &sysfs_label(label.trim()))
+        let entry = Entry::new(num(start)?, num(last)?, &sysfs_label(log_type(label)))
             .ok_or_else(|| bad("the entry ends before it starts"))?;
         out.push(entry);
     }
@@ -218,6 +238,23 @@ mod tests {
         assert!(parse_e820_log("nothing here\n", Path::new("log")).is_err());
         let bad = parse_e820_log("BIOS-e820: [mem 0x10-0xzz] usable\n", Path::new("log"));
         assert!(matches!(bad, Err(Error::Format { .. })), "{bad:?}");
+        // Since Linux 6.16 each line carries the size, and the holes are listed as gaps.
+        let sized = "\
+BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff]  639 KB usable
+BIOS-e820: [gap 0x00000000000a0000-0x00000000000effff]  320 KB
+BIOS-e820: [mem 0x000000007ffe0000-0x000000007fffffff]  128 KB ACPI NVS
+BIOS-e820: [mem 0x0000000100000000-0x000000017fffffff]    2 GB persistent (type 12)
+";
+        let map = parse_e820_log(sized, Path::new("log")).unwrap();
+        let labels: Vec<&str> = map.iter().map(|e| e.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "System RAM",
+                "ACPI Non-volatile Storage",
+                "Persistent Memory (legacy)"
+            ]
+        );
         let backwards = parse_e820_log("BIOS-e820: [mem 0x10-0x0f] usable\n", Path::new("log"));
         assert!(backwards.is_err());
     }
