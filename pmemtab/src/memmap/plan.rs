@@ -20,7 +20,12 @@ use super::arg::Claim;
 use super::firmware::{Entry, Kind};
 use super::{Span, GIB, MIB};
 
-/// No region starts below this physical address.
+/// No region starts below this physical address. Measured in the GRUB lab (4 GiB guest, Debian's
+/// GRUB 2.06 i386-pc, kernel 6.1): GRUB put the initrd at 0x36a49000, below 896 MiB, and the
+/// kernel image sits at 16 MiB; a `memmap=128M!832M` over that initrd still booted (the kernel
+/// logged "Move RAMDISK" to high memory). So this limit is margin for what lives low (the
+/// initrd, the real-mode trampoline, swiotlb, ZONE_DMA/DMA32 users, crashkernel), not a
+/// measured necessity.
 pub const LOW_LIMIT: u64 = GIB;
 /// The distance every region keeps from anything that is not usable RAM.
 pub const GUARD: u64 = 2 * MIB;
