@@ -189,7 +189,8 @@ pub fn refusal(r: &Refusal, req: &Request) -> String {
             } else {
                 String::new()
             };
-            format!("refused: {what} does not fit in System RAM: {fits}{largest}")
+            let verb = if req.count == 1 { "does" } else { "do" };
+            format!("refused: {what} {verb} not fit in System RAM: {fits}{largest}")
         }
     }
 }
