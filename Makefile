@@ -15,6 +15,7 @@ INSTALL ?= install
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 ASSEMBLER := $(TARGET_DIR)/x86_64-unknown-linux-musl/release/pmem-assemble
 GENERATOR := $(TARGET_DIR)/release/pmemtab-generator
+MEMMAP := $(TARGET_DIR)/release/pmemtab-memmap
 
 .PHONY: all build install uninstall check clean
 
@@ -24,10 +25,12 @@ all: build
 build:
 	assembler/build-static
 	PMEMTAB_ASSEMBLE_PATH=$(SBINDIR)/pmem-assemble $(CARGO) build --release -p pmemtab-generator
+	$(CARGO) build --release -p pmemtab-memmap
 
 install:
-	@test -x $(ASSEMBLER) -a -x $(GENERATOR) || { echo "run make first"; exit 1; }
+	@test -x $(ASSEMBLER) -a -x $(GENERATOR) -a -x $(MEMMAP) || { echo "run make first"; exit 1; }
 	$(INSTALL) -D -m 0755 $(ASSEMBLER) $(DESTDIR)$(SBINDIR)/pmem-assemble
+	$(INSTALL) -D -m 0755 $(MEMMAP) $(DESTDIR)$(SBINDIR)/pmemtab-memmap
 	$(INSTALL) -D -m 0755 $(GENERATOR) $(DESTDIR)$(SYSTEMDGENERATORDIR)/pmemtab-generator
 	$(INSTALL) -D -m 0644 assembler/udev/09-pmemtab.rules $(DESTDIR)$(UDEVRULESDIR)/09-pmemtab.rules
 	$(INSTALL) -d $(DESTDIR)$(DRACUTMODULEDIR)/55pmemtab
@@ -38,15 +41,18 @@ install:
 	$(INSTALL) -D -m 0644 man/pmemtab.5 $(DESTDIR)$(MANDIR)/man5/pmemtab.5
 	$(INSTALL) -D -m 0644 man/pmem-assemble.8 $(DESTDIR)$(MANDIR)/man8/pmem-assemble.8
 	$(INSTALL) -D -m 0644 man/pmemtab-generator.8 $(DESTDIR)$(MANDIR)/man8/pmemtab-generator.8
+	$(INSTALL) -D -m 0644 man/pmemtab-memmap.8 $(DESTDIR)$(MANDIR)/man8/pmemtab-memmap.8
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/pmem-assemble \
+	      $(DESTDIR)$(SBINDIR)/pmemtab-memmap \
 	      $(DESTDIR)$(SYSTEMDGENERATORDIR)/pmemtab-generator \
 	      $(DESTDIR)$(UDEVRULESDIR)/09-pmemtab.rules \
 	      $(DESTDIR)$(DRACUTMODULEDIR)/55pmemtab/module-setup.sh \
 	      $(DESTDIR)$(MANDIR)/man5/pmemtab.5 \
 	      $(DESTDIR)$(MANDIR)/man8/pmem-assemble.8 \
-	      $(DESTDIR)$(MANDIR)/man8/pmemtab-generator.8
+	      $(DESTDIR)$(MANDIR)/man8/pmemtab-generator.8 \
+	      $(DESTDIR)$(MANDIR)/man8/pmemtab-memmap.8
 	-rmdir $(DESTDIR)$(DRACUTMODULEDIR)/55pmemtab 2>/dev/null
 
 check:

@@ -11,6 +11,8 @@ pub enum Error {
     },
     #[error("{} is not a sysfs tree (it has no bus/ directory)", path.display())]
     NotSysfs { path: PathBuf },
+    #[error("{}: {what}", path.display())]
+    Empty { path: PathBuf, what: &'static str },
     #[error("{path}: unexpected content {content:?}: {what}")]
     Format {
         path: PathBuf,

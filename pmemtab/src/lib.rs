@@ -11,6 +11,7 @@ pub mod error;
 pub mod geometry;
 pub mod import;
 pub mod kmem;
+pub mod memmap;
 pub mod ns;
 pub mod paths;
 pub mod plan;

@@ -1,0 +1,339 @@
+//! pmemtab-memmap: proposes `memmap=SIZE!START` legacy pmem for a machine without NVDIMMs,
+//! chosen from its firmware memory map, installs it as a GRUB drop-in on request and prints
+//! the pmemtab lines that use it. Reading (the map, the command line, grub-mkconfig) and the
+//! rule are pmemtab's `memmap` module; this file wires the stages together, `report` renders,
+//! `dropin` is the only code that writes.
+
+#[macro_use]
+mod out;
+mod dropin;
+mod exit;
+mod report;
+
+use argh::FromArgs;
+use exit::Exit;
+use pmemtab::memmap::arg::{self, Claim};
+use pmemtab::memmap::firmware;
+use pmemtab::memmap::plan::{self, Machine, Request, KASLR_MEMMAP_LIMIT};
+use std::path::{Path, PathBuf};
+
+/// Propose memmap= legacy pmem from the firmware memory map, and install it through GRUB.
+#[derive(FromArgs, Debug)]
+#[argh(
+    note = "Reads /sys/firmware/memmap and /proc/cmdline; see pmemtab-memmap(8). Legacy pmem is RAM: its content is gone at every cold boot.",
+    error_code(
+        1,
+        "refused: the request does not fit or goes below the RAM floor, or the drop-in cannot be written"
+    ),
+    error_code(2, "usage error"),
+    error_code(3, "reading the map or writing the drop-in failed")
+)]
+struct Args {
+    /// size of each region, as the kernel reads it (512M, 4G); whole 2 MiB units
+    #[argh(option)]
+    size: Option<String>,
+    /// number of regions (default 1); several make one striped pmemtab entry
+    #[argh(option, default = "1")]
+    count: u32,
+    /// RAM that must stay RAM (default 1G)
+    #[argh(option)]
+    min_ram: Option<String>,
+    /// name of the printed pmemtab entry (default scratch)
+    #[argh(option, default = "String::from(\"scratch\")")]
+    name: String,
+    /// mount point of the printed entry (default /mnt/NAME)
+    #[argh(option)]
+    mount: Option<String>,
+    /// write the drop-in /etc/default/grub.d/90-pmemtab.cfg
+    #[argh(switch)]
+    write: bool,
+    /// remove that drop-in (only if pmemtab-memmap wrote it)
+    #[argh(switch)]
+    remove: bool,
+    /// read the map from a boot log's BIOS-e820 lines instead of sysfs
+    #[argh(option)]
+    map: Option<PathBuf>,
+    /// sysfs root: firmware/memmap and the memory-block size (default /sys)
+    #[argh(option, default = "PathBuf::from(\"/sys\")")]
+    sysfs: PathBuf,
+    /// proc root: the running kernel command line (default /proc)
+    #[argh(option, default = "PathBuf::from(\"/proc\")")]
+    proc: PathBuf,
+    /// root of the system to configure: its grub-mkconfig and etc/default/grub.d (default /)
+    #[argh(option, default = "PathBuf::from(\"/\")")]
+    root: PathBuf,
+}
+
+/// A size option: all of it must be a number in the kernel's syntax.
+fn size_option(name: &str, value: &str) -> Result<u64, Exit> {
+    match arg::memparse(value) {
+        Some((n, "")) => Ok(n),
+        _ => {
+            exit::error(format_args!(
+                "--{name} {value:?}: expected a size as the kernel reads it (512M, 4G, 0x20000000)"
+            ));
+            Err(Exit::Usage)
+        }
+    }
+}
+
+fn remove(root: &Path) -> Exit {
+    match dropin::remove(root) {
+        Ok(true) => {
+            outln!(
+                "removed {}: run update-grub (or grub-mkconfig -o /boot/grub/grub.cfg) and reboot",
+                root.join(dropin::DROPIN).display()
+            );
+            Exit::Ok
+        }
+        Ok(false) => {
+            outln!(
+                "no {}: nothing to remove",
+                root.join(dropin::DROPIN).display()
+            );
+            Exit::Ok
+        }
+        Err(e @ dropin::Error::NotOurs { .. }) => {
+            exit::error(e);
+            Exit::Refused
+        }
+        Err(e) => {
+            exit::error(e);
+            Exit::System
+        }
+    }
+}
+
+/// The running command line's claims, minus the ones our own drop-in made (each once).
+fn foreign_claims(proc: &Path, ours: &[Claim]) -> Result<Vec<Claim>, Exit> {
+    let path = proc.join("cmdline");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        exit::error(format_args!("cannot read {}: {e}", path.display()));
+        Exit::System
+    })?;
+    let (mut claims, bad) = arg::claims(&text);
+    for b in bad {
+        exit::warning(format_args!(
+            "{}: cannot read {b:?}; the range it claims is not avoided",
+            path.display()
+        ));
+    }
+    for c in ours {
+        if let Some(i) = claims.iter().position(|x| x == c) {
+            claims.remove(i);
+        }
+    }
+    Ok(claims)
+}
+
+fn run(a: Args) -> Exit {
+    if a.remove {
+        if a.write || a.size.is_some() {
+            exit::error("--remove takes no --write or --size");
+            return Exit::Usage;
+        }
+        return remove(&a.root);
+    }
+    let Some(size) = a.size.as_deref() else {
+        exit::error("--size is required (or --remove)");
+        return Exit::Usage;
+    };
+    let size = match size_option("size", size) {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    let min_ram = match a.min_ram.as_deref().map(|v| size_option("min-ram", v)) {
+        None => plan::DEFAULT_MIN_RAM,
+        Some(Ok(n)) => n,
+        Some(Err(e)) => return e,
+    };
+    let mount = a
+        .mount
+        .clone()
+        .unwrap_or_else(|| format!("/mnt/{}", a.name));
+    // The printed entry must be one pmemtab accepts: the parser decides, not a second rule.
+    let sample = report::entry(
+        &a.name,
+        &mount,
+        &[pmemtab::memmap::Span {
+            start: 1 << 32,
+            end: (1 << 32) + (2 << 20),
+        }],
+    );
+    let parsed = pmemtab::tab::parse(&sample);
+    if let Some(d) = parsed.diagnostics.iter().find(|d| d.is_error()) {
+        exit::error(format_args!(
+            "--name/--mount: {}",
+            d.one_line("the pmemtab line")
+        ));
+        return Exit::Usage;
+    }
+    let req = Request {
+        size,
+        count: a.count,
+        min_ram,
+    };
+
+    // Stage 1: read the machine.
+    let (map, source) = match &a.map {
+        Some(path) => {
+            let read = std::fs::read_to_string(path)
+                .map_err(|e| pmemtab::Error::read(path, e))
+                .and_then(|t| firmware::parse_e820_log(&t, path));
+            (read, format!("{} (BIOS-e820 lines)", path.display()))
+        }
+        None => (
+            firmware::read_sysfs(&a.sysfs),
+            a.sysfs.join(firmware::SYSFS_MEMMAP).display().to_string(),
+        ),
+    };
+    let map = match map {
+        Ok(m) => m,
+        Err(e) => {
+            exit::error(e);
+            return Exit::System;
+        }
+    };
+    let block_size = match firmware::read_block_size(&a.sysfs) {
+        Ok(b) => b,
+        Err(e) => {
+            exit::error(e);
+            return Exit::System;
+        }
+    };
+    let ours = match dropin::current(&a.root) {
+        Ok(t) => t.as_deref().map(dropin::claims).unwrap_or_default(),
+        Err(e @ dropin::Error::NotOurs { .. }) if !a.write => {
+            exit::warning(e);
+            Vec::new()
+        }
+        Err(e @ dropin::Error::NotOurs { .. }) => {
+            exit::error(e);
+            return Exit::Refused;
+        }
+        Err(e) => {
+            exit::error(e);
+            return Exit::System;
+        }
+    };
+    let claims = match foreign_claims(&a.proc, &ours) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let grub = match dropin::detect(&a.root) {
+        Ok(g) => g,
+        Err(e) => {
+            exit::error(e);
+            return Exit::System;
+        }
+    };
+    let entries = map.len();
+    let machine = Machine {
+        map,
+        block_size,
+        claims,
+    };
+
+    // Stage 2: the rule.
+    let ram = plan::usable_ram(&machine).iter().map(|s| s.len()).sum();
+    out!("{}", report::header(&source, entries, ram, block_size));
+    let others: Vec<&Claim> = machine
+        .claims
+        .iter()
+        .filter(|c| !matches!(c, Claim::Ram(_)))
+        .collect();
+    if !others.is_empty() {
+        outln!(
+            "kernel command line: {} memmap=/mem= claim(s) of others avoided",
+            others.len()
+        );
+    }
+    let plan = match plan::plan(&machine, &req) {
+        Ok(p) => p,
+        Err(r) => {
+            if let plan::Refusal::NoFit { room, .. } = &r {
+                out!("{}", report::room(room));
+            }
+            exit::error(report::refusal(&r, &req));
+            return match r {
+                plan::Refusal::Size { .. } | plan::Refusal::Count => Exit::Usage,
+                _ => Exit::Refused,
+            };
+        }
+    };
+    out!("{}", report::room(&plan.room));
+    let spans = report::spans(&plan);
+    let argument = arg::kernel_argument(&spans);
+    let regions = spans.len()
+        + machine
+            .claims
+            .iter()
+            .filter(|c| matches!(c, Claim::Pmem(_) | Claim::Taken(_)))
+            .count();
+    if regions > KASLR_MEMMAP_LIMIT {
+        exit::warning(format_args!(
+            "{regions} memmap= regions: with more than {KASLR_MEMMAP_LIMIT} the kernel disables physical KASLR (it no longer avoids them when it places itself)"
+        ));
+    }
+    out!(
+        "{}",
+        report::proposal(&plan, block_size, &req, &a.name, &mount)
+    );
+
+    // Stage 3: apply, on request.
+    if !a.write {
+        out!("{}", report::install(&grub, &argument, false, &a.root));
+        return Exit::Ok;
+    }
+    if !matches!(grub, dropin::Grub::DropIns(_)) {
+        out!("{}", report::install(&grub, &argument, false, &a.root));
+        exit::error(format_args!(
+            "not written: {} would not be read; use one of the commands above",
+            a.root.join(dropin::DROPIN).display()
+        ));
+        return Exit::Refused;
+    }
+    let path = a.root.join(dropin::DROPIN);
+    match dropin::write(&a.root, &dropin::text(&argument)) {
+        Ok(w) => {
+            let how = match w {
+                dropin::Written::New => "wrote",
+                dropin::Written::Replaced => "replaced",
+                dropin::Written::Unchanged => "unchanged",
+            };
+            out!("\n{how} {}: {argument}\n", path.display());
+            out!("{}", report::install(&grub, &argument, true, &a.root));
+            Exit::Ok
+        }
+        Err(e) => {
+            exit::error(e);
+            Exit::System
+        }
+    }
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    let Some((cmd, rest)) = argv.split_first() else {
+        std::process::exit(Exit::Usage.code());
+    };
+    let name = Path::new(cmd)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("pmemtab-memmap");
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let args = match Args::from_args(&[name], &rest) {
+        Ok(args) => args,
+        Err(early) => {
+            if early.status.is_ok() {
+                out!("{}", early.output);
+                std::process::exit(out::finish(Exit::Ok).code());
+            }
+            err!("{}", early.output);
+            errln!("Run {name} --help for usage.");
+            std::process::exit(Exit::Usage.code());
+        }
+    };
+    let exit = run(args);
+    std::process::exit(out::finish(exit).code());
+}

@@ -1,0 +1,227 @@
+//! What a run prints: the proposal, the refusal, the pmemtab lines and how to install the
+//! argument. Text only; nothing here reads or writes the system.
+
+use crate::dropin::{self, Grub};
+use pmemtab::memmap::plan::{Plan, Refusal, Request, GUARD, HIGH, LOW_LIMIT};
+use pmemtab::memmap::{arg, Span};
+use pmemtab::size::human_bytes;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The chunk of the striped entry: one PMD page, so faults stay huge-page sized.
+pub const STRIPE_CHUNK: &str = "2M";
+
+fn range(s: Span) -> String {
+    format!("{:#x}-{:#x}", s.start, s.last())
+}
+
+/// The regions in address order, as the argument and the entry list them.
+pub fn spans(plan: &Plan) -> Vec<Span> {
+    let mut v: Vec<Span> = plan.regions.iter().map(|r| r.span).collect();
+    v.sort();
+    v
+}
+
+/// The pmemtab entry for the regions: `single` for one, `striped` for several.
+pub fn entry(name: &str, mount: &str, spans: &[Span]) -> String {
+    let members: Vec<String> = spans
+        .iter()
+        .map(|s| format!("addr={:#x}", s.start))
+        .collect();
+    let layout = if spans.len() == 1 {
+        "single".to_string()
+    } else {
+        format!("striped:{STRIPE_CHUNK}")
+    };
+    format!(
+        "{name}  {layout}  {}  {mount}  ext4  mkfs",
+        members.join(",")
+    )
+}
+
+fn align_name(align: u64, block: Option<u64>) -> String {
+    let mut s = human_bytes(align);
+    if Some(align) == block {
+        s.push_str(" (memory block)");
+    } else if align == pmemtab::memmap::plan::HUGE_PAGE {
+        s.push_str(" (huge page)");
+    }
+    s
+}
+
+/// Where the map came from and what was found in it.
+pub fn header(source: &str, entries: usize, ram: u64, block: Option<u64>) -> String {
+    let block = block.map_or("none".to_string(), human_bytes);
+    format!(
+        "firmware map: {source}, {entries} entries; usable System RAM {}; memory block {block}\n",
+        human_bytes(ram)
+    )
+}
+
+/// The room regions could go in.
+pub fn room(room: &[Span]) -> String {
+    let mut out = format!(
+        "room for pmem (System RAM at or above {}, {} from every other range):\n",
+        human_bytes(LOW_LIMIT),
+        human_bytes(GUARD)
+    );
+    if room.is_empty() {
+        out.push_str("  none\n");
+    }
+    for s in room {
+        let _ = writeln!(out, "  {:<28} {}", range(*s), human_bytes(s.len()));
+    }
+    out
+}
+
+/// The proposal and the pmemtab lines.
+pub fn proposal(plan: &Plan, block: Option<u64>, req: &Request, name: &str, mount: &str) -> String {
+    let spans = spans(plan);
+    let mut out = format!("proposed: {}\n", arg::kernel_argument(&spans));
+    let mut regions = plan.regions.clone();
+    regions.sort_by_key(|r| r.span);
+    for (i, r) in regions.iter().enumerate() {
+        let place = if r.span.start >= HIGH {
+            "above 4 GiB"
+        } else {
+            "below 4 GiB"
+        };
+        let _ = writeln!(
+            out,
+            "  region {}: {}  {}  {place}, aligned to {}",
+            i + 1,
+            range(r.span),
+            human_bytes(r.span.len()),
+            align_name(r.align, block)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "RAM left: {} of {} (floor {}, --min-ram)",
+        human_bytes(plan.left),
+        human_bytes(plan.ram),
+        human_bytes(req.min_ram)
+    );
+    out.push('\n');
+    out.push_str(
+        "# /etc/pmemtab: legacy pmem is RAM; its content is gone at every cold boot.\n\
+         # Keep mkfs on this line and never keep data there.\n",
+    );
+    let _ = writeln!(out, "{}", entry(name, mount, &spans));
+    out
+}
+
+/// How to put the argument on the kernel command line, given the installed grub-mkconfig.
+pub fn install(grub: &Grub, argument: &str, written: bool, root: &Path) -> String {
+    let dropin = root.join(dropin::DROPIN);
+    match grub {
+        Grub::DropIns(path) if written => format!(
+            "\nnext: run update-grub (or grub-mkconfig -o /boot/grub/grub.cfg), reboot, then add the\n\
+             pmemtab line above (its addr= is what `pmem-assemble list` shows after that boot).\n\
+             grub-mkconfig ({}) reads {}.\n",
+            path.display(),
+            dropin.display()
+        ),
+        Grub::DropIns(path) => format!(
+            "\ninstall: {} reads /etc/default/grub.d: run again with --write to write\n\
+             {} (it appends {argument} to GRUB_CMDLINE_LINUX),\n\
+             then update-grub (or grub-mkconfig -o /boot/grub/grub.cfg) and reboot.\n",
+            path.display(),
+            dropin.display()
+        ),
+        other => {
+            let why = match other {
+                Grub::NoDropIns(path) => format!(
+                    "{} does not read /etc/default/grub.d drop-ins",
+                    path.display()
+                ),
+                _ => format!("no grub-mkconfig under {}", root.display()),
+            };
+            format!(
+                "\ninstall: {why}; instead:\n\
+                 \x20 grubby --update-kernel=ALL --args='{argument}'\n\
+                 \x20     (Fedora, RHEL: every boot entry; undo: grubby --update-kernel=ALL --remove-args=memmap)\n\
+                 \x20 or add {argument} to /etc/kernel/cmdline\n\
+                 \x20     (systemd kernel-install: then reinstall the kernel, e.g. kernel-install add)\n\
+                 then reboot.\n"
+            )
+        }
+    }
+}
+
+/// One line: why nothing is proposed.
+pub fn refusal(r: &Refusal, req: &Request) -> String {
+    let each = human_bytes(req.size);
+    let what = if req.count == 1 {
+        format!("a region of {each}")
+    } else {
+        format!("{} regions of {each}", req.count)
+    };
+    match r {
+        Refusal::Size { size } => format!(
+            "--size {} is not a whole number of 2 MiB (huge-page) units",
+            arg::human(*size)
+        ),
+        Refusal::Count => "--count must be at least 1".to_string(),
+        Refusal::ExactMap => "the kernel command line has memmap=exactmap: the firmware map is not the map this kernel uses, so no range can be chosen from it".to_string(),
+        Refusal::Floor { ram, left, floor } => format!(
+            "refused: {what} would leave {} of the {} of RAM, below the floor of {} (--min-ram)",
+            human_bytes(*left),
+            human_bytes(*ram),
+            human_bytes(*floor)
+        ),
+        Refusal::NoFit { fits, largest, .. } => {
+            let largest = match largest {
+                Some(s) => format!(
+                    "the largest possible region is {} at {} (memmap={})",
+                    human_bytes(s.len()),
+                    range(*s),
+                    arg::pmem_item(*s)
+                ),
+                None => format!(
+                    "there is no room at all: no System RAM at or above {} keeps {} from every other range",
+                    human_bytes(LOW_LIMIT),
+                    human_bytes(GUARD)
+                ),
+            };
+            let fits = if req.count > 1 {
+                format!("only {fits} fit; ")
+            } else {
+                String::new()
+            };
+            let verb = if req.count == 1 { "does" } else { "do" };
+            format!("refused: {what} {verb} not fit in System RAM: {fits}{largest}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What we print for pmemtab is what pmemtab's parser accepts, with the members we meant.
+    #[test]
+    fn printed_entries_parse() {
+        let one = [Span {
+            start: 0x1_1800_0000,
+            end: 0x1_3800_0000,
+        }];
+        let two = [
+            Span {
+                start: 0x1_1000_0000,
+                end: 0x1_2000_0000,
+            },
+            Span {
+                start: 0x1_2800_0000,
+                end: 0x1_3800_0000,
+            },
+        ];
+        for spans in [&one[..], &two[..]] {
+            let line = entry("scratch", "/mnt/scratch", spans);
+            let parsed = pmemtab::tab::parse(&line);
+            assert!(!parsed.has_errors(), "{line}: {:?}", parsed.diagnostics);
+            assert_eq!(parsed.entries.len(), 1);
+            assert_eq!(parsed.entries[0].members.len(), spans.len(), "{line}");
+        }
+    }
+}

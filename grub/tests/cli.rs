@@ -1,0 +1,179 @@
+//! Golden tests: each directory under grub/tests/golden/ is one run of pmemtab-memmap.
+//!
+//! A case holds `args` (one argument per line), optionally `sysfs` (the name of a fixture
+//! under tests/fixtures/: its `sys/` is `--sysfs`; default none, a sysfs without memory
+//! blocks), `proc/` (default: a `cmdline` with no memmap=), `root/` (the system `--root`
+//! configures; default an empty one), and `expected/{stdout,stderr,status}` plus, when the
+//! case has a `root/`, `expected/root/`: the whole root after the run.
+//! The run happens in a scratch directory holding a copy of `proc/` and `root/` and a link
+//! `fixtures` to tests/fixtures, so every path in the output is relative and the same
+//! everywhere (args name fixture files as `fixtures/...`). One test per case
+//! (`cargo test -p pmemtab-memmap --test cli qemu_4g`); `GOLDEN_UPDATE=1` rewrites the
+//! expectations; review the diff. See testsupport.
+
+// Helpers outside #[test] functions set up fixtures: a panic there fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dst);
+        } else {
+            fs::copy(e.path(), &dst).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir`, by relative path.
+fn read_tree(dir: &Path) -> BTreeMap<String, String> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        let Ok(list) = fs::read_dir(dir) else {
+            return;
+        };
+        for e in list {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn write_tree(dir: &Path, tree: &BTreeMap<String, String>) {
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).unwrap();
+    for (rel, text) in tree {
+        let p = dir.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+}
+
+fn run_case(dir: &Path) {
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let scratch = testsupport::Scratch::new(&format!("memmap-{name}"));
+    let s = scratch.path();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+    std::os::unix::fs::symlink(&fixtures, s.join("fixtures")).unwrap();
+    if dir.join("proc").is_dir() {
+        copy_tree(&dir.join("proc"), &s.join("proc"));
+    } else {
+        fs::create_dir_all(s.join("proc")).unwrap();
+        fs::write(
+            s.join("proc/cmdline"),
+            "BOOT_IMAGE=/boot/vmlinuz root=/dev/sda1 ro quiet\n",
+        )
+        .unwrap();
+    }
+    let has_root = dir.join("root").is_dir();
+    if has_root {
+        copy_tree(&dir.join("root"), &s.join("root"));
+    } else {
+        fs::create_dir_all(s.join("root")).unwrap();
+    }
+    let sysfs = fs::read_to_string(dir.join("sysfs"))
+        .map(|f| format!("fixtures/{}/sys", f.trim()))
+        .unwrap_or_else(|_| "fixtures/no-sysfs".into());
+    let args: Vec<String> = fs::read_to_string(dir.join("args"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_pmemtab-memmap"))
+        .current_dir(s)
+        .args(["--sysfs", &sysfs, "--proc", "proc", "--root", "root"])
+        .args(&args)
+        .output()
+        .unwrap();
+    let actual = [
+        ("stdout", String::from_utf8_lossy(&out.stdout).into_owned()),
+        ("stderr", String::from_utf8_lossy(&out.stderr).into_owned()),
+        ("status", format!("{}\n", out.status.code().unwrap_or(-1))),
+    ];
+    let expected_dir = dir.join("expected");
+    let root_after = read_tree(&s.join("root"));
+    if testsupport::update_requested() {
+        fs::create_dir_all(&expected_dir).unwrap();
+        for (file, text) in &actual {
+            fs::write(expected_dir.join(file), text).unwrap();
+        }
+        if has_root {
+            write_tree(&expected_dir.join("root"), &root_after);
+        }
+    }
+    let mut failures = Vec::new();
+    for (file, text) in &actual {
+        let want = fs::read_to_string(expected_dir.join(file)).unwrap_or_default();
+        if &want != text {
+            failures.push(format!(
+                "{file} differs (- expected, + actual):\n{}",
+                testsupport::line_diff(&want, text)
+            ));
+        }
+    }
+    let want_root = if has_root {
+        read_tree(&expected_dir.join("root"))
+    } else {
+        BTreeMap::new()
+    };
+    for (rel, text) in &root_after {
+        match want_root.get(rel) {
+            None => failures.push(format!("root/{rel}: unexpected file")),
+            Some(w) if w != text => failures.push(format!(
+                "root/{rel} differs:\n{}",
+                testsupport::line_diff(w, text)
+            )),
+            _ => {}
+        }
+    }
+    for rel in want_root.keys().filter(|r| !root_after.contains_key(*r)) {
+        failures.push(format!("root/{rel}: missing"));
+    }
+    assert!(
+        failures.is_empty(),
+        "case {name} (GOLDEN_UPDATE=1 to accept):\n{}",
+        failures.join("\n")
+    );
+}
+
+fn golden() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+testsupport::golden_cases!(golden(), run_case;
+    help,
+    map_not_a_boot_log,
+    no_sysfs,
+    qemu_1g_no_room,
+    qemu_1g_too_small,
+    qemu_4g,
+    qemu_4g_running,
+    qemu_4g_two,
+    qemu_4g_write,
+    remove,
+    remove_not_ours,
+    server,
+    server_falls_to_2m,
+    server_five_regions,
+    server_other_claims,
+    server_too_big,
+    server_too_many,
+    server_write_fedora,
+    usage_bad_name,
+    usage_no_size,
+    usage_odd_size,
+);

@@ -1,0 +1,220 @@
+//! The kernel's `memmap=` and `mem=` syntax (Documentation/admin-guide/kernel-parameters.txt,
+//! arch/x86/kernel/e820.c), read and written in one place.
+//!
+//! Numbers are the kernel's `memparse`: `0x` hexadecimal, a leading `0` octal, else decimal,
+//! then an optional K, M, G, T, P or E (either case). A `memmap=` value is a comma list of
+//! `SIZE!START` (persistent memory), `SIZE$START` (reserved), `SIZE#START` (ACPI data),
+//! `SIZE@START` (RAM), `SIZE%START-OLD+NEW` (a type change), a bare `SIZE` (RAM ends there,
+//! as `mem=`) or `exactmap`.
+
+use super::Span;
+
+/// What one `memmap=`/`mem=` item does to the memory map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// `SIZE!START`: legacy pmem.
+    Pmem(Span),
+    /// `SIZE$START`, `SIZE#START` or `SIZE%START-...`: no longer RAM for the kernel.
+    Taken(Span),
+    /// `SIZE@START`: RAM that the firmware may not have listed (it adds nothing we may use).
+    Ram(Span),
+    /// `mem=SIZE` or a bare `memmap=SIZE`: no RAM at or above SIZE.
+    Limit(u64),
+    /// `memmap=exactmap`: the command line replaces the firmware map.
+    ExactMap,
+}
+
+const SUFFIXES: [(char, u32); 6] = [
+    ('K', 10),
+    ('M', 20),
+    ('G', 30),
+    ('T', 40),
+    ('P', 50),
+    ('E', 60),
+];
+
+/// `memparse`: the number at the start of `s` and what follows it; `None` when `s` does not
+/// start with a number or it overflows.
+pub fn memparse(s: &str) -> Option<(u64, &str)> {
+    let (radix, digits) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        (16, h)
+    } else if s.len() > 1 && s.starts_with('0') && s.as_bytes()[1].is_ascii_digit() {
+        (8, &s[1..])
+    } else {
+        (10, s)
+    };
+    let end = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    if end == 0 {
+        return None;
+    }
+    let value = u64::from_str_radix(&digits[..end], radix).ok()?;
+    let rest = &digits[end..];
+    let mut chars = rest.chars();
+    if let Some(c) = chars.next() {
+        if let Some((_, shift)) = SUFFIXES.iter().find(|(s, _)| c.eq_ignore_ascii_case(s)) {
+            let scaled = value.checked_mul(1u64 << shift)?;
+            return Some((scaled, chars.as_str()));
+        }
+    }
+    Some((value, rest))
+}
+
+/// A size or an address the way users write them: the largest of T, G, M, K that divides it,
+/// else plain bytes. `memparse(&human(n))` gives `n` back.
+pub fn human(n: u64) -> String {
+    for (suffix, shift) in SUFFIXES[..4].iter().rev() {
+        let unit = 1u64 << shift;
+        if n != 0 && n % unit == 0 {
+            return format!("{}{suffix}", n / unit);
+        }
+    }
+    n.to_string()
+}
+
+/// `SIZE!START` for one pmem range.
+pub fn pmem_item(span: Span) -> String {
+    format!("{}!{}", human(span.len()), human(span.start))
+}
+
+/// The one kernel argument for all the ranges: `memmap=A!B,C!D` (one argument, so that
+/// grubby, which keys arguments by name, keeps them together).
+pub fn kernel_argument(spans: &[Span]) -> String {
+    let items: Vec<String> = spans.iter().map(|s| pmem_item(*s)).collect();
+    format!("memmap={}", items.join(","))
+}
+
+fn span(start: u64, size: u64) -> Option<Span> {
+    Some(Span {
+        start,
+        end: start.checked_add(size)?,
+    })
+}
+
+/// One item of a `memmap=` value.
+pub fn parse_item(item: &str) -> Option<Claim> {
+    if item == "exactmap" {
+        return Some(Claim::ExactMap);
+    }
+    let (size, rest) = memparse(item)?;
+    let Some(op) = rest.chars().next() else {
+        return Some(Claim::Limit(size));
+    };
+    let (start, tail) = memparse(&rest[1..])?;
+    let s = span(start, size)?;
+    match op {
+        '!' if tail.is_empty() => Some(Claim::Pmem(s)),
+        '$' | '#' if tail.is_empty() => Some(Claim::Taken(s)),
+        '@' if tail.is_empty() => Some(Claim::Ram(s)),
+        '%' => Some(Claim::Taken(s)),
+        _ => None,
+    }
+}
+
+/// Every `memmap=` and `mem=` claim of a command line (words as [`crate::cmdline::words`]
+/// splits them), with the items that could not be read (`(item, why)`) for a warning.
+pub fn claims(cmdline: &str) -> (Vec<Claim>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    for word in crate::cmdline::words(cmdline) {
+        if let Some(value) = word.strip_prefix("memmap=") {
+            for item in value.split(',') {
+                match parse_item(item) {
+                    Some(c) => out.push(c),
+                    None => bad.push(format!("memmap={item}")),
+                }
+            }
+        } else if let Some(value) = word.strip_prefix("mem=") {
+            match memparse(value) {
+                Some((n, "")) => out.push(Claim::Limit(n)),
+                _ if value == "nopentium" => {}
+                _ => bad.push(word.clone()),
+            }
+        }
+    }
+    (out, bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memmap::{GIB, MIB};
+
+    #[test]
+    fn memparse_is_the_kernels() {
+        assert_eq!(memparse("512M"), Some((512 * MIB, "")));
+        assert_eq!(memparse("0x28000000!"), Some((0x2800_0000, "!")));
+        assert_eq!(memparse("4g"), Some((4 * GIB, "")));
+        assert_eq!(memparse("010"), Some((8, "")));
+        assert_eq!(memparse("0"), Some((0, "")));
+        assert_eq!(memparse("M"), None);
+        assert_eq!(memparse("99999999999999999999"), None);
+        assert_eq!(memparse("16E"), None);
+    }
+
+    #[test]
+    fn human_round_trips() {
+        for n in [
+            0,
+            1,
+            4096,
+            2 * MIB,
+            4480 * MIB,
+            5 * GIB,
+            1 << 40,
+            3 << 40,
+            12345,
+        ] {
+            assert_eq!(memparse(&human(n)), Some((n, "")), "{n}");
+        }
+        assert_eq!(human(4480 * MIB), "4480M");
+        assert_eq!(human(5 * GIB), "5G");
+    }
+
+    #[test]
+    fn argument_text() {
+        let a = Span {
+            start: 5 * GIB,
+            end: 6 * GIB,
+        };
+        let b = Span {
+            start: 4 * GIB + 128 * MIB,
+            end: 4 * GIB + 384 * MIB,
+        };
+        assert_eq!(kernel_argument(&[a]), "memmap=1G!5G");
+        assert_eq!(kernel_argument(&[a, b]), "memmap=1G!5G,256M!4224M");
+    }
+
+    #[test]
+    fn command_line_claims() {
+        let (c, bad) = claims(
+            "ro memmap=128M!640M,64M$0x30000000 memmap=exactmap mem=3G memmap=1G memmap=2G@4G memmap=1x2 memmap=4K%0x1000-1+12 mem=nopentium",
+        );
+        assert_eq!(
+            c,
+            vec![
+                Claim::Pmem(Span {
+                    start: 640 * MIB,
+                    end: 768 * MIB
+                }),
+                Claim::Taken(Span {
+                    start: 0x3000_0000,
+                    end: 0x3000_0000 + 64 * MIB
+                }),
+                Claim::ExactMap,
+                Claim::Limit(3 * GIB),
+                Claim::Limit(GIB),
+                Claim::Ram(Span {
+                    start: 4 * GIB,
+                    end: 6 * GIB
+                }),
+                Claim::Taken(Span {
+                    start: 0x1000,
+                    end: 0x2000
+                }),
+            ]
+        );
+        assert_eq!(bad, vec!["memmap=1x2".to_string()]);
+    }
+}

@@ -1,0 +1,39 @@
+//! Legacy pmem emulated in RAM with the kernel's `memmap=SIZE!START`, chosen from the firmware
+//! memory map. Three stages, kept apart:
+//! - [`firmware`] reads the map (`/sys/firmware/memmap`, or the `BIOS-e820:` lines of a boot
+//!   log) into plain [`firmware::Entry`] values, and the memory-block size;
+//! - [`arg`] is the `memmap=` and `mem=` syntax, both ways: the claims the running command line
+//!   already makes, and the text of the argument we propose;
+//! - [`plan`] is the pure rule that picks the ranges (or refuses, saying why).
+//!
+//! Writing the boot loader's configuration is the `pmemtab-memmap` tool's business, not this
+//! module's.
+
+pub mod arg;
+pub mod firmware;
+pub mod plan;
+
+/// 1 GiB.
+pub const GIB: u64 = 1 << 30;
+/// 1 MiB.
+pub const MIB: u64 = 1 << 20;
+
+/// A half-open physical address range `[start, end)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Span {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Span {
+    pub fn len(&self) -> u64 {
+        self.end.saturating_sub(self.start)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+    /// The last byte, as /proc/iomem and /sys/firmware/memmap write ranges.
+    pub fn last(&self) -> u64 {
+        self.end.saturating_sub(1)
+    }
+}
