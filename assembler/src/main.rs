@@ -4,7 +4,7 @@
 //! mount, wait).
 
 #[macro_use]
-mod out;
+extern crate pmemtab;
 mod assemble;
 mod cmd;
 mod ctx;
@@ -93,7 +93,7 @@ fn main() {
             // --help prints to stdout and succeeds; a usage error goes to stderr.
             if early.status.is_ok() {
                 out!("{}", early.output);
-                std::process::exit(out::finish(Exit::Ok).code());
+                std::process::exit(finish(Exit::Ok).code());
             }
             err!("{}", early.output);
             errln!("Run {name} --help for usage.");
@@ -118,5 +118,15 @@ fn main() {
         Command::Mount(a) => cmd::mount::run(&ctx, a),
         Command::VerifyDax(a) => cmd::verify_dax::run(&ctx, a),
     };
-    std::process::exit(out::finish(exit).code());
+    std::process::exit(finish(exit).code());
+}
+
+/// The exit status, made "system failure" when standard output could not be written (a
+/// closed pipe is not a failure: see pmemtab::out).
+fn finish(exit: Exit) -> Exit {
+    if pmemtab::out::failed_write("pmem-assemble") {
+        exit.max(Exit::System)
+    } else {
+        exit
+    }
 }

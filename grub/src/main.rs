@@ -5,7 +5,7 @@
 //! `dropin` is the only code that writes.
 
 #[macro_use]
-mod out;
+extern crate pmemtab;
 mod dropin;
 mod exit;
 mod report;
@@ -327,7 +327,7 @@ fn main() {
         Err(early) => {
             if early.status.is_ok() {
                 out!("{}", early.output);
-                std::process::exit(out::finish(Exit::Ok).code());
+                std::process::exit(finish(Exit::Ok).code());
             }
             err!("{}", early.output);
             errln!("Run {name} --help for usage.");
@@ -335,5 +335,15 @@ fn main() {
         }
     };
     let exit = run(args);
-    std::process::exit(out::finish(exit).code());
+    std::process::exit(finish(exit).code());
+}
+
+/// The exit status, made "system failure" when standard output could not be written (a
+/// closed pipe is not a failure: see pmemtab::out).
+fn finish(exit: Exit) -> Exit {
+    if pmemtab::out::failed_write("pmemtab-memmap") {
+        exit.max(Exit::System)
+    } else {
+        exit
+    }
 }

@@ -13,6 +13,7 @@ pub mod import;
 pub mod kmem;
 pub mod memmap;
 pub mod ns;
+pub mod out;
 pub mod paths;
 pub mod plan;
 pub mod size;

@@ -1,10 +1,13 @@
 //! Writing to stdout and stderr without ever panicking (`println!` panics when stdout is a full
-//! disk or a closed pipe). What a failed write means is decided once, at exit, by [`finish`]:
-//! a closed pipe (`list | head -1`) ends quietly with the command's own status; any other
-//! failure (`check >/dev/full`) is one error line and exit 3. A command is never cut short by
-//! its output: `up` finishes (or rolls back) what it started either way.
+//! disk or a closed pipe), for every binary of the project. What a failed write means is
+//! decided once, at exit, by [`failed_write`]: a closed pipe (`list | head -1`) ends quietly
+//! with the command's own status; any other failure (`check >/dev/full`) is one error line
+//! and the binary's "system" exit status. A command is never cut short by its output: `up`
+//! finishes (or rolls back) what it started either way.
+//!
+//! The macros [`outln!`](crate::outln), [`out!`](crate::out), [`errln!`](crate::errln) and
+//! [`err!`](crate::err) stand for `println!`, `print!`, `eprintln!` and `eprint!`.
 
-use crate::exit::Exit;
 use std::fmt;
 use std::io::{self, ErrorKind, Write};
 use std::sync::Mutex;
@@ -22,7 +25,7 @@ fn record(e: &io::Error) {
     }
 }
 
-/// Writes to stdout; a failure is remembered for [`finish`].
+/// Writes to stdout; a failure is remembered for [`failed_write`].
 pub fn stdout(args: fmt::Arguments<'_>) {
     if failed().is_some() {
         return;
@@ -37,41 +40,46 @@ pub fn stderr(args: fmt::Arguments<'_>) {
     let _ = io::stderr().lock().write_fmt(args);
 }
 
-/// Flushes stdout and turns a failed write into the exit status (see the module comment).
-pub fn finish(exit: Exit) -> Exit {
+/// Flushes stdout; true when a write failed other than on a closed pipe, after saying so in
+/// one line as `prog`. The caller turns that into its exit status.
+pub fn failed_write(prog: &str) -> bool {
     if failed().is_none() {
         if let Err(e) = io::stdout().lock().flush() {
             record(&e);
         }
     }
     match failed() {
-        None | Some((ErrorKind::BrokenPipe, _)) => exit,
+        None | Some((ErrorKind::BrokenPipe, _)) => false,
         Some((_, what)) => {
             stderr(format_args!(
-                "pmem-assemble: error: cannot write to standard output: {what}\n"
+                "{prog}: error: cannot write to standard output: {what}\n"
             ));
-            exit.max(Exit::System)
+            true
         }
     }
 }
 
 /// `println!` that never panics.
+#[macro_export]
 macro_rules! outln {
     () => { $crate::out::stdout(format_args!("\n")) };
     ($($arg:tt)*) => { $crate::out::stdout(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
 /// `print!` that never panics.
+#[macro_export]
 macro_rules! out {
     ($($arg:tt)*) => { $crate::out::stdout(format_args!($($arg)*)) };
 }
 
 /// `eprintln!` that never panics.
+#[macro_export]
 macro_rules! errln {
     ($($arg:tt)*) => { $crate::out::stderr(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
 /// `eprint!` that never panics.
+#[macro_export]
 macro_rules! err {
     ($($arg:tt)*) => { $crate::out::stderr(format_args!($($arg)*)) };
 }
