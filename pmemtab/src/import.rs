@@ -9,17 +9,8 @@ use crate::ns::Namespace;
 use crate::plan::{self, DM_UUID_PREFIX};
 use crate::size::{human_bytes, SECTOR_BYTES};
 use crate::tab::{self, Layout, Member, Severity};
-use crate::table::dmsetup_table;
+use crate::table::{dmsetup_table, table_text, LiveTarget};
 use std::fmt::Write as _;
-
-/// One target as `dmsetup table` prints it and the kernel reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RawTarget {
-    pub start: u64,
-    pub length: u64,
-    pub target_type: String,
-    pub params: String,
-}
 
 /// Where the device is mounted now, from mountinfo.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,7 +38,7 @@ pub enum Outcome {
 /// Parses table text: `dmsetup table` output (`NAME: 0 2088960 striped 2 4096 259:1 0 ...`
 /// when it lists several devices) or the table lines of a script (`0 1044480 linear
 /// /dev/pmem0 0`). Blank lines and `#` comments are skipped. Returns (name, target) pairs.
-pub fn parse_table(text: &str) -> Result<Vec<(Option<String>, RawTarget)>, String> {
+pub fn parse_table(text: &str) -> Result<Vec<(Option<String>, LiveTarget)>, String> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -70,7 +61,7 @@ pub fn parse_table(text: &str) -> Result<Vec<(Option<String>, RawTarget)>, Strin
         };
         out.push((
             name,
-            RawTarget {
+            LiveTarget {
                 start,
                 length,
                 target_type: kind.to_string(),
@@ -167,7 +158,7 @@ fn mount_columns(m: Option<&Mounted>, notes: &mut Vec<String>) -> (String, Strin
 pub fn import(
     name: &str,
     dm_uuid: Option<&str>,
-    targets: &[RawTarget],
+    targets: &[LiveTarget],
     namespaces: &[Namespace],
     mounted: Option<&Mounted>,
 ) -> Outcome {
@@ -261,30 +252,26 @@ pub fn import(
 }
 
 /// The live table with device paths replaced by numbers, as the kernel would report it.
-fn live_text(targets: &[RawTarget], namespaces: &[Namespace]) -> String {
-    let mut s = String::new();
-    for t in targets {
-        let params: Vec<String> = t
-            .params
-            .split_whitespace()
-            .map(|w| match (DevNum::parse(w), namespace_of(w, namespaces)) {
-                (None, Some(ns)) => ns.devnum.map_or(w.to_string(), |d| d.to_string()),
-                _ => w.to_string(),
-            })
-            .collect();
-        let _ = writeln!(
-            s,
-            "{} {} {} {}",
-            t.start,
-            t.length,
-            t.target_type,
-            params.join(" ")
-        );
-    }
-    s
+fn live_text(targets: &[LiveTarget], namespaces: &[Namespace]) -> String {
+    let numbered: Vec<LiveTarget> = targets
+        .iter()
+        .map(|t| LiveTarget {
+            params: t
+                .params
+                .split_whitespace()
+                .map(|w| match (DevNum::parse(w), namespace_of(w, namespaces)) {
+                    (None, Some(ns)) => ns.devnum.map_or(w.to_string(), |d| d.to_string()),
+                    _ => w.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+            ..t.clone()
+        })
+        .collect();
+    table_text(&numbered)
 }
 
-fn linear_layout(targets: &[RawTarget], why: &mut Vec<String>) -> Option<Layout> {
+fn linear_layout(targets: &[LiveTarget], why: &mut Vec<String>) -> Option<Layout> {
     let mut at = 0;
     let mut seen: Vec<&str> = Vec::new();
     for (i, t) in targets.iter().enumerate() {
@@ -321,7 +308,7 @@ fn linear_layout(targets: &[RawTarget], why: &mut Vec<String>) -> Option<Layout>
     Some(Layout::Linear)
 }
 
-fn striped_layout(t: &RawTarget, why: &mut Vec<String>) -> Option<Layout> {
+fn striped_layout(t: &LiveTarget, why: &mut Vec<String>) -> Option<Layout> {
     let p: Vec<&str> = t.params.split_whitespace().collect();
     let (Some(n), Some(chunk)) = (
         p.first().and_then(|w| w.parse::<usize>().ok()),
@@ -359,7 +346,7 @@ fn striped_layout(t: &RawTarget, why: &mut Vec<String>) -> Option<Layout> {
 
 /// Where a plan and a live table part, in words: the lengths pmemtab's rounding gives.
 fn differences(
-    targets: &[RawTarget],
+    targets: &[LiveTarget],
     planned: &plan::Plan,
     namespaces: &[Namespace],
 ) -> Vec<String> {

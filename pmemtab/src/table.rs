@@ -69,6 +69,24 @@ pub fn dmsetup_table(targets: &[Target]) -> String {
     out
 }
 
+/// One target of a live table, as TABLE_STATUS reports it and `dmsetup table` prints it (or
+/// as a script writes it, for `import --table`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveTarget {
+    pub start: u64,
+    pub length: u64,
+    pub target_type: String,
+    pub params: String,
+}
+
+/// A live table as `dmsetup table` prints it (the same form as [`dmsetup_table`]).
+pub fn table_text(targets: &[LiveTarget]) -> String {
+    targets
+        .iter()
+        .map(|t| format!("{} {} {} {}\n", t.start, t.length, t.target_type, t.params))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

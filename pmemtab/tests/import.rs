@@ -4,8 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use pmemtab::import::{import, parse_table, Mounted, Outcome, RawTarget};
+use pmemtab::import::{import, parse_table, Mounted, Outcome};
 use pmemtab::ns::{scan, Namespace};
+use pmemtab::table::LiveTarget;
 use std::path::Path;
 
 const A: &str = "uuid=27715d95-1bb8-478d-a466-d6e0a569746d";
@@ -16,7 +17,7 @@ fn namespaces() -> Vec<Namespace> {
         .unwrap()
 }
 
-fn table(text: &str) -> Vec<RawTarget> {
+fn table(text: &str) -> Vec<LiveTarget> {
     parse_table(text)
         .unwrap()
         .into_iter()

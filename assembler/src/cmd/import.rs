@@ -7,7 +7,8 @@ use crate::exit::{self, Exit};
 use crate::json::Json;
 use crate::{assemble, mount, nodes};
 use argh::FromArgs;
-use pmemtab::import::{import, parse_table, Mounted, Outcome, RawTarget};
+use pmemtab::import::{import, parse_table, Mounted, Outcome};
+use pmemtab::table::{table_text, LiveTarget};
 use pmemtab::text::escape_control;
 use std::io::Read;
 use std::path::PathBuf;
@@ -34,7 +35,7 @@ pub struct Args {
 struct Found {
     name: String,
     uuid: Option<String>,
-    targets: Vec<RawTarget>,
+    targets: Vec<LiveTarget>,
     mounted: Option<Mounted>,
 }
 
@@ -90,11 +91,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 ("refused", None, why.clone())
             }
         };
-        let table: String = f
-            .targets
-            .iter()
-            .map(|t| format!("{} {} {} {}\n", t.start, t.length, t.target_type, t.params))
-            .collect();
+        let table = table_text(&f.targets);
         items.push(
             Json::obj()
                 .with("name", Json::from(f.name.as_str()))
@@ -170,16 +167,7 @@ fn from_kernel(ctx: &Ctx, names: &[String]) -> Result<Vec<Found>, Exit> {
                 continue;
             }
             let uuid = ctl.info(&name)?.map(|i| i.uuid);
-            let targets = ctl
-                .table(&name)?
-                .into_iter()
-                .map(|t| RawTarget {
-                    start: t.start,
-                    length: t.length,
-                    target_type: t.target_type,
-                    params: t.params,
-                })
-                .collect();
+            let targets = ctl.table(&name)?;
             let mounted = mount::mounts_of(&mounts, devnum).first().map(|m| Mounted {
                 mount_point: m.mount_point.clone(),
                 fstype: m.fstype.clone(),

@@ -237,22 +237,7 @@ pub fn encode_targets(targets: &[Target]) -> Vec<u8> {
     out
 }
 
-/// One target of a live table, as TABLE_STATUS reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LiveTarget {
-    pub start: u64,
-    pub length: u64,
-    pub target_type: String,
-    pub params: String,
-}
-
-/// A live table as `dmsetup table` prints it (same form as `pmemtab::table::dmsetup_table`).
-pub fn table_text(targets: &[LiveTarget]) -> String {
-    targets
-        .iter()
-        .map(|t| format!("{} {} {} {}\n", t.start, t.length, t.target_type, t.params))
-        .collect()
-}
+pub use pmemtab::table::{table_text, LiveTarget};
 
 /// Decodes `count` specs from a TABLE_STATUS data area. `None` on malformed data.
 pub fn decode_specs(data: &[u8], count: u32) -> Option<Vec<LiveTarget>> {
