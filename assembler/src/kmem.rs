@@ -8,6 +8,7 @@ use crate::ctx::Ctx;
 use crate::exit::Exit;
 use crate::wait;
 use pmemtab::kmem::{self, AutoOnline, BlockState, Step, Zone};
+use pmemtab::ns::scan::{parse_dec, parse_hex};
 use pmemtab::plan::KmemDev;
 use pmemtab::size::human_bytes;
 use std::fs;
@@ -139,36 +140,33 @@ fn driver_of(p: &Paths<'_>, dax: &str) -> Result<Option<String>, Failure> {
         .and_then(|l| l.file_name().and_then(|n| n.to_str()).map(str::to_owned)))
 }
 
-fn parse_num(text: &str, path: &Path) -> Result<u64, Failure> {
-    let t = text.trim();
-    let parsed = match t.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => t.parse(),
-    };
-    parsed.map_err(|_| system(format!("{}: unexpected value '{t}'", path.display())))
+/// A numeric attribute, read with the scanner's parser for its form (`resource` and
+/// `block_size_bytes` are hex, `size` decimal).
+fn num(path: &Path, parse: fn(&str) -> Option<u64>) -> Result<u64, Failure> {
+    let t = read(path)?;
+    parse(&t).ok_or_else(|| {
+        system(format!(
+            "{}: unexpected value '{}'",
+            path.display(),
+            t.trim()
+        ))
+    })
 }
 
-/// `block_size_bytes` is hex without `0x`.
+/// `block_size_bytes`: hex, without `0x`.
 fn block_size(p: &Paths<'_>) -> Result<u64, Failure> {
     let path = p.memory().join("block_size_bytes");
-    let t = read(&path)?;
-    u64::from_str_radix(t.trim().trim_start_matches("0x"), 16)
-        .ok()
-        .filter(|b| *b > 0)
-        .ok_or_else(|| {
-            system(format!(
-                "{}: unexpected value '{}'",
-                path.display(),
-                t.trim()
-            ))
-        })
+    match num(&path, parse_hex)? {
+        0 => Err(system(format!("{}: a block size of 0", path.display()))),
+        b => Ok(b),
+    }
 }
 
 /// The blocks of a dax device and the bytes left out of them.
 fn blocks(p: &Paths<'_>, dax: &str) -> Result<(Range<u64>, u64, u64), Failure> {
     let dir = p.dax(dax);
-    let start = parse_num(&read(&dir.join("resource"))?, &dir.join("resource"))?;
-    let size = parse_num(&read(&dir.join("size"))?, &dir.join("size"))?;
+    let start = num(&dir.join("resource"), parse_hex)?;
+    let size = num(&dir.join("size"), parse_dec)?;
     let bs = block_size(p)?;
     let (range, left) = kmem::blocks_of(start, size, bs);
     if range.is_empty() {
