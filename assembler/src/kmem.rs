@@ -153,12 +153,15 @@ fn num(path: &Path, parse: fn(&str) -> Option<u64>) -> Result<u64, Failure> {
     })
 }
 
-/// `block_size_bytes`: hex, without `0x`.
+/// The memory-block size, as pmemtab-memmap reads it too.
 fn block_size(p: &Paths<'_>) -> Result<u64, Failure> {
-    let path = p.memory().join("block_size_bytes");
-    match num(&path, parse_hex)? {
-        0 => Err(system(format!("{}: a block size of 0", path.display()))),
-        b => Ok(b),
+    match pmemtab::memmap::firmware::read_block_size(p.sysfs) {
+        Ok(Some(b)) => Ok(b),
+        Ok(None) => Err(system(format!(
+            "{} is missing: this kernel cannot hot-plug memory (CONFIG_MEMORY_HOTPLUG)",
+            p.memory().join("block_size_bytes").display()
+        ))),
+        Err(e) => Err(system(e.to_string())),
     }
 }
 

@@ -61,17 +61,10 @@ pub fn memparse(s: &str) -> Option<(u64, &str)> {
     Some((value, rest))
 }
 
-/// A size or an address the way users write them: the largest of T, G, M, K that divides it,
-/// else plain bytes. `memparse(&human(n))` gives `n` back.
-pub fn human(n: u64) -> String {
-    for (suffix, shift) in SUFFIXES[..4].iter().rev() {
-        let unit = 1u64 << shift;
-        if n != 0 && n % unit == 0 {
-            return format!("{}{suffix}", n / unit);
-        }
-    }
-    n.to_string()
-}
+/// A size or an address the way users write them: pmemtab's own form
+/// ([`format_size`](crate::tab::format_size): the largest of T, G, M, K that divides it, else
+/// plain bytes), which `memparse` reads back.
+pub use crate::tab::format_size as human;
 
 /// `SIZE!START` for one pmem range.
 pub fn pmem_item(span: Span) -> String {

@@ -66,8 +66,7 @@ fn read_attr(path: &Path) -> Result<String, Error> {
 }
 
 fn hex(path: &Path, text: &str) -> Result<u64, Error> {
-    let digits = text.strip_prefix("0x").unwrap_or(text);
-    u64::from_str_radix(digits, 16).map_err(|_| Error::Format {
+    crate::ns::scan::parse_hex(text).ok_or_else(|| Error::Format {
         path: path.to_path_buf(),
         content: text.to_string(),
         what: "expected a hexadecimal number",
