@@ -16,9 +16,12 @@ esac
 export LAB_KERNEL
 KDIR=$WORK/kernel-$LAB_KERNEL
 LOGS=$WORK/logs-$LAB_KERNEL
-# Tools the guest uses to provision namespaces and as oracles; pmem-assemble never calls them
-# except mkfs (its `mkfs` option). bash runs the benchmark's "what admins do today" script.
-GUEST_TOOLS="ndctl daxctl dmsetup mke2fs mkfs.xfs jq bash numactl"
+# The "guest" group of tests/deps: tools the guest uses to provision namespaces and as oracles
+# (pmem-assemble never calls them except mkfs, for its `mkfs` option; bash runs the benchmark's
+# "what admins do today" script; udevadm is the guest's udev) and the udev rules it runs.
+. "$LAB/../deps.sh"
+GUEST_TOOLS=$(deps_commands guest | tr '\n' ' ')
+GUEST_RULES=$(deps_rows guest | awk '$2 ~ /\/rules\.d\// {print $2}' | tr '\n' ' ')
 # Modules the guest init may load, resolved with their dependencies on the host.
 GUEST_MODULES="nfit nd_pmem nd_btt dax_pmem device_dax nd_e820 dm_mod ext4 xfs kmem"
 # One NVDIMM: 2 GiB region after a 2 MiB label area (region sizes must be 16 MiB multiples).
@@ -46,7 +49,7 @@ lab_lock() {
 # Copies a dynamically linked program and the libraries ldd names into the image root $1.
 copy_with_libs() {
     local root=$1 prog=$2 lib
-    install -D -m 755 "$prog" "$root/bin/$(basename "$prog")"
+    install -D -m 755 "$prog" "$root/bin/$(basename "$prog")" || return 1
     for lib in $(ldd "$prog" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}'); do
         # 755: the kernel opens the ELF interpreter (ld.so) with exec permission.
         [ -f "$root$lib" ] || install -D -m 755 "$lib" "$root$lib"
@@ -68,16 +71,14 @@ build_initramfs() {
     done
     ln -s bin "$root/sbin"
     mkdir -p "$root/usr"; ln -s ../bin "$root/usr/bin"; ln -s ../bin "$root/usr/sbin"
-    for t in $GUEST_TOOLS; do copy_with_libs "$root" "$(command -v "$t")"; done
+    # tests/lab/setup's preflight has checked that every one of them is there.
+    for t in $GUEST_TOOLS; do copy_with_libs "$root" "$(command -v "$t")" || return 1; done
     ln -sf mke2fs "$root/bin/mkfs.ext4"
     # udev, for the scenario that plays the booted system's coldplug after an initramfs `up`:
     # systemd-udevd is udevadm under another name; the rules that decide dm readiness and links.
-    copy_with_libs "$root" "$(command -v udevadm)"
     mkdir -p "$root/lib/systemd" "$root/lib/udev/rules.d"
     ln -sf "$(command -v udevadm)" "$root/lib/systemd/systemd-udevd"
-    for r in 50-udev-default 55-dm 60-persistent-storage 60-persistent-storage-dm 99-systemd; do
-        cp "/lib/udev/rules.d/$r.rules" "$root/lib/udev/rules.d/"
-    done
+    for r in $GUEST_RULES; do cp "$r" "$root/lib/udev/rules.d/" || return 1; done
     cp "$LAB/../../assembler/udev/09-pmemtab.rules" "$root/lab/09-pmemtab.rules.in"
     install -m 755 "$WORK/pmem-assemble" "$root/bin/pmem-assemble"
     # The KMEM scenario's memory user (std only, static, built in a second).

@@ -157,14 +157,11 @@ SYS_BOOT_TIMEOUT=${LAB_SYS_BOOT_TIMEOUT:-240}
 # filesystem uuid, $SYS/plain.img, onto the `plain` namespace itself; the provisioning log
 # then says its block device: LAB-SAVE plain_dev=pmemX.
 sys_prepare() {
-    local t0 p plain=${1:-} disk2="" append="quiet loglevel=3 lab.run=sysprov lab.boot=1"
+    local t0 plain=${1:-} disk2="" append="quiet loglevel=3 lab.run=sysprov lab.boot=1"
     "$LAB/setup" >&2 || { echo "tests/lab/setup failed (kernel $LAB_KERNEL)"; return 1; }
     export CARGO_TARGET_DIR=${LAB_CARGO_TARGET_DIR:-$WORK/target}
-    for p in mmdebstrap dracut-core; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null ||
-            { echo "apt-get install $p failed"; return 1; }
-    done
+    # The "system" group of tests/deps (mmdebstrap; dracut runs inside the root, not here).
+    deps_install system || { echo "the system lab's packages are missing (see above)"; return 1; }
     mkdir -p "$SYS/logs"
     # The generator bakes in the assembler's path: built for PREFIX=/usr like a distribution's.
     make -s -C "$LAB/../.." build PREFIX=/usr > "$SYS/build.log" 2>&1 ||
