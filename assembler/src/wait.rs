@@ -15,19 +15,22 @@ pub fn poll<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Optio
 
 /// Retries `step` while it fails; returns the first success or, at the deadline, the last error.
 pub fn retry<T, E>(timeout: Duration, mut step: impl FnMut() -> Result<T, E>) -> Result<T, E> {
-    let deadline = Instant::now() + timeout;
+    // Elapsed time against the timeout, not a deadline `now + timeout`: that sum can overflow.
+    let start = Instant::now();
     let mut delay = FIRST_DELAY;
     loop {
         let err = match step() {
             Ok(v) => return Ok(v),
             Err(e) => e,
         };
-        let now = Instant::now();
-        if now >= deadline {
+        let Some(left) = timeout
+            .checked_sub(start.elapsed())
+            .filter(|l| !l.is_zero())
+        else {
             return Err(err);
-        }
-        std::thread::sleep(delay.min(deadline - now));
-        delay = (delay * 2).min(MAX_DELAY);
+        };
+        std::thread::sleep(delay.min(left));
+        delay = delay.saturating_mul(2).min(MAX_DELAY);
     }
 }
 
@@ -70,6 +73,21 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Result<ExitStatus, RunError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_longest_timeout_does_not_overflow() {
+        assert_eq!(poll(Duration::MAX, || Some(7)), Some(7));
+        let mut n = 0;
+        let r: Result<(), ()> = retry(Duration::MAX, || {
+            n += 1;
+            if n < 3 {
+                Err(())
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(r, Ok(()));
+    }
 
     #[test]
     fn poll_returns_early_and_respects_the_deadline() {

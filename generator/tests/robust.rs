@@ -50,7 +50,7 @@ impl Noise {
         (self.0 >> 33) as usize
     }
     fn text(&mut self, words: usize) -> String {
-        const WORDS: [&str; 40] = [
+        const WORDS: [&str; 42] = [
             "fast",
             "linear",
             "striped",
@@ -77,6 +77,8 @@ impl Noise {
             "mkfs",
             "x-systemd.device-timeout=",
             "x-systemd.device-timeout=1min",
+            "x-systemd.device-timeout=18446744073709551615",
+            "x-systemd.mount-timeout=99999999999999999",
             "dax=never",
             "ro,noatime",
             "a\\,b",
@@ -187,6 +189,75 @@ fn random_pmemtabs_and_command_lines() {
         failed >= 20 && generated >= 20,
         "{failed} runs failed, {generated} generated units"
     );
+}
+
+/// One entry's bad value, or one entry whose files cannot be written mid-run, costs that entry
+/// only: every other entry gets its units, and pmemtab.target names exactly those (issue 18).
+#[test]
+fn one_failing_entry_costs_only_itself() {
+    let dir = support::temp_dir("robust-one");
+    let tab = dir.join("pmemtab");
+    fs::write(
+        &tab,
+        "a linear name=a /mnt/a ext4 -\n\
+         b linear name=b /mnt/b ext4 x-systemd.device-timeout=18446744073709551615\n\
+         c linear name=c /mnt/c ext4 x-systemd.mount-timeout=99999999999999999\n\
+         d linear name=d /mnt/d ext4 x-systemd.automount,x-systemd.idle-timeout=1y\n\
+         e linear name=e /mnt/e ext4 -\n\
+         f linear name=f - - x-systemd.device-timeout=1w\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    fs::create_dir(&out).unwrap();
+    // e's service cannot be written: something else holds its path.
+    fs::create_dir(out.join("pmem-assemble@e.service")).unwrap();
+    let o = generator(&[&out, &out, &out], Some(&tab), "");
+    check_sane(&o, "one failing entry");
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let tree = support::read_tree(&out);
+    for ok in ["a", "f"] {
+        assert!(
+            tree.contains_key(&format!("pmem-assemble@{ok}.service")),
+            "{ok}: {tree:?}\n{err}"
+        );
+    }
+    let Some(support::Node::File(target)) = tree.get("pmemtab.target") else {
+        panic!("no pmemtab.target: {tree:?}\n{err}")
+    };
+    let requires: Vec<&str> = target
+        .lines()
+        .filter(|l| l.starts_with("Requires="))
+        .collect();
+    assert_eq!(
+        requires,
+        [
+            "Requires=pmem-assemble@a.service",
+            "Requires=pmem-assemble@f.service"
+        ],
+        "{target}"
+    );
+    assert!(
+        tree.contains_key("system-pmem\\x2dassemble.slice"),
+        "{tree:?}"
+    );
+    for bad in ["b", "c", "d"] {
+        assert!(
+            !tree.keys().any(|k| k.contains(&format!("@{bad}."))),
+            "{bad}: {tree:?}"
+        );
+    }
+    assert!(
+        err.contains("is longer than pmemtab's limit of 1 week"),
+        "{err}"
+    );
+    assert!(err.contains(":5: e: "), "{err}");
+    // f's unit: a week plus the setup margin, in a form systemd reads.
+    let Some(support::Node::File(f)) = tree.get("pmem-assemble@f.service") else {
+        panic!("{tree:?}")
+    };
+    assert!(f.contains("TimeoutStartSec=604830s"), "{f}");
+    let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -22,6 +22,23 @@ pub const KMEM_OFFLINE_LIMIT: Duration = Duration::from_secs(30);
 /// The boot-time DAX check reads mountinfo and sysfs: it never waits for anything.
 pub const DAX_CHECK_LIMIT: Duration = Duration::from_secs(30);
 
+/// The longest time limit an entry (`x-systemd.*-timeout=`) or `--timeout` may set. Nothing
+/// at boot should wait longer, and the sums made from it (service, device job) then stay far
+/// inside what systemd reads and what `Instant` can add.
+pub const MAX_LIMIT: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// `Err` with what the limit is (to follow "X is ") when `d` is longer than [`MAX_LIMIT`].
+pub fn check_limit(d: Duration) -> Result<Duration, String> {
+    if d > MAX_LIMIT {
+        Err(format!(
+            "longer than pmemtab's limit of 1 week ({}s)",
+            MAX_LIMIT.as_secs()
+        ))
+    } else {
+        Ok(d)
+    }
+}
+
 /// The time limits of one entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
@@ -45,12 +62,16 @@ impl Timeouts {
             .or(entry.options.device_timeout)
             .unwrap_or(DEFAULT_MEMBER_WAIT);
         let mkfs = entry.options.mkfs.then_some(MKFS_LIMIT);
-        let service = members + SETUP_MARGIN + mkfs.unwrap_or(Duration::ZERO);
+        // Saturating: the parser and the command line cap every input at MAX_LIMIT, and the
+        // boot path must not panic should a caller not.
+        let service = members
+            .saturating_add(SETUP_MARGIN)
+            .saturating_add(mkfs.unwrap_or(Duration::ZERO));
         Timeouts {
             members,
             mkfs,
             service,
-            device_job: service + DEVICE_JOB_MARGIN,
+            device_job: service.saturating_add(DEVICE_JOB_MARGIN),
             mount: entry.options.systemd.mount_timeout,
         }
     }
@@ -68,6 +89,14 @@ pub fn timespan(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limit() {
+        assert!(check_limit(MAX_LIMIT).is_ok());
+        let e = check_limit(MAX_LIMIT + Duration::from_nanos(1)).unwrap_err();
+        assert_eq!(e, "longer than pmemtab's limit of 1 week (604800s)");
+        assert!(check_limit(Duration::MAX).is_err());
+    }
 
     #[test]
     fn spans() {

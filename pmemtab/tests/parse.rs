@@ -371,6 +371,55 @@ fn timespans() {
     assert_eq!(parse_timespan("1h5min3s"), Some(Duration::from_secs(3903)));
     assert_eq!(parse_timespan("5x"), None);
     assert_eq!(parse_timespan("99999999999999999999h"), None);
+    // systemd's other units, and `ms` still milliseconds, `M` months, `m` minutes.
+    assert_eq!(parse_timespan("1d2h"), Some(Duration::from_secs(93_600)));
+    assert_eq!(parse_timespan("1w"), Some(Duration::from_secs(604_800)));
+    assert_eq!(parse_timespan("1M"), Some(Duration::from_secs(2_629_800)));
+    assert_eq!(parse_timespan("1y"), Some(Duration::from_secs(31_557_600)));
+    assert_eq!(parse_timespan("1m"), Some(Duration::from_secs(60)));
+    assert_eq!(parse_timespan("5ns"), Some(Duration::from_nanos(5)));
+    assert_eq!(
+        parse_timespan("1months"),
+        Some(Duration::from_secs(2_629_800))
+    );
+}
+
+/// Out-of-range time limits are the parser's error (so `check` says so), never a panic or a
+/// value systemd cannot read further on (issue 18 item 1).
+#[test]
+fn time_limits_past_a_week_are_refused() {
+    for key in ["device-timeout", "mount-timeout", "idle-timeout"] {
+        for v in [
+            "18446744073709551615",
+            "99999999999999999",
+            "8d",
+            "1y",
+            "604801",
+        ] {
+            let opt = if key == "idle-timeout" {
+                format!("x-systemd.automount,x-systemd.{key}={v}")
+            } else {
+                format!("x-systemd.{key}={v}")
+            };
+            let text = format!("n single addr=0x28000000 /mnt/n ext4 {opt}\n");
+            let what = key.replace('-', " ");
+            let d = diags(&text);
+            assert!(
+                d.iter().any(|d| d.3
+                    == format!("{what} '{v}' is longer than pmemtab's limit of 1 week (604800s)")),
+                "{text}: {d:?}"
+            );
+        }
+        let ok = if key == "idle-timeout" {
+            format!("x-systemd.automount,x-systemd.{key}=1w")
+        } else {
+            format!("x-systemd.{key}=1w")
+        };
+        assert_eq!(
+            diags(&format!("n single addr=0x28000000 /mnt/n ext4 {ok}\n")),
+            vec![]
+        );
+    }
 }
 
 #[test]

@@ -32,6 +32,16 @@ pub fn print_diagnostic(ctx: &Ctx, d: &Diagnostic) {
     errln!("{}", d.render(&ctx.pmemtab.display().to_string()));
 }
 
+/// `--timeout SECONDS` (argh's `from_str_fn`): whole seconds, at most pmemtab's limit on any
+/// wait, so that no deadline computed from it can overflow.
+pub fn seconds(v: &str) -> Result<std::time::Duration, String> {
+    let n: u64 = v
+        .parse()
+        .map_err(|_| "expected a whole number of seconds".to_string())?;
+    pmemtab::timeouts::check_limit(std::time::Duration::from_secs(n))
+        .map_err(|limit| format!("{n} seconds is {limit}"))
+}
+
 /// Waits (bounded) for the nd buses to settle, then lists namespaces.
 pub fn scan(ctx: &Ctx) -> Result<Vec<Namespace>, Exit> {
     if !pmemtab::ns::wait_probe_within(&ctx.sysfs, pmemtab::ns::scan::WAIT_PROBE_LIMIT) {

@@ -21,8 +21,8 @@ pub struct Args {
     #[argh(switch)]
     pub all: bool,
     /// seconds a system-ram entry's memory may take to go offline (default 30)
-    #[argh(option)]
-    pub timeout: Option<u64>,
+    #[argh(option, from_str_fn(super::common::seconds))]
+    pub timeout: Option<std::time::Duration>,
     /// entry names
     #[argh(positional)]
     pub names: Vec<String>,
@@ -90,9 +90,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             .iter()
             .find(|e| e.name == name && e.layout == Layout::SystemRam)
         {
-            let limit = args
-                .timeout
-                .map_or(KMEM_OFFLINE_LIMIT, std::time::Duration::from_secs);
+            let limit = args.timeout.unwrap_or(KMEM_OFFLINE_LIMIT);
             worst = worst.max(down_kmem(ctx, e, &at(&name), limit));
             continue;
         }

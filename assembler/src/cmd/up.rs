@@ -24,8 +24,8 @@ pub struct Args {
     #[argh(switch)]
     pub all: bool,
     /// seconds to wait for members to appear (default: the entry's x-systemd.device-timeout=, else 30)
-    #[argh(option)]
-    pub timeout: Option<u64>,
+    #[argh(option, from_str_fn(super::common::seconds))]
+    pub timeout: Option<std::time::Duration>,
     /// entry names
     #[argh(positional)]
     pub names: Vec<String>,
@@ -64,7 +64,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         .into_iter()
         .filter(|e| !args.all || !e.options.noauto)
     {
-        let limits = Timeouts::of(entry, args.timeout.map(Duration::from_secs));
+        let limits = Timeouts::of(entry, args.timeout);
         let timeout = limits.members;
         // The longest another `up` of this entry may hold the lock (its whole run, as the
         // service's start timeout bounds it), and a margin.

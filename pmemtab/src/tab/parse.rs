@@ -17,6 +17,7 @@ use super::{clash, permission};
 use crate::kmem;
 use crate::size::HUGE_PAGE_BYTES;
 use crate::systemd;
+use crate::timeouts;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while1};
 use nom::character::complete::{digit1, hex_digit1, one_of};
@@ -935,8 +936,8 @@ fn parse_options<'a>(
             }
             "x-systemd.device-timeout" | "x-systemd.mount-timeout" | "x-systemd.idle-timeout" => {
                 let v = value.unwrap_or_default();
+                let what = key.trim_start_matches("x-systemd.").replace('-', " ");
                 let Some(d) = parse_timespan(v).filter(|d| !d.is_zero()) else {
-                    let what = key.trim_start_matches("x-systemd.").replace('-', " ");
                     ctx.error(
                         &of,
                         format!("invalid {what} '{v}'"),
@@ -946,6 +947,10 @@ fn parse_options<'a>(
                     );
                     continue;
                 };
+                if let Err(limit) = timeouts::check_limit(d) {
+                    ctx.error(&of, format!("{what} '{v}' is {limit}"), None);
+                    continue;
+                }
                 match key.as_str() {
                     "x-systemd.device-timeout" => {
                         o.device_timeout = Some(d);
@@ -1046,24 +1051,33 @@ fn parse_options<'a>(
 }
 
 /// systemd time spans: `30`, `30s`, `500ms`, `2min`, `1min30s`, `1h 5min` (no spaces here:
-/// a column has none). A bare number is seconds.
+/// a column has none). A bare number is seconds. `None` for what systemd would not read, and
+/// for a span past u64 nanoseconds (584 years).
 pub fn parse_timespan(s: &str) -> Option<Duration> {
+    // Nanoseconds per unit, as systemd's parse_time() reads them (a month is 30.44 days, a
+    // year 365.25); longer names first, so `ms` is not read as minutes.
     fn unit(i: &str) -> IResult<&str, u64> {
+        const S: u64 = 1_000_000_000;
         alt((
+            value(1, alt((tag("nsec"), tag("ns")))),
             value(1_000, alt((tag("usec"), tag("us")))),
             value(1_000_000, alt((tag("msec"), tag("ms")))),
+            value(2_629_800 * S, alt((tag("months"), tag("month"), tag("M")))),
             value(
-                60_000_000_000,
+                60 * S,
                 alt((tag("minutes"), tag("minute"), tag("min"), tag("m"))),
             ),
             value(
-                1_000_000_000,
+                S,
                 alt((tag("seconds"), tag("second"), tag("sec"), tag("s"))),
             ),
             value(
-                3_600_000_000_000,
+                3_600 * S,
                 alt((tag("hours"), tag("hour"), tag("hr"), tag("h"))),
             ),
+            value(86_400 * S, alt((tag("days"), tag("day"), tag("d")))),
+            value(604_800 * S, alt((tag("weeks"), tag("week"), tag("w")))),
+            value(31_557_600 * S, alt((tag("years"), tag("year"), tag("y")))),
         ))(i)
     }
     if let Ok(secs) = s.parse::<u64>() {
