@@ -58,6 +58,11 @@ pub fn boot_devices<'a>(entries: &'a [Entry], cmdline: &'a Cmdline) -> BootDevic
             }
             continue;
         }
+        let (source_line, shown_from) = crate::tab::diagnostic::excerpt(
+            &e.source.text,
+            e.source.name.column,
+            e.source.name.width,
+        );
         out.problems.push(Diagnostic {
             severity: Severity::Error,
             line: e.line,
@@ -66,8 +71,8 @@ pub fn boot_devices<'a>(entries: &'a [Entry], cmdline: &'a Cmdline) -> BootDevic
                 "{key}=/dev/mapper/{name} names '{name}', a {} entry, which has no device-mapper device: the initrd would wait for /dev/mapper/{name} in vain",
                 e.layout
             ),
-            source_line: e.source.text.clone(),
-            shown_from: 0,
+            source_line,
+            shown_from,
             width: e.source.name.width,
             hint: Some(format!(
                 "make '{name}' a linear entry (one member is enough) to get /dev/mapper/{name}"

@@ -92,7 +92,7 @@ impl Refusal {
     /// members column for problems of the whole entry), as the parser's are.
     pub fn diagnostics(&self, entry: &Entry) -> Vec<Diagnostic> {
         let index = member_positions(entry);
-        let line = SourceWindow::new(&entry.source.text);
+        let line = crate::tab::diagnostic::SourceWindow::new(&entry.source.text);
         self.reasons
             .iter()
             .map(|reason| {
@@ -127,54 +127,6 @@ fn member_positions(entry: &Entry) -> HashMap<&Member, usize> {
         at.entry(m).or_insert(i);
     }
     at
-}
-
-/// A pmemtab line as a diagnostic shows it: whole when it is short, else the part around the
-/// fault, so that a line of thousands of members does not repeat itself in every message.
-struct SourceWindow<'a> {
-    text: &'a str,
-    /// Byte offset of every character, computed once per line.
-    starts: Vec<usize>,
-}
-
-/// Characters shown on each side of the fault in a long line.
-const WINDOW_CHARS: usize = 60;
-
-impl<'a> SourceWindow<'a> {
-    fn new(text: &'a str) -> SourceWindow<'a> {
-        SourceWindow {
-            text,
-            starts: text.char_indices().map(|(i, _)| i).collect(),
-        }
-    }
-
-    /// The text to show, and how many characters of the line come before it (`...` stands
-    /// for them; it is three of the shown characters).
-    fn around(&self, column: usize, width: usize) -> (String, usize) {
-        let n = self.starts.len();
-        if n <= 2 * WINDOW_CHARS + width.max(1) {
-            return (self.text.to_string(), 0);
-        }
-        let at = column.saturating_sub(1).min(n);
-        // Cut only more than the `...` that stands for the cut part takes.
-        let from = match at.checked_sub(WINDOW_CHARS) {
-            Some(f) if f > 3 => f,
-            _ => 0,
-        };
-        let to = (at + width + WINDOW_CHARS).min(n);
-        let byte = |c: usize| self.starts.get(c).copied().unwrap_or(self.text.len());
-        let mut shown = String::new();
-        let mut cut = from;
-        if from > 0 {
-            shown.push_str("...");
-            cut -= 3;
-        }
-        shown.push_str(&self.text[byte(from)..byte(to)]);
-        if to < n {
-            shown.push_str("...");
-        }
-        (shown, cut)
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

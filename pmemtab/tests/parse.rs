@@ -753,3 +753,32 @@ fn what_no_unit_can_hold_is_refused() {
         "{d:?}"
     );
 }
+
+/// The parser shows a long line the way the planner does: the part around each fault, with
+/// the real column, so one line of 4,000 bad members gives linear, not quadratic, text
+/// (issue 18 item 3: it was 155.6 MB).
+#[test]
+fn a_long_line_shows_the_part_around_each_fault() {
+    let n = 4000;
+    let members: Vec<String> = (0..n).map(|i| format!("bogus{i:04}")).collect();
+    let text = format!("big linear {}\n", members.join(","));
+    let d = parse(&text).diagnostics;
+    assert_eq!(d.len(), n);
+    let total: usize = d.iter().map(|d| d.render("t").len()).sum();
+    assert!(total < n * 600, "{total} bytes of diagnostics");
+    for k in [0, 1, 2, 1500, 3999] {
+        // "big linear " is 11 characters, each member 9 + ','.
+        assert_eq!(d[k].column, 12 + 10 * k, "member {k}");
+        let shown = d[k].render("t");
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(lines[1].len() < 300, "member {k}: {}", lines[1].len());
+        assert_eq!(
+            lines[2].find('^'),
+            lines[1].find(&members[k]),
+            "member {k}: {shown}"
+        );
+    }
+    // A short line is still shown whole.
+    let d = parse("n linear bogus\n").diagnostics;
+    assert_eq!(d[0].source_line, "n linear bogus");
+}

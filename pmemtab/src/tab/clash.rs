@@ -57,14 +57,16 @@ pub(super) fn conflict(
             text: " ",
             column: 1,
         });
+        let width = f.text.chars().count().max(1);
+        let (source_line, shown_from) = super::diagnostic::excerpt(line, f.column, width);
         Diagnostic {
             severity: Severity::Error,
             line: entry.line,
             column: f.column,
             message,
-            source_line: line.to_string(),
-            shown_from: 0,
-            width: f.text.chars().count().max(1),
+            source_line,
+            shown_from,
+            width,
             hint: Some(hint),
             entry: Some(entry.name.clone()),
         }

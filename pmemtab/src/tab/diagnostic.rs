@@ -109,3 +109,59 @@ impl Diagnostic {
         self.line == 0 || self.entry.as_deref() == Some(name)
     }
 }
+
+/// A pmemtab line as a diagnostic shows it: whole when it is short, else the part around the
+/// fault, so that a line of thousands of members does not repeat itself in every message.
+pub(crate) struct SourceWindow<'a> {
+    text: &'a str,
+    /// Byte offset of every character, computed once per line.
+    starts: Vec<usize>,
+}
+
+/// What a diagnostic shows of `text` for a fault at `column`: (the shown text, characters cut
+/// before it). For one diagnostic of a line; several share one [`SourceWindow`].
+pub(crate) fn excerpt(text: &str, column: usize, width: usize) -> (String, usize) {
+    SourceWindow::new(text).around(column, width)
+}
+
+/// A line up to this long is shown whole (four members by uuid and options fit).
+const WHOLE_LINE_CHARS: usize = 320;
+/// Characters shown on each side of the fault in a longer line.
+const WINDOW_CHARS: usize = 100;
+
+impl<'a> SourceWindow<'a> {
+    pub(crate) fn new(text: &'a str) -> SourceWindow<'a> {
+        SourceWindow {
+            text,
+            starts: text.char_indices().map(|(i, _)| i).collect(),
+        }
+    }
+
+    /// The text to show, and how many characters of the line come before it (`...` stands
+    /// for them; it is three of the shown characters).
+    pub(crate) fn around(&self, column: usize, width: usize) -> (String, usize) {
+        let n = self.starts.len();
+        if n <= WHOLE_LINE_CHARS.max(2 * WINDOW_CHARS + width.max(1)) {
+            return (self.text.to_string(), 0);
+        }
+        let at = column.saturating_sub(1).min(n);
+        // Cut only more than the `...` that stands for the cut part takes.
+        let from = match at.checked_sub(WINDOW_CHARS) {
+            Some(f) if f > 3 => f,
+            _ => 0,
+        };
+        let to = (at + width + WINDOW_CHARS).min(n);
+        let byte = |c: usize| self.starts.get(c).copied().unwrap_or(self.text.len());
+        let mut shown = String::new();
+        let mut cut = from;
+        if from > 0 {
+            shown.push_str("...");
+            cut -= 3;
+        }
+        shown.push_str(&self.text[byte(from)..byte(to)]);
+        if to < n {
+            shown.push_str("...");
+        }
+        (shown, cut)
+    }
+}

@@ -8,7 +8,7 @@
 //! units for (see [`crate::systemd`]): `pmem-assemble check` refuses what the generator would
 //! skip.
 
-use super::diagnostic::{Diagnostic, Severity};
+use super::diagnostic::{Diagnostic, Severity, SourceWindow};
 use super::model::{
     Entry, FsType, Layout, Member, MountUnitOptions, Options, Source, Span, DEFAULT_CHUNK_BYTES,
 };
@@ -90,6 +90,7 @@ pub fn parse_bytes(bytes: &[u8]) -> Parsed {
         let mut ctx = LineCtx {
             number: idx + 1,
             text: line,
+            window: SourceWindow::new(line),
             entry: first_word(line),
             diags: Vec::new(),
         };
@@ -131,14 +132,16 @@ fn not_utf8(number: usize, raw: &[u8], e: std::str::Utf8Error) -> Diagnostic {
     } else {
         (Severity::Error, "this line is ignored")
     };
+    let column = prefix.chars().count() + 1;
+    let (source_line, shown_from) = SourceWindow::new(&shown).around(column, 1);
     Diagnostic {
         severity,
         line: number,
-        column: prefix.chars().count() + 1,
+        column,
         message: format!("byte {bad:#04x} is not UTF-8; {what}"),
         entry: (!comment).then(|| first_word(&shown)).flatten(),
-        source_line: shown,
-        shown_from: 0,
+        source_line,
+        shown_from,
         width: 1,
         hint: Some(
             "pmemtab is UTF-8 text: convert the file (iconv -f latin1 -t utf-8) or remove the byte"
@@ -151,6 +154,9 @@ fn not_utf8(number: usize, raw: &[u8], e: std::str::Utf8Error) -> Diagnostic {
 struct LineCtx<'a> {
     number: usize,
     text: &'a str,
+    /// What each diagnostic shows of the line: a window around the fault of a long line, so
+    /// that a line of thousands of bad members does not repeat itself in every message.
+    window: SourceWindow<'a>,
     /// The line's first word, for [`Diagnostic::entry`].
     entry: Option<String>,
     diags: Vec<Diagnostic>,
@@ -158,14 +164,16 @@ struct LineCtx<'a> {
 
 impl LineCtx<'_> {
     fn report(&mut self, severity: Severity, field: &Field, message: String, hint: Option<String>) {
+        let width = field.text.chars().count().max(1);
+        let (source_line, shown_from) = self.window.around(field.column, width);
         self.diags.push(Diagnostic {
             severity,
             line: self.number,
             column: field.column,
             message,
-            source_line: self.text.to_string(),
-            shown_from: 0,
-            width: field.text.chars().count().max(1),
+            source_line,
+            shown_from,
+            width,
             hint,
             entry: self.entry.clone(),
         });
