@@ -260,6 +260,43 @@ fn one_failing_entry_costs_only_itself() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// The longest names the parser accepts are names the generator can write: every file and
+/// directory, `<unit>.requires/` included, fits a file name (issue 18 item 10).
+#[test]
+fn the_longest_accepted_names_are_written() {
+    let dir = support::temp_dir("robust-long");
+    let tab = dir.join("pmemtab");
+    // A 127-byte device name (dm's limit) and a mount point whose unit is 246 bytes, in the
+    // booted system (its .automount) and (x-initrd.attach) below /sysroot.
+    let name = "n".repeat(127);
+    let mp = format!("/{}", "m".repeat(236));
+    let mp2 = format!("/{}", "m".repeat(232));
+    fs::write(
+        &tab,
+        format!("{name} linear name=a {mp} ext4 x-systemd.automount\nb linear name=b {mp2} ext4 x-initrd.attach\n"),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    fs::create_dir(&out).unwrap();
+    let o = generator(&[&out, &out, &out], Some(&tab), "");
+    check_sane(&o, "longest names");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let tree = support::read_tree(&out);
+    let longest = tree
+        .keys()
+        .flat_map(|k| k.split('/'))
+        .map(str::len)
+        .max()
+        .unwrap();
+    assert!(longest > 246 && longest <= 255, "{longest}");
+    assert!(
+        tree.contains_key(&format!("pmem-assemble@{name}.service")),
+        "{tree:?}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
     let dir = support::temp_dir("robust-bad");

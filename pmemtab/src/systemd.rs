@@ -7,6 +7,14 @@
 /// systemd's limit on a unit name (UNIT_NAME_MAX - 1 for the NUL).
 pub const UNIT_NAME_MAX: usize = 255;
 
+/// The longest directory the generator makes beside a unit, `<unit>.requires/` (`.wants/` and
+/// `.d/` are shorter): with it, a unit name must still fit a file name (NAME_MAX, 255 bytes).
+pub const LONGEST_UNIT_DIR_SUFFIX: &str = ".requires";
+
+/// How long a unit name pmemtab derives may be: systemd would take up to 255 bytes, but the
+/// generator could not write `<unit>.requires/` for it.
+pub const DERIVED_UNIT_MAX: usize = UNIT_NAME_MAX - LONGEST_UNIT_DIR_SUFFIX.len();
+
 /// Bytes systemd keeps as they are in a unit name (`VALID_CHARS` minus `-` and `\`,
 /// which it must escape to stay reversible).
 fn keep(b: u8) -> bool {
@@ -92,7 +100,7 @@ pub fn escape_path(path: &str) -> Result<String, PathError> {
 
 /// A unit name longer than systemd accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unit name {} is {} bytes long, more than systemd's {UNIT_NAME_MAX}", shortened(name), name.len())]
+#[error("unit name {} is {} bytes long, more than the {DERIVED_UNIT_MAX} that leave room for its '{LONGEST_UNIT_DIR_SUFFIX}' directory in a 255-byte file name", shortened(name), name.len())]
 pub struct TooLong {
     pub name: String,
 }
@@ -105,9 +113,9 @@ fn shortened(name: &str) -> String {
     }
 }
 
-/// A unit name checked against systemd's length limit.
+/// A unit name checked against the length limit of the names pmemtab derives.
 pub fn checked(name: String) -> Result<String, TooLong> {
-    if name.len() > UNIT_NAME_MAX {
+    if name.len() > DERIVED_UNIT_MAX {
         Err(TooLong { name })
     } else {
         Ok(name)
@@ -348,8 +356,9 @@ mod tests {
 
     #[test]
     fn length_limit() {
-        assert!(checked("a".repeat(255)).is_ok());
-        assert!(checked("a".repeat(256)).is_err());
+        // The generator writes <unit>.requires/: 246 + 9 bytes is the longest file name.
+        assert!(checked("a".repeat(246)).is_ok());
+        assert!(checked("a".repeat(247)).is_err());
         // 127 bytes of letters fit; 127 dashes escape to 4 bytes each.
         assert_eq!(name_too_long(&"a".repeat(127)), None);
         let long = format!("a{}", "-".repeat(126));

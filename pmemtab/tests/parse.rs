@@ -782,3 +782,22 @@ fn a_long_line_shows_the_part_around_each_fault() {
     let d = parse("n linear bogus\n").diagnostics;
     assert_eq!(d[0].source_line, "n linear bogus");
 }
+
+/// A mount unit whose name fits systemd's 255 bytes but not with `.wants/` after it is the
+/// parser's error, not the generator's ENAMETOOLONG at boot (issue 18 item 10).
+#[test]
+fn unit_names_leave_room_for_their_directories() {
+    // "/" + 248 letters: the unit is 248 + ".mount" = 254 bytes; its .wants/ would be 260.
+    let text = format!("n single addr=0x28000000 /{} ext4 -\n", "m".repeat(248));
+    let d = diags(&text);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].3.contains(
+            "is 254 bytes long, more than the 246 that leave room for its '.requires' directory"
+        ),
+        "{d:?}"
+    );
+    // 240 letters: 246 bytes, the longest that fits.
+    let text = format!("n single addr=0x28000000 /{} ext4 -\n", "m".repeat(240));
+    assert_eq!(diags(&text), vec![]);
+}
