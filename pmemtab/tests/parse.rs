@@ -585,6 +585,15 @@ fn options_mean_what_fstab_says_or_are_refused() {
                 "option 'x-systemd.device-timeout=6s' contradicts 'x-systemd.device-timeout=5s' before it",
             )],
         ),
+        // The value `up` would use was the last one, silently (issue 18 item 11).
+        (
+            "ram system-ram uuid=27715d95-1bb8-478d-a466-d6e0a569746d - - zone=normal,zone=movable\n".to_string(),
+            vec![err(
+                1,
+                74,
+                "option 'zone=movable' contradicts 'zone=normal' before it",
+            )],
+        ),
         (
             line("x-systemd.idle-timeout=5min"),
             vec![err(1, O, "x-systemd.idle-timeout= is the idle time of an automount")],
@@ -731,15 +740,15 @@ fn what_no_unit_can_hold_is_refused() {
             .starts_with(&format!("mount point {long_mp}: unit name ")),
         "{d:?}"
     );
-    // 250 bytes fit the host's unit, but not the initrd's /sysroot one.
-    let mp = format!("/{}", "m".repeat(248));
+    // 246 bytes fit the host's unit (and its .requires/), but not the initrd's /sysroot one.
+    let mp = format!("/{}", "m".repeat(240));
     assert!(diags(&format!("x linear uuid={U1} {mp} ext4\n")).is_empty());
     let d = diags(&format!("x linear uuid={U1} {mp} ext4 x-initrd.attach\n"));
     assert!(d[0].3.contains("unit name sysroot-mmm"), "{d:?}");
     let d = diags(&format!(
         "x linear uuid={U1} {mp} ext4 x-systemd.automount\n"
     ));
-    assert!(d[0].3.contains(".automount is 258 bytes long"), "{d:?}");
+    assert!(d[0].3.contains(".automount is 250 bytes long"), "{d:?}");
     // A 127-byte name of dashes escapes to 4 bytes a character.
     let name = format!("a{}", "-".repeat(126));
     let d = diags(&format!("{name} linear uuid={U1}\n"));

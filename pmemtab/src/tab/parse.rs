@@ -711,7 +711,11 @@ struct OptionsResult<'a> {
 fn single_valued(key: &str) -> bool {
     matches!(
         key,
-        "dax" | "x-systemd.device-timeout" | "x-systemd.mount-timeout" | "x-systemd.idle-timeout"
+        "dax"
+            | "zone"
+            | "x-systemd.device-timeout"
+            | "x-systemd.mount-timeout"
+            | "x-systemd.idle-timeout"
     )
 }
 
