@@ -43,6 +43,19 @@ pub struct MountEntry {
 }
 
 impl MountEntry {
+    /// What this mount does with DAX, as its superblock options say: `always`, `never`, or
+    /// `inode` (dax=inode, and ext4's and XFS's default: DAX only for files flagged so).
+    pub fn dax_mode(&self) -> &'static str {
+        let has = |s: &str| self.super_opts.iter().any(|o| o == s);
+        if has("dax=always") || has("dax") {
+            "always"
+        } else if has("dax=never") {
+            "never"
+        } else {
+            "inode"
+        }
+    }
+
     /// Does the superblock say DAX is on as `want` requires?
     pub fn dax_ok(&self, want: DaxWant) -> bool {
         let has = |s: &str| self.super_opts.iter().any(|o| o == s);

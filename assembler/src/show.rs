@@ -23,9 +23,17 @@ pub struct DevStatus {
     /// `dmsetup table` text, empty for single.
     pub table: String,
     pub members: Vec<MemberStatus>,
-    pub mounts: Vec<String>,
+    pub mounts: Vec<MountShown>,
     /// The pmemtab line declaring it, when there is one.
     pub line: Option<usize>,
+}
+
+/// Where a device is mounted and what that mount does with DAX (`always`, `never`, `inode`):
+/// a DAX-capable device can be mounted with DAX off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MountShown {
+    pub point: String,
+    pub dax: &'static str,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,7 +130,7 @@ pub fn tree(devs: &[DevStatus], mems: &[MemStatus]) -> String {
             d.devnum,
             d.layout,
             human_bytes(d.sectors * SECTOR_BYTES),
-            flag(d.dax, "DAX", "NOT DAX")
+            flag(d.dax, "DAX-capable", "NOT DAX-capable")
         );
         if d.suspended {
             out.push_str(", SUSPENDED");
@@ -131,7 +139,7 @@ pub fn tree(devs: &[DevStatus], mems: &[MemStatus]) -> String {
             let _ = write!(out, ", open {n}");
         }
         for m in &d.mounts {
-            let _ = write!(out, ", mounted on {m}");
+            let _ = write!(out, ", mounted on {} (dax={})", m.point, m.dax);
         }
         if let Some(l) = d.line {
             let _ = write!(out, ", pmemtab line {l}");
@@ -208,7 +216,16 @@ pub fn json(devs: &[DevStatus], mems: &[MemStatus]) -> String {
                 .with("line", opt(d.line.map(|l| l as u64)))
                 .with(
                     "mounts",
-                    Json::Arr(d.mounts.iter().map(|m| Json::from(m.as_str())).collect()),
+                    Json::Arr(
+                        d.mounts
+                            .iter()
+                            .map(|m| Json::from(m.point.as_str()))
+                            .collect(),
+                    ),
+                )
+                .with(
+                    "mounts_dax",
+                    Json::Arr(d.mounts.iter().map(|m| Json::from(m.dax)).collect()),
                 )
                 .with("members", Json::Arr(members))
         })
@@ -274,7 +291,10 @@ mod tests {
             suspended: false,
             table: "0 2088960 striped 2 4096 259:1 0 259:0 0\n".into(),
             members: vec![m(1, "namespace1.0", "aaaa"), m(0, "namespace0.0", "bbbb")],
-            mounts: vec!["/mnt/fast".into()],
+            mounts: vec![MountShown {
+                point: "/mnt/fast".into(),
+                dax: "always",
+            }],
             line: Some(3),
         }]
     }
@@ -283,7 +303,7 @@ mod tests {
     fn tree_text() {
         assert_eq!(
             tree(&sample(), &[]),
-            "fast0 (253:0, dm-0) striped, 1020.00 MiB, DAX, open 1, mounted on /mnt/fast, pmemtab line 3\n \
+            "fast0 (253:0, dm-0) striped, 1020.00 MiB, DAX-capable, open 1, mounted on /mnt/fast (dax=always), pmemtab line 3\n \
              ├─pmem1 (259:1) namespace1.0 uuid=aaaa\n \
              └─pmem0 (259:0) namespace0.0 uuid=bbbb\n   \
              table: 0 2088960 striped 2 4096 259:1 0 259:0 0\n"
@@ -294,6 +314,10 @@ mod tests {
     fn json_text() {
         let j = json(&sample(), &[]);
         assert!(j.starts_with("{\n  \"devices\": [\n    {\n      \"name\": \"fast0\",\n      \"dm_uuid\": \"PMEMTAB-fast0\",\n      \"dev\": \"253:0\","), "{j}");
+        assert!(
+            j.contains("\"mounts\": [\n        \"/mnt/fast\"\n      ],\n      \"mounts_dax\": [\n        \"always\"\n      ],"),
+            "{j}"
+        );
         assert!(j.contains("\"size\": 1069547520,\n      \"dax\": true,\n      \"open_count\": 1,\n      \"suspended\": false,"), "{j}");
         assert!(
             j.contains("\"table\": \"0 2088960 striped 2 4096 259:1 0 259:0 0\\n\""),

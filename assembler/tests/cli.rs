@@ -108,6 +108,7 @@ testsupport::golden_cases!(golden(), run_case;
     check_system_ram,
     check_timeouts_too_long,
     check_unknown_name,
+    status_mount_dax,
     down_single_not_a_link,
     down_usage,
     help,

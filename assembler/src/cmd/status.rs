@@ -48,7 +48,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     let mounted = |d: DevNum| {
         mount::mounts_of(&mounts, d)
             .iter()
-            .map(|m| m.mount_point.clone())
+            .map(|m| crate::show::MountShown {
+                point: m.mount_point.clone(),
+                dax: m.dax_mode(),
+            })
             .collect::<Vec<_>>()
     };
     let mut devs = Vec::new();
