@@ -22,6 +22,12 @@ use pmemtab::paths::{by_name_link, RUN_DIR};
 use pmemtab::systemd::{self as sd, MountUnitError, TooLong};
 use pmemtab::tab::{DaxWant, Entry, Layout};
 use pmemtab::timeouts::{timespan, DAX_CHECK_LIMIT};
+
+/// The `[Service]` section's start, shared by both services: one-shot, kept active, and
+/// logging as `pmem-assemble` (`journalctl -t pmem-assemble`); without SyslogIdentifier=,
+/// systemd tags a service's output with the executable's whole path.
+const SERVICE_HEAD: &str =
+    "\n[Service]\nType=oneshot\nRemainAfterExit=yes\nSyslogIdentifier=pmem-assemble\n";
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -238,7 +244,7 @@ fn service_text(ctx: &Context, c: &Chosen<'_>, dm: bool) -> String {
     if !e.options.nofail {
         let _ = writeln!(s, "Before={TARGET}");
     }
-    s.push_str("\n[Service]\nType=oneshot\nRemainAfterExit=yes\n");
+    s.push_str(SERVICE_HEAD);
     let _ = writeln!(s, "TimeoutStartSec={}", timespan(e.timeouts().service));
     let cmd = &ctx.command;
     let name = escape::exec_word(&e.name);
@@ -434,7 +440,7 @@ fn dax_check(ctx: &Context, e: &Entry, mount: &str, hooks: &Hooks, out: &mut Out
     for b in &hooks.before {
         let _ = writeln!(s, "Before={b}");
     }
-    s.push_str("\n[Service]\nType=oneshot\nRemainAfterExit=yes\n");
+    s.push_str(SERVICE_HEAD);
     let _ = writeln!(s, "TimeoutStartSec={}", timespan(DAX_CHECK_LIMIT));
     let root = if ctx.in_initrd {
         " --root /sysroot"
