@@ -127,23 +127,20 @@ fn sysfs_label(log: &str) -> String {
     .to_string()
 }
 
-/// The type of a boot-log line: newer kernels print the range's size before it
-/// (`]  638 KB usable`), older ones do not (`] usable`).
-fn log_type(rest: &str) -> &str {
-    let rest = rest.trim();
-    let mut words = rest.splitn(3, ' ').filter(|w| !w.is_empty());
+/// The type of a boot-log line: newer kernels print the range's size before it, right-aligned
+/// (`]  638 KB usable`, `]   13   GB usable`), older ones do not (`] usable`). Blanks of any
+/// number and kind separate the words; the type comes back with single spaces.
+fn log_type(rest: &str) -> String {
+    let words: Vec<&str> = rest.split_whitespace().collect();
     let sized = |n: &str, unit: &str| {
         !n.is_empty()
             && n.bytes().all(|b| b.is_ascii_digit() || b == b'.')
             && matches!(unit, "bytes" | "KB" | "MB" | "GB" | "TB" | "PB" | "EB")
     };
-    if let (Some(n), Some(unit)) = (words.next(), words.next()) {
-        if sized(n, unit) {
-            let after = rest[n.len()..].trim_start();
-            return after[unit.len()..].trim_start();
-        }
+    match words.as_slice() {
+        [n, unit, kind @ ..] if !kind.is_empty() && sized(n, unit) => kind.join(" "),
+        all => all.join(" "),
     }
-    rest
 }
 
 /// Parses the `BIOS-e820: [mem 0xSTART-0xLAST] TYPE` lines of a kernel boot log (`dmesg`,
@@ -161,7 +158,7 @@ pub fn parse_e820_log(text: &str, path: &Path) -> Result<Vec<Entry>, Error> {
             what,
         };
         let (range, label) = rest
-            .split_once("] ")
+            .split_once(']')
             .ok_or_else(|| bad("expected '[mem 0xSTART-0xLAST] TYPE'"))?;
         let (start, last) = range
             .split_once('-')
@@ -171,7 +168,7 @@ pub fn parse_e820_log(text: &str, path: &Path) -> Result<Vec<Entry>, Error> {
                 .and_then(|d| u64::from_str_radix(d, 16).ok())
                 .ok_or_else(|| bad("expected hexadecimal addresses"))
         };
-        let entry = Entry::new(num(start)?, num(last)?, &sysfs_label(log_type(label)))
+        let entry = Entry::new(num(start)?, num(last)?, &sysfs_label(&log_type(label)))
             .ok_or_else(|| bad("the entry ends before it starts"))?;
         out.push(entry);
     }
@@ -256,5 +253,23 @@ BIOS-e820: [mem 0x0000000100000000-0x000000017fffffff]    2 GB persistent (type 
         );
         let backwards = parse_e820_log("BIOS-e820: [mem 0x10-0x0f] usable\n", Path::new("log"));
         assert!(backwards.is_err());
+    }
+
+    /// The kernel right-aligns the size: any number of blanks, before and after it.
+    #[test]
+    fn sized_lines_with_any_spacing() {
+        for line in [
+            "BIOS-e820: [mem 0x0000000100000000-0x000000043fffffff]   13   GB usable",
+            "BIOS-e820: [mem 0x0000000100000000-0x000000043fffffff]    13 GB usable",
+            "BIOS-e820: [mem 0x0000000100000000-0x000000043fffffff] 13 GB  usable",
+            "BIOS-e820: [mem 0x0000000100000000-0x000000043fffffff]\t13\tGB\tusable",
+        ] {
+            let map = parse_e820_log(line, Path::new("log")).unwrap();
+            assert_eq!(map[0].kind, Kind::Ram, "{line:?}");
+            assert_eq!(map[0].label, "System RAM", "{line:?}");
+        }
+        let acpi = "BIOS-e820: [mem 0x7ffe0000-0x7fffffff]   128   KB ACPI NVS";
+        let map = parse_e820_log(acpi, Path::new("log")).unwrap();
+        assert_eq!(map[0].label, "ACPI Non-volatile Storage");
     }
 }
