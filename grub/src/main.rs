@@ -180,6 +180,17 @@ fn run(a: Args) -> Exit {
             let read = std::fs::read_to_string(path)
                 .map_err(|e| pmemtab::Error::read(path, e))
                 .and_then(|t| firmware::parse_e820_log(&t, path));
+            let read = read.map(|log| {
+                if log.boots > 1 {
+                    exit::note(format_args!(
+                        "{} holds {} boots: using the map of the last one (from line {}); give a log of one boot (dmesg, journalctl -k -b) to choose another",
+                        path.display(),
+                        log.boots,
+                        log.line
+                    ));
+                }
+                log.entries
+            });
             (read, format!("{} (BIOS-e820 lines)", path.display()))
         }
         None => (

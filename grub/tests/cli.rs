@@ -157,6 +157,7 @@ fn golden() -> PathBuf {
 testsupport::golden_cases!(golden(), run_case;
     help,
     map_not_a_boot_log,
+    map_two_boots,
     no_sysfs,
     qemu_1g_no_room,
     qemu_1g_too_small,
