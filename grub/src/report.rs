@@ -4,7 +4,7 @@
 use crate::dropin::{self, Grub};
 use pmemtab::memmap::plan::{Plan, Refusal, Request, GUARD, HIGH, LOW_LIMIT};
 use pmemtab::memmap::{arg, Span};
-use pmemtab::size::human_bytes;
+use pmemtab::size::honest_bytes;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -40,7 +40,7 @@ pub fn entry(name: &str, mount: &str, spans: &[Span]) -> String {
 }
 
 fn align_name(align: u64, block: Option<u64>) -> String {
-    let mut s = human_bytes(align);
+    let mut s = honest_bytes(align);
     if Some(align) == block {
         s.push_str(" (memory block)");
     } else if align == pmemtab::memmap::plan::HUGE_PAGE {
@@ -51,10 +51,10 @@ fn align_name(align: u64, block: Option<u64>) -> String {
 
 /// Where the map came from and what was found in it.
 pub fn header(source: &str, entries: usize, ram: u64, block: Option<u64>) -> String {
-    let block = block.map_or("none".to_string(), human_bytes);
+    let block = block.map_or("none".to_string(), honest_bytes);
     format!(
         "firmware map: {source}, {entries} entries; usable System RAM {}; memory block {block}\n",
-        human_bytes(ram)
+        honest_bytes(ram)
     )
 }
 
@@ -62,14 +62,14 @@ pub fn header(source: &str, entries: usize, ram: u64, block: Option<u64>) -> Str
 pub fn room(room: &[Span]) -> String {
     let mut out = format!(
         "room for pmem (System RAM at or above {}, {} from every other range):\n",
-        human_bytes(LOW_LIMIT),
-        human_bytes(GUARD)
+        honest_bytes(LOW_LIMIT),
+        honest_bytes(GUARD)
     );
     if room.is_empty() {
         out.push_str("  none\n");
     }
     for s in room {
-        let _ = writeln!(out, "  {:<28} {}", range(*s), human_bytes(s.len()));
+        let _ = writeln!(out, "  {:<28} {}", range(*s), honest_bytes(s.len()));
     }
     out
 }
@@ -91,16 +91,16 @@ pub fn proposal(plan: &Plan, block: Option<u64>, req: &Request, name: &str, moun
             "  region {}: {}  {}  {place}, aligned to {}",
             i + 1,
             range(r.span),
-            human_bytes(r.span.len()),
+            honest_bytes(r.span.len()),
             align_name(r.align, block)
         );
     }
     let _ = writeln!(
         out,
         "RAM left: {} of {} (floor {}, --min-ram)",
-        human_bytes(plan.left),
-        human_bytes(plan.ram),
-        human_bytes(req.min_ram)
+        honest_bytes(plan.left),
+        honest_bytes(plan.ram),
+        honest_bytes(req.min_ram)
     );
     out.push('\n');
     out.push_str(
@@ -151,7 +151,7 @@ pub fn install(grub: &Grub, argument: &str, written: bool, root: &Path) -> Strin
 
 /// One line: why nothing is proposed.
 pub fn refusal(r: &Refusal, req: &Request) -> String {
-    let each = human_bytes(req.size);
+    let each = honest_bytes(req.size);
     let what = if req.count == 1 {
         format!("a region of {each}")
     } else {
@@ -166,22 +166,22 @@ pub fn refusal(r: &Refusal, req: &Request) -> String {
         Refusal::ExactMap => "the kernel command line has memmap=exactmap: the firmware map is not the map this kernel uses, so no range can be chosen from it".to_string(),
         Refusal::Floor { ram, left, floor } => format!(
             "refused: {what} would leave {} of the {} of RAM, below the floor of {} (--min-ram)",
-            human_bytes(*left),
-            human_bytes(*ram),
-            human_bytes(*floor)
+            honest_bytes(*left),
+            honest_bytes(*ram),
+            honest_bytes(*floor)
         ),
         Refusal::NoFit { fits, largest, .. } => {
             let largest = match largest {
                 Some(s) => format!(
                     "the largest possible region is {} at {} (memmap={})",
-                    human_bytes(s.len()),
+                    honest_bytes(s.len()),
                     range(*s),
                     arg::pmem_item(*s)
                 ),
                 None => format!(
                     "there is no room at all: no System RAM at or above {} keeps {} from every other range",
-                    human_bytes(LOW_LIMIT),
-                    human_bytes(GUARD)
+                    honest_bytes(LOW_LIMIT),
+                    honest_bytes(GUARD)
                 ),
             };
             let fits = if req.count > 1 {

@@ -162,6 +162,7 @@ testsupport::golden_cases!(golden(), run_case;
     qemu_1g_no_room,
     qemu_1g_too_small,
     qemu_4g,
+    qemu_4g_2g_no_fit,
     qemu_4g_running,
     qemu_4g_two,
     qemu_4g_write,
