@@ -77,6 +77,50 @@ fn size_option(name: &str, value: &str) -> Result<u64, Exit> {
     }
 }
 
+/// `--name` and `--mount`, each checked with the pmemtab parser's rule for its column, then
+/// the whole printed line by the parser itself; the mount point, as the line writes it.
+fn entry_options(name: &str, mount: Option<&str>) -> Result<String, Exit> {
+    if let Err(e) = pmemtab::tab::parse::check_name(name) {
+        let hint = e.hint.map(|h| format!("; {h}")).unwrap_or_default();
+        exit::error(format_args!("--name {name:?}: {}{hint}", e.message));
+        return Err(Exit::Usage);
+    }
+    let default = format!("/mnt/{name}");
+    let given = mount.unwrap_or(&default);
+    let mount = pmemtab::tab::parse::check_mount_point(given).map_err(|e| {
+        exit::error(format_args!(
+            "--mount {given:?}: {}; give the directory to mount the entry on, such as /mnt/{name}",
+            e.message
+        ));
+        Exit::Usage
+    })?;
+    if mount == "/" {
+        exit::error(format_args!(
+            "--mount {given:?}: the printed entry formats its device at every boot (mkfs) and legacy pmem loses its content at every power-off, so / cannot live there; give a directory such as /mnt/{name}"
+        ));
+        return Err(Exit::Usage);
+    }
+    let mount = pmemtab::import::escape_path(&mount);
+    // The printed entry must be one pmemtab accepts: the parser decides, not a second rule.
+    let sample = report::entry(
+        name,
+        &mount,
+        &[pmemtab::memmap::Span {
+            start: 1 << 32,
+            end: (1 << 32) + (2 << 20),
+        }],
+    );
+    let parsed = pmemtab::tab::parse(&sample);
+    if let Some(d) = parsed.diagnostics.iter().find(|d| d.is_error()) {
+        exit::error(format_args!(
+            "--name/--mount: {}",
+            d.one_line("the pmemtab line")
+        ));
+        return Err(Exit::Usage);
+    }
+    Ok(mount)
+}
+
 fn remove(root: &Path) -> Exit {
     match dropin::remove(root) {
         Ok(true) => {
@@ -147,27 +191,10 @@ fn run(a: Args) -> Exit {
         Some(Ok(n)) => n,
         Some(Err(e)) => return e,
     };
-    let mount = a
-        .mount
-        .clone()
-        .unwrap_or_else(|| format!("/mnt/{}", a.name));
-    // The printed entry must be one pmemtab accepts: the parser decides, not a second rule.
-    let sample = report::entry(
-        &a.name,
-        &mount,
-        &[pmemtab::memmap::Span {
-            start: 1 << 32,
-            end: (1 << 32) + (2 << 20),
-        }],
-    );
-    let parsed = pmemtab::tab::parse(&sample);
-    if let Some(d) = parsed.diagnostics.iter().find(|d| d.is_error()) {
-        exit::error(format_args!(
-            "--name/--mount: {}",
-            d.one_line("the pmemtab line")
-        ));
-        return Exit::Usage;
-    }
+    let mount = match entry_options(&a.name, a.mount.as_deref()) {
+        Ok(m) => m,
+        Err(e) => return e,
+    };
     let req = Request {
         size,
         count: a.count,

@@ -158,6 +158,7 @@ testsupport::golden_cases!(golden(), run_case;
     help,
     map_not_a_boot_log,
     map_two_boots,
+    mount_with_blank,
     no_sysfs,
     qemu_1g_no_room,
     qemu_1g_too_small,
@@ -176,6 +177,10 @@ testsupport::golden_cases!(golden(), run_case;
     server_too_many,
     server_write_fedora,
     usage_bad_name,
+    usage_empty_mount,
+    usage_empty_name,
+    usage_mount_relative,
+    usage_mount_root,
     usage_no_size,
     usage_odd_size,
 );
