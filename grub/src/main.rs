@@ -265,6 +265,16 @@ fn run(a: Args) -> Exit {
             return Exit::System;
         }
     };
+    let resets = match &grub {
+        dropin::Grub::DropIns(_) => match dropin::later_resets(&a.root) {
+            Ok(r) => r,
+            Err(e) => {
+                exit::error(e);
+                return Exit::System;
+            }
+        },
+        _ => Vec::new(),
+    };
     let entries = map.len();
     let machine = Machine {
         map,
@@ -318,7 +328,25 @@ fn run(a: Args) -> Exit {
         report::proposal(&plan, block_size, &req, &a.name, &mount)
     );
 
-    // Stage 3: apply, on request.
+    // Stage 3: apply, on request. A later drop-in that resets GRUB_CMDLINE_LINUX would drop
+    // the argument: a warning, and nothing written.
+    let dropped = |r: &dropin::Reset| {
+        format!(
+            "{r}: grub-mkconfig reads it after {}, so it would drop {argument}; make it append (GRUB_CMDLINE_LINUX=\"${{GRUB_CMDLINE_LINUX}} ...\")",
+            Path::new(dropin::DROPIN)
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        )
+    };
+    if a.write {
+        if let Some(r) = resets.first() {
+            exit::error(format_args!("not written: {}", dropped(r)));
+            return Exit::Refused;
+        }
+    }
+    for r in &resets {
+        exit::warning(dropped(r));
+    }
     if !a.write {
         out!("{}", report::install(&grub, &argument, false, &a.root));
         return Exit::Ok;
