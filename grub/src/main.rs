@@ -148,26 +148,21 @@ fn remove(root: &Path) -> Exit {
     }
 }
 
-/// The running command line's claims, minus the ones our own drop-in made (each once).
-fn foreign_claims(proc: &Path, ours: &[Claim]) -> Result<Vec<Claim>, Exit> {
+/// The running command line (as read), and what it holds that our own drop-in did not make.
+fn foreign_claims(proc: &Path, ours: &[Claim]) -> Result<(String, arg::Foreign), Exit> {
     let path = proc.join("cmdline");
     let text = std::fs::read_to_string(&path).map_err(|e| {
         exit::error(format_args!("cannot read {}: {e}", path.display()));
         Exit::System
     })?;
-    let (mut claims, bad) = arg::claims(&text);
-    for b in bad {
+    let foreign = arg::foreign(&text, ours);
+    for b in &foreign.unreadable {
         exit::warning(format_args!(
             "{}: cannot read {b:?}; the range it claims is not avoided",
             path.display()
         ));
     }
-    for c in ours {
-        if let Some(i) = claims.iter().position(|x| x == c) {
-            claims.remove(i);
-        }
-    }
-    Ok(claims)
+    Ok((text, foreign))
 }
 
 fn run(a: Args) -> Exit {
@@ -254,7 +249,7 @@ fn run(a: Args) -> Exit {
             return Exit::System;
         }
     };
-    let claims = match foreign_claims(&a.proc, &ours) {
+    let (_cmdline, foreign) = match foreign_claims(&a.proc, &ours) {
         Ok(c) => c,
         Err(e) => return e,
     };
@@ -279,7 +274,7 @@ fn run(a: Args) -> Exit {
     let machine = Machine {
         map,
         block_size,
-        claims,
+        claims: foreign.claims.clone(),
     };
 
     // Stage 2: the rule.
@@ -312,6 +307,12 @@ fn run(a: Args) -> Exit {
     out!("{}", report::room(&plan.room));
     let spans = report::spans(&plan);
     let argument = arg::kernel_argument(&spans);
+    // What replaces every memmap= word, where the tool keys arguments by name (grubby).
+    let install = report::Install {
+        argument: &argument,
+        replacing: &arg::replacing_argument(&foreign.memmap_items, &spans),
+        foreign: &foreign.memmap_items,
+    };
     let regions = spans.len()
         + machine
             .claims
@@ -348,11 +349,11 @@ fn run(a: Args) -> Exit {
         exit::warning(dropped(r));
     }
     if !a.write {
-        out!("{}", report::install(&grub, &argument, false, &a.root));
+        out!("{}", report::install(&grub, &install, false, &a.root));
         return Exit::Ok;
     }
     if !matches!(grub, dropin::Grub::DropIns(_)) {
-        out!("{}", report::install(&grub, &argument, false, &a.root));
+        out!("{}", report::install(&grub, &install, false, &a.root));
         exit::error(format_args!(
             "not written: {} would not be read; use one of the commands above",
             a.root.join(dropin::DROPIN).display()
@@ -368,7 +369,7 @@ fn run(a: Args) -> Exit {
                 dropin::Written::Unchanged => "unchanged",
             };
             out!("\n{how} {}: {argument}\n", path.display());
-            out!("{}", report::install(&grub, &argument, true, &a.root));
+            out!("{}", report::install(&grub, &install, true, &a.root));
             Exit::Ok
         }
         Err(e) => {

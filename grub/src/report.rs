@@ -111,9 +111,21 @@ pub fn proposal(plan: &Plan, block: Option<u64>, req: &Request, name: &str, moun
     out
 }
 
+/// The argument in the forms the install advice needs.
+pub struct Install<'a> {
+    /// Ours alone (`memmap=512M!2G`): what the drop-in appends as a word of its own.
+    pub argument: &'a str,
+    /// Ours after the running command line's other `memmap=` items
+    /// (`memmap=1G$4G,512M!2G`): what replaces every `memmap=` word.
+    pub replacing: &'a str,
+    /// Those other items.
+    pub foreign: &'a [String],
+}
+
 /// How to put the argument on the kernel command line, given the installed grub-mkconfig.
-pub fn install(grub: &Grub, argument: &str, written: bool, root: &Path) -> String {
+pub fn install(grub: &Grub, arg: &Install<'_>, written: bool, root: &Path) -> String {
     let dropin = root.join(dropin::DROPIN);
+    let argument = arg.argument;
     match grub {
         Grub::DropIns(path) if written => format!(
             "\nnext: run update-grub (or grub-mkconfig -o /boot/grub/grub.cfg), reboot, then add the\n\
@@ -137,13 +149,35 @@ pub fn install(grub: &Grub, argument: &str, written: bool, root: &Path) -> Strin
                 ),
                 _ => format!("no grub-mkconfig under {}", root.display()),
             };
+            // grubby keys arguments by name: --args='memmap=...' replaces the entry's
+            // memmap=, so the argument carries the command line's other items, and undoing
+            // it puts them back.
+            let (grubby, kernel_cmdline) = if arg.foreign.is_empty() {
+                (
+                    "every boot entry; undo: grubby --update-kernel=ALL --remove-args=memmap"
+                        .to_string(),
+                    format!("add {argument} to /etc/kernel/cmdline"),
+                )
+            } else {
+                let theirs = arg::replacing_argument(arg.foreign, &[]);
+                (
+                    format!(
+                        "every boot entry; grubby keeps one memmap= per entry, so this one carries the command line's own {theirs}; undo: grubby --update-kernel=ALL --args='{theirs}'"
+                    ),
+                    format!(
+                        "put {} in /etc/kernel/cmdline, in place of its memmap= words",
+                        arg.replacing
+                    ),
+                )
+            };
             format!(
                 "\ninstall: {why}; instead:\n\
-                 \x20 grubby --update-kernel=ALL --args='{argument}'\n\
-                 \x20     (Fedora, RHEL: every boot entry; undo: grubby --update-kernel=ALL --remove-args=memmap)\n\
-                 \x20 or add {argument} to /etc/kernel/cmdline\n\
+                 \x20 grubby --update-kernel=ALL --args='{}'\n\
+                 \x20     (Fedora, RHEL: {grubby})\n\
+                 \x20 or {kernel_cmdline}\n\
                  \x20     (systemd kernel-install: then reinstall the kernel, e.g. kernel-install add)\n\
-                 then reboot.\n"
+                 then reboot.\n",
+                arg.replacing
             )
         }
     }

@@ -161,6 +161,7 @@ testsupport::golden_cases!(golden(), run_case;
     dropin_not_utf8,
     dropin_reset_later,
     dropin_reset_later_write,
+    grubby_foreign_memmap,
     help,
     map_not_a_boot_log,
     map_two_boots,
