@@ -249,7 +249,7 @@ fn run(a: Args) -> Exit {
             return Exit::System;
         }
     };
-    let (_cmdline, foreign) = match foreign_claims(&a.proc, &ours) {
+    let (cmdline, foreign) = match foreign_claims(&a.proc, &ours) {
         Ok(c) => c,
         Err(e) => return e,
     };
@@ -299,7 +299,9 @@ fn run(a: Args) -> Exit {
             }
             exit::error(report::refusal(&r, &req));
             return match r {
-                plan::Refusal::Size { .. } | plan::Refusal::Count => Exit::Usage,
+                plan::Refusal::Size { .. }
+                | plan::Refusal::Count
+                | plan::Refusal::TooMany { .. } => Exit::Usage,
                 _ => Exit::Refused,
             };
         }
@@ -313,6 +315,16 @@ fn run(a: Args) -> Exit {
         replacing: &arg::replacing_argument(&foreign.memmap_items, &spans),
         foreign: &foreign.memmap_items,
     };
+    let length = arg::command_line_len(&cmdline, install.replacing);
+    if length >= arg::COMMAND_LINE_SIZE {
+        exit::error(format_args!(
+            "refused: with {argument} the kernel command line would be {length} bytes, over the {} the kernel keeps (x86 COMMAND_LINE_SIZE {}: the rest is cut off); use fewer regions (--count) or shorten the command line ({})",
+            arg::COMMAND_LINE_SIZE - 1,
+            arg::COMMAND_LINE_SIZE,
+            a.proc.join("cmdline").display()
+        ));
+        return Exit::Refused;
+    }
     let regions = spans.len()
         + machine
             .claims

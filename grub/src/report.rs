@@ -197,6 +197,11 @@ pub fn refusal(r: &Refusal, req: &Request) -> String {
             arg::human(*size)
         ),
         Refusal::Count => "--count must be at least 1".to_string(),
+        Refusal::TooMany { count } => format!(
+            "--count {count}: at most {} regions; use fewer, larger ones (each is an item of the memmap= argument on a kernel command line of at most {} bytes)",
+            pmemtab::memmap::plan::MAX_COUNT,
+            arg::COMMAND_LINE_SIZE - 1
+        ),
         Refusal::ExactMap => "the kernel command line has memmap=exactmap: the firmware map is not the map this kernel uses, so no range can be chosen from it".to_string(),
         Refusal::Floor { ram, left, floor } => format!(
             "refused: {what} would leave {} of the {} of RAM, below the floor of {} (--min-ram)",

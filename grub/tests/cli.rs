@@ -158,6 +158,7 @@ fn golden() -> PathBuf {
 }
 
 testsupport::golden_cases!(golden(), run_case;
+    cmdline_too_long,
     dropin_not_utf8,
     dropin_reset_later,
     dropin_reset_later_write,
@@ -184,6 +185,7 @@ testsupport::golden_cases!(golden(), run_case;
     server_too_many,
     server_write_fedora,
     usage_bad_name,
+    usage_count_too_many,
     usage_empty_mount,
     usage_empty_name,
     usage_mount_relative,

@@ -167,6 +167,23 @@ pub fn replacing_argument(foreign: &[String], spans: &[Span]) -> String {
     format!("memmap={}", items.join(","))
 }
 
+/// x86's COMMAND_LINE_SIZE: the kernel keeps this many bytes of its command line, less the
+/// terminating NUL, and cuts the rest off.
+pub const COMMAND_LINE_SIZE: usize = 2048;
+
+/// The length of the command line `cmdline` (as /proc/cmdline shows it) once every `memmap=`
+/// word is replaced by the one word `replacing` ([`replacing_argument`]: theirs and ours).
+pub fn command_line_len(cmdline: &str, replacing: &str) -> usize {
+    let line = cmdline.trim_end_matches('\n');
+    let memmap: usize = crate::cmdline::words(line)
+        .iter()
+        .filter(|w| w.starts_with("memmap="))
+        .map(|w| w.len() + 1)
+        .sum();
+    let blank = usize::from(!line.is_empty());
+    line.len().saturating_sub(memmap) + blank + replacing.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +264,16 @@ mod tests {
             ]
         );
         assert_eq!(bad, vec!["memmap=1x2".to_string()]);
+    }
+
+    #[test]
+    fn command_line_length() {
+        assert_eq!(command_line_len("ro quiet\n", "memmap=1G!5G"), 21);
+        assert_eq!(
+            command_line_len("ro memmap=1G$4G quiet", "memmap=1G$4G,1G!5G"),
+            "ro quiet memmap=1G$4G,1G!5G".len()
+        );
+        assert_eq!(command_line_len("", "memmap=1G!5G"), 12);
     }
 
     #[test]
