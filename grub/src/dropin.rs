@@ -81,12 +81,14 @@ pub fn text(argument: &str) -> String {
     )
 }
 
-/// Our drop-in as it is now: `None` when there is none; an error when the file is not ours.
+/// Our drop-in as it is now: `None` when there is none; an error when the file is not ours
+/// (its first bytes are not [`MARKER`], text or not).
 pub fn current(root: &Path) -> Result<Option<String>, Error> {
     let path = root.join(DROPIN);
-    match fs::read_to_string(&path) {
-        Ok(text) if text.starts_with(MARKER) => Ok(Some(text)),
-        Ok(_) => Err(Error::NotOurs { path }),
+    match fs::read(&path) {
+        // Not ours, whatever its bytes (text or not): never read further.
+        Ok(bytes) if !bytes.starts_with(MARKER.as_bytes()) => Err(Error::NotOurs { path }),
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::Read { path, source: e }),
     }
@@ -104,6 +106,96 @@ pub fn claims(text: &str) -> Vec<Claim> {
             arg::claims(value).0
         })
         .collect()
+}
+
+/// A drop-in that grub-mkconfig reads after ours and that sets GRUB_CMDLINE_LINUX without
+/// keeping its value: our argument would be dropped.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Reset {
+    pub path: PathBuf,
+    /// 1-based.
+    pub line: usize,
+}
+
+impl std::fmt::Display for Reset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{} sets GRUB_CMDLINE_LINUX without ${{GRUB_CMDLINE_LINUX}}",
+            self.path.display(),
+            self.line
+        )
+    }
+}
+
+/// Whether `value` (what follows `GRUB_CMDLINE_LINUX=`) expands the variable's old value:
+/// `$GRUB_CMDLINE_LINUX` not followed by a name character, or `${GRUB_CMDLINE_LINUX}` (or
+/// `${GRUB_CMDLINE_LINUX:-...}` and the other `${NAME...}` forms).
+fn keeps_value(value: &str) -> bool {
+    const NAME: &str = "GRUB_CMDLINE_LINUX";
+    value.match_indices('$').any(|(i, _)| {
+        let rest = &value[i + 1..];
+        if let Some(r) = rest.strip_prefix('{').and_then(|r| r.strip_prefix(NAME)) {
+            return r.starts_with(['}', ':', '-', '+', '=', '?']);
+        }
+        rest.strip_prefix(NAME)
+            .is_some_and(|r| !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+    })
+}
+
+/// The first line of a sh drop-in that assigns GRUB_CMDLINE_LINUX without its old value.
+pub fn resets_cmdline(text: &str) -> Option<usize> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let l = line.trim_start();
+        let l = l.strip_prefix("export ").map_or(l, str::trim_start);
+        let value = l.strip_prefix("GRUB_CMDLINE_LINUX=")?;
+        (!keeps_value(value)).then_some(i + 1)
+    })
+}
+
+/// The drop-ins grub-mkconfig sources after ours (`*.cfg` sorted by name, as the C locale
+/// sorts the shell's glob) that drop what ours appends.
+pub fn later_resets(root: &Path) -> Result<Vec<Reset>, Error> {
+    let ours = root.join(DROPIN);
+    let dir = ours.parent().unwrap_or(root);
+    let list = match fs::read_dir(dir) {
+        Ok(l) => l,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(Error::Read {
+                path: dir.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let our_name = ours.file_name().map(|n| n.as_encoded_bytes().to_vec());
+    let mut later = Vec::new();
+    for item in list {
+        let item = item.map_err(|source| Error::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let name = item.file_name();
+        let bytes = name.as_encoded_bytes();
+        if bytes.ends_with(b".cfg") && Some(bytes.to_vec()) > our_name {
+            later.push(item.path());
+        }
+    }
+    later.sort();
+    let mut out = Vec::new();
+    for path in later {
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            // A directory or a dangling link named *.cfg: grub-mkconfig's `[ -e ]` or `.`
+            // skips or fails on it; it sets nothing.
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::IsADirectory) => continue,
+            Err(source) => return Err(Error::Read { path, source }),
+        };
+        if let Some(line) = resets_cmdline(&String::from_utf8_lossy(&bytes)) {
+            out.push(Reset { path, line });
+        }
+    }
+    Ok(out)
 }
 
 /// What [`write`] did.
@@ -158,6 +250,32 @@ pub fn remove(root: &Path) -> Result<bool, Error> {
 mod tests {
     use super::*;
     use pmemtab::memmap::Span;
+
+    #[test]
+    fn assignments_that_drop_the_old_value() {
+        for keeps in [
+            "GRUB_CMDLINE_LINUX=\"${GRUB_CMDLINE_LINUX} quiet\"",
+            "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX quiet\"",
+            "  export GRUB_CMDLINE_LINUX=\"quiet $GRUB_CMDLINE_LINUX\"",
+            "GRUB_CMDLINE_LINUX=\"${GRUB_CMDLINE_LINUX:-} quiet\"",
+            "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"",
+            "# GRUB_CMDLINE_LINUX=\"quiet\"",
+        ] {
+            assert_eq!(resets_cmdline(keeps), None, "{keeps}");
+        }
+        for drops in [
+            "GRUB_CMDLINE_LINUX=\"console=ttyS0\"",
+            "GRUB_CMDLINE_LINUX=",
+            "export GRUB_CMDLINE_LINUX='$GRUB_CMDLINE_LINUX_DEFAULT'",
+            "GRUB_CMDLINE_LINUX=\"${GRUB_CMDLINE_LINUX_DEFAULT}\"",
+        ] {
+            assert_eq!(
+                resets_cmdline(&format!("# x\n{drops}\n")),
+                Some(2),
+                "{drops}"
+            );
+        }
+    }
 
     #[test]
     fn our_own_claims_are_read_back() {

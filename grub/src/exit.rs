@@ -34,3 +34,8 @@ pub fn error(msg: impl std::fmt::Display) {
 pub fn warning(msg: impl std::fmt::Display) {
     errln!("pmemtab-memmap: warning: {msg}");
 }
+
+/// One note line on stderr: a choice the run made that the user should know about.
+pub fn note(msg: impl std::fmt::Display) {
+    errln!("pmemtab-memmap: note: {msg}");
+}

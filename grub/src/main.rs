@@ -77,6 +77,50 @@ fn size_option(name: &str, value: &str) -> Result<u64, Exit> {
     }
 }
 
+/// `--name` and `--mount`, each checked with the pmemtab parser's rule for its column, then
+/// the whole printed line by the parser itself; the mount point, as the line writes it.
+fn entry_options(name: &str, mount: Option<&str>) -> Result<String, Exit> {
+    if let Err(e) = pmemtab::tab::parse::check_name(name) {
+        let hint = e.hint.map(|h| format!("; {h}")).unwrap_or_default();
+        exit::error(format_args!("--name {name:?}: {}{hint}", e.message));
+        return Err(Exit::Usage);
+    }
+    let default = format!("/mnt/{name}");
+    let given = mount.unwrap_or(&default);
+    let mount = pmemtab::tab::parse::check_mount_point(given).map_err(|e| {
+        exit::error(format_args!(
+            "--mount {given:?}: {}; give the directory to mount the entry on, such as /mnt/{name}",
+            e.message
+        ));
+        Exit::Usage
+    })?;
+    if mount == "/" {
+        exit::error(format_args!(
+            "--mount {given:?}: the printed entry formats its device at every boot (mkfs) and legacy pmem loses its content at every power-off, so / cannot live there; give a directory such as /mnt/{name}"
+        ));
+        return Err(Exit::Usage);
+    }
+    let mount = pmemtab::import::escape_path(&mount);
+    // The printed entry must be one pmemtab accepts: the parser decides, not a second rule.
+    let sample = report::entry(
+        name,
+        &mount,
+        &[pmemtab::memmap::Span {
+            start: 1 << 32,
+            end: (1 << 32) + (2 << 20),
+        }],
+    );
+    let parsed = pmemtab::tab::parse(&sample);
+    if let Some(d) = parsed.diagnostics.iter().find(|d| d.is_error()) {
+        exit::error(format_args!(
+            "--name/--mount: {}",
+            d.one_line("the pmemtab line")
+        ));
+        return Err(Exit::Usage);
+    }
+    Ok(mount)
+}
+
 fn remove(root: &Path) -> Exit {
     match dropin::remove(root) {
         Ok(true) => {
@@ -104,26 +148,21 @@ fn remove(root: &Path) -> Exit {
     }
 }
 
-/// The running command line's claims, minus the ones our own drop-in made (each once).
-fn foreign_claims(proc: &Path, ours: &[Claim]) -> Result<Vec<Claim>, Exit> {
+/// The running command line (as read), and what it holds that our own drop-in did not make.
+fn foreign_claims(proc: &Path, ours: &[Claim]) -> Result<(String, arg::Foreign), Exit> {
     let path = proc.join("cmdline");
     let text = std::fs::read_to_string(&path).map_err(|e| {
         exit::error(format_args!("cannot read {}: {e}", path.display()));
         Exit::System
     })?;
-    let (mut claims, bad) = arg::claims(&text);
-    for b in bad {
+    let foreign = arg::foreign(&text, ours);
+    for b in &foreign.unreadable {
         exit::warning(format_args!(
             "{}: cannot read {b:?}; the range it claims is not avoided",
             path.display()
         ));
     }
-    for c in ours {
-        if let Some(i) = claims.iter().position(|x| x == c) {
-            claims.remove(i);
-        }
-    }
-    Ok(claims)
+    Ok((text, foreign))
 }
 
 fn run(a: Args) -> Exit {
@@ -147,27 +186,10 @@ fn run(a: Args) -> Exit {
         Some(Ok(n)) => n,
         Some(Err(e)) => return e,
     };
-    let mount = a
-        .mount
-        .clone()
-        .unwrap_or_else(|| format!("/mnt/{}", a.name));
-    // The printed entry must be one pmemtab accepts: the parser decides, not a second rule.
-    let sample = report::entry(
-        &a.name,
-        &mount,
-        &[pmemtab::memmap::Span {
-            start: 1 << 32,
-            end: (1 << 32) + (2 << 20),
-        }],
-    );
-    let parsed = pmemtab::tab::parse(&sample);
-    if let Some(d) = parsed.diagnostics.iter().find(|d| d.is_error()) {
-        exit::error(format_args!(
-            "--name/--mount: {}",
-            d.one_line("the pmemtab line")
-        ));
-        return Exit::Usage;
-    }
+    let mount = match entry_options(&a.name, a.mount.as_deref()) {
+        Ok(m) => m,
+        Err(e) => return e,
+    };
     let req = Request {
         size,
         count: a.count,
@@ -180,6 +202,17 @@ fn run(a: Args) -> Exit {
             let read = std::fs::read_to_string(path)
                 .map_err(|e| pmemtab::Error::read(path, e))
                 .and_then(|t| firmware::parse_e820_log(&t, path));
+            let read = read.map(|log| {
+                if log.boots > 1 {
+                    exit::note(format_args!(
+                        "{} holds {} boots: using the map of the last one (from line {}); give a log of one boot (dmesg, journalctl -k -b) to choose another",
+                        path.display(),
+                        log.boots,
+                        log.line
+                    ));
+                }
+                log.entries
+            });
             (read, format!("{} (BIOS-e820 lines)", path.display()))
         }
         None => (
@@ -216,7 +249,7 @@ fn run(a: Args) -> Exit {
             return Exit::System;
         }
     };
-    let claims = match foreign_claims(&a.proc, &ours) {
+    let (cmdline, foreign) = match foreign_claims(&a.proc, &ours) {
         Ok(c) => c,
         Err(e) => return e,
     };
@@ -227,11 +260,21 @@ fn run(a: Args) -> Exit {
             return Exit::System;
         }
     };
+    let resets = match &grub {
+        dropin::Grub::DropIns(_) => match dropin::later_resets(&a.root) {
+            Ok(r) => r,
+            Err(e) => {
+                exit::error(e);
+                return Exit::System;
+            }
+        },
+        _ => Vec::new(),
+    };
     let entries = map.len();
     let machine = Machine {
         map,
         block_size,
-        claims,
+        claims: foreign.claims.clone(),
     };
 
     // Stage 2: the rule.
@@ -256,7 +299,9 @@ fn run(a: Args) -> Exit {
             }
             exit::error(report::refusal(&r, &req));
             return match r {
-                plan::Refusal::Size { .. } | plan::Refusal::Count => Exit::Usage,
+                plan::Refusal::Size { .. }
+                | plan::Refusal::Count
+                | plan::Refusal::TooMany { .. } => Exit::Usage,
                 _ => Exit::Refused,
             };
         }
@@ -264,6 +309,22 @@ fn run(a: Args) -> Exit {
     out!("{}", report::room(&plan.room));
     let spans = report::spans(&plan);
     let argument = arg::kernel_argument(&spans);
+    // What replaces every memmap= word, where the tool keys arguments by name (grubby).
+    let install = report::Install {
+        argument: &argument,
+        replacing: &arg::replacing_argument(&foreign.memmap_items, &spans),
+        foreign: &foreign.memmap_items,
+    };
+    let length = arg::command_line_len(&cmdline, install.replacing);
+    if length >= arg::COMMAND_LINE_SIZE {
+        exit::error(format_args!(
+            "refused: with {argument} the kernel command line would be {length} bytes, over the {} the kernel keeps (x86 COMMAND_LINE_SIZE {}: the rest is cut off); use fewer regions (--count) or shorten the command line ({})",
+            arg::COMMAND_LINE_SIZE - 1,
+            arg::COMMAND_LINE_SIZE,
+            a.proc.join("cmdline").display()
+        ));
+        return Exit::Refused;
+    }
     let regions = spans.len()
         + machine
             .claims
@@ -280,13 +341,31 @@ fn run(a: Args) -> Exit {
         report::proposal(&plan, block_size, &req, &a.name, &mount)
     );
 
-    // Stage 3: apply, on request.
+    // Stage 3: apply, on request. A later drop-in that resets GRUB_CMDLINE_LINUX would drop
+    // the argument: a warning, and nothing written.
+    let dropped = |r: &dropin::Reset| {
+        format!(
+            "{r}: grub-mkconfig reads it after {}, so it would drop {argument}; make it append (GRUB_CMDLINE_LINUX=\"${{GRUB_CMDLINE_LINUX}} ...\")",
+            Path::new(dropin::DROPIN)
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        )
+    };
+    if a.write {
+        if let Some(r) = resets.first() {
+            exit::error(format_args!("not written: {}", dropped(r)));
+            return Exit::Refused;
+        }
+    }
+    for r in &resets {
+        exit::warning(dropped(r));
+    }
     if !a.write {
-        out!("{}", report::install(&grub, &argument, false, &a.root));
+        out!("{}", report::install(&grub, &install, false, &a.root));
         return Exit::Ok;
     }
     if !matches!(grub, dropin::Grub::DropIns(_)) {
-        out!("{}", report::install(&grub, &argument, false, &a.root));
+        out!("{}", report::install(&grub, &install, false, &a.root));
         exit::error(format_args!(
             "not written: {} would not be read; use one of the commands above",
             a.root.join(dropin::DROPIN).display()
@@ -302,7 +381,7 @@ fn run(a: Args) -> Exit {
                 dropin::Written::Unchanged => "unchanged",
             };
             out!("\n{how} {}: {argument}\n", path.display());
-            out!("{}", report::install(&grub, &argument, true, &a.root));
+            out!("{}", report::install(&grub, &install, true, &a.root));
             Exit::Ok
         }
         Err(e) => {

@@ -4,7 +4,7 @@
 use crate::dropin::{self, Grub};
 use pmemtab::memmap::plan::{Plan, Refusal, Request, GUARD, HIGH, LOW_LIMIT};
 use pmemtab::memmap::{arg, Span};
-use pmemtab::size::human_bytes;
+use pmemtab::size::honest_bytes;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -40,7 +40,7 @@ pub fn entry(name: &str, mount: &str, spans: &[Span]) -> String {
 }
 
 fn align_name(align: u64, block: Option<u64>) -> String {
-    let mut s = human_bytes(align);
+    let mut s = honest_bytes(align);
     if Some(align) == block {
         s.push_str(" (memory block)");
     } else if align == pmemtab::memmap::plan::HUGE_PAGE {
@@ -51,10 +51,10 @@ fn align_name(align: u64, block: Option<u64>) -> String {
 
 /// Where the map came from and what was found in it.
 pub fn header(source: &str, entries: usize, ram: u64, block: Option<u64>) -> String {
-    let block = block.map_or("none".to_string(), human_bytes);
+    let block = block.map_or("none".to_string(), honest_bytes);
     format!(
         "firmware map: {source}, {entries} entries; usable System RAM {}; memory block {block}\n",
-        human_bytes(ram)
+        honest_bytes(ram)
     )
 }
 
@@ -62,14 +62,14 @@ pub fn header(source: &str, entries: usize, ram: u64, block: Option<u64>) -> Str
 pub fn room(room: &[Span]) -> String {
     let mut out = format!(
         "room for pmem (System RAM at or above {}, {} from every other range):\n",
-        human_bytes(LOW_LIMIT),
-        human_bytes(GUARD)
+        honest_bytes(LOW_LIMIT),
+        honest_bytes(GUARD)
     );
     if room.is_empty() {
         out.push_str("  none\n");
     }
     for s in room {
-        let _ = writeln!(out, "  {:<28} {}", range(*s), human_bytes(s.len()));
+        let _ = writeln!(out, "  {:<28} {}", range(*s), honest_bytes(s.len()));
     }
     out
 }
@@ -91,16 +91,16 @@ pub fn proposal(plan: &Plan, block: Option<u64>, req: &Request, name: &str, moun
             "  region {}: {}  {}  {place}, aligned to {}",
             i + 1,
             range(r.span),
-            human_bytes(r.span.len()),
+            honest_bytes(r.span.len()),
             align_name(r.align, block)
         );
     }
     let _ = writeln!(
         out,
         "RAM left: {} of {} (floor {}, --min-ram)",
-        human_bytes(plan.left),
-        human_bytes(plan.ram),
-        human_bytes(req.min_ram)
+        honest_bytes(plan.left),
+        honest_bytes(plan.ram),
+        honest_bytes(req.min_ram)
     );
     out.push('\n');
     out.push_str(
@@ -111,9 +111,21 @@ pub fn proposal(plan: &Plan, block: Option<u64>, req: &Request, name: &str, moun
     out
 }
 
+/// The argument in the forms the install advice needs.
+pub struct Install<'a> {
+    /// Ours alone (`memmap=512M!2G`): what the drop-in appends as a word of its own.
+    pub argument: &'a str,
+    /// Ours after the running command line's other `memmap=` items
+    /// (`memmap=1G$4G,512M!2G`): what replaces every `memmap=` word.
+    pub replacing: &'a str,
+    /// Those other items.
+    pub foreign: &'a [String],
+}
+
 /// How to put the argument on the kernel command line, given the installed grub-mkconfig.
-pub fn install(grub: &Grub, argument: &str, written: bool, root: &Path) -> String {
+pub fn install(grub: &Grub, arg: &Install<'_>, written: bool, root: &Path) -> String {
     let dropin = root.join(dropin::DROPIN);
+    let argument = arg.argument;
     match grub {
         Grub::DropIns(path) if written => format!(
             "\nnext: run update-grub (or grub-mkconfig -o /boot/grub/grub.cfg), reboot, then add the\n\
@@ -137,13 +149,35 @@ pub fn install(grub: &Grub, argument: &str, written: bool, root: &Path) -> Strin
                 ),
                 _ => format!("no grub-mkconfig under {}", root.display()),
             };
+            // grubby keys arguments by name: --args='memmap=...' replaces the entry's
+            // memmap=, so the argument carries the command line's other items, and undoing
+            // it puts them back.
+            let (grubby, kernel_cmdline) = if arg.foreign.is_empty() {
+                (
+                    "every boot entry; undo: grubby --update-kernel=ALL --remove-args=memmap"
+                        .to_string(),
+                    format!("add {argument} to /etc/kernel/cmdline"),
+                )
+            } else {
+                let theirs = arg::replacing_argument(arg.foreign, &[]);
+                (
+                    format!(
+                        "every boot entry; grubby keeps one memmap= per entry, so this one carries the command line's own {theirs}; undo: grubby --update-kernel=ALL --args='{theirs}'"
+                    ),
+                    format!(
+                        "put {} in /etc/kernel/cmdline, in place of its memmap= words",
+                        arg.replacing
+                    ),
+                )
+            };
             format!(
                 "\ninstall: {why}; instead:\n\
-                 \x20 grubby --update-kernel=ALL --args='{argument}'\n\
-                 \x20     (Fedora, RHEL: every boot entry; undo: grubby --update-kernel=ALL --remove-args=memmap)\n\
-                 \x20 or add {argument} to /etc/kernel/cmdline\n\
+                 \x20 grubby --update-kernel=ALL --args='{}'\n\
+                 \x20     (Fedora, RHEL: {grubby})\n\
+                 \x20 or {kernel_cmdline}\n\
                  \x20     (systemd kernel-install: then reinstall the kernel, e.g. kernel-install add)\n\
-                 then reboot.\n"
+                 then reboot.\n",
+                arg.replacing
             )
         }
     }
@@ -151,7 +185,7 @@ pub fn install(grub: &Grub, argument: &str, written: bool, root: &Path) -> Strin
 
 /// One line: why nothing is proposed.
 pub fn refusal(r: &Refusal, req: &Request) -> String {
-    let each = human_bytes(req.size);
+    let each = honest_bytes(req.size);
     let what = if req.count == 1 {
         format!("a region of {each}")
     } else {
@@ -163,25 +197,30 @@ pub fn refusal(r: &Refusal, req: &Request) -> String {
             arg::human(*size)
         ),
         Refusal::Count => "--count must be at least 1".to_string(),
+        Refusal::TooMany { count } => format!(
+            "--count {count}: at most {} regions; use fewer, larger ones (each is an item of the memmap= argument on a kernel command line of at most {} bytes)",
+            pmemtab::memmap::plan::MAX_COUNT,
+            arg::COMMAND_LINE_SIZE - 1
+        ),
         Refusal::ExactMap => "the kernel command line has memmap=exactmap: the firmware map is not the map this kernel uses, so no range can be chosen from it".to_string(),
         Refusal::Floor { ram, left, floor } => format!(
             "refused: {what} would leave {} of the {} of RAM, below the floor of {} (--min-ram)",
-            human_bytes(*left),
-            human_bytes(*ram),
-            human_bytes(*floor)
+            honest_bytes(*left),
+            honest_bytes(*ram),
+            honest_bytes(*floor)
         ),
         Refusal::NoFit { fits, largest, .. } => {
             let largest = match largest {
                 Some(s) => format!(
                     "the largest possible region is {} at {} (memmap={})",
-                    human_bytes(s.len()),
+                    honest_bytes(s.len()),
                     range(*s),
                     arg::pmem_item(*s)
                 ),
                 None => format!(
                     "there is no room at all: no System RAM at or above {} keeps {} from every other range",
-                    human_bytes(LOW_LIMIT),
-                    human_bytes(GUARD)
+                    honest_bytes(LOW_LIMIT),
+                    honest_bytes(GUARD)
                 ),
             };
             let fits = if req.count > 1 {

@@ -44,7 +44,9 @@ fn read_tree(dir: &Path) -> BTreeMap<String, String> {
                 walk(base, &p, out);
             } else {
                 let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, fs::read_to_string(&p).unwrap());
+                // Lossy: a case may hold a file that is not UTF-8 (compared as U+FFFD).
+                let bytes = fs::read(&p).unwrap();
+                out.insert(rel, String::from_utf8_lossy(&bytes).into_owned());
             }
         }
     }
@@ -111,7 +113,8 @@ fn run_case(dir: &Path) {
         for (file, text) in &actual {
             fs::write(expected_dir.join(file), text).unwrap();
         }
-        if has_root {
+        // A tree that holds a file that is not UTF-8 is not rewritten (it would be lossy).
+        if has_root && !root_after.values().any(|t| t.contains('\u{fffd}')) {
             write_tree(&expected_dir.join("root"), &root_after);
         }
     }
@@ -155,12 +158,20 @@ fn golden() -> PathBuf {
 }
 
 testsupport::golden_cases!(golden(), run_case;
+    cmdline_too_long,
+    dropin_not_utf8,
+    dropin_reset_later,
+    dropin_reset_later_write,
+    grubby_foreign_memmap,
     help,
     map_not_a_boot_log,
+    map_two_boots,
+    mount_with_blank,
     no_sysfs,
     qemu_1g_no_room,
     qemu_1g_too_small,
     qemu_4g,
+    qemu_4g_2g_no_fit,
     qemu_4g_running,
     qemu_4g_two,
     qemu_4g_write,
@@ -174,6 +185,11 @@ testsupport::golden_cases!(golden(), run_case;
     server_too_many,
     server_write_fedora,
     usage_bad_name,
+    usage_count_too_many,
+    usage_empty_mount,
+    usage_empty_name,
+    usage_mount_relative,
+    usage_mount_root,
     usage_no_size,
     usage_odd_size,
 );

@@ -94,7 +94,7 @@ fn member_of(ns: &Namespace) -> Option<Member> {
 }
 
 /// fstab's escapes for a mount point: blanks and backslashes as octal.
-fn escape_path(p: &str) -> String {
+pub fn escape_path(p: &str) -> String {
     let mut s = String::with_capacity(p.len());
     for c in p.chars() {
         match c {

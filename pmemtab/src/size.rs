@@ -30,15 +30,21 @@ impl fmt::Display for Sectors {
     }
 }
 
+const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
 /// Human-readable size with binary units, as `ndctl list -u` prints them ("502.00 MiB").
 pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     let mut unit = 0;
     while unit + 1 < UNITS.len() && bytes >> (10 * (unit + 1)) > 0 {
         unit += 1;
     }
+    in_unit(bytes, unit).0
+}
+
+/// `bytes` in `UNITS[unit]` with two decimals, and whether that text is the exact value.
+fn in_unit(bytes: u64, unit: usize) -> (String, bool) {
     if unit == 0 {
-        return format!("{bytes} B");
+        return (format!("{bytes} B"), true);
     }
     // Hundredths, rounded half to even as `{:.2}` of the exact quotient would: integers
     // only, because float formatting costs the static binary about 10 KB.
@@ -48,7 +54,27 @@ pub fn human_bytes(bytes: u64) -> String {
     if 2 * r > d || (2 * r == d && q % 2 == 1) {
         q += 1;
     }
-    format!("{}.{:02} {}", q / 100, q % 100, UNITS[unit])
+    let name = UNITS.get(unit).copied().unwrap_or("B");
+    (format!("{}.{:02} {name}", q / 100, q % 100), r == 0)
+}
+
+/// A size that never reads rounder than it is: [`human_bytes`] when its two decimals are
+/// exact ("2.00 GiB", "1.50 GiB") or visibly not round ("29.98 GiB"); when they would show a
+/// round value that is not the value ("2.00 GiB" for 2044 MiB, "16384.00 PiB" for a range to
+/// the top of the address space), the same in the next smaller unit, down to bytes
+/// ("2044.00 MiB", "4095.50 MiB").
+pub fn honest_bytes(bytes: u64) -> String {
+    let mut unit = 0;
+    while unit + 1 < UNITS.len() && bytes >> (10 * (unit + 1)) > 0 {
+        unit += 1;
+    }
+    loop {
+        let (text, exact) = in_unit(bytes, unit);
+        if exact || unit == 0 || !text.contains(".00 ") {
+            return text;
+        }
+        unit -= 1;
+    }
 }
 
 #[cfg(test)]
@@ -98,5 +124,39 @@ mod tests {
         assert_eq!(Sectors(u64::MAX).bytes(), u64::MAX);
         assert_eq!(human_bytes(526385152), "502.00 MiB");
         assert_eq!(human_bytes(512), "512 B");
+    }
+
+    #[test]
+    fn honest_bytes_is_never_falsely_round() {
+        const MIB: u64 = 1 << 20;
+        assert_eq!(honest_bytes(2044 * MIB), "2044.00 MiB");
+        assert_eq!(honest_bytes(32764 * MIB), "32764.00 MiB");
+        assert_eq!(honest_bytes(2048 * MIB), "2.00 GiB");
+        assert_eq!(honest_bytes(1536 * MIB), "1.50 GiB");
+        assert_eq!(honest_bytes(1020 * MIB), "1020.00 MiB");
+        assert_eq!(honest_bytes(30700 * MIB), "29.98 GiB");
+        assert_eq!(honest_bytes(4 * 1024 * MIB - 513 * 1024), "4095.50 MiB");
+        assert_eq!(honest_bytes(512), "512 B");
+        // A range from 1 GiB to the top of the address space, 2 MiB guard each side.
+        let top = (u64::MAX - 2 * MIB) / (2 * MIB) * (2 * MIB) - (1 << 30);
+        assert_eq!(honest_bytes(top), "17592186043388.00 MiB");
+        assert_eq!(honest_bytes(u64::MAX), "18446744073709551615 B");
+        assert_eq!(honest_bytes((2 << 30) + 1), "2147483649 B");
+        // Whatever reads round is exact.
+        let mut b: u64 = 1;
+        for _ in 0..4000 {
+            let t = honest_bytes(b);
+            if let Some((num, unit)) = t.split_once(' ') {
+                if num.ends_with(".00") || !num.contains('.') {
+                    let i = UNITS.iter().position(|u| *u == unit).unwrap();
+                    let whole: u64 = num.trim_end_matches(".00").parse().unwrap();
+                    assert_eq!(u128::from(whole) << (10 * i), u128::from(b), "{b}: {t}");
+                }
+            }
+            b = b
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407)
+                >> 7;
+        }
     }
 }

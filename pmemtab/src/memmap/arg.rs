@@ -108,25 +108,80 @@ pub fn parse_item(item: &str) -> Option<Claim> {
 /// Every `memmap=` and `mem=` claim of a command line (words as [`crate::cmdline::words`]
 /// splits them), with the items that could not be read (`(item, why)`) for a warning.
 pub fn claims(cmdline: &str) -> (Vec<Claim>, Vec<String>) {
-    let mut out = Vec::new();
-    let mut bad = Vec::new();
+    let f = foreign(cmdline, &[]);
+    (f.claims, f.unreadable)
+}
+
+/// What a command line holds that is not ours.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Foreign {
+    /// Its `memmap=` and `mem=` claims.
+    pub claims: Vec<Claim>,
+    /// The items that could not be read (`memmap=4x`, `mem=x`), for a warning.
+    pub unreadable: Vec<String>,
+    /// Its `memmap=` items as written, readable or not, in order: what an argument that
+    /// replaces every `memmap=` word (grubby's `--args`) must carry.
+    pub memmap_items: Vec<String>,
+}
+
+/// [`claims`] of a command line, less one occurrence of each of `ours` (the claims our own
+/// configuration made: they are not someone else's).
+pub fn foreign(cmdline: &str, ours: &[Claim]) -> Foreign {
+    let mut ours: Vec<&Claim> = ours.iter().collect();
+    let mut out = Foreign::default();
     for word in crate::cmdline::words(cmdline) {
         if let Some(value) = word.strip_prefix("memmap=") {
             for item in value.split(',') {
                 match parse_item(item) {
-                    Some(c) => out.push(c),
-                    None => bad.push(format!("memmap={item}")),
+                    Some(c) => {
+                        if let Some(i) = ours.iter().position(|o| **o == c) {
+                            ours.remove(i);
+                            continue;
+                        }
+                        out.claims.push(c);
+                    }
+                    None => out.unreadable.push(format!("memmap={item}")),
                 }
+                out.memmap_items.push(item.to_string());
             }
         } else if let Some(value) = word.strip_prefix("mem=") {
             match memparse(value) {
-                Some((n, "")) => out.push(Claim::Limit(n)),
+                Some((n, "")) => out.claims.push(Claim::Limit(n)),
                 _ if value == "nopentium" => {}
-                _ => bad.push(word.clone()),
+                _ => out.unreadable.push(word.clone()),
             }
         }
     }
-    (out, bad)
+    out
+}
+
+/// The one `memmap=` argument that replaces every `memmap=` word of a command line: its
+/// `foreign` items first, as written, then ours. The kernel reads a comma list in one
+/// `memmap=` as it reads several words.
+pub fn replacing_argument(foreign: &[String], spans: &[Span]) -> String {
+    let items: Vec<String> = foreign
+        .iter()
+        .cloned()
+        .chain(spans.iter().map(|s| pmem_item(*s)))
+        .collect();
+    format!("memmap={}", items.join(","))
+}
+
+/// x86's COMMAND_LINE_SIZE: the kernel keeps this many bytes of its command line, less the
+/// terminating NUL, and cuts the rest off.
+pub const COMMAND_LINE_SIZE: usize = 2048;
+
+/// The length of the command line `cmdline` (as /proc/cmdline shows it) once every `memmap=`
+/// word is replaced by the one word `replacing` ([`replacing_argument`]: theirs and ours).
+pub fn command_line_len(cmdline: &str, replacing: &str) -> usize {
+    let line = cmdline.trim_end_matches('\n');
+    let memmap: usize = crate::cmdline::words(line)
+        .iter()
+        .filter(|w| w.starts_with("memmap="))
+        .map(|w| w.len() + 1)
+        .sum();
+    let blank = usize::from(!line.is_empty());
+    line.len().saturating_sub(memmap) + blank + replacing.len()
 }
 
 #[cfg(test)]
@@ -209,5 +264,40 @@ mod tests {
             ]
         );
         assert_eq!(bad, vec!["memmap=1x2".to_string()]);
+    }
+
+    #[test]
+    fn command_line_length() {
+        assert_eq!(command_line_len("ro quiet\n", "memmap=1G!5G"), 21);
+        assert_eq!(
+            command_line_len("ro memmap=1G$4G quiet", "memmap=1G$4G,1G!5G"),
+            "ro quiet memmap=1G$4G,1G!5G".len()
+        );
+        assert_eq!(command_line_len("", "memmap=1G!5G"), 12);
+    }
+
+    #[test]
+    fn foreign_items_are_carried() {
+        let ours = [Claim::Pmem(Span {
+            start: 4480 * MIB,
+            end: 4992 * MIB,
+        })];
+        let f = foreign(
+            "ro memmap=1G$4G memmap=512M!4480M,4x mem=62G memmap=512M!4480M",
+            &ours,
+        );
+        // Ours counted once: the second 512M!4480M is someone else's.
+        assert_eq!(f.memmap_items, ["1G$4G", "4x", "512M!4480M"]);
+        assert_eq!(f.unreadable, ["memmap=4x"]);
+        assert_eq!(f.claims.len(), 3);
+        let new = Span {
+            start: 2 * GIB,
+            end: 2 * GIB + 512 * MIB,
+        };
+        assert_eq!(
+            replacing_argument(&["1G$4G".into()], &[new]),
+            "memmap=1G$4G,512M!2G"
+        );
+        assert_eq!(replacing_argument(&[], &[new]), kernel_argument(&[new]));
     }
 }

@@ -127,41 +127,80 @@ fn sysfs_label(log: &str) -> String {
     .to_string()
 }
 
-/// The type of a boot-log line: newer kernels print the range's size before it
-/// (`]  638 KB usable`), older ones do not (`] usable`).
-fn log_type(rest: &str) -> &str {
-    let rest = rest.trim();
-    let mut words = rest.splitn(3, ' ').filter(|w| !w.is_empty());
+/// The type of a boot-log line: newer kernels print the range's size before it, right-aligned
+/// (`]  638 KB usable`, `]   13   GB usable`), older ones do not (`] usable`). Blanks of any
+/// number and kind separate the words; the type comes back with single spaces.
+fn log_type(rest: &str) -> String {
+    let words: Vec<&str> = rest.split_whitespace().collect();
     let sized = |n: &str, unit: &str| {
         !n.is_empty()
             && n.bytes().all(|b| b.is_ascii_digit() || b == b'.')
             && matches!(unit, "bytes" | "KB" | "MB" | "GB" | "TB" | "PB" | "EB")
     };
-    if let (Some(n), Some(unit)) = (words.next(), words.next()) {
-        if sized(n, unit) {
-            let after = rest[n.len()..].trim_start();
-            return after[unit.len()..].trim_start();
-        }
+    match words.as_slice() {
+        [n, unit, kind @ ..] if !kind.is_empty() && sized(n, unit) => kind.join(" "),
+        all => all.join(" "),
     }
-    rest
 }
 
+/// The map a boot log gives: the last boot's, since a log file (`/var/log/kern.log`,
+/// `journalctl -k -b all`) can hold several boots, each listing its whole map again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogMap {
+    pub entries: Vec<Entry>,
+    /// How many boots the log holds (boots without e820 lines not counted).
+    pub boots: usize,
+    /// The 1-based line where the boot that was used starts.
+    pub line: usize,
+}
+
+/// Lines that begin a boot in a kernel log.
+const BOOT_STARTS: [&str; 2] = ["Linux version ", "BIOS-provided physical RAM map"];
+
 /// Parses the `BIOS-e820: [mem 0xSTART-0xLAST] TYPE` lines of a kernel boot log (`dmesg`,
-/// `journalctl -k`); every other line (`[gap ...]`, `e820: update`, ...) is ignored. `path`
-/// names the file in messages.
-pub fn parse_e820_log(text: &str, path: &Path) -> Result<Vec<Entry>, Error> {
+/// `journalctl -k`); every other line (`[gap ...]`, `e820: update`, ...) is ignored. A new
+/// boot starts at a `Linux version` or `BIOS-provided physical RAM map` line, or where the
+/// current boot's first e820 line appears again, once the current boot has e820 lines; only
+/// the last boot's map is kept (merging two boots' maps would mix RAM of both). `path` names
+/// the file in messages.
+pub fn parse_e820_log(text: &str, path: &Path) -> Result<LogMap, Error> {
     let mut out = Vec::new();
-    for line in text.lines() {
+    // The current boot's first e820 line, and where the current boot began.
+    let mut first: Option<&str> = None;
+    let mut marker: Option<usize> = None;
+    let mut boots = 0;
+    let mut boot_line = 1;
+    for (i, line) in text.lines().enumerate() {
+        let number = i + 1;
+        if BOOT_STARTS.iter().any(|m| line.contains(m)) {
+            if first.is_some() {
+                out.clear();
+                first = None;
+                marker = None;
+            }
+            marker.get_or_insert(number);
+            continue;
+        }
         let Some((_, rest)) = line.split_once("BIOS-e820: [mem ") else {
             continue;
         };
+        if first == Some(rest) {
+            out.clear();
+            first = None;
+            marker = None;
+        }
+        if first.is_none() {
+            first = Some(rest);
+            boots += 1;
+            boot_line = marker.take().unwrap_or(number);
+        }
         let bad = |what| Error::Format {
             path: path.to_path_buf(),
             content: line.trim().to_string(),
             what,
         };
         let (range, label) = rest
-            .split_once("] ")
+            .split_once(']')
             .ok_or_else(|| bad("expected '[mem 0xSTART-0xLAST] TYPE'"))?;
         let (start, last) = range
             .split_once('-')
@@ -171,7 +210,7 @@ pub fn parse_e820_log(text: &str, path: &Path) -> Result<Vec<Entry>, Error> {
                 .and_then(|d| u64::from_str_radix(d, 16).ok())
                 .ok_or_else(|| bad("expected hexadecimal addresses"))
         };
-        let entry = Entry::new(num(start)?, num(last)?, &sysfs_label(log_type(label)))
+        let entry = Entry::new(num(start)?, num(last)?, &sysfs_label(&log_type(label)))
             .ok_or_else(|| bad("the entry ends before it starts"))?;
         out.push(entry);
     }
@@ -182,7 +221,11 @@ pub fn parse_e820_log(text: &str, path: &Path) -> Result<Vec<Entry>, Error> {
         });
     }
     out.sort_by_key(|e| e.span);
-    Ok(out)
+    Ok(LogMap {
+        entries: out,
+        boots,
+        line: boot_line,
+    })
 }
 
 /// The memory-block size (`block_size_bytes`, hexadecimal without `0x`), `None` where sysfs
@@ -221,7 +264,7 @@ mod tests {
 [    0.000000] BIOS-e820: [mem 0x0000000100000000-0x000000017fffffff] persistent (type 12)
 [    0.000000] user: [mem 0x0000000100000000-0x000000017fffffff] persistent (type 12)
 ";
-        let map = parse_e820_log(log, Path::new("log")).unwrap();
+        let map = parse_e820_log(log, Path::new("log")).unwrap().entries;
         assert_eq!(map.len(), 4);
         assert_eq!(
             map[0].span,
@@ -244,7 +287,7 @@ BIOS-e820: [gap 0x00000000000a0000-0x00000000000effff]  320 KB
 BIOS-e820: [mem 0x000000007ffe0000-0x000000007fffffff]  128 KB ACPI NVS
 BIOS-e820: [mem 0x0000000100000000-0x000000017fffffff]    2 GB persistent (type 12)
 ";
-        let map = parse_e820_log(sized, Path::new("log")).unwrap();
+        let map = parse_e820_log(sized, Path::new("log")).unwrap().entries;
         let labels: Vec<&str> = map.iter().map(|e| e.label.as_str()).collect();
         assert_eq!(
             labels,
@@ -256,5 +299,59 @@ BIOS-e820: [mem 0x0000000100000000-0x000000017fffffff]    2 GB persistent (type 
         );
         let backwards = parse_e820_log("BIOS-e820: [mem 0x10-0x0f] usable\n", Path::new("log"));
         assert!(backwards.is_err());
+    }
+
+    /// The kernel right-aligns the size: any number of blanks, before and after it.
+    #[test]
+    fn sized_lines_with_any_spacing() {
+        for line in [
+            "BIOS-e820: [mem 0x0000000100000000-0x000000043fffffff]   13   GB usable",
+            "BIOS-e820: [mem 0x0000000100000000-0x000000043fffffff]    13 GB usable",
+            "BIOS-e820: [mem 0x0000000100000000-0x000000043fffffff] 13 GB  usable",
+            "BIOS-e820: [mem 0x0000000100000000-0x000000043fffffff]\t13\tGB\tusable",
+        ] {
+            let map = parse_e820_log(line, Path::new("log")).unwrap().entries;
+            assert_eq!(map[0].kind, Kind::Ram, "{line:?}");
+            assert_eq!(map[0].label, "System RAM", "{line:?}");
+        }
+        let acpi = "BIOS-e820: [mem 0x7ffe0000-0x7fffffff]   128   KB ACPI NVS";
+        let map = parse_e820_log(acpi, Path::new("log")).unwrap().entries;
+        assert_eq!(map[0].label, "ACPI Non-volatile Storage");
+    }
+
+    /// A log of several boots gives the last boot's map, not the union of all of them.
+    #[test]
+    fn last_boot_only() {
+        let boot = |ram_last: &str| {
+            format!(
+                "kernel: [    0.000000] Linux version 6.1.0\n\
+                 kernel: [    0.000000] BIOS-provided physical RAM map:\n\
+                 kernel: [    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\n\
+                 kernel: [    0.000000] BIOS-e820: [mem 0x0000000100000000-{ram_last}] usable\n\
+                 kernel: [    1.000000] e820: update [mem 0x57a3e018-0x57a4c857] usable ==> usable\n"
+            )
+        };
+        let two = format!(
+            "{}{}",
+            boot("0x000000023fffffff"),
+            boot("0x000000013fffffff")
+        );
+        let map = parse_e820_log(&two, Path::new("log")).unwrap();
+        assert_eq!(map.boots, 2);
+        assert_eq!(map.line, 6);
+        assert_eq!(map.entries.len(), 2);
+        assert_eq!(map.entries[1].span.end, 0x1_4000_0000);
+        // Without the Linux version and RAM map lines: the first e820 line again.
+        let bare: String = two
+            .lines()
+            .filter(|l| l.contains("BIOS-e820"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let map = parse_e820_log(&bare, Path::new("log")).unwrap();
+        assert_eq!((map.boots, map.line, map.entries.len()), (2, 3, 2));
+        assert_eq!(map.entries[1].span.end, 0x1_4000_0000);
+        // One boot: its Linux version line is where it starts.
+        let one = parse_e820_log(&boot("0x000000013fffffff"), Path::new("log")).unwrap();
+        assert_eq!((one.boots, one.line), (1, 1));
     }
 }

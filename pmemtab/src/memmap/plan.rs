@@ -39,6 +39,11 @@ pub const DEFAULT_MIN_RAM: u64 = GIB;
 /// picks a random physical address for itself: it disables physical KASLR.
 pub const KASLR_MEMMAP_LIMIT: usize = 4;
 
+/// The most regions one run proposes: each is an item of the `memmap=` argument (up to about
+/// 20 bytes) on a kernel command line of at most 2047 bytes, and a member of one striped
+/// entry; 32 already make some 700 bytes.
+pub const MAX_COUNT: u32 = 32;
+
 /// The machine, as read.
 #[derive(Clone, Debug, Default)]
 pub struct Machine {
@@ -87,6 +92,8 @@ pub enum Refusal {
     Size { size: u64 },
     /// The count is zero.
     Count,
+    /// More regions than [`MAX_COUNT`].
+    TooMany { count: u32 },
     /// `memmap=exactmap` on the command line: the firmware map is not what the kernel uses.
     ExactMap,
     /// The regions would leave less RAM than the floor.
@@ -260,6 +267,9 @@ pub fn plan(m: &Machine, req: &Request) -> Result<Plan, Refusal> {
     if req.count == 0 {
         return Err(Refusal::Count);
     }
+    if req.count > MAX_COUNT {
+        return Err(Refusal::TooMany { count: req.count });
+    }
     if m.claims.contains(&Claim::ExactMap) {
         return Err(Refusal::ExactMap);
     }
@@ -412,6 +422,13 @@ mod tests {
             Err(Refusal::Size { size: 3 * MIB })
         );
         assert_eq!(plan(&machine(), &req(2 * MIB, 0)), Err(Refusal::Count));
+        assert!(plan(&machine(), &req(2 * MIB, MAX_COUNT)).is_ok());
+        assert_eq!(
+            plan(&machine(), &req(2 * MIB, MAX_COUNT + 1)),
+            Err(Refusal::TooMany {
+                count: MAX_COUNT + 1
+            })
+        );
         match plan(&machine(), &req(6 * GIB, 1)) {
             Err(Refusal::NoFit { fits, largest, .. }) => {
                 assert_eq!(fits, 0);

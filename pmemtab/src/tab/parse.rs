@@ -324,49 +324,87 @@ fn layout_hint() -> Option<String> {
     )
 }
 
-fn parse_name(ctx: &mut LineCtx<'_>, f: &Field) -> Option<String> {
-    let name = f.text;
-    if f.is_empty_marker() {
-        ctx.error(
-            f,
-            "a device name is required",
-            Some("the first column names /dev/mapper/<name>".into()),
-        );
-        return None;
+/// Why a value cannot stand in a column, in the parser's words: for the parser's diagnostics
+/// and for tools that take the value on their own command line (pmemtab-memmap's `--name`,
+/// `--mount`), so that both refuse the same values with the same reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnError {
+    pub message: String,
+    pub hint: Option<String>,
+    /// The part at fault, as (byte offset, byte length), when it is not the whole value.
+    pub at: Option<(usize, usize)>,
+}
+
+impl ColumnError {
+    fn new(message: impl Into<String>, hint: Option<&str>) -> ColumnError {
+        ColumnError {
+            message: message.into(),
+            hint: hint.map(str::to_string),
+            at: None,
+        }
     }
-    match name::check(name) {
-        Ok(()) => return Some(name.to_string()),
-        Err(NameError::UnitTooLong(unit)) => ctx.error(
-            f,
+}
+
+/// The name column's rule: `name` as written there.
+pub fn check_name(name: &str) -> Result<(), ColumnError> {
+    if matches!(name, "-" | "none") {
+        return Err(ColumnError::new(
+            "a device name is required",
+            Some("the first column names /dev/mapper/<name>"),
+        ));
+    }
+    let Err(e) = name::check(name) else {
+        return Ok(());
+    };
+    Err(match e {
+        NameError::UnitTooLong(unit) => ColumnError::new(
             format!(
                 "device name '{name}' is too long for systemd: {}",
                 systemd::TooLong { name: unit }
             ),
-            Some("use a shorter name: systemd escapes each of # + - = @ (and a leading .) as 4 bytes".into()),
+            Some("use a shorter name: systemd escapes each of # + - = @ (and a leading .) as 4 bytes"),
         ),
-        Err(NameError::Empty) => ctx.error(f, "a device name is required", None),
-        Err(NameError::Reserved) => ctx.error(
-            f,
+        NameError::Empty => ColumnError::new(
+            "a device name is required",
+            Some("the first column names /dev/mapper/<name>"),
+        ),
+        NameError::Reserved => ColumnError::new(
             format!("'{name}' cannot be a device name"),
-            Some("device-mapper reserves '.', '..' and 'control'".into()),
+            Some("device-mapper reserves '.', '..' and 'control'"),
         ),
-        Err(NameError::ReadsAsArgument) => ctx.error(
-            f,
+        NameError::ReadsAsArgument => ColumnError::new(
             format!("'{name}' cannot be a device name: pmem-assemble would read it as an option or command"),
-            Some("a name must not begin with '-' or be 'help'".into()),
+            Some("a name must not begin with '-' or be 'help'"),
         ),
-        Err(NameError::TooLong(len)) => ctx.error(
-            f,
+        NameError::TooLong(len) => ColumnError::new(
             format!("device name is {len} bytes long, device-mapper allows at most {MAX_NAME_BYTES}"),
             None,
         ),
-        Err(NameError::BadChar(c, offset)) => ctx.error(
-            &f.sub(offset, &name[offset..offset + c.len_utf8()]),
-            format!("character {c:?} is not allowed in a device name"),
-            Some("use letters, digits and # + - . : = @ _ (characters udev and device-mapper keep as they are)".into()),
-        ),
+        NameError::BadChar(c, offset) => ColumnError {
+            at: Some((offset, c.len_utf8())),
+            ..ColumnError::new(
+                format!("character {c:?} is not allowed in a device name"),
+                Some("use letters, digits and # + - . : = @ _ (characters udev and device-mapper keep as they are)"),
+            )
+        },
+    })
+}
+
+fn parse_name(ctx: &mut LineCtx<'_>, f: &Field) -> Option<String> {
+    match check_name(f.text) {
+        Ok(()) => Some(f.text.to_string()),
+        Err(e) => {
+            let field = match e
+                .at
+                .and_then(|(at, len)| Some((at, f.text.get(at..at + len)?)))
+            {
+                Some((at, text)) => f.sub(at, text),
+                None => *f,
+            };
+            ctx.error(&field, e.message, e.hint);
+            None
+        }
     }
-    None
 }
 
 /// `512`, `4K`, `2M`, `1G`, `2MiB`: bytes.
@@ -614,37 +652,46 @@ fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Option<String>>
         );
         return None;
     };
+    match check_mount_point(&path) {
+        Ok(p) => Some(Some(p)),
+        Err(e) => {
+            ctx.error(f, e.message, e.hint);
+            None
+        }
+    }
+}
+
+/// The mount-point column's rule, on the path it decodes to (escapes undone): the path as
+/// systemd names it (repeated and trailing slashes collapsed), or why it cannot be one.
+/// [`crate::import::escape_path`] writes a path back in the column's escapes.
+pub fn check_mount_point(path: &str) -> Result<String, ColumnError> {
     if !path.starts_with('/') {
-        ctx.error(
-            f,
+        return Err(ColumnError::new(
             format!("mount point '{path}' is not an absolute path"),
-            Some("write - for no mount point".into()),
-        );
-        return None;
+            Some("write - for no mount point"),
+        ));
     }
     if path.split('/').any(|c| c == ".." || c == ".") {
-        ctx.error(
-            f,
+        return Err(ColumnError::new(
             format!("mount point '{path}' contains . or .. components"),
-            Some("write the path without them".into()),
-        );
-        return None;
+            Some("write the path without them"),
+        ));
     }
     if path.chars().any(char::is_control) {
-        ctx.error(f, "mount point contains a control character", None);
-        return None;
+        return Err(ColumnError::new(
+            "mount point contains a control character",
+            None,
+        ));
     }
-    if systemd::check_value(&path).is_err() {
-        ctx.error(
-            f,
+    if systemd::check_value(path).is_err() {
+        return Err(ColumnError::new(
             format!("mount point '{path}' ends with a blank or a backslash, which a unit file cannot hold"),
-            Some("systemd strips trailing blanks from Where= and reads a trailing \\ as a line continuation: choose another path".into()),
-        );
-        return None;
+            Some("systemd strips trailing blanks from Where= and reads a trailing \\ as a line continuation: choose another path"),
+        ));
     }
     // Collapse repeated and trailing slashes, as systemd does before naming the mount unit.
     let simplified: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
-    Some(Some(format!("/{}", simplified.join("/"))))
+    Ok(format!("/{}", simplified.join("/")))
 }
 
 fn parse_fstype(ctx: &mut LineCtx<'_>, f: Option<&Field>) -> Option<Option<FsType>> {
