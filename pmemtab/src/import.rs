@@ -291,7 +291,16 @@ fn linear_layout(targets: &[LiveTarget], why: &mut Vec<String>) -> Option<Layout
                 t.start
             ));
         }
-        at = t.start + t.length;
+        let Some(end) = t.start.checked_add(t.length) else {
+            why.push(format!(
+                "target {} ends past sector 2^64 ({} + {})",
+                i + 1,
+                t.start,
+                t.length
+            ));
+            break;
+        };
+        at = end;
         if *offset != "0" {
             why.push(format!(
                 "target {} maps {dev} from sector {offset}: pmemtab maps every member from its start",
@@ -324,7 +333,8 @@ fn striped_layout(t: &LiveTarget, why: &mut Vec<String>) -> Option<Layout> {
         why.push(format!("the stripe starts at sector {}, not 0", t.start));
     }
     let pairs = &p[2..];
-    if pairs.len() != 2 * n {
+    // Halved, not doubled: a count near 2^64 must not overflow.
+    if pairs.len() % 2 != 0 || pairs.len() / 2 != n {
         why.push(format!(
             "{n} stripes, but {} devices and offsets",
             pairs.len()
@@ -339,9 +349,13 @@ fn striped_layout(t: &LiveTarget, why: &mut Vec<String>) -> Option<Layout> {
             ));
         }
     }
-    Some(Layout::Striped {
-        chunk_bytes: chunk * SECTOR_BYTES,
-    })
+    let Some(chunk_bytes) = chunk.checked_mul(SECTOR_BYTES) else {
+        why.push(format!(
+            "stripe chunk {chunk} sectors is more than 2^64 bytes"
+        ));
+        return None;
+    };
+    Some(Layout::Striped { chunk_bytes })
 }
 
 /// Where a plan and a live table part, in words: the lengths pmemtab's rounding gives.

@@ -160,3 +160,47 @@ fn other_targets_and_other_devices_are_refused_or_skipped() {
     ));
     assert!(why[0].contains("name"), "{why:?}");
 }
+
+#[test]
+fn numbers_near_2_64_are_refused_naming_them() {
+    let ns = namespaces();
+    // 2^55 sectors of chunk: 2^64 bytes.
+    let why = refused(import(
+        "big",
+        None,
+        &table("0 2056192 striped 2 36028797018963968 259:3 0 259:2 0"),
+        &ns,
+        None,
+    ));
+    assert!(
+        why.iter()
+            .any(|w| w.contains("stripe chunk 36028797018963968 sectors")),
+        "{why:?}"
+    );
+    // The second target would end past 2^64 sectors.
+    let why = refused(import(
+        "long",
+        None,
+        &table("0 18446744073709551615 linear 259:3 0\n18446744073709551615 1 linear 259:2 0"),
+        &ns,
+        None,
+    ));
+    assert!(
+        why.iter()
+            .any(|w| w.contains("target 2") && w.contains("18446744073709551615 + 1")),
+        "{why:?}"
+    );
+    // 2^63 stripes: twice that many words does not fit a count.
+    let why = refused(import(
+        "wide",
+        None,
+        &table("0 8 striped 9223372036854775808 8 259:3 0"),
+        &ns,
+        None,
+    ));
+    assert!(
+        why.iter()
+            .any(|w| w.contains("9223372036854775808 stripes")),
+        "{why:?}"
+    );
+}
