@@ -8,7 +8,7 @@ use crate::devnum::DevNum;
 use crate::ns::Namespace;
 use crate::plan::{self, DM_UUID_PREFIX};
 use crate::size::{human_bytes, SECTOR_BYTES};
-use crate::tab::{self, Layout, Member, Severity};
+use crate::tab::{self, BadChunk, Layout, Member, Severity};
 use crate::table::{dmsetup_table, table_text, LiveTarget};
 use std::fmt::Write as _;
 
@@ -355,7 +355,23 @@ fn striped_layout(t: &LiveTarget, why: &mut Vec<String>) -> Option<Layout> {
         ));
         return None;
     };
-    Some(Layout::Striped { chunk_bytes })
+    // pmemtab's own chunk rule, said in the sectors the table counts in.
+    match tab::check_chunk(chunk_bytes) {
+        Ok(()) => Some(Layout::Striped { chunk_bytes }),
+        Err(BadChunk::NotMultiple) => {
+            why.push(format!(
+                "stripe chunk {chunk} sectors ({chunk_bytes} bytes) is not a multiple of 4 KiB ({} sectors)",
+                tab::CHUNK_UNIT_BYTES / SECTOR_BYTES
+            ));
+            None
+        }
+        Err(BadChunk::TooLarge) => {
+            why.push(format!(
+                "stripe chunk {chunk} sectors is larger than device-mapper accepts (2^32 - 1 sectors)"
+            ));
+            None
+        }
+    }
 }
 
 /// Where a plan and a live table part, in words: the lengths pmemtab's rounding gives.

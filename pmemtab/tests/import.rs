@@ -204,3 +204,29 @@ fn numbers_near_2_64_are_refused_naming_them() {
         "{why:?}"
     );
 }
+
+#[test]
+fn a_stripe_chunk_is_judged_in_the_sectors_the_table_gave() {
+    let why = refused(import(
+        "odd",
+        None,
+        &table("0 2056192 striped 2 4095 259:3 0 259:2 0"),
+        &namespaces(),
+        None,
+    ));
+    assert_eq!(
+        why,
+        ["stripe chunk 4095 sectors (2096640 bytes) is not a multiple of 4 KiB (8 sectors)"]
+    );
+    let why = refused(import(
+        "huge",
+        None,
+        &table("0 2056192 striped 2 4294967296 259:3 0 259:2 0"),
+        &namespaces(),
+        None,
+    ));
+    assert_eq!(
+        why,
+        ["stripe chunk 4294967296 sectors is larger than device-mapper accepts (2^32 - 1 sectors)"]
+    );
+}
