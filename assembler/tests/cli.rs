@@ -114,6 +114,7 @@ testsupport::golden_cases!(golden(), run_case;
     import_table,
     import_table_json,
     import_table_chunk_in_sectors,
+    import_table_device_paths,
     import_table_huge_numbers,
     import_table_refused,
     list_disabled,

@@ -72,15 +72,61 @@ pub fn parse_table(text: &str) -> Result<Vec<(Option<String>, LiveTarget)>, Stri
     Ok(out)
 }
 
-/// A device word of a table: `259:3`, or a path (`/dev/pmem0`) in a script's table.
-fn namespace_of<'a>(word: &str, namespaces: &'a [Namespace]) -> Option<&'a Namespace> {
-    let active = || namespaces.iter().filter(|n| n.active);
-    match DevNum::parse(word) {
-        Some(d) => active().find(|n| n.devnum == Some(d)),
-        None => {
-            let base = word.rsplit('/').next().unwrap_or(word);
-            active().find(|n| n.blockdev.as_deref() == Some(base))
+/// A device word of a table: `259:3` as the kernel reports it, or in a script's table the
+/// node the scanner names the namespace's device by (`/dev/pmem1`, `/dev/pmem2.1`,
+/// `/dev/pmem4s`, `/dev/dax3.0`). `Ok(None)`: a device, but no active namespace's. Any other
+/// path (`/dev/mapper/pmem1`, a by-id link) is refused: its last part need not be the
+/// namespace it looks like.
+fn namespace_of<'a>(
+    word: &str,
+    namespaces: &'a [Namespace],
+) -> Result<Option<&'a Namespace>, String> {
+    let mut active = namespaces.iter().filter(|n| n.active);
+    if let Some(d) = DevNum::parse(word) {
+        return Ok(active.find(|n| n.devnum == Some(d)));
+    }
+    let node = word.strip_prefix("/dev/").filter(|n| is_node_name(n)).ok_or_else(|| {
+        format!("{word} is not how a table names a namespace: use /dev/pmemN (pmemN.M, pmemNs), /dev/daxN.M or MAJOR:MINOR")
+    })?;
+    Ok(active.find(|n| n.blockdev.as_deref() == Some(node) || n.chardev.as_deref() == Some(node)))
+}
+
+/// `pmemN`, `pmemN.M`, `pmemNs`, `pmemN.Ms` or `daxN.M`: the names the kernel gives a
+/// namespace's block and dax devices.
+fn is_node_name(name: &str) -> bool {
+    fn number(s: &str) -> Option<&str> {
+        let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        (end > 0).then(|| &s[end..])
+    }
+    if let Some(rest) = name.strip_prefix("dax") {
+        return number(rest)
+            .and_then(|r| r.strip_prefix('.'))
+            .and_then(number)
+            .is_some_and(str::is_empty);
+    }
+    let Some(mut rest) = name.strip_prefix("pmem").and_then(number) else {
+        return false;
+    };
+    if let Some(sub) = rest.strip_prefix('.') {
+        match number(sub) {
+            Some(r) => rest = r,
+            None => return false,
         }
+    }
+    rest.is_empty() || rest == "s"
+}
+
+/// The words of a target that name devices: by position in linear and striped targets,
+/// anything that looks like a device in others.
+fn device_words(t: &LiveTarget) -> Vec<&str> {
+    let p: Vec<&str> = t.params.split_whitespace().collect();
+    match (t.target_type.as_str(), p.as_slice()) {
+        ("linear", [dev, _]) => vec![dev],
+        ("striped", [_, _, pairs @ ..]) => pairs.iter().step_by(2).copied().collect(),
+        _ => p
+            .into_iter()
+            .filter(|w| w.contains(':') || w.starts_with('/'))
+            .collect(),
     }
 }
 
@@ -166,20 +212,30 @@ pub fn import(
         return Outcome::Managed;
     }
     // Every device word of every target, resolved.
-    let words: Vec<&str> = targets
-        .iter()
-        .flat_map(|t| t.params.split_whitespace())
-        .filter(|w| w.contains(':') || w.starts_with('/'))
-        .collect();
-    let pmem: Vec<Option<&Namespace>> = words.iter().map(|w| namespace_of(w, namespaces)).collect();
-    if targets.is_empty() || pmem.iter().all(Option::is_none) {
+    let words: Vec<&str> = targets.iter().flat_map(device_words).collect();
+    let resolved: Vec<_> = words.iter().map(|w| namespace_of(w, namespaces)).collect();
+    // Not ours only when every device is a number no namespace has: a path in a table was
+    // written by someone who meant it.
+    let not_pmem = |(w, r): (&&str, &Result<Option<&Namespace>, String>)| {
+        matches!(r, Ok(None)) && DevNum::parse(w).is_some()
+    };
+    if targets.is_empty() || words.iter().zip(&resolved).all(not_pmem) {
         return Outcome::NotPmem;
     }
     let mut why = Vec::new();
-    for (w, ns) in words.iter().zip(&pmem) {
-        if ns.is_none() {
-            why.push(format!("{w} is not a pmem namespace's block device"));
-        }
+    let mut pmem = Vec::with_capacity(words.len());
+    for (w, r) in words.iter().zip(resolved) {
+        pmem.push(match r {
+            Ok(Some(ns)) => Some(ns),
+            Ok(None) => {
+                why.push(format!("{w} is not a pmem namespace's device"));
+                None
+            }
+            Err(e) => {
+                why.push(e);
+                None
+            }
+        });
     }
     let types: Vec<&str> = targets.iter().map(|t| t.target_type.as_str()).collect();
     let layout = match types.as_slice() {
@@ -260,7 +316,7 @@ fn live_text(targets: &[LiveTarget], namespaces: &[Namespace]) -> String {
                 .params
                 .split_whitespace()
                 .map(|w| match (DevNum::parse(w), namespace_of(w, namespaces)) {
-                    (None, Some(ns)) => ns.devnum.map_or(w.to_string(), |d| d.to_string()),
+                    (None, Ok(Some(ns))) => ns.devnum.map_or(w.to_string(), |d| d.to_string()),
                     _ => w.to_string(),
                 })
                 .collect::<Vec<_>>()
@@ -386,7 +442,10 @@ fn differences(
         for (i, (live, want)) in targets.iter().zip(plan_targets).enumerate() {
             if live.length != want.length.0 {
                 let dev = live.params.split_whitespace().next().unwrap_or("?");
-                let size = namespace_of(dev, namespaces).map_or(0, |n| n.size);
+                let size = namespace_of(dev, namespaces)
+                    .ok()
+                    .flatten()
+                    .map_or(0, |n| n.size);
                 why.push(format!(
                     "target {} maps {} sectors of {dev}; pmemtab maps its {} rounded down to 2 MiB, {} sectors",
                     i + 1,

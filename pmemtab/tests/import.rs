@@ -230,3 +230,48 @@ fn a_stripe_chunk_is_judged_in_the_sectors_the_table_gave() {
         ["stripe chunk 4294967296 sectors is larger than device-mapper accepts (2^32 - 1 sectors)"]
     );
 }
+
+#[test]
+fn only_pmem_and_dax_nodes_and_numbers_name_members() {
+    let ns = namespaces();
+    for path in [
+        "/dev/mapper/pmem1",
+        "/dev/disk/by-id/pmem1",
+        "pmem1",
+        "/dev/pmem1x",
+    ] {
+        let why = refused(import(
+            "x",
+            None,
+            &table(&format!("0 1028096 linear {path} 0")),
+            &ns,
+            None,
+        ));
+        assert_eq!(
+            why,
+            [format!("{path} is not how a table names a namespace: use /dev/pmemN (pmemN.M, pmemNs), /dev/daxN.M or MAJOR:MINOR")],
+            "{path}"
+        );
+    }
+    // The forms the scanner names devices by: absent ones are no namespace's.
+    let why = refused(import(
+        "x",
+        None,
+        &table("0 8 linear /dev/pmem7.1s 0"),
+        &ns,
+        None,
+    ));
+    assert!(
+        why[0].starts_with("/dev/pmem7.1s is not a pmem namespace's device"),
+        "{why:?}"
+    );
+    // A dax node names its namespace, which a linear device cannot use.
+    let why = refused(import(
+        "x",
+        None,
+        &table("0 8 linear /dev/dax3.0 0"),
+        &ns,
+        None,
+    ));
+    assert!(why.iter().any(|w| w.contains("devdax mode")), "{why:?}");
+}
