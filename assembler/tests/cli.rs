@@ -113,6 +113,8 @@ testsupport::golden_cases!(golden(), run_case;
     help_check,
     import_table,
     import_table_json,
+    import_table_no_devices,
+    import_table_no_table,
     import_table_chunk_in_sectors,
     import_table_device_paths,
     import_table_huge_numbers,

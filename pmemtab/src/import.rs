@@ -35,20 +35,38 @@ pub enum Outcome {
     Refused(Vec<String>),
 }
 
+/// One device of a table given as text: its name (`None` for lines without a `NAME:` prefix)
+/// and its targets, none for a device `dmsetup table` lists as `NAME: ` (no table loaded).
+pub type TextDevice = (Option<String>, Vec<LiveTarget>);
+
 /// Parses table text: `dmsetup table` output (`NAME: 0 2088960 striped 2 4096 259:1 0 ...`
-/// when it lists several devices) or the table lines of a script (`0 1044480 linear
-/// /dev/pmem0 0`). Blank lines and `#` comments are skipped. Returns (name, target) pairs.
-pub fn parse_table(text: &str) -> Result<Vec<(Option<String>, LiveTarget)>, String> {
-    let mut out = Vec::new();
+/// when it lists several devices, `NAME: ` for one with no table, `No devices found` for
+/// none) or the table lines of a script (`0 1044480 linear /dev/pmem0 0`). Blank lines and
+/// `#` comments are skipped. Returns the devices in the order they first appear.
+pub fn parse_table(text: &str) -> Result<Vec<TextDevice>, String> {
+    let mut out: Vec<TextDevice> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
+        if line.is_empty() || line.starts_with('#') || line == "No devices found" {
             continue;
         }
         let (name, rest) = match line.split_once(": ") {
-            Some((n, r)) if !n.contains(char::is_whitespace) => (Some(n.to_string()), r),
-            _ => (None, line),
+            Some((n, r)) if !n.contains(char::is_whitespace) => (Some(n), r),
+            _ => match line.strip_suffix(':') {
+                Some(n) if !n.is_empty() && !n.contains(char::is_whitespace) => (Some(n), ""),
+                _ => (None, line),
+            },
         };
+        let at = match out.iter().position(|(n, _)| n.as_deref() == name) {
+            Some(at) => at,
+            None => {
+                out.push((name.map(str::to_string), Vec::new()));
+                out.len() - 1
+            }
+        };
+        if rest.is_empty() {
+            continue;
+        }
         let mut words = rest.split_whitespace();
         let num = |w: Option<&str>| w.and_then(|w| w.parse::<u64>().ok());
         let (Some(start), Some(length), Some(kind)) =
@@ -59,17 +77,40 @@ pub fn parse_table(text: &str) -> Result<Vec<(Option<String>, LiveTarget)>, Stri
                 i + 1
             ));
         };
-        out.push((
-            name,
-            LiveTarget {
+        if let Some((_, targets)) = out.get_mut(at) {
+            targets.push(LiveTarget {
                 start,
                 length,
                 target_type: kind.to_string(),
                 params: words.collect::<Vec<_>>().join(" "),
-            },
-        ));
+            });
+        }
     }
     Ok(out)
+}
+
+/// What is wrong with a linear or striped target's parameters as a whole, if anything (the
+/// rest is for the layout to judge).
+fn shape_error(i: usize, t: &LiveTarget) -> Option<String> {
+    let p: Vec<&str> = t.params.split_whitespace().collect();
+    let (form, fits) = match t.target_type.as_str() {
+        "linear" => ("device offset", p.len() == 2),
+        "striped" => (
+            "#stripes chunk (device offset)...",
+            p.len() >= 2 && p[0].parse::<usize>().is_ok() && p[1].parse::<u64>().is_ok(),
+        ),
+        _ => return None,
+    };
+    let n = i + 1;
+    let kind = &t.target_type;
+    match (fits, p.is_empty()) {
+        (true, _) => None,
+        (false, true) => Some(format!("target {n}: {kind} without its `{form}`")),
+        (false, false) => Some(format!(
+            "target {n}: {kind} takes `{form}`, not `{}`",
+            t.params
+        )),
+    }
 }
 
 /// A device word of a table: `259:3` as the kernel reports it, or in a script's table the
@@ -211,6 +252,17 @@ pub fn import(
     if dm_uuid.is_some_and(|u| u.starts_with(DM_UUID_PREFIX)) {
         return Outcome::Managed;
     }
+    if targets.is_empty() {
+        return Outcome::Refused(vec!["it has no table".into()]);
+    }
+    let shapes: Vec<String> = targets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| shape_error(i, t))
+        .collect();
+    if !shapes.is_empty() {
+        return Outcome::Refused(shapes);
+    }
     // Every device word of every target, resolved.
     let words: Vec<&str> = targets.iter().flat_map(device_words).collect();
     let resolved: Vec<_> = words.iter().map(|w| namespace_of(w, namespaces)).collect();
@@ -219,7 +271,7 @@ pub fn import(
     let not_pmem = |(w, r): (&&str, &Result<Option<&Namespace>, String>)| {
         matches!(r, Ok(None)) && DevNum::parse(w).is_some()
     };
-    if targets.is_empty() || words.iter().zip(&resolved).all(not_pmem) {
+    if words.iter().zip(&resolved).all(not_pmem) {
         return Outcome::NotPmem;
     }
     let mut why = Vec::new();
@@ -332,12 +384,8 @@ fn linear_layout(targets: &[LiveTarget], why: &mut Vec<String>) -> Option<Layout
     let mut seen: Vec<&str> = Vec::new();
     for (i, t) in targets.iter().enumerate() {
         let p: Vec<&str> = t.params.split_whitespace().collect();
+        // Two words: shape_error refused any other count.
         let [dev, offset] = p.as_slice() else {
-            why.push(format!(
-                "target {}: linear takes `device offset`, not `{}`",
-                i + 1,
-                t.params
-            ));
             continue;
         };
         if t.start != at {
@@ -379,10 +427,7 @@ fn striped_layout(t: &LiveTarget, why: &mut Vec<String>) -> Option<Layout> {
         p.first().and_then(|w| w.parse::<usize>().ok()),
         p.get(1).and_then(|w| w.parse::<u64>().ok()),
     ) else {
-        why.push(format!(
-            "striped takes `#stripes chunk (device offset)...`, not `{}`",
-            t.params
-        ));
+        // shape_error refused these.
         return None;
     };
     if t.start != 0 {
@@ -478,10 +523,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t[0].0.as_deref(), Some("fast"));
-        assert_eq!(t[0].1.params, "2 4096 259:1 0 259:0 0");
+        assert_eq!(t[0].1[0].params, "2 4096 259:1 0 259:0 0");
         assert_eq!(t[1].0, None);
-        assert_eq!(t[1].1.target_type, "linear");
+        assert_eq!(t[1].1[0].target_type, "linear");
         assert!(parse_table("0 linear /dev/pmem0 0").is_err());
+    }
+
+    #[test]
+    fn a_device_without_a_table_and_dmsetup_s_no_devices_line() {
+        // `dmsetup table` prints `NAME: ` for a device with no table, and only `No devices
+        // found` when there is none.
+        let t = parse_table(
+            "idle: 
+fast: 0 8 linear 259:3 0
+fast: 8 8 linear 259:2 0
+",
+        )
+        .unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].0.as_deref(), t[0].1.len()), (Some("idle"), 0));
+        assert_eq!((t[1].0.as_deref(), t[1].1.len()), (Some("fast"), 2));
+        assert_eq!(parse_table("No devices found\n").unwrap(), vec![]);
     }
 
     #[test]

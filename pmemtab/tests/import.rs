@@ -21,7 +21,7 @@ fn table(text: &str) -> Vec<LiveTarget> {
     parse_table(text)
         .unwrap()
         .into_iter()
-        .map(|(_, t)| t)
+        .flat_map(|(_, t)| t)
         .collect()
 }
 
@@ -274,4 +274,25 @@ fn only_pmem_and_dax_nodes_and_numbers_name_members() {
         None,
     ));
     assert!(why.iter().any(|w| w.contains("devdax mode")), "{why:?}");
+}
+
+#[test]
+fn a_device_without_a_table_or_a_target_without_params_is_refused() {
+    let ns = namespaces();
+    assert_eq!(
+        refused(import("idle", None, &[], &ns, None)),
+        ["it has no table"]
+    );
+    assert_eq!(
+        refused(import("bare", None, &table("0 1028096 linear"), &ns, None)),
+        ["target 1: linear without its `device offset`"]
+    );
+    assert_eq!(
+        refused(import("bare", None, &table("0 2056192 striped"), &ns, None)),
+        ["target 1: striped without its `#stripes chunk (device offset)...`"]
+    );
+    assert_eq!(
+        refused(import("odd", None, &table("0 8 linear 259:3"), &ns, None)),
+        ["target 1: linear takes `device offset`, not `259:3`"]
+    );
 }

@@ -105,6 +105,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 ),
         );
     }
+    if text.is_empty() {
+        text.push_str("# nothing to import: no device-mapper device over pmem\n");
+    }
     if args.json {
         out!("{}", Json::obj().with("devices", Json::Arr(items)).pretty());
     } else {
@@ -124,7 +127,7 @@ fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
         exit::error(format_args!("import: reading {}: {e}", path.display()));
         return Err(Exit::System);
     }
-    let lines = parse_table(&text).map_err(|e| {
+    let devices = parse_table(&text).map_err(|e| {
         exit::error(format_args!("import: {}: {e}", path.display()));
         Exit::Config
     })?;
@@ -133,7 +136,7 @@ fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
         _ => None,
     };
     let mut found: Vec<Found> = Vec::new();
-    for (name, target) in lines {
+    for (name, targets) in devices {
         let Some(name) = name.or_else(|| default.clone()) else {
             exit::error(format_args!(
                 "import: {}: a line has no `NAME:` prefix; give the device's name: import --table FILE NAME",
@@ -142,11 +145,11 @@ fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
             return Err(Exit::Usage);
         };
         match found.iter_mut().find(|f| f.name == name) {
-            Some(f) => f.targets.push(target),
+            Some(f) => f.targets.extend(targets),
             None => found.push(Found {
                 name,
                 uuid: None,
-                targets: vec![target],
+                targets,
                 mounted: None,
             }),
         }
