@@ -113,6 +113,8 @@ testsupport::golden_cases!(golden(), run_case;
     help_check,
     import_table,
     import_table_json,
+    import_table_named,
+    import_table_named_absent,
     import_table_no_devices,
     import_table_no_table,
     import_table_chunk_in_sectors,

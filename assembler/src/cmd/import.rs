@@ -154,6 +154,20 @@ fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
             }),
         }
     }
+    // The names pick devices from the table as they pick live ones.
+    if !names.is_empty() {
+        found.retain(|f| names.contains(&f.name));
+    }
+    for n in names {
+        if !found.iter().any(|f| &f.name == n) {
+            exit::error(format_args!(
+                "import: {}: no device named {} in it",
+                path.display(),
+                escape_control(n)
+            ));
+            return Err(Exit::Usage);
+        }
+    }
     Ok(found)
 }
 
