@@ -118,6 +118,7 @@ testsupport::golden_cases!(golden(), run_case;
     import_table_no_devices,
     import_table_no_table,
     import_table_chunk_in_sectors,
+    import_table_claimed,
     import_table_device_paths,
     import_table_huge_numbers,
     import_table_refused,

@@ -8,7 +8,7 @@ use crate::devnum::DevNum;
 use crate::ns::Namespace;
 use crate::plan::{self, DM_UUID_PREFIX};
 use crate::size::{human_bytes, SECTOR_BYTES};
-use crate::tab::{self, BadChunk, Layout, Member, Severity};
+use crate::tab::{self, BadChunk, Clash, Entry, Layout, Member, Severity};
 use crate::table::{dmsetup_table, table_text, LiveTarget};
 use std::fmt::Write as _;
 
@@ -357,6 +357,90 @@ pub fn import(
         return Outcome::Refused(why);
     }
     Outcome::Line { line, notes }
+}
+
+/// The entries a printed line must not clash with: those of the pmemtab file it is to be
+/// appended to, then the lines printed before it. Judged by the parser's clash rule (name,
+/// member, mount point) and by planning's claims (a namespace however it is named).
+pub struct Claims {
+    entries: Vec<Entry>,
+    /// How many of `entries` are the file's.
+    existing: usize,
+    /// The file, as messages name it.
+    tab: String,
+}
+
+impl Claims {
+    pub fn new(existing: Vec<Entry>, tab: &str) -> Claims {
+        Claims {
+            existing: existing.len(),
+            entries: existing,
+            tab: tab.to_string(),
+        }
+    }
+
+    /// An outcome as it stands beside the file and the lines printed so far: a line that
+    /// clashes becomes a refusal naming the other entry; a line that does not is kept.
+    pub fn admit(&mut self, outcome: Outcome, namespaces: &[Namespace]) -> Outcome {
+        let Outcome::Line { line, .. } = &outcome else {
+            return outcome;
+        };
+        let Some(entry) = tab::parse(line).entries.into_iter().next() else {
+            return outcome;
+        };
+        let by = |i: usize| match self.entries.get(i) {
+            Some(e) if i < self.existing => {
+                format!("'{}' on line {} of {}", e.name, e.line, self.tab)
+            }
+            Some(e) => format!("'{}', printed above", e.name),
+            None => "?".into(),
+        };
+        let mut why = Vec::new();
+        match tab::clash(&self.entries, &entry) {
+            Some((i, Clash::Name)) => why.push(match self.entries.get(i) {
+                Some(e) if i < self.existing => format!(
+                    "the name '{}' is already used on line {} of {}",
+                    entry.name, e.line, self.tab
+                ),
+                _ => format!(
+                    "the name '{}' is already used by a line printed above",
+                    entry.name
+                ),
+            }),
+            // Planning's claims below say it, with the namespace.
+            Some((_, Clash::Member(_))) => {}
+            Some((i, Clash::MountPoint(mp))) => {
+                why.push(format!("mount point {mp} is already used by {}", by(i)))
+            }
+            None => {}
+        }
+        // Planning's claims: a namespace belongs to the first entry that names it.
+        let mut all = self.entries.clone();
+        all.push(entry);
+        let claimed = plan::plan_all(&all, namespaces).pop();
+        if let Some(Err(r)) = claimed {
+            for reason in r.reasons {
+                if let plan::Reason::UsedByOther {
+                    member, dev, other, ..
+                } = reason
+                {
+                    let i = all
+                        .iter()
+                        .position(|e| e.name == other)
+                        .unwrap_or(usize::MAX);
+                    why.push(format!(
+                        "member {member} ({dev}) is already used by {}",
+                        by(i)
+                    ));
+                }
+            }
+        }
+        if !why.is_empty() {
+            return Outcome::Refused(why);
+        }
+        self.entries.extend(all.pop());
+        outcome
+    }
 }
 
 /// The live table with device paths replaced by numbers, as the kernel would report it.

@@ -296,3 +296,62 @@ fn a_device_without_a_table_or_a_target_without_params_is_refused() {
         ["target 1: linear takes `device offset`, not `259:3`"]
     );
 }
+
+#[test]
+fn lines_are_planned_with_the_existing_file_and_with_each_other() {
+    use pmemtab::import::Claims;
+    let ns = namespaces();
+    let lin = |dev: &str| table(&format!("0 1028096 linear {dev} 0"));
+    // `old` names pmem1 by its ndctl name, the lines below by uuid: the claim is the
+    // namespace's, as planning sees it.
+    let existing = pmemtab::tab::parse(
+        "scratch single addr=0x28000000 /mnt/scratch xfs -\n# x\nold linear name=alpha - - -\n",
+    )
+    .entries;
+    let mut claims = Claims::new(existing, "/etc/pmemtab");
+    let mut admit = |name: &str, t: &[LiveTarget], m: Option<&Mounted>| {
+        claims.admit(import(name, None, t, &ns, m), &ns)
+    };
+    assert_eq!(
+        refused(admit("a", &lin("259:3"), None)),
+        [format!(
+            "member {A} (namespace1.0) is already used by 'old' on line 3 of /etc/pmemtab"
+        )]
+    );
+    assert_eq!(
+        line(admit("b", &lin("259:2"), None)),
+        format!("b linear {B} - - -")
+    );
+    assert_eq!(
+        refused(admit("c", &lin("/dev/pmem2"), None)),
+        [format!(
+            "member {B} (namespace2.0) is already used by 'b', printed above"
+        )]
+    );
+    assert_eq!(
+        refused(admit("scratch", &lin("259:2"), None)),
+        [
+            "the name 'scratch' is already used on line 1 of /etc/pmemtab".to_string(),
+            format!("member {B} (namespace2.0) is already used by 'b', printed above"),
+        ]
+    );
+    let m = Mounted {
+        mount_point: "/mnt/scratch".into(),
+        fstype: "ext4".into(),
+        options: vec!["dax".into()],
+    };
+    let mut claims = Claims::new(Vec::new(), "pmemtab");
+    let mut admit = |name: &str, t: &[LiveTarget], m: Option<&Mounted>| {
+        claims.admit(import(name, None, t, &ns, m), &ns)
+    };
+    assert!(matches!(
+        admit("d", &lin("259:3"), Some(&m)),
+        Outcome::Line { .. }
+    ));
+    assert_eq!(
+        refused(admit("e", &lin("259:2"), Some(&m))),
+        ["mount point /mnt/scratch is already used by 'd', printed above"]
+    );
+    // What is not a line passes as it is.
+    assert_eq!(admit("lvm", &lin("8:0"), None), Outcome::NotPmem);
+}

@@ -7,7 +7,7 @@ use crate::exit::{self, Exit};
 use crate::json::Json;
 use crate::{assemble, mount, nodes};
 use argh::FromArgs;
-use pmemtab::import::{import, parse_table, Mounted, Outcome};
+use pmemtab::import::{import, parse_table, Claims, Mounted, Outcome};
 use pmemtab::table::{table_text, LiveTarget};
 use pmemtab::text::escape_control;
 use std::io::Read;
@@ -52,6 +52,20 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         Ok(n) => n,
         Err(e) => return e,
     };
+    // The lines are to be appended to pmemtab: planned with its entries (none when it does
+    // not exist yet), whose own diagnostics are `check`'s to report.
+    let existing = if ctx.pmemtab.exists() {
+        match pmemtab::tab::load(&ctx.pmemtab) {
+            Ok(p) => p.entries,
+            Err(e) => {
+                exit::error(format_args!("import: {e}"));
+                return Exit::Config;
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let mut claims = Claims::new(existing, &ctx.pmemtab.display().to_string());
     let mut worst = Exit::Ok;
     let mut items = Vec::new();
     let mut text = String::new();
@@ -63,6 +77,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             &namespaces,
             f.mounted.as_ref(),
         );
+        let outcome = claims.admit(outcome, &namespaces);
         let shown = escape_control(&f.name);
         let (status, line, reasons) = match &outcome {
             Outcome::Line { line, notes } => {
