@@ -8,7 +8,7 @@ use crate::devnum::DevNum;
 use crate::ns::Namespace;
 use crate::plan::{self, DM_UUID_PREFIX};
 use crate::size::{human_bytes, SECTOR_BYTES};
-use crate::tab::{self, Layout, Member, Severity};
+use crate::tab::{self, BadChunk, Clash, Entry, Layout, Member, Severity};
 use crate::table::{dmsetup_table, table_text, LiveTarget};
 use std::fmt::Write as _;
 
@@ -35,20 +35,38 @@ pub enum Outcome {
     Refused(Vec<String>),
 }
 
+/// One device of a table given as text: its name (`None` for lines without a `NAME:` prefix)
+/// and its targets, none for a device `dmsetup table` lists as `NAME: ` (no table loaded).
+pub type TextDevice = (Option<String>, Vec<LiveTarget>);
+
 /// Parses table text: `dmsetup table` output (`NAME: 0 2088960 striped 2 4096 259:1 0 ...`
-/// when it lists several devices) or the table lines of a script (`0 1044480 linear
-/// /dev/pmem0 0`). Blank lines and `#` comments are skipped. Returns (name, target) pairs.
-pub fn parse_table(text: &str) -> Result<Vec<(Option<String>, LiveTarget)>, String> {
-    let mut out = Vec::new();
+/// when it lists several devices, `NAME: ` for one with no table, `No devices found` for
+/// none) or the table lines of a script (`0 1044480 linear /dev/pmem0 0`). Blank lines and
+/// `#` comments are skipped. Returns the devices in the order they first appear.
+pub fn parse_table(text: &str) -> Result<Vec<TextDevice>, String> {
+    let mut out: Vec<TextDevice> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
+        if line.is_empty() || line.starts_with('#') || line == "No devices found" {
             continue;
         }
         let (name, rest) = match line.split_once(": ") {
-            Some((n, r)) if !n.contains(char::is_whitespace) => (Some(n.to_string()), r),
-            _ => (None, line),
+            Some((n, r)) if !n.contains(char::is_whitespace) => (Some(n), r),
+            _ => match line.strip_suffix(':') {
+                Some(n) if !n.is_empty() && !n.contains(char::is_whitespace) => (Some(n), ""),
+                _ => (None, line),
+            },
         };
+        let at = match out.iter().position(|(n, _)| n.as_deref() == name) {
+            Some(at) => at,
+            None => {
+                out.push((name.map(str::to_string), Vec::new()));
+                out.len() - 1
+            }
+        };
+        if rest.is_empty() {
+            continue;
+        }
         let mut words = rest.split_whitespace();
         let num = |w: Option<&str>| w.and_then(|w| w.parse::<u64>().ok());
         let (Some(start), Some(length), Some(kind)) =
@@ -59,28 +77,97 @@ pub fn parse_table(text: &str) -> Result<Vec<(Option<String>, LiveTarget)>, Stri
                 i + 1
             ));
         };
-        out.push((
-            name,
-            LiveTarget {
+        if let Some((_, targets)) = out.get_mut(at) {
+            targets.push(LiveTarget {
                 start,
                 length,
                 target_type: kind.to_string(),
                 params: words.collect::<Vec<_>>().join(" "),
-            },
-        ));
+            });
+        }
     }
     Ok(out)
 }
 
-/// A device word of a table: `259:3`, or a path (`/dev/pmem0`) in a script's table.
-fn namespace_of<'a>(word: &str, namespaces: &'a [Namespace]) -> Option<&'a Namespace> {
-    let active = || namespaces.iter().filter(|n| n.active);
-    match DevNum::parse(word) {
-        Some(d) => active().find(|n| n.devnum == Some(d)),
-        None => {
-            let base = word.rsplit('/').next().unwrap_or(word);
-            active().find(|n| n.blockdev.as_deref() == Some(base))
+/// What is wrong with a linear or striped target's parameters as a whole, if anything (the
+/// rest is for the layout to judge).
+fn shape_error(i: usize, t: &LiveTarget) -> Option<String> {
+    let p: Vec<&str> = t.params.split_whitespace().collect();
+    let (form, fits) = match t.target_type.as_str() {
+        "linear" => ("device offset", p.len() == 2),
+        "striped" => (
+            "#stripes chunk (device offset)...",
+            p.len() >= 2 && p[0].parse::<usize>().is_ok() && p[1].parse::<u64>().is_ok(),
+        ),
+        _ => return None,
+    };
+    let n = i + 1;
+    let kind = &t.target_type;
+    match (fits, p.is_empty()) {
+        (true, _) => None,
+        (false, true) => Some(format!("target {n}: {kind} without its `{form}`")),
+        (false, false) => Some(format!(
+            "target {n}: {kind} takes `{form}`, not `{}`",
+            t.params
+        )),
+    }
+}
+
+/// A device word of a table: `259:3` as the kernel reports it, or in a script's table the
+/// node the scanner names the namespace's device by (`/dev/pmem1`, `/dev/pmem2.1`,
+/// `/dev/pmem4s`, `/dev/dax3.0`). `Ok(None)`: a device, but no active namespace's. Any other
+/// path (`/dev/mapper/pmem1`, a by-id link) is refused: its last part need not be the
+/// namespace it looks like.
+fn namespace_of<'a>(
+    word: &str,
+    namespaces: &'a [Namespace],
+) -> Result<Option<&'a Namespace>, String> {
+    let mut active = namespaces.iter().filter(|n| n.active);
+    if let Some(d) = DevNum::parse(word) {
+        return Ok(active.find(|n| n.devnum == Some(d)));
+    }
+    let node = word.strip_prefix("/dev/").filter(|n| is_node_name(n)).ok_or_else(|| {
+        format!("{word} is not how a table names a namespace: use /dev/pmemN (pmemN.M, pmemNs), /dev/daxN.M or MAJOR:MINOR")
+    })?;
+    Ok(active.find(|n| n.blockdev.as_deref() == Some(node) || n.chardev.as_deref() == Some(node)))
+}
+
+/// `pmemN`, `pmemN.M`, `pmemNs`, `pmemN.Ms` or `daxN.M`: the names the kernel gives a
+/// namespace's block and dax devices.
+fn is_node_name(name: &str) -> bool {
+    fn number(s: &str) -> Option<&str> {
+        let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        (end > 0).then(|| &s[end..])
+    }
+    if let Some(rest) = name.strip_prefix("dax") {
+        return number(rest)
+            .and_then(|r| r.strip_prefix('.'))
+            .and_then(number)
+            .is_some_and(str::is_empty);
+    }
+    let Some(mut rest) = name.strip_prefix("pmem").and_then(number) else {
+        return false;
+    };
+    if let Some(sub) = rest.strip_prefix('.') {
+        match number(sub) {
+            Some(r) => rest = r,
+            None => return false,
         }
+    }
+    rest.is_empty() || rest == "s"
+}
+
+/// The words of a target that name devices: by position in linear and striped targets,
+/// anything that looks like a device in others.
+fn device_words(t: &LiveTarget) -> Vec<&str> {
+    let p: Vec<&str> = t.params.split_whitespace().collect();
+    match (t.target_type.as_str(), p.as_slice()) {
+        ("linear", [dev, _]) => vec![dev],
+        ("striped", [_, _, pairs @ ..]) => pairs.iter().step_by(2).copied().collect(),
+        _ => p
+            .into_iter()
+            .filter(|w| w.contains(':') || w.starts_with('/'))
+            .collect(),
     }
 }
 
@@ -165,21 +252,42 @@ pub fn import(
     if dm_uuid.is_some_and(|u| u.starts_with(DM_UUID_PREFIX)) {
         return Outcome::Managed;
     }
-    // Every device word of every target, resolved.
-    let words: Vec<&str> = targets
+    if targets.is_empty() {
+        return Outcome::Refused(vec!["it has no table".into()]);
+    }
+    let shapes: Vec<String> = targets
         .iter()
-        .flat_map(|t| t.params.split_whitespace())
-        .filter(|w| w.contains(':') || w.starts_with('/'))
+        .enumerate()
+        .filter_map(|(i, t)| shape_error(i, t))
         .collect();
-    let pmem: Vec<Option<&Namespace>> = words.iter().map(|w| namespace_of(w, namespaces)).collect();
-    if targets.is_empty() || pmem.iter().all(Option::is_none) {
+    if !shapes.is_empty() {
+        return Outcome::Refused(shapes);
+    }
+    // Every device word of every target, resolved.
+    let words: Vec<&str> = targets.iter().flat_map(device_words).collect();
+    let resolved: Vec<_> = words.iter().map(|w| namespace_of(w, namespaces)).collect();
+    // Not ours only when every device is a number no namespace has: a path in a table was
+    // written by someone who meant it.
+    let not_pmem = |(w, r): (&&str, &Result<Option<&Namespace>, String>)| {
+        matches!(r, Ok(None)) && DevNum::parse(w).is_some()
+    };
+    if words.iter().zip(&resolved).all(not_pmem) {
         return Outcome::NotPmem;
     }
     let mut why = Vec::new();
-    for (w, ns) in words.iter().zip(&pmem) {
-        if ns.is_none() {
-            why.push(format!("{w} is not a pmem namespace's block device"));
-        }
+    let mut pmem = Vec::with_capacity(words.len());
+    for (w, r) in words.iter().zip(resolved) {
+        pmem.push(match r {
+            Ok(Some(ns)) => Some(ns),
+            Ok(None) => {
+                why.push(format!("{w} is not a pmem namespace's device"));
+                None
+            }
+            Err(e) => {
+                why.push(e);
+                None
+            }
+        });
     }
     let types: Vec<&str> = targets.iter().map(|t| t.target_type.as_str()).collect();
     let layout = match types.as_slice() {
@@ -251,6 +359,90 @@ pub fn import(
     Outcome::Line { line, notes }
 }
 
+/// The entries a printed line must not clash with: those of the pmemtab file it is to be
+/// appended to, then the lines printed before it. Judged by the parser's clash rule (name,
+/// member, mount point) and by planning's claims (a namespace however it is named).
+pub struct Claims {
+    entries: Vec<Entry>,
+    /// How many of `entries` are the file's.
+    existing: usize,
+    /// The file, as messages name it.
+    tab: String,
+}
+
+impl Claims {
+    pub fn new(existing: Vec<Entry>, tab: &str) -> Claims {
+        Claims {
+            existing: existing.len(),
+            entries: existing,
+            tab: tab.to_string(),
+        }
+    }
+
+    /// An outcome as it stands beside the file and the lines printed so far: a line that
+    /// clashes becomes a refusal naming the other entry; a line that does not is kept.
+    pub fn admit(&mut self, outcome: Outcome, namespaces: &[Namespace]) -> Outcome {
+        let Outcome::Line { line, .. } = &outcome else {
+            return outcome;
+        };
+        let Some(entry) = tab::parse(line).entries.into_iter().next() else {
+            return outcome;
+        };
+        let by = |i: usize| match self.entries.get(i) {
+            Some(e) if i < self.existing => {
+                format!("'{}' on line {} of {}", e.name, e.line, self.tab)
+            }
+            Some(e) => format!("'{}', printed above", e.name),
+            None => "?".into(),
+        };
+        let mut why = Vec::new();
+        match tab::clash(&self.entries, &entry) {
+            Some((i, Clash::Name)) => why.push(match self.entries.get(i) {
+                Some(e) if i < self.existing => format!(
+                    "the name '{}' is already used on line {} of {}",
+                    entry.name, e.line, self.tab
+                ),
+                _ => format!(
+                    "the name '{}' is already used by a line printed above",
+                    entry.name
+                ),
+            }),
+            // Planning's claims below say it, with the namespace.
+            Some((_, Clash::Member(_))) => {}
+            Some((i, Clash::MountPoint(mp))) => {
+                why.push(format!("mount point {mp} is already used by {}", by(i)))
+            }
+            None => {}
+        }
+        // Planning's claims: a namespace belongs to the first entry that names it.
+        let mut all = self.entries.clone();
+        all.push(entry);
+        let claimed = plan::plan_all(&all, namespaces).pop();
+        if let Some(Err(r)) = claimed {
+            for reason in r.reasons {
+                if let plan::Reason::UsedByOther {
+                    member, dev, other, ..
+                } = reason
+                {
+                    let i = all
+                        .iter()
+                        .position(|e| e.name == other)
+                        .unwrap_or(usize::MAX);
+                    why.push(format!(
+                        "member {member} ({dev}) is already used by {}",
+                        by(i)
+                    ));
+                }
+            }
+        }
+        if !why.is_empty() {
+            return Outcome::Refused(why);
+        }
+        self.entries.extend(all.pop());
+        outcome
+    }
+}
+
 /// The live table with device paths replaced by numbers, as the kernel would report it.
 fn live_text(targets: &[LiveTarget], namespaces: &[Namespace]) -> String {
     let numbered: Vec<LiveTarget> = targets
@@ -260,7 +452,7 @@ fn live_text(targets: &[LiveTarget], namespaces: &[Namespace]) -> String {
                 .params
                 .split_whitespace()
                 .map(|w| match (DevNum::parse(w), namespace_of(w, namespaces)) {
-                    (None, Some(ns)) => ns.devnum.map_or(w.to_string(), |d| d.to_string()),
+                    (None, Ok(Some(ns))) => ns.devnum.map_or(w.to_string(), |d| d.to_string()),
                     _ => w.to_string(),
                 })
                 .collect::<Vec<_>>()
@@ -276,12 +468,8 @@ fn linear_layout(targets: &[LiveTarget], why: &mut Vec<String>) -> Option<Layout
     let mut seen: Vec<&str> = Vec::new();
     for (i, t) in targets.iter().enumerate() {
         let p: Vec<&str> = t.params.split_whitespace().collect();
+        // Two words: shape_error refused any other count.
         let [dev, offset] = p.as_slice() else {
-            why.push(format!(
-                "target {}: linear takes `device offset`, not `{}`",
-                i + 1,
-                t.params
-            ));
             continue;
         };
         if t.start != at {
@@ -291,7 +479,16 @@ fn linear_layout(targets: &[LiveTarget], why: &mut Vec<String>) -> Option<Layout
                 t.start
             ));
         }
-        at = t.start + t.length;
+        let Some(end) = t.start.checked_add(t.length) else {
+            why.push(format!(
+                "target {} ends past sector 2^64 ({} + {})",
+                i + 1,
+                t.start,
+                t.length
+            ));
+            break;
+        };
+        at = end;
         if *offset != "0" {
             why.push(format!(
                 "target {} maps {dev} from sector {offset}: pmemtab maps every member from its start",
@@ -314,17 +511,15 @@ fn striped_layout(t: &LiveTarget, why: &mut Vec<String>) -> Option<Layout> {
         p.first().and_then(|w| w.parse::<usize>().ok()),
         p.get(1).and_then(|w| w.parse::<u64>().ok()),
     ) else {
-        why.push(format!(
-            "striped takes `#stripes chunk (device offset)...`, not `{}`",
-            t.params
-        ));
+        // shape_error refused these.
         return None;
     };
     if t.start != 0 {
         why.push(format!("the stripe starts at sector {}, not 0", t.start));
     }
     let pairs = &p[2..];
-    if pairs.len() != 2 * n {
+    // Halved, not doubled: a count near 2^64 must not overflow.
+    if pairs.len() % 2 != 0 || pairs.len() / 2 != n {
         why.push(format!(
             "{n} stripes, but {} devices and offsets",
             pairs.len()
@@ -339,9 +534,29 @@ fn striped_layout(t: &LiveTarget, why: &mut Vec<String>) -> Option<Layout> {
             ));
         }
     }
-    Some(Layout::Striped {
-        chunk_bytes: chunk * SECTOR_BYTES,
-    })
+    let Some(chunk_bytes) = chunk.checked_mul(SECTOR_BYTES) else {
+        why.push(format!(
+            "stripe chunk {chunk} sectors is more than 2^64 bytes"
+        ));
+        return None;
+    };
+    // pmemtab's own chunk rule, said in the sectors the table counts in.
+    match tab::check_chunk(chunk_bytes) {
+        Ok(()) => Some(Layout::Striped { chunk_bytes }),
+        Err(BadChunk::NotMultiple) => {
+            why.push(format!(
+                "stripe chunk {chunk} sectors ({chunk_bytes} bytes) is not a multiple of 4 KiB ({} sectors)",
+                tab::CHUNK_UNIT_BYTES / SECTOR_BYTES
+            ));
+            None
+        }
+        Err(BadChunk::TooLarge) => {
+            why.push(format!(
+                "stripe chunk {chunk} sectors is larger than device-mapper accepts (2^32 - 1 sectors)"
+            ));
+            None
+        }
+    }
 }
 
 /// Where a plan and a live table part, in words: the lengths pmemtab's rounding gives.
@@ -356,7 +571,10 @@ fn differences(
         for (i, (live, want)) in targets.iter().zip(plan_targets).enumerate() {
             if live.length != want.length.0 {
                 let dev = live.params.split_whitespace().next().unwrap_or("?");
-                let size = namespace_of(dev, namespaces).map_or(0, |n| n.size);
+                let size = namespace_of(dev, namespaces)
+                    .ok()
+                    .flatten()
+                    .map_or(0, |n| n.size);
                 why.push(format!(
                     "target {} maps {} sectors of {dev}; pmemtab maps its {} rounded down to 2 MiB, {} sectors",
                     i + 1,
@@ -389,10 +607,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t[0].0.as_deref(), Some("fast"));
-        assert_eq!(t[0].1.params, "2 4096 259:1 0 259:0 0");
+        assert_eq!(t[0].1[0].params, "2 4096 259:1 0 259:0 0");
         assert_eq!(t[1].0, None);
-        assert_eq!(t[1].1.target_type, "linear");
+        assert_eq!(t[1].1[0].target_type, "linear");
         assert!(parse_table("0 linear /dev/pmem0 0").is_err());
+    }
+
+    #[test]
+    fn a_device_without_a_table_and_dmsetup_s_no_devices_line() {
+        // `dmsetup table` prints `NAME: ` for a device with no table, and only `No devices
+        // found` when there is none.
+        let t = parse_table(
+            "idle: 
+fast: 0 8 linear 259:3 0
+fast: 8 8 linear 259:2 0
+",
+        )
+        .unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].0.as_deref(), t[0].1.len()), (Some("idle"), 0));
+        assert_eq!((t[1].0.as_deref(), t[1].1.len()), (Some("fast"), 2));
+        assert_eq!(parse_table("No devices found\n").unwrap(), vec![]);
     }
 
     #[test]

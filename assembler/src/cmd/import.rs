@@ -7,7 +7,7 @@ use crate::exit::{self, Exit};
 use crate::json::Json;
 use crate::{assemble, mount, nodes};
 use argh::FromArgs;
-use pmemtab::import::{import, parse_table, Mounted, Outcome};
+use pmemtab::import::{import, parse_table, Claims, Mounted, Outcome};
 use pmemtab::table::{table_text, LiveTarget};
 use pmemtab::text::escape_control;
 use std::io::Read;
@@ -52,6 +52,20 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         Ok(n) => n,
         Err(e) => return e,
     };
+    // The lines are to be appended to pmemtab: planned with its entries (none when it does
+    // not exist yet), whose own diagnostics are `check`'s to report.
+    let existing = if ctx.pmemtab.exists() {
+        match pmemtab::tab::load(&ctx.pmemtab) {
+            Ok(p) => p.entries,
+            Err(e) => {
+                exit::error(format_args!("import: {e}"));
+                return Exit::Config;
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let mut claims = Claims::new(existing, &ctx.pmemtab.display().to_string());
     let mut worst = Exit::Ok;
     let mut items = Vec::new();
     let mut text = String::new();
@@ -63,6 +77,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             &namespaces,
             f.mounted.as_ref(),
         );
+        let outcome = claims.admit(outcome, &namespaces);
         let shown = escape_control(&f.name);
         let (status, line, reasons) = match &outcome {
             Outcome::Line { line, notes } => {
@@ -105,6 +120,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 ),
         );
     }
+    if text.is_empty() {
+        text.push_str("# nothing to import: no device-mapper device over pmem\n");
+    }
     if args.json {
         out!("{}", Json::obj().with("devices", Json::Arr(items)).pretty());
     } else {
@@ -124,7 +142,7 @@ fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
         exit::error(format_args!("import: reading {}: {e}", path.display()));
         return Err(Exit::System);
     }
-    let lines = parse_table(&text).map_err(|e| {
+    let devices = parse_table(&text).map_err(|e| {
         exit::error(format_args!("import: {}: {e}", path.display()));
         Exit::Config
     })?;
@@ -133,7 +151,7 @@ fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
         _ => None,
     };
     let mut found: Vec<Found> = Vec::new();
-    for (name, target) in lines {
+    for (name, targets) in devices {
         let Some(name) = name.or_else(|| default.clone()) else {
             exit::error(format_args!(
                 "import: {}: a line has no `NAME:` prefix; give the device's name: import --table FILE NAME",
@@ -142,13 +160,27 @@ fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
             return Err(Exit::Usage);
         };
         match found.iter_mut().find(|f| f.name == name) {
-            Some(f) => f.targets.push(target),
+            Some(f) => f.targets.extend(targets),
             None => found.push(Found {
                 name,
                 uuid: None,
-                targets: vec![target],
+                targets,
                 mounted: None,
             }),
+        }
+    }
+    // The names pick devices from the table as they pick live ones.
+    if !names.is_empty() {
+        found.retain(|f| names.contains(&f.name));
+    }
+    for n in names {
+        if !found.iter().any(|f| &f.name == n) {
+            exit::error(format_args!(
+                "import: {}: no device named {} in it",
+                path.display(),
+                escape_control(n)
+            ));
+            return Err(Exit::Usage);
         }
     }
     Ok(found)

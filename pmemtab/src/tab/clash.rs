@@ -27,6 +27,52 @@ impl Seen {
     }
 }
 
+/// What an entry shares with an earlier one, the first wins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Clash {
+    Name,
+    Member(Member),
+    MountPoint(String),
+}
+
+impl Seen {
+    /// The earliest entry `entry` clashes with (its index) and how: by name first, then by
+    /// member, then by mount point.
+    fn first_clash(&self, entry: &Entry) -> Option<(usize, Clash)> {
+        let by_name = self.names.get(&entry.name).copied();
+        let by_member = entry
+            .members
+            .iter()
+            .filter_map(|m| self.members.get(m).map(|&i| (i, m)))
+            .min_by_key(|&(i, _)| i);
+        let by_mount = entry
+            .mount_point
+            .as_ref()
+            .and_then(|mp| self.mount_points.get(mp).map(|&i| (i, mp)));
+        let first = [by_name, by_member.map(|(i, _)| i), by_mount.map(|(i, _)| i)]
+            .into_iter()
+            .flatten()
+            .min()?;
+        if by_name == Some(first) {
+            return Some((first, Clash::Name));
+        }
+        if let Some((_, m)) = by_member.filter(|&(i, _)| i == first) {
+            return Some((first, Clash::Member(m.clone())));
+        }
+        by_mount.map(|(i, mp)| (i, Clash::MountPoint(mp.clone())))
+    }
+}
+
+/// Whether `entry`, added after `earlier`, would clash with one of them as the parser judges
+/// a file: the index of the earliest it clashes with, and how.
+pub fn clash(earlier: &[Entry], entry: &Entry) -> Option<(usize, Clash)> {
+    let mut seen = Seen::default();
+    for (i, e) in earlier.iter().enumerate() {
+        seen.add(e, i);
+    }
+    seen.first_clash(entry)
+}
+
 /// An entry that clashes with an earlier one: same name, same member, same mount point.
 /// The first wins, as in crypttab. The earliest clashing entry is reported, its name first.
 pub(super) fn conflict(
@@ -35,21 +81,7 @@ pub(super) fn conflict(
     entry: &Entry,
     line: &str,
 ) -> Option<Diagnostic> {
-    let by_name = seen.names.get(&entry.name).copied();
-    let by_member = entry
-        .members
-        .iter()
-        .filter_map(|m| seen.members.get(m).map(|&i| (i, m)))
-        .min_by_key(|&(i, _)| i);
-    let by_mount = entry
-        .mount_point
-        .as_ref()
-        .and_then(|mp| seen.mount_points.get(mp))
-        .copied();
-    let first = [by_name, by_member.map(|(i, _)| i), by_mount]
-        .into_iter()
-        .flatten()
-        .min()?;
+    let (first, how) = seen.first_clash(entry)?;
     let e = earlier.get(first)?;
     let cols = split_columns(line);
     let diag = |col: usize, message: String, hint: String| {
@@ -71,34 +103,30 @@ pub(super) fn conflict(
             entry: Some(entry.name.clone()),
         }
     };
-    if by_name == Some(first) {
-        return Some(diag(
+    Some(match how {
+        Clash::Name => diag(
             0,
             format!(
                 "duplicate device name '{}' (first defined on line {}); this line is ignored",
                 entry.name, e.line
             ),
             "give each device its own name".into(),
-        ));
-    }
-    if let Some((_, m)) = by_member.filter(|&(i, _)| i == first) {
-        return Some(diag(
+        ),
+        Clash::Member(m) => diag(
             2,
             format!(
                 "member {m} is already used by '{}' on line {}; this line is ignored",
                 e.name, e.line
             ),
             "a namespace may belong to one entry only".into(),
-        ));
-    }
-    Some(diag(
-        3,
-        format!(
-            "mount point {} is already used by '{}' on line {}; this line is ignored",
-            entry.mount_point.as_deref().unwrap_or(""),
-            e.name,
-            e.line
         ),
-        "give each device its own mount point".into(),
-    ))
+        Clash::MountPoint(mp) => diag(
+            3,
+            format!(
+                "mount point {mp} is already used by '{}' on line {}; this line is ignored",
+                e.name, e.line
+            ),
+            "give each device its own mount point".into(),
+        ),
+    })
 }

@@ -11,6 +11,7 @@ pub mod options;
 pub mod parse;
 mod permission;
 
+pub use clash::{clash, Clash};
 pub use diagnostic::{Diagnostic, Severity};
 pub use model::*;
 pub use parse::{load, parse, parse_bytes, Parsed};

@@ -79,6 +79,30 @@ impl fmt::Display for Layout {
     }
 }
 
+/// Why a stripe chunk cannot be used: the one rule for pmemtab's `striped:` and for the
+/// tables `import` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadChunk {
+    /// Zero, or not a multiple of 4 KiB (the page size DAX maps).
+    NotMultiple,
+    /// More sectors than device-mapper's 32-bit chunk field holds.
+    TooLarge,
+}
+
+/// Bytes a stripe chunk must be a multiple of.
+pub const CHUNK_UNIT_BYTES: u64 = 4096;
+
+/// Checks a stripe chunk, in bytes.
+pub fn check_chunk(chunk_bytes: u64) -> Result<(), BadChunk> {
+    if chunk_bytes == 0 || chunk_bytes % CHUNK_UNIT_BYTES != 0 {
+        return Err(BadChunk::NotMultiple);
+    }
+    if chunk_bytes / crate::size::SECTOR_BYTES > u64::from(u32::MAX) {
+        return Err(BadChunk::TooLarge);
+    }
+    Ok(())
+}
+
 /// How a member namespace is named.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Member {

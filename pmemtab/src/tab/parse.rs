@@ -10,7 +10,8 @@
 
 use super::diagnostic::{Diagnostic, Severity, SourceWindow};
 use super::model::{
-    Entry, FsType, Layout, Member, MountUnitOptions, Options, Source, Span, DEFAULT_CHUNK_BYTES,
+    check_chunk, BadChunk, Entry, FsType, Layout, Member, MountUnitOptions, Options, Source, Span,
+    DEFAULT_CHUNK_BYTES,
 };
 use super::options::{self as table, FormError, Kind, Value};
 use super::{clash, permission};
@@ -452,24 +453,27 @@ fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
         }
     };
     if let Layout::Striped { chunk_bytes } = layout {
-        if chunk_bytes == 0 || chunk_bytes % 4096 != 0 {
-            ctx.error(
-                f,
-                format!(
-                    "stripe chunk {} is not a multiple of 4 KiB",
-                    f.text.strip_prefix("striped:").unwrap_or(f.text)
-                ),
-                Some("use 2M (the default) or another multiple of 4K".into()),
-            );
-            return None;
-        }
-        if chunk_bytes / 512 > u64::from(u32::MAX) {
-            ctx.error(
-                f,
-                "stripe chunk is larger than device-mapper accepts",
-                Some("use 2M (the default)".into()),
-            );
-            return None;
+        match check_chunk(chunk_bytes) {
+            Ok(()) => {}
+            Err(BadChunk::NotMultiple) => {
+                ctx.error(
+                    f,
+                    format!(
+                        "stripe chunk {} is not a multiple of 4 KiB",
+                        f.text.strip_prefix("striped:").unwrap_or(f.text)
+                    ),
+                    Some("use 2M (the default) or another multiple of 4K".into()),
+                );
+                return None;
+            }
+            Err(BadChunk::TooLarge) => {
+                ctx.error(
+                    f,
+                    "stripe chunk is larger than device-mapper accepts",
+                    Some("use 2M (the default)".into()),
+                );
+                return None;
+            }
         }
         if chunk_bytes % HUGE_PAGE_BYTES != 0 {
             ctx.warn(
