@@ -36,7 +36,9 @@ run pmem-assemble import --json striped-pmem
 check import-json "json: $OUT" sh -c 'echo "$1" | jq -e ".devices[0].status == \"importable\" and .devices[0].line == \"$2\"" >/dev/null' - "$OUT" "$want_s"
 
 # The switch: the printed lines as /etc/pmemtab, the guide's devices removed, pmemtab's built.
-pmem-assemble import 2>/dev/null | grep -v '^#' > /etc/pmemtab
+# (Through a file: import reads /etc/pmemtab, which a redirection would truncate under it.)
+pmem-assemble import 2>/dev/null | grep -v '^#' > /tmp/imported
+mv /tmp/imported /etc/pmemtab
 cat /etc/pmemtab
 umount /mnt/lin; umount /mnt/str
 dmsetup remove linear-pmem; dmsetup remove striped-pmem; dmsetup remove part-pmem
