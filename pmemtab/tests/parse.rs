@@ -3,6 +3,8 @@
 // Helpers outside #[test] functions set up fixtures: a panic there fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use pmemtab::tab::{parse, parse::parse_timespan, Entry, FsType, Layout, Member, Severity};
 use std::time::Duration;
 
@@ -778,14 +780,7 @@ fn a_long_line_shows_the_part_around_each_fault() {
     for k in [0, 1, 2, 1500, 3999] {
         // "big linear " is 11 characters, each member 9 + ','.
         assert_eq!(d[k].column, 12 + 10 * k, "member {k}");
-        let shown = d[k].render("t");
-        let lines: Vec<&str> = shown.lines().collect();
-        assert!(lines[1].len() < 300, "member {k}: {}", lines[1].len());
-        assert_eq!(
-            lines[2].find('^'),
-            lines[1].find(&members[k]),
-            "member {k}: {shown}"
-        );
+        support::assert_shows_around(&d[k], &members[k]);
     }
     // A short line is still shown whole.
     let d = parse("n linear bogus\n").diagnostics;

@@ -4,6 +4,8 @@
 // Helpers outside #[test] functions set up fixtures: a panic there fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use pmemtab::devnum::DevNum;
 use pmemtab::ns::{Mode, Namespace};
 use pmemtab::plan::{dm_uuid, plan, plan_all, Device, Reason};
@@ -360,13 +362,6 @@ fn a_long_line_shows_the_part_around_each_fault() {
         let d = &diags[i];
         // The real column of member k: "big linear " is 11 characters, each member 41 + ','.
         assert_eq!(d.column, 12 + 42 * k, "member {k}");
-        let shown = d.render("t");
-        let lines: Vec<&str> = shown.lines().collect();
-        assert!(lines[1].len() < 300, "member {k}: {}", lines[1].len());
-        assert_eq!(
-            lines[2].find('^'),
-            lines[1].find(&members[k]),
-            "member {k}: {shown}"
-        );
+        support::assert_shows_around(d, &members[k]);
     }
 }

@@ -13,3 +13,19 @@ pub fn fixture(name: &str) -> PathBuf {
         .join("../tests/fixtures")
         .join(name)
 }
+
+/// A diagnostic of a long line shows a short window of it, with its caret under `member`.
+pub fn assert_shows_around(d: &pmemtab::tab::Diagnostic, member: &str) {
+    let shown = d.render("t");
+    let lines: Vec<&str> = shown.lines().collect();
+    assert!(
+        lines[1].len() < 300,
+        "{member}: {} bytes shown",
+        lines[1].len()
+    );
+    assert_eq!(
+        lines[2].find('^'),
+        lines[1].find(member),
+        "{member}: {shown}"
+    );
+}
