@@ -93,12 +93,13 @@ impl Output {
 #[derive(Debug, Clone, Copy)]
 pub struct Chosen<'a> {
     pub entry: &'a Entry,
-    /// Left running at shutdown and across switch-root: `x-initrd.attach`, or the device
-    /// `root=`/`mount.usr=` names (attached implicitly, as crypttab does for root).
+    /// Left running at shutdown and across switch-root: `x-initrd.attach`, or what the boot
+    /// needs (`root=`/`mount.usr=` name it, or it is `/` or `/usr`: attached implicitly, as
+    /// crypttab does for root; see [`pmemtab::cmdline::boot_devices`]).
     pub attached: bool,
-    /// Named by `root=`/`mount.usr=`: in the initrd fstab-generator mounts it (sysroot.mount,
+    /// In the initrd fstab-generator mounts it from `root=`/`mount.usr=` (sysroot.mount,
     /// sysroot-usr.mount), so it gets no mount unit from us there.
-    pub boot_device: bool,
+    pub mounted_by_cmdline: bool,
 }
 
 /// A message for the log about the selection.
@@ -135,8 +136,8 @@ pub fn select<'a>(
             continue;
         }
         first_line.insert(&entry.name, entry.line);
-        let boot_device = boot.names.contains(&entry.name.as_str());
-        let attached = entry.options.initrd_attach || boot_device;
+        let attached = entry.options.initrd_attach || boot.names.contains(&entry.name.as_str());
+        let mounted_by_cmdline = boot.mounted_by_cmdline.contains(&entry.name.as_str());
         if in_initrd && !attached {
             notes.push(Note {
                 level: Level::Debug,
@@ -151,7 +152,7 @@ pub fn select<'a>(
         chosen.push(Chosen {
             entry,
             attached,
-            boot_device,
+            mounted_by_cmdline,
         });
     }
     for name in &boot.foreign {
@@ -285,7 +286,7 @@ fn mount_units(
     })?;
     // `/` is mounted by whoever reads root= (fstab-generator), never by pmemtab; so is, in
     // the initrd, whatever root=/mount.usr= names.
-    if simple == "/" || (ctx.in_initrd && c.boot_device) {
+    if simple == "/" || (ctx.in_initrd && c.mounted_by_cmdline) {
         return Ok(());
     }
     let o = &e.options;
@@ -573,7 +574,7 @@ mod tests {
             &Chosen {
                 entry: &e,
                 attached: false,
-                boot_device: false,
+                mounted_by_cmdline: false,
             },
         )
         .unwrap();
@@ -637,7 +638,7 @@ mod tests {
             &Chosen {
                 entry: &e,
                 attached: false,
-                boot_device: false,
+                mounted_by_cmdline: false,
             },
         )
         .unwrap();
@@ -666,7 +667,7 @@ mod tests {
             &Chosen {
                 entry: &e,
                 attached: false,
-                boot_device: false,
+                mounted_by_cmdline: false,
             },
         )
         .unwrap();
@@ -690,7 +691,7 @@ mod tests {
             &Chosen {
                 entry: &e,
                 attached: false,
-                boot_device: false,
+                mounted_by_cmdline: false,
             },
         )
         .unwrap();
@@ -711,7 +712,7 @@ mod tests {
             &Chosen {
                 entry: &e,
                 attached: false,
-                boot_device: false,
+                mounted_by_cmdline: false,
             },
         )
         .unwrap();
@@ -728,7 +729,7 @@ mod tests {
             &Chosen {
                 entry: &e,
                 attached: true,
-                boot_device: false,
+                mounted_by_cmdline: false,
             },
         )
         .unwrap();
@@ -748,7 +749,7 @@ mod tests {
             &Chosen {
                 entry: &usr,
                 attached: true,
-                boot_device: false,
+                mounted_by_cmdline: false,
             },
         )
         .unwrap();
@@ -764,7 +765,7 @@ mod tests {
         let boot = Chosen {
             entry: &e,
             attached: true,
-            boot_device: true,
+            mounted_by_cmdline: true,
         };
         assert_eq!(
             render(&initrd(), &boot).unwrap().files.len(),
@@ -786,7 +787,7 @@ mod tests {
             &Chosen {
                 entry: &e,
                 attached: true,
-                boot_device: false,
+                mounted_by_cmdline: false,
             },
         )
         .unwrap();
@@ -834,7 +835,7 @@ mod tests {
                 &Chosen {
                     entry: &e,
                     attached: false,
-                    boot_device: false
+                    mounted_by_cmdline: false
                 }
             ),
             Err(RenderError::BadName("contains a control character"))
@@ -846,7 +847,7 @@ mod tests {
                 &Chosen {
                     entry: &e,
                     attached: false,
-                    boot_device: false
+                    mounted_by_cmdline: false
                 }
             ),
             Err(RenderError::MountValue { .. })
@@ -857,7 +858,7 @@ mod tests {
             &Chosen {
                 entry: &e,
                 attached: false,
-                boot_device: false,
+                mounted_by_cmdline: false,
             },
         )
         .unwrap();
@@ -873,7 +874,7 @@ mod tests {
                 &Chosen {
                     entry: &long,
                     attached: false,
-                    boot_device: false
+                    mounted_by_cmdline: false
                 }
             ),
             Err(RenderError::TooLong(_))
@@ -889,7 +890,7 @@ mod tests {
             &Chosen {
                 entry: &e,
                 attached: false,
-                boot_device: false,
+                mounted_by_cmdline: false,
             },
         )
         .unwrap();

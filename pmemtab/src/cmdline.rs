@@ -15,78 +15,198 @@ pub struct Cmdline {
     pub root: Option<String>,
     /// `mount.usr=`: the device the initrd mounts as `/sysroot/usr`.
     pub usr: Option<String>,
+    /// `rootflags=` and `mount.usrflags=`: the options those are mounted with.
+    pub rootflags: Option<String>,
+    pub usrflags: Option<String>,
     /// Values that could not be read, for a warning: `(word, why)`.
     pub ignored: Vec<(String, &'static str)>,
-}
-
-impl Cmdline {
-    /// The names `root=` and `mount.usr=` give as `/dev/mapper/<name>`, with the option.
-    pub fn mapper_names(&self) -> Vec<(&'static str, &str)> {
-        [("root", &self.root), ("mount.usr", &self.usr)]
-            .into_iter()
-            .filter_map(|(key, dev)| Some((key, mapper_name(dev.as_deref()?)?)))
-            .collect()
-    }
 }
 
 /// What `root=` and `mount.usr=` mean for pmemtab: the entries the initrd attaches
 /// implicitly (as crypttab's root device), and the problems with the ones they name.
 #[derive(Debug, Default)]
 pub struct BootDevices<'a> {
-    /// Names of entries `root=`/`mount.usr=` name as `/dev/mapper/<name>` that can be
-    /// that device.
+    /// Entries the boot needs from the initrd, attached without `x-initrd.attach`: those
+    /// `root=`/`mount.usr=` name as `/dev/mapper/<name>` (and can be that device), and every
+    /// entry whose mount point is `/` or `/usr`, whatever form `root=` takes (`root=UUID=`,
+    /// which update-grub writes, names no entry but may well be this one's filesystem).
     pub names: Vec<&'a str>,
+    /// Of those, the ones mounted in the initrd by whoever reads `root=`/`mount.usr=`
+    /// (fstab-generator), so never by pmemtab there: the ones named, and a `/usr` entry
+    /// when `mount.usr=` is given in any form.
+    pub mounted_by_cmdline: Vec<&'a str>,
     /// `/dev/mapper/<name>` names that no entry defines (left to others).
     pub foreign: Vec<&'a str>,
-    /// An entry named there that never gets a `/dev/mapper/` device (a `single` entry):
-    /// the initrd would wait for it in vain. It is not attached implicitly.
+    /// Errors (an entry named there that never gets a `/dev/mapper/` device: the initrd
+    /// would wait for it in vain; it is not attached implicitly) and warnings (a `/` or
+    /// `/usr` entry while the command line names another device, or nothing).
     pub problems: Vec<Diagnostic>,
 }
 
-/// One rule for the generator and `pmem-assemble check`: which entries the boot devices
-/// name, and which cannot be named so.
+/// What a `root=`/`mount.usr=` value names, as far as the generator can tell without
+/// probing anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootName<'a> {
+    /// `/dev/mapper/NAME` (however many slashes) or `/dev/disk/by-id/dm-name-NAME`.
+    Mapper(&'a str),
+    /// `UUID=`, `LABEL=`, `PARTUUID=`, `/dev/disk/by-uuid/...`, `/dev/dm-N`...: maybe one
+    /// of ours, known only once the devices exist.
+    Unknown,
+    /// Another device: a `/dev` path that is not device-mapper's.
+    Other,
+}
+
+/// Classifies a `root=`/`mount.usr=` value.
+pub fn boot_name(dev: &str) -> BootName<'_> {
+    let Some(rest) = dev.strip_prefix("/dev/") else {
+        return BootName::Unknown;
+    };
+    let rest = rest.trim_start_matches('/');
+    if let Some(name) = rest
+        .strip_prefix("mapper/")
+        .map(|n| n.trim_start_matches('/'))
+        .or_else(|| rest.strip_prefix("disk/by-id/dm-name-"))
+    {
+        if !name.is_empty() && !name.contains('/') {
+            return BootName::Mapper(name);
+        }
+        return BootName::Other;
+    }
+    if rest.starts_with("disk/") || rest.starts_with("dm-") || rest.starts_with("block/") {
+        BootName::Unknown
+    } else {
+        BootName::Other
+    }
+}
+
+/// A diagnostic at an entry's name column.
+fn at_name(e: &Entry, severity: Severity, message: String, hint: String) -> Diagnostic {
+    let (source_line, shown_from) =
+        crate::tab::diagnostic::excerpt(&e.source.text, e.source.name.column, e.source.name.width);
+    Diagnostic {
+        severity,
+        line: e.line,
+        column: e.source.name.column,
+        message,
+        source_line,
+        shown_from,
+        width: e.source.name.width,
+        hint: Some(hint),
+        entry: Some(e.name.clone()),
+    }
+}
+
+/// One rule for the generator and `pmem-assemble check`: which entries the boot needs from
+/// the initrd, who mounts them there, and which cannot be named as they are.
 pub fn boot_devices<'a>(entries: &'a [Entry], cmdline: &'a Cmdline) -> BootDevices<'a> {
     let mut out = BootDevices::default();
-    for (key, name) in cmdline.mapper_names() {
+    let add = |list: &mut Vec<&'a str>, name: &'a str| {
+        if !list.contains(&name) {
+            list.push(name);
+        }
+    };
+    for (key, dev) in [("root", &cmdline.root), ("mount.usr", &cmdline.usr)] {
+        let Some(BootName::Mapper(name)) = dev.as_deref().map(boot_name) else {
+            continue;
+        };
         let Some(e) = entries.iter().find(|e| e.name == name) else {
             out.foreign.push(name);
             continue;
         };
         if e.layout.is_dm() {
-            if !out.names.contains(&e.name.as_str()) {
-                out.names.push(&e.name);
-            }
+            add(&mut out.names, &e.name);
+            add(&mut out.mounted_by_cmdline, &e.name);
             continue;
         }
-        let (source_line, shown_from) = crate::tab::diagnostic::excerpt(
-            &e.source.text,
-            e.source.name.column,
-            e.source.name.width,
-        );
-        out.problems.push(Diagnostic {
-            severity: Severity::Error,
-            line: e.line,
-            column: e.source.name.column,
-            message: format!(
-                "{key}=/dev/mapper/{name} names '{name}', a {} entry, which has no device-mapper device: the initrd would wait for /dev/mapper/{name} in vain",
+        out.problems.push(at_name(
+            e,
+            Severity::Error,
+            format!(
+                "{key}={} names '{name}', a {} entry, which has no device-mapper device: the initrd would wait for /dev/mapper/{name} in vain",
+                dev.as_deref().unwrap_or_default(),
                 e.layout
             ),
-            source_line,
-            shown_from,
-            width: e.source.name.width,
-            hint: Some(format!(
-                "make '{name}' a linear entry (one member is enough) to get /dev/mapper/{name}"
-            )),
-            entry: Some(e.name.clone()),
-        });
+            format!("make '{name}' a linear entry (one member is enough) to get /dev/mapper/{name}, or name its filesystem: {key}=UUID=..."),
+        ));
+    }
+    // The entries pmemtab itself declares as / or /usr.
+    for e in entries {
+        let Some(mp) = e.mount_point.as_deref() else {
+            continue;
+        };
+        let (key, dev, flags, what) = match crate::systemd::simplify_path(mp).as_deref() {
+            Ok("/") => ("root", cmdline.root.as_deref(), &cmdline.rootflags, "/"),
+            Ok("/usr") => (
+                "mount.usr",
+                cmdline.usr.as_deref(),
+                &cmdline.usrflags,
+                "/usr",
+            ),
+            _ => continue,
+        };
+        if out.problems.iter().any(|d| d.line == e.line) {
+            continue;
+        }
+        add(&mut out.names, &e.name);
+        let other = match dev.map(boot_name) {
+            Some(BootName::Mapper(n)) if n == e.name => None,
+            Some(BootName::Mapper(_) | BootName::Other) => dev,
+            Some(BootName::Unknown) => {
+                if what == "/usr" {
+                    add(&mut out.mounted_by_cmdline, &e.name);
+                }
+                None
+            }
+            // No root=: nothing mounts /sysroot. No mount.usr=: pmemtab mounts /sysroot/usr.
+            None if what == "/" => Some(""),
+            None => None,
+        };
+        // Mounted from the command line: its options are rootflags=, and a DAX entry
+        // without dax there is a filesystem on pmem mounted without DAX.
+        let flagged = |f: &str| f.split(',').any(|o| o == "dax" || o == "dax=always");
+        if other.is_none()
+            && dev.is_some()
+            && e.dax_want() == crate::tab::DaxWant::Always
+            && !flags.as_deref().is_some_and(flagged)
+        {
+            let fk = if what == "/" {
+                "rootflags"
+            } else {
+                "mount.usrflags"
+            };
+            out.problems.push(at_name(
+                e,
+                Severity::Warning,
+                format!(
+                    "'{}' is {what} with DAX, but the kernel command line mounts {what} without {fk}=dax: it would be mounted without DAX",
+                    e.name
+                ),
+                format!("add {fk}=dax to the kernel command line (with GRUB: GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub)"),
+            ));
+        }
+        let Some(other) = other else { continue };
+        if what == "/usr" {
+            add(&mut out.mounted_by_cmdline, &e.name);
+        }
+        let said = if other.is_empty() {
+            format!("the kernel command line has no {key}=")
+        } else {
+            format!("{key}={other} names another device")
+        };
+        out.problems.push(at_name(
+            e,
+            Severity::Warning,
+            format!(
+                "'{}' is {what} here, but {said}: the initrd attaches '{}' all the same, and the kernel command line decides what is mounted as {what}",
+                e.name, e.name
+            ),
+            format!(
+                "write {key}=/dev/mapper/{} (or {key}=UUID= of its filesystem, as update-grub does), or give '{}' another mount point",
+                e.name, e.name
+            ),
+        ));
     }
     out
-}
-
-/// `/dev/mapper/NAME` → `NAME` (the dm name, which cannot contain `/`).
-pub fn mapper_name(dev: &str) -> Option<&str> {
-    let name = dev.strip_prefix("/dev/mapper/")?;
-    (!name.is_empty() && !name.contains('/')).then_some(name)
 }
 
 /// Splits the command line into words as systemd does (`EXTRACT_UNQUOTE|EXTRACT_RELAX`):
@@ -166,6 +286,10 @@ pub fn parse(text: &str, in_initrd: bool) -> Cmdline {
             if let Some(v) = value {
                 out.usr = Some(v.to_string());
             }
+        } else if key_eq(key, "rootflags") {
+            out.rootflags = value.map(str::to_string);
+        } else if key_eq(key, "mount.usrflags") {
+            out.usrflags = value.map(str::to_string);
         }
     }
     out
@@ -211,13 +335,41 @@ mod tests {
             "ro root=/dev/mapper/pm-root rootfstype=ext4 mount.usr=/dev/mapper/u",
             true,
         );
-        assert_eq!(c.mapper_names(), [("root", "pm-root"), ("mount.usr", "u")]);
-        assert!(parse("root=UUID=1234", true).mapper_names().is_empty());
-        assert!(parse("root=/dev/mapper/", true).mapper_names().is_empty());
         assert_eq!(
-            parse("root=/dev/mapper/a root=/dev/mapper/b", true).mapper_names(),
-            [("root", "b")]
+            c.root.as_deref().map(boot_name),
+            Some(BootName::Mapper("pm-root"))
         );
+        assert_eq!(c.usr.as_deref().map(boot_name), Some(BootName::Mapper("u")));
+        assert_eq!(
+            parse("root=/dev/mapper/a root=/dev/mapper/b", true)
+                .root
+                .as_deref(),
+            Some("/dev/mapper/b")
+        );
+    }
+
+    /// Every form of root= users meet: update-grub's UUID=, the dm names, other disks.
+    #[test]
+    fn boot_names() {
+        for (dev, want) in [
+            ("/dev/mapper/r", BootName::Mapper("r")),
+            ("/dev/mapper//r", BootName::Mapper("r")),
+            ("//dev/mapper/r", BootName::Unknown),
+            ("/dev/disk/by-id/dm-name-r", BootName::Mapper("r")),
+            ("/dev/mapper/", BootName::Other),
+            (
+                "UUID=0d6a2c1e-0000-4000-8000-000000000001",
+                BootName::Unknown,
+            ),
+            ("LABEL=root", BootName::Unknown),
+            ("PARTUUID=1234", BootName::Unknown),
+            ("/dev/disk/by-uuid/0d6a2c1e", BootName::Unknown),
+            ("/dev/dm-0", BootName::Unknown),
+            ("/dev/sda1", BootName::Other),
+            ("/dev/pmem0", BootName::Other),
+        ] {
+            assert_eq!(boot_name(dev), want, "{dev}");
+        }
         assert_eq!(
             parse("mount.usr=/dev/mapper/x", false).usr.as_deref(),
             Some("/dev/mapper/x")
@@ -230,7 +382,10 @@ mod tests {
     fn a_single_entry_cannot_be_the_root_device() {
         let parsed =
             crate::tab::parse("r linear name=a /\nu single name=b /usr\nx linear name=c\n");
-        let cmd = parse("root=/dev/mapper/r mount.usr=/dev/mapper/u rd.x", true);
+        let cmd = parse(
+            "root=/dev/mapper/r rootflags=dax mount.usr=/dev/mapper/u rd.x",
+            true,
+        );
         let boot = boot_devices(&parsed.entries, &cmd);
         assert_eq!(boot.names, ["r"]);
         assert_eq!(boot.problems.len(), 1);
@@ -244,5 +399,85 @@ mod tests {
         );
         let other = parse("root=/dev/mapper/elsewhere", true);
         assert_eq!(boot_devices(&parsed.entries, &other).foreign, ["elsewhere"]);
+    }
+
+    /// A `/` or `/usr` entry is attached whatever form root=/mount.usr= take (issue 19), and
+    /// warned about only where the command line names another device or mounts it without
+    /// DAX.
+    #[test]
+    fn a_root_entry_is_attached_whatever_root_says() {
+        let parsed = crate::tab::parse(
+            "pr linear name=a /
+pu linear name=b /usr/
+x linear name=c /x
+",
+        );
+        let warnings = |cmd: &str| {
+            let cmd = parse(cmd, true);
+            let boot = boot_devices(&parsed.entries, &cmd);
+            let w: Vec<String> = boot
+                .problems
+                .iter()
+                .map(|d| {
+                    assert_eq!(d.severity, Severity::Warning, "{d:?}");
+                    d.message.clone()
+                })
+                .collect();
+            (
+                boot.names.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                boot.mounted_by_cmdline
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>(),
+                w,
+            )
+        };
+        for root in [
+            "root=UUID=0d6a2c1e-5b8f-4b1e-9d55-7b2c8c1f2a10",
+            "root=LABEL=root",
+            "root=PARTUUID=1234-01",
+            "root=/dev/disk/by-id/dm-name-pr",
+            "root=/dev/mapper//pr",
+            "root=/dev/mapper/pr",
+        ] {
+            let (names, by_cmdline, w) = warnings(&format!("{root} rootflags=dax ro"));
+            assert_eq!(names, ["pr", "pu"], "{root}");
+            // No mount.usr=: pmemtab mounts /sysroot/usr itself.
+            assert_eq!(
+                by_cmdline,
+                if root.contains("pr") {
+                    vec!["pr"]
+                } else {
+                    vec![]
+                },
+                "{root}"
+            );
+            assert!(w.is_empty(), "{root}: {w:?}");
+        }
+        let (names, _, w) = warnings("root=/dev/sda1 rootflags=dax");
+        assert_eq!(names, ["pr", "pu"]);
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].starts_with("'pr' is / here, but root=/dev/sda1 names another device"),
+            "{w:?}"
+        );
+        let (_, _, w) = warnings("rootflags=dax");
+        assert!(
+            w[0].contains("the kernel command line has no root="),
+            "{w:?}"
+        );
+        let (_, _, w) = warnings("root=UUID=0d6a2c1e ro");
+        assert!(w[0].contains("without rootflags=dax"), "{w:?}");
+        // mount.usr= in any form mounts /usr from the command line, not pmemtab.
+        let (_, by_cmdline, w) =
+            warnings("root=UUID=1 rootflags=dax mount.usr=UUID=2 mount.usrflags=dax");
+        assert_eq!(by_cmdline, ["pu"]);
+        assert!(w.is_empty(), "{w:?}");
+        let (_, by_cmdline, w) = warnings("root=UUID=1 rootflags=dax mount.usr=/dev/vdb1");
+        assert_eq!(by_cmdline, ["pu"]);
+        assert!(
+            w[0].starts_with("'pu' is /usr here, but mount.usr=/dev/vdb1 names another device"),
+            "{w:?}"
+        );
     }
 }

@@ -37,8 +37,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         Ok(ns) => ns,
         Err(e) => return e,
     };
-    // What the generator refuses because of the kernel command line (root= naming an entry
-    // that cannot be /dev/mapper/NAME), so that check and the boot agree.
+    // What the generator refuses or warns about because of the kernel command line (root=
+    // naming an entry that cannot be /dev/mapper/NAME; a / entry while root= names another
+    // device), so that check and the boot agree.
     let cmdline = read_cmdline(ctx);
     let boot = pmemtab::cmdline::boot_devices(&parsed.entries, &cmdline);
     let plans = pmemtab::plan::plan_all(&parsed.entries, &namespaces);
@@ -55,8 +56,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             .iter()
             .filter(|d| d.concerns(&entry.name) && d.line == entry.line)
             .collect();
+        let boot_errors = boot_problems.iter().any(|d| d.is_error());
         match result {
-            Ok(plan) if boot_problems.is_empty() => {
+            Ok(plan) if !boot_errors => {
                 ok += 1;
                 describe(ctx, entry, plan);
             }
@@ -69,7 +71,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         for d in &boot_problems {
             common::print_diagnostic(ctx, d);
         }
-        if result.is_err() || !boot_problems.is_empty() {
+        if result.is_err() || boot_errors {
             status = status.max(Exit::Config);
         }
     }
