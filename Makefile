@@ -8,6 +8,8 @@ SYSTEMDGENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
 UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
 # Where dracut looks for modules (/usr/lib/dracut/modules.d on every distribution).
 DRACUTMODULEDIR ?= $(PREFIX)/lib/dracut/modules.d
+# initramfs-tools (Debian's and Ubuntu's default builder): hooks/ and scripts/ below it.
+INITRAMFSTOOLSDIR ?= $(PREFIX)/share/initramfs-tools
 DESTDIR ?=
 CARGO ?= cargo
 INSTALL ?= install
@@ -38,6 +40,13 @@ install:
 	    -e 's|@UDEVRULESDIR@|$(UDEVRULESDIR)|g' dracut/55pmemtab/module-setup.sh.in \
 	    > $(DESTDIR)$(DRACUTMODULEDIR)/55pmemtab/module-setup.sh
 	chmod 0755 $(DESTDIR)$(DRACUTMODULEDIR)/55pmemtab/module-setup.sh
+	$(INSTALL) -d $(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@UDEVRULESDIR@|$(UDEVRULESDIR)|g' \
+	    initramfs-tools/hooks/pmemtab.in > $(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/pmemtab
+	chmod 0755 $(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/pmemtab
+	for s in local-top local-block local-bottom; do \
+	    $(INSTALL) -D -m 0755 initramfs-tools/scripts/$$s/pmemtab $(DESTDIR)$(INITRAMFSTOOLSDIR)/scripts/$$s/pmemtab || exit 1; \
+	done
 	$(INSTALL) -D -m 0644 man/pmemtab.5 $(DESTDIR)$(MANDIR)/man5/pmemtab.5
 	$(INSTALL) -D -m 0644 man/pmem-assemble.8 $(DESTDIR)$(MANDIR)/man8/pmem-assemble.8
 	$(INSTALL) -D -m 0644 man/pmemtab-generator.8 $(DESTDIR)$(MANDIR)/man8/pmemtab-generator.8
@@ -49,6 +58,10 @@ uninstall:
 	      $(DESTDIR)$(SYSTEMDGENERATORDIR)/pmemtab-generator \
 	      $(DESTDIR)$(UDEVRULESDIR)/09-pmemtab.rules \
 	      $(DESTDIR)$(DRACUTMODULEDIR)/55pmemtab/module-setup.sh \
+	      $(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/pmemtab \
+	      $(DESTDIR)$(INITRAMFSTOOLSDIR)/scripts/local-top/pmemtab \
+	      $(DESTDIR)$(INITRAMFSTOOLSDIR)/scripts/local-block/pmemtab \
+	      $(DESTDIR)$(INITRAMFSTOOLSDIR)/scripts/local-bottom/pmemtab \
 	      $(DESTDIR)$(MANDIR)/man5/pmemtab.5 \
 	      $(DESTDIR)$(MANDIR)/man8/pmem-assemble.8 \
 	      $(DESTDIR)$(MANDIR)/man8/pmemtab-generator.8 \

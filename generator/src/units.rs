@@ -136,7 +136,7 @@ pub fn select<'a>(
             continue;
         }
         first_line.insert(&entry.name, entry.line);
-        let attached = entry.options.initrd_attach || boot.names.contains(&entry.name.as_str());
+        let attached = pmemtab::initrd::sets_up(entry, boot);
         let mounted_by_cmdline = boot.mounted_by_cmdline.contains(&entry.name.as_str());
         if in_initrd && !attached {
             notes.push(Note {

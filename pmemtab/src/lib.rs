@@ -10,6 +10,7 @@ pub mod devnum;
 pub mod error;
 pub mod geometry;
 pub mod import;
+pub mod initrd;
 pub mod kmem;
 pub mod memmap;
 pub mod ns;

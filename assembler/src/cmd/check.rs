@@ -40,7 +40,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     // What the generator refuses or warns about because of the kernel command line (root=
     // naming an entry that cannot be /dev/mapper/NAME; a / entry while root= names another
     // device), so that check and the boot agree.
-    let cmdline = read_cmdline(ctx);
+    let cmdline = common::read_cmdline(ctx, false);
     let boot = pmemtab::cmdline::boot_devices(&parsed.entries, &cmdline);
     let plans = pmemtab::plan::plan_all(&parsed.entries, &namespaces);
     let (mut ok, mut bad) = (0, 0);
@@ -92,25 +92,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         _ => outln!("{ok} ok, {bad} refused, {skipped}"),
     }
     status
-}
-
-/// The kernel command line, as the generator reads it (`<proc>/cmdline`); empty when there
-/// is none (a test root).
-fn read_cmdline(ctx: &Ctx) -> pmemtab::cmdline::Cmdline {
-    let path = ctx.proc.join("cmdline");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                exit::warning(format_args!(
-                    "cannot read {} ({e}); root= and mount.usr= are not checked",
-                    path.display()
-                ));
-            }
-            String::new()
-        }
-    };
-    pmemtab::cmdline::parse(&text, false)
 }
 
 fn describe(ctx: &Ctx, entry: &pmemtab::tab::Entry, plan: &Plan) {

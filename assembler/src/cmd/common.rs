@@ -133,3 +133,41 @@ pub fn plan_one(ctx: &Ctx, name: &str) -> Result<Plan, Exit> {
         None => Err(Exit::Config),
     }
 }
+
+/// The kernel command line from `<proc>/cmdline`, read as the generator reads it (`in_initrd`:
+/// whether `rd.` keys count); empty, with a warning unless the file is simply absent, when it
+/// cannot be read.
+pub fn read_cmdline(ctx: &Ctx, in_initrd: bool) -> pmemtab::cmdline::Cmdline {
+    let path = ctx.proc.join("cmdline");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                exit::warning(format_args!(
+                    "cannot read {} ({e}); root= and mount.usr= are not checked",
+                    path.display()
+                ));
+            }
+            String::new()
+        }
+    };
+    pmemtab::cmdline::parse(&text, in_initrd)
+}
+
+/// The entries an initrd sets up (see [`pmemtab::initrd::sets_up`]), by the kernel command
+/// line as the initrd reads it, `noauto` ones left out as `--all` leaves them.
+pub fn initrd_entries<'a>(ctx: &Ctx, entries: &'a [Entry]) -> Vec<&'a Entry> {
+    let cmdline = read_cmdline(ctx, true);
+    if cmdline.enabled == Some(false) {
+        outln!("pmemtab is disabled on the kernel command line (pmemtab=0 or rd.pmemtab=0): nothing to set up");
+        return Vec::new();
+    }
+    let boot = pmemtab::cmdline::boot_devices(entries, &cmdline);
+    for d in &boot.problems {
+        print_diagnostic(ctx, d);
+    }
+    entries
+        .iter()
+        .filter(|e| pmemtab::initrd::sets_up(e, &boot) && !e.options.noauto)
+        .collect()
+}

@@ -4,6 +4,7 @@ pub mod check;
 pub mod common;
 pub mod down;
 pub mod import;
+pub mod initramfs;
 pub mod list;
 pub mod mount;
 pub mod status;

@@ -1,6 +1,6 @@
 //! `mount`: mount an entry at its mount point with DAX, then verify DAX is really on.
 
-use super::common::{load_one, report_refusal, scan};
+use super::common::{initrd_entries, load_one, load_tab, report_refusal, scan};
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::mount::{mount_dax, under_root, Mounted};
@@ -16,17 +16,47 @@ pub struct Args {
     /// prefix for the mount point (e.g. /sysroot in the initrd)
     #[argh(option)]
     pub root: Option<PathBuf>,
+    /// every entry the initrd sets up that has a mount point other than / (after the root is
+    /// mounted, as initramfs-tools' local-bottom runs)
+    #[argh(switch)]
+    pub initrd: bool,
     /// entry name
     #[argh(positional)]
-    pub name: String,
+    pub name: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    let entry = match load_one(ctx, &args.name) {
-        Ok(e) => e,
-        Err(e) => return e,
-    };
-    let entry = &entry;
+    match (&args.name, args.initrd) {
+        (Some(name), false) => match load_one(ctx, name) {
+            Ok(entry) => mount_one(ctx, &entry, args.root.as_deref()),
+            Err(e) => e,
+        },
+        (None, true) => {
+            let parsed = match load_tab(ctx, &[]) {
+                Ok(p) => p,
+                Err(e) => return e,
+            };
+            let mut worst = Exit::Ok;
+            for entry in initrd_entries(ctx, &parsed.entries) {
+                // `/` is the root the initramfs mounted itself from root=.
+                let Some(mp) = entry.mount_point.as_deref() else {
+                    continue;
+                };
+                if pmemtab::systemd::simplify_path(mp).as_deref() == Ok("/") {
+                    continue;
+                }
+                worst = worst.max(mount_one(ctx, entry, args.root.as_deref()));
+            }
+            worst
+        }
+        _ => {
+            exit::error("mount: name one entry, or use --initrd (not both)");
+            Exit::Usage
+        }
+    }
+}
+
+fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Path>) -> Exit {
     let at = ctx.at(entry.line, &entry.name);
     let (Some(mount_point), Some(fstype)) = (&entry.mount_point, entry.fstype) else {
         exit::error(format_args!(
@@ -94,7 +124,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             }
         }
     };
-    let target = under_root(args.root.as_deref(), mount_point);
+    let target = under_root(root, mount_point);
     match mount_dax(
         &source,
         devnum,

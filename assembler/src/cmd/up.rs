@@ -1,6 +1,6 @@
 //! `up`: wait for the members, plan, and build each entry's device (safe to run again).
 
-use super::common::{load_tab, report_refusal, scan, scan_now, select};
+use super::common::{initrd_entries, load_tab, report_refusal, scan, scan_now, select};
 use crate::assemble::{self, Up};
 use crate::ctx::Ctx;
 use crate::dm::control::{Control, Transport};
@@ -23,6 +23,10 @@ pub struct Args {
     /// every entry without noauto
     #[argh(switch)]
     pub all: bool,
+    /// the entries an initrd sets up: x-initrd.attach, / and /usr, and what root= and
+    /// mount.usr= name in /proc/cmdline (for initrds without systemd)
+    #[argh(switch)]
+    pub initrd: bool,
     /// seconds to wait for members to appear (default: the entry's x-systemd.device-timeout=, else 30)
     #[argh(option, from_str_fn(super::common::seconds))]
     pub timeout: Option<std::time::Duration>,
@@ -47,17 +51,21 @@ impl Failure {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    if args.all != args.names.is_empty() {
-        exit::error("up: name the entries to build, or use --all (not both)");
+    if usize::from(args.all) + usize::from(args.initrd) + usize::from(!args.names.is_empty()) != 1 {
+        exit::error("up: name the entries to build, or use --all or --initrd (only one)");
         return Exit::Usage;
     }
     let parsed = match load_tab(ctx, &args.names) {
         Ok(p) => p,
         Err(e) => return e,
     };
-    let chosen = match select(ctx, &parsed.entries, &args.names, args.all) {
-        Ok(c) => c,
-        Err(e) => return e,
+    let chosen = if args.initrd {
+        initrd_entries(ctx, &parsed.entries)
+    } else {
+        match select(ctx, &parsed.entries, &args.names, args.all) {
+            Ok(c) => c,
+            Err(e) => return e,
+        }
     };
     let mut worst = Exit::Ok;
     for entry in chosen
