@@ -130,7 +130,8 @@ make_nvdimms() {
 # nv0,nv1) from $DIMMS, the extra kernel arguments APPEND and each DISK as a virtio disk; the
 # serial console goes to LOG (\r stripped). Returns qemu's status (124 on timeout). The DIMM's
 # slot follows its name, so nv1 alone is still nv1. BOOT_INITRD (default the busybox
-# initramfs), BOOT_QUIET (default "quiet loglevel=3") and BOOT_TIMEOUT change the rest.
+# initramfs), BOOT_QUIET (default "quiet loglevel=3") and BOOT_TIMEOUT change the rest;
+# BOOT_EXACT=1 passes APPEND alone, as the kernel command line (a boot loader's own line).
 boot() {
     local log=$1 dimms=$2 append=$3 d n args=() rc machine=(-smp 1 -m 1G,slots=8,maxmem=8G)
     shift 3
@@ -152,11 +153,13 @@ boot() {
     for d in "$@"; do
         [ -n "$d" ] && args+=(-drive "file=$d,format=raw,if=virtio")
     done
+    local cmdline="console=ttyS0 panic=1 ${BOOT_QUIET-quiet loglevel=3} $append"
+    [ -n "${BOOT_EXACT:-}" ] && cmdline=$append
     mkdir -p "$(dirname "$log")"
     timeout --kill-after=10 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on \
         "${machine[@]}" "${args[@]}" \
         -kernel "$KDIR/root/boot/vmlinuz-$(kver)" -initrd "${BOOT_INITRD:-$WORK/initramfs.cpio.gz}" \
-        -append "console=ttyS0 panic=1 ${BOOT_QUIET-quiet loglevel=3} $append" \
+        -append "$cmdline" \
         -nographic -no-reboot -nodefaults -serial stdio -display none </dev/null 2>&1 |
         tr -d '\r' > "$log"
     rc=${PIPESTATUS[0]}

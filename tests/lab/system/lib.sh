@@ -11,12 +11,23 @@
 #   work/system-KERNEL/dimms/nv0,nv1  the NVDIMMs: namespaces, the root stripe, data
 
 SYSLAB=$LAB/system
-SYS=$WORK/system-$LAB_KERNEL
-SYSROOT_TAR=$WORK/system/debian-root.tar
+# The initramfs builder of the root (LAB_SYS_FLAVOUR, or system/run --flavour):
+#   dracut  Debian's dracut, with systemd in the initrd (pmemtab-generator writes the units)
+#   itools  initramfs-tools, Debian's and Ubuntu's default: no systemd in the initrd, the
+#           hook's local-top/local-block/local-bottom scripts run pmem-assemble itself
+SYS_FLAVOUR=${LAB_SYS_FLAVOUR:-dracut}
+case $SYS_FLAVOUR in
+dracut) SYS=$WORK/system-$LAB_KERNEL builder=dracut ;;
+itools) SYS=$WORK/system-$LAB_KERNEL-itools builder=initramfs-tools ;;
+*) echo "system lab: unknown flavour '$SYS_FLAVOUR' (dracut or itools)" >&2; exit 2 ;;
+esac
 SYSROOT=$SYS/root
-# What the Debian root holds beyond minbase: no dmsetup, lvm2 or ndctl, so nothing but pmemtab
-# can build or name the devices.
-SYSROOT_PKGS="systemd-sysv,udev,kmod,dracut,e2fsprogs"
+# What the Debian root holds beyond minbase: its initramfs builder, and GRUB's update-grub
+# (grub2-common, grub-pc-bin: no boot loader is installed, update-grub writes grub.cfg); no
+# dmsetup, lvm2 or ndctl, so nothing but pmemtab can build or name the devices.
+SYSROOT_PKGS="systemd-sysv,udev,kmod,$builder,e2fsprogs,grub2-common,grub-pc-bin"
+# Cached once per package list.
+SYSROOT_TAR=$WORK/system/debian-root-$(echo "$SYSROOT_PKGS" | md5sum | cut -c1-8).tar
 # Modules the root (and so dracut, which packs from it) gets from the lab kernel, with their
 # dependencies: pmem, dm, the filesystems, what systemd loads itself, the provisioning disk.
 SYS_MODULES="nfit nd_pmem nd_btt dax_pmem device_dax nd_e820 dm_mod ext4 xfs kmem autofs4 virtio_pci virtio_blk"
@@ -45,8 +56,9 @@ GONE_UUID=5eed50ff-0000-4000-8000-0000000000ff
 # The pmemtab of the booted system (and, packed by dracut, of the initrd).
 sys_pmemtab() {
     cat <<TAB
-# The root: root=/dev/mapper/root on the kernel command line attaches it in the initrd.
-root   striped:2M  uuid=$(sys_uuid rootA),uuid=$(sys_uuid rootB)  -  -  x-systemd.device-timeout=10
+# The root: attached in the initrd because it is /, whether root= says /dev/mapper/root or,
+# as update-grub writes it, UUID= of its filesystem.
+root   striped:2M  uuid=$(sys_uuid rootA),uuid=$(sys_uuid rootB)  /  ext4  x-systemd.device-timeout=10
 # Set up by the booted system's own generator run.
 # (x-systemd.requires=: the mount waits for lab-marker.service, as fstab-generator makes it.)
 data   striped:2M  uuid=$(sys_uuid dataA),uuid=$(sys_uuid dataB)  /srv/data   ext4  mkfs,noatime,x-systemd.requires=lab-marker.service
@@ -102,7 +114,18 @@ sys_build_root() {
     make -s -C "$LAB/../.." install DESTDIR="$root" PREFIX=/usr >&2 || return 1
     sys_pmemtab > "$root/etc/pmemtab"
     echo pmemlab > "$root/etc/hostname"
-    mkdir -p "$root/srv/data" "$root/srv/solo" "$root/srv/early" "$root/srv/flaky" "$root/srv/nodax" "$root/var/lib/lab"
+    # The user's GRUB settings (grub-pc's postinst would make this file): the lab's console,
+    # no endless emergency shell, DAX for the root, and which report to run.
+    cat > "$root/etc/default/grub" << 'GRUB'
+GRUB_DEFAULT=0
+GRUB_TIMEOUT=0
+GRUB_DISTRIBUTOR=Debian
+GRUB_CMDLINE_LINUX_DEFAULT=""
+GRUB_CMDLINE_LINUX="console=ttyS0 panic=1 rootflags=dax rd.shell=0 rd.emergency=reboot rd.timeout=100 systemd.show_status=0 loglevel=4 lab.sys=grub"
+GRUB_DISABLE_OS_PROBER=true
+GRUB
+    [ "$SYS_FLAVOUR" = itools ] && sed -i 's/ lab.sys=grub"/ lab.sys=grub lab.flavour=itools"/' "$root/etc/default/grub"
+    mkdir -p "$root/boot/grub" "$root/srv/data" "$root/srv/solo" "$root/srv/early" "$root/srv/flaky" "$root/srv/nodax" "$root/var/lib/lab"
     install -m 644 "$SYSLAB/guest/lab-marker.service" "$root/etc/systemd/system/lab-marker.service"
     install -m 755 "$SYSLAB/guest/lab-report" "$root/usr/local/sbin/lab-report"
     install -m 644 "$SYSLAB/guest/pmemtab-lab.service" "$root/etc/systemd/system/pmemtab-lab.service"
@@ -124,10 +147,18 @@ sys_build_initrd() {
     local root=$SYSROOT k rc
     k=$(kver)
     mount --bind /proc "$root/proc" && mount --bind /sys "$root/sys" && mount --bind /dev "$root/dev" || return 1
-    chroot "$root" dracut --quiet --force --no-hostonly --add "pmemtab" \
-        --omit "dm lvm crypt mdraid multipath nvdimm plymouth" --kver "$k" /boot/initrd.img >&2
-    rc=$?
-    chroot "$root" lsinitrd /boot/initrd.img > "$SYS/lsinitrd.txt" 2>&1
+    if [ "$SYS_FLAVOUR" = itools ]; then
+        # As a Debian user's system makes it (MODULES=most, the default); the hook adds ours.
+        chroot "$root" update-initramfs -c -k "$k" >&2
+        rc=$?
+        cp "$root/boot/initrd.img-$k" "$root/boot/initrd.img" 2> /dev/null
+        chroot "$root" lsinitramfs -l /boot/initrd.img > "$SYS/lsinitrd.txt" 2>&1
+    else
+        chroot "$root" dracut --quiet --force --no-hostonly --add "pmemtab" \
+            --omit "dm lvm crypt mdraid multipath nvdimm plymouth" --kver "$k" /boot/initrd.img >&2
+        rc=$?
+        chroot "$root" lsinitrd /boot/initrd.img > "$SYS/lsinitrd.txt" 2>&1
+    fi
     umount "$root/dev" "$root/sys" "$root/proc"
     [ $rc = 0 ] && cp "$root/boot/initrd.img" "$SYS/initrd.img"
 }
@@ -169,7 +200,7 @@ sys_prepare() {
     sys_root_tar || { echo "mmdebstrap failed"; return 1; }
     t0=$(date +%s)
     sys_build_root || { echo "building the root in $SYSROOT failed"; return 1; }
-    sys_build_initrd || { echo "dracut failed (see above)"; return 1; }
+    sys_build_initrd || { echo "$builder failed (see above)"; return 1; }
     sys_build_image || { echo "mke2fs -d failed"; return 1; }
     if [ "$plain" = plain ]; then
         cp --sparse=always "$SYS/root.img" "$SYS/plain.img" && tune2fs -U random "$SYS/plain.img" > /dev/null ||
