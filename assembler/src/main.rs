@@ -7,6 +7,7 @@
 extern crate pmemtab;
 mod assemble;
 mod cmd;
+mod crash;
 mod ctx;
 mod dm;
 mod exit;
@@ -21,7 +22,7 @@ mod show;
 mod signature;
 mod wait;
 
-use argh::FromArgs;
+use argh::{FromArgs, SubCommand};
 use ctx::Ctx;
 use exit::Exit;
 use std::path::PathBuf;
@@ -72,11 +73,31 @@ enum Command {
     VerifyDax(cmd::verify_dax::Args),
 }
 
+impl Command {
+    /// The subcommand's name, as typed (`up`, `verify-dax`), for the crash line.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::List(_) => cmd::list::Args::COMMAND.name,
+            Command::Check(_) => cmd::check::Args::COMMAND.name,
+            Command::Table(_) => cmd::table::Args::COMMAND.name,
+            Command::Up(_) => cmd::up::Args::COMMAND.name,
+            Command::Down(_) => cmd::down::Args::COMMAND.name,
+            Command::Import(_) => cmd::import::Args::COMMAND.name,
+            Command::Status(_) => cmd::status::Args::COMMAND.name,
+            Command::Mount(_) => cmd::mount::Args::COMMAND.name,
+            Command::VerifyDax(_) => cmd::verify_dax::Args::COMMAND.name,
+        }
+    }
+}
+
 fn main() {
+    // Before anything else: an internal error from here on says so in one line (crash.rs).
+    crash::install();
     let argv: Vec<String> = std::env::args().collect();
     // `down` of a system-ram entry runs itself to offline a block it can kill at a deadline.
     if let [_, arg, state] = argv.as_slice() {
         if arg == kmem::OFFLINE_CHILD_ARG {
+            crash::running(cmd::down::Args::COMMAND.name);
             std::process::exit(kmem::offline_child(std::path::Path::new(state)));
         }
     }
@@ -108,6 +129,7 @@ fn main() {
         run: args.run,
         proc: args.proc,
     };
+    crash::running(args.command.name());
     let exit = match args.command {
         Command::List(a) => cmd::list::run(&ctx, a),
         Command::Check(a) => cmd::check::run(&ctx, a),

@@ -2,7 +2,10 @@
 #@ boot dimms=nv0
 # Scenario 4a: a member's NVDIMM is not attached. Boot 1 (both NVDIMMs) notes the pfn uuids
 # ndctl shows; boot 2 has only nv0: `up --timeout 5` must fail within the timeout plus slack,
-# name the missing uuid in a one-line error, and leave no device behind.
+# name the missing uuid in a one-line error, and leave no device behind. Then the crash line
+# (assembler/src/crash.rs): an `up` waiting for that member gets SIGILL, which is what a panic
+# is in the static binary; it must end with one line naming the tool, the command and a bug,
+# and exit 70. A signal, not a test-only path: the shipped binary has no way to crash on purpose.
 TIMEOUT=5 SLACK=10
 if [ "$LAB_BOOT" = 1 ]; then
     plan 1
@@ -11,7 +14,7 @@ if [ "$LAB_BOOT" = 1 ]; then
     check members-present "ndctl shows s4a '$ua', s4b '$ub'" [ -n "$ua" -a -n "$ub" ]
     save s4a "$ua"; save s4b "$ub"
 else
-    plan 5
+    plan 7
     echo "gone striped:2M uuid=$LAB_S4A,uuid=$LAB_S4B /mnt/gone ext4 mkfs" > /etc/pmemtab
     cat /etc/pmemtab
     run pmem-assemble up --timeout $TIMEOUT gone
@@ -21,4 +24,16 @@ else
     check missing-no-device "dmsetup ls: $(dmsetup ls 2>&1)" [ -z "$(dm_names)" ]
     check missing-present-member-untouched "s4a's block device is held: $(ls /sys/block/*/holders/ 2>/dev/null | tr '\n' ' ')" \
         sh -c '! ls /sys/block/*/holders/* >/dev/null 2>&1'
+    echo "+ pmem-assemble up --timeout 60 gone &; kill -ILL after 2 s"
+    pmem-assemble up --timeout 60 gone 2> /tmp/crash.err &
+    pid=$!
+    sleep 2
+    kill -ILL $pid
+    wait $pid
+    rc=$?
+    sed 's/^/  | /' /tmp/crash.err
+    echo "  = exit $rc"
+    want="pmem-assemble: internal error (SIGILL) during 'up': this is a bug in pmem-assemble, please report it"
+    check crash-says-internal-error "last stderr line: $(tail -n 1 /tmp/crash.err)" same "$(tail -n 1 /tmp/crash.err)" "$want"
+    check crash-exit-70 "exit $rc, want 70" [ "$rc" = 70 ]
 fi
