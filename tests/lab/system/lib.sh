@@ -18,11 +18,12 @@ SYSLAB=$LAB/system
 SYS_FLAVOUR=${LAB_SYS_FLAVOUR:-dracut}
 case $SYS_FLAVOUR in
 dracut) SYS=$WORK/system-$LAB_KERNEL builder=dracut ;;
-itools) SYS=$WORK/system-$LAB_KERNEL-itools builder=initramfs-tools ;;
+itools) SYS=$WORK/system-$LAB_KERNEL-itools builder=initramfs-tools,zstd ;;
 *) echo "system lab: unknown flavour '$SYS_FLAVOUR' (dracut or itools)" >&2; exit 2 ;;
 esac
 SYSROOT=$SYS/root
-# What the Debian root holds beyond minbase: its initramfs builder, and GRUB's update-grub
+# What the Debian root holds beyond minbase: its initramfs builder (initramfs-tools with zstd,
+# its default compression, which it recommends), and GRUB's update-grub
 # (grub2-common, grub-pc-bin: no boot loader is installed, update-grub writes grub.cfg); no
 # dmsetup, lvm2 or ndctl, so nothing but pmemtab can build or name the devices.
 SYSROOT_PKGS="systemd-sysv,udev,kmod,$builder,e2fsprogs,grub2-common,grub-pc-bin"
@@ -101,6 +102,9 @@ sys_modules() {
     cp "$KDIR/root/lib/modules/$k"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$k/"
     depmod -b "$root" "$k"
     install -D -m 644 "$KDIR/root/boot/vmlinuz-$k" "$root/boot/vmlinuz-$k"
+    # update-initramfs reads it (which compressions the kernel unpacks), as installing the
+    # kernel package would leave it.
+    install -D -m 644 "$KDIR/root/boot/config-$k" "$root/boot/config-$k"
 }
 
 # The root for this kernel: Debian + modules + `make install` of this checkout + lab units.
