@@ -83,6 +83,7 @@ impl Command {
             Command::Up(_) => cmd::up::Args::COMMAND.name,
             Command::Down(_) => cmd::down::Args::COMMAND.name,
             Command::Import(_) => cmd::import::Args::COMMAND.name,
+            Command::Initramfs(_) => cmd::initramfs::Args::COMMAND.name,
             Command::Status(_) => cmd::status::Args::COMMAND.name,
             Command::Mount(_) => cmd::mount::Args::COMMAND.name,
             Command::VerifyDax(_) => cmd::verify_dax::Args::COMMAND.name,
