@@ -10,8 +10,7 @@ use crate::mount;
 use argh::FromArgs;
 use pmemtab::devnum::DevNum;
 
-/// print what an initramfs needs for pmemtab (shell assignments: PMEMTAB_INITRD, _ROOT,
-/// _ENTRIES, _MODULES, _PROGRAMS); reads pmemtab, /proc/cmdline and /proc/self/mountinfo
+/// print what an initramfs needs for pmemtab, as shell assignments
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "initramfs")]
 pub struct Args {}
