@@ -100,7 +100,7 @@ mod tests {
             Some("MEMKIND_DAX_KMEM_NODES=2\n")
         );
         // Withdrawn twice is fine; the last one takes the combined file with it.
-        assert_eq!(kmem_nodes(run, "more", None).ok(), Some(vec![]));
+        assert_eq!(kmem_nodes(run, "more", None).ok(), Some(vec![2]));
         assert_eq!(kmem_nodes(run, "ram", None).ok(), Some(vec![]));
         assert_eq!(read("pmemtab/kmem.env"), None);
         let left: Vec<_> = fs::read_dir(run.join("pmemtab/kmem"))
