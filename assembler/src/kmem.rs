@@ -598,6 +598,22 @@ fn restore(p: &Paths<'_>, dax: &str, taken: &[(u64, Zone)], why: String) -> Fail
     }
 }
 
+/// The CPU nodes nearest to `node` by the kernel's distance table
+/// (`devices/system/node/{online,has_cpu,nodeN/distance}`); empty when sysfs has no table.
+pub fn nearest_cpu_nodes(sysfs: &Path, node: i32) -> Vec<i32> {
+    let dir = sysfs.join("devices/system/node");
+    let list = |f: &str| {
+        fs::read_to_string(dir.join(f))
+            .ok()
+            .and_then(|t| pmemtab::numa::parse_node_list(&t))
+            .unwrap_or_default()
+    };
+    let Ok(row) = fs::read_to_string(dir.join(format!("node{node}/distance"))) else {
+        return Vec::new();
+    };
+    pmemtab::numa::nearest_cpu_nodes(&row, &list("online"), &list("has_cpu"))
+}
+
 /// The state of a dax device for `status`; none when it is not on the dax bus.
 pub fn live(ctx: &Ctx, dev: &KmemDev) -> Option<Live> {
     let p = Paths { sysfs: &ctx.sysfs };

@@ -18,6 +18,7 @@ mod lock;
 mod mkfs;
 mod mount;
 mod nodes;
+mod publish;
 mod show;
 mod signature;
 mod wait;

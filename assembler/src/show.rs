@@ -44,6 +44,10 @@ pub struct MemberStatus {
     pub uuid: Option<String>,
     pub raw_uuid: Option<String>,
     pub dax: Option<bool>,
+    /// The namespace's `numa_node` (the CPU node it is attached to) and `target_node` (the
+    /// node its memory becomes), as ndctl names them; none when unknown.
+    pub numa_node: Option<i32>,
+    pub target_node: Option<i32>,
 }
 
 /// A system-ram entry with at least one member in system-ram mode.
@@ -63,6 +67,10 @@ pub struct MemMember {
     /// `system-ram` (bound to kmem) or `devdax`, as `daxctl list` says.
     pub mode: String,
     pub node: i32,
+    /// The namespace's `numa_node`: the CPU node it is attached to.
+    pub numa_node: Option<i32>,
+    /// The CPU nodes nearest to `node` (the distance table), where its users best run.
+    pub nearest: Vec<i32>,
     pub blocks: u64,
     pub online: u64,
     pub block_size: u64,
@@ -75,9 +83,15 @@ fn mem_tree(out: &mut String, mems: &[MemStatus]) {
         let online: u64 = m.members.iter().map(|x| x.online * x.block_size).sum();
         let total: u64 = m.members.iter().map(|x| x.blocks * x.block_size).sum();
         let nodes = pmemtab::kmem::nodes_text(m.members.iter().map(|x| x.node));
+        let near = pmemtab::numa::node_list(m.members.iter().flat_map(|x| x.nearest.clone()));
+        let near = if near.is_empty() {
+            String::new()
+        } else {
+            format!(", nearest CPUs on node {near}")
+        };
         let _ = writeln!(
             out,
-            "{} system-ram, {nodes}, {} of {} online, pmemtab line {}",
+            "{} system-ram, {nodes}, {} of {} online{near}, pmemtab line {}",
             m.name,
             human_bytes(online),
             human_bytes(total),
@@ -103,6 +117,22 @@ fn mem_tree(out: &mut String, mems: &[MemStatus]) {
             }
             out.push('\n');
         }
+    }
+}
+
+/// ` node 0`, ` node 0 (memory on node 2)`: as ndctl, nothing when the node is unknown.
+fn node_text(out: &mut String, numa: Option<i32>, target: Option<i32>) {
+    match (numa, target) {
+        (Some(n), Some(t)) if n != t => {
+            let _ = write!(out, " node {n} (memory on node {t})");
+        }
+        (Some(n), _) => {
+            let _ = write!(out, " node {n}");
+        }
+        (None, Some(t)) => {
+            let _ = write!(out, " memory on node {t}");
+        }
+        (None, None) => {}
     }
 }
 
@@ -166,6 +196,7 @@ pub fn tree(devs: &[DevStatus], mems: &[MemStatus]) -> String {
             if let Some(u) = &m.raw_uuid {
                 let _ = write!(out, " raw_uuid={u}");
             }
+            node_text(&mut out, m.numa_node, m.target_node);
             if m.dax == Some(false) {
                 out.push_str(" NOT DAX");
             }
@@ -200,6 +231,8 @@ pub fn json(devs: &[DevStatus], mems: &[MemStatus]) -> String {
                         .with("uuid", opt(m.uuid.clone()))
                         .with("raw_uuid", opt(m.raw_uuid.clone()))
                         .with("dax", opt(m.dax))
+                        .with("numa_node", m.numa_node.map(Json::from))
+                        .with("target_node", m.target_node.map(Json::from))
                 })
                 .collect();
             Json::obj()
@@ -243,6 +276,12 @@ pub fn json(devs: &[DevStatus], mems: &[MemStatus]) -> String {
                         .with("uuid", opt(x.uuid.clone()))
                         .with("mode", Json::from(x.mode.as_str()))
                         .with("node", Json::from(x.node))
+                        .with("numa_node", x.numa_node.map(Json::from))
+                        .with("target_node", Json::from(x.node))
+                        .with(
+                            "nearest_cpu_nodes",
+                            Json::Arr(x.nearest.iter().map(|n| Json::from(*n)).collect()),
+                        )
                         .with("online_memblocks", Json::from(x.online))
                         .with("total_memblocks", Json::from(x.blocks))
                         .with("block_size", Json::from(x.block_size))
@@ -250,9 +289,25 @@ pub fn json(devs: &[DevStatus], mems: &[MemStatus]) -> String {
                         .with("zone", opt(x.zone.clone()))
                 })
                 .collect();
+            let mut nodes: Vec<i32> = m.members.iter().map(|x| x.node).collect();
+            nodes.sort_unstable();
+            nodes.dedup();
             Json::obj()
                 .with("name", Json::from(m.name.as_str()))
                 .with("layout", Json::from("system-ram"))
+                .with(
+                    "nodes",
+                    Json::Arr(nodes.into_iter().map(Json::from).collect()),
+                )
+                .with(
+                    "size",
+                    Json::from(
+                        m.members
+                            .iter()
+                            .map(|x| x.blocks * x.block_size)
+                            .sum::<u64>(),
+                    ),
+                )
                 .with("line", Json::from(m.line as u64))
                 .with("members", Json::Arr(members))
         })
@@ -275,6 +330,8 @@ mod tests {
             uuid: Some(u.into()),
             raw_uuid: None,
             dax: Some(true),
+            numa_node: Some(minor as i32),
+            target_node: Some(minor as i32),
         };
         vec![DevStatus {
             name: "fast0".into(),
@@ -304,8 +361,8 @@ mod tests {
         assert_eq!(
             tree(&sample(), &[]),
             "fast0 (253:0, dm-0) striped, 1020.00 MiB, DAX-capable, open 1, mounted on /mnt/fast (dax=always), pmemtab line 3\n \
-             ├─pmem1 (259:1) namespace1.0 uuid=aaaa\n \
-             └─pmem0 (259:0) namespace0.0 uuid=bbbb\n   \
+             ├─pmem1 (259:1) namespace1.0 uuid=aaaa node 1\n \
+             └─pmem0 (259:0) namespace0.0 uuid=bbbb node 0\n   \
              table: 0 2088960 striped 2 4096 259:1 0 259:0 0\n"
         );
     }
@@ -323,7 +380,7 @@ mod tests {
             j.contains("\"table\": \"0 2088960 striped 2 4096 259:1 0 259:0 0\\n\""),
             "{j}"
         );
-        assert!(j.contains("\"blockdev\": \"pmem0\",\n          \"namespace\": \"namespace0.0\",\n          \"uuid\": \"bbbb\",\n          \"raw_uuid\": null,\n          \"dax\": true"), "{j}");
+        assert!(j.contains("\"blockdev\": \"pmem0\",\n          \"namespace\": \"namespace0.0\",\n          \"uuid\": \"bbbb\",\n          \"raw_uuid\": null,\n          \"dax\": true,\n          \"numa_node\": 0,\n          \"target_node\": 0\n"), "{j}");
         assert_eq!(
             json(&[], &[]),
             "{\n  \"devices\": [],\n  \"memory\": []\n}\n"

@@ -14,6 +14,7 @@ pub mod initrd;
 pub mod kmem;
 pub mod memmap;
 pub mod ns;
+pub mod numa;
 pub mod out;
 pub mod paths;
 pub mod plan;

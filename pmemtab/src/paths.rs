@@ -12,6 +12,19 @@ pub const RUN_DIR: &str = "/run";
 /// `.device` unit that udev never announces; the mount is ordered after the service instead.
 pub const BY_NAME_DIR: &str = "pmemtab/by-name";
 
+/// Where `pmem-assemble up` publishes the nodes a system-ram entry onlined, one
+/// `<name>.env` per entry, relative to [`RUN_DIR`]; `down` removes it.
+pub const KMEM_ENV_DIR: &str = "pmemtab/kmem";
+
+/// Every node all system-ram entries onlined, in one file for services
+/// (`EnvironmentFile=-/run/pmemtab/kmem.env`), relative to [`RUN_DIR`]; absent when none is up.
+pub const KMEM_ENV: &str = "pmemtab/kmem.env";
+
+/// `<run>/pmemtab/kmem/<name>.env`.
+pub fn kmem_env(run: &Path, name: &str) -> PathBuf {
+    run.join(KMEM_ENV_DIR).join(format!("{name}.env"))
+}
+
 /// `<run>/pmemtab/by-name/<name>`.
 pub fn by_name_link(run: &Path, name: &str) -> PathBuf {
     run.join(BY_NAME_DIR).join(name)

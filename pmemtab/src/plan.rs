@@ -627,6 +627,12 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
         }
         Layout::SystemRam => Device::Kmem { devs: kmem_devs },
     };
+    // Built as planned either way: the warning only says what the mix costs.
+    warnings.extend(crate::numa::mix_warning(
+        entry.layout,
+        &members,
+        entry.options.numa_mix,
+    ));
     Ok(Plan {
         line: entry.line,
         name: entry.name.clone(),

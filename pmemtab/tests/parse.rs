@@ -805,3 +805,29 @@ fn unit_names_leave_room_for_their_directories() {
     let text = format!("n single addr=0x28000000 /{} ext4 -\n", "m".repeat(240));
     assert_eq!(diags(&text), vec![]);
 }
+
+#[test]
+fn numa_mix_is_pmemtabs_own_and_for_dm_layouts_only() {
+    let e = one(&format!(
+        "both striped uuid={U1},uuid={U2} /mnt/b ext4 numa-mix,noatime\n"
+    ));
+    assert!(e.options.numa_mix);
+    // Never given to mount or written into the mount unit's Options=.
+    assert_eq!(e.options.mount, vec!["noatime".to_string()]);
+    assert!(
+        one(&format!("l linear uuid={U1} - - numa-mix\n"))
+            .options
+            .numa_mix
+    );
+    assert!(!one(&format!("l linear uuid={U1} - - -\n")).options.numa_mix);
+    assert_eq!(
+        diags(&format!(
+            "s single uuid={U1} - - numa-mix\nr system-ram uuid={U2} - - numa-mix\nv linear uuid={U1} - - numa-mix=yes\n"
+        )),
+        vec![
+            err(1, 56, "numa-mix applies to striped and linear entries only"),
+            err(2, 60, "numa-mix applies to striped and linear entries only"),
+            err(3, 56, "option 'numa-mix' takes no value"),
+        ]
+    );
+}

@@ -676,12 +676,24 @@ fn missing_optional_attributes_are_none() {
         fs::remove_file(ns.join(attr)).unwrap();
     }
     fs::remove_file(tmp.0.join(format!("{QEMU_NFIT}/region1/pfn1.1/align"))).unwrap();
+    // Without the namespace's node attributes, its region's stand in (older kernels).
+    fs::write(
+        tmp.0.join(format!("{QEMU_NFIT}/region1/target_node")),
+        "3\n",
+    )
+    .unwrap();
     let all = scan(&tmp.0).unwrap();
     let alpha = by_dev(&all, "namespace1.0");
     assert_eq!(
         (alpha.name.as_deref(), alpha.numa_node, alpha.target_node),
-        (None, None, None)
+        (None, Some(0), Some(3))
     );
+    for attr in ["numa_node", "target_node"] {
+        fs::remove_file(tmp.0.join(format!("{QEMU_NFIT}/region1/{attr}"))).unwrap();
+    }
+    let all = scan(&tmp.0).unwrap();
+    let alpha = by_dev(&all, "namespace1.0");
+    assert_eq!((alpha.numa_node, alpha.target_node), (None, None));
     assert_eq!((alpha.resource, alpha.align), (None, None));
     assert_eq!(alpha.sector_size, Some(512), "the kernel's default");
     assert_eq!(alpha.uuid, uuid("27715d95-1bb8-478d-a466-d6e0a569746d"));
@@ -761,5 +773,27 @@ fn a_disk_still_being_added_is_not_listed_yet() {
     assert_eq!(
         refusal.reasons[0].to_string(),
         "member name=alpha (namespace1.0) is in fsdax mode but its block device has not appeared; check `dmesg` for the nd_pmem driver"
+    );
+}
+
+// --- NUMA nodes -----------------------------------------------------------------------------
+
+#[test]
+fn two_node_fixture_has_each_namespace_on_its_node() {
+    let all = scan(&fixture("nd-synth-two-node/sys")).unwrap();
+    let nodes: Vec<(&str, Option<i32>, Option<i32>)> = all
+        .iter()
+        .filter(|n| n.active)
+        .map(|n| (n.dev.as_str(), n.numa_node, n.target_node))
+        .collect();
+    assert_eq!(
+        nodes,
+        [
+            ("namespace0.0", Some(0), Some(0)),
+            ("namespace0.1", Some(0), Some(0)),
+            ("namespace1.0", Some(1), Some(1)),
+            ("namespace1.1", Some(1), Some(1)),
+            ("namespace2.0", Some(1), Some(2)),
+        ]
     );
 }

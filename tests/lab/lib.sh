@@ -32,6 +32,11 @@ LABEL_BYTES=$((2 << 20))
 # real socket-less memory node; 1 GiB region after its 2 MiB labels. A boot that has km0 puts
 # its one vCPU and its 1 GiB of RAM on node 0 (the same as every other boot).
 KMEM_DIMM_BYTES=$((1026 << 20))
+# The two-socket machine of the numa scenario: NVDIMMs nn0 on node 0 and nn1 on node 1, each
+# node with one vCPU and 512 MiB of RAM (a boot naming nnN gets this machine).
+NUMA_MACHINE=(-smp 2 -m 1G,slots=8,maxmem=8G
+              -object memory-backend-ram,id=ram0,size=512M -object memory-backend-ram,id=ram1,size=512M
+              -numa node,nodeid=0,cpus=0,memdev=ram0 -numa node,nodeid=1,cpus=1,memdev=ram1)
 # Legacy pmem the way users emulate it; 0x28000000 is addr= for it.
 MEMMAP='memmap=128M!640M'
 # Boots take 15-40 s here; a boot still running after this is a hang, reported as a failure.
@@ -112,13 +117,13 @@ build_initramfs() {
     (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initramfs.cpio.gz"
 }
 
-# Fresh sparse backing files nv0, nv1 in $DIMMS (the demo and the bench use their own dir):
+# Fresh sparse backing files nv0, nv1 (and the numa scenario's nn0, nn1) in $DIMMS (the demo and the bench use their own dir):
 # label areas zero, so the first boot must provision.
 DIMMS=${DIMMS:-$WORK/dimms}
 make_nvdimms() {
     local d
     mkdir -p "$DIMMS"
-    for d in nv0 nv1; do
+    for d in nv0 nv1 nn0 nn1; do
         rm -f "$DIMMS/$d"
         truncate -s "$DIMM_BYTES" "$DIMMS/$d"
     done
@@ -142,6 +147,12 @@ boot() {
                      -numa node,nodeid=0,cpus=0,memdev=ram0 -numa node,nodeid=1)
             args+=(-object "memory-backend-file,id=mk0,share=on,mem-path=$DIMMS/km0,size=$KMEM_DIMM_BYTES"
                    -device "nvdimm,id=km0,memdev=mk0,label-size=$LABEL_BYTES,node=1")
+            ;;
+        nn*)
+            n=${d#nn}
+            machine=("${NUMA_MACHINE[@]}")
+            args+=(-object "memory-backend-file,id=mn$n,share=on,mem-path=$DIMMS/$d,size=$DIMM_BYTES"
+                   -device "nvdimm,id=$d,memdev=mn$n,label-size=$LABEL_BYTES,node=$n")
             ;;
         *)
             n=${d#nv}

@@ -184,5 +184,12 @@ fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> 
     if released == 0 {
         outln!("{}: not active", entry.name);
     }
+    // Every member is back in devdax mode: no node of this entry is memory any more.
+    if let Err(e) = crate::publish::kmem_nodes(&ctx.run, &entry.name, None) {
+        exit::warning(format_args!(
+            "{at}: removing {} failed: {e}",
+            pmemtab::paths::kmem_env(&ctx.run, &entry.name).display()
+        ));
+    }
     Exit::Ok
 }

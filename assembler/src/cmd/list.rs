@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         outln!("no pmem namespaces under {}", ctx.sysfs.display());
         return Exit::Ok;
     }
-    let rows: Vec<[String; 9]> = active
+    let rows: Vec<[String; 10]> = active
         .iter()
         .map(|ns| {
             [
@@ -71,6 +71,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 }
                 .into(),
                 ns.numa_node.map_or("-".into(), |n| n.to_string()),
+                ns.target_node.map_or("-".into(), |n| n.to_string()),
                 identity(ns),
                 ns.name.clone().unwrap_or_else(|| "-".into()),
                 user_of(ns).unwrap_or_else(|| "-".into()),
@@ -84,6 +85,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         "SIZE",
         "DAX",
         "NUMA",
+        "TARGET",
         "PMEMTAB MEMBER",
         "NAME",
         "ENTRY",

@@ -35,6 +35,8 @@ fn member(sysfs: &std::path::Path, namespaces: &[Namespace], d: DevNum) -> Membe
         uuid: ns.and_then(|n| n.uuid).map(|u| u.to_string()),
         raw_uuid: ns.and_then(|n| n.raw_uuid).map(|u| u.to_string()),
         dax: nodes::queue_dax(sysfs, d).ok(),
+        numa_node: ns.and_then(|n| n.numa_node),
+        target_node: ns.and_then(|n| n.target_node),
     }
 }
 
@@ -150,6 +152,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                     }
                     .into(),
                     node: live.node,
+                    numa_node: r.ns.numa_node,
+                    nearest: kmem::nearest_cpu_nodes(&ctx.sysfs, live.node),
                     blocks: live.blocks,
                     online: live.online,
                     block_size: live.block_size,

@@ -333,6 +333,22 @@ fn build_kmem(
             }
         }
     }
+    // For applications (memkind, numactl --membind): which nodes this entry's memory is.
+    let nodes: Vec<i32> = devs.iter().map(|d| d.node).collect();
+    match crate::publish::kmem_nodes(&ctx.run, &entry.name, Some(&nodes)) {
+        Ok(_) => outln!(
+            "{}: published {}={} in {}",
+            entry.name,
+            pmemtab::numa::KMEM_VAR,
+            pmemtab::numa::node_list(nodes.iter().copied()),
+            pmemtab::paths::kmem_env(&ctx.run, &entry.name).display()
+        ),
+        // The memory is up and usable; only the note for applications is missing.
+        Err(e) => exit::warning(format_args!(
+            "{at}: memory is online, but publishing its nodes in {} failed: {e}",
+            pmemtab::paths::kmem_env(&ctx.run, &entry.name).display()
+        )),
+    }
     Ok(())
 }
 

@@ -199,6 +199,21 @@ fn read_namespace(devices: &Path, dev: &str, id: (u32, u32)) -> Result<Namespace
         _ => Some(optional_selected(&ns_dir.join("sector_size"))?.unwrap_or(512)),
     };
 
+    // Node facts: the namespace's own attribute, else (kernels whose namespaces lack it) its
+    // region's. A -1 is the kernel's answer (no node known), not a missing attribute.
+    let region = region_of(&ns_dir).unwrap_or_else(|| format!("region{}", id.0));
+    let region_dir = devices.join(&region);
+    let node = |attr: &str| -> Result<Option<i32>, Error> {
+        let own = ns_dir.join(attr);
+        if exists(&own) {
+            optional_node(&own)
+        } else {
+            optional_node(&region_dir.join(attr))
+        }
+    };
+    let numa_node = node("numa_node")?;
+    let target_node = node("target_node")?;
+
     let (uuid, raw_uuid) = match &claim {
         Some(c) => (optional_uuid(&c.join("uuid"))?, own_uuid),
         None => (own_uuid, None),
@@ -206,7 +221,7 @@ fn read_namespace(devices: &Path, dev: &str, id: (u32, u32)) -> Result<Namespace
 
     Ok(Namespace {
         dev: dev.to_owned(),
-        region: region_of(&ns_dir).unwrap_or_else(|| format!("region{}", id.0)),
+        region,
         provider: optional_text(&ns_dir.join("../../provider"))?.filter(|p| !p.is_empty()),
         mode,
         legacy,
@@ -221,8 +236,8 @@ fn read_namespace(devices: &Path, dev: &str, id: (u32, u32)) -> Result<Namespace
         resource,
         data_start,
         dax: block.as_ref().is_some_and(|b| b.dax),
-        numa_node: optional_node(&ns_dir.join("numa_node"))?,
-        target_node: optional_node(&ns_dir.join("target_node"))?,
+        numa_node,
+        target_node,
         align,
         sector_size,
     })

@@ -164,6 +164,9 @@ pub struct Options {
     pub mkfs: bool,
     /// `zone=` of a system-ram entry: where its memory is onlined (default movable).
     pub zone: Option<crate::kmem::Zone>,
+    /// `numa-mix` of a striped or linear entry: its members sit on different NUMA nodes on
+    /// purpose; `check` and `up` do not warn about it.
+    pub numa_mix: bool,
     /// `_netdev`: systemd treats the mount as a network mount (after the network, in
     /// remote-fs.target).
     pub netdev: bool,

@@ -162,6 +162,7 @@ pub const TABLE: &[Known] = &[
     own("x-initrd.attach", No),
     own("x-systemd.device-timeout", Required),
     own("zone", Required),
+    own("numa-mix", No),
     // DAX (ext4 and XFS).
     data("dax", Optional),
     // Security modules (SELinux), for any filesystem.

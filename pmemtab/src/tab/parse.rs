@@ -16,6 +16,7 @@ use super::model::{
 use super::options::{self as table, FormError, Kind, Value};
 use super::{clash, permission};
 use crate::kmem;
+use crate::numa;
 use crate::size::HUGE_PAGE_BYTES;
 use crate::systemd;
 use crate::timeouts;
@@ -877,7 +878,8 @@ fn parse_options<'a>(
             );
             continue;
         }
-        if layout == Some(Layout::SystemRam) && !applies_to_memory(&key) {
+        if layout == Some(Layout::SystemRam) && !applies_to_memory(&key) && key != numa::MIX_OPTION
+        {
             ctx.error(
                 &of,
                 format!("option '{key}' is about mounting, and a system-ram entry is not mounted"),
@@ -959,6 +961,18 @@ fn parse_options<'a>(
             }
             "mkfs" => {
                 o.mkfs = true;
+                false
+            }
+            "numa-mix" => {
+                if layout.is_some_and(|l| !l.is_dm()) {
+                    ctx.error(
+                        &of,
+                        "numa-mix applies to striped and linear entries only",
+                        Some("a single or system-ram entry interleaves nothing across nodes: remove it".into()),
+                    );
+                    continue;
+                }
+                o.numa_mix = true;
                 false
             }
             "zone" => {
