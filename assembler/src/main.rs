@@ -17,6 +17,8 @@ mod links;
 mod lock;
 mod mkfs;
 mod mount;
+#[cfg(target_env = "musl")]
+mod musl;
 mod nodes;
 mod publish;
 mod show;
