@@ -34,7 +34,9 @@ install:
 	$(INSTALL) -D -m 0755 $(ASSEMBLER) $(DESTDIR)$(SBINDIR)/pmem-assemble
 	$(INSTALL) -D -m 0755 $(MEMMAP) $(DESTDIR)$(SBINDIR)/pmemtab-memmap
 	$(INSTALL) -D -m 0755 $(GENERATOR) $(DESTDIR)$(SYSTEMDGENERATORDIR)/pmemtab-generator
-	$(INSTALL) -D -m 0644 assembler/udev/09-pmemtab.rules $(DESTDIR)$(UDEVRULESDIR)/09-pmemtab.rules
+	$(INSTALL) -d $(DESTDIR)$(UDEVRULESDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' assembler/udev/09-pmemtab.rules > $(DESTDIR)$(UDEVRULESDIR)/09-pmemtab.rules
+	chmod 0644 $(DESTDIR)$(UDEVRULESDIR)/09-pmemtab.rules
 	$(INSTALL) -d $(DESTDIR)$(DRACUTMODULEDIR)/55pmemtab
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSTEMDGENERATORDIR@|$(SYSTEMDGENERATORDIR)|g' \
 	    -e 's|@UDEVRULESDIR@|$(UDEVRULESDIR)|g' dracut/55pmemtab/module-setup.sh.in \

@@ -74,6 +74,7 @@ enum Command {
     Status(cmd::status::Args),
     Mount(cmd::mount::Args),
     VerifyDax(cmd::verify_dax::Args),
+    UdevMember(cmd::udev_member::Args),
 }
 
 impl Command {
@@ -90,6 +91,7 @@ impl Command {
             Command::Status(_) => cmd::status::Args::COMMAND.name,
             Command::Mount(_) => cmd::mount::Args::COMMAND.name,
             Command::VerifyDax(_) => cmd::verify_dax::Args::COMMAND.name,
+            Command::UdevMember(_) => cmd::udev_member::Args::COMMAND.name,
         }
     }
 }
@@ -145,6 +147,7 @@ fn main() {
         Command::Status(a) => cmd::status::run(&ctx, a),
         Command::Mount(a) => cmd::mount::run(&ctx, a),
         Command::VerifyDax(a) => cmd::verify_dax::run(&ctx, a),
+        Command::UdevMember(a) => cmd::udev_member::run(&ctx, a),
     };
     std::process::exit(finish(exit).code());
 }

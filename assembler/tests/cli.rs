@@ -141,6 +141,8 @@ testsupport::golden_cases!(golden(), run_case;
     table_striped,
     up_all_and_name,
     up_every_bad_member,
+    udev_member_of_a_stripe,
+    udev_member_single,
     up_refused_devdax,
     up_timeout_too_long,
     up_usage,

@@ -643,15 +643,9 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
     })
 }
 
-/// Plans every entry; a namespace claimed by an earlier entry refuses the later one.
-///
-/// Claims come from every member that resolves, whether or not its own entry can be built:
-/// a stripe with one NVDIMM missing still owns the namespaces it has, so a later entry can
-/// never take (and mkfs) the second chunk of that stripe. An ambiguous `name=` claims every
-/// namespace it matches.
-#[allow(clippy::result_large_err)]
-pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan, Refusal>> {
-    // namespace dev -> index of the first entry naming it
+/// Namespace dev -> index of the first entry naming it: who claims each namespace, whether or
+/// not that entry can be built.
+fn owners<'a>(entries: &[Entry], namespaces: &'a [Namespace]) -> HashMap<&'a str, usize> {
     let mut owner: HashMap<&str, usize> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {
         for member in &entry.members {
@@ -660,6 +654,33 @@ pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan,
             }
         }
     }
+    owner
+}
+
+/// The linear or striped entry the block device `blockdev` (`pmem1`, `pmem0.1s`) is a member
+/// of, by the claims [`plan_all`] uses: such a member holds, at its start, the start of that
+/// entry's filesystem, which must not be taken for the filesystem itself.
+pub fn dm_member_of<'a>(
+    entries: &'a [Entry],
+    namespaces: &[Namespace],
+    blockdev: &str,
+) -> Option<&'a Entry> {
+    let ns = namespaces
+        .iter()
+        .find(|ns| ns.blockdev.as_deref() == Some(blockdev))?;
+    let i = *owners(entries, namespaces).get(ns.dev.as_str())?;
+    entries.get(i).filter(|e| e.layout.is_dm())
+}
+
+/// Plans every entry; a namespace claimed by an earlier entry refuses the later one.
+///
+/// Claims come from every member that resolves, whether or not its own entry can be built:
+/// a stripe with one NVDIMM missing still owns the namespaces it has, so a later entry can
+/// never take (and mkfs) the second chunk of that stripe. An ambiguous `name=` claims every
+/// namespace it matches.
+#[allow(clippy::result_large_err)]
+pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan, Refusal>> {
+    let owner = owners(entries, namespaces);
     entries
         .iter()
         .enumerate()

@@ -84,7 +84,7 @@ build_initramfs() {
     mkdir -p "$root/lib/systemd" "$root/lib/udev/rules.d"
     ln -sf "$(command -v udevadm)" "$root/lib/systemd/systemd-udevd"
     for r in $GUEST_RULES; do cp "$r" "$root/lib/udev/rules.d/" || return 1; done
-    cp "$LAB/../../assembler/udev/09-pmemtab.rules" "$root/lab/09-pmemtab.rules.in"
+    sed 's|@SBINDIR@|/bin|g' "$LAB/../../assembler/udev/09-pmemtab.rules" > "$root/lab/09-pmemtab.rules.in"
     install -m 755 "$WORK/pmem-assemble" "$root/bin/pmem-assemble"
     # The KMEM scenario's memory user (std only, static, built in a second).
     rustc --edition 2021 -O -C strip=symbols --target x86_64-unknown-linux-musl \

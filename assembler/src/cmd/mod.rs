@@ -9,5 +9,6 @@ pub mod list;
 pub mod mount;
 pub mod status;
 pub mod table;
+pub mod udev_member;
 pub mod up;
 pub mod verify_dax;
