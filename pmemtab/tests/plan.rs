@@ -365,3 +365,19 @@ fn a_long_line_shows_the_part_around_each_fault() {
         support::assert_shows_around(d, &members[k]);
     }
 }
+
+/// Which block devices are members of a linear or striped entry (their start holds its
+/// filesystem's superblock, so udev must not give them its links): by the same claims as
+/// plan_all, even while the entry cannot be built; a single entry's device is its own.
+#[test]
+fn members_of_dm_entries() {
+    let ns = vec![fsdax(1, 1, GIB), fsdax(2, 2, GIB), fsdax(3, 3, GIB)];
+    let tab = "s striped:2M name=ns1,name=ns9 /mnt/s ext4 -\nl linear name=ns2 - -\none single name=ns3 /mnt/o ext4 -\n";
+    let entries = parse(tab).entries;
+    let of = |dev: &str| pmemtab::plan::dm_member_of(&entries, &ns, dev).map(|e| e.name.as_str());
+    // s cannot be built (ns9 is missing), but ns1 is still its member.
+    assert_eq!(of("pmem1"), Some("s"));
+    assert_eq!(of("pmem2"), Some("l"));
+    assert_eq!(of("pmem3"), None);
+    assert_eq!(of("pmem7"), None);
+}
