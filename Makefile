@@ -19,7 +19,7 @@ ASSEMBLER := $(TARGET_DIR)/x86_64-unknown-linux-musl/release/pmem-assemble
 GENERATOR := $(TARGET_DIR)/release/pmemtab-generator
 MEMMAP := $(TARGET_DIR)/release/pmemtab-memmap
 
-.PHONY: all build install uninstall check clean
+.PHONY: all build install uninstall deb rpm check clean
 
 all: build
 
@@ -69,6 +69,15 @@ uninstall:
 	      $(DESTDIR)$(MANDIR)/man8/pmemtab-generator.8 \
 	      $(DESTDIR)$(MANDIR)/man8/pmemtab-memmap.8
 	-rmdir $(DESTDIR)$(DRACUTMODULEDIR)/55pmemtab 2>/dev/null
+
+# Packages, built from a copy of the checkout (nothing written beside it), into
+# $(TARGET_DIR)/pkg: debhelper's `dpkg-buildpackage -b` on debian/, and rpmbuild -bb on
+# packaging/pmemtab.spec. Both run `make build` and `make install` above.
+deb:
+	packaging/build-deb
+
+rpm:
+	packaging/build-rpm
 
 check:
 	tests/run-all

@@ -5,8 +5,8 @@
 #
 # Cached under work/ (git-ignored):
 #   work/system/debian-root.tar       mmdebstrap minbase + systemd, udev, kmod, dracut, e2fsprogs
-#   work/system-KERNEL/root/          that root with the lab kernel's modules and pmemtab installed
-#   work/system-KERNEL/initrd.img     dracut's image, built in a chroot of that root
+#   work/system-KERNEL/root/          that root with the lab kernel's modules and pmemtab's .deb installed
+#   work/system-KERNEL/initrd.img     dracut's image, built in a chroot of that root by the package's trigger
 #   work/system-KERNEL/root.img       the root as an ext4 image, written onto the stripe
 #   work/system-KERNEL/dimms/nv0,nv1  the NVDIMMs: namespaces, the root stripe, data
 
@@ -107,15 +107,39 @@ sys_modules() {
     install -D -m 644 "$KDIR/root/boot/config-$k" "$root/boot/config-$k"
 }
 
-# The root for this kernel: Debian + modules + `make install` of this checkout + lab units.
+# How the lab wants dracut's image, as Debian's dracut reads it in every run (the package's
+# trigger included): not host-only (Debian's default; host-only detection in a chroot would
+# look at this machine), and none of dracut's dm, lvm, crypt, mdraid, multipath and nvdimm
+# modules: pmemtab must need none of them. The pmemtab module is not named: it includes
+# itself when /etc/pmemtab has something for the initrd (here, the root).
+sys_dracut_conf() {
+    cat <<'CONF'
+hostonly="no"
+omit_dracutmodules+=" dm lvm crypt mdraid multipath nvdimm plymouth "
+CONF
+}
+
+# chroot with /proc, /sys and /dev of the host, as dracut and dpkg need them.
+sys_chroot_mount() { mount --bind /proc "$1/proc" && mount --bind /sys "$1/sys" && mount --bind /dev "$1/dev" && mount --bind /dev/pts "$1/dev/pts"; }
+sys_chroot_umount() { umount "$1/dev/pts" "$1/dev" "$1/sys" "$1/proc"; }
+# apt-get in the root, from its /tmp (where the .deb is): apt takes ./FILE.deb as a package file.
+sys_apt_get() { DEBIAN_FRONTEND=noninteractive chroot "$SYSROOT" sh -c 'cd /tmp && exec apt-get "$@"' - "$@"; }
+
+# The root for this kernel: Debian + modules + lab units + /etc/pmemtab, then pmemtab's .deb
+# (SYS_DEB, or the one make deb left) installed with apt-get in a chroot: its trigger makes
+# Debian's dracut build /boot/initrd.img-KVER. With SYS_PKG_CYCLE=1, then the package's
+# reinstall and remove/purge/install cycle (sys_pkg_cycle). Last the lab's dracut
+# configuration goes again, so that later dracut runs (bench/dax-root) see Debian's defaults.
 sys_build_root() {
-    local root=$SYSROOT
+    local root=$SYSROOT deb=${SYS_DEB:-} rc=0
+    [ -n "$deb" ] || deb=$(ls "${CARGO_TARGET_DIR:-${LAB_CARGO_TARGET_DIR:-$WORK/target}}"/pkg/pmemtab_*_amd64.deb 2> /dev/null | tail -n 1)
+    [ -f "$deb" ] || { echo "system lab: no pmemtab .deb (make deb)" >&2; return 1; }
     rm -rf "$root"
     mkdir -p "$root"
     tar -C "$root" -xf "$SYSROOT_TAR" || return 1
     sys_modules "$root" || return 1
-    # The project, installed the way a distribution package would.
-    make -s -C "$LAB/../.." install DESTDIR="$root" PREFIX=/usr >&2 || return 1
+    # The administrator's file, before the package: it never creates one, and the image its
+    # trigger builds packs this one.
     sys_pmemtab > "$root/etc/pmemtab"
     echo pmemlab > "$root/etc/hostname"
     # The user's GRUB settings (grub-pc's postinst would make this file): the lab's console,
@@ -142,29 +166,86 @@ GRUB
         console-getty.service systemd-firstboot.service; do
         ln -sf /dev/null "$root/etc/systemd/system/$u"
     done
+    # The project, installed the way users install it: its Debian package.
+    mkdir -p "$root/etc/dracut.conf.d"
+    sys_dracut_conf > "$root/etc/dracut.conf.d/90-pmemtab-lab.conf"
+    cp "$deb" "$root/tmp/" || return 1
+    SYS_DEB_IN_ROOT=/tmp/$(basename "$deb")
+    sys_chroot_mount "$root" || return 1
+    mkdir -p "$SYS/logs"
+    # initramfs-tools' trigger updates the images there are: a system has one from its kernel
+    # package (`update-initramfs -c`, as linux-image's postinst runs it).
+    if [ "$SYS_FLAVOUR" = itools ]; then
+        chroot "$root" update-initramfs -c -k "$(kver)" > "$SYS/logs/update-initramfs.log" 2>&1 ||
+            { tail -n 20 "$SYS/logs/update-initramfs.log" >&2; sys_chroot_umount "$root"; return 1; }
+    fi
+    say_sys "apt-get install ./$(basename "$deb") (its trigger runs $builder)"
+    sys_apt_get install -y "./${SYS_DEB_IN_ROOT#/tmp/}" \
+        > "$SYS/logs/pkg-install.log" 2>&1 || { tail -n 20 "$SYS/logs/pkg-install.log" >&2; rc=1; }
+    if [ $rc = 0 ] && [ "${SYS_PKG_CYCLE:-}" = 1 ]; then
+        say_sys "package cycle: reinstall, remove, purge, install (each rebuilds the image)"
+        sys_pkg_cycle || rc=1
+    fi
+    sys_chroot_umount "$root"
+    rm -f "$root/etc/dracut.conf.d/90-pmemtab-lab.conf" "$root$SYS_DEB_IN_ROOT"
+    return $rc
 }
 
-# dracut's image, built inside the root (its systemd, its /etc/pmemtab, the lab kernel's
-# modules), with the pmemtab module and without dracut's dm, lvm, crypt, mdraid, multipath and
-# nvdimm modules: pmemtab must need none of them.
+# The package's life in the chroot (mounted), after its first install: reinstall, remove,
+# purge, install again, each checked; the last install's image is the one the lab boots.
+# Writes "PASS name" / "FAIL name: why" lines to $SYS/pkg-cycle.txt for system/run.
+sys_pkg_cycle() {
+    local root=$SYSROOT k out=$SYS/pkg-cycle.txt log=$SYS/logs/pkg-cycle.log tab0
+    k=$(kver)
+    : > "$out"
+    : > "$log"
+    in_root() { DEBIAN_FRONTEND=noninteractive chroot "$root" "$@"; }
+    t() { local n=$1 why=$2; shift 2; echo "== $n: $*" >> "$log"; if "$@" >> "$log" 2>&1; then echo "PASS $n" >> "$out"; else echo "FAIL $n: $why" >> "$out"; fi; }
+    # (lsinitrd's listing to a file first: grep -q would end it with SIGPIPE, and pipefail.)
+    img_list() { in_root lsinitrd "/boot/initrd.img-$k" > "$SYS/pkg-lsinitrd.txt" 2>&1; }
+    img_has_pmemtab() { img_list && grep -qE ' usr/sbin/pmem-assemble$' "$SYS/pkg-lsinitrd.txt"; }
+    img_lacks_pmemtab() { img_list && grep -qE ' usr/lib/systemd/systemd$' "$SYS/pkg-lsinitrd.txt" && ! grep -qE 'pmem-assemble|pmemtab' "$SYS/pkg-lsinitrd.txt"; }
+    tab0=$(sha256sum < "$root/etc/pmemtab")
+    tab_same() { [ "$(sha256sum < "$root/etc/pmemtab" 2> /dev/null)" = "$tab0" ]; }
+    files_there() { [ -x "$root/usr/sbin/pmem-assemble" ] && [ -x "$root/usr/lib/systemd/system-generators/pmemtab-generator" ] && [ -f "$root/usr/lib/dracut/modules.d/55pmemtab/module-setup.sh" ]; }
+    files_gone() { [ ! -e "$root/usr/sbin/pmem-assemble" ] && [ ! -e "$root/usr/lib/dracut/modules.d/55pmemtab" ] && [ ! -e "$root/usr/lib/udev/rules.d/09-pmemtab.rules" ]; }
+    not_installed() { [ -z "$(in_root dpkg-query -W -f='${db:Status-Status}' pmemtab 2> /dev/null)" ] || [ "$(in_root dpkg-query -W -f='${db:Status-Status}' pmemtab 2> /dev/null)" = not-installed ]; }
+    t pkg-install-trigger-built-image "/boot/initrd.img-$k has no usr/sbin/pmem-assemble (logs/pkg-install.log)" img_has_pmemtab
+    t pkg-install-leaves-pmemtab "/etc/pmemtab changed" tab_same
+    t pkg-install-verifies "dpkg --verify pmemtab" in_root dpkg --verify pmemtab
+    t pkg-reinstall "apt-get install --reinstall failed (logs/pkg-cycle.log)" sys_apt_get install -y --reinstall "./${SYS_DEB_IN_ROOT#/tmp/}"
+    t pkg-reinstall-leaves-pmemtab "/etc/pmemtab changed" tab_same
+    t pkg-reinstall-image "no usr/sbin/pmem-assemble in the image" img_has_pmemtab
+    t pkg-remove "dpkg -r pmemtab failed (the chroot's / is not on pmemtab)" in_root dpkg -r pmemtab
+    t pkg-remove-removes-files "files left" files_gone
+    t pkg-remove-leaves-pmemtab "/etc/pmemtab changed or gone" tab_same
+    t pkg-remove-rebuilt-image-without-pmemtab "the trigger did not rebuild the image without pmemtab" img_lacks_pmemtab
+    t pkg-purge "dpkg -P pmemtab failed" in_root dpkg -P pmemtab
+    t pkg-purge-not-installed "status: $(in_root dpkg-query -W -f='${Status}' pmemtab 2>&1)" not_installed
+    t pkg-purge-leaves-pmemtab "/etc/pmemtab changed or gone" tab_same
+    t pkg-install-again "apt-get install failed (logs/pkg-cycle.log)" sys_apt_get install -y "./${SYS_DEB_IN_ROOT#/tmp/}"
+    t pkg-install-again-restores-files "files missing" files_there
+    t pkg-install-again-verifies "dpkg --verify pmemtab" in_root dpkg --verify pmemtab
+    t pkg-install-again-image "no usr/sbin/pmem-assemble in the image" img_has_pmemtab
+    t pkg-install-again-leaves-pmemtab "/etc/pmemtab changed" tab_same
+    return 0
+}
+
+# dracut's image: the one the package's update-initramfs trigger made Debian's dracut build in
+# the chroot (sys_build_root; sys_dracut_conf says how), and lsinitrd's listing of it.
 sys_build_initrd() {
     local root=$SYSROOT k rc
     k=$(kver)
-    mount --bind /proc "$root/proc" && mount --bind /sys "$root/sys" && mount --bind /dev "$root/dev" || return 1
+    [ -s "$root/boot/initrd.img-$k" ] || { echo "system lab: the package's trigger built no /boot/initrd.img-$k" >&2; return 1; }
+    sys_chroot_mount "$root" || return 1
     if [ "$SYS_FLAVOUR" = itools ]; then
-        # As a Debian user's system makes it (MODULES=most, the default); the hook adds ours.
-        chroot "$root" update-initramfs -c -k "$k" >&2
-        rc=$?
-        cp "$root/boot/initrd.img-$k" "$root/boot/initrd.img" 2> /dev/null
-        chroot "$root" lsinitramfs -l /boot/initrd.img > "$SYS/lsinitrd.txt" 2>&1
+        chroot "$root" lsinitramfs -l "/boot/initrd.img-$k" > "$SYS/lsinitrd.txt" 2>&1
     else
-        chroot "$root" dracut --quiet --force --no-hostonly --add "pmemtab" \
-            --omit "dm lvm crypt mdraid multipath nvdimm plymouth" --kver "$k" /boot/initrd.img >&2
-        rc=$?
-        chroot "$root" lsinitrd /boot/initrd.img > "$SYS/lsinitrd.txt" 2>&1
+        chroot "$root" lsinitrd "/boot/initrd.img-$k" > "$SYS/lsinitrd.txt" 2>&1
     fi
-    umount "$root/dev" "$root/sys" "$root/proc"
-    [ $rc = 0 ] && cp "$root/boot/initrd.img" "$SYS/initrd.img"
+    rc=$?
+    sys_chroot_umount "$root"
+    [ $rc = 0 ] && cp "$root/boot/initrd.img-$k" "$SYS/initrd.img"
 }
 
 # The root filesystem image, with the stripe hints of the root entry (2 MiB x 2).
@@ -185,8 +266,8 @@ sys_boot() {
 SYS_BOOT_TIMEOUT=${LAB_SYS_BOOT_TIMEOUT:-240}
 
 # Everything before the first real boot, for system/run, the demo and the bench: packages,
-# kernel and static binary (tests/lab/setup), `make build` for PREFIX=/usr, the cached Debian
-# userland, this kernel's root, dracut's image, the root image; then fresh NVDIMMs provisioned
+# kernel and static binary (tests/lab/setup), `make deb`, the cached Debian userland, this
+# kernel's root with the .deb installed, dracut's image, the root image; then fresh NVDIMMs provisioned
 # in a busybox boot. Prints progress on stderr; fails with one line saying which step failed.
 # sys_prepare plain (bench/dax-root) also writes a copy of the root image with a fresh
 # filesystem uuid, $SYS/plain.img, onto the `plain` namespace itself; the provisioning log
@@ -195,16 +276,17 @@ sys_prepare() {
     local t0 plain=${1:-} disk2="" append="quiet loglevel=3 lab.run=sysprov lab.boot=1"
     "$LAB/setup" >&2 || { echo "tests/lab/setup failed (kernel $LAB_KERNEL)"; return 1; }
     export CARGO_TARGET_DIR=${LAB_CARGO_TARGET_DIR:-$WORK/target}
-    # The "system" group of tests/deps (mmdebstrap; dracut runs inside the root, not here).
-    deps_install system || { echo "the system lab's packages are missing (see above)"; return 1; }
+    # The "system" group of tests/deps (mmdebstrap; dracut runs inside the root, not here) and
+    # the "package" group (make deb).
+    deps_install system package || { echo "the system lab's packages are missing (see above)"; return 1; }
     mkdir -p "$SYS/logs"
-    # The generator bakes in the assembler's path: built for PREFIX=/usr like a distribution's.
-    make -s -C "$LAB/../.." build PREFIX=/usr > "$SYS/build.log" 2>&1 ||
-        { tail -20 "$SYS/build.log" >&2; echo "make build failed (log: $SYS/build.log)"; return 1; }
+    # pmemtab's Debian package (make build + make install PREFIX=/usr inside debhelper).
+    SYS_DEB=$("$LAB/../../packaging/build-deb" 2> "$SYS/build.log" | tail -n 1)
+    [ -f "$SYS_DEB" ] || { tail -20 "$SYS/build.log" >&2; echo "make deb failed (log: $SYS/build.log)"; return 1; }
     sys_root_tar || { echo "mmdebstrap failed"; return 1; }
     t0=$(date +%s)
     sys_build_root || { echo "building the root in $SYSROOT failed"; return 1; }
-    sys_build_initrd || { echo "$builder failed (see above)"; return 1; }
+    sys_build_initrd || { echo "no $builder image from the package's trigger (see above)"; return 1; }
     sys_build_image || { echo "mke2fs -d failed"; return 1; }
     if [ "$plain" = plain ]; then
         cp --sparse=always "$SYS/root.img" "$SYS/plain.img" && tune2fs -U random "$SYS/plain.img" > /dev/null ||
