@@ -202,9 +202,12 @@ sys_pkg_cycle() {
     in_root() { DEBIAN_FRONTEND=noninteractive chroot "$root" "$@"; }
     t() { local n=$1 why=$2; shift 2; echo "== $n: $*" >> "$log"; if "$@" >> "$log" 2>&1; then echo "PASS $n" >> "$out"; else echo "FAIL $n: $why" >> "$out"; fi; }
     # (lsinitrd's listing to a file first: grep -q would end it with SIGPIPE, and pipefail.)
-    img_list() { in_root lsinitrd "/boot/initrd.img-$k" > "$SYS/pkg-lsinitrd.txt" 2>&1; }
+    # The image's lister, and a file every image of this builder has (it was rebuilt, whole).
+    local lister=lsinitrd always=' usr/lib/systemd/systemd$'
+    [ "$SYS_FLAVOUR" = itools ] && lister="lsinitramfs -l" always=' init$'
+    img_list() { in_root $lister "/boot/initrd.img-$k" > "$SYS/pkg-lsinitrd.txt" 2>&1; }
     img_has_pmemtab() { img_list && grep -qE ' usr/sbin/pmem-assemble$' "$SYS/pkg-lsinitrd.txt"; }
-    img_lacks_pmemtab() { img_list && grep -qE ' usr/lib/systemd/systemd$' "$SYS/pkg-lsinitrd.txt" && ! grep -qE 'pmem-assemble|pmemtab' "$SYS/pkg-lsinitrd.txt"; }
+    img_lacks_pmemtab() { img_list && grep -qE "$always" "$SYS/pkg-lsinitrd.txt" && ! grep -qE 'pmem-assemble|pmemtab' "$SYS/pkg-lsinitrd.txt"; }
     tab0=$(sha256sum < "$root/etc/pmemtab")
     tab_same() { [ "$(sha256sum < "$root/etc/pmemtab" 2> /dev/null)" = "$tab0" ]; }
     files_there() { [ -x "$root/usr/sbin/pmem-assemble" ] && [ -x "$root/usr/lib/systemd/system-generators/pmemtab-generator" ] && [ -f "$root/usr/lib/dracut/modules.d/55pmemtab/module-setup.sh" ]; }
