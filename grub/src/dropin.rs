@@ -184,11 +184,14 @@ pub fn later_resets(root: &Path) -> Result<Vec<Reset>, Error> {
     later.sort();
     let mut out = Vec::new();
     for path in later {
+        // A directory or a dangling link named *.cfg: grub-mkconfig's `[ -e ]` or `.`
+        // skips or fails on it; it sets nothing.
+        if path.is_dir() {
+            continue;
+        }
         let bytes = match fs::read(&path) {
             Ok(b) => b,
-            // A directory or a dangling link named *.cfg: grub-mkconfig's `[ -e ]` or `.`
-            // skips or fails on it; it sets nothing.
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::IsADirectory) => continue,
+            Err(e) if e.kind() == ErrorKind::NotFound => continue,
             Err(source) => return Err(Error::Read { path, source }),
         };
         if let Some(line) = resets_cmdline(&String::from_utf8_lossy(&bytes)) {
