@@ -11,6 +11,7 @@ use pmemtab::kmem::{self, AutoOnline, BlockState, Step, Zone};
 use pmemtab::ns::scan::{parse_dec, parse_hex};
 use pmemtab::plan::KmemDev;
 use pmemtab::size::human_bytes;
+use pmemtab::timeouts::CHARDEV_WAIT;
 use std::fs;
 use std::io::{self, Write};
 use std::ops::Range;
@@ -22,9 +23,6 @@ use std::time::{Duration, Instant};
 /// that a block the kernel cannot empty (it retries until the writer gets a signal) is given
 /// up by killing the child at the deadline, without signal handlers in this process.
 pub const OFFLINE_CHILD_ARG: &str = "--internal-offline-memory-block";
-
-/// How long the dax device's character device may take to appear after device_dax binds.
-const CHARDEV_WAIT: Duration = Duration::from_secs(5);
 
 const KMEM: &str = "kmem";
 const DEVICE_DAX: &str = "device_dax";

@@ -16,13 +16,10 @@
 
 use crate::wait;
 use pmemtab::devnum::DevNum;
+use pmemtab::timeouts::UDEV_GRACE;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// How long to give udev to create or remove `/dev/mapper/<name>` before we do it.
-const UDEV_GRACE: Duration = Duration::from_secs(5);
 
 pub fn control_path(dev: &Path) -> PathBuf {
     dev.join("mapper").join("control")

@@ -13,6 +13,7 @@ use super::model::{Mode, Namespace};
 use crate::devnum::DevNum;
 use crate::error::Error;
 use crate::size::SECTOR_BYTES;
+use crate::timeouts::WAIT_PROBE_LIMIT;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -20,11 +21,6 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
-
-/// How long [`wait_probe`] waits for the kernel before scanning whatever has probed so far.
-/// Probing NVDIMMs takes well under a second on real machines; the bound only matters if the
-/// kernel never answers.
-pub const WAIT_PROBE_LIMIT: Duration = Duration::from_secs(30);
 
 /// sysfs attributes fit in one page; anything longer is not sysfs and is cut here so a bad
 /// fixture or a FIFO-like file cannot make us read without end.
