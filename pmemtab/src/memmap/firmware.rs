@@ -8,6 +8,7 @@
 
 use super::Span;
 use crate::error::Error;
+use crate::sysfs;
 use std::fs;
 use std::io::ErrorKind;
 use std::path::Path;
@@ -61,12 +62,11 @@ pub const SYSFS_MEMMAP: &str = "firmware/memmap";
 pub const BLOCK_SIZE: &str = "devices/system/memory/block_size_bytes";
 
 fn read_attr(path: &Path) -> Result<String, Error> {
-    let text = fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-    Ok(text.trim_end_matches('\n').to_string())
+    sysfs::read_line(path).map_err(|e| Error::read(path, e))
 }
 
 fn hex(path: &Path, text: &str) -> Result<u64, Error> {
-    crate::ns::scan::parse_hex(text).ok_or_else(|| Error::Format {
+    sysfs::parse_hex(text).ok_or_else(|| Error::Format {
         path: path.to_path_buf(),
         content: text.to_string(),
         what: "expected a hexadecimal number",
@@ -232,10 +232,9 @@ pub fn parse_e820_log(text: &str, path: &Path) -> Result<LogMap, Error> {
 /// has no memory blocks (no hotplug support, or a tree without it).
 pub fn read_block_size(sysfs: &Path) -> Result<Option<u64>, Error> {
     let path = sysfs.join(BLOCK_SIZE);
-    match fs::read_to_string(&path) {
+    match sysfs::read_line(&path) {
         Ok(text) => {
-            let text = text.trim_end_matches('\n');
-            let size = hex(&path, text)?;
+            let size = hex(&path, &text)?;
             if size == 0 || !size.is_power_of_two() {
                 return Err(Error::Format {
                     path,
