@@ -4,7 +4,7 @@
 use crate::dropin::{self, Grub};
 use pmemtab::memmap::plan::{Plan, Refusal, Request, GUARD, HIGH, LOW_LIMIT};
 use pmemtab::memmap::{arg, Span};
-use pmemtab::size::honest_bytes;
+use pmemtab::size::{honest_bytes, suffixed, HUGE_PAGE_BYTES};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -43,7 +43,7 @@ fn align_name(align: u64, block: Option<u64>) -> String {
     let mut s = honest_bytes(align);
     if Some(align) == block {
         s.push_str(" (memory block)");
-    } else if align == pmemtab::memmap::plan::HUGE_PAGE {
+    } else if align == HUGE_PAGE_BYTES {
         s.push_str(" (huge page)");
     }
     s
@@ -194,7 +194,7 @@ pub fn refusal(r: &Refusal, req: &Request) -> String {
     match r {
         Refusal::Size { size } => format!(
             "--size {} is not a whole number of 2 MiB (huge-page) units",
-            arg::human(*size)
+            suffixed(*size)
         ),
         Refusal::Count => "--count must be at least 1".to_string(),
         Refusal::TooMany { count } => format!(

@@ -8,6 +8,7 @@
 //! as `mem=`) or `exactmap`.
 
 use super::Span;
+use crate::size::suffixed;
 
 /// What one `memmap=`/`mem=` item does to the memory map.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,14 +62,9 @@ pub fn memparse(s: &str) -> Option<(u64, &str)> {
     Some((value, rest))
 }
 
-/// A size or an address the way users write them: pmemtab's own form
-/// ([`format_size`](crate::tab::format_size): the largest of T, G, M, K that divides it, else
-/// plain bytes), which `memparse` reads back.
-pub use crate::tab::format_size as human;
-
 /// `SIZE!START` for one pmem range.
 pub fn pmem_item(span: Span) -> String {
-    format!("{}!{}", human(span.len()), human(span.start))
+    format!("{}!{}", suffixed(span.len()), suffixed(span.start))
 }
 
 /// The one kernel argument for all the ranges: `memmap=A!B,C!D` (one argument, so that
@@ -202,7 +198,7 @@ mod tests {
     }
 
     #[test]
-    fn human_round_trips() {
+    fn suffixed_round_trips() {
         for n in [
             0,
             1,
@@ -214,10 +210,10 @@ mod tests {
             3 << 40,
             12345,
         ] {
-            assert_eq!(memparse(&human(n)), Some((n, "")), "{n}");
+            assert_eq!(memparse(&suffixed(n)), Some((n, "")), "{n}");
         }
-        assert_eq!(human(4480 * MIB), "4480M");
-        assert_eq!(human(5 * GIB), "5G");
+        assert_eq!(suffixed(4480 * MIB), "4480M");
+        assert_eq!(suffixed(5 * GIB), "5G");
     }
 
     #[test]

@@ -19,6 +19,7 @@
 use super::arg::Claim;
 use super::firmware::{Entry, Kind};
 use super::{Span, GIB, MIB};
+use crate::size::HUGE_PAGE_BYTES;
 
 /// No region starts below this physical address. Measured in the GRUB lab (4 GiB guest, Debian's
 /// GRUB 2.06 i386-pc, kernel 6.1): GRUB put the initrd at 0x36a49000, below 896 MiB, and the
@@ -29,8 +30,6 @@ use super::{Span, GIB, MIB};
 pub const LOW_LIMIT: u64 = GIB;
 /// The distance every region keeps from anything that is not usable RAM.
 pub const GUARD: u64 = 2 * MIB;
-/// The smallest alignment, and the unit of sizes: PMD pages for huge-page DAX.
-pub const HUGE_PAGE: u64 = 2 * MIB;
 /// Regions go above this when they can.
 pub const HIGH: u64 = 4 * GIB;
 /// RAM that must stay RAM unless the caller says otherwise.
@@ -174,8 +173,8 @@ fn room_in(spans: &[Span]) -> Vec<Span> {
     spans
         .iter()
         .filter_map(|s| {
-            let start = round_up(s.start.checked_add(GUARD)?.max(LOW_LIMIT), HUGE_PAGE)?;
-            let end = s.end.checked_sub(GUARD)? / HUGE_PAGE * HUGE_PAGE;
+            let start = round_up(s.start.checked_add(GUARD)?.max(LOW_LIMIT), HUGE_PAGE_BYTES)?;
+            let end = s.end.checked_sub(GUARD)? / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
             (end > start).then_some(Span { start, end })
         })
         .collect()
@@ -183,8 +182,8 @@ fn room_in(spans: &[Span]) -> Vec<Span> {
 
 /// Alignments to try, largest first: max(1 GiB, block), min(1 GiB, block), 2 MiB.
 fn alignments(block: Option<u64>) -> Vec<u64> {
-    let mut a = vec![GIB, HUGE_PAGE];
-    if let Some(b) = block.filter(|b| b.is_power_of_two() && *b >= HUGE_PAGE) {
+    let mut a = vec![GIB, HUGE_PAGE_BYTES];
+    if let Some(b) = block.filter(|b| b.is_power_of_two() && *b >= HUGE_PAGE_BYTES) {
         a.push(b);
     }
     a.sort_unstable_by(|x, y| y.cmp(x));
@@ -261,7 +260,7 @@ fn place_request(room: &[Span], size: u64, count: u32, aligns: &[u64]) -> Option
 
 /// Steps 1 to 4.
 pub fn plan(m: &Machine, req: &Request) -> Result<Plan, Refusal> {
-    if req.size == 0 || req.size % HUGE_PAGE != 0 {
+    if req.size == 0 || req.size % HUGE_PAGE_BYTES != 0 {
         return Err(Refusal::Size { size: req.size });
     }
     if req.count == 0 {
@@ -468,7 +467,7 @@ mod tests {
                 };
                 for r in &p.regions {
                     assert_eq!(r.span.start % r.align, 0);
-                    assert_eq!(r.span.start % HUGE_PAGE, 0);
+                    assert_eq!(r.span.start % HUGE_PAGE_BYTES, 0);
                     assert!(p
                         .room
                         .iter()

@@ -189,7 +189,7 @@ fn read_namespace(devices: &Path, dev: &str, id: (u32, u32)) -> Result<Namespace
         (Mode::Sector, Some(c)) => optional_selected(&c.join("sector_size"))?,
         // The kernel gives 512-byte sectors to namespaces without a chosen size (old labels,
         // no label area), as ndctl reports.
-        _ => Some(optional_selected(&ns_dir.join("sector_size"))?.unwrap_or(512)),
+        _ => Some(optional_selected(&ns_dir.join("sector_size"))?.unwrap_or(SECTOR_BYTES)),
     };
 
     // Node facts: the namespace's own attribute, else (kernels whose namespaces lack it) its
