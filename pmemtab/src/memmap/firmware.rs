@@ -3,10 +3,10 @@
 //! `/sys/firmware/memmap/N/{start,end,type}` is the map the firmware (or the boot loader)
 //! handed the kernel, before `memmap=` or `mem=` changed anything: the same on every boot, so
 //! a proposal made after the proposed range is already in use is the same proposal. Ends are
-//! inclusive there and in the boot log; [`Entry`] keeps half-open spans. Types are named as
+//! inclusive there and in the boot log; [`MapEntry`] keeps half-open spans. Types are named as
 //! sysfs names them; the boot log's names (`usable`, `ACPI NVS`, ...) are translated.
 
-use super::Span;
+use super::PhysRange;
 use crate::error::Error;
 use crate::sysfs;
 use std::fs;
@@ -27,15 +27,15 @@ pub enum Kind {
 
 /// One entry of the map.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
-    pub span: Span,
+pub struct MapEntry {
+    pub span: PhysRange,
     pub kind: Kind,
     /// The type as /sys/firmware/memmap names it ("System RAM", "ACPI Non-volatile Storage").
     pub label: String,
 }
 
-impl Entry {
-    fn new(start: u64, last: u64, label: &str) -> Option<Entry> {
+impl MapEntry {
+    fn new(start: u64, last: u64, label: &str) -> Option<MapEntry> {
         if last < start {
             return None;
         }
@@ -44,9 +44,9 @@ impl Entry {
             "Persistent Memory" | "Persistent Memory (legacy)" => Kind::Persistent,
             _ => Kind::Other,
         };
-        Some(Entry {
+        Some(MapEntry {
             // An entry ending at the last byte of the address space: the end saturates.
-            span: Span {
+            span: PhysRange {
                 start,
                 end: last.saturating_add(1),
             },
@@ -74,7 +74,7 @@ fn hex(path: &Path, text: &str) -> Result<u64, Error> {
 }
 
 /// Reads `<sysfs>/firmware/memmap/*/{start,end,type}`, sorted by start.
-pub fn read_sysfs(sysfs: &Path) -> Result<Vec<Entry>, Error> {
+pub fn read_sysfs(sysfs: &Path) -> Result<Vec<MapEntry>, Error> {
     let dir = sysfs.join(SYSFS_MEMMAP);
     let list = fs::read_dir(&dir).map_err(|e| Error::read(&dir, e))?;
     let mut out = Vec::new();
@@ -94,7 +94,7 @@ pub fn read_sysfs(sysfs: &Path) -> Result<Vec<Entry>, Error> {
         let start = hex(&start_path, &read_attr(&start_path)?)?;
         let last = hex(&end_path, &read_attr(&end_path)?)?;
         let label = read_attr(&path.join("type"))?;
-        let entry = Entry::new(start, last, &label).ok_or_else(|| Error::Format {
+        let entry = MapEntry::new(start, last, &label).ok_or_else(|| Error::Format {
             path: end_path.clone(),
             content: format!("{last:#x}"),
             what: "the entry ends before it starts",
@@ -147,7 +147,7 @@ fn log_type(rest: &str) -> String {
 /// `journalctl -k -b all`) can hold several boots, each listing its whole map again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogMap {
-    pub entries: Vec<Entry>,
+    pub entries: Vec<MapEntry>,
     /// How many boots the log holds (boots without e820 lines not counted).
     pub boots: usize,
     /// The 1-based line where the boot that was used starts.
@@ -210,7 +210,7 @@ pub fn parse_e820_log(text: &str, path: &Path) -> Result<LogMap, Error> {
                 .and_then(|d| u64::from_str_radix(d, 16).ok())
                 .ok_or_else(|| bad("expected hexadecimal addresses"))
         };
-        let entry = Entry::new(num(start)?, num(last)?, &sysfs_label(&log_type(label)))
+        let entry = MapEntry::new(num(start)?, num(last)?, &sysfs_label(&log_type(label)))
             .ok_or_else(|| bad("the entry ends before it starts"))?;
         out.push(entry);
     }
@@ -267,7 +267,7 @@ mod tests {
         assert_eq!(map.len(), 4);
         assert_eq!(
             map[0].span,
-            Span {
+            PhysRange {
                 start: 0,
                 end: 0x9fc00
             }
