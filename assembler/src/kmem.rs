@@ -11,7 +11,7 @@ use pmemtab::kmem::{self, AutoOnline, BlockState, Step, Zone};
 use pmemtab::plan::KmemDev;
 use pmemtab::size::human_bytes;
 use pmemtab::sysfs::{parse_dec, parse_hex, read as read_attr};
-use pmemtab::timeouts::CHARDEV_WAIT;
+use pmemtab::timeouts::{CHARDEV_WAIT, KMEM_BLOCK_FLOOR};
 use std::fs;
 use std::io::{self, Write};
 use std::ops::Range;
@@ -548,7 +548,7 @@ pub fn down(ctx: &Ctx, dev: &KmemDev, limit: Duration) -> Result<Downed, Failure
             }
         };
         let left = deadline.saturating_duration_since(Instant::now());
-        if let Err(why) = offline(&p, n, left.max(Duration::from_secs(1))) {
+        if let Err(why) = offline(&p, n, left.max(KMEM_BLOCK_FLOOR)) {
             return Err(restore(
                 &p,
                 dax,

@@ -20,6 +20,9 @@ pub const DEVICE_JOB_MARGIN: Duration = Duration::from_secs(5);
 /// How long `down` of a system-ram entry may spend offlining its memory (the kernel migrates
 /// what is in use elsewhere, and retries without end when it cannot).
 pub const KMEM_OFFLINE_LIMIT: Duration = Duration::from_secs(30);
+/// What offlining one block may take at the least, even once `down`'s deadline has passed: a
+/// block the kernel can empty at once is not failed for the time the blocks before it took.
+pub const KMEM_BLOCK_FLOOR: Duration = Duration::from_secs(1);
 /// The boot-time DAX check reads mountinfo and sysfs: it never waits for anything.
 pub const DAX_CHECK_LIMIT: Duration = Duration::from_secs(30);
 
