@@ -85,36 +85,6 @@ pub struct Timeouts {
     pub mount: Option<Duration>,
 }
 
-impl Timeouts {
-    /// The limits for an entry, with `members` overriding its member wait (`up --timeout`).
-    pub fn of(entry: &Entry, members: Option<Duration>) -> Timeouts {
-        let members = members
-            .or(entry.options.device_timeout)
-            .unwrap_or(DEFAULT_MEMBER_WAIT);
-        let mkfs = entry.options.mkfs.then_some(MKFS_LIMIT);
-        // Saturating: the parser and the command line cap every input at MAX_LIMIT, and the
-        // boot path must not panic should a caller not.
-        let run = sum(&[
-            members,
-            find_members(entry.layout),
-            build(entry),
-            mkfs.unwrap_or(Duration::ZERO),
-            SETUP_MARGIN,
-        ]);
-        let lock = run.saturating_add(LOCK_MARGIN);
-        let service = lock.saturating_add(run);
-        Timeouts {
-            members,
-            mkfs,
-            lock,
-            run,
-            service,
-            device_job: service.saturating_add(DEVICE_JOB_MARGIN),
-            mount: entry.options.systemd.mount_timeout,
-        }
-    }
-}
-
 fn sum(waits: &[Duration]) -> Duration {
     waits
         .iter()
@@ -149,6 +119,36 @@ fn build(entry: &Entry) -> Duration {
     }
 }
 
+impl Timeouts {
+    /// The limits for an entry, with `members` overriding its member wait (`up --timeout`).
+    pub fn of(entry: &Entry, members: Option<Duration>) -> Timeouts {
+        let members = members
+            .or(entry.options.device_timeout)
+            .unwrap_or(DEFAULT_MEMBER_WAIT);
+        let mkfs = entry.options.mkfs.then_some(MKFS_LIMIT);
+        // Saturating: the parser and the command line cap every input at MAX_LIMIT, and the
+        // boot path must not panic should a caller not.
+        let run = sum(&[
+            members,
+            find_members(entry.layout),
+            build(entry),
+            mkfs.unwrap_or(Duration::ZERO),
+            SETUP_MARGIN,
+        ]);
+        let lock = run.saturating_add(LOCK_MARGIN);
+        let service = lock.saturating_add(run);
+        Timeouts {
+            members,
+            mkfs,
+            lock,
+            run,
+            service,
+            device_job: service.saturating_add(DEVICE_JOB_MARGIN),
+            mount: entry.options.systemd.mount_timeout,
+        }
+    }
+}
+
 /// A duration as systemd reads it: `Ns`, or `Nms` when it is not whole seconds.
 pub fn timespan(d: Duration) -> String {
     if d.subsec_nanos() == 0 {
@@ -161,14 +161,6 @@ pub fn timespan(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn limit() {
-        assert!(check_limit(MAX_LIMIT).is_ok());
-        let e = check_limit(MAX_LIMIT + Duration::from_nanos(1)).unwrap_err();
-        assert_eq!(e, "longer than pmemtab's limit of 1 week (604800s)");
-        assert!(check_limit(Duration::MAX).is_err());
-    }
 
     fn entry(layout: Layout, members: usize) -> Entry {
         Entry {
@@ -205,6 +197,14 @@ mod tests {
             Timeouts::of(&mkfs, Some(Duration::MAX)).service,
             Duration::MAX
         );
+    }
+
+    #[test]
+    fn limit() {
+        assert!(check_limit(MAX_LIMIT).is_ok());
+        let e = check_limit(MAX_LIMIT + Duration::from_nanos(1)).unwrap_err();
+        assert_eq!(e, "longer than pmemtab's limit of 1 week (604800s)");
+        assert!(check_limit(Duration::MAX).is_err());
     }
 
     #[test]
