@@ -11,14 +11,10 @@ use nix::errno::Errno;
 use pmemtab::devnum::DevNum;
 use pmemtab::plan::{Device, Plan, DM_UUID_PREFIX};
 use pmemtab::table::dmsetup_table;
+use pmemtab::timeouts::{DM_APPEAR_TIMEOUT, MODPROBE_TIMEOUT};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-
-/// How long a busy device is retried before `down` gives up.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-const MODPROBE_TIMEOUT: Duration = Duration::from_secs(20);
-const DM_APPEAR_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssembleError {
@@ -361,6 +357,7 @@ pub(crate) mod tests {
     use crate::dm::control::fake::FakeKernel;
     use pmemtab::ns::{Mode, Namespace};
     use pmemtab::tab::{Entry, Layout, Member, Options};
+    use pmemtab::timeouts::BUSY_TIMEOUT;
     use std::os::unix::fs::FileTypeExt;
 
     fn ns(i: u32) -> Namespace {

@@ -8,9 +8,10 @@ use crate::ctx::Ctx;
 use crate::exit::Exit;
 use crate::wait;
 use pmemtab::kmem::{self, AutoOnline, BlockState, Step, Zone};
-use pmemtab::ns::scan::{parse_dec, parse_hex};
 use pmemtab::plan::KmemDev;
 use pmemtab::size::human_bytes;
+use pmemtab::sysfs::{parse_dec, parse_hex, read as read_attr};
+use pmemtab::timeouts::{CHARDEV_WAIT, KMEM_BLOCK_FLOOR};
 use std::fs;
 use std::io::{self, Write};
 use std::ops::Range;
@@ -22,9 +23,6 @@ use std::time::{Duration, Instant};
 /// that a block the kernel cannot empty (it retries until the writer gets a signal) is given
 /// up by killing the child at the deadline, without signal handlers in this process.
 pub const OFFLINE_CHILD_ARG: &str = "--internal-offline-memory-block";
-
-/// How long the dax device's character device may take to appear after device_dax binds.
-const CHARDEV_WAIT: Duration = Duration::from_secs(5);
 
 const KMEM: &str = "kmem";
 const DEVICE_DAX: &str = "device_dax";
@@ -119,7 +117,7 @@ impl Paths<'_> {
 }
 
 fn read(path: &Path) -> Result<String, Failure> {
-    fs::read_to_string(path).map_err(|e| system(format!("reading {}: {e}", path.display())))
+    read_attr(path).map_err(|e| system(format!("reading {}: {e}", path.display())))
 }
 
 fn write_attr(path: &Path, value: &str) -> io::Result<()> {
@@ -140,7 +138,7 @@ fn driver_of(p: &Paths<'_>, dax: &str) -> Result<Option<String>, Failure> {
         .and_then(|l| l.file_name().and_then(|n| n.to_str()).map(str::to_owned)))
 }
 
-/// A numeric attribute, read with the scanner's parser for its form (`resource` and
+/// A numeric attribute, read with pmemtab::sysfs's parser for its form (`resource` and
 /// `block_size_bytes` are hex, `size` decimal).
 fn num(path: &Path, parse: fn(&str) -> Option<u64>) -> Result<u64, Failure> {
     let t = read(path)?;
@@ -185,19 +183,19 @@ fn blocks(p: &Paths<'_>, dax: &str) -> Result<(Range<u64>, u64, u64), Failure> {
 fn block_state(p: &Paths<'_>, n: u64) -> Result<BlockState, Failure> {
     let dir = p.block(n);
     let state = read(&dir.join("state"))?;
-    let zones = fs::read_to_string(dir.join("valid_zones")).unwrap_or_default();
+    let zones = read_attr(&dir.join("valid_zones")).unwrap_or_default();
     Ok(BlockState::parse(&state, &zones))
 }
 
 fn auto_online(p: &Paths<'_>) -> Option<AutoOnline> {
-    fs::read_to_string(p.memory().join("auto_online_blocks"))
+    read_attr(&p.memory().join("auto_online_blocks"))
         .ok()
         .and_then(|t| AutoOnline::parse(&t))
 }
 
 fn node_total(sysfs: &Path, node: i32) -> Option<u64> {
     let path = sysfs.join(format!("devices/system/node/node{node}/meminfo"));
-    kmem::node_mem_total(&fs::read_to_string(path).ok()?)
+    kmem::node_mem_total(&read_attr(&path).ok()?)
 }
 
 /// Processes that have `/dev/<dax>` open or mapped ("pid 42 (app)"): unbinding device_dax
@@ -277,7 +275,7 @@ fn bind(p: &Paths<'_>, dax: &str, driver: &str) -> Result<(), Failure> {
 
 fn online(p: &Paths<'_>, dax: &str, n: u64, zone: Zone) -> Result<(), Failure> {
     write_attr(&p.block(n).join("state"), zone.online_state()).map_err(|e| {
-        let zones = fs::read_to_string(p.block(n).join("valid_zones")).unwrap_or_default();
+        let zones = read_attr(&p.block(n).join("valid_zones")).unwrap_or_default();
         system(format!(
             "{dax}: memory{n} cannot go online in zone {zone} ({e}; the kernel offers: {})",
             zones.trim()
@@ -550,7 +548,7 @@ pub fn down(ctx: &Ctx, dev: &KmemDev, limit: Duration) -> Result<Downed, Failure
             }
         };
         let left = deadline.saturating_duration_since(Instant::now());
-        if let Err(why) = offline(&p, n, left.max(Duration::from_secs(1))) {
+        if let Err(why) = offline(&p, n, left.max(KMEM_BLOCK_FLOOR)) {
             return Err(restore(
                 &p,
                 dax,
@@ -603,12 +601,12 @@ fn restore(p: &Paths<'_>, dax: &str, taken: &[(u64, Zone)], why: String) -> Fail
 pub fn nearest_cpu_nodes(sysfs: &Path, node: i32) -> Vec<i32> {
     let dir = sysfs.join("devices/system/node");
     let list = |f: &str| {
-        fs::read_to_string(dir.join(f))
+        read_attr(&dir.join(f))
             .ok()
             .and_then(|t| pmemtab::numa::parse_node_list(&t))
             .unwrap_or_default()
     };
-    let Ok(row) = fs::read_to_string(dir.join(format!("node{node}/distance"))) else {
+    let Ok(row) = read_attr(&dir.join(format!("node{node}/distance"))) else {
         return Vec::new();
     };
     pmemtab::numa::nearest_cpu_nodes(&row, &list("online"), &list("has_cpu"))

@@ -15,10 +15,6 @@ use std::time::Duration;
 /// Relative to the run directory.
 pub const LOCK_DIR: &str = "pmemtab/lock";
 
-/// How long `down` and `mount` wait for the lock, and what `up` waits beyond the longest
-/// another `up` may take (its member wait, and mkfs).
-pub const MARGIN: Duration = Duration::from_secs(60);
-
 /// Held while alive.
 pub struct Lock {
     _file: Flock<File>,

@@ -301,7 +301,7 @@ mod tests {
             chunk_bytes: 4 << 20,
         };
         let why = geometry_conflict(&img, chunk4, 2).unwrap().unwrap();
-        assert!(why.contains("made for 2 MiB chunks over 2 members, the entry declares 4 MiB chunks over 2 members"), "{why}");
+        assert!(why.contains("made for 2.00 MiB chunks over 2 members, the entry declares 4.00 MiB chunks over 2 members"), "{why}");
         // Second time: left alone.
         assert_eq!(
             ensure_fs(&img, &members, FsType::Xfs, striped, 64 << 20, secs).unwrap(),

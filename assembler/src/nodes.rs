@@ -16,13 +16,11 @@
 
 use crate::wait;
 use pmemtab::devnum::DevNum;
+use pmemtab::sysfs::read as read_attr;
+use pmemtab::timeouts::UDEV_GRACE;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// How long to give udev to create or remove `/dev/mapper/<name>` before we do it.
-const UDEV_GRACE: Duration = Duration::from_secs(5);
 
 pub fn control_path(dev: &Path) -> PathBuf {
     dev.join("mapper").join("control")
@@ -62,7 +60,7 @@ pub fn ensure_control(dev: &Path, sysfs: &Path) -> io::Result<PathBuf> {
         return Ok(path);
     }
     let src = sysfs.join("class/misc/device-mapper/dev");
-    let text = std::fs::read_to_string(&src)?;
+    let text = read_attr(&src)?;
     let d = DevNum::parse(&text).ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidData,
@@ -143,7 +141,7 @@ pub fn kernel_name(sysfs: &Path, d: DevNum) -> Option<String> {
 
 /// `queue/dax` of a block device: can it do DAX?
 pub fn queue_dax(sysfs: &Path, d: DevNum) -> io::Result<bool> {
-    let text = std::fs::read_to_string(block_dir(sysfs, d).join("queue/dax"))?;
+    let text = read_attr(&block_dir(sysfs, d).join("queue/dax"))?;
     Ok(text.trim() == "1")
 }
 
@@ -175,13 +173,13 @@ pub fn dm_devnum_by_name(sysfs: &Path, name: &str) -> io::Result<Option<DevNum>>
             continue;
         }
         let path = entry.path();
-        let Ok(dm_name) = std::fs::read_to_string(path.join("dm/name")) else {
+        let Ok(dm_name) = read_attr(&path.join("dm/name")) else {
             continue;
         };
         if dm_name.trim_end_matches('\n') != name {
             continue;
         }
-        let dev = std::fs::read_to_string(path.join("dev"))?;
+        let dev = read_attr(&path.join("dev"))?;
         return DevNum::parse(&dev).map(Some).ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::InvalidData,

@@ -587,7 +587,7 @@ mod tests {
         assert!(svc.contains("Before=blockdev@dev-mapper-fast\\x2d1.target\n"));
         assert!(svc.contains("Conflicts=umount.target\n"));
         assert!(svc.contains("Before=pmemtab.target\n"));
-        assert!(svc.contains("TimeoutStartSec=60s\n"));
+        assert!(svc.contains("TimeoutStartSec=360s\n"));
         assert!(!svc.contains("--pmemtab"));
         assert_eq!(
             out.target_member,
@@ -609,7 +609,7 @@ mod tests {
             &out,
             "dev-mapper-fast\\x2d1.device.d/50-pmemtab-device-timeout.conf"
         )
-        .contains("JobRunningTimeoutSec=65s\n"));
+        .contains("JobRunningTimeoutSec=365s\n"));
         // DAX is checked after every mount, and the boot waits for the check.
         let dax = file(&out, "pmem-assemble-dax@fast\\x2d1.service");
         assert!(
@@ -644,7 +644,7 @@ mod tests {
         .unwrap();
         let svc = file(&out, "pmem-assemble@a.service");
         assert!(!svc.contains("Before=pmemtab.target"));
-        assert!(svc.contains("TimeoutStartSec=31500ms\n"));
+        assert!(svc.contains("TimeoutStartSec=303s\n"));
         assert_eq!(
             out.target_member,
             Some(("pmem-assemble@a.service".to_string(), true))
@@ -658,7 +658,7 @@ mod tests {
         assert!(!file(&out, "pmem-assemble-dax@a.service").contains("Before="));
         assert!(
             file(&out, "dev-mapper-a.device.d/50-pmemtab-device-timeout.conf")
-                .contains("JobRunningTimeoutSec=36500ms")
+                .contains("JobRunningTimeoutSec=308s")
         );
 
         e.options.noauto = true;

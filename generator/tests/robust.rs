@@ -252,11 +252,12 @@ fn one_failing_entry_costs_only_itself() {
         "{err}"
     );
     assert!(err.contains(":5: e: "), "{err}");
-    // f's unit: a week plus the setup margin, in a form systemd reads.
+    // f's unit: twice (the lock, then its own run) a week and up's other waits, in a form
+    // systemd reads.
     let Some(support::Node::File(f)) = tree.get("pmem-assemble@f.service") else {
         panic!("{tree:?}")
     };
-    assert!(f.contains("TimeoutStartSec=604830s"), "{f}");
+    assert!(f.contains("TimeoutStartSec=1209900s"), "{f}");
     let _ = fs::remove_dir_all(&dir);
 }
 

@@ -252,7 +252,7 @@ pub fn remove(root: &Path) -> Result<bool, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pmemtab::memmap::Span;
+    use pmemtab::memmap::PhysRange;
 
     #[test]
     fn assignments_that_drop_the_old_value() {
@@ -287,11 +287,11 @@ mod tests {
         assert_eq!(
             claims(&t),
             vec![
-                Claim::Pmem(Span {
+                Claim::Pmem(PhysRange {
                     start: 4480 << 20,
                     end: 4992 << 20
                 }),
-                Claim::Pmem(Span {
+                Claim::Pmem(PhysRange {
                     start: 6 << 30,
                     end: 7 << 30
                 }),

@@ -105,7 +105,7 @@ fn entry_options(name: &str, mount: Option<&str>) -> Result<String, Exit> {
     let sample = report::entry(
         name,
         &mount,
-        &[pmemtab::memmap::Span {
+        &[pmemtab::memmap::PhysRange {
             start: 1 << 32,
             end: (1 << 32) + (2 << 20),
         }],
@@ -294,14 +294,14 @@ fn run(a: Args) -> Exit {
     let plan = match plan::plan(&machine, &req) {
         Ok(p) => p,
         Err(r) => {
-            if let plan::Refusal::NoFit { room, .. } = &r {
+            if let plan::Unfit::NoFit { room, .. } = &r {
                 out!("{}", report::room(room));
             }
             exit::error(report::refusal(&r, &req));
             return match r {
-                plan::Refusal::Size { .. }
-                | plan::Refusal::Count
-                | plan::Refusal::TooMany { .. } => Exit::Usage,
+                plan::Unfit::Size { .. } | plan::Unfit::Count | plan::Unfit::TooMany { .. } => {
+                    Exit::Usage
+                }
                 _ => Exit::Refused,
             };
         }

@@ -2,28 +2,28 @@
 //! argument. Text only; nothing here reads or writes the system.
 
 use crate::dropin::{self, Grub};
-use pmemtab::memmap::plan::{Plan, Refusal, Request, GUARD, HIGH, LOW_LIMIT};
-use pmemtab::memmap::{arg, Span};
-use pmemtab::size::honest_bytes;
+use pmemtab::memmap::plan::{Plan, Request, Unfit, GUARD, HIGH, LOW_LIMIT};
+use pmemtab::memmap::{arg, PhysRange};
+use pmemtab::size::{honest_bytes, suffixed, HUGE_PAGE_BYTES};
 use std::fmt::Write as _;
 use std::path::Path;
 
 /// The chunk of the striped entry: one PMD page, so faults stay huge-page sized.
 pub const STRIPE_CHUNK: &str = "2M";
 
-fn range(s: Span) -> String {
+fn range(s: PhysRange) -> String {
     format!("{:#x}-{:#x}", s.start, s.last())
 }
 
 /// The regions in address order, as the argument and the entry list them.
-pub fn spans(plan: &Plan) -> Vec<Span> {
-    let mut v: Vec<Span> = plan.regions.iter().map(|r| r.span).collect();
+pub fn spans(plan: &Plan) -> Vec<PhysRange> {
+    let mut v: Vec<PhysRange> = plan.regions.iter().map(|r| r.span).collect();
     v.sort();
     v
 }
 
 /// The pmemtab entry for the regions: `single` for one, `striped` for several.
-pub fn entry(name: &str, mount: &str, spans: &[Span]) -> String {
+pub fn entry(name: &str, mount: &str, spans: &[PhysRange]) -> String {
     let members: Vec<String> = spans
         .iter()
         .map(|s| format!("addr={:#x}", s.start))
@@ -43,7 +43,7 @@ fn align_name(align: u64, block: Option<u64>) -> String {
     let mut s = honest_bytes(align);
     if Some(align) == block {
         s.push_str(" (memory block)");
-    } else if align == pmemtab::memmap::plan::HUGE_PAGE {
+    } else if align == HUGE_PAGE_BYTES {
         s.push_str(" (huge page)");
     }
     s
@@ -59,7 +59,7 @@ pub fn header(source: &str, entries: usize, ram: u64, block: Option<u64>) -> Str
 }
 
 /// The room regions could go in.
-pub fn room(room: &[Span]) -> String {
+pub fn room(room: &[PhysRange]) -> String {
     let mut out = format!(
         "room for pmem (System RAM at or above {}, {} from every other range):\n",
         honest_bytes(LOW_LIMIT),
@@ -184,7 +184,7 @@ pub fn install(grub: &Grub, arg: &Install<'_>, written: bool, root: &Path) -> St
 }
 
 /// One line: why nothing is proposed.
-pub fn refusal(r: &Refusal, req: &Request) -> String {
+pub fn refusal(r: &Unfit, req: &Request) -> String {
     let each = honest_bytes(req.size);
     let what = if req.count == 1 {
         format!("a region of {each}")
@@ -192,24 +192,24 @@ pub fn refusal(r: &Refusal, req: &Request) -> String {
         format!("{} regions of {each}", req.count)
     };
     match r {
-        Refusal::Size { size } => format!(
+        Unfit::Size { size } => format!(
             "--size {} is not a whole number of 2 MiB (huge-page) units",
-            arg::human(*size)
+            suffixed(*size)
         ),
-        Refusal::Count => "--count must be at least 1".to_string(),
-        Refusal::TooMany { count } => format!(
+        Unfit::Count => "--count must be at least 1".to_string(),
+        Unfit::TooMany { count } => format!(
             "--count {count}: at most {} regions; use fewer, larger ones (each is an item of the memmap= argument on a kernel command line of at most {} bytes)",
             pmemtab::memmap::plan::MAX_COUNT,
             arg::COMMAND_LINE_SIZE - 1
         ),
-        Refusal::ExactMap => "the kernel command line has memmap=exactmap: the firmware map is not the map this kernel uses, so no range can be chosen from it".to_string(),
-        Refusal::Floor { ram, left, floor } => format!(
+        Unfit::ExactMap => "the kernel command line has memmap=exactmap: the firmware map is not the map this kernel uses, so no range can be chosen from it".to_string(),
+        Unfit::Floor { ram, left, floor } => format!(
             "refused: {what} would leave {} of the {} of RAM, below the floor of {} (--min-ram)",
             honest_bytes(*left),
             honest_bytes(*ram),
             honest_bytes(*floor)
         ),
-        Refusal::NoFit { fits, largest, .. } => {
+        Unfit::NoFit { fits, largest, .. } => {
             let largest = match largest {
                 Some(s) => format!(
                     "the largest possible region is {} at {} (memmap={})",
@@ -241,16 +241,16 @@ mod tests {
     /// What we print for pmemtab is what pmemtab's parser accepts, with the members we meant.
     #[test]
     fn printed_entries_parse() {
-        let one = [Span {
+        let one = [PhysRange {
             start: 0x1_1800_0000,
             end: 0x1_3800_0000,
         }];
         let two = [
-            Span {
+            PhysRange {
                 start: 0x1_1000_0000,
                 end: 0x1_2000_0000,
             },
-            Span {
+            PhysRange {
                 start: 0x1_2800_0000,
                 end: 0x1_3800_0000,
             },

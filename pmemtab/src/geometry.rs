@@ -3,7 +3,7 @@
 //! same namespaces. One rule for `mkfs` (which writes these hints) and `up` (which reads
 //! them back from the superblock).
 
-use crate::size::HUGE_PAGE_BYTES;
+use crate::size::{honest_bytes, HUGE_PAGE_BYTES};
 use crate::tab::Layout;
 
 /// Stripe hints as a filesystem records them: ext4's RAID stride and stripe width, XFS's
@@ -54,24 +54,19 @@ pub fn conflict(layout: Layout, members: usize, found: Stripe) -> Option<String>
     (!fits).then(|| {
         let want = match layout {
             Layout::Striped { chunk_bytes } => {
-                format!("{} chunks over {members} members", size(chunk_bytes))
+                format!(
+                    "{} chunks over {members} members",
+                    honest_bytes(chunk_bytes)
+                )
             }
             _ => "no stripe".to_string(),
         };
         format!(
             "it was made for {} chunks over {} members, the entry declares {want}",
-            size(found.unit_bytes),
+            honest_bytes(found.unit_bytes),
             found.members()
         )
     })
-}
-
-fn size(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
-        format!("{} MiB", bytes >> 20)
-    } else {
-        format!("{} KiB", bytes >> 10)
-    }
 }
 
 #[cfg(test)]
@@ -109,7 +104,7 @@ mod tests {
         assert_eq!(conflict(s2, 2, made), None);
         assert_eq!(
             conflict(s4, 2, made).as_deref(),
-            Some("it was made for 2 MiB chunks over 2 members, the entry declares 4 MiB chunks over 2 members")
+            Some("it was made for 2.00 MiB chunks over 2 members, the entry declares 4.00 MiB chunks over 2 members")
         );
         assert!(conflict(s2, 3, made).is_some());
         assert!(conflict(Layout::Linear, 2, made).is_some());

@@ -19,6 +19,7 @@ pub mod out;
 pub mod paths;
 pub mod plan;
 pub mod size;
+pub mod sysfs;
 pub mod systemd;
 pub mod tab;
 pub mod table;

@@ -1,5 +1,7 @@
 //! Sizes in bytes and in device-mapper sectors, kept apart: device-mapper speaks 512-byte
-//! sectors, sysfs and users speak bytes.
+//! sectors, sysfs and users speak bytes. And every way pmemtab prints a size: [`suffixed`] where
+//! it is read back (pmemtab's `striped:64K`, the kernel's `memmap=`), [`human_bytes`] beside
+//! ndctl's numbers, [`honest_bytes`] where a size must not read rounder than it is.
 
 use std::fmt;
 
@@ -32,19 +34,51 @@ impl fmt::Display for Sectors {
 
 const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
+/// Sizes as pmemtab and the kernel's `memparse` read them: `2M`, `4K`, `1G` (the largest of
+/// T, G, M, K that divides it), or plain bytes.
+pub fn suffixed(bytes: u64) -> String {
+    const SUFFIXES: [(u64, &str); 4] = [
+        (1 << 40, "T"),
+        (1 << 30, "G"),
+        (1 << 20, "M"),
+        (1 << 10, "K"),
+    ];
+    for (unit, suffix) in SUFFIXES {
+        if bytes != 0 && bytes % unit == 0 {
+            return format!("{}{suffix}", bytes / unit);
+        }
+    }
+    bytes.to_string()
+}
+
 /// Human-readable size with binary units, as `ndctl list -u` prints them ("502.00 MiB").
 pub fn human_bytes(bytes: u64) -> String {
+    in_unit(bytes, largest_unit(bytes)).text
+}
+
+/// The largest of [`UNITS`] that `bytes` holds one of.
+fn largest_unit(bytes: u64) -> usize {
     let mut unit = 0;
     while unit + 1 < UNITS.len() && bytes >> (10 * (unit + 1)) > 0 {
         unit += 1;
     }
-    in_unit(bytes, unit).0
+    unit
 }
 
-/// `bytes` in `UNITS[unit]` with two decimals, and whether that text is the exact value.
-fn in_unit(bytes: u64, unit: usize) -> (String, bool) {
+/// A size written in one unit.
+struct InUnit {
+    text: String,
+    /// The text is the value itself, not rounded.
+    exact: bool,
+}
+
+/// `bytes` in `UNITS[unit]` with two decimals.
+fn in_unit(bytes: u64, unit: usize) -> InUnit {
     if unit == 0 {
-        return (format!("{bytes} B"), true);
+        return InUnit {
+            text: format!("{bytes} B"),
+            exact: true,
+        };
     }
     // Hundredths, rounded half to even as `{:.2}` of the exact quotient would: integers
     // only, because float formatting costs the static binary about 10 KB.
@@ -55,7 +89,10 @@ fn in_unit(bytes: u64, unit: usize) -> (String, bool) {
         q += 1;
     }
     let name = UNITS.get(unit).copied().unwrap_or("B");
-    (format!("{}.{:02} {name}", q / 100, q % 100), r == 0)
+    InUnit {
+        text: format!("{}.{:02} {name}", q / 100, q % 100),
+        exact: r == 0,
+    }
 }
 
 /// A size that never reads rounder than it is: [`human_bytes`] when its two decimals are
@@ -64,14 +101,11 @@ fn in_unit(bytes: u64, unit: usize) -> (String, bool) {
 /// the top of the address space), the same in the next smaller unit, down to bytes
 /// ("2044.00 MiB", "4095.50 MiB").
 pub fn honest_bytes(bytes: u64) -> String {
-    let mut unit = 0;
-    while unit + 1 < UNITS.len() && bytes >> (10 * (unit + 1)) > 0 {
-        unit += 1;
-    }
+    let mut unit = largest_unit(bytes);
     loop {
-        let (text, exact) = in_unit(bytes, unit);
-        if exact || unit == 0 || !text.contains(".00 ") {
-            return text;
+        let shown = in_unit(bytes, unit);
+        if shown.exact || unit == 0 || !shown.text.contains(".00 ") {
+            return shown.text;
         }
         unit -= 1;
     }

@@ -44,11 +44,11 @@ pub fn seconds(v: &str) -> Result<std::time::Duration, String> {
 
 /// Waits (bounded) for the nd buses to settle, then lists namespaces.
 pub fn scan(ctx: &Ctx) -> Result<Vec<Namespace>, Exit> {
-    if !pmemtab::ns::wait_probe_within(&ctx.sysfs, pmemtab::ns::scan::WAIT_PROBE_LIMIT) {
+    if !pmemtab::ns::wait_probe_within(&ctx.sysfs, pmemtab::timeouts::WAIT_PROBE_LIMIT) {
         exit::warning(format_args!(
             "the nvdimm buses under {} were still probing after {}s; namespaces may be missing",
             ctx.sysfs.display(),
-            pmemtab::ns::scan::WAIT_PROBE_LIMIT.as_secs()
+            pmemtab::timeouts::WAIT_PROBE_LIMIT.as_secs()
         ));
     }
     scan_now(ctx)

@@ -77,7 +77,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     let mut worst = Exit::Ok;
     for name in names {
         let shown = escape_control(&name);
-        let _held = match lock::acquire(&ctx.run, &name, &format!("down {name}"), lock::MARGIN) {
+        let _held = match lock::acquire(
+            &ctx.run,
+            &name,
+            &format!("down {name}"),
+            pmemtab::timeouts::LOCK_MARGIN,
+        ) {
             Ok(l) => l,
             Err(e) => {
                 exit::error(format_args!("{}: {e}", at(&name)));
@@ -95,7 +100,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             continue;
         }
         let dm = match ctl.as_mut() {
-            Some(ctl) => assemble::down_dm(ctl, ctx, &name, assemble::BUSY_TIMEOUT),
+            Some(ctl) => assemble::down_dm(ctl, ctx, &name, pmemtab::timeouts::BUSY_TIMEOUT),
             None => Ok(Down::NotActive),
         };
         let mut done = false;

@@ -57,7 +57,7 @@ fn root_on_pmemtab(ctx: &Ctx) -> bool {
         .filter(|m| m.mount_point == "/" || m.mount_point == "/usr")
         .filter_map(|m| m.devnum)
         .any(|d: DevNum| {
-            std::fs::read_to_string(ctx.sysfs.join(format!("dev/block/{d}/dm/uuid")))
+            pmemtab::sysfs::read(&ctx.sysfs.join(format!("dev/block/{d}/dm/uuid")))
                 .is_ok_and(|u| u.starts_with(pmemtab::plan::DM_UUID_PREFIX))
         })
 }

@@ -65,7 +65,7 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
         return Exit::Config;
     };
     let what = format!("mount {}", entry.name);
-    let _held = match lock::acquire(&ctx.run, &entry.name, &what, lock::MARGIN) {
+    let _held = match lock::acquire(&ctx.run, &entry.name, &what, pmemtab::timeouts::LOCK_MARGIN) {
         Ok(l) => l,
         Err(e) => {
             exit::error(format_args!("{at}: {e}"));

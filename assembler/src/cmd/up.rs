@@ -74,11 +74,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     {
         let limits = Timeouts::of(entry, args.timeout);
         let timeout = limits.members;
-        // The longest another `up` of this entry may hold the lock (its whole run, as the
-        // service's start timeout bounds it), and a margin.
-        let lock_wait = limits.service + lock::MARGIN;
         let what = format!("up {}", entry.name);
-        let result = lock::acquire(&ctx.run, &entry.name, &what, lock_wait)
+        let result = lock::acquire(&ctx.run, &entry.name, &what, limits.lock)
             .map_err(|e| {
                 exit::error(format_args!("{}: {e}", ctx.at(entry.line, &entry.name)));
                 Exit::System
@@ -124,16 +121,9 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
                 pending = plan::pending(entry, &namespaces);
                 if !modules_loaded {
                     modules_loaded = true;
-                    // devdax members need the dax drivers too (udev loads them by modalias,
-                    // but late in a busy boot).
-                    let modules: &[&str] = if entry.layout == Layout::SystemRam {
-                        &["nd_pmem", "dax_pmem", "device_dax"]
-                    } else {
-                        &["nd_pmem"]
-                    };
                     // Every module is tried (no short cut): each may bring members.
                     settle = false;
-                    for m in modules {
+                    for m in pmemtab::ns::member_modules(entry.layout) {
                         settle |= assemble::modprobe(m);
                     }
                 }
@@ -454,7 +444,7 @@ fn build_dm<T: Transport>(
         }
     };
     if let Err(f) = prepare(node) {
-        let undone = assemble::undo(ctl, ctx, &entry.name, &up, assemble::BUSY_TIMEOUT);
+        let undone = assemble::undo(ctl, ctx, &entry.name, &up, pmemtab::timeouts::BUSY_TIMEOUT);
         exit::error(format_args!("{at}: {}{undone}", f.msg));
         return Err(f.exit);
     }

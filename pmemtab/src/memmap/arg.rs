@@ -7,17 +7,18 @@
 //! `SIZE@START` (RAM), `SIZE%START-OLD+NEW` (a type change), a bare `SIZE` (RAM ends there,
 //! as `mem=`) or `exactmap`.
 
-use super::Span;
+use super::PhysRange;
+use crate::size::suffixed;
 
 /// What one `memmap=`/`mem=` item does to the memory map.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
     /// `SIZE!START`: legacy pmem.
-    Pmem(Span),
+    Pmem(PhysRange),
     /// `SIZE$START`, `SIZE#START` or `SIZE%START-...`: no longer RAM for the kernel.
-    Taken(Span),
+    Taken(PhysRange),
     /// `SIZE@START`: RAM that the firmware may not have listed (it adds nothing we may use).
-    Ram(Span),
+    Ram(PhysRange),
     /// `mem=SIZE` or a bare `memmap=SIZE`: no RAM at or above SIZE.
     Limit(u64),
     /// `memmap=exactmap`: the command line replaces the firmware map.
@@ -61,25 +62,20 @@ pub fn memparse(s: &str) -> Option<(u64, &str)> {
     Some((value, rest))
 }
 
-/// A size or an address the way users write them: pmemtab's own form
-/// ([`format_size`](crate::tab::format_size): the largest of T, G, M, K that divides it, else
-/// plain bytes), which `memparse` reads back.
-pub use crate::tab::format_size as human;
-
 /// `SIZE!START` for one pmem range.
-pub fn pmem_item(span: Span) -> String {
-    format!("{}!{}", human(span.len()), human(span.start))
+pub fn pmem_item(span: PhysRange) -> String {
+    format!("{}!{}", suffixed(span.len()), suffixed(span.start))
 }
 
 /// The one kernel argument for all the ranges: `memmap=A!B,C!D` (one argument, so that
 /// grubby, which keys arguments by name, keeps them together).
-pub fn kernel_argument(spans: &[Span]) -> String {
+pub fn kernel_argument(spans: &[PhysRange]) -> String {
     let items: Vec<String> = spans.iter().map(|s| pmem_item(*s)).collect();
     format!("memmap={}", items.join(","))
 }
 
-fn span(start: u64, size: u64) -> Option<Span> {
-    Some(Span {
+fn span(start: u64, size: u64) -> Option<PhysRange> {
+    Some(PhysRange {
         start,
         end: start.checked_add(size)?,
     })
@@ -158,7 +154,7 @@ pub fn foreign(cmdline: &str, ours: &[Claim]) -> Foreign {
 /// The one `memmap=` argument that replaces every `memmap=` word of a command line: its
 /// `foreign` items first, as written, then ours. The kernel reads a comma list in one
 /// `memmap=` as it reads several words.
-pub fn replacing_argument(foreign: &[String], spans: &[Span]) -> String {
+pub fn replacing_argument(foreign: &[String], spans: &[PhysRange]) -> String {
     let items: Vec<String> = foreign
         .iter()
         .cloned()
@@ -202,7 +198,7 @@ mod tests {
     }
 
     #[test]
-    fn human_round_trips() {
+    fn suffixed_round_trips() {
         for n in [
             0,
             1,
@@ -214,19 +210,19 @@ mod tests {
             3 << 40,
             12345,
         ] {
-            assert_eq!(memparse(&human(n)), Some((n, "")), "{n}");
+            assert_eq!(memparse(&suffixed(n)), Some((n, "")), "{n}");
         }
-        assert_eq!(human(4480 * MIB), "4480M");
-        assert_eq!(human(5 * GIB), "5G");
+        assert_eq!(suffixed(4480 * MIB), "4480M");
+        assert_eq!(suffixed(5 * GIB), "5G");
     }
 
     #[test]
     fn argument_text() {
-        let a = Span {
+        let a = PhysRange {
             start: 5 * GIB,
             end: 6 * GIB,
         };
-        let b = Span {
+        let b = PhysRange {
             start: 4 * GIB + 128 * MIB,
             end: 4 * GIB + 384 * MIB,
         };
@@ -242,22 +238,22 @@ mod tests {
         assert_eq!(
             c,
             vec![
-                Claim::Pmem(Span {
+                Claim::Pmem(PhysRange {
                     start: 640 * MIB,
                     end: 768 * MIB
                 }),
-                Claim::Taken(Span {
+                Claim::Taken(PhysRange {
                     start: 0x3000_0000,
                     end: 0x3000_0000 + 64 * MIB
                 }),
                 Claim::ExactMap,
                 Claim::Limit(3 * GIB),
                 Claim::Limit(GIB),
-                Claim::Ram(Span {
+                Claim::Ram(PhysRange {
                     start: 4 * GIB,
                     end: 6 * GIB
                 }),
-                Claim::Taken(Span {
+                Claim::Taken(PhysRange {
                     start: 0x1000,
                     end: 0x2000
                 }),
@@ -278,7 +274,7 @@ mod tests {
 
     #[test]
     fn foreign_items_are_carried() {
-        let ours = [Claim::Pmem(Span {
+        let ours = [Claim::Pmem(PhysRange {
             start: 4480 * MIB,
             end: 4992 * MIB,
         })];
@@ -290,7 +286,7 @@ mod tests {
         assert_eq!(f.memmap_items, ["1G$4G", "4x", "512M!4480M"]);
         assert_eq!(f.unreadable, ["memmap=4x"]);
         assert_eq!(f.claims.len(), 3);
-        let new = Span {
+        let new = PhysRange {
             start: 2 * GIB,
             end: 2 * GIB + 512 * MIB,
         };

@@ -3,11 +3,12 @@
 //! `/sys/firmware/memmap/N/{start,end,type}` is the map the firmware (or the boot loader)
 //! handed the kernel, before `memmap=` or `mem=` changed anything: the same on every boot, so
 //! a proposal made after the proposed range is already in use is the same proposal. Ends are
-//! inclusive there and in the boot log; [`Entry`] keeps half-open spans. Types are named as
+//! inclusive there and in the boot log; [`MapEntry`] keeps half-open spans. Types are named as
 //! sysfs names them; the boot log's names (`usable`, `ACPI NVS`, ...) are translated.
 
-use super::Span;
+use super::PhysRange;
 use crate::error::Error;
+use crate::sysfs;
 use std::fs;
 use std::io::ErrorKind;
 use std::path::Path;
@@ -26,15 +27,15 @@ pub enum Kind {
 
 /// One entry of the map.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
-    pub span: Span,
+pub struct MapEntry {
+    pub span: PhysRange,
     pub kind: Kind,
     /// The type as /sys/firmware/memmap names it ("System RAM", "ACPI Non-volatile Storage").
     pub label: String,
 }
 
-impl Entry {
-    fn new(start: u64, last: u64, label: &str) -> Option<Entry> {
+impl MapEntry {
+    fn new(start: u64, last: u64, label: &str) -> Option<MapEntry> {
         if last < start {
             return None;
         }
@@ -43,9 +44,9 @@ impl Entry {
             "Persistent Memory" | "Persistent Memory (legacy)" => Kind::Persistent,
             _ => Kind::Other,
         };
-        Some(Entry {
+        Some(MapEntry {
             // An entry ending at the last byte of the address space: the end saturates.
-            span: Span {
+            span: PhysRange {
                 start,
                 end: last.saturating_add(1),
             },
@@ -61,12 +62,11 @@ pub const SYSFS_MEMMAP: &str = "firmware/memmap";
 pub const BLOCK_SIZE: &str = "devices/system/memory/block_size_bytes";
 
 fn read_attr(path: &Path) -> Result<String, Error> {
-    let text = fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-    Ok(text.trim_end_matches('\n').to_string())
+    sysfs::read_line(path).map_err(|e| Error::read(path, e))
 }
 
 fn hex(path: &Path, text: &str) -> Result<u64, Error> {
-    crate::ns::scan::parse_hex(text).ok_or_else(|| Error::Format {
+    sysfs::parse_hex(text).ok_or_else(|| Error::Format {
         path: path.to_path_buf(),
         content: text.to_string(),
         what: "expected a hexadecimal number",
@@ -74,7 +74,7 @@ fn hex(path: &Path, text: &str) -> Result<u64, Error> {
 }
 
 /// Reads `<sysfs>/firmware/memmap/*/{start,end,type}`, sorted by start.
-pub fn read_sysfs(sysfs: &Path) -> Result<Vec<Entry>, Error> {
+pub fn read_sysfs(sysfs: &Path) -> Result<Vec<MapEntry>, Error> {
     let dir = sysfs.join(SYSFS_MEMMAP);
     let list = fs::read_dir(&dir).map_err(|e| Error::read(&dir, e))?;
     let mut out = Vec::new();
@@ -94,7 +94,7 @@ pub fn read_sysfs(sysfs: &Path) -> Result<Vec<Entry>, Error> {
         let start = hex(&start_path, &read_attr(&start_path)?)?;
         let last = hex(&end_path, &read_attr(&end_path)?)?;
         let label = read_attr(&path.join("type"))?;
-        let entry = Entry::new(start, last, &label).ok_or_else(|| Error::Format {
+        let entry = MapEntry::new(start, last, &label).ok_or_else(|| Error::Format {
             path: end_path.clone(),
             content: format!("{last:#x}"),
             what: "the entry ends before it starts",
@@ -147,7 +147,7 @@ fn log_type(rest: &str) -> String {
 /// `journalctl -k -b all`) can hold several boots, each listing its whole map again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogMap {
-    pub entries: Vec<Entry>,
+    pub entries: Vec<MapEntry>,
     /// How many boots the log holds (boots without e820 lines not counted).
     pub boots: usize,
     /// The 1-based line where the boot that was used starts.
@@ -210,7 +210,7 @@ pub fn parse_e820_log(text: &str, path: &Path) -> Result<LogMap, Error> {
                 .and_then(|d| u64::from_str_radix(d, 16).ok())
                 .ok_or_else(|| bad("expected hexadecimal addresses"))
         };
-        let entry = Entry::new(num(start)?, num(last)?, &sysfs_label(&log_type(label)))
+        let entry = MapEntry::new(num(start)?, num(last)?, &sysfs_label(&log_type(label)))
             .ok_or_else(|| bad("the entry ends before it starts"))?;
         out.push(entry);
     }
@@ -232,10 +232,9 @@ pub fn parse_e820_log(text: &str, path: &Path) -> Result<LogMap, Error> {
 /// has no memory blocks (no hotplug support, or a tree without it).
 pub fn read_block_size(sysfs: &Path) -> Result<Option<u64>, Error> {
     let path = sysfs.join(BLOCK_SIZE);
-    match fs::read_to_string(&path) {
+    match sysfs::read_line(&path) {
         Ok(text) => {
-            let text = text.trim_end_matches('\n');
-            let size = hex(&path, text)?;
+            let size = hex(&path, &text)?;
             if size == 0 || !size.is_power_of_two() {
                 return Err(Error::Format {
                     path,
@@ -268,7 +267,7 @@ mod tests {
         assert_eq!(map.len(), 4);
         assert_eq!(
             map[0].span,
-            Span {
+            PhysRange {
                 start: 0,
                 end: 0x9fc00
             }

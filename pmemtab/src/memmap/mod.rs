@@ -1,7 +1,7 @@
 //! Legacy pmem emulated in RAM with the kernel's `memmap=SIZE!START`, chosen from the firmware
 //! memory map. Three stages, kept apart:
 //! - [`firmware`] reads the map (`/sys/firmware/memmap`, or the `BIOS-e820:` lines of a boot
-//!   log) into plain [`firmware::Entry`] values, and the memory-block size;
+//!   log) into plain [`firmware::MapEntry`] values, and the memory-block size;
 //! - [`arg`] is the `memmap=` and `mem=` syntax, both ways: the claims the running command line
 //!   already makes, and the text of the argument we propose;
 //! - [`plan`] is the pure rule that picks the ranges (or refuses, saying why).
@@ -20,12 +20,12 @@ pub const MIB: u64 = 1 << 20;
 
 /// A half-open physical address range `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Span {
+pub struct PhysRange {
     pub start: u64,
     pub end: u64,
 }
 
-impl Span {
+impl PhysRange {
     pub fn len(&self) -> u64 {
         self.end.saturating_sub(self.start)
     }

@@ -17,8 +17,9 @@
 //!    refusal says what the largest possible region is.
 
 use super::arg::Claim;
-use super::firmware::{Entry, Kind};
-use super::{Span, GIB, MIB};
+use super::firmware::{Kind, MapEntry};
+use super::{PhysRange, GIB, MIB};
+use crate::size::HUGE_PAGE_BYTES;
 
 /// No region starts below this physical address. Measured in the GRUB lab (4 GiB guest, Debian's
 /// GRUB 2.06 i386-pc, kernel 6.1): GRUB put the initrd at 0x36a49000, below 896 MiB, and the
@@ -29,8 +30,6 @@ use super::{Span, GIB, MIB};
 pub const LOW_LIMIT: u64 = GIB;
 /// The distance every region keeps from anything that is not usable RAM.
 pub const GUARD: u64 = 2 * MIB;
-/// The smallest alignment, and the unit of sizes: PMD pages for huge-page DAX.
-pub const HUGE_PAGE: u64 = 2 * MIB;
 /// Regions go above this when they can.
 pub const HIGH: u64 = 4 * GIB;
 /// RAM that must stay RAM unless the caller says otherwise.
@@ -47,7 +46,7 @@ pub const MAX_COUNT: u32 = 32;
 /// The machine, as read.
 #[derive(Clone, Debug, Default)]
 pub struct Machine {
-    pub map: Vec<Entry>,
+    pub map: Vec<MapEntry>,
     /// The memory-block size, if sysfs has memory blocks.
     pub block_size: Option<u64>,
     /// What the running command line claims, without the claims of our own drop-in.
@@ -67,7 +66,7 @@ pub struct Request {
 /// One proposed region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Region {
-    pub span: Span,
+    pub span: PhysRange,
     /// The alignment it was placed at.
     pub align: u64,
 }
@@ -82,12 +81,12 @@ pub struct Plan {
     /// RAM that remains.
     pub left: u64,
     /// Where regions could go (steps 1 and 2), lowest first.
-    pub room: Vec<Span>,
+    pub room: Vec<PhysRange>,
 }
 
 /// Why nothing is proposed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub enum Unfit {
     /// Sizes are whole 2 MiB units, and at least one.
     Size { size: u64 },
     /// The count is zero.
@@ -102,13 +101,13 @@ pub enum Refusal {
     /// `largest` (None: there is no room at all).
     NoFit {
         fits: u32,
-        largest: Option<Span>,
-        room: Vec<Span>,
+        largest: Option<PhysRange>,
+        room: Vec<PhysRange>,
     },
 }
 
 /// `spans` minus `cut`, in order.
-fn subtract(spans: &[Span], cut: Span) -> Vec<Span> {
+fn subtract(spans: &[PhysRange], cut: PhysRange) -> Vec<PhysRange> {
     let mut out = Vec::new();
     for s in spans {
         if cut.end <= s.start || cut.start >= s.end {
@@ -116,13 +115,13 @@ fn subtract(spans: &[Span], cut: Span) -> Vec<Span> {
             continue;
         }
         if cut.start > s.start {
-            out.push(Span {
+            out.push(PhysRange {
                 start: s.start,
                 end: cut.start,
             });
         }
         if cut.end < s.end {
-            out.push(Span {
+            out.push(PhysRange {
                 start: cut.end,
                 end: s.end,
             });
@@ -132,9 +131,9 @@ fn subtract(spans: &[Span], cut: Span) -> Vec<Span> {
 }
 
 /// Step 1: usable RAM, lowest first.
-pub fn usable_ram(m: &Machine) -> Vec<Span> {
-    let mut ram: Vec<Span> = Vec::new();
-    let mut entries: Vec<&Entry> = m.map.iter().filter(|e| e.kind == Kind::Ram).collect();
+pub fn usable_ram(m: &Machine) -> Vec<PhysRange> {
+    let mut ram: Vec<PhysRange> = Vec::new();
+    let mut entries: Vec<&MapEntry> = m.map.iter().filter(|e| e.kind == Kind::Ram).collect();
     entries.sort_by_key(|e| e.span);
     for e in entries {
         match ram.last_mut() {
@@ -151,7 +150,7 @@ pub fn usable_ram(m: &Machine) -> Vec<Span> {
             Claim::Limit(n) => {
                 ram = subtract(
                     &ram,
-                    Span {
+                    PhysRange {
                         start: *n,
                         end: u64::MAX,
                     },
@@ -170,21 +169,21 @@ fn round_up(n: u64, a: u64) -> Option<u64> {
 
 /// Step 2 on a list of spans: the guard at both ends, nothing below the low limit, and
 /// only whole 2 MiB units.
-fn room_in(spans: &[Span]) -> Vec<Span> {
+fn room_in(spans: &[PhysRange]) -> Vec<PhysRange> {
     spans
         .iter()
         .filter_map(|s| {
-            let start = round_up(s.start.checked_add(GUARD)?.max(LOW_LIMIT), HUGE_PAGE)?;
-            let end = s.end.checked_sub(GUARD)? / HUGE_PAGE * HUGE_PAGE;
-            (end > start).then_some(Span { start, end })
+            let start = round_up(s.start.checked_add(GUARD)?.max(LOW_LIMIT), HUGE_PAGE_BYTES)?;
+            let end = s.end.checked_sub(GUARD)? / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
+            (end > start).then_some(PhysRange { start, end })
         })
         .collect()
 }
 
 /// Alignments to try, largest first: max(1 GiB, block), min(1 GiB, block), 2 MiB.
 fn alignments(block: Option<u64>) -> Vec<u64> {
-    let mut a = vec![GIB, HUGE_PAGE];
-    if let Some(b) = block.filter(|b| b.is_power_of_two() && *b >= HUGE_PAGE) {
+    let mut a = vec![GIB, HUGE_PAGE_BYTES];
+    if let Some(b) = block.filter(|b| b.is_power_of_two() && *b >= HUGE_PAGE_BYTES) {
         a.push(b);
     }
     a.sort_unstable_by(|x, y| y.cmp(x));
@@ -193,10 +192,10 @@ fn alignments(block: Option<u64>) -> Vec<u64> {
 }
 
 /// The part of `room` above 4 GiB.
-fn high(room: &[Span]) -> Vec<Span> {
+fn high(room: &[PhysRange]) -> Vec<PhysRange> {
     room.iter()
         .filter(|s| s.end > HIGH)
-        .map(|s| Span {
+        .map(|s| PhysRange {
             start: s.start.max(HIGH),
             end: s.end,
         })
@@ -204,8 +203,8 @@ fn high(room: &[Span]) -> Vec<Span> {
 }
 
 /// One region at `align`: above 4 GiB if it fits there, else anywhere; the highest start.
-fn place(room: &[Span], size: u64, align: u64) -> Option<Region> {
-    let top = |spans: &[Span]| {
+fn place(room: &[PhysRange], size: u64, align: u64) -> Option<Region> {
+    let top = |spans: &[PhysRange]| {
         spans
             .iter()
             .filter_map(|s| {
@@ -216,7 +215,7 @@ fn place(room: &[Span], size: u64, align: u64) -> Option<Region> {
     };
     let start = top(&high(room)).or_else(|| top(room))?;
     Some(Region {
-        span: Span {
+        span: PhysRange {
             start,
             end: start + size,
         },
@@ -226,7 +225,7 @@ fn place(room: &[Span], size: u64, align: u64) -> Option<Region> {
 
 /// Places up to `count` regions at `align` one after the other, each keeping the guard from
 /// the ones before; stops at the first that does not fit.
-fn place_all(mut room: Vec<Span>, size: u64, count: u32, align: u64) -> Vec<Region> {
+fn place_all(mut room: Vec<PhysRange>, size: u64, count: u32, align: u64) -> Vec<Region> {
     let mut out = Vec::new();
     while out.len() < count as usize {
         let Some(r) = place(&room, size, align) else {
@@ -234,7 +233,7 @@ fn place_all(mut room: Vec<Span>, size: u64, count: u32, align: u64) -> Vec<Regi
         };
         room = subtract(
             &room,
-            Span {
+            PhysRange {
                 start: r.span.start.saturating_sub(GUARD),
                 end: r.span.end.saturating_add(GUARD),
             },
@@ -247,7 +246,7 @@ fn place_all(mut room: Vec<Span>, size: u64, count: u32, align: u64) -> Vec<Regi
 /// Step 3 for the whole request: every region above 4 GiB at the largest alignment that lets
 /// all of them fit there; else the same anywhere above the low limit. All regions of one
 /// proposal share one alignment.
-fn place_request(room: &[Span], size: u64, count: u32, aligns: &[u64]) -> Option<Vec<Region>> {
+fn place_request(room: &[PhysRange], size: u64, count: u32, aligns: &[u64]) -> Option<Vec<Region>> {
     for place in [high(room), room.to_vec()] {
         for &align in aligns {
             let regions = place_all(place.clone(), size, count, align);
@@ -260,26 +259,26 @@ fn place_request(room: &[Span], size: u64, count: u32, aligns: &[u64]) -> Option
 }
 
 /// Steps 1 to 4.
-pub fn plan(m: &Machine, req: &Request) -> Result<Plan, Refusal> {
-    if req.size == 0 || req.size % HUGE_PAGE != 0 {
-        return Err(Refusal::Size { size: req.size });
+pub fn plan(m: &Machine, req: &Request) -> Result<Plan, Unfit> {
+    if req.size == 0 || req.size % HUGE_PAGE_BYTES != 0 {
+        return Err(Unfit::Size { size: req.size });
     }
     if req.count == 0 {
-        return Err(Refusal::Count);
+        return Err(Unfit::Count);
     }
     if req.count > MAX_COUNT {
-        return Err(Refusal::TooMany { count: req.count });
+        return Err(Unfit::TooMany { count: req.count });
     }
     if m.claims.contains(&Claim::ExactMap) {
-        return Err(Refusal::ExactMap);
+        return Err(Unfit::ExactMap);
     }
     let ram_spans = usable_ram(m);
-    let ram: u64 = ram_spans.iter().map(Span::len).sum();
+    let ram: u64 = ram_spans.iter().map(PhysRange::len).sum();
     let room = room_in(&ram_spans);
     let total = req.size.saturating_mul(u64::from(req.count));
     let left = ram.saturating_sub(total);
     if ram < total.saturating_add(req.min_ram) {
-        return Err(Refusal::Floor {
+        return Err(Unfit::Floor {
             ram,
             left,
             floor: req.min_ram,
@@ -294,7 +293,7 @@ pub fn plan(m: &Machine, req: &Request) -> Result<Plan, Refusal> {
             .map(|&a| place_all(room.clone(), req.size, req.count, a).len())
             .max()
             .unwrap_or(0);
-        return Err(Refusal::NoFit {
+        return Err(Unfit::NoFit {
             fits: u32::try_from(fits).unwrap_or(u32::MAX),
             largest,
             room,
@@ -312,14 +311,14 @@ pub fn plan(m: &Machine, req: &Request) -> Result<Plan, Refusal> {
 mod tests {
     use super::*;
 
-    fn entry(start: u64, end: u64, label: &str) -> Entry {
+    fn entry(start: u64, end: u64, label: &str) -> MapEntry {
         let kind = match label {
             "System RAM" => Kind::Ram,
             "Persistent Memory (legacy)" => Kind::Persistent,
             _ => Kind::Other,
         };
-        Entry {
-            span: Span { start, end },
+        MapEntry {
+            span: PhysRange { start, end },
             kind,
             label: label.into(),
         }
@@ -370,7 +369,7 @@ mod tests {
     #[test]
     fn regions_never_touch_each_other() {
         let p = plan(&machine(), &req(GIB, 3)).unwrap();
-        let mut r: Vec<Span> = p.regions.iter().map(|r| r.span).collect();
+        let mut r: Vec<PhysRange> = p.regions.iter().map(|r| r.span).collect();
         r.sort();
         for w in r.windows(2) {
             assert!(w[1].start >= w[0].end + GUARD, "{r:?}");
@@ -396,7 +395,7 @@ mod tests {
             .push(entry(6 * GIB, 6 * GIB + 4096, "ACPI Non-volatile Storage"));
         m.map
             .push(entry(8 * GIB, 9 * GIB, "Persistent Memory (legacy)"));
-        m.claims.push(Claim::Taken(Span {
+        m.claims.push(Claim::Taken(PhysRange {
             start: 5 * GIB,
             end: 5 * GIB + 1,
         }));
@@ -412,25 +411,25 @@ mod tests {
         let p = plan(&m, &req(GIB, 1)).unwrap();
         assert!(p.regions[0].span.end <= 3 * GIB);
         m.claims.push(Claim::ExactMap);
-        assert_eq!(plan(&m, &req(GIB, 1)), Err(Refusal::ExactMap));
+        assert_eq!(plan(&m, &req(GIB, 1)), Err(Unfit::ExactMap));
     }
 
     #[test]
     fn refusals_say_why() {
         assert_eq!(
             plan(&machine(), &req(3 * MIB, 1)),
-            Err(Refusal::Size { size: 3 * MIB })
+            Err(Unfit::Size { size: 3 * MIB })
         );
-        assert_eq!(plan(&machine(), &req(2 * MIB, 0)), Err(Refusal::Count));
+        assert_eq!(plan(&machine(), &req(2 * MIB, 0)), Err(Unfit::Count));
         assert!(plan(&machine(), &req(2 * MIB, MAX_COUNT)).is_ok());
         assert_eq!(
             plan(&machine(), &req(2 * MIB, MAX_COUNT + 1)),
-            Err(Refusal::TooMany {
+            Err(Unfit::TooMany {
                 count: MAX_COUNT + 1
             })
         );
         match plan(&machine(), &req(6 * GIB, 1)) {
-            Err(Refusal::NoFit { fits, largest, .. }) => {
+            Err(Unfit::NoFit { fits, largest, .. }) => {
                 assert_eq!(fits, 0);
                 let l = largest.unwrap();
                 assert_eq!((l.start, l.end), (4 * GIB + GUARD, 9 * GIB - GUARD));
@@ -448,11 +447,11 @@ mod tests {
             .iter()
             .all(|r| r.align == 128 * MIB && r.span.start >= HIGH));
         match plan(&machine(), &Request { count: 3, ..two }) {
-            Err(Refusal::NoFit { fits, .. }) => assert_eq!(fits, 2),
+            Err(Unfit::NoFit { fits, .. }) => assert_eq!(fits, 2),
             other => panic!("{other:?}"),
         }
         match plan(&machine(), &req(7 * GIB + 512 * MIB, 1)) {
-            Err(Refusal::Floor { floor, .. }) => assert_eq!(floor, GIB),
+            Err(Unfit::Floor { floor, .. }) => assert_eq!(floor, GIB),
             other => panic!("{other:?}"),
         }
     }
@@ -468,7 +467,7 @@ mod tests {
                 };
                 for r in &p.regions {
                     assert_eq!(r.span.start % r.align, 0);
-                    assert_eq!(r.span.start % HUGE_PAGE, 0);
+                    assert_eq!(r.span.start % HUGE_PAGE_BYTES, 0);
                     assert!(p
                         .room
                         .iter()

@@ -13,22 +13,15 @@ use super::model::{Mode, Namespace};
 use crate::devnum::DevNum;
 use crate::error::Error;
 use crate::size::SECTOR_BYTES;
+use crate::sysfs::{self, parse_dec, parse_hex};
+use crate::timeouts::WAIT_PROBE_LIMIT;
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
-
-/// How long [`wait_probe`] waits for the kernel before scanning whatever has probed so far.
-/// Probing NVDIMMs takes well under a second on real machines; the bound only matters if the
-/// kernel never answers.
-pub const WAIT_PROBE_LIMIT: Duration = Duration::from_secs(30);
-
-/// sysfs attributes fit in one page; anything longer is not sysfs and is cut here so a bad
-/// fixture or a FIFO-like file cannot make us read without end.
-const MAX_ATTR_BYTES: u64 = 64 * 1024;
 
 /// The kernel answers ENXIO when reading an attribute that has no value in the device's state
 /// (`resource` of an empty seed namespace, `size`/`resource` of a disabled pfn or btt).
@@ -102,7 +95,7 @@ pub fn wait_probe_within(sysfs: &Path, limit: Duration) -> bool {
         .name("wait_probe".into())
         .spawn(move || {
             for f in &files {
-                let _ = read_bounded(f);
+                let _ = sysfs::read_bytes(f);
             }
             let _ = done.send(());
         });
@@ -196,7 +189,7 @@ fn read_namespace(devices: &Path, dev: &str, id: (u32, u32)) -> Result<Namespace
         (Mode::Sector, Some(c)) => optional_selected(&c.join("sector_size"))?,
         // The kernel gives 512-byte sectors to namespaces without a chosen size (old labels,
         // no label area), as ndctl reports.
-        _ => Some(optional_selected(&ns_dir.join("sector_size"))?.unwrap_or(512)),
+        _ => Some(optional_selected(&ns_dir.join("sector_size"))?.unwrap_or(SECTOR_BYTES)),
     };
 
     // Node facts: the namespace's own attribute, else (kernels whose namespaces lack it) its
@@ -337,30 +330,14 @@ fn dev_name_ok(name: &str) -> bool {
 
 // --- reading attributes --------------------------------------------------------------------
 
-fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    fs::File::open(path)?
-        .take(MAX_ATTR_BYTES)
-        .read_to_end(&mut buf)?;
-    Ok(buf)
-}
-
-/// An attribute's text without the kernel's trailing newline.
-fn text_of(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    text.strip_suffix('\n').unwrap_or(&text).to_owned()
-}
-
 fn required(path: &Path) -> Result<String, Error> {
-    read_bounded(path)
-        .map(|b| text_of(&b))
-        .map_err(|e| Error::read(path, e))
+    sysfs::read_line(path).map_err(|e| Error::read(path, e))
 }
 
 /// None when the attribute does not exist or has no value in the device's current state.
 fn optional_text(path: &Path) -> Result<Option<String>, Error> {
-    match read_bounded(path) {
-        Ok(bytes) => Ok(Some(text_of(&bytes))),
+    match sysfs::read_line(path) {
+        Ok(text) => Ok(Some(text)),
         Err(e) if absent(&e) => Ok(None),
         Err(e) => Err(Error::read(path, e)),
     }
@@ -466,15 +443,6 @@ pub fn parse_mode(s: &str) -> Option<Mode> {
     }
 }
 
-/// Unsigned decimal, surrounding whitespace allowed; no sign, no empty string.
-pub fn parse_dec(s: &str) -> Option<u64> {
-    let s = s.trim();
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
 fn parse_u32(s: &str) -> Option<u32> {
     parse_dec(s).and_then(|n| u32::try_from(n).ok())
 }
@@ -487,19 +455,6 @@ fn parse_i32(s: &str) -> Option<i32> {
     };
     let n = i64::try_from(parse_dec(digits)?).ok()?;
     i32::try_from(if neg { -n } else { n }).ok()
-}
-
-/// `0x100a00000` (the kernel's `%#llx`; zero prints as `0`).
-pub fn parse_hex(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let digits = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    u64::from_str_radix(digits, 16).ok()
 }
 
 /// `queue/dax` and similar boolean attributes.
@@ -576,20 +531,6 @@ mod tests {
     }
 
     #[test]
-    fn hex_resource() {
-        assert_eq!(parse_hex("0x100a00000\n"), Some(0x1_00a0_0000));
-        assert_eq!(parse_hex("0x28000000"), Some(0x2800_0000));
-        assert_eq!(parse_hex("0"), Some(0));
-        assert_eq!(parse_hex("0xffffffffffffffff"), Some(u64::MAX));
-        assert_eq!(parse_hex("0x1ffffffffffffffff"), None);
-        assert_eq!(parse_hex("0x"), None);
-        assert_eq!(parse_hex(""), None);
-        assert_eq!(parse_hex("0x+1"), None);
-        assert_eq!(parse_hex("0xg0"), None);
-        assert_eq!(parse_hex("-0x1"), None);
-    }
-
-    #[test]
     fn devnum() {
         assert_eq!(
             parse_devnum("259:3\n"),
@@ -616,10 +557,6 @@ mod tests {
 
     #[test]
     fn numbers_uuids_modes() {
-        assert_eq!(parse_dec("536870912\n"), Some(536_870_912));
-        assert_eq!(parse_dec("+5"), None);
-        assert_eq!(parse_dec("-1"), None);
-        assert_eq!(parse_dec("18446744073709551616"), None);
         assert_eq!(parse_i32("-1\n"), Some(-1));
         assert_eq!(parse_i32("3"), Some(3));
         assert_eq!(parse_i32("--1"), None);

@@ -273,18 +273,4 @@ impl Entry {
     }
 }
 
-/// Sizes as pmemtab writes them: `2M`, `4K`, `1G`, or plain bytes.
-pub fn format_size(bytes: u64) -> String {
-    const UNITS: [(u64, &str); 4] = [
-        (1 << 40, "T"),
-        (1 << 30, "G"),
-        (1 << 20, "M"),
-        (1 << 10, "K"),
-    ];
-    for (unit, suffix) in UNITS {
-        if bytes != 0 && bytes % unit == 0 {
-            return format!("{}{suffix}", bytes / unit);
-        }
-    }
-    bytes.to_string()
-}
+pub use crate::size::suffixed as format_size;

@@ -37,7 +37,7 @@ check swapped-says-device-removed "stderr: $ERR" sh -c 'echo "$1" | grep -q "cre
 tab "g striped:4M uuid=$ua,uuid=$ub /mnt/g ext4"
 run pmem-assemble up g
 check chunk-changed-refused "exit $RC, want 1, no device: $OUT" refused g
-check chunk-changed-says-why "stderr: $ERR" sh -c 'echo "$1" | grep -q "made for 2 MiB chunks over 2 members, the entry declares 4 MiB chunks over 2 members"' - "$ERR"
+check chunk-changed-says-why "stderr: $ERR" sh -c 'echo "$1" | grep -q "made for 2.00 MiB chunks over 2 members, the entry declares 4.00 MiB chunks over 2 members"' - "$ERR"
 run pmem-assemble mount g
 check chunk-changed-mount-fails "exit $RC, want non-zero" [ "$RC" != 0 ]
 # ...and as linear over the same members.
@@ -96,7 +96,7 @@ run pmem-assemble down h
 # refused, which only a recorded stripe can cause.
 tab "h striped:4M uuid=$ue,uuid=$uf /mnt/h ext4"
 run pmem-assemble up h
-check hand-made-records-stripe "exit $RC, want 1: $OUT" sh -c '[ "$1" = 1 ] && echo "$2" | grep -q "made for 2 MiB chunks over 2 members"' - "$RC" "$OUT"
+check hand-made-records-stripe "exit $RC, want 1: $OUT" sh -c '[ "$1" = 1 ] && echo "$2" | grep -q "made for 2.00 MiB chunks over 2 members"' - "$RC" "$OUT"
 tab "h striped:2M uuid=$ue,uuid=$uf /mnt/h ext4"
 run pmem-assemble up h
 check hand-made-accepted "exit $RC: $ERR" [ "$RC" = 0 ]
