@@ -6,11 +6,21 @@
 //!   has one;
 //! - `GOLDEN_UPDATE=1` rewrites the expectations instead of comparing ([`update_requested`]);
 //! - mismatches show a line diff ([`line_diff`]); scratch directories go away even when a test
-//!   fails ([`Scratch`]).
+//!   fails ([`Scratch`]);
+//! - a file, a whole tree or a binary's output is compared or rewritten by [`check_file`],
+//!   [`check_tree`] and [`check_output`]; [`assert_matches`] fails the test with them all.
 
 // A dev-dependency of the golden tests only, never in a binary: a missing fixture directory
 // is a broken test tree, and panicking with its path is how a test fails.
 #![allow(clippy::panic)]
+
+mod golden;
+mod tree;
+mod unwritable;
+
+pub use golden::{assert_matches, check_file, check_output, check_tree, output_files};
+pub use tree::{copy_tree, read_tree, tree_diff, write_tree, Node, Tree};
+pub use unwritable::{assert_closed_pipe_ends_quietly, assert_full_disk_is_one_error};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
