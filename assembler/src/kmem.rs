@@ -46,7 +46,7 @@ fn system(msg: String) -> Failure {
 fn refused(msg: String) -> Failure {
     Failure {
         msg,
-        exit: Exit::Config,
+        exit: Exit::Refused,
     }
 }
 
@@ -726,7 +726,7 @@ mod tests {
         let s = Scratch::new("kmem-other-zone");
         let ctx = tree(&s, Some("kmem"), &ONLINE4, None);
         let f = up(&ctx, &dev(), Zone::Normal, Duration::from_secs(1)).unwrap_err();
-        assert_eq!(f.exit, Exit::Config);
+        assert_eq!(f.exit, Exit::Refused);
         assert!(
             f.msg
                 .contains("memory32: it is online in zone movable, the entry asks for normal"),
@@ -743,7 +743,7 @@ mod tests {
         let s = Scratch::new("kmem-held");
         let ctx = tree(&s, Some("device_dax"), &[], Some(4242));
         let f = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap_err();
-        assert_eq!(f.exit, Exit::Config);
+        assert_eq!(f.exit, Exit::Refused);
         assert!(
             f.msg.contains("/dev/dax0.0 is in use by pid 4242 (app)"),
             "{}",
@@ -760,7 +760,7 @@ mod tests {
         let dax = ctx.sysfs.join("bus/dax/devices/dax0.0");
         fs::write(dax.join("size"), format!("{}\n", 100 << 20)).unwrap();
         let f = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap_err();
-        assert_eq!(f.exit, Exit::Config);
+        assert_eq!(f.exit, Exit::Refused);
         assert!(
             f.msg.contains("less than one 128.00 MiB memory block"),
             "{}",
@@ -778,7 +778,7 @@ mod tests {
         assert!(f.msg.contains("bound to the other driver"), "{}", f.msg);
         assert_eq!(
             down(&ctx, &dev(), Duration::from_secs(1)).unwrap_err().exit,
-            Exit::Config
+            Exit::Refused
         );
     }
 

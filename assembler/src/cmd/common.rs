@@ -16,7 +16,7 @@ use pmemtab::text::escape_control;
 pub fn load_tab(ctx: &Ctx, names: &[String]) -> Result<Parsed, Exit> {
     let parsed = pmemtab::tab::load(&ctx.pmemtab).map_err(|e| {
         exit::error(format_args!("{e}"));
-        Exit::Config
+        Exit::Refused
     })?;
     for d in &parsed.diagnostics {
         if names.is_empty() || names.iter().any(|n| d.concerns(n)) {
@@ -89,7 +89,7 @@ pub fn select<'a>(
         }
     }
     if missing {
-        Err(Exit::Config)
+        Err(Exit::Refused)
     } else {
         Ok(out)
     }
@@ -98,7 +98,7 @@ pub fn select<'a>(
 /// The one valid entry called `name`, or an error naming the file.
 pub fn select_one<'a>(ctx: &Ctx, entries: &'a [Entry], name: &str) -> Result<&'a Entry, Exit> {
     let selected = select(ctx, entries, std::slice::from_ref(&name.to_string()), false)?;
-    selected.into_iter().next().ok_or(Exit::Config)
+    selected.into_iter().next().ok_or(Exit::Refused)
 }
 
 /// Prints a planning refusal as the parser prints its errors: one per bad member, each
@@ -128,9 +128,9 @@ pub fn plan_one(ctx: &Ctx, name: &str) -> Result<Plan, Exit> {
         Some(Ok(plan)) => Ok(plan),
         Some(Err(refusal)) => {
             report_refusal(ctx, entry, &refusal);
-            Err(Exit::Config)
+            Err(Exit::Refused)
         }
-        None => Err(Exit::Config),
+        None => Err(Exit::Refused),
     }
 }
 

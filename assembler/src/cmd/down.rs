@@ -108,7 +108,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             Err(e) => {
                 exit::error(format_args!("{}: {e}", at(&name)));
                 let code = if matches!(e, assemble::AssembleError::Foreign { .. }) {
-                    Exit::Config
+                    Exit::Refused
                 } else {
                     Exit::System
                 };
@@ -156,11 +156,11 @@ fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> 
         Ok(p) => p,
         Err(r) => {
             super::common::report_refusal(ctx, entry, &r);
-            return Exit::Config;
+            return Exit::Refused;
         }
     };
     let Device::Kmem { devs } = &plan.device else {
-        return Exit::Config;
+        return Exit::Refused;
     };
     let mut released = 0;
     for dev in devs.iter().rev() {

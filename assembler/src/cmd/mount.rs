@@ -62,7 +62,7 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
         exit::error(format_args!(
             "{at}: no mount point or filesystem type in pmemtab; fill in both columns to mount it"
         ));
-        return Exit::Config;
+        return Exit::Refused;
     };
     let what = format!("mount {}", entry.name);
     let _held = match lock::acquire(&ctx.run, &entry.name, &what, lock::MARGIN) {
@@ -116,11 +116,11 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
                 Device::Single {
                     blockdev, devnum, ..
                 } => (ctx.dev.join(blockdev), devnum),
-                Device::Dm { .. } | Device::Kmem { .. } => return Exit::Config,
+                Device::Dm { .. } | Device::Kmem { .. } => return Exit::Refused,
             },
             Err(r) => {
                 report_refusal(ctx, entry, &r);
-                return Exit::Config;
+                return Exit::Refused;
             }
         }
     };

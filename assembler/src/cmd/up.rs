@@ -45,7 +45,7 @@ impl Failure {
     fn refused(msg: String) -> Failure {
         Failure {
             msg,
-            exit: Exit::Config,
+            exit: Exit::Refused,
         }
     }
 }
@@ -141,7 +141,7 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
             }
             Err(r) => {
                 report_refusal(ctx, entry, &r);
-                Some(Err(Exit::Config))
+                Some(Err(Exit::Refused))
             }
             Ok(plan) => Some(Ok(plan)),
         }
@@ -192,7 +192,7 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(),
             exit::error(format_args!(
                 "{at}: option mkfs needs a filesystem type in the fstype column"
             ));
-            return Err(Exit::Config);
+            return Err(Exit::Refused);
         }
     };
     // Run on the assembled device before anything is written to it: the stripe it was
@@ -223,7 +223,7 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(),
         let made = mkfs::ensure_fs(device, &members, fstype, entry.layout, size, mkfs_limit)
             .map_err(|e| Failure {
                 exit: if e.is_refusal() {
-                    Exit::Config
+                    Exit::Refused
                 } else {
                     Exit::System
                 },
@@ -363,7 +363,7 @@ fn build_single(
     prepare: impl FnOnce(&Path) -> Result<(), Failure>,
 ) -> Result<(), Exit> {
     let Device::Single { blockdev, .. } = &plan.device else {
-        return Err(Exit::Config);
+        return Err(Exit::Refused);
     };
     let ns = plan
         .members
@@ -423,7 +423,7 @@ fn build_dm<T: Transport>(
             exit::error(format_args!("{at}: {e}"));
             if let assemble::AssembleError::Differs { live, want, .. } = &e {
                 err!("  live table:    {live}  planned table: {want}");
-                return Err(Exit::Config);
+                return Err(Exit::Refused);
             }
             return Err(Exit::System);
         }

@@ -36,14 +36,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         exit::error(format_args!(
             "{at}: no mount point in pmemtab, so nothing to verify"
         ));
-        return Exit::Config;
+        return Exit::Refused;
     };
     if !entry.layout.is_dax_block() {
         exit::error(format_args!(
             "{at}: a {} entry is not mounted",
             entry.layout
         ));
-        return Exit::Config;
+        return Exit::Refused;
     }
     let want = entry.dax_want();
     // The device the entry mounts: its dm device, or a single entry's namespace.
@@ -70,11 +70,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         match plan(entry, &namespaces) {
             Ok(p) => match p.device {
                 Device::Single { devnum, .. } => devnum,
-                Device::Dm { .. } | Device::Kmem { .. } => return Exit::Config,
+                Device::Dm { .. } | Device::Kmem { .. } => return Exit::Refused,
             },
             Err(r) => {
                 report_refusal(ctx, entry, &r);
-                return Exit::Config;
+                return Exit::Refused;
             }
         }
     };
