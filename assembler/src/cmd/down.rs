@@ -175,10 +175,7 @@ fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> 
                 );
             }
             Ok(kmem::Downed::NotActive) => {}
-            Err(f) => {
-                exit::error(format_args!("{at}: {}", f.msg));
-                return f.exit;
-            }
+            Err(f) => return f.report(at),
         }
     }
     if released == 0 {

@@ -4,7 +4,7 @@ use super::common::{initrd_entries, load_tab, report_refusal, scan, scan_now, se
 use crate::assemble::{self, Up};
 use crate::ctx::Ctx;
 use crate::dm::control::{Control, Transport};
-use crate::exit::{self, Exit};
+use crate::exit::{self, Exit, Failure};
 use crate::links::{self, Linked};
 use crate::{kmem, lock, mkfs, wait};
 use argh::FromArgs;
@@ -33,21 +33,6 @@ pub struct Args {
     /// entry names
     #[argh(positional)]
     pub names: Vec<String>,
-}
-
-/// Why preparing a built device failed: the line to print and the exit status.
-struct Failure {
-    msg: String,
-    exit: Exit,
-}
-
-impl Failure {
-    fn refused(msg: String) -> Failure {
-        Failure {
-            msg,
-            exit: Exit::Refused,
-        }
-    }
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
@@ -328,8 +313,7 @@ fn build_kmem(
                         }
                     }
                 }
-                exit::error(format_args!("{at}: member {member}: {}{undone}", f.msg));
-                return Err(f.exit);
+                return Err(f.and(&undone).report(&format!("{at}: member {member}")));
             }
         }
     }
@@ -379,10 +363,7 @@ fn build_single(
         return Err(Exit::System);
     }
     outln!("{}: {} ready (single, {ns})", entry.name, path.display());
-    if let Err(f) = prepare(&path) {
-        exit::error(format_args!("{at}: {}", f.msg));
-        return Err(f.exit);
-    }
+    prepare(&path).map_err(|f| f.report(at))?;
     let link = pmemtab::paths::by_name_link(&ctx.run, &entry.name);
     match links::ensure(&ctx.run, &entry.name, &path) {
         Ok(Linked::Created) => outln!(
@@ -455,8 +436,7 @@ fn build_dm<T: Transport>(
     };
     if let Err(f) = prepare(node) {
         let undone = assemble::undo(ctl, ctx, &entry.name, &up, assemble::BUSY_TIMEOUT);
-        exit::error(format_args!("{at}: {}{undone}", f.msg));
-        return Err(f.exit);
+        return Err(f.and(&undone).report(at));
     }
     Ok(())
 }
@@ -468,10 +448,7 @@ mod tests {
     use crate::dm::control::fake::FakeKernel;
 
     fn failing(_: &Path) -> Result<(), Failure> {
-        Err(Failure {
-            msg: "mkfs.ext4 was not found".into(),
-            exit: Exit::System,
-        })
+        Err(Failure::system("mkfs.ext4 was not found".into()))
     }
 
     #[test]
