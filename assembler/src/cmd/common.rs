@@ -3,9 +3,9 @@
 
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
+use pmemtab::devnum::DevNum;
 use pmemtab::ns::Namespace;
-use pmemtab::plan::Plan;
-use pmemtab::plan::Refusal;
+use pmemtab::plan::{self, Device, Plan, Refusal};
 use pmemtab::tab::{Diagnostic, Entry, Parsed};
 use pmemtab::text::escape_control;
 
@@ -40,6 +40,24 @@ pub fn seconds(v: &str) -> Result<std::time::Duration, String> {
         .map_err(|_| "expected a whole number of seconds".to_string())?;
     pmemtab::timeouts::check_limit(std::time::Duration::from_secs(n))
         .map_err(|limit| format!("{n} seconds is {limit}"))
+}
+
+/// A `single` entry's block device (its name under the device directory) and number, as
+/// planned from a scan; `Err` once said (a refusal), or `Refused` for another layout.
+pub fn single_device(ctx: &Ctx, entry: &Entry) -> Result<(String, DevNum), Exit> {
+    let namespaces = scan(ctx)?;
+    match plan::plan(entry, &namespaces) {
+        Ok(p) => match p.device {
+            Device::Single {
+                blockdev, devnum, ..
+            } => Ok((blockdev, devnum)),
+            Device::Dm { .. } | Device::Kmem { .. } => Err(Exit::Refused),
+        },
+        Err(r) => {
+            report_refusal(ctx, entry, &r);
+            Err(Exit::Refused)
+        }
+    }
 }
 
 /// Waits (bounded) for the nd buses to settle, then lists namespaces.

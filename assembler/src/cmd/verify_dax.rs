@@ -3,13 +3,12 @@
 //! with DAX as its options ask. Changes nothing; the generator's
 //! `pmem-assemble-dax@NAME.service` runs it after every start of the mount unit.
 
-use super::common::{load_one, report_refusal, scan};
+use super::common::{load_one, single_device};
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::mount::{under_root, verify, DaxWant};
 use crate::nodes;
 use argh::FromArgs;
-use pmemtab::plan::{plan, Device};
 use std::path::PathBuf;
 
 /// Check that an entry's filesystem is mounted with DAX, as `mount` checks after mounting;
@@ -63,19 +62,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             }
         }
     } else {
-        let namespaces = match scan(ctx) {
-            Ok(n) => n,
+        match single_device(ctx, entry) {
+            Ok((_, devnum)) => devnum,
             Err(e) => return e,
-        };
-        match plan(entry, &namespaces) {
-            Ok(p) => match p.device {
-                Device::Single { devnum, .. } => devnum,
-                Device::Dm { .. } | Device::Kmem { .. } => return Exit::Refused,
-            },
-            Err(r) => {
-                report_refusal(ctx, entry, &r);
-                return Exit::Refused;
-            }
         }
     };
     let target = under_root(args.root.as_deref(), mount_point);
