@@ -44,8 +44,22 @@ enum Invocation {
     Help,
 }
 
-/// Reads argv, the environment and the files systemd would; `Err` is a usage error.
-fn gather(args: &[String], log: &mut Logger) -> Result<Invocation, String> {
+/// Why the generator was run in a way it cannot serve: logged, and the run fails.
+#[derive(Debug, thiserror::Error)]
+enum BadInvocation {
+    #[error(
+        "unknown option '{}'; expects one or three arguments: normal-dir [early-dir late-dir]",
+        pmemtab::text::escape_control(.0)
+    )]
+    UnknownOption(String),
+    #[error("expects one or three arguments: normal-dir [early-dir late-dir]")]
+    ArgumentCount,
+    #[error("SYSTEMD_IN_INITRD={0:?} is not a boolean")]
+    InInitrd(String),
+}
+
+/// Reads argv, the environment and the files systemd would.
+fn gather(args: &[String], log: &mut Logger) -> Result<Invocation, BadInvocation> {
     let dirs = args.get(1..).unwrap_or_default();
     if dirs.iter().any(|a| a == "--help" || a == "-h") {
         return Ok(Invocation::Help);
@@ -53,19 +67,16 @@ fn gather(args: &[String], log: &mut Logger) -> Result<Invocation, String> {
     // systemd passes directories; anything that reads as an option is a mistake, never a
     // directory to fill.
     if let Some(opt) = dirs.iter().find(|a| a.starts_with('-')) {
-        return Err(format!(
-            "unknown option '{}'; expects one or three arguments: normal-dir [early-dir late-dir]",
-            pmemtab::text::escape_control(opt)
-        ));
+        return Err(BadInvocation::UnknownOption(opt.clone()));
     }
     let out_dir = match dirs {
         [normal] | [normal, _, _] => PathBuf::from(normal),
-        _ => return Err("expects one or three arguments: normal-dir [early-dir late-dir]".into()),
+        _ => return Err(BadInvocation::ArgumentCount),
     };
     let in_initrd = match std::env::var("SYSTEMD_IN_INITRD") {
         Ok(v) => match cmdline::parse_bool(&v) {
             Some(b) => b,
-            None => return Err(format!("SYSTEMD_IN_INITRD={v:?} is not a boolean")),
+            None => return Err(BadInvocation::InInitrd(v)),
         },
         Err(_) => Path::new("/etc/initrd-release").exists(),
     };
