@@ -7,8 +7,7 @@
 //!   `/dev/mapper/<name>` (a mount, `root=`) pulls the service in, and a drop-in giving the
 //!   device job as long as the service;
 //! - a `Requires=` (or `Wants=` for `nofail`) line in pmemtab.target unless `noauto` (one file
-//!   listing every service instead of a link per entry: at 1000 entries the links were a third
-//!   of the generator's system calls);
+//!   listing every service, not a link per entry: fewer system calls, see bench/README.md);
 //! - a mount unit when the entry has a mount point (except `/`, which `root=` mounts), with
 //!   what fstab-generator makes of the same options (`nofail` kept in `Options=`, so systemd
 //!   adds no `Before=` of its own; `x-systemd.*` as dependencies, links, timeouts, an
