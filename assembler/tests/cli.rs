@@ -11,7 +11,7 @@
 // Helpers outside #[test] functions set up fixtures: a panic there fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 fn run_case(dir: &Path) {
@@ -59,11 +59,7 @@ fn run_case(dir: &Path) {
     testsupport::assert_matches(dir, &testsupport::check_output(&dir.join("expected"), &out));
 }
 
-fn golden() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-testsupport::golden_cases!(golden(), run_case;
+testsupport::golden_cases!(testsupport::golden_dir(env!("CARGO_MANIFEST_DIR")), run_case;
     check_all_invalid,
     check_bad,
     check_claims_of_unbuildable_entry,

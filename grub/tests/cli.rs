@@ -15,7 +15,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use testsupport::Tree;
 
@@ -69,11 +69,7 @@ fn run_case(dir: &Path) {
     testsupport::assert_matches(dir, &failures);
 }
 
-fn golden() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-testsupport::golden_cases!(golden(), run_case;
+testsupport::golden_cases!(testsupport::golden_dir(env!("CARGO_MANIFEST_DIR")), run_case;
     cmdline_too_long,
     dropin_not_utf8,
     dropin_reset_later,

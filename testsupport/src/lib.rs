@@ -53,6 +53,12 @@ impl Drop for Scratch {
     }
 }
 
+/// A crate's golden cases: `tests/golden/` under its manifest directory (pass
+/// `env!("CARGO_MANIFEST_DIR")`).
+pub fn golden_dir(manifest_dir: &str) -> PathBuf {
+    Path::new(manifest_dir).join("tests/golden")
+}
+
 /// The case directories under `root`, sorted, as test names (`-` as `_`).
 pub fn case_idents(root: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(root)

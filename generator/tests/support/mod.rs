@@ -13,7 +13,7 @@ use testsupport::{read_tree, Node, Tree};
 pub const PMEMTAB_TOKEN: &str = "@PMEMTAB@";
 
 pub fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+    testsupport::golden_dir(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Every case directory, sorted.
