@@ -11,7 +11,7 @@ mod support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use testsupport::{Node, Tree};
 
@@ -21,7 +21,7 @@ const ASSEMBLER: &str = match option_env!("PMEMTAB_ASSEMBLE_PATH") {
 };
 
 /// A root with the system's units and an executable stub at the assembler's path.
-fn make_root(tag: &str) -> PathBuf {
+fn make_root(tag: &str) -> testsupport::Scratch {
     let root = support::temp_dir(tag);
     let units = ["/usr/lib/systemd/system", "/lib/systemd/system"]
         .into_iter()

@@ -304,7 +304,7 @@ fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
     fs::write(&tab, "fast linear name=a /mnt/fast ext4 -\n").unwrap();
 
     // Wrong argument counts.
-    for args in [vec![], vec![dir.as_path(), dir.as_path()]] {
+    for args in [vec![], vec![dir.path(), dir.path()]] {
         let o = generator(&args, Some(&tab), "");
         check_sane(&o, "bad arguments");
         assert_eq!(o.status.code(), Some(1));

@@ -47,6 +47,20 @@ impl Scratch {
     }
 }
 
+// A scratch directory stands where a path does: `dir.join(..)`, `fs::write(&dir, ..)`.
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);

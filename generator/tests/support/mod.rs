@@ -28,12 +28,9 @@ pub fn cases() -> Vec<PathBuf> {
     v
 }
 
-/// A fresh empty directory under the system temp dir.
-pub fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pmemtab-gen-{tag}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(&d).expect("create temp dir");
-    d
+/// A fresh empty directory under the system temp dir, removed when the test ends.
+pub fn temp_dir(tag: &str) -> testsupport::Scratch {
+    testsupport::Scratch::new(&format!("gen-{tag}"))
 }
 
 /// Output of one generator run.
