@@ -100,6 +100,19 @@ fn gather(args: &[String], log: &mut Logger) -> Result<Invocation, BadInvocation
     }))
 }
 
+/// Why one entry's units were not written: it has none (its name or mount point cannot be
+/// a unit's), or writing them into `dir` failed (the error names a path relative to it).
+#[derive(Debug, thiserror::Error)]
+enum EntryError {
+    #[error(transparent)]
+    Render(units::RenderError),
+    #[error("{dir}: {source}")]
+    Write {
+        dir: String,
+        source: write::WriteError,
+    },
+}
+
 /// The generator proper. Returns whether everything went well; problems are logged.
 fn run(inp: &Inputs, log: &mut Logger) -> bool {
     let cmd = cmdline::parse(&inp.cmdline, inp.in_initrd);
@@ -166,9 +179,12 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     for c in &chosen {
         let e = c.entry;
         let result = units::render(&ctx, c)
-            .map_err(|e| e.to_string())
+            .map_err(EntryError::Render)
             .and_then(|out| {
-                writer.write(&out).map_err(|e| format!("{out_dir}: {e}"))?;
+                writer.write(&out).map_err(|source| EntryError::Write {
+                    dir: out_dir.to_string(),
+                    source,
+                })?;
                 Ok(out.target_member)
             });
         match result {
