@@ -206,13 +206,12 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(),
             .collect();
         let mkfs_limit = limits.mkfs.unwrap_or(MKFS_LIMIT);
         let made = mkfs::ensure_fs(device, &members, fstype, entry.layout, size, mkfs_limit)
-            .map_err(|e| Failure {
-                exit: if e.is_refusal() {
-                    Exit::Refused
+            .map_err(|e| {
+                if e.is_refusal() {
+                    Failure::refused(e.to_string())
                 } else {
-                    Exit::System
-                },
-                msg: e.to_string(),
+                    Failure::system(e.to_string())
+                }
             })?;
         match made {
             mkfs::Made::Created => {
