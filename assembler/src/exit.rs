@@ -1,25 +1,45 @@
-//! Exit codes (documented in pmem-assemble(8)) and the one-line error reporter.
+//! The exit codes (the library's, documented in pmem-assemble(8)) and the one-line error
+//! reporter.
 
-/// How a command ended. Worse outcomes have higher precedence when several entries fail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Exit {
-    Ok,
-    /// pmemtab is invalid, or an entry cannot be built as declared (fix the file or namespaces).
-    Config,
-    /// Bad command line.
-    Usage,
-    /// The system failed an operation: device-mapper, mount, timeout, I/O.
-    System,
+pub use pmemtab::exit::Exit;
+
+/// Why a step failed: the one line to print (it names the thing that failed) and the exit
+/// status the command ends with.
+#[derive(Debug)]
+pub struct Failure {
+    pub msg: String,
+    pub exit: Exit,
 }
 
-impl Exit {
-    pub fn code(self) -> i32 {
-        match self {
-            Exit::Ok => 0,
-            Exit::Config => 1,
-            Exit::Usage => 2,
-            Exit::System => 3,
+impl Failure {
+    /// Refused as written: pmemtab or the namespaces must change.
+    pub fn refused(msg: String) -> Failure {
+        Failure {
+            msg,
+            exit: Exit::Refused,
         }
+    }
+
+    /// The system failed the step.
+    pub fn system(msg: String) -> Failure {
+        Failure {
+            msg,
+            exit: Exit::System,
+        }
+    }
+
+    /// The same failure, its line followed by `more` (what undoing it did).
+    pub fn and(self, more: &str) -> Failure {
+        Failure {
+            msg: format!("{}{more}", self.msg),
+            exit: self.exit,
+        }
+    }
+
+    /// Says it in one error line after `at` (where: `pmemtab:LINE: name`); its exit status.
+    pub fn report(self, at: &str) -> Exit {
+        error(format_args!("{at}: {}", self.msg));
+        self.exit
     }
 }
 

@@ -5,7 +5,7 @@
 //! decision (which blocks, which step, how much the node must grow) is pmemtab::kmem's.
 
 use crate::ctx::Ctx;
-use crate::exit::Exit;
+use crate::exit::Failure;
 use crate::wait;
 use pmemtab::kmem::{self, AutoOnline, BlockState, Step, Zone};
 use pmemtab::plan::KmemDev;
@@ -26,27 +26,6 @@ pub const OFFLINE_CHILD_ARG: &str = "--internal-offline-memory-block";
 
 const KMEM: &str = "kmem";
 const DEVICE_DAX: &str = "device_dax";
-
-/// Why a step failed: the message (one line, naming the dax device) and the exit status.
-#[derive(Debug)]
-pub struct Failure {
-    pub msg: String,
-    pub exit: Exit,
-}
-
-fn system(msg: String) -> Failure {
-    Failure {
-        msg,
-        exit: Exit::System,
-    }
-}
-
-fn refused(msg: String) -> Failure {
-    Failure {
-        msg,
-        exit: Exit::Config,
-    }
-}
 
 /// What `up` found or did for one dax device.
 #[derive(Debug)]
@@ -117,7 +96,7 @@ impl Paths<'_> {
 }
 
 fn read(path: &Path) -> Result<String, Failure> {
-    read_attr(path).map_err(|e| system(format!("reading {}: {e}", path.display())))
+    read_attr(path).map_err(|e| Failure::system(format!("reading {}: {e}", path.display())))
 }
 
 fn write_attr(path: &Path, value: &str) -> io::Result<()> {
@@ -128,7 +107,7 @@ fn write_attr(path: &Path, value: &str) -> io::Result<()> {
 fn driver_of(p: &Paths<'_>, dax: &str) -> Result<Option<String>, Failure> {
     let dir = p.dax(dax);
     if !dir.exists() {
-        return Err(system(format!(
+        return Err(Failure::system(format!(
             "{dax} is not on the dax bus ({} is missing)",
             dir.display()
         )));
@@ -143,7 +122,7 @@ fn driver_of(p: &Paths<'_>, dax: &str) -> Result<Option<String>, Failure> {
 fn num(path: &Path, parse: fn(&str) -> Option<u64>) -> Result<u64, Failure> {
     let t = read(path)?;
     parse(&t).ok_or_else(|| {
-        system(format!(
+        Failure::system(format!(
             "{}: unexpected value '{}'",
             path.display(),
             t.trim()
@@ -155,11 +134,11 @@ fn num(path: &Path, parse: fn(&str) -> Option<u64>) -> Result<u64, Failure> {
 fn block_size(p: &Paths<'_>) -> Result<u64, Failure> {
     match pmemtab::memmap::firmware::read_block_size(p.sysfs) {
         Ok(Some(b)) => Ok(b),
-        Ok(None) => Err(system(format!(
+        Ok(None) => Err(Failure::system(format!(
             "{} is missing: this kernel cannot hot-plug memory (CONFIG_MEMORY_HOTPLUG)",
             p.memory().join("block_size_bytes").display()
         ))),
-        Err(e) => Err(system(e.to_string())),
+        Err(e) => Err(Failure::system(e.to_string())),
     }
 }
 
@@ -171,7 +150,7 @@ fn blocks(p: &Paths<'_>, dax: &str) -> Result<(Range<u64>, u64, u64), Failure> {
     let bs = block_size(p)?;
     let (range, left) = kmem::blocks_of(start, size, bs);
     if range.is_empty() {
-        return Err(refused(format!(
+        return Err(Failure::refused(format!(
             "{dax} holds {}, less than one {} memory block: kmem can use none of it",
             human_bytes(size),
             human_bytes(bs)
@@ -237,9 +216,9 @@ fn unbind(p: &Paths<'_>, dax: &str, driver: &str) -> Result<(), Failure> {
     // remove_id fails harmlessly when the id was never added.
     let _ = write_attr(&d.join("remove_id"), dax);
     write_attr(&d.join("unbind"), dax)
-        .map_err(|e| system(format!("{dax}: unbinding it from {driver}: {e}")))?;
+        .map_err(|e| Failure::system(format!("{dax}: unbinding it from {driver}: {e}")))?;
     match driver_of(p, dax)? {
-        Some(now) if now == driver => Err(system(format!(
+        Some(now) if now == driver => Err(Failure::system(format!(
             "{dax}: still bound to {driver} after unbind; see dmesg"
         ))),
         _ => Ok(()),
@@ -254,7 +233,7 @@ fn bind(p: &Paths<'_>, dax: &str, driver: &str) -> Result<(), Failure> {
         crate::assemble::modprobe(driver);
     }
     if !d.exists() {
-        return Err(system(format!(
+        return Err(Failure::system(format!(
             "{dax}: the {driver} driver is not available (modprobe {driver} failed); the kernel needs {}",
             if driver == KMEM { "CONFIG_DEV_DAX_KMEM" } else { "CONFIG_DEV_DAX" }
         )));
@@ -266,7 +245,7 @@ fn bind(p: &Paths<'_>, dax: &str, driver: &str) -> Result<(), Failure> {
     }
     match driver_of(p, dax)? {
         Some(now) if now == driver => Ok(()),
-        _ => Err(system(format!(
+        _ => Err(Failure::system(format!(
             "{dax}: the {driver} driver did not take it{}; see dmesg",
             last.map(|e| format!(" ({e})")).unwrap_or_default()
         ))),
@@ -276,7 +255,7 @@ fn bind(p: &Paths<'_>, dax: &str, driver: &str) -> Result<(), Failure> {
 fn online(p: &Paths<'_>, dax: &str, n: u64, zone: Zone) -> Result<(), Failure> {
     write_attr(&p.block(n).join("state"), zone.online_state()).map_err(|e| {
         let zones = read_attr(&p.block(n).join("valid_zones")).unwrap_or_default();
-        system(format!(
+        Failure::system(format!(
             "{dax}: memory{n} cannot go online in zone {zone} ({e}; the kernel offers: {})",
             zones.trim()
         ))
@@ -285,12 +264,47 @@ fn online(p: &Paths<'_>, dax: &str, n: u64, zone: Zone) -> Result<(), Failure> {
 
 /// Offlines one block in a child process, killed at `limit`: the kernel keeps migrating pages
 /// out of a block until it is empty or the writer gets a signal.
-fn offline(p: &Paths<'_>, n: u64, limit: Duration) -> Result<(), String> {
+fn offline(p: &Paths<'_>, n: u64, limit: Duration) -> Result<(), Unmoved> {
     let log = KernelLog::open();
-    offline_child_run(p, n, limit).map_err(|why| match log.and_then(|l| l.why_unmovable()) {
-        Some(k) => format!("{why} (the kernel logged: {k})"),
-        None => why,
+    offline_child_run(p, n, limit).map_err(|why| Unmoved {
+        why,
+        logged: log.and_then(|l| l.why_unmovable()),
     })
+}
+
+/// Why a block stayed online, and what the kernel logged about it meanwhile.
+#[derive(Debug)]
+struct Unmoved {
+    why: OfflineError,
+    logged: Option<String>,
+}
+
+impl std::fmt::Display for Unmoved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.logged {
+            Some(k) => write!(f, "{} (the kernel logged: {k})", self.why),
+            None => write!(f, "{}", self.why),
+        }
+    }
+}
+
+/// Why the child that offlines one block did not succeed.
+#[derive(Debug, thiserror::Error)]
+enum OfflineError {
+    #[error("cannot find pmem-assemble itself: {0}")]
+    NoSelf(io::Error),
+    #[error("the kernel says its memory is in use (EBUSY): it holds pages that cannot be moved")]
+    Busy,
+    #[error("no other node has room for its memory (ENOMEM)")]
+    NoRoom,
+    #[error("the kernel refused ({0})")]
+    Kernel(io::Error),
+    #[error("the offlining was killed")]
+    Killed,
+    #[error("its memory could not be moved elsewhere within {secs}s (pages in use, or no room on other nodes)")]
+    Timeout { secs: u64 },
+    #[error(transparent)]
+    Run(wait::RunError),
 }
 
 /// The kernel log from now on (`/dev/kmsg` after a seek to its end), to tell why memory
@@ -336,24 +350,21 @@ impl KernelLog {
     }
 }
 
-fn offline_child_run(p: &Paths<'_>, n: u64, limit: Duration) -> Result<(), String> {
+fn offline_child_run(p: &Paths<'_>, n: u64, limit: Duration) -> Result<(), OfflineError> {
     let state = p.block(n).join("state");
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot find pmem-assemble itself: {e}"))?;
+    let exe = std::env::current_exe().map_err(OfflineError::NoSelf)?;
     let mut cmd = Command::new(exe);
     cmd.arg(OFFLINE_CHILD_ARG).arg(&state);
     match wait::run(&mut cmd, limit) {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(match s.code() {
-            Some(16) => "the kernel says its memory is in use (EBUSY): it holds pages that cannot be moved".into(),
-            Some(12) => "no other node has room for its memory (ENOMEM)".into(),
-            Some(c) => format!("the kernel refused ({})", io::Error::from_raw_os_error(c)),
-            None => "the offlining was killed".into(),
+            Some(16) => OfflineError::Busy,
+            Some(12) => OfflineError::NoRoom,
+            Some(c) => OfflineError::Kernel(io::Error::from_raw_os_error(c)),
+            None => OfflineError::Killed,
         }),
-        Err(wait::RunError::Timeout { secs, .. }) => Err(format!(
-            "its memory could not be moved elsewhere within {secs}s (pages in use, or no room on other nodes)"
-        )),
-        Err(e) => Err(e.to_string()),
+        Err(wait::RunError::Timeout { secs, .. }) => Err(OfflineError::Timeout { secs }),
+        Err(e) => Err(OfflineError::Run(e)),
     }
 }
 
@@ -377,7 +388,7 @@ pub fn up(ctx: &Ctx, dev: &KmemDev, zone: Zone, offline_limit: Duration) -> Resu
         Some(DEVICE_DAX) | None => {
             let holders = users(ctx, dax);
             if !holders.is_empty() {
-                return Err(refused(format!(
+                return Err(Failure::refused(format!(
                     "/dev/{dax} is in use by {}: stop it before its memory becomes system RAM",
                     holders.join(", ")
                 )));
@@ -409,15 +420,12 @@ pub fn up(ctx: &Ctx, dev: &KmemDev, zone: Zone, offline_limit: Duration) -> Resu
                     .err()
                     .map(|b| format!("; giving it back to device_dax failed too: {}", b.msg))
                     .unwrap_or_default();
-                return Err(Failure {
-                    msg: format!("{}{back}", f.msg),
-                    exit: f.exit,
-                });
+                return Err(f.and(&back));
             }
             true
         }
         Some(other) => {
-            return Err(refused(format!(
+            return Err(Failure::refused(format!(
                 "{dax} is bound to the {other} driver, neither device_dax nor kmem: left alone"
             )))
         }
@@ -429,10 +437,8 @@ pub fn up(ctx: &Ctx, dev: &KmemDev, zone: Zone, offline_limit: Duration) -> Resu
     if result.is_err() && fresh {
         // Nothing half-built: what this run added is taken back when it can be.
         if let Err(undo) = down(ctx, dev, offline_limit) {
-            return result.map_err(|f| Failure {
-                msg: format!("{}; taking it back failed too: {}", f.msg, undo.msg),
-                exit: f.exit,
-            });
+            return result
+                .map_err(|f| f.and(&format!("; taking it back failed too: {}", undo.msg)));
         }
     }
     result
@@ -454,7 +460,7 @@ fn online_all(
     let mut rezoned = 0;
     for n in range.clone() {
         if !p.block(n).exists() {
-            return Err(system(format!(
+            return Err(Failure::system(format!(
                 "{dax}: memory{n} did not appear after kmem took it; see dmesg"
             )));
         }
@@ -466,7 +472,7 @@ fn online_all(
             }
             Step::Rezone { from } => {
                 offline(p, n, offline_limit).map_err(|why| {
-                    system(format!(
+                    Failure::system(format!(
                         "{dax}: the kernel's auto-online policy (auto_online_blocks={}) put memory{n} in zone {from}, and it cannot be moved to {zone}: {why}; boot with memhp_default_state=offline so pmem-assemble onlines it, or write zone={from}",
                         policy.map_or("?", AutoOnline::as_str)
                     ))
@@ -476,7 +482,7 @@ fn online_all(
                 rezoned += 1;
             }
             Step::Refuse(why) => {
-                return Err(refused(format!(
+                return Err(Failure::refused(format!(
                 "{dax}: memory{n}: {why}; run `pmem-assemble down` for this entry first, then up"
             )))
             }
@@ -487,7 +493,7 @@ fn online_all(
         match block_state(p, n)? {
             BlockState::Online(Some(z)) if z == zone => {}
             other => {
-                return Err(system(format!(
+                return Err(Failure::system(format!(
                     "{dax}: memory{n} is {other:?} after onlining, not online in zone {zone}"
                 )))
             }
@@ -497,7 +503,7 @@ fn online_all(
     let after = node_total(&ctx.sysfs, dev.node).unwrap_or(0);
     let grew = after.saturating_sub(before);
     if fresh && !kmem::grew_enough(grew, blocks, bs) {
-        return Err(system(format!(
+        return Err(Failure::system(format!(
             "{dax}: node {} grew by {} after onlining {blocks} blocks of {}; the memory is not all in use (see dmesg)",
             dev.node,
             human_bytes(grew),
@@ -531,7 +537,7 @@ pub fn down(ctx: &Ctx, dev: &KmemDev, limit: Duration) -> Result<Downed, Failure
             return Ok(Downed::Released { blocks: 0 });
         }
         Some(other) => {
-            return Err(refused(format!(
+            return Err(Failure::refused(format!(
                 "{dax} is bound to the {other} driver, not kmem: left alone"
             )))
         }
@@ -563,7 +569,7 @@ pub fn down(ctx: &Ctx, dev: &KmemDev, limit: Duration) -> Result<Downed, Failure
     let chardev = ctx.dev.join(dax);
     // devtmpfs makes the node at once; the wait covers a slow udev.
     if wait::poll(CHARDEV_WAIT, || chardev.exists().then_some(())).is_none() {
-        return Err(system(format!(
+        return Err(Failure::system(format!(
             "{dax}: back in devdax mode, but {} did not appear within {}s",
             chardev.display(),
             CHARDEV_WAIT.as_secs()
@@ -590,10 +596,7 @@ fn restore(p: &Paths<'_>, dax: &str, taken: &[(u64, Zone)], why: String) -> Fail
             lost.join(", ")
         )
     };
-    Failure {
-        msg: format!("{dax}: {why}; {state}; stop what uses the memory (numastat -p shows who has memory on the node) and try again"),
-        exit: Exit::System,
-    }
+    Failure::system(format!("{dax}: {why}; {state}; stop what uses the memory (numastat -p shows who has memory on the node) and try again"))
 }
 
 /// The CPU nodes nearest to `node` by the kernel's distance table
@@ -644,6 +647,7 @@ pub fn live(ctx: &Ctx, dev: &KmemDev) -> Option<Live> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exit::Exit;
     use std::os::unix::fs::symlink;
     use testsupport::Scratch;
 
@@ -724,7 +728,7 @@ mod tests {
         let s = Scratch::new("kmem-other-zone");
         let ctx = tree(&s, Some("kmem"), &ONLINE4, None);
         let f = up(&ctx, &dev(), Zone::Normal, Duration::from_secs(1)).unwrap_err();
-        assert_eq!(f.exit, Exit::Config);
+        assert_eq!(f.exit, Exit::Refused);
         assert!(
             f.msg
                 .contains("memory32: it is online in zone movable, the entry asks for normal"),
@@ -741,7 +745,7 @@ mod tests {
         let s = Scratch::new("kmem-held");
         let ctx = tree(&s, Some("device_dax"), &[], Some(4242));
         let f = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap_err();
-        assert_eq!(f.exit, Exit::Config);
+        assert_eq!(f.exit, Exit::Refused);
         assert!(
             f.msg.contains("/dev/dax0.0 is in use by pid 4242 (app)"),
             "{}",
@@ -758,7 +762,7 @@ mod tests {
         let dax = ctx.sysfs.join("bus/dax/devices/dax0.0");
         fs::write(dax.join("size"), format!("{}\n", 100 << 20)).unwrap();
         let f = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap_err();
-        assert_eq!(f.exit, Exit::Config);
+        assert_eq!(f.exit, Exit::Refused);
         assert!(
             f.msg.contains("less than one 128.00 MiB memory block"),
             "{}",
@@ -776,7 +780,7 @@ mod tests {
         assert!(f.msg.contains("bound to the other driver"), "{}", f.msg);
         assert_eq!(
             down(&ctx, &dev(), Duration::from_secs(1)).unwrap_err().exit,
-            Exit::Config
+            Exit::Refused
         );
     }
 

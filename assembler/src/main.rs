@@ -27,8 +27,10 @@ mod wait;
 
 use argh::{FromArgs, SubCommand};
 use ctx::Ctx;
-use exit::Exit;
 use std::path::PathBuf;
+
+/// The program's name in its messages.
+const PROG: &str = "pmem-assemble";
 
 /// Assemble, mount and tear down the persistent-memory devices declared in pmemtab(5).
 #[derive(FromArgs, Debug)]
@@ -107,26 +109,9 @@ fn main() {
             std::process::exit(kmem::offline_child(std::path::Path::new(state)));
         }
     }
-    let Some((cmd, rest)) = argv.split_first() else {
-        std::process::exit(Exit::Usage.code());
-    };
-    let name = std::path::Path::new(cmd)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("pmem-assemble");
-    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-    let args = match Args::from_args(&[name], &rest) {
+    let args: Args = match pmemtab::exit::parse_args(&argv, PROG) {
         Ok(args) => args,
-        Err(early) => {
-            // --help prints to stdout and succeeds; a usage error goes to stderr.
-            if early.status.is_ok() {
-                out!("{}", early.output);
-                std::process::exit(finish(Exit::Ok).code());
-            }
-            err!("{}", early.output);
-            errln!("Run {name} --help for usage.");
-            std::process::exit(Exit::Usage.code());
-        }
+        Err(exit) => std::process::exit(exit.code()),
     };
     let ctx = Ctx {
         pmemtab: args.pmemtab,
@@ -149,15 +134,5 @@ fn main() {
         Command::VerifyDax(a) => cmd::verify_dax::run(&ctx, a),
         Command::UdevMember(a) => cmd::udev_member::run(&ctx, a),
     };
-    std::process::exit(finish(exit).code());
-}
-
-/// The exit status, made "system failure" when standard output could not be written (a
-/// closed pipe is not a failure: see pmemtab::out).
-fn finish(exit: Exit) -> Exit {
-    if pmemtab::out::failed_write("pmem-assemble") {
-        exit.max(Exit::System)
-    } else {
-        exit
-    }
+    std::process::exit(pmemtab::exit::finish(PROG, exit).code());
 }

@@ -11,7 +11,7 @@
 // Helpers outside #[test] functions set up fixtures: a panic there fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 fn run_case(dir: &Path) {
@@ -56,42 +56,10 @@ fn run_case(dir: &Path) {
     }
     let out = cmd.args(&args).output().unwrap();
     drop(run);
-    let actual = [
-        ("stdout", String::from_utf8_lossy(&out.stdout).into_owned()),
-        ("stderr", String::from_utf8_lossy(&out.stderr).into_owned()),
-        ("status", format!("{}\n", out.status.code().unwrap_or(-1))),
-    ];
-    let expected_dir = dir.join("expected");
-    let mut failures = Vec::new();
-    for (name, text) in actual {
-        let path = expected_dir.join(name);
-        if testsupport::update_requested() {
-            std::fs::create_dir_all(&expected_dir).unwrap();
-            std::fs::write(&path, &text).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&path).unwrap_or_default();
-        if want != text {
-            failures.push(format!(
-                "{}: {name} differs (- expected, + actual):\n{}",
-                dir.display(),
-                testsupport::line_diff(&want, &text)
-            ));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} (GOLDEN_UPDATE=1 to accept):\n{}",
-        dir.display(),
-        failures.join("\n")
-    );
+    testsupport::assert_matches(dir, &testsupport::check_output(&dir.join("expected"), &out));
 }
 
-fn golden() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-testsupport::golden_cases!(golden(), run_case;
+testsupport::golden_cases!(testsupport::golden_dir(env!("CARGO_MANIFEST_DIR")), run_case;
     check_all_invalid,
     check_bad,
     check_claims_of_unbuildable_entry,

@@ -14,14 +14,13 @@ use std::process::{Command, Output};
 /// with ENXIO, so nothing real is ever read.
 const UNUSED_MAJOR: u64 = 240;
 
-struct Scratch {
-    root: PathBuf,
-}
+/// The scratch machine: removed when the test ends, also when it fails.
+struct Scratch(testsupport::Scratch);
 
 impl Scratch {
     fn new(tag: &str, pmemtab: &str) -> Scratch {
-        let root = std::env::temp_dir().join(format!("pmem-single-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
+        let dir = testsupport::Scratch::new(&format!("single-{tag}"));
+        let root = dir.path();
         std::fs::create_dir_all(root.join("dev")).unwrap();
         std::fs::create_dir_all(root.join("run")).unwrap();
         std::fs::write(root.join("pmemtab"), pmemtab).unwrap();
@@ -33,7 +32,11 @@ impl Scratch {
             dev,
         )
         .expect("mknod needs root");
-        Scratch { root }
+        Scratch(dir)
+    }
+
+    fn root(&self) -> &Path {
+        self.0.path()
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -41,28 +44,22 @@ impl Scratch {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/nd-sysfs-qemu-a/sys");
         Command::new(env!("CARGO_BIN_EXE_pmem-assemble"))
             .arg("--pmemtab")
-            .arg(self.root.join("pmemtab"))
+            .arg(self.root().join("pmemtab"))
             .arg("--sysfs")
             .arg(sysfs)
             .arg("--dev")
-            .arg(self.root.join("dev"))
+            .arg(self.root().join("dev"))
             .arg("--run")
-            .arg(self.root.join("run"))
+            .arg(self.root().join("run"))
             .args(args)
             // An empty PATH: no modprobe or mkfs from the host can run.
-            .env("PATH", self.root.join("no-such-bin"))
+            .env("PATH", self.root().join("no-such-bin"))
             .output()
             .unwrap()
     }
 
     fn link(&self, name: &str) -> PathBuf {
-        self.root.join("run/pmemtab/by-name").join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
+        self.root().join("run/pmemtab/by-name").join(name)
     }
 }
 
@@ -80,7 +77,7 @@ const TAB: &str = "scratch single addr=0x28000000 /mnt/scratch ext4\n";
 #[test]
 fn up_links_down_unlinks() {
     let s = Scratch::new("cycle", TAB);
-    let want = s.root.join("dev/pmem0");
+    let want = s.root().join("dev/pmem0");
     let up = s.run(&["up", "--timeout", "0", "scratch"]);
     assert_eq!(up.status.code(), Some(0), "{}", text(&up));
     assert_eq!(
@@ -96,7 +93,7 @@ fn up_links_down_unlinks() {
     );
     for d in ["run/pmemtab", "run/pmemtab/by-name"] {
         assert_eq!(
-            std::fs::metadata(s.root.join(d)).unwrap().mode() & 0o777,
+            std::fs::metadata(s.root().join(d)).unwrap().mode() & 0o777,
             0o755,
             "{d}"
         );
@@ -159,7 +156,7 @@ fn up_links_down_unlinks() {
 #[test]
 fn a_file_in_the_way_is_never_replaced() {
     let s = Scratch::new("foreign", TAB);
-    std::fs::create_dir_all(s.root.join("run/pmemtab/by-name")).unwrap();
+    std::fs::create_dir_all(s.root().join("run/pmemtab/by-name")).unwrap();
     std::fs::write(s.link("scratch"), "not ours").unwrap();
     let up = s.run(&["up", "--timeout", "0", "scratch"]);
     assert_eq!(up.status.code(), Some(3), "{}", text(&up));

@@ -44,8 +44,22 @@ enum Invocation {
     Help,
 }
 
-/// Reads argv, the environment and the files systemd would; `Err` is a usage error.
-fn gather(args: &[String], log: &mut Logger) -> Result<Invocation, String> {
+/// Why the generator was run in a way it cannot serve: logged, and the run fails.
+#[derive(Debug, thiserror::Error)]
+enum BadInvocation {
+    #[error(
+        "unknown option '{}'; expects one or three arguments: normal-dir [early-dir late-dir]",
+        pmemtab::text::escape_control(.0)
+    )]
+    UnknownOption(String),
+    #[error("expects one or three arguments: normal-dir [early-dir late-dir]")]
+    ArgumentCount,
+    #[error("SYSTEMD_IN_INITRD={0:?} is not a boolean")]
+    InInitrd(String),
+}
+
+/// Reads argv, the environment and the files systemd would.
+fn gather(args: &[String], log: &mut Logger) -> Result<Invocation, BadInvocation> {
     let dirs = args.get(1..).unwrap_or_default();
     if dirs.iter().any(|a| a == "--help" || a == "-h") {
         return Ok(Invocation::Help);
@@ -53,19 +67,16 @@ fn gather(args: &[String], log: &mut Logger) -> Result<Invocation, String> {
     // systemd passes directories; anything that reads as an option is a mistake, never a
     // directory to fill.
     if let Some(opt) = dirs.iter().find(|a| a.starts_with('-')) {
-        return Err(format!(
-            "unknown option '{}'; expects one or three arguments: normal-dir [early-dir late-dir]",
-            pmemtab::text::escape_control(opt)
-        ));
+        return Err(BadInvocation::UnknownOption(opt.clone()));
     }
     let out_dir = match dirs {
         [normal] | [normal, _, _] => PathBuf::from(normal),
-        _ => return Err("expects one or three arguments: normal-dir [early-dir late-dir]".into()),
+        _ => return Err(BadInvocation::ArgumentCount),
     };
     let in_initrd = match std::env::var("SYSTEMD_IN_INITRD") {
         Ok(v) => match cmdline::parse_bool(&v) {
             Some(b) => b,
-            None => return Err(format!("SYSTEMD_IN_INITRD={v:?} is not a boolean")),
+            None => return Err(BadInvocation::InInitrd(v)),
         },
         Err(_) => Path::new("/etc/initrd-release").exists(),
     };
@@ -87,6 +98,19 @@ fn gather(args: &[String], log: &mut Logger) -> Result<Invocation, String> {
         cmdline,
         in_initrd,
     }))
+}
+
+/// Why one entry's units were not written: it has none (its name or mount point cannot be
+/// a unit's), or writing them into `dir` failed (the error names a path relative to it).
+#[derive(Debug, thiserror::Error)]
+enum EntryError {
+    #[error(transparent)]
+    Render(units::RenderError),
+    #[error("{dir}: {source}")]
+    Write {
+        dir: String,
+        source: write::WriteError,
+    },
 }
 
 /// The generator proper. Returns whether everything went well; problems are logged.
@@ -131,9 +155,8 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     }
 
     let ctx = units::Context::new(ASSEMBLER, &path, inp.in_initrd);
-    // Work from inside the output directory: every path the writer passes the kernel is then
-    // one or two short components instead of the whole directory path again. Measured (median
-    // wall time, process start included): no difference at 1 entry, 3% less at 8, 6% at 64.
+    // Work from inside the output directory: the writer passes the kernel short relative
+    // paths, not the whole directory again (bench/README.md, the generator's writes).
     // Nothing after this point opens a path of its own; the writer's errors name paths
     // relative to the output directory, so they are logged with the directory in front.
     if let Err(e) = std::env::set_current_dir(&inp.out_dir) {
@@ -156,9 +179,12 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     for c in &chosen {
         let e = c.entry;
         let result = units::render(&ctx, c)
-            .map_err(|e| e.to_string())
+            .map_err(EntryError::Render)
             .and_then(|out| {
-                writer.write(&out).map_err(|e| format!("{out_dir}: {e}"))?;
+                writer.write(&out).map_err(|source| EntryError::Write {
+                    dir: out_dir.to_string(),
+                    source,
+                })?;
                 Ok(out.target_member)
             });
         match result {

@@ -7,8 +7,7 @@
 //!   `/dev/mapper/<name>` (a mount, `root=`) pulls the service in, and a drop-in giving the
 //!   device job as long as the service;
 //! - a `Requires=` (or `Wants=` for `nofail`) line in pmemtab.target unless `noauto` (one file
-//!   listing every service instead of a link per entry: at 1000 entries the links were a third
-//!   of the generator's system calls);
+//!   listing every service, not a link per entry: fewer system calls, see bench/README.md);
 //! - a mount unit when the entry has a mount point (except `/`, which `root=` mounts), with
 //!   what fstab-generator makes of the same options (`nofail` kept in `Options=`, so systemd
 //!   adds no `Before=` of its own; `x-systemd.*` as dependencies, links, timeouts, an
@@ -78,8 +77,16 @@ pub struct Output {
     pub files: Vec<(String, String)>,
     /// (path, target): symlink targets are relative, `../unit`.
     pub links: Vec<(String, String)>,
-    /// The service pmemtab.target pulls in, and whether it only wants it (`nofail`).
-    pub target_member: Option<(String, bool)>,
+    /// The service pmemtab.target pulls in.
+    pub target_member: Option<TargetMember>,
+}
+
+/// A service of pmemtab.target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetMember {
+    pub service: String,
+    /// The entry is `nofail`: the target only wants the service (`Wants=`, not `Requires=`).
+    pub nofail: bool,
 }
 
 impl Output {
@@ -471,7 +478,10 @@ pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
     let mut out = Output::default();
     out.files.push((service.clone(), service_text(ctx, c, dm)));
     if !e.options.noauto {
-        out.target_member = Some((service.clone(), e.options.nofail));
+        out.target_member = Some(TargetMember {
+            service: service.clone(),
+            nofail: e.options.nofail,
+        });
     }
     if dm {
         let dev = sd::device_unit(&e.name);
@@ -492,18 +502,15 @@ pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
 /// pmemtab.target and its place in the boot: wanted by sysinit.target like cryptsetup.target,
 /// which orders it before sysinit (targets order after what they want). It requires the
 /// services of the entries written (wants those of `nofail` entries).
-pub fn target(members: &[(String, bool)]) -> Output {
+pub fn target(members: &[TargetMember]) -> Output {
     // IgnoreOnIsolate: kept across the isolate to initrd-switch-root.target, not stopped
     // and started again.
     let mut text = format!(
         "{HEADER}\n[Unit]\nDescription=Persistent Memory Devices\nDocumentation=man:pmemtab(5) man:pmemtab-generator(8)\nIgnoreOnIsolate=true\n"
     );
-    for (service, nofail) in members {
-        let _ = writeln!(
-            text,
-            "{}={service}",
-            if *nofail { "Wants" } else { "Requires" }
-        );
+    for m in members {
+        let dep = if m.nofail { "Wants" } else { "Requires" };
+        let _ = writeln!(text, "{dep}={}", m.service);
     }
     let mut out = Output::default();
     out.files.push((TARGET.to_string(), text));
@@ -547,6 +554,20 @@ mod tests {
         Context::new("/usr/sbin/pmem-assemble", "/etc/pmemtab", true)
     }
 
+    /// An entry as the selection chooses most: not mounted from the kernel command line.
+    fn chosen(entry: &Entry, attached: bool) -> Chosen<'_> {
+        Chosen {
+            entry,
+            attached,
+            mounted_by_cmdline: false,
+        }
+    }
+
+    /// The units of an entry that renders.
+    fn rendered(ctx: &Context, entry: &Entry, attached: bool) -> Output {
+        render(ctx, &chosen(entry, attached)).unwrap()
+    }
+
     fn file<'a>(out: &'a Output, path: &str) -> &'a str {
         out.files
             .iter()
@@ -569,15 +590,7 @@ mod tests {
             },
             Some("/mnt/fast"),
         );
-        let out = render(
-            &host(),
-            &Chosen {
-                entry: &e,
-                attached: false,
-                mounted_by_cmdline: false,
-            },
-        )
-        .unwrap();
+        let out = rendered(&host(), &e, false);
         let svc = file(&out, "pmem-assemble@fast\\x2d1.service");
         assert!(
             svc.contains("ExecStart=/usr/sbin/pmem-assemble up -- \"fast-1\"\n"),
@@ -591,7 +604,10 @@ mod tests {
         assert!(!svc.contains("--pmemtab"));
         assert_eq!(
             out.target_member,
-            Some(("pmem-assemble@fast\\x2d1.service".to_string(), false))
+            Some(TargetMember {
+                service: "pmem-assemble@fast\\x2d1.service".to_string(),
+                nofail: false
+            })
         );
         assert!(has_link(
             &out,
@@ -633,21 +649,16 @@ mod tests {
         e.options.nofail = true;
         e.options.mount.push("nofail".into());
         e.options.device_timeout = Some(Duration::from_millis(1500));
-        let out = render(
-            &host(),
-            &Chosen {
-                entry: &e,
-                attached: false,
-                mounted_by_cmdline: false,
-            },
-        )
-        .unwrap();
+        let out = rendered(&host(), &e, false);
         let svc = file(&out, "pmem-assemble@a.service");
         assert!(!svc.contains("Before=pmemtab.target"));
         assert!(svc.contains("TimeoutStartSec=303s\n"));
         assert_eq!(
             out.target_member,
-            Some(("pmem-assemble@a.service".to_string(), true))
+            Some(TargetMember {
+                service: "pmem-assemble@a.service".to_string(),
+                nofail: true
+            })
         );
         assert!(has_link(&out, "local-fs.target.wants/a.mount"));
         let m = file(&out, "a.mount");
@@ -662,15 +673,7 @@ mod tests {
         );
 
         e.options.noauto = true;
-        let out = render(
-            &host(),
-            &Chosen {
-                entry: &e,
-                attached: false,
-                mounted_by_cmdline: false,
-            },
-        )
-        .unwrap();
+        let out = rendered(&host(), &e, false);
         assert_eq!(
             out.links.len(),
             2,
@@ -686,15 +689,7 @@ mod tests {
     #[test]
     fn single_mounts_the_published_link() {
         let e = entry(1, "solo", Layout::Single, Some("/srv/solo"));
-        let out = render(
-            &host(),
-            &Chosen {
-                entry: &e,
-                attached: false,
-                mounted_by_cmdline: false,
-            },
-        )
-        .unwrap();
+        let out = rendered(&host(), &e, false);
         let m = file(&out, "srv-solo.mount");
         assert!(m.contains("What=/run/pmemtab/by-name/solo\n"), "{m}");
         assert!(
@@ -707,15 +702,7 @@ mod tests {
     #[test]
     fn system_ram_has_no_stop_and_no_mount() {
         let e = entry(1, "ram", Layout::SystemRam, Some("/ignored"));
-        let out = render(
-            &host(),
-            &Chosen {
-                entry: &e,
-                attached: false,
-                mounted_by_cmdline: false,
-            },
-        )
-        .unwrap();
+        let out = rendered(&host(), &e, false);
         assert_eq!(out.files.len(), 1);
         assert!(!file(&out, "pmem-assemble@ram.service").contains("ExecStop"));
     }
@@ -724,15 +711,7 @@ mod tests {
     fn initrd_mounts_under_sysroot_and_attached_units_survive_shutdown() {
         let mut e = entry(1, "data", Layout::Linear, Some("/var/data"));
         e.options.initrd_attach = true;
-        let out = render(
-            &initrd(),
-            &Chosen {
-                entry: &e,
-                attached: true,
-                mounted_by_cmdline: false,
-            },
-        )
-        .unwrap();
+        let out = rendered(&initrd(), &e, true);
         assert!(!file(&out, "pmem-assemble@data.service").contains("Conflicts=umount.target"));
         let m = file(&out, "sysroot-var-data.mount");
         assert!(
@@ -744,15 +723,7 @@ mod tests {
             "initrd-fs.target.requires/sysroot-var-data.mount"
         ));
         let usr = entry(2, "u", Layout::Linear, Some("/usr"));
-        let out = render(
-            &initrd(),
-            &Chosen {
-                entry: &usr,
-                attached: true,
-                mounted_by_cmdline: false,
-            },
-        )
-        .unwrap();
+        let out = rendered(&initrd(), &usr, true);
         assert!(has_link(
             &out,
             "initrd-usr-fs.target.requires/sysroot-usr.mount"
@@ -782,15 +753,7 @@ mod tests {
     #[test]
     fn root_mount_point_gets_no_mount_unit() {
         let e = entry(1, "root", Layout::Linear, Some("/"));
-        let out = render(
-            &host(),
-            &Chosen {
-                entry: &e,
-                attached: true,
-                mounted_by_cmdline: false,
-            },
-        )
-        .unwrap();
+        let out = rendered(&host(), &e, true);
         assert!(
             out.files.iter().all(|(p, _)| !p.ends_with(".mount")),
             "{out:?}"
@@ -830,38 +793,16 @@ mod tests {
     fn hostile_values_are_refused_or_escaped() {
         let e = entry(1, "x\nExecStart=true", Layout::Linear, None);
         assert_eq!(
-            render(
-                &host(),
-                &Chosen {
-                    entry: &e,
-                    attached: false,
-                    mounted_by_cmdline: false
-                }
-            ),
+            render(&host(), &chosen(&e, false)),
             Err(RenderError::BadName("contains a control character"))
         );
         let e = entry(1, "x", Layout::Linear, Some("/mnt/a\nOptions=exec"));
         assert!(matches!(
-            render(
-                &host(),
-                &Chosen {
-                    entry: &e,
-                    attached: false,
-                    mounted_by_cmdline: false
-                }
-            ),
+            render(&host(), &chosen(&e, false)),
             Err(RenderError::MountValue { .. })
         ));
         let e = entry(1, "50%\"'\\", Layout::Linear, None);
-        let out = render(
-            &host(),
-            &Chosen {
-                entry: &e,
-                attached: false,
-                mounted_by_cmdline: false,
-            },
-        )
-        .unwrap();
+        let out = rendered(&host(), &e, false);
         let svc = &out.files[0].1;
         assert!(
             svc.contains("ExecStart=/usr/sbin/pmem-assemble up -- \"50%%\\\"\\'\\\\\"\n"),
@@ -869,14 +810,7 @@ mod tests {
         );
         let long = entry(1, &"é".repeat(40), Layout::Linear, None);
         assert!(matches!(
-            render(
-                &host(),
-                &Chosen {
-                    entry: &long,
-                    attached: false,
-                    mounted_by_cmdline: false
-                }
-            ),
+            render(&host(), &chosen(&long, false)),
             Err(RenderError::TooLong(_))
         ));
     }
@@ -885,15 +819,7 @@ mod tests {
     fn non_default_pmemtab_is_passed_on() {
         let ctx = Context::new("/usr/sbin/pmem-assemble", "/tmp/my tab", false);
         let e = entry(1, "a", Layout::Linear, None);
-        let out = render(
-            &ctx,
-            &Chosen {
-                entry: &e,
-                attached: false,
-                mounted_by_cmdline: false,
-            },
-        )
-        .unwrap();
+        let out = rendered(&ctx, &e, false);
         assert!(out.files[0]
             .1
             .contains("ExecStart=/usr/sbin/pmem-assemble --pmemtab \"/tmp/my tab\" up -- \"a\"\n"));

@@ -11,9 +11,9 @@ mod support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use support::{Node, Tree};
+use testsupport::{Node, Tree};
 
 const ASSEMBLER: &str = match option_env!("PMEMTAB_ASSEMBLE_PATH") {
     Some(p) => p,
@@ -21,7 +21,7 @@ const ASSEMBLER: &str = match option_env!("PMEMTAB_ASSEMBLE_PATH") {
 };
 
 /// A root with the system's units and an executable stub at the assembler's path.
-fn make_root(tag: &str) -> PathBuf {
+fn make_root(tag: &str) -> testsupport::Scratch {
     let root = support::temp_dir(tag);
     let units = ["/usr/lib/systemd/system", "/lib/systemd/system"]
         .into_iter()
@@ -133,7 +133,7 @@ fn install(root: &Path, tree: &Tree) {
             (k.clone(), v)
         })
         .collect();
-    support::write_tree(&dir, &real);
+    testsupport::write_tree(&dir, &real);
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn every_golden_output_passes_systemd_analyze_verify() {
     let mut failures = String::new();
     let mut verified = 0;
     for case in support::cases() {
-        let tree = support::read_tree(&case.join("expected"));
+        let tree = testsupport::read_tree(&case.join("expected"));
         let units = unit_names(&tree);
         if units.is_empty() {
             continue;
@@ -166,7 +166,7 @@ fn every_golden_output_passes_systemd_analyze_verify() {
 #[test]
 fn verify_rejects_broken_units() {
     let root = make_root("verify-broken");
-    let good = support::read_tree(&support::golden_dir().join("basic-host/expected"));
+    let good = testsupport::read_tree(&support::golden_dir().join("basic-host/expected"));
     let units = unit_names(&good);
     install(&root, &good);
     verify(&root, &units, None).expect("the unmodified case passes");
@@ -220,7 +220,7 @@ fn systemd_runs_the_generator_and_accepts_its_units() {
         "x-systemd-options",
     ] {
         let case = support::golden_dir().join(name);
-        let tree = support::read_tree(&case.join("expected"));
+        let tree = testsupport::read_tree(&case.join("expected"));
         let units = unit_names(&tree);
         assert!(!units.is_empty(), "{name} generates units");
         let cmdline = fs::read_to_string(case.join("cmdline")).unwrap();
@@ -242,7 +242,7 @@ fn systemd_runs_the_generator_and_accepts_its_units() {
         }
     }
     // Without the generator the same units do not exist: the run above really used it.
-    let units = unit_names(&support::read_tree(
+    let units = unit_names(&testsupport::read_tree(
         &support::golden_dir().join("basic-host/expected"),
     ));
     assert!(
@@ -268,7 +268,7 @@ fn probe(mount: &str) -> Node {
 #[test]
 fn a_nofail_mount_is_not_ordered_before_local_fs() {
     let root = make_root("nofail-order");
-    let mut tree = support::read_tree(&support::golden_dir().join("nofail-noauto/expected"));
+    let mut tree = testsupport::read_tree(&support::golden_dir().join("nofail-noauto/expected"));
     tree.insert("probe.service".into(), probe("mnt-opt.mount"));
     let units = vec!["probe.service".to_string()];
     install(&root, &tree);
@@ -309,7 +309,7 @@ fn a_nofail_mount_is_not_ordered_before_local_fs() {
         .status()
         .unwrap();
     assert!(st.success());
-    let theirs = support::read_tree(&out);
+    let theirs = testsupport::read_tree(&out);
     let Some(Node::File(their_mount)) = theirs.get("mnt-opt.mount") else {
         panic!("fstab-generator wrote no mnt-opt.mount: {theirs:?}")
     };
@@ -331,7 +331,7 @@ fn a_nofail_mount_is_not_ordered_before_local_fs() {
 #[test]
 fn x_systemd_ordering_reaches_systemd() {
     let root = make_root("x-systemd-order");
-    let tree = support::read_tree(&support::golden_dir().join("x-systemd-options/expected"));
+    let tree = testsupport::read_tree(&support::golden_dir().join("x-systemd-options/expected"));
     let probe_unit = |after: &str, before: &str| {
         Node::File(format!(
             "[Unit]\nDefaultDependencies=no\nWants={after} {before}\nAfter={after}\nBefore={before}\n\n[Service]\nType=oneshot\nExecStart={ASSEMBLER}\n"

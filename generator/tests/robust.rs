@@ -177,7 +177,7 @@ fn random_pmemtabs_and_command_lines() {
         check_sane(&o, &format!("run {i} on {text:?} with {cmdline:?}"));
         failed += usize::from(o.status.code() == Some(1));
         generated += usize::from(
-            support::read_tree(&out)
+            testsupport::read_tree(&out)
                 .keys()
                 .any(|k| k.starts_with("pmem-assemble@")),
         );
@@ -215,14 +215,14 @@ fn one_failing_entry_costs_only_itself() {
     check_sane(&o, "one failing entry");
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    let tree = support::read_tree(&out);
+    let tree = testsupport::read_tree(&out);
     for ok in ["a", "f"] {
         assert!(
             tree.contains_key(&format!("pmem-assemble@{ok}.service")),
             "{ok}: {tree:?}\n{err}"
         );
     }
-    let Some(support::Node::File(target)) = tree.get("pmemtab.target") else {
+    let Some(testsupport::Node::File(target)) = tree.get("pmemtab.target") else {
         panic!("no pmemtab.target: {tree:?}\n{err}")
     };
     let requires: Vec<&str> = target
@@ -254,7 +254,7 @@ fn one_failing_entry_costs_only_itself() {
     assert!(err.contains(":5: e: "), "{err}");
     // f's unit: twice (the lock, then its own run) a week and up's other waits, in a form
     // systemd reads.
-    let Some(support::Node::File(f)) = tree.get("pmem-assemble@f.service") else {
+    let Some(testsupport::Node::File(f)) = tree.get("pmem-assemble@f.service") else {
         panic!("{tree:?}")
     };
     assert!(f.contains("TimeoutStartSec=1209900s"), "{f}");
@@ -283,7 +283,7 @@ fn the_longest_accepted_names_are_written() {
     check_sane(&o, "longest names");
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
-    let tree = support::read_tree(&out);
+    let tree = testsupport::read_tree(&out);
     let longest = tree
         .keys()
         .flat_map(|k| k.split('/'))
@@ -305,7 +305,7 @@ fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
     fs::write(&tab, "fast linear name=a /mnt/fast ext4 -\n").unwrap();
 
     // Wrong argument counts.
-    for args in [vec![], vec![dir.as_path(), dir.as_path()]] {
+    for args in [vec![], vec![dir.path(), dir.path()]] {
         let o = generator(&args, Some(&tab), "");
         check_sane(&o, "bad arguments");
         assert_eq!(o.status.code(), Some(1));
@@ -339,7 +339,7 @@ fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
         )),
         "{err}"
     );
-    let tree = support::read_tree(&out);
+    let tree = testsupport::read_tree(&out);
     assert!(tree.contains_key("pmem-assemble@good.service"), "{tree:?}");
     assert!(!tree.contains_key("pmem-assemble@fast.service"), "{tree:?}");
 
@@ -377,7 +377,7 @@ fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
     check_sane(&o, "clash");
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("already exists"));
-    let tree = support::read_tree(&out);
+    let tree = testsupport::read_tree(&out);
     let names: Vec<&str> = tree.keys().map(String::as_str).collect();
     assert_eq!(
         names,

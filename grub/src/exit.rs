@@ -1,29 +1,7 @@
-//! Exit codes (documented in pmemtab-memmap(8), the same as pmem-assemble's) and the one-line
-//! error reporter.
+//! The exit codes (the library's, documented in pmemtab-memmap(8)) and the one-line error
+//! reporter.
 
-/// How a run ended; a worse outcome has a higher value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Exit {
-    Ok,
-    /// Refused: the request does not fit, would go below the RAM floor, or the drop-in cannot
-    /// be written (its file is not ours, or grub-mkconfig does not read drop-ins).
-    Refused,
-    /// Bad command line.
-    Usage,
-    /// Reading the map or writing the drop-in failed.
-    System,
-}
-
-impl Exit {
-    pub fn code(self) -> i32 {
-        match self {
-            Exit::Ok => 0,
-            Exit::Refused => 1,
-            Exit::Usage => 2,
-            Exit::System => 3,
-        }
-    }
-}
+pub use pmemtab::exit::Exit;
 
 /// One error line on stderr.
 pub fn error(msg: impl std::fmt::Display) {

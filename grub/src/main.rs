@@ -17,6 +17,9 @@ use pmemtab::memmap::firmware;
 use pmemtab::memmap::plan::{self, Machine, Request, KASLR_MEMMAP_LIMIT};
 use std::path::{Path, PathBuf};
 
+/// The program's name in its messages.
+const PROG: &str = "pmemtab-memmap";
+
 /// Propose memmap= legacy pmem from the firmware memory map, and install it through GRUB.
 #[derive(FromArgs, Debug)]
 #[argh(
@@ -393,36 +396,10 @@ fn run(a: Args) -> Exit {
 
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
-    let Some((cmd, rest)) = argv.split_first() else {
-        std::process::exit(Exit::Usage.code());
-    };
-    let name = Path::new(cmd)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("pmemtab-memmap");
-    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-    let args = match Args::from_args(&[name], &rest) {
+    let args: Args = match pmemtab::exit::parse_args(&argv, PROG) {
         Ok(args) => args,
-        Err(early) => {
-            if early.status.is_ok() {
-                out!("{}", early.output);
-                std::process::exit(finish(Exit::Ok).code());
-            }
-            err!("{}", early.output);
-            errln!("Run {name} --help for usage.");
-            std::process::exit(Exit::Usage.code());
-        }
+        Err(exit) => std::process::exit(exit.code()),
     };
     let exit = run(args);
-    std::process::exit(finish(exit).code());
-}
-
-/// The exit status, made "system failure" when standard output could not be written (a
-/// closed pipe is not a failure: see pmemtab::out).
-fn finish(exit: Exit) -> Exit {
-    if pmemtab::out::failed_write("pmemtab-memmap") {
-        exit.max(Exit::System)
-    } else {
-        exit
-    }
+    std::process::exit(pmemtab::exit::finish(PROG, exit).code());
 }

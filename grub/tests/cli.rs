@@ -14,56 +14,10 @@
 // Helpers outside #[test] functions set up fixtures: a panic there fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &dst);
-        } else {
-            fs::copy(e.path(), &dst).unwrap();
-        }
-    }
-}
-
-/// Every file under `dir`, by relative path.
-fn read_tree(dir: &Path) -> BTreeMap<String, String> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-        let Ok(list) = fs::read_dir(dir) else {
-            return;
-        };
-        for e in list {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(base, &p, out);
-            } else {
-                let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
-                // Lossy: a case may hold a file that is not UTF-8 (compared as U+FFFD).
-                let bytes = fs::read(&p).unwrap();
-                out.insert(rel, String::from_utf8_lossy(&bytes).into_owned());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-fn write_tree(dir: &Path, tree: &BTreeMap<String, String>) {
-    let _ = fs::remove_dir_all(dir);
-    fs::create_dir_all(dir).unwrap();
-    for (rel, text) in tree {
-        let p = dir.join(rel);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, text).unwrap();
-    }
-}
+use testsupport::Tree;
 
 fn run_case(dir: &Path) {
     let name = dir.file_name().unwrap().to_string_lossy().into_owned();
@@ -72,7 +26,7 @@ fn run_case(dir: &Path) {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
     std::os::unix::fs::symlink(&fixtures, s.join("fixtures")).unwrap();
     if dir.join("proc").is_dir() {
-        copy_tree(&dir.join("proc"), &s.join("proc"));
+        testsupport::copy_tree(&dir.join("proc"), &s.join("proc"));
     } else {
         fs::create_dir_all(s.join("proc")).unwrap();
         fs::write(
@@ -83,7 +37,7 @@ fn run_case(dir: &Path) {
     }
     let has_root = dir.join("root").is_dir();
     if has_root {
-        copy_tree(&dir.join("root"), &s.join("root"));
+        testsupport::copy_tree(&dir.join("root"), &s.join("root"));
     } else {
         fs::create_dir_all(s.join("root")).unwrap();
     }
@@ -101,63 +55,21 @@ fn run_case(dir: &Path) {
         .args(&args)
         .output()
         .unwrap();
-    let actual = [
-        ("stdout", String::from_utf8_lossy(&out.stdout).into_owned()),
-        ("stderr", String::from_utf8_lossy(&out.stderr).into_owned()),
-        ("status", format!("{}\n", out.status.code().unwrap_or(-1))),
-    ];
-    let expected_dir = dir.join("expected");
-    let root_after = read_tree(&s.join("root"));
-    if testsupport::update_requested() {
-        fs::create_dir_all(&expected_dir).unwrap();
-        for (file, text) in &actual {
-            fs::write(expected_dir.join(file), text).unwrap();
-        }
-        // A tree that holds a file that is not UTF-8 is not rewritten (it would be lossy).
-        if has_root && !root_after.values().any(|t| t.contains('\u{fffd}')) {
-            write_tree(&expected_dir.join("root"), &root_after);
-        }
-    }
-    let mut failures = Vec::new();
-    for (file, text) in &actual {
-        let want = fs::read_to_string(expected_dir.join(file)).unwrap_or_default();
-        if &want != text {
-            failures.push(format!(
-                "{file} differs (- expected, + actual):\n{}",
-                testsupport::line_diff(&want, text)
-            ));
-        }
-    }
-    let want_root = if has_root {
-        read_tree(&expected_dir.join("root"))
+    let mut failures = testsupport::check_output(&dir.join("expected"), &out);
+    let root_after = testsupport::read_tree(&s.join("root"));
+    if has_root {
+        failures.extend(testsupport::check_tree(
+            &dir.join("expected/root"),
+            "root/",
+            &root_after,
+        ));
     } else {
-        BTreeMap::new()
-    };
-    for (rel, text) in &root_after {
-        match want_root.get(rel) {
-            None => failures.push(format!("root/{rel}: unexpected file")),
-            Some(w) if w != text => failures.push(format!(
-                "root/{rel} differs:\n{}",
-                testsupport::line_diff(w, text)
-            )),
-            _ => {}
-        }
+        failures.extend(testsupport::tree_diff("root/", &Tree::new(), &root_after));
     }
-    for rel in want_root.keys().filter(|r| !root_after.contains_key(*r)) {
-        failures.push(format!("root/{rel}: missing"));
-    }
-    assert!(
-        failures.is_empty(),
-        "case {name} (GOLDEN_UPDATE=1 to accept):\n{}",
-        failures.join("\n")
-    );
+    testsupport::assert_matches(dir, &failures);
 }
 
-fn golden() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-testsupport::golden_cases!(golden(), run_case;
+testsupport::golden_cases!(testsupport::golden_dir(env!("CARGO_MANIFEST_DIR")), run_case;
     cmdline_too_long,
     dropin_not_utf8,
     dropin_reset_later,

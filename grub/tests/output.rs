@@ -3,9 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::fs::File;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn memmap(proc: &Path) -> Command {
     std::fs::write(proc.join("cmdline"), "ro quiet\n").unwrap();
@@ -22,27 +21,11 @@ fn memmap(proc: &Path) -> Command {
 #[test]
 fn full_disk_is_one_error_and_exit_3() {
     let proc = testsupport::Scratch::new("memmap-full");
-    let out = memmap(proc.path())
-        .stdout(File::create("/dev/full").unwrap())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert_eq!(
-        stderr.lines().last(),
-        Some("pmemtab-memmap: error: cannot write to standard output: No space left on device (os error 28)")
-    );
+    testsupport::assert_full_disk_is_one_error("pmemtab-memmap", &mut memmap(proc.path()));
 }
 
 #[test]
 fn closed_pipe_ends_quietly() {
-    let (read, write) = nix::unistd::pipe().unwrap();
-    drop(read);
     let proc = testsupport::Scratch::new("memmap-pipe");
-    let out = memmap(proc.path())
-        .stdout(Stdio::from(write))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    testsupport::assert_closed_pipe_ends_quietly(&mut memmap(proc.path()));
 }

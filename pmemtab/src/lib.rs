@@ -8,6 +8,7 @@
 pub mod cmdline;
 pub mod devnum;
 pub mod error;
+pub mod exit;
 pub mod geometry;
 pub mod import;
 pub mod initrd;

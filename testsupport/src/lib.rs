@@ -6,11 +6,21 @@
 //!   has one;
 //! - `GOLDEN_UPDATE=1` rewrites the expectations instead of comparing ([`update_requested`]);
 //! - mismatches show a line diff ([`line_diff`]); scratch directories go away even when a test
-//!   fails ([`Scratch`]).
+//!   fails ([`Scratch`]);
+//! - a file, a whole tree or a binary's output is compared or rewritten by [`check_file`],
+//!   [`check_tree`] and [`check_output`]; [`assert_matches`] fails the test with them all.
 
 // A dev-dependency of the golden tests only, never in a binary: a missing fixture directory
 // is a broken test tree, and panicking with its path is how a test fails.
 #![allow(clippy::panic)]
+
+mod golden;
+mod tree;
+mod unwritable;
+
+pub use golden::{assert_matches, check_file, check_output, check_tree, output_files};
+pub use tree::{copy_tree, read_tree, tree_diff, write_tree, Node, Tree};
+pub use unwritable::{assert_closed_pipe_ends_quietly, assert_full_disk_is_one_error};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -37,10 +47,30 @@ impl Scratch {
     }
 }
 
+// A scratch directory stands where a path does: `dir.join(..)`, `fs::write(&dir, ..)`.
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A crate's golden cases: `tests/golden/` under its manifest directory (pass
+/// `env!("CARGO_MANIFEST_DIR")`).
+pub fn golden_dir(manifest_dir: &str) -> PathBuf {
+    Path::new(manifest_dir).join("tests/golden")
 }
 
 /// The case directories under `root`, sorted, as test names (`-` as `_`).

@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     // Without names every line counts; with names, only the named entries decide the status.
     let mut status = if args.names.is_empty() && parsed.has_errors() {
-        Exit::Config
+        Exit::Refused
     } else {
         Exit::Ok
     };
@@ -72,7 +72,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             common::print_diagnostic(ctx, d);
         }
         if result.is_err() || boot_errors {
-            status = status.max(Exit::Config);
+            status = status.max(Exit::Refused);
         }
     }
     let invalid = if args.names.is_empty() {

@@ -3,9 +3,9 @@
 
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
+use pmemtab::devnum::DevNum;
 use pmemtab::ns::Namespace;
-use pmemtab::plan::Plan;
-use pmemtab::plan::Refusal;
+use pmemtab::plan::{self, Device, Plan, Refusal};
 use pmemtab::tab::{Diagnostic, Entry, Parsed};
 use pmemtab::text::escape_control;
 
@@ -16,7 +16,7 @@ use pmemtab::text::escape_control;
 pub fn load_tab(ctx: &Ctx, names: &[String]) -> Result<Parsed, Exit> {
     let parsed = pmemtab::tab::load(&ctx.pmemtab).map_err(|e| {
         exit::error(format_args!("{e}"));
-        Exit::Config
+        Exit::Refused
     })?;
     for d in &parsed.diagnostics {
         if names.is_empty() || names.iter().any(|n| d.concerns(n)) {
@@ -40,6 +40,24 @@ pub fn seconds(v: &str) -> Result<std::time::Duration, String> {
         .map_err(|_| "expected a whole number of seconds".to_string())?;
     pmemtab::timeouts::check_limit(std::time::Duration::from_secs(n))
         .map_err(|limit| format!("{n} seconds is {limit}"))
+}
+
+/// A `single` entry's block device (its name under the device directory) and number, as
+/// planned from a scan; `Err` once said (a refusal), or `Refused` for another layout.
+pub fn single_device(ctx: &Ctx, entry: &Entry) -> Result<(String, DevNum), Exit> {
+    let namespaces = scan(ctx)?;
+    match plan::plan(entry, &namespaces) {
+        Ok(p) => match p.device {
+            Device::Single {
+                blockdev, devnum, ..
+            } => Ok((blockdev, devnum)),
+            Device::Dm { .. } | Device::Kmem { .. } => Err(Exit::Refused),
+        },
+        Err(r) => {
+            report_refusal(ctx, entry, &r);
+            Err(Exit::Refused)
+        }
+    }
 }
 
 /// Waits (bounded) for the nd buses to settle, then lists namespaces.
@@ -89,7 +107,7 @@ pub fn select<'a>(
         }
     }
     if missing {
-        Err(Exit::Config)
+        Err(Exit::Refused)
     } else {
         Ok(out)
     }
@@ -98,7 +116,7 @@ pub fn select<'a>(
 /// The one valid entry called `name`, or an error naming the file.
 pub fn select_one<'a>(ctx: &Ctx, entries: &'a [Entry], name: &str) -> Result<&'a Entry, Exit> {
     let selected = select(ctx, entries, std::slice::from_ref(&name.to_string()), false)?;
-    selected.into_iter().next().ok_or(Exit::Config)
+    selected.into_iter().next().ok_or(Exit::Refused)
 }
 
 /// Prints a planning refusal as the parser prints its errors: one per bad member, each
@@ -128,9 +146,9 @@ pub fn plan_one(ctx: &Ctx, name: &str) -> Result<Plan, Exit> {
         Some(Ok(plan)) => Ok(plan),
         Some(Err(refusal)) => {
             report_refusal(ctx, entry, &refusal);
-            Err(Exit::Config)
+            Err(Exit::Refused)
         }
-        None => Err(Exit::Config),
+        None => Err(Exit::Refused),
     }
 }
 

@@ -113,7 +113,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             Err(e) => {
                 exit::error(format_args!("{}: {e}", at(&name)));
                 let code = if matches!(e, assemble::AssembleError::Foreign { .. }) {
-                    Exit::Config
+                    Exit::Refused
                 } else {
                     Exit::System
                 };
@@ -161,11 +161,11 @@ fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> 
         Ok(p) => p,
         Err(r) => {
             super::common::report_refusal(ctx, entry, &r);
-            return Exit::Config;
+            return Exit::Refused;
         }
     };
     let Device::Kmem { devs } = &plan.device else {
-        return Exit::Config;
+        return Exit::Refused;
     };
     let mut released = 0;
     for dev in devs.iter().rev() {
@@ -180,10 +180,7 @@ fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> 
                 );
             }
             Ok(kmem::Downed::NotActive) => {}
-            Err(f) => {
-                exit::error(format_args!("{at}: {}", f.msg));
-                return f.exit;
-            }
+            Err(f) => return f.report(at),
         }
     }
     if released == 0 {

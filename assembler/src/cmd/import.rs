@@ -59,7 +59,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             Ok(p) => p.entries,
             Err(e) => {
                 exit::error(format_args!("import: {e}"));
-                return Exit::Config;
+                return Exit::Refused;
             }
         }
     } else {
@@ -99,7 +99,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 ("not-pmem", None, Vec::new())
             }
             Outcome::Refused(why) => {
-                worst = Exit::Config;
+                worst = Exit::Refused;
                 for w in why {
                     text.push_str(&format!("# {shown}: not imported: {w}\n"));
                 }
@@ -144,7 +144,7 @@ fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
     }
     let devices = parse_table(&text).map_err(|e| {
         exit::error(format_args!("import: {}: {e}", path.display()));
-        Exit::Config
+        Exit::Refused
     })?;
     let default = match names {
         [one] => Some(one.clone()),

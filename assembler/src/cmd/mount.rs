@@ -1,12 +1,11 @@
 //! `mount`: mount an entry at its mount point with DAX, then verify DAX is really on.
 
-use super::common::{initrd_entries, load_one, load_tab, report_refusal, scan};
+use super::common::{initrd_entries, load_one, load_tab, single_device};
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::mount::{mount_dax, under_root, Mounted};
 use crate::{assemble, lock, nodes};
 use argh::FromArgs;
-use pmemtab::plan::{plan, Device};
 use std::path::PathBuf;
 
 /// Mount an entry's device at its mount point with DAX and verify that DAX is on.
@@ -62,7 +61,7 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
         exit::error(format_args!(
             "{at}: no mount point or filesystem type in pmemtab; fill in both columns to mount it"
         ));
-        return Exit::Config;
+        return Exit::Refused;
     };
     let what = format!("mount {}", entry.name);
     let _held = match lock::acquire(&ctx.run, &entry.name, &what, pmemtab::timeouts::LOCK_MARGIN) {
@@ -107,21 +106,9 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
             }
         }
     } else {
-        let namespaces = match scan(ctx) {
-            Ok(n) => n,
+        match single_device(ctx, entry) {
+            Ok((blockdev, devnum)) => (ctx.dev.join(blockdev), devnum),
             Err(e) => return e,
-        };
-        match plan(entry, &namespaces) {
-            Ok(p) => match p.device {
-                Device::Single {
-                    blockdev, devnum, ..
-                } => (ctx.dev.join(blockdev), devnum),
-                Device::Dm { .. } | Device::Kmem { .. } => return Exit::Config,
-            },
-            Err(r) => {
-                report_refusal(ctx, entry, &r);
-                return Exit::Config;
-            }
         }
     };
     let target = under_root(root, mount_point);

@@ -30,14 +30,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 "{}: a single entry has no device-mapper table; it uses /dev/{blockdev} directly",
                 ctx.at(plan.line, &plan.name)
             ));
-            Exit::Config
+            Exit::Refused
         }
         Device::Kmem { .. } => {
             exit::error(format_args!(
                 "{}: a system-ram entry has no device-mapper table; its dax devices become memory",
                 ctx.at(plan.line, &plan.name)
             ));
-            Exit::Config
+            Exit::Refused
         }
     }
 }

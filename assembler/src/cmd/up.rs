@@ -4,7 +4,7 @@ use super::common::{initrd_entries, load_tab, report_refusal, scan, scan_now, se
 use crate::assemble::{self, Up};
 use crate::ctx::Ctx;
 use crate::dm::control::{Control, Transport};
-use crate::exit::{self, Exit};
+use crate::exit::{self, Exit, Failure};
 use crate::links::{self, Linked};
 use crate::{kmem, lock, mkfs, wait};
 use argh::FromArgs;
@@ -33,21 +33,6 @@ pub struct Args {
     /// entry names
     #[argh(positional)]
     pub names: Vec<String>,
-}
-
-/// Why preparing a built device failed: the line to print and the exit status.
-struct Failure {
-    msg: String,
-    exit: Exit,
-}
-
-impl Failure {
-    fn refused(msg: String) -> Failure {
-        Failure {
-            msg,
-            exit: Exit::Config,
-        }
-    }
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
@@ -131,7 +116,7 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
             }
             Err(r) => {
                 report_refusal(ctx, entry, &r);
-                Some(Err(Exit::Config))
+                Some(Err(Exit::Refused))
             }
             Ok(plan) => Some(Ok(plan)),
         }
@@ -182,7 +167,7 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(),
             exit::error(format_args!(
                 "{at}: option mkfs needs a filesystem type in the fstype column"
             ));
-            return Err(Exit::Config);
+            return Err(Exit::Refused);
         }
     };
     // Run on the assembled device before anything is written to it: the stripe it was
@@ -211,13 +196,12 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(),
             .collect();
         let mkfs_limit = limits.mkfs.unwrap_or(MKFS_LIMIT);
         let made = mkfs::ensure_fs(device, &members, fstype, entry.layout, size, mkfs_limit)
-            .map_err(|e| Failure {
-                exit: if e.is_refusal() {
-                    Exit::Config
+            .map_err(|e| {
+                if e.is_refusal() {
+                    Failure::refused(e.to_string())
                 } else {
-                    Exit::System
-                },
-                msg: e.to_string(),
+                    Failure::system(e.to_string())
+                }
             })?;
         match made {
             mkfs::Made::Created => {
@@ -318,8 +302,7 @@ fn build_kmem(
                         }
                     }
                 }
-                exit::error(format_args!("{at}: member {member}: {}{undone}", f.msg));
-                return Err(f.exit);
+                return Err(f.and(&undone).report(&format!("{at}: member {member}")));
             }
         }
     }
@@ -353,7 +336,7 @@ fn build_single(
     prepare: impl FnOnce(&Path) -> Result<(), Failure>,
 ) -> Result<(), Exit> {
     let Device::Single { blockdev, .. } = &plan.device else {
-        return Err(Exit::Config);
+        return Err(Exit::Refused);
     };
     let ns = plan
         .members
@@ -369,10 +352,7 @@ fn build_single(
         return Err(Exit::System);
     }
     outln!("{}: {} ready (single, {ns})", entry.name, path.display());
-    if let Err(f) = prepare(&path) {
-        exit::error(format_args!("{at}: {}", f.msg));
-        return Err(f.exit);
-    }
+    prepare(&path).map_err(|f| f.report(at))?;
     let link = pmemtab::paths::by_name_link(&ctx.run, &entry.name);
     match links::ensure(&ctx.run, &entry.name, &path) {
         Ok(Linked::Created) => outln!(
@@ -413,7 +393,7 @@ fn build_dm<T: Transport>(
             exit::error(format_args!("{at}: {e}"));
             if let assemble::AssembleError::Differs { live, want, .. } = &e {
                 err!("  live table:    {live}  planned table: {want}");
-                return Err(Exit::Config);
+                return Err(Exit::Refused);
             }
             return Err(Exit::System);
         }
@@ -445,8 +425,7 @@ fn build_dm<T: Transport>(
     };
     if let Err(f) = prepare(node) {
         let undone = assemble::undo(ctl, ctx, &entry.name, &up, pmemtab::timeouts::BUSY_TIMEOUT);
-        exit::error(format_args!("{at}: {}{undone}", f.msg));
-        return Err(f.exit);
+        return Err(f.and(&undone).report(at));
     }
     Ok(())
 }
@@ -458,10 +437,7 @@ mod tests {
     use crate::dm::control::fake::FakeKernel;
 
     fn failing(_: &Path) -> Result<(), Failure> {
-        Err(Failure {
-            msg: "mkfs.ext4 was not found".into(),
-            exit: Exit::System,
-        })
+        Err(Failure::system("mkfs.ext4 was not found".into()))
     }
 
     #[test]

@@ -3,13 +3,12 @@
 //! with DAX as its options ask. Changes nothing; the generator's
 //! `pmem-assemble-dax@NAME.service` runs it after every start of the mount unit.
 
-use super::common::{load_one, report_refusal, scan};
+use super::common::{load_one, single_device};
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::mount::{under_root, verify, DaxWant};
 use crate::nodes;
 use argh::FromArgs;
-use pmemtab::plan::{plan, Device};
 use std::path::PathBuf;
 
 /// Check that an entry's filesystem is mounted with DAX, as `mount` checks after mounting;
@@ -36,14 +35,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         exit::error(format_args!(
             "{at}: no mount point in pmemtab, so nothing to verify"
         ));
-        return Exit::Config;
+        return Exit::Refused;
     };
     if !entry.layout.is_dax_block() {
         exit::error(format_args!(
             "{at}: a {} entry is not mounted",
             entry.layout
         ));
-        return Exit::Config;
+        return Exit::Refused;
     }
     let want = entry.dax_want();
     // The device the entry mounts: its dm device, or a single entry's namespace.
@@ -63,19 +62,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             }
         }
     } else {
-        let namespaces = match scan(ctx) {
-            Ok(n) => n,
+        match single_device(ctx, entry) {
+            Ok((_, devnum)) => devnum,
             Err(e) => return e,
-        };
-        match plan(entry, &namespaces) {
-            Ok(p) => match p.device {
-                Device::Single { devnum, .. } => devnum,
-                Device::Dm { .. } | Device::Kmem { .. } => return Exit::Config,
-            },
-            Err(r) => {
-                report_refusal(ctx, entry, &r);
-                return Exit::Config;
-            }
         }
     };
     let target = under_root(args.root.as_deref(), mount_point);

@@ -1,26 +1,19 @@
 //! Shared by the golden and systemd-analyze tests: the case directories, running the
-//! generator binary on a case, and reading an output tree (files and symlinks) into memory.
+//! generator binary on a case; trees are testsupport's.
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use testsupport::{read_tree, Node, Tree};
+
 /// Stands for the case's pmemtab path, which differs per checkout, in expected files.
 pub const PMEMTAB_TOKEN: &str = "@PMEMTAB@";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node {
-    File(String),
-    Link(String),
-}
-
-pub type Tree = BTreeMap<String, Node>;
-
 pub fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+    testsupport::golden_dir(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Every case directory, sorted.
@@ -35,12 +28,9 @@ pub fn cases() -> Vec<PathBuf> {
     v
 }
 
-/// A fresh empty directory under the system temp dir.
-pub fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pmemtab-gen-{tag}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(&d).expect("create temp dir");
-    d
+/// A fresh empty directory under the system temp dir, removed when the test ends.
+pub fn temp_dir(tag: &str) -> testsupport::Scratch {
+    testsupport::Scratch::new(&format!("gen-{tag}"))
 }
 
 /// Output of one generator run.
@@ -126,48 +116,5 @@ fn tokenize(n: Node, path: &str) -> Node {
     match n {
         Node::File(t) => Node::File(t.replace(path, PMEMTAB_TOKEN)),
         l => l,
-    }
-}
-
-/// Files and symlinks under `root` by relative path; directories are implied.
-pub fn read_tree(root: &Path) -> Tree {
-    let mut tree = Tree::new();
-    walk(root, root, &mut tree);
-    tree
-}
-
-fn walk(root: &Path, dir: &Path, tree: &mut Tree) {
-    let Ok(rd) = fs::read_dir(dir) else { return };
-    for e in rd {
-        let p = e.expect("dir entry").path();
-        let rel = p
-            .strip_prefix(root)
-            .expect("under root")
-            .to_string_lossy()
-            .into_owned();
-        let meta = fs::symlink_metadata(&p).expect("stat");
-        if meta.file_type().is_symlink() {
-            let t = fs::read_link(&p).expect("readlink");
-            tree.insert(rel, Node::Link(t.to_string_lossy().into_owned()));
-        } else if meta.is_dir() {
-            walk(root, &p, tree);
-        } else {
-            tree.insert(
-                rel,
-                Node::File(fs::read_to_string(&p).expect("utf-8 unit file")),
-            );
-        }
-    }
-}
-
-/// Writes a tree under `root` (which must not exist yet or be empty).
-pub fn write_tree(root: &Path, tree: &Tree) {
-    for (rel, node) in tree {
-        let p = root.join(rel);
-        fs::create_dir_all(p.parent().expect("has parent")).expect("mkdir");
-        match node {
-            Node::File(t) => fs::write(&p, t).expect("write file"),
-            Node::Link(t) => std::os::unix::fs::symlink(t, &p).expect("symlink"),
-        }
     }
 }
