@@ -456,6 +456,8 @@ fn online_all(
     let dax = dev.dax.as_str();
     let (range, left_out, bs) = blocks(p, dax)?;
     let policy = auto_online(p);
+    // One deadline for every block the kernel put in the other zone, as `down` has.
+    let deadline = Instant::now() + offline_limit;
     let mut onlined = 0;
     let mut rezoned = 0;
     for n in range.clone() {
@@ -471,7 +473,8 @@ fn online_all(
                 onlined += 1;
             }
             Step::Rezone { from } => {
-                offline(p, n, offline_limit).map_err(|why| {
+                let left = deadline.saturating_duration_since(Instant::now());
+                offline(p, n, left.max(KMEM_BLOCK_FLOOR)).map_err(|why| {
                     Failure::system(format!(
                         "{dax}: the kernel's auto-online policy (auto_online_blocks={}) put memory{n} in zone {from}, and it cannot be moved to {zone}: {why}; boot with memhp_default_state=offline so pmem-assemble onlines it, or write zone={from}",
                         policy.map_or("?", AutoOnline::as_str)

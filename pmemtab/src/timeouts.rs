@@ -102,10 +102,10 @@ fn find_members(layout: Layout) -> Duration {
 fn build(entry: &Entry) -> Duration {
     match entry.layout {
         Layout::Single => Duration::ZERO,
-        // Each member's device may have to be given back to device_dax: its blocks offlined,
-        // then its character device awaited.
-        Layout::SystemRam => KMEM_OFFLINE_LIMIT
-            .saturating_add(CHARDEV_WAIT)
+        // Per member: moving the blocks the kernel onlined in another zone (one deadline for
+        // all), and when a later step fails, giving the device back to device_dax (its
+        // blocks offlined, then its character device awaited).
+        Layout::SystemRam => sum(&[KMEM_OFFLINE_LIMIT, KMEM_OFFLINE_LIMIT, CHARDEV_WAIT])
             .saturating_mul(u32::try_from(entry.members.len().max(1)).unwrap_or(u32::MAX)),
         // Loading dm_mod and awaiting its misc device, udev's node; and undoing a created
         // device: the busy retries, udev's removal of the node.
@@ -186,9 +186,9 @@ mod tests {
         assert_eq!(striped.device_job, secs(365));
         let single = Timeouts::of(&entry(Layout::Single, 1), Some(secs(0)));
         assert_eq!(single.run, secs(80));
-        // Three modprobes, and per member its offline limit and character device.
+        // Three modprobes, and per member two offline limits (rezone, undo) and its character device.
         let ram = Timeouts::of(&entry(Layout::SystemRam, 2), None);
-        assert_eq!(ram.run, secs(30 + 30 + 60 + 2 * 35 + 30));
+        assert_eq!(ram.run, secs(30 + 30 + 60 + 2 * 65 + 30));
         let mut mkfs = entry(Layout::Linear, 1);
         mkfs.options.mkfs = true;
         assert_eq!(Timeouts::of(&mkfs, None).run, secs(750));
