@@ -2,7 +2,7 @@
 //! argument. Text only; nothing here reads or writes the system.
 
 use crate::dropin::{self, Grub};
-use pmemtab::memmap::plan::{Plan, Request, Unfit, GUARD, HIGH, LOW_LIMIT};
+use pmemtab::memmap::plan::{Proposal, Request, Unfit, GUARD, HIGH, LOW_LIMIT};
 use pmemtab::memmap::{arg, PhysRange};
 use pmemtab::size::{honest_bytes, suffixed, HUGE_PAGE_BYTES};
 use std::fmt::Write as _;
@@ -16,7 +16,7 @@ fn range(s: PhysRange) -> String {
 }
 
 /// The regions in address order, as the argument and the entry list them.
-pub fn spans(plan: &Plan) -> Vec<PhysRange> {
+pub fn spans(plan: &Proposal) -> Vec<PhysRange> {
     let mut v: Vec<PhysRange> = plan.regions.iter().map(|r| r.span).collect();
     v.sort();
     v
@@ -75,7 +75,13 @@ pub fn room(room: &[PhysRange]) -> String {
 }
 
 /// The proposal and the pmemtab lines.
-pub fn proposal(plan: &Plan, block: Option<u64>, req: &Request, name: &str, mount: &str) -> String {
+pub fn proposal(
+    plan: &Proposal,
+    block: Option<u64>,
+    req: &Request,
+    name: &str,
+    mount: &str,
+) -> String {
     let spans = spans(plan);
     let mut out = format!("proposed: {}\n", arg::kernel_argument(&spans));
     let mut regions = plan.regions.clone();

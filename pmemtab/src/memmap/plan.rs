@@ -71,9 +71,9 @@ pub struct Region {
     pub align: u64,
 }
 
-/// A proposal.
+/// The memmap= ranges proposed for one request (pmemtab::plan::Plan is an entry's dm plan).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Plan {
+pub struct Proposal {
     /// In the order placed (highest first).
     pub regions: Vec<Region>,
     /// Usable RAM before (step 1, without the guard and low limit).
@@ -259,7 +259,7 @@ fn place_request(room: &[PhysRange], size: u64, count: u32, aligns: &[u64]) -> O
 }
 
 /// Steps 1 to 4.
-pub fn plan(m: &Machine, req: &Request) -> Result<Plan, Unfit> {
+pub fn plan(m: &Machine, req: &Request) -> Result<Proposal, Unfit> {
     if req.size == 0 || req.size % HUGE_PAGE_BYTES != 0 {
         return Err(Unfit::Size { size: req.size });
     }
@@ -299,7 +299,7 @@ pub fn plan(m: &Machine, req: &Request) -> Result<Plan, Unfit> {
             room,
         });
     };
-    Ok(Plan {
+    Ok(Proposal {
         regions,
         ram,
         left,
@@ -347,7 +347,7 @@ mod tests {
         }
     }
 
-    fn spans(p: &Plan) -> Vec<(u64, u64)> {
+    fn spans(p: &Proposal) -> Vec<(u64, u64)> {
         p.regions
             .iter()
             .map(|r| (r.span.start, r.span.len()))
