@@ -5,16 +5,16 @@
 //! planned by the code `pmem-assemble up` uses, and its table must equal the live one.
 
 use crate::devnum::DevNum;
+use crate::dmtable::{dmsetup_table, table_text, LiveTarget};
 use crate::ns::Namespace;
 use crate::plan::{self, DM_UUID_PREFIX};
 use crate::size::{human_bytes, SECTOR_BYTES};
 use crate::tab::{self, BadChunk, Clash, Entry, Layout, Member, Severity};
-use crate::table::{dmsetup_table, table_text, LiveTarget};
 use std::fmt::Write as _;
 
-/// Where the device is mounted now, from mountinfo.
+/// Where the device is mounted now, from mountinfo (beside its [`LiveTarget`]s).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mounted {
+pub struct LiveMount {
     pub mount_point: String,
     pub fstype: String,
     /// Per-mount and superblock options, as mountinfo lists them.
@@ -211,7 +211,7 @@ const KEPT: &[&str] = &[
 ];
 
 /// Mount columns for today's mount, and what they leave out.
-fn mount_columns(m: Option<&Mounted>, notes: &mut Vec<String>) -> (String, String, String) {
+fn mount_columns(m: Option<&LiveMount>, notes: &mut Vec<String>) -> (String, String, String) {
     let none = || ("-".to_string(), "-".to_string(), "-".to_string());
     let Some(m) = m else { return none() };
     if m.fstype != "ext4" && m.fstype != "xfs" {
@@ -247,7 +247,7 @@ pub fn import(
     dm_uuid: Option<&str>,
     targets: &[LiveTarget],
     namespaces: &[Namespace],
-    mounted: Option<&Mounted>,
+    mounted: Option<&LiveMount>,
 ) -> Outcome {
     if dm_uuid.is_some_and(|u| u.starts_with(DM_UUID_PREFIX)) {
         return Outcome::Managed;
@@ -638,7 +638,7 @@ fast: 8 8 linear 259:2 0
     #[test]
     fn today_s_mount_gives_the_columns_and_says_what_it_drops() {
         let mut notes = Vec::new();
-        let m = Mounted {
+        let m = LiveMount {
             mount_point: "/mnt/fast".into(),
             fstype: "ext4".into(),
             options: ["rw", "noatime", "relatime", "dax=always"]
@@ -650,12 +650,12 @@ fast: 8 8 linear 259:2 0
             ("/mnt/fast".into(), "ext4".into(), "noatime".into())
         );
         assert!(notes.is_empty());
-        let vfat = Mounted {
+        let vfat = LiveMount {
             fstype: "vfat".into(),
             ..m.clone()
         };
         assert_eq!(mount_columns(Some(&vfat), &mut notes).0, "-");
-        let nodax = Mounted {
+        let nodax = LiveMount {
             options: vec!["rw".into()],
             ..m
         };

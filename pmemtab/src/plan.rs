@@ -2,10 +2,10 @@
 //! turning a pmemtab line into a device lives here and nowhere else.
 
 use crate::devnum::DevNum;
+use crate::dmtable::{Target, TargetKind};
 use crate::ns::{Mode, Namespace};
 use crate::size::{human_bytes, Sectors, HUGE_PAGE_BYTES};
 use crate::tab::{Diagnostic, Entry, Layout, Member, Severity};
-use crate::table::{Target, TargetKind};
 use std::collections::HashMap;
 use std::fmt;
 
