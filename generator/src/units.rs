@@ -21,7 +21,8 @@ use pmemtab::cmdline::BootDevices;
 use pmemtab::paths::{by_name_link, RUN_DIR};
 use pmemtab::systemd::{self as sd, MountUnitError, TooLong};
 use pmemtab::tab::{DaxWant, Entry, Layout};
-use pmemtab::timeouts::{timespan, DAX_CHECK_LIMIT};
+use pmemtab::timeouts::DAX_CHECK_LIMIT;
+use pmemtab::timespan::format as timespan;
 
 /// The `[Service]` section's start, shared by both services: one-shot, kept active, and
 /// logging as `pmem-assemble` (`journalctl -t pmem-assemble`); without SyslogIdentifier=,

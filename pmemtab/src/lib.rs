@@ -24,5 +24,6 @@ pub mod systemd;
 pub mod tab;
 pub mod text;
 pub mod timeouts;
+pub mod timespan;
 
 pub use error::Error;

@@ -27,13 +27,24 @@ pub const DAX_CHECK_LIMIT: Duration = Duration::from_secs(30);
 /// inside what systemd reads and what `Instant` can add.
 pub const MAX_LIMIT: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// `Err` with what the limit is (to follow "X is ") when `d` is longer than [`MAX_LIMIT`].
-pub fn check_limit(d: Duration) -> Result<Duration, String> {
-    if d > MAX_LIMIT {
-        Err(format!(
+/// A time limit longer than [`MAX_LIMIT`]; shown as what it is, to follow "X is ".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverLimit;
+
+impl std::fmt::Display for OverLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
             "longer than pmemtab's limit of 1 week ({}s)",
             MAX_LIMIT.as_secs()
-        ))
+        )
+    }
+}
+
+/// `d`, or [`OverLimit`] when it is longer than [`MAX_LIMIT`].
+pub fn check_limit(d: Duration) -> Result<Duration, OverLimit> {
+    if d > MAX_LIMIT {
+        Err(OverLimit)
     } else {
         Ok(d)
     }
@@ -77,15 +88,6 @@ impl Timeouts {
     }
 }
 
-/// A duration as systemd reads it: `Ns`, or `Nms` when it is not whole seconds.
-pub fn timespan(d: Duration) -> String {
-    if d.subsec_nanos() == 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{}ms", d.as_millis())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,13 +96,10 @@ mod tests {
     fn limit() {
         assert!(check_limit(MAX_LIMIT).is_ok());
         let e = check_limit(MAX_LIMIT + Duration::from_nanos(1)).unwrap_err();
-        assert_eq!(e, "longer than pmemtab's limit of 1 week (604800s)");
+        assert_eq!(
+            e.to_string(),
+            "longer than pmemtab's limit of 1 week (604800s)"
+        );
         assert!(check_limit(Duration::MAX).is_err());
-    }
-
-    #[test]
-    fn spans() {
-        assert_eq!(timespan(Duration::from_secs(90)), "90s");
-        assert_eq!(timespan(Duration::from_millis(31500)), "31500ms");
     }
 }

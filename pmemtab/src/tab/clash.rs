@@ -1,9 +1,9 @@
 //! Entries that clash with an earlier one in the same file: the same name, a member
 //! claimed twice, the same mount point. The first wins, as in crypttab.
 
+use super::columns::{split_columns, Field};
 use super::diagnostic::{Diagnostic, Severity};
 use super::model::{Entry, Member};
-use super::parse::{split_columns, Field};
 use std::collections::HashMap;
 
 /// Where each name, member and mount point was first used, so a clash is found in constant

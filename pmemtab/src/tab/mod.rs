@@ -4,7 +4,9 @@
 //! who may write the file (`permission`).
 
 mod clash;
+mod columns;
 pub mod diagnostic;
+mod line;
 pub mod model;
 pub mod name;
 pub mod options;

@@ -8,7 +8,9 @@
 //! units for (see [`crate::systemd`]): `pmem-assemble check` refuses what the generator would
 //! skip.
 
+use super::columns::{split_columns, split_options, Field};
 use super::diagnostic::{Diagnostic, Severity, SourceWindow};
+use super::line::LineCtx;
 use super::model::{
     check_chunk, BadChunk, Entry, FsType, Layout, Member, MountUnitOptions, Options, Source, Span,
     DEFAULT_CHUNK_BYTES,
@@ -19,7 +21,9 @@ use crate::kmem;
 use crate::numa;
 use crate::size::HUGE_PAGE_BYTES;
 use crate::systemd;
+use crate::text;
 use crate::timeouts;
+use crate::timespan;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while1};
 use nom::character::complete::{digit1, hex_digit1, one_of};
@@ -29,7 +33,6 @@ use nom::sequence::{pair, preceded, tuple};
 use nom::IResult;
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
 use uuid::Uuid;
 
 use super::name::{self, NameError, MAX_NAME_BYTES};
@@ -150,93 +153,6 @@ fn not_utf8(number: usize, raw: &[u8], e: std::str::Utf8Error) -> Diagnostic {
                 .into(),
         ),
     }
-}
-
-/// Per-line state: where we are and what went wrong.
-struct LineCtx<'a> {
-    number: usize,
-    text: &'a str,
-    /// What each diagnostic shows of the line: a window around the fault of a long line, so
-    /// that a line of thousands of bad members does not repeat itself in every message.
-    window: SourceWindow<'a>,
-    /// The line's first word, for [`Diagnostic::entry`].
-    entry: Option<String>,
-    diags: Vec<Diagnostic>,
-}
-
-impl LineCtx<'_> {
-    fn report(&mut self, severity: Severity, field: &Field, message: String, hint: Option<String>) {
-        let width = field.text.chars().count().max(1);
-        let (source_line, shown_from) = self.window.around(field.column, width);
-        self.diags.push(Diagnostic {
-            severity,
-            line: self.number,
-            column: field.column,
-            message,
-            source_line,
-            shown_from,
-            width,
-            hint,
-            entry: self.entry.clone(),
-        });
-    }
-    fn error(
-        &mut self,
-        field: &Field,
-        message: impl Into<String>,
-        hint: impl Into<Option<String>>,
-    ) {
-        self.report(Severity::Error, field, message.into(), hint.into());
-    }
-    fn warn(&mut self, field: &Field, message: impl Into<String>, hint: impl Into<Option<String>>) {
-        self.report(Severity::Warning, field, message.into(), hint.into());
-    }
-}
-
-/// A column's text and its 1-based character column.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Field<'a> {
-    pub(super) text: &'a str,
-    pub(super) column: usize,
-}
-
-impl<'a> Field<'a> {
-    /// A part of this field starting `byte_offset` bytes in.
-    fn sub(&self, byte_offset: usize, text: &'a str) -> Field<'a> {
-        let prefix = self.text.get(..byte_offset).unwrap_or("");
-        Field {
-            text,
-            column: self.column + prefix.chars().count(),
-        }
-    }
-    fn is_empty_marker(&self) -> bool {
-        matches!(self.text, "-" | "none")
-    }
-    fn span(&self) -> Span {
-        Span {
-            column: self.column,
-            width: self.text.chars().count().max(1),
-        }
-    }
-}
-
-/// Splits a line into columns with their positions (nom: whitespace-separated words).
-pub(super) fn split_columns(line: &str) -> Vec<Field<'_>> {
-    fn word(i: &str) -> IResult<&str, &str> {
-        preceded(take_while_ws, take_while1(|c: char| c != ' ' && c != '\t'))(i)
-    }
-    fn take_while_ws(i: &str) -> IResult<&str, &str> {
-        nom::bytes::complete::take_while(|c: char| c == ' ' || c == '\t')(i)
-    }
-    let mut out = Vec::new();
-    let mut rest = line;
-    while let Ok((next, w)) = word(rest) {
-        let byte_offset = line.len() - next.len() - w.len();
-        let column = line.get(..byte_offset).map_or(1, |p| p.chars().count() + 1);
-        out.push(Field { text: w, column });
-        rest = next;
-    }
-    out
 }
 
 fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
@@ -620,36 +536,12 @@ fn check_layout_members(ctx: &mut LineCtx<'_>, layout: Layout, members: &[Member
     }
 }
 
-/// fstab's octal escapes (`\040` for a space), decoded.
-fn decode_octal(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\' {
-            let digits = bytes.get(i + 1..i + 4)?;
-            if !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
-                return None;
-            }
-            let v = digits
-                .iter()
-                .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
-            out.push(u8::try_from(v).ok()?);
-            i += 4;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 /// `Some(None)` for `-`, `None` after an error.
 fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Option<String>> {
     if f.is_empty_marker() {
         return Some(None);
     }
-    let Some(path) = decode_octal(f.text) else {
+    let Some(path) = text::decode_octal(f.text) else {
         ctx.error(
             f,
             "invalid escape in mount point",
@@ -714,37 +606,6 @@ fn parse_fstype(ctx: &mut LineCtx<'_>, f: Option<&Field>) -> Option<Option<FsTyp
             None
         }
     }
-}
-
-/// Splits on commas, honouring `\,` (and `\\`) escapes and, as mount(8) does, double quotes
-/// (a comma inside `"..."` does not split; the quotes stay); yields each option with its byte
-/// offset, its text as written and its decoded text.
-fn split_options(text: &str) -> Vec<(usize, &str, String)> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut current = String::new();
-    let mut quoted = false;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '\\' if matches!(chars.peek(), Some((_, ',' | '\\'))) => {
-                if let Some((_, next)) = chars.next() {
-                    current.push(next);
-                }
-            }
-            '"' => {
-                quoted = !quoted;
-                current.push(c);
-            }
-            ',' if !quoted => {
-                out.push((start, &text[start..i], std::mem::take(&mut current)));
-                start = i + 1;
-            }
-            _ => current.push(c),
-        }
-    }
-    out.push((start, &text[start..], current));
-    out
 }
 
 /// The options column parsed, with where the options that need a mount unit were written.
@@ -1014,7 +875,7 @@ fn parse_options<'a>(
             "x-systemd.device-timeout" | "x-systemd.mount-timeout" | "x-systemd.idle-timeout" => {
                 let v = value.unwrap_or_default();
                 let what = key.trim_start_matches("x-systemd.").replace('-', " ");
-                let Some(d) = parse_timespan(v).filter(|d| !d.is_zero()) else {
+                let Some(d) = timespan::parse(v).filter(|d| !d.is_zero()) else {
                     ctx.error(
                         &of,
                         format!("invalid {what} '{v}'"),
@@ -1125,47 +986,6 @@ fn parse_options<'a>(
         }
     }
     r
-}
-
-/// systemd time spans: `30`, `30s`, `500ms`, `2min`, `1min30s`, `1h 5min` (no spaces here:
-/// a column has none). A bare number is seconds. `None` for what systemd would not read, and
-/// for a span past u64 nanoseconds (584 years).
-pub fn parse_timespan(s: &str) -> Option<Duration> {
-    // Nanoseconds per unit, as systemd's parse_time() reads them (a month is 30.44 days, a
-    // year 365.25); longer names first, so `ms` is not read as minutes.
-    fn unit(i: &str) -> IResult<&str, u64> {
-        const S: u64 = 1_000_000_000;
-        alt((
-            value(1, alt((tag("nsec"), tag("ns")))),
-            value(1_000, alt((tag("usec"), tag("us")))),
-            value(1_000_000, alt((tag("msec"), tag("ms")))),
-            value(2_629_800 * S, alt((tag("months"), tag("month"), tag("M")))),
-            value(
-                60 * S,
-                alt((tag("minutes"), tag("minute"), tag("min"), tag("m"))),
-            ),
-            value(
-                S,
-                alt((tag("seconds"), tag("second"), tag("sec"), tag("s"))),
-            ),
-            value(
-                3_600 * S,
-                alt((tag("hours"), tag("hour"), tag("hr"), tag("h"))),
-            ),
-            value(86_400 * S, alt((tag("days"), tag("day"), tag("d")))),
-            value(604_800 * S, alt((tag("weeks"), tag("week"), tag("w")))),
-            value(31_557_600 * S, alt((tag("years"), tag("year"), tag("y")))),
-        ))(i)
-    }
-    if let Ok(secs) = s.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let (_, parts) = all_consuming(many1(pair(digit1, unit)))(s).ok()?;
-    let mut nanos: u64 = 0;
-    for (n, mult) in parts {
-        nanos = nanos.checked_add(n.parse::<u64>().ok()?.checked_mul(mult)?)?;
-    }
-    Some(Duration::from_nanos(nanos))
 }
 
 /// Cross-column rules for the mount part; returns the filesystem type to use.
