@@ -9,6 +9,7 @@ use crate::dmtable::{dmsetup_table, table_text, LiveTarget};
 use crate::ns::Namespace;
 use crate::plan::{self, DM_UUID_PREFIX};
 use crate::size::{human_bytes, SECTOR_BYTES};
+use crate::tab::options::Kind;
 use crate::tab::{self, BadChunk, Clash, Entry, Layout, Member, Severity};
 use std::fmt::Write as _;
 
@@ -194,21 +195,20 @@ pub fn escape_path(p: &str) -> String {
     s
 }
 
-/// Options of today's mount that mean something to keep: the ones an admin chose. `dax` is
-/// left out (pmemtab adds it); `rw`, `relatime` and the filesystem's defaults too.
-const KEPT: &[&str] = &[
-    "ro",
-    "noatime",
-    "nodiratime",
-    "nosuid",
-    "nodev",
-    "noexec",
-    "sync",
-    "dirsync",
-    "lazytime",
-    "dax=inode",
-    "dax=never",
-];
+/// Whether an option of today's mount is one an admin chose, for the line to keep: a mount
+/// flag that turns something on, but not `relatime` (the kernel's default), and a DAX mode
+/// other than always (pmemtab mounts with `dax` itself). In the table's order.
+fn chosen(options: &[String]) -> Vec<&'static str> {
+    let has = |k: &str| options.iter().any(|o| o == k);
+    let mut out: Vec<&'static str> = tab::options::TABLE
+        .iter()
+        .filter(|k| matches!(k.kind, Kind::Flag { set: true, .. }) && k.key != "relatime")
+        .map(|k| k.key)
+        .filter(|k| has(k))
+        .collect();
+    out.extend(["dax=inode", "dax=never"].into_iter().filter(|k| has(k)));
+    out
+}
 
 /// Mount columns for today's mount, and what they leave out.
 fn mount_columns(m: Option<&LiveMount>, notes: &mut Vec<String>) -> (String, String, String) {
@@ -222,11 +222,7 @@ fn mount_columns(m: Option<&LiveMount>, notes: &mut Vec<String>) -> (String, Str
         return none();
     }
     let dax_on = m.options.iter().any(|o| o == "dax" || o == "dax=always");
-    let chosen: Vec<&str> = KEPT
-        .iter()
-        .copied()
-        .filter(|k| m.options.iter().any(|o| o == k))
-        .collect();
+    let chosen = chosen(&m.options);
     if !dax_on && !chosen.iter().any(|o| o.starts_with("dax=")) {
         notes.push(format!(
             "{} is mounted without DAX today; pmemtab mounts it with dax (and checks that DAX is on)",
@@ -628,6 +624,24 @@ fast: 8 8 linear 259:2 0
         assert_eq!((t[0].0.as_deref(), t[0].1.len()), (Some("idle"), 0));
         assert_eq!((t[1].0.as_deref(), t[1].1.len()), (Some("fast"), 2));
         assert_eq!(parse_table("No devices found\n").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn the_options_an_admin_chose_are_kept_in_one_order() {
+        let live = [
+            "rw",
+            "nosuid",
+            "relatime",
+            "noatime",
+            "ro",
+            "dax=inode",
+            "nosymfollow",
+        ]
+        .map(String::from);
+        assert_eq!(
+            chosen(&live),
+            ["ro", "noatime", "nosuid", "nosymfollow", "dax=inode"]
+        );
     }
 
     #[test]

@@ -82,3 +82,33 @@ pub fn split_options(text: &str) -> Vec<(usize, &str, String)> {
     out.push((start, &text[start..], current));
     out
 }
+
+/// Why a value cannot stand in a column, in the parser's words: for the parser's diagnostics
+/// and for tools that take the value on their own command line (pmemtab-memmap's `--name`,
+/// `--mount`), so that both refuse the same values with the same reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnError {
+    pub message: String,
+    pub hint: Option<String>,
+    /// The part at fault, as (byte offset, byte length), when it is not the whole value.
+    pub at: Option<(usize, usize)>,
+}
+
+impl ColumnError {
+    pub(super) fn new(message: impl Into<String>, hint: Option<&str>) -> ColumnError {
+        ColumnError {
+            message: message.into(),
+            hint: hint.map(str::to_string),
+            at: None,
+        }
+    }
+}
+
+/// What an optional column (mount point, fstype) holds once read.
+pub(super) enum Cell<T> {
+    /// No column, `-` or `none`.
+    Blank,
+    Given(T),
+    /// Refused, with a diagnostic.
+    Refused,
+}

@@ -8,22 +8,18 @@
 //! units for (see [`crate::systemd`]): `pmem-assemble check` refuses what the generator would
 //! skip.
 
-use super::columns::{split_columns, split_options, Field};
+use super::checks::{check_layout_members, check_mount};
+use super::columns::{split_columns, Cell, ColumnError, Field};
 use super::diagnostic::{Diagnostic, Severity, SourceWindow};
 use super::line::LineCtx;
 use super::model::{
-    check_chunk, BadChunk, Entry, FsType, Layout, Member, MountUnitOptions, Options, Source, Span,
-    DEFAULT_CHUNK_BYTES,
+    check_chunk, BadChunk, Entry, FsType, Layout, Member, Source, Span, DEFAULT_CHUNK_BYTES,
 };
-use super::options::{self as table, FormError, Kind, Value};
+use super::options_column::parse_options;
 use super::{clash, permission};
-use crate::kmem;
-use crate::numa;
 use crate::size::HUGE_PAGE_BYTES;
 use crate::systemd;
 use crate::text;
-use crate::timeouts;
-use crate::timespan;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while1};
 use nom::character::complete::{digit1, hex_digit1, one_of};
@@ -31,7 +27,6 @@ use nom::combinator::{all_consuming, map, map_res, opt, recognize, value};
 use nom::multi::many1;
 use nom::sequence::{pair, preceded, tuple};
 use nom::IResult;
-use std::collections::HashMap;
 use std::path::Path;
 use uuid::Uuid;
 
@@ -202,7 +197,7 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
     let members = parse_members(ctx, &members_f);
     let mount_point = match cols.get(3) {
         Some(f) => parse_mount_point(ctx, f),
-        None => Some(None),
+        None => Cell::Blank,
     };
     let fstype = parse_fstype(ctx, cols.get(4));
     let options = cols
@@ -210,10 +205,20 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
         .map(|f| parse_options(ctx, f, layout))
         .unwrap_or_default();
 
-    let (name, layout, members, mount_point) = (name?, layout?, members?, mount_point?);
+    let mount_point = match mount_point {
+        Cell::Blank => None,
+        Cell::Given(p) => Some(p),
+        Cell::Refused => return None,
+    };
+    let (name, layout, members) = (name?, layout?, members?);
     let (members, member_spans): (Vec<Member>, Vec<Span>) = members.into_iter().unzip();
     check_layout_members(ctx, layout, &members, &members_f);
-    let fstype = check_mount(ctx, layout, &mount_point, fstype?, &options, &cols);
+    let fstype = match fstype {
+        Cell::Blank => None,
+        Cell::Given(t) => Some(t),
+        Cell::Refused => return None,
+    };
+    let fstype = check_mount(ctx, layout, mount_point.as_deref(), fstype, &options, &cols);
     Some(Entry {
         line: ctx.number,
         name,
@@ -240,27 +245,6 @@ fn layout_hint() -> Option<String> {
         "expected one of: linear, striped, striped:<chunk> (e.g. striped:2M), single, system-ram"
             .into(),
     )
-}
-
-/// Why a value cannot stand in a column, in the parser's words: for the parser's diagnostics
-/// and for tools that take the value on their own command line (pmemtab-memmap's `--name`,
-/// `--mount`), so that both refuse the same values with the same reason.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ColumnError {
-    pub message: String,
-    pub hint: Option<String>,
-    /// The part at fault, as (byte offset, byte length), when it is not the whole value.
-    pub at: Option<(usize, usize)>,
-}
-
-impl ColumnError {
-    fn new(message: impl Into<String>, hint: Option<&str>) -> ColumnError {
-        ColumnError {
-            message: message.into(),
-            hint: hint.map(str::to_string),
-            at: None,
-        }
-    }
 }
 
 /// The name column's rule: `name` as written there.
@@ -519,27 +503,9 @@ fn member_error(part: &str) -> (String, String) {
     }
 }
 
-fn check_layout_members(ctx: &mut LineCtx<'_>, layout: Layout, members: &[Member], f: &Field) {
-    let n = members.len();
-    match layout {
-        Layout::Striped { .. } if n < 2 => ctx.error(
-            f,
-            format!("striped needs at least 2 members, has {n}"),
-            Some("use single for one namespace".into()),
-        ),
-        Layout::Single if n != 1 => ctx.error(
-            f,
-            format!("single takes exactly 1 member, has {n}"),
-            Some("use linear or striped for several".into()),
-        ),
-        _ => {}
-    }
-}
-
-/// `Some(None)` for `-`, `None` after an error.
-fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Option<String>> {
+fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Cell<String> {
     if f.is_empty_marker() {
-        return Some(None);
+        return Cell::Blank;
     }
     let Some(path) = text::decode_octal(f.text) else {
         ctx.error(
@@ -547,13 +513,13 @@ fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Option<String>>
             "invalid escape in mount point",
             Some("write a space as \\040, a tab as \\011, a backslash as \\134".into()),
         );
-        return None;
+        return Cell::Refused;
     };
     match check_mount_point(&path) {
-        Ok(p) => Some(Some(p)),
+        Ok(p) => Cell::Given(p),
         Err(e) => {
             ctx.error(f, e.message, e.hint);
-            None
+            Cell::Refused
         }
     }
 }
@@ -591,526 +557,19 @@ pub fn check_mount_point(path: &str) -> Result<String, ColumnError> {
     Ok(format!("/{}", simplified.join("/")))
 }
 
-fn parse_fstype(ctx: &mut LineCtx<'_>, f: Option<&Field>) -> Option<Option<FsType>> {
-    let Some(f) = f else { return Some(None) };
+fn parse_fstype(ctx: &mut LineCtx<'_>, f: Option<&Field>) -> Cell<FsType> {
+    let Some(f) = f else { return Cell::Blank };
     match f.text {
-        "-" | "none" => Some(None),
-        "ext4" => Some(Some(FsType::Ext4)),
-        "xfs" => Some(Some(FsType::Xfs)),
+        "-" | "none" => Cell::Blank,
+        "ext4" => Cell::Given(FsType::Ext4),
+        "xfs" => Cell::Given(FsType::Xfs),
         other => {
             ctx.error(
                 f,
                 format!("unsupported filesystem type '{other}'"),
                 Some("DAX filesystems supported: ext4, xfs (or - for none)".into()),
             );
-            None
-        }
-    }
-}
-
-/// The options column parsed, with where the options that need a mount unit were written.
-#[derive(Default)]
-struct OptionsResult<'a> {
-    options: Options,
-    /// (option as written, field) of every option only a mount unit honours.
-    mount_unit: Vec<(String, Field<'a>)>,
-    /// Where `x-systemd.idle-timeout=` was written.
-    idle: Option<Field<'a>>,
-    /// Where `x-systemd.automount` was written.
-    automount: Option<Field<'a>>,
-}
-
-/// Single-valued options: a second, different value contradicts the first.
-fn single_valued(key: &str) -> bool {
-    matches!(
-        key,
-        "dax"
-            | "zone"
-            | "x-systemd.device-timeout"
-            | "x-systemd.mount-timeout"
-            | "x-systemd.idle-timeout"
-    )
-}
-
-/// Options that mean something for memory (a system-ram entry): when to bring it up and how
-/// long to wait, and where it goes; every other option is about a filesystem.
-fn applies_to_memory(key: &str) -> bool {
-    matches!(
-        key,
-        "nofail"
-            | "noauto"
-            | "auto"
-            | "defaults"
-            | "comment"
-            | "x-initrd.attach"
-            | "x-initrd.mount"
-            | "x-systemd.device-timeout"
-            | "zone"
-    )
-}
-
-/// Options that turn into settings of the mount unit, so need one.
-fn needs_mount_unit(key: &str) -> bool {
-    key.starts_with("x-systemd.") && key != "x-systemd.device-timeout" || key == "_netdev"
-}
-
-fn parse_options<'a>(
-    ctx: &mut LineCtx<'_>,
-    f: &Field<'a>,
-    layout: Option<Layout>,
-) -> OptionsResult<'a> {
-    let mut r = OptionsResult::default();
-    if f.is_empty_marker() {
-        return r;
-    }
-    // key -> (first decoded option with that key, as written)
-    let mut first: HashMap<String, String> = HashMap::new();
-    for (offset, raw, opt) in split_options(f.text) {
-        let of = f.sub(offset, raw);
-        if opt.is_empty() {
-            ctx.error(
-                &Field { text: ",", ..of },
-                "empty option",
-                Some("options are separated by single commas".into()),
-            );
-            continue;
-        }
-        if opt.chars().any(char::is_control) {
-            ctx.error(
-                &of,
-                format!("option '{opt}' contains a control character"),
-                Some("a unit file cannot hold it; remove it".into()),
-            );
-            continue;
-        }
-        if opt.ends_with('\\') {
-            ctx.error(
-                &of,
-                format!("option '{opt}' ends with a backslash"),
-                Some("a unit file reads a trailing \\ as a line continuation; remove it".into()),
-            );
-            continue;
-        }
-        let form = match table::mount_form(&opt) {
-            Ok(form) => form,
-            Err(FormError::OpenQuote) => {
-                ctx.error(
-                    &of,
-                    format!("option '{opt}' has a \" without its closing one"),
-                    None,
-                );
-                continue;
-            }
-            Err(FormError::Comma) => {
-                ctx.error(
-                    &of,
-                    format!("option '{opt}' holds a comma mount(8) would split at"),
-                    Some("a comma can only be in a value: key=\"a,b\" or key=a\\,b".into()),
-                );
-                continue;
-            }
-        };
-        let key = table::key(&opt).to_string();
-        if let Some(refused) = table::refused(&opt) {
-            ctx.error(
-                &of,
-                format!("option '{}' is not supported", refused.key),
-                Some(refused.why.into()),
-            );
-            continue;
-        }
-        if opt.starts_with("comment=systemd.") {
-            ctx.error(
-                &of,
-                format!("'{opt}' is the old spelling of a systemd option"),
-                Some(format!(
-                    "write x-systemd.{}",
-                    opt.trim_start_matches("comment=systemd.")
-                )),
-            );
-            continue;
-        }
-        let known = table::lookup(&opt);
-        if known.is_none() && key.starts_with("x-systemd.") {
-            ctx.error(
-                &of,
-                format!("unknown systemd option '{key}'"),
-                Some("pmemtab implements x-systemd.requires=, .after=, .before=, .requires-mounts-for=, .wanted-by=, .required-by=, .automount, .idle-timeout=, .mount-timeout=, .device-timeout=, .rw-only and .device-bound (see pmemtab(5))".into()),
-            );
-            continue;
-        }
-        if layout == Some(Layout::SystemRam) && !applies_to_memory(&key) && key != numa::MIX_OPTION
-        {
-            ctx.error(
-                &of,
-                format!("option '{key}' is about mounting, and a system-ram entry is not mounted"),
-                Some("a system-ram entry takes nofail, noauto, x-initrd.attach, x-systemd.device-timeout= and zone= (see pmemtab(5))".into()),
-            );
-            continue;
-        }
-        let value = opt.split_once('=').map(|(_, v)| v);
-        match (known.map(|k| k.value), value) {
-            (Some(Value::No), Some(_)) => {
-                ctx.error(&of, format!("option '{key}' takes no value"), None);
-                continue;
-            }
-            (Some(Value::Required), None | Some("")) => {
-                ctx.error(&of, format!("option '{key}=' needs a value"), None);
-                continue;
-            }
-            _ => {}
-        }
-        // Twice the same, or two different values of a setting that has one.
-        match first.get(&key) {
-            Some(earlier) if *earlier == opt => {
-                ctx.warn(
-                    &of,
-                    format!("option '{opt}' is given twice"),
-                    Some("remove one".into()),
-                );
-                continue;
-            }
-            Some(earlier) if single_valued(&key) => {
-                ctx.error(
-                    &of,
-                    format!("option '{opt}' contradicts '{earlier}' before it"),
-                    Some("give it once".into()),
-                );
-                continue;
-            }
-            _ => {}
-        }
-        let contradiction = match key.as_str() {
-            "auto" => first.get("noauto"),
-            "noauto" => first.get("auto"),
-            _ => None,
-        };
-        if let Some(other) = contradiction {
-            ctx.error(
-                &of,
-                format!("option '{opt}' contradicts '{other}' before it"),
-                Some("give one of them".into()),
-            );
-            continue;
-        }
-        first.entry(key.clone()).or_insert_with(|| opt.clone());
-        if needs_mount_unit(&key) {
-            r.mount_unit.push((opt.clone(), of));
-        }
-        let o = &mut r.options;
-        let unit: &mut MountUnitOptions = &mut o.systemd;
-        let keep = match key.as_str() {
-            "nofail" => {
-                o.nofail = true;
-                true
-            }
-            "noauto" => {
-                o.noauto = true;
-                true
-            }
-            "_netdev" => {
-                o.netdev = true;
-                true
-            }
-            "x-initrd.attach" => {
-                o.initrd_attach = true;
-                false
-            }
-            "x-initrd.mount" => {
-                o.initrd_attach = true;
-                true
-            }
-            "mkfs" => {
-                o.mkfs = true;
-                false
-            }
-            "numa-mix" => {
-                if layout.is_some_and(|l| !l.is_dm()) {
-                    ctx.error(
-                        &of,
-                        "numa-mix applies to striped and linear entries only",
-                        Some("a single or system-ram entry interleaves nothing across nodes: remove it".into()),
-                    );
-                    continue;
-                }
-                o.numa_mix = true;
-                false
-            }
-            "zone" => {
-                let v = value.unwrap_or_default();
-                if layout.is_some_and(|l| l != Layout::SystemRam) {
-                    ctx.error(
-                        &of,
-                        "zone= applies to system-ram entries only",
-                        Some("remove it".into()),
-                    );
-                    continue;
-                }
-                let Some(z) = kmem::Zone::parse(v) else {
-                    ctx.error(
-                        &of,
-                        format!("unknown memory zone '{v}'"),
-                        Some("expected zone=movable (the default) or zone=normal".into()),
-                    );
-                    continue;
-                };
-                o.zone = Some(z);
-                false
-            }
-            "dax" => {
-                match value {
-                    None | Some("always") | Some("inode") => {}
-                    Some("never") => ctx.warn(&of, "dax=never turns DAX off for this device", None),
-                    Some(_) => {
-                        ctx.error(
-                            &of,
-                            format!("unknown DAX mode '{opt}'"),
-                            Some("expected dax, dax=always, dax=inode or dax=never".into()),
-                        );
-                        continue;
-                    }
-                }
-                true
-            }
-            "x-systemd.device-timeout" | "x-systemd.mount-timeout" | "x-systemd.idle-timeout" => {
-                let v = value.unwrap_or_default();
-                let what = key.trim_start_matches("x-systemd.").replace('-', " ");
-                let Some(d) = timespan::parse(v).filter(|d| !d.is_zero()) else {
-                    ctx.error(
-                        &of,
-                        format!("invalid {what} '{v}'"),
-                        Some(
-                            "expected a finite, positive time such as 30s, 2min or 1min30s".into(),
-                        ),
-                    );
-                    continue;
-                };
-                if let Err(limit) = timeouts::check_limit(d) {
-                    ctx.error(&of, format!("{what} '{v}' is {limit}"), None);
-                    continue;
-                }
-                match key.as_str() {
-                    "x-systemd.device-timeout" => {
-                        o.device_timeout = Some(d);
-                        false
-                    }
-                    "x-systemd.mount-timeout" => {
-                        unit.mount_timeout = Some(d);
-                        true
-                    }
-                    _ => {
-                        unit.idle_timeout = Some(d);
-                        r.idle = Some(of);
-                        true
-                    }
-                }
-            }
-            "x-systemd.requires"
-            | "x-systemd.after"
-            | "x-systemd.before"
-            | "x-systemd.wanted-by"
-            | "x-systemd.required-by" => {
-                let v = value.unwrap_or_default();
-                let Ok(name) = systemd::mangle_dependency(v) else {
-                    ctx.error(
-                        &of,
-                        format!("'{v}' cannot be made a unit name"),
-                        Some("name a unit (foo.service), a path, or a mount point".into()),
-                    );
-                    continue;
-                };
-                let list = match key.as_str() {
-                    "x-systemd.requires" => &mut unit.requires,
-                    "x-systemd.after" => &mut unit.after,
-                    "x-systemd.before" => &mut unit.before,
-                    "x-systemd.wanted-by" => &mut unit.wanted_by,
-                    _ => &mut unit.required_by,
-                };
-                if !list.contains(&name) {
-                    list.push(name);
-                }
-                true
-            }
-            "x-systemd.requires-mounts-for" => {
-                let v = value.unwrap_or_default();
-                let plain = !v.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\');
-                match systemd::simplify_path(v) {
-                    Ok(p) if plain => unit.requires_mounts_for.push(p),
-                    _ => {
-                        ctx.error(
-                            &of,
-                            format!("x-systemd.requires-mounts-for= needs an absolute path without blanks, quotes or backslashes, not '{v}'"),
-                            None,
-                        );
-                        continue;
-                    }
-                }
-                true
-            }
-            "x-systemd.automount" => {
-                unit.automount = true;
-                r.automount = Some(of);
-                true
-            }
-            "x-systemd.rw-only" => {
-                unit.rw_only = true;
-                true
-            }
-            "x-systemd.device-bound" => {
-                if layout.is_some_and(|l| !l.is_dm()) {
-                    ctx.error(
-                        &of,
-                        "x-systemd.device-bound needs a device-mapper layout",
-                        Some("a single entry's mount has no .device unit to bind to (it mounts /run/pmemtab/by-name/NAME); use linear".into()),
-                    );
-                    continue;
-                }
-                true
-            }
-            _ => match known.map(|k| k.kind) {
-                Some(Kind::Nothing) => false,
-                Some(_) => true,
-                None if table::is_userspace_prefix(&opt) => true,
-                None => {
-                    ctx.warn(
-                        &of,
-                        format!("unknown option '{opt}', passed to mount as is"),
-                        None,
-                    );
-                    true
-                }
-            },
-        };
-        if keep {
-            o.mount.push(form);
-        }
-    }
-    r
-}
-
-/// Cross-column rules for the mount part; returns the filesystem type to use.
-fn check_mount(
-    ctx: &mut LineCtx<'_>,
-    layout: Layout,
-    mount_point: &Option<String>,
-    fstype: Option<FsType>,
-    options: &OptionsResult,
-    cols: &[Field],
-) -> Option<FsType> {
-    let last = cols.last().copied().unwrap_or(Field {
-        text: " ",
-        column: 1,
-    });
-    if layout == Layout::SystemRam {
-        if let Some(f) = cols
-            .get(3)
-            .filter(|_| mount_point.is_some())
-            .or(cols.get(4).filter(|_| fstype.is_some()))
-        {
-            ctx.error(
-                f,
-                "a system-ram entry becomes memory, not a filesystem",
-                Some("write - for mount point and fstype".into()),
-            );
-        }
-        if options.options.mkfs {
-            ctx.error(&last, "mkfs makes no sense for system-ram", None);
-        }
-        return None;
-    }
-    check_mount_unit(ctx, mount_point, options, cols.get(3));
-    match (mount_point, fstype) {
-        // A mount point without a type: ext4, the documented default.
-        (Some(_), None) => Some(FsType::Ext4),
-        (None, Some(t)) if options.options.mkfs => Some(t),
-        (None, Some(t)) => {
-            if let Some(f) = cols.get(4) {
-                ctx.warn(
-                    f,
-                    format!("fstype {t} without a mount point is only used by mkfs"),
-                    None,
-                );
-            }
-            Some(t)
-        }
-        (None, None) if options.options.mkfs => {
-            ctx.error(
-                &last,
-                "mkfs needs a filesystem type",
-                Some("give ext4 or xfs in the fstype column".into()),
-            );
-            None
-        }
-        (_, t) => t,
-    }
-}
-
-/// The rules of the mount unit the generator writes: options that only a mount unit honours
-/// need one (a mount point other than `/`, which `root=` mounts), and its unit names must fit
-/// systemd's limit, in the booted system and, for attached entries, below `/sysroot` in the
-/// initrd.
-fn check_mount_unit(
-    ctx: &mut LineCtx<'_>,
-    mount_point: &Option<String>,
-    options: &OptionsResult,
-    mp_field: Option<&Field>,
-) {
-    let o = &options.options;
-    let unitless = match mount_point.as_deref() {
-        None => Some("this entry has no mount point"),
-        Some("/") => Some("pmemtab writes no mount unit for / (root= mounts it)"),
-        Some(_) => None,
-    };
-    if let Some(why) = unitless {
-        for (opt, f) in &options.mount_unit {
-            ctx.error(
-                f,
-                format!(
-                    "option '{}' applies to the mount unit, and {why}",
-                    table::key(opt)
-                ),
-                Some("remove it, or give the entry a mount point".into()),
-            );
-        }
-    }
-    if let (Some(f), false) = (&options.idle, o.systemd.automount) {
-        ctx.error(
-            f,
-            "x-systemd.idle-timeout= is the idle time of an automount",
-            Some("add x-systemd.automount, or remove it".into()),
-        );
-    }
-    if let (Some(f), true) = (&options.automount, o.initrd_attach) {
-        ctx.error(
-            f,
-            "x-systemd.automount cannot be used with x-initrd.attach: the initrd mounts the device before switching root",
-            Some("remove one of them".into()),
-        );
-    }
-    let (Some(mp), Some(f)) = (mount_point.as_deref(), mp_field) else {
-        return;
-    };
-    if mp == "/" {
-        return;
-    }
-    let mut wheres = vec![(mp.to_string(), "mount")];
-    if o.systemd.automount {
-        wheres.push((mp.to_string(), "automount"));
-    }
-    if o.initrd_attach {
-        wheres.push((systemd::in_sysroot(mp), "mount"));
-    }
-    for (where_, suffix) in wheres {
-        if let Err(e) = systemd::mount_unit(&where_, suffix) {
-            ctx.error(
-                f,
-                format!("mount point {mp}: {e}"),
-                Some(
-                    "use a shorter path: systemd escapes each byte outside A-Z a-z 0-9 : _ . as 4"
-                        .into(),
-                ),
-            );
-            return;
+            Cell::Refused
         }
     }
 }
