@@ -395,7 +395,7 @@ pub(crate) mod tests {
         let nss = vec![ns(0), ns(1)];
         let entry = Entry {
             line: 3,
-            name: name.into(),
+            name: pmemtab::tab::name::Name::new(name).unwrap(),
             layout: Layout::Striped { chunk_bytes: chunk },
             members: nss.iter().map(|n| Member::Uuid(n.uuid.unwrap())).collect(),
             mount_point: None,

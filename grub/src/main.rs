@@ -80,7 +80,7 @@ fn size_option(name: &str, value: &str) -> Result<u64, Exit> {
 /// `--name` and `--mount`, each checked with the pmemtab parser's rule for its column, then
 /// the whole printed line by the parser itself; the mount point, as the line writes it.
 fn entry_options(name: &str, mount: Option<&str>) -> Result<String, Exit> {
-    if let Err(e) = pmemtab::tab::parse::check_name(name) {
+    if let Err(e) = pmemtab::tab::name::Name::from_column(name) {
         let hint = e.hint.map(|h| format!("; {h}")).unwrap_or_default();
         exit::error(format_args!("--name {name:?}: {}{hint}", e.message));
         return Err(Exit::Usage);

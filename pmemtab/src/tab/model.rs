@@ -15,7 +15,7 @@ pub struct Entry {
     /// 1-based line number in the pmemtab file, for messages.
     pub line: usize,
     /// Device name: `/dev/mapper/<name>` for dm layouts.
-    pub name: String,
+    pub name: super::name::Name,
     pub layout: Layout,
     /// Members in the order given (stripe order matters).
     pub members: Vec<Member>,

@@ -30,7 +30,7 @@ use nom::IResult;
 use std::path::Path;
 use uuid::Uuid;
 
-use super::name::{self, NameError, MAX_NAME_BYTES};
+use super::name::Name;
 
 /// The result of parsing a whole file: good entries, and diagnostics for the rest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -247,54 +247,9 @@ fn layout_hint() -> Option<String> {
     )
 }
 
-/// The name column's rule: `name` as written there.
-pub fn check_name(name: &str) -> Result<(), ColumnError> {
-    if matches!(name, "-" | "none") {
-        return Err(ColumnError::new(
-            "a device name is required",
-            Some("the first column names /dev/mapper/<name>"),
-        ));
-    }
-    let Err(e) = name::check(name) else {
-        return Ok(());
-    };
-    Err(match e {
-        NameError::UnitTooLong(unit) => ColumnError::new(
-            format!(
-                "device name '{name}' is too long for systemd: {}",
-                systemd::TooLong { name: unit }
-            ),
-            Some("use a shorter name: systemd escapes each of # + - = @ (and a leading .) as 4 bytes"),
-        ),
-        NameError::Empty => ColumnError::new(
-            "a device name is required",
-            Some("the first column names /dev/mapper/<name>"),
-        ),
-        NameError::Reserved => ColumnError::new(
-            format!("'{name}' cannot be a device name"),
-            Some("device-mapper reserves '.', '..' and 'control'"),
-        ),
-        NameError::ReadsAsArgument => ColumnError::new(
-            format!("'{name}' cannot be a device name: pmem-assemble would read it as an option or command"),
-            Some("a name must not begin with '-' or be 'help'"),
-        ),
-        NameError::TooLong(len) => ColumnError::new(
-            format!("device name is {len} bytes long, device-mapper allows at most {MAX_NAME_BYTES}"),
-            None,
-        ),
-        NameError::BadChar(c, offset) => ColumnError {
-            at: Some((offset, c.len_utf8())),
-            ..ColumnError::new(
-                format!("character {c:?} is not allowed in a device name"),
-                Some("use letters, digits and # + - . : = @ _ (characters udev and device-mapper keep as they are)"),
-            )
-        },
-    })
-}
-
-fn parse_name(ctx: &mut LineCtx<'_>, f: &Field) -> Option<String> {
-    match check_name(f.text) {
-        Ok(()) => Some(f.text.to_string()),
+fn parse_name(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Name> {
+    match Name::from_column(f.text) {
+        Ok(name) => Some(name),
         Err(e) => {
             let field = match e
                 .at
