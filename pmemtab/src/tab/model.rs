@@ -90,7 +90,7 @@ pub enum BadChunk {
 }
 
 /// Bytes a stripe chunk must be a multiple of.
-pub const CHUNK_UNIT_BYTES: u64 = 4096;
+pub const CHUNK_UNIT_BYTES: u64 = crate::size::PAGE_BYTES;
 
 /// Checks a stripe chunk, in bytes.
 pub fn check_chunk(chunk_bytes: u64) -> Result<(), BadChunk> {
