@@ -3,6 +3,9 @@
 use super::columns::Field;
 use super::diagnostic::{Diagnostic, Severity, SourceWindow};
 
+/// What to do about a diagnostic, if the message does not say.
+type Hint = Option<String>;
+
 /// Per-line state: where we are and what went wrong.
 pub(super) struct LineCtx<'a> {
     pub(super) number: usize,
@@ -37,20 +40,10 @@ impl LineCtx<'_> {
             entry: self.entry.clone(),
         });
     }
-    pub(super) fn error(
-        &mut self,
-        field: &Field,
-        message: impl Into<String>,
-        hint: impl Into<Option<String>>,
-    ) {
-        self.report(Severity::Error, field, message.into(), hint.into());
+    pub(super) fn error(&mut self, f: &Field, message: impl Into<String>, hint: impl Into<Hint>) {
+        self.report(Severity::Error, f, message.into(), hint.into());
     }
-    pub(super) fn warn(
-        &mut self,
-        field: &Field,
-        message: impl Into<String>,
-        hint: impl Into<Option<String>>,
-    ) {
-        self.report(Severity::Warning, field, message.into(), hint.into());
+    pub(super) fn warn(&mut self, f: &Field, message: impl Into<String>, hint: impl Into<Hint>) {
+        self.report(Severity::Warning, f, message.into(), hint.into());
     }
 }

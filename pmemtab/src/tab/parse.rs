@@ -1,10 +1,11 @@
 //! pmemtab text → entries plus every diagnostic.
 //!
-//! The file is read line by line; each line is split into whitespace-separated columns and
-//! each column has a small nom grammar. A line with an error is reported and dropped, the
-//! rest still parse, so one typo (or one byte that is not UTF-8) never hides the other lines'
-//! problems, and the generator can still write units for the good lines, as systemd's tab
-//! generators do. Besides its own grammar, a line must be something the generator can write
+//! The file is read line by line; each line is split into whitespace-separated columns
+//! (`columns`) and each column has a small nom grammar here, but for the name (its rule is
+//! [`super::name`]'s) and the options (`options_column`); the rules across columns are
+//! `checks`'. A line with an error is reported and dropped, the rest still parse, so one
+//! typo (or one byte that is not UTF-8) never hides the other lines' problems, and the
+//! generator can still write units for the good lines, as systemd's tab generators do. Besides its own grammar, a line must be something the generator can write
 //! units for (see [`crate::systemd`]): `pmem-assemble check` refuses what the generator would
 //! skip.
 
@@ -15,6 +16,7 @@ use super::line::LineCtx;
 use super::model::{
     check_chunk, BadChunk, Entry, FsType, Layout, Member, Source, Span, DEFAULT_CHUNK_BYTES,
 };
+use super::name::Name;
 use super::options_column::parse_options;
 use super::{clash, permission};
 use crate::size::HUGE_PAGE_BYTES;
@@ -29,8 +31,6 @@ use nom::sequence::{pair, preceded, tuple};
 use nom::IResult;
 use std::path::Path;
 use uuid::Uuid;
-
-use super::name::Name;
 
 /// The result of parsing a whole file: good entries, and diagnostics for the rest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
