@@ -100,7 +100,7 @@ fn entry_options(name: &str, mount: Option<&str>) -> Result<String, Exit> {
         ));
         return Err(Exit::Usage);
     }
-    let mount = pmemtab::import::escape_path(&mount);
+    let mount = pmemtab::text::encode_octal(&mount);
     // The printed entry must be one pmemtab accepts: the parser decides, not a second rule.
     let sample = report::entry(
         name,

@@ -11,7 +11,7 @@ use crate::plan::{self, DM_UUID_PREFIX};
 use crate::size::{human_bytes, SECTOR_BYTES};
 use crate::tab::options::Kind;
 use crate::tab::{self, BadChunk, Clash, Entry, Layout, Member, Severity};
-use std::fmt::Write as _;
+use crate::text;
 
 /// Where the device is mounted now, from mountinfo (beside its [`LiveTarget`]s).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,20 +181,6 @@ fn member_of(ns: &Namespace) -> Option<Member> {
     ns.uuid.or(ns.raw_uuid).map(Member::Uuid)
 }
 
-/// fstab's escapes for a mount point: blanks and backslashes as octal.
-pub fn escape_path(p: &str) -> String {
-    let mut s = String::with_capacity(p.len());
-    for c in p.chars() {
-        match c {
-            ' ' | '\t' | '\n' | '\\' => {
-                let _ = write!(s, "\\{:03o}", c as u32);
-            }
-            _ => s.push(c),
-        }
-    }
-    s
-}
-
 /// Whether an option of today's mount is one an admin chose, for the line to keep: a mount
 /// flag that turns something on, but not `relatime` (the kernel's default), and a DAX mode
 /// other than always (pmemtab mounts with `dax` itself). In the table's order.
@@ -234,7 +220,7 @@ fn mount_columns(m: Option<&LiveMount>, notes: &mut Vec<String>) -> (String, Str
     } else {
         chosen.join(",")
     };
-    (escape_path(&m.mount_point), m.fstype.clone(), opts)
+    (text::encode_octal(&m.mount_point), m.fstype.clone(), opts)
 }
 
 /// The pmemtab line for a device, or why there is none.
@@ -642,11 +628,6 @@ fast: 8 8 linear 259:2 0
             chosen(&live),
             ["ro", "noatime", "nosuid", "nosymfollow", "dax=inode"]
         );
-    }
-
-    #[test]
-    fn mount_points_are_escaped_as_fstab_reads_them() {
-        assert_eq!(escape_path("/mnt/a b\\c"), "/mnt/a\\040b\\134c");
     }
 
     #[test]

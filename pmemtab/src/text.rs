@@ -3,6 +3,8 @@
 //! rest of a message nor drive the terminal; read from fstab-style columns, octal escapes are
 //! undone.
 
+use std::fmt::Write as _;
+
 /// How one character is shown: itself, or an escape (`\r`, `\x1b`, `\u{85}`).
 pub fn shown_char(c: char, out: &mut String) {
     match c {
@@ -57,6 +59,21 @@ pub fn decode_octal(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// A mount point in fstab's escapes, as [`decode_octal`] reads it back: blanks and
+/// backslashes as octal.
+pub fn encode_octal(p: &str) -> String {
+    let mut s = String::with_capacity(p.len());
+    for c in p.chars() {
+        match c {
+            ' ' | '\t' | '\n' | '\\' => {
+                let _ = write!(s, "\\{:03o}", c as u32);
+            }
+            _ => s.push(c),
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +92,9 @@ mod tests {
             Some("/mnt/a b\\c")
         );
         assert_eq!(decode_octal("/plain").as_deref(), Some("/plain"));
+        assert_eq!(encode_octal("/mnt/a b\\c"), "/mnt/a\\040b\\134c");
+        let odd = "/mnt/a\tb\nc\\040 d";
+        assert_eq!(decode_octal(&encode_octal(odd)).as_deref(), Some(odd));
         for bad in ["/a\\04", "/a\\09x", "/a\\400", "/a\\377", "\\"] {
             assert_eq!(decode_octal(bad), None, "{bad}");
         }

@@ -481,7 +481,7 @@ fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Cell<String> {
 
 /// The mount-point column's rule, on the path it decodes to (escapes undone): the path as
 /// systemd names it (repeated and trailing slashes collapsed), or why it cannot be one.
-/// [`crate::import::escape_path`] writes a path back in the column's escapes.
+/// [`crate::text::encode_octal`] writes a path back in the column's escapes.
 pub fn check_mount_point(path: &str) -> Result<String, ColumnError> {
     if !path.starts_with('/') {
         return Err(ColumnError::new(
