@@ -1,10 +1,12 @@
 //! What the options pmemtab acts on mean for an entry: the settings they make in [`Options`]
 //! (pmemtab's own, the `x-systemd.*` of systemd.mount(5), `nofail`...) and the values they
-//! take. Which options exist, and their kinds, is the table's ([`super::options`]).
+//! take. Which options exist, their kinds and which setting each makes ([`Sets`]) is the
+//! table's ([`super::options`]).
 
 use super::columns::Field;
 use super::line::LineCtx;
 use super::model::Options;
+use super::options::{Dependency, Known, Sets, Timer};
 use crate::kmem;
 use crate::systemd;
 use crate::timeouts;
@@ -22,27 +24,28 @@ pub(super) struct OptionsResult<'a> {
     pub(super) automount: Option<Field<'a>>,
 }
 
-/// Applies one option (`key`, its `value`, `opt` as decoded) to the entry's settings; false,
-/// with a diagnostic, when its value cannot be used. Options that set nothing pass.
+/// Applies one known option (`known`, its `value`, `opt` as decoded) to the entry's settings;
+/// false, with a diagnostic, when its value cannot be used.
 pub(super) fn apply<'a>(
     ctx: &mut LineCtx<'_>,
     of: Field<'a>,
-    key: &str,
+    known: &Known,
     value: Option<&str>,
     opt: &str,
     r: &mut OptionsResult<'a>,
 ) -> bool {
     let o = &mut r.options;
     let unit = &mut o.systemd;
-    match key {
-        "nofail" => o.nofail = true,
-        "noauto" => o.noauto = true,
-        "_netdev" => o.netdev = true,
-        "x-initrd.attach" | "x-initrd.mount" => o.initrd_attach = true,
-        "mkfs" => o.mkfs = true,
-        "numa-mix" => o.numa_mix = true,
-        "zone" => {
-            let v = value.unwrap_or_default();
+    let v = value.unwrap_or_default();
+    match known.sets {
+        Sets::Nothing => {}
+        Sets::Nofail => o.nofail = true,
+        Sets::Noauto => o.noauto = true,
+        Sets::Netdev => o.netdev = true,
+        Sets::InitrdAttach => o.initrd_attach = true,
+        Sets::Mkfs => o.mkfs = true,
+        Sets::NumaMix => o.numa_mix = true,
+        Sets::Zone => {
             let Some(z) = kmem::Zone::parse(v) else {
                 ctx.error(
                     &of,
@@ -53,7 +56,7 @@ pub(super) fn apply<'a>(
             };
             o.zone = Some(z);
         }
-        "dax" => match value {
+        Sets::DaxMode => match value {
             None | Some("always") | Some("inode") => {}
             Some("never") => ctx.warn(&of, "dax=never turns DAX off for this device", None),
             Some(_) => {
@@ -65,9 +68,8 @@ pub(super) fn apply<'a>(
                 return false;
             }
         },
-        "x-systemd.device-timeout" | "x-systemd.mount-timeout" | "x-systemd.idle-timeout" => {
-            let v = value.unwrap_or_default();
-            let what = key.trim_start_matches("x-systemd.").replace('-', " ");
+        Sets::Timeout(timer) => {
+            let what = known.key.trim_start_matches("x-systemd.").replace('-', " ");
             let Some(d) = timespan::parse(v).filter(|d| !d.is_zero()) else {
                 ctx.error(
                     &of,
@@ -80,21 +82,16 @@ pub(super) fn apply<'a>(
                 ctx.error(&of, format!("{what} '{v}' is {limit}"), None);
                 return false;
             }
-            match key {
-                "x-systemd.device-timeout" => o.device_timeout = Some(d),
-                "x-systemd.mount-timeout" => unit.mount_timeout = Some(d),
-                _ => {
+            match timer {
+                Timer::Device => o.device_timeout = Some(d),
+                Timer::Mount => unit.mount_timeout = Some(d),
+                Timer::Idle => {
                     unit.idle_timeout = Some(d);
                     r.idle = Some(of);
                 }
             }
         }
-        "x-systemd.requires"
-        | "x-systemd.after"
-        | "x-systemd.before"
-        | "x-systemd.wanted-by"
-        | "x-systemd.required-by" => {
-            let v = value.unwrap_or_default();
+        Sets::Dependency(dep) => {
             let Ok(name) = systemd::mangle_dependency(v) else {
                 ctx.error(
                     &of,
@@ -103,19 +100,18 @@ pub(super) fn apply<'a>(
                 );
                 return false;
             };
-            let list = match key {
-                "x-systemd.requires" => &mut unit.requires,
-                "x-systemd.after" => &mut unit.after,
-                "x-systemd.before" => &mut unit.before,
-                "x-systemd.wanted-by" => &mut unit.wanted_by,
-                _ => &mut unit.required_by,
+            let list = match dep {
+                Dependency::Requires => &mut unit.requires,
+                Dependency::After => &mut unit.after,
+                Dependency::Before => &mut unit.before,
+                Dependency::WantedBy => &mut unit.wanted_by,
+                Dependency::RequiredBy => &mut unit.required_by,
             };
             if !list.contains(&name) {
                 list.push(name);
             }
         }
-        "x-systemd.requires-mounts-for" => {
-            let v = value.unwrap_or_default();
+        Sets::RequiresMountsFor => {
             let plain = !v.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\');
             match systemd::simplify_path(v) {
                 Ok(p) if plain => unit.requires_mounts_for.push(p),
@@ -129,12 +125,11 @@ pub(super) fn apply<'a>(
                 }
             }
         }
-        "x-systemd.automount" => {
+        Sets::Automount => {
             unit.automount = true;
             r.automount = Some(of);
         }
-        "x-systemd.rw-only" => unit.rw_only = true,
-        _ => {}
+        Sets::RwOnly => unit.rw_only = true,
     }
     true
 }

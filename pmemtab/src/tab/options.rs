@@ -54,6 +54,47 @@ impl Kind {
     }
 }
 
+/// What an option sets in an entry (its meaning is [`super::meaning`]'s), if anything beyond
+/// being passed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sets {
+    Nothing,
+    Nofail,
+    Noauto,
+    Netdev,
+    InitrdAttach,
+    Mkfs,
+    NumaMix,
+    Zone,
+    /// Checks the DAX mode; the option itself goes to the kernel.
+    DaxMode,
+    Timeout(Timer),
+    Dependency(Dependency),
+    RequiresMountsFor,
+    Automount,
+    RwOnly,
+}
+
+/// The time limits an entry sets (`x-systemd.*-timeout=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// How long `up` waits for the members.
+    Device,
+    Mount,
+    /// The automount's idle time.
+    Idle,
+}
+
+/// The mount unit's dependencies an entry adds (`x-systemd.requires=`...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dependency {
+    Requires,
+    After,
+    Before,
+    WantedBy,
+    RequiredBy,
+}
+
 /// The layouts an option is for, when not every layout that mounts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Only {
@@ -95,6 +136,7 @@ pub struct Known {
     /// Becomes a setting of the mount unit, so needs an entry that has one.
     pub unit: bool,
     pub restriction: Option<Restriction>,
+    pub sets: Sets,
 }
 
 impl Known {
@@ -107,7 +149,11 @@ impl Known {
             mounting: true,
             unit: false,
             restriction: None,
+            sets: Sets::Nothing,
         }
+    }
+    const fn sets(self, sets: Sets) -> Known {
+        Known { sets, ..self }
     }
     const fn single(self) -> Known {
         Known {
@@ -205,21 +251,21 @@ pub const TABLE: &[Known] = &[
     nothing("defaults").memory(),
     nothing("auto").memory(),
     // mount(8) and systemd.
-    user("nofail", No).memory(),
-    user("noauto", No).memory(),
+    user("nofail", No).memory().sets(Sets::Nofail),
+    user("noauto", No).memory().sets(Sets::Noauto),
     user("nouser", No),
-    user("_netdev", No).unit(),
-    user("x-initrd.mount", No).memory(),
-    user("x-systemd.requires", Required).unit(),
-    user("x-systemd.after", Required).unit(),
-    user("x-systemd.before", Required).unit(),
-    user("x-systemd.requires-mounts-for", Required).unit(),
-    user("x-systemd.wanted-by", Required).unit(),
-    user("x-systemd.required-by", Required).unit(),
-    user("x-systemd.automount", No).unit(),
-    user("x-systemd.idle-timeout", Required).unit().single(),
-    user("x-systemd.mount-timeout", Required).unit().single(),
-    user("x-systemd.rw-only", No).unit(),
+    user("_netdev", No).unit().sets(Sets::Netdev),
+    user("x-initrd.mount", No).memory().sets(Sets::InitrdAttach),
+    user("x-systemd.requires", Required).unit().sets(Sets::Dependency(Dependency::Requires)),
+    user("x-systemd.after", Required).unit().sets(Sets::Dependency(Dependency::After)),
+    user("x-systemd.before", Required).unit().sets(Sets::Dependency(Dependency::Before)),
+    user("x-systemd.requires-mounts-for", Required).unit().sets(Sets::RequiresMountsFor),
+    user("x-systemd.wanted-by", Required).unit().sets(Sets::Dependency(Dependency::WantedBy)),
+    user("x-systemd.required-by", Required).unit().sets(Sets::Dependency(Dependency::RequiredBy)),
+    user("x-systemd.automount", No).unit().sets(Sets::Automount),
+    user("x-systemd.idle-timeout", Required).unit().single().sets(Sets::Timeout(Timer::Idle)),
+    user("x-systemd.mount-timeout", Required).unit().single().sets(Sets::Timeout(Timer::Mount)),
+    user("x-systemd.rw-only", No).unit().sets(Sets::RwOnly),
     user("x-systemd.device-bound", No).unit().only(
         Only::DeviceMapper,
         "x-systemd.device-bound needs a device-mapper layout",
@@ -227,22 +273,22 @@ pub const TABLE: &[Known] = &[
     ),
     user("comment", Optional).memory(),
     // pmemtab's own.
-    own("mkfs", No),
-    own("x-initrd.attach", No).memory(),
-    own("x-systemd.device-timeout", Required).memory().single(),
-    own("zone", Required).memory().single().only(
+    own("mkfs", No).sets(Sets::Mkfs),
+    own("x-initrd.attach", No).memory().sets(Sets::InitrdAttach),
+    own("x-systemd.device-timeout", Required).memory().single().sets(Sets::Timeout(Timer::Device)),
+    own("zone", Required).memory().single().sets(Sets::Zone).only(
         Only::SystemRam,
         "zone= applies to system-ram entries only",
         "remove it",
     ),
     // About the members, not the mount: on a system-ram entry its restriction says why.
-    own("numa-mix", No).memory().only(
+    own("numa-mix", No).memory().sets(Sets::NumaMix).only(
         Only::DeviceMapper,
         "numa-mix applies to striped and linear entries only",
         "a single or system-ram entry interleaves nothing across nodes: remove it",
     ),
     // DAX (ext4 and XFS).
-    data("dax", Optional).single(),
+    data("dax", Optional).single().sets(Sets::DaxMode),
     // Security modules (SELinux), for any filesystem.
     data("context", Required),
     data("fscontext", Required),
@@ -489,6 +535,17 @@ mod tests {
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), n, "a key in two places");
+    }
+
+    #[test]
+    fn pmemtab_s_own_options_each_set_something() {
+        for k in TABLE.iter().filter(|k| k.kind == Kind::Pmemtab) {
+            assert_ne!(k.sets, Sets::Nothing, "{}", k.key);
+        }
+        // What a mount unit needs, and what a system-ram entry takes.
+        let unit: Vec<&str> = TABLE.iter().filter(|k| k.unit).map(|k| k.key).collect();
+        assert!(unit.contains(&"_netdev") && !unit.contains(&"x-systemd.device-timeout"));
+        assert!(!about_mounting("nofail") && about_mounting("noatime") && about_mounting("x-y"));
     }
 
     #[test]

@@ -158,15 +158,15 @@ pub(super) fn parse_options<'a>(
                 continue;
             }
         }
-        if !meaning::apply(ctx, of, &key, value, &opt, &mut r) {
-            continue;
-        }
-        if known.is_none() && !options::is_userspace_prefix(&opt) {
-            ctx.warn(
+        match known {
+            Some(k) if !meaning::apply(ctx, of, k, value, &opt, &mut r) => continue,
+            Some(_) => {}
+            None if options::is_userspace_prefix(&opt) => {}
+            None => ctx.warn(
                 &of,
                 format!("unknown option '{opt}', passed to mount as is"),
                 None,
-            );
+            ),
         }
         if options::kind_of(&opt).for_mount() {
             r.options.mount.push(form);
