@@ -88,6 +88,14 @@ impl Timeouts {
     }
 }
 
+/// Here rather than in the model, which then needs nothing of this module.
+impl Entry {
+    /// Every time limit of this entry.
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts::of(self, None)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,5 @@
 //! Plain data for one pmemtab line. No behaviour beyond small, obvious accessors.
 
-use crate::timeouts::Timeouts;
 use std::fmt;
 use std::time::Duration;
 use uuid::Uuid;
@@ -241,11 +240,6 @@ impl DaxWant {
 }
 
 impl Entry {
-    /// Every time limit of this entry (see [`crate::timeouts`]).
-    pub fn timeouts(&self) -> Timeouts {
-        Timeouts::of(self, None)
-    }
-
     /// Options to mount with, as mount(8) takes them: the entry's mount options, with `dax`
     /// added for DAX layouts unless the user chose a `dax`/`dax=` option.
     pub fn mount_options(&self) -> Vec<String> {

@@ -54,8 +54,8 @@ impl Kind {
     }
 }
 
-/// What an option sets in an entry (its meaning is [`super::meaning`]'s), if anything beyond
-/// being passed on.
+/// What an option sets in an entry (the parser's `meaning` module reads its value), if
+/// anything beyond being passed on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sets {
     Nothing,
