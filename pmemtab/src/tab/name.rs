@@ -121,37 +121,37 @@ impl NameError {
     /// Why `name` is refused, in the words of the parser's diagnostics.
     pub fn explain(&self, name: &str) -> ColumnError {
         match self {
-        NameError::UnitTooLong(unit) => ColumnError::new(
-            format!(
-                "device name '{name}' is too long for systemd: {}",
-                crate::systemd::TooLong { name: unit.clone() }
+            NameError::UnitTooLong(unit) => ColumnError::new(
+                format!(
+                    "device name '{name}' is too long for systemd: {}",
+                    crate::systemd::TooLong { name: unit.clone() }
+                ),
+                Some("use a shorter name: systemd escapes each of # + - = @ (and a leading .) as 4 bytes"),
             ),
-            Some("use a shorter name: systemd escapes each of # + - = @ (and a leading .) as 4 bytes"),
-        ),
-        NameError::Empty => ColumnError::new(
-            "a device name is required",
-            Some("the first column names /dev/mapper/<name>"),
-        ),
-        NameError::Reserved => ColumnError::new(
-            format!("'{name}' cannot be a device name"),
-            Some("device-mapper reserves '.', '..' and 'control'"),
-        ),
-        NameError::ReadsAsArgument => ColumnError::new(
-            format!("'{name}' cannot be a device name: pmem-assemble would read it as an option or command"),
-            Some("a name must not begin with '-' or be 'help'"),
-        ),
-        NameError::TooLong(len) => ColumnError::new(
-            format!("device name is {len} bytes long, device-mapper allows at most {MAX_NAME_BYTES}"),
-            None,
-        ),
-        NameError::BadChar(c, offset) => ColumnError {
-            at: Some((*offset, c.len_utf8())),
-            ..ColumnError::new(
-                format!("character {c:?} is not allowed in a device name"),
-                Some("use letters, digits and # + - . : = @ _ (characters udev and device-mapper keep as they are)"),
-            )
-        },
-    }
+            NameError::Empty => ColumnError::new(
+                "a device name is required",
+                Some("the first column names /dev/mapper/<name>"),
+            ),
+            NameError::Reserved => ColumnError::new(
+                format!("'{name}' cannot be a device name"),
+                Some("device-mapper reserves '.', '..' and 'control'"),
+            ),
+            NameError::ReadsAsArgument => ColumnError::new(
+                format!("'{name}' cannot be a device name: pmem-assemble would read it as an option or command"),
+                Some("a name must not begin with '-' or be 'help'"),
+            ),
+            NameError::TooLong(len) => ColumnError::new(
+                format!("device name is {len} bytes long, device-mapper allows at most {MAX_NAME_BYTES}"),
+                None,
+            ),
+            NameError::BadChar(c, offset) => ColumnError {
+                at: Some((*offset, c.len_utf8())),
+                ..ColumnError::new(
+                    format!("character {c:?} is not allowed in a device name"),
+                    Some("use letters, digits and # + - . : = @ _ (characters udev and device-mapper keep as they are)"),
+                )
+            },
+        }
     }
 }
 
