@@ -9,8 +9,8 @@ use crate::dm::ioctl::table_text;
 use crate::{mount, nodes, wait};
 use nix::errno::Errno;
 use pmemtab::devnum::DevNum;
+use pmemtab::dmtable::dmsetup_table;
 use pmemtab::plan::{Device, Plan, DM_UUID_PREFIX};
-use pmemtab::table::dmsetup_table;
 use pmemtab::timeouts::{DM_APPEAR_TIMEOUT, MODPROBE_TIMEOUT};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -392,7 +392,7 @@ pub(crate) mod tests {
         let nss = vec![ns(0), ns(1)];
         let entry = Entry {
             line: 3,
-            name: name.into(),
+            name: pmemtab::tab::name::Name::new(name).unwrap(),
             layout: Layout::Striped { chunk_bytes: chunk },
             members: nss.iter().map(|n| Member::Uuid(n.uuid.unwrap())).collect(),
             mount_point: None,

@@ -9,6 +9,7 @@
 use crate::signature::{self, probe};
 use crate::wait;
 use pmemtab::geometry::Stripe;
+use pmemtab::size::PAGE_BYTES;
 use pmemtab::tab::{FsType, Layout};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,12 +29,12 @@ pub fn mkfs_args(fstype: FsType, layout: Layout, members: usize, bytes: u64) -> 
         FsType::Ext4 => vec![
             "-q".into(),
             "-b".into(),
-            "4096".into(),
+            PAGE_BYTES.to_string(),
             "-E".into(),
             format!(
                 "stride={},stripe_width={}",
-                stripe.unit_bytes / 4096,
-                stripe.width_bytes / 4096
+                stripe.unit_bytes / PAGE_BYTES,
+                stripe.width_bytes / PAGE_BYTES
             ),
         ],
         // reflink is off: the 6.1 kernel refuses DAX on reflink filesystems.

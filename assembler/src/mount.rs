@@ -67,31 +67,10 @@ impl MountEntry {
     }
 }
 
-/// Decodes mountinfo's octal escapes (`\040` for space, ...).
+/// mountinfo's octal escapes (`\040` for space, ...) undone. The kernel writes no bad escape;
+/// should one appear, the field is kept as written rather than guessed at.
 fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let octal = b[i] == b'\\'
-            && i + 3 < b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c));
-        let value = if octal {
-            b[i + 1..i + 4]
-                .iter()
-                .fold(0u32, |v, c| v * 8 + u32::from(c - b'0'))
-        } else {
-            256
-        };
-        if let Ok(v) = u8::try_from(value) {
-            out.push(v);
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    pmemtab::text::decode_octal(s).unwrap_or_else(|| s.to_string())
 }
 
 pub fn parse_mountinfo(text: &str) -> Vec<MountEntry> {

@@ -391,3 +391,47 @@ fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
     );
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Names that `pmem-assemble up`/`down` would read as a command or an option, and
+/// device-mapper's own `control`, get no units: the parser's one name rule refuses them.
+#[test]
+fn names_read_as_arguments_or_reserved_get_no_units() {
+    let dir = support::temp_dir("robust-names");
+    let tab = dir.join("pmemtab");
+    fs::write(
+        &tab,
+        "help linear name=a /mnt/a ext4 -\n-x linear name=b /mnt/b ext4 -\ncontrol linear name=c /mnt/c ext4 -\ngood linear name=g /mnt/g ext4 -\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    fs::create_dir(&out).unwrap();
+    let o = generator(&[&out], Some(&tab), "");
+    check_sane(&o, "names");
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let path = tab.display().to_string();
+    for (line, name, why) in [
+        (
+            1,
+            "help",
+            "pmem-assemble would read it as an option or command",
+        ),
+        (
+            2,
+            "-x",
+            "pmem-assemble would read it as an option or command",
+        ),
+        (3, "control", ""),
+    ] {
+        let want = format!("{path}:{line}:1: error: '{name}' cannot be a device name");
+        assert!(err.contains(&want) && err.contains(why), "{want}\n{err}");
+    }
+    let tree = testsupport::read_tree(&out);
+    assert!(tree.contains_key("pmem-assemble@good.service"), "{tree:?}");
+    assert!(
+        tree.keys()
+            .filter(|k| k.contains("pmem-assemble@"))
+            .all(|k| k.contains("pmem-assemble@good.service")),
+        "{tree:?}"
+    );
+}

@@ -83,7 +83,7 @@ fn size_option(name: &str, value: &str) -> Result<u64, Exit> {
 /// `--name` and `--mount`, each checked with the pmemtab parser's rule for its column, then
 /// the whole printed line by the parser itself; the mount point, as the line writes it.
 fn entry_options(name: &str, mount: Option<&str>) -> Result<String, Exit> {
-    if let Err(e) = pmemtab::tab::parse::check_name(name) {
+    if let Err(e) = pmemtab::tab::name::Name::from_column(name) {
         let hint = e.hint.map(|h| format!("; {h}")).unwrap_or_default();
         exit::error(format_args!("--name {name:?}: {}{hint}", e.message));
         return Err(Exit::Usage);
@@ -103,7 +103,7 @@ fn entry_options(name: &str, mount: Option<&str>) -> Result<String, Exit> {
         ));
         return Err(Exit::Usage);
     }
-    let mount = pmemtab::import::escape_path(&mount);
+    let mount = pmemtab::text::encode_octal(&mount);
     // The printed entry must be one pmemtab accepts: the parser decides, not a second rule.
     let sample = report::entry(
         name,

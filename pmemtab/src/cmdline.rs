@@ -92,7 +92,7 @@ fn at_name(e: &Entry, severity: Severity, message: String, hint: String) -> Diag
         shown_from,
         width: e.source.name.width,
         hint: Some(hint),
-        entry: Some(e.name.clone()),
+        entry: Some(e.name.to_string()),
     }
 }
 

@@ -5,16 +5,17 @@
 //! planned by the code `pmem-assemble up` uses, and its table must equal the live one.
 
 use crate::devnum::DevNum;
+use crate::dmtable::{dmsetup_table, table_text, LiveTarget};
 use crate::ns::Namespace;
 use crate::plan::{self, DM_UUID_PREFIX};
 use crate::size::{human_bytes, SECTOR_BYTES};
+use crate::tab::options::Kind;
 use crate::tab::{self, BadChunk, Clash, Entry, Layout, Member, Severity};
-use crate::table::{dmsetup_table, table_text, LiveTarget};
-use std::fmt::Write as _;
+use crate::text;
 
-/// Where the device is mounted now, from mountinfo.
+/// Where the device is mounted now, from mountinfo (beside its [`LiveTarget`]s).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mounted {
+pub struct LiveMount {
     pub mount_point: String,
     pub fstype: String,
     /// Per-mount and superblock options, as mountinfo lists them.
@@ -180,38 +181,23 @@ fn member_of(ns: &Namespace) -> Option<Member> {
     ns.uuid.or(ns.raw_uuid).map(Member::Uuid)
 }
 
-/// fstab's escapes for a mount point: blanks and backslashes as octal.
-pub fn escape_path(p: &str) -> String {
-    let mut s = String::with_capacity(p.len());
-    for c in p.chars() {
-        match c {
-            ' ' | '\t' | '\n' | '\\' => {
-                let _ = write!(s, "\\{:03o}", c as u32);
-            }
-            _ => s.push(c),
-        }
-    }
-    s
+/// Whether an option of today's mount is one an admin chose, for the line to keep: a mount
+/// flag that turns something on, but not `relatime` (the kernel's default), and a DAX mode
+/// other than always (pmemtab mounts with `dax` itself). In the table's order.
+fn chosen(options: &[String]) -> Vec<&'static str> {
+    let has = |k: &str| options.iter().any(|o| o == k);
+    let mut out: Vec<&'static str> = tab::options::TABLE
+        .iter()
+        .filter(|k| matches!(k.kind, Kind::Flag { set: true, .. }) && k.key != "relatime")
+        .map(|k| k.key)
+        .filter(|k| has(k))
+        .collect();
+    out.extend(["dax=inode", "dax=never"].into_iter().filter(|k| has(k)));
+    out
 }
 
-/// Options of today's mount that mean something to keep: the ones an admin chose. `dax` is
-/// left out (pmemtab adds it); `rw`, `relatime` and the filesystem's defaults too.
-const KEPT: &[&str] = &[
-    "ro",
-    "noatime",
-    "nodiratime",
-    "nosuid",
-    "nodev",
-    "noexec",
-    "sync",
-    "dirsync",
-    "lazytime",
-    "dax=inode",
-    "dax=never",
-];
-
 /// Mount columns for today's mount, and what they leave out.
-fn mount_columns(m: Option<&Mounted>, notes: &mut Vec<String>) -> (String, String, String) {
+fn mount_columns(m: Option<&LiveMount>, notes: &mut Vec<String>) -> (String, String, String) {
     let none = || ("-".to_string(), "-".to_string(), "-".to_string());
     let Some(m) = m else { return none() };
     if m.fstype != "ext4" && m.fstype != "xfs" {
@@ -222,11 +208,7 @@ fn mount_columns(m: Option<&Mounted>, notes: &mut Vec<String>) -> (String, Strin
         return none();
     }
     let dax_on = m.options.iter().any(|o| o == "dax" || o == "dax=always");
-    let chosen: Vec<&str> = KEPT
-        .iter()
-        .copied()
-        .filter(|k| m.options.iter().any(|o| o == k))
-        .collect();
+    let chosen = chosen(&m.options);
     if !dax_on && !chosen.iter().any(|o| o.starts_with("dax=")) {
         notes.push(format!(
             "{} is mounted without DAX today; pmemtab mounts it with dax (and checks that DAX is on)",
@@ -238,7 +220,7 @@ fn mount_columns(m: Option<&Mounted>, notes: &mut Vec<String>) -> (String, Strin
     } else {
         chosen.join(",")
     };
-    (escape_path(&m.mount_point), m.fstype.clone(), opts)
+    (text::encode_octal(&m.mount_point), m.fstype.clone(), opts)
 }
 
 /// The pmemtab line for a device, or why there is none.
@@ -247,7 +229,7 @@ pub fn import(
     dm_uuid: Option<&str>,
     targets: &[LiveTarget],
     namespaces: &[Namespace],
-    mounted: Option<&Mounted>,
+    mounted: Option<&LiveMount>,
 ) -> Outcome {
     if dm_uuid.is_some_and(|u| u.starts_with(DM_UUID_PREFIX)) {
         return Outcome::Managed;
@@ -631,14 +613,27 @@ fast: 8 8 linear 259:2 0
     }
 
     #[test]
-    fn mount_points_are_escaped_as_fstab_reads_them() {
-        assert_eq!(escape_path("/mnt/a b\\c"), "/mnt/a\\040b\\134c");
+    fn the_options_an_admin_chose_are_kept_in_one_order() {
+        let live = [
+            "rw",
+            "nosuid",
+            "relatime",
+            "noatime",
+            "ro",
+            "dax=inode",
+            "nosymfollow",
+        ]
+        .map(String::from);
+        assert_eq!(
+            chosen(&live),
+            ["ro", "noatime", "nosuid", "nosymfollow", "dax=inode"]
+        );
     }
 
     #[test]
     fn today_s_mount_gives_the_columns_and_says_what_it_drops() {
         let mut notes = Vec::new();
-        let m = Mounted {
+        let m = LiveMount {
             mount_point: "/mnt/fast".into(),
             fstype: "ext4".into(),
             options: ["rw", "noatime", "relatime", "dax=always"]
@@ -650,12 +645,12 @@ fast: 8 8 linear 259:2 0
             ("/mnt/fast".into(), "ext4".into(), "noatime".into())
         );
         assert!(notes.is_empty());
-        let vfat = Mounted {
+        let vfat = LiveMount {
             fstype: "vfat".into(),
             ..m.clone()
         };
         assert_eq!(mount_columns(Some(&vfat), &mut notes).0, "-");
-        let nodax = Mounted {
+        let nodax = LiveMount {
             options: vec!["rw".into()],
             ..m
         };

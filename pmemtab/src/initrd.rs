@@ -85,7 +85,7 @@ mod tests {
         let boot = cmdline::boot_devices(&parsed.entries, &cmd);
         let n = needs(&parsed.entries, &boot);
         (
-            n.entries.iter().map(|e| e.name.clone()).collect(),
+            n.entries.iter().map(|e| e.name.to_string()).collect(),
             n.modules,
             n.programs,
         )

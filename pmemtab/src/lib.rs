@@ -2,11 +2,12 @@
 //!
 //! Data flows one way: [`tab`] parses `/etc/pmemtab` into plain [`tab::Entry`] values,
 //! [`ns`] reads namespaces from a sysfs root, [`plan`] combines both into a device plan
-//! (pure functions), and [`table`] renders the device-mapper table. Nothing here writes to
+//! (pure functions), and [`dmtable`] renders the device-mapper table. Nothing here writes to
 //! the system; the only I/O is reading the files and directories a caller names.
 
 pub mod cmdline;
 pub mod devnum;
+pub mod dmtable;
 pub mod error;
 pub mod exit;
 pub mod geometry;
@@ -23,8 +24,8 @@ pub mod size;
 pub mod sysfs;
 pub mod systemd;
 pub mod tab;
-pub mod table;
 pub mod text;
 pub mod timeouts;
+pub mod timespan;
 
 pub use error::Error;

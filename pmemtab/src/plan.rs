@@ -2,10 +2,10 @@
 //! turning a pmemtab line into a device lives here and nowhere else.
 
 use crate::devnum::DevNum;
+use crate::dmtable::{Target, TargetKind};
 use crate::ns::{Mode, Namespace};
 use crate::size::{human_bytes, Sectors, HUGE_PAGE_BYTES};
 use crate::tab::{Diagnostic, Entry, Layout, Member, Severity};
-use crate::table::{Target, TargetKind};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -464,7 +464,7 @@ pub fn pending(entry: &Entry, namespaces: &[Namespace]) -> Vec<Reason> {
 pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
     let refuse = |reason| Refusal {
         line: entry.line,
-        name: entry.name.clone(),
+        name: entry.name.to_string(),
         reasons: vec![reason],
     };
     let need = match entry.layout {
@@ -539,7 +539,7 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
     if !bad.is_empty() {
         return Err(Refusal {
             line: entry.line,
-            name: entry.name.clone(),
+            name: entry.name.to_string(),
             reasons: bad,
         });
     }
@@ -635,7 +635,7 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
     ));
     Ok(Plan {
         line: entry.line,
-        name: entry.name.clone(),
+        name: entry.name.to_string(),
         layout: entry.layout,
         members,
         device,
@@ -693,7 +693,7 @@ pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan,
                         taken.push(Reason::UsedByOther {
                             member: member.clone(),
                             dev: ns.dev.clone(),
-                            other: other.name.clone(),
+                            other: other.name.to_string(),
                             other_line: other.line,
                         });
                         break;
@@ -726,7 +726,7 @@ pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan,
             reasons.sort_by_key(position);
             Err(Refusal {
                 line: entry.line,
-                name: entry.name.clone(),
+                name: entry.name.to_string(),
                 reasons,
             })
         })

@@ -10,6 +10,8 @@ pub const SECTOR_BYTES: u64 = 512;
 /// 2 MiB: the PMD page size on x86_64. Offsets and lengths that are multiples of it let DAX
 /// faults use huge pages.
 pub const HUGE_PAGE_BYTES: u64 = 2 << 20;
+/// 4 KiB: the base page size DAX maps, and so the filesystem block size DAX needs.
+pub const PAGE_BYTES: u64 = 4096;
 
 /// A count of 512-byte sectors.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

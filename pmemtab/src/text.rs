@@ -1,6 +1,9 @@
-//! Showing text from pmemtab, the command line or the system to a person: control characters
-//! are made visible, so that an echoed carriage return or escape sequence can neither hide
-//! the rest of a message nor drive the terminal.
+//! Text between pmemtab and people or the kernel. Shown to a person, control characters are
+//! made visible, so that an echoed carriage return or escape sequence can neither hide the
+//! rest of a message nor drive the terminal; read from fstab-style columns, octal escapes are
+//! undone.
+
+use std::fmt::Write as _;
 
 /// How one character is shown: itself, or an escape (`\r`, `\x1b`, `\u{85}`).
 pub fn shown_char(c: char, out: &mut String) {
@@ -30,6 +33,47 @@ pub fn escape_control(s: &str) -> String {
     out
 }
 
+/// fstab's octal escapes undone (`\040` for a space, `\134` for a backslash), as pmemtab's
+/// mount-point column and the kernel's mount tables (/proc/*/mountinfo) write them. `None` for
+/// a backslash not followed by three octal digits of a byte, or bytes that are not UTF-8.
+pub fn decode_octal(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            let digits = bytes.get(i + 1..i + 4)?;
+            if !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
+                return None;
+            }
+            let v = digits
+                .iter()
+                .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+            out.push(u8::try_from(v).ok()?);
+            i += 4;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A mount point in fstab's escapes, as [`decode_octal`] reads it back: blanks and
+/// backslashes as octal.
+pub fn encode_octal(p: &str) -> String {
+    let mut s = String::with_capacity(p.len());
+    for c in p.chars() {
+        match c {
+            ' ' | '\t' | '\n' | '\\' => {
+                let _ = write!(s, "\\{:03o}", c as u32);
+            }
+            _ => s.push(c),
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +83,20 @@ mod tests {
         assert_eq!(escape_control("plain é"), "plain é");
         assert_eq!(escape_control("a\rb\x1b[2J\u{85}"), "a\\rb\\x1b[2J\\u{85}");
         assert_eq!(escape_control("t\tn\n\x7f"), "t\\tn\\n\\x7f");
+    }
+
+    #[test]
+    fn octal_escapes() {
+        assert_eq!(
+            decode_octal("/mnt/a\\040b\\134c").as_deref(),
+            Some("/mnt/a b\\c")
+        );
+        assert_eq!(decode_octal("/plain").as_deref(), Some("/plain"));
+        assert_eq!(encode_octal("/mnt/a b\\c"), "/mnt/a\\040b\\134c");
+        let odd = "/mnt/a\tb\nc\\040 d";
+        assert_eq!(decode_octal(&encode_octal(odd)).as_deref(), Some(odd));
+        for bad in ["/a\\04", "/a\\09x", "/a\\400", "/a\\377", "\\"] {
+            assert_eq!(decode_octal(bad), None, "{bad}");
+        }
     }
 }

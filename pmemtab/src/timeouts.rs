@@ -50,13 +50,24 @@ pub const LOCK_MARGIN: Duration = Duration::from_secs(60);
 /// inside what systemd reads and what `Instant` can add.
 pub const MAX_LIMIT: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// `Err` with what the limit is (to follow "X is ") when `d` is longer than [`MAX_LIMIT`].
-pub fn check_limit(d: Duration) -> Result<Duration, String> {
-    if d > MAX_LIMIT {
-        Err(format!(
+/// A time limit longer than [`MAX_LIMIT`]; shown as what it is, to follow "X is ".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverLimit;
+
+impl std::fmt::Display for OverLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
             "longer than pmemtab's limit of 1 week ({}s)",
             MAX_LIMIT.as_secs()
-        ))
+        )
+    }
+}
+
+/// `d`, or [`OverLimit`] when it is longer than [`MAX_LIMIT`].
+pub fn check_limit(d: Duration) -> Result<Duration, OverLimit> {
+    if d > MAX_LIMIT {
+        Err(OverLimit)
     } else {
         Ok(d)
     }
@@ -149,12 +160,11 @@ impl Timeouts {
     }
 }
 
-/// A duration as systemd reads it: `Ns`, or `Nms` when it is not whole seconds.
-pub fn timespan(d: Duration) -> String {
-    if d.subsec_nanos() == 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{}ms", d.as_millis())
+/// Here rather than in the model, which then needs nothing of this module.
+impl Entry {
+    /// Every time limit of this entry.
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts::of(self, None)
     }
 }
 
@@ -165,7 +175,7 @@ mod tests {
     fn entry(layout: Layout, members: usize) -> Entry {
         Entry {
             line: 1,
-            name: "e".into(),
+            name: crate::tab::name::Name::new("e").unwrap(),
             layout,
             members: vec![crate::tab::Member::Addr(0); members],
             mount_point: None,
@@ -203,13 +213,10 @@ mod tests {
     fn limit() {
         assert!(check_limit(MAX_LIMIT).is_ok());
         let e = check_limit(MAX_LIMIT + Duration::from_nanos(1)).unwrap_err();
-        assert_eq!(e, "longer than pmemtab's limit of 1 week (604800s)");
+        assert_eq!(
+            e.to_string(),
+            "longer than pmemtab's limit of 1 week (604800s)"
+        );
         assert!(check_limit(Duration::MAX).is_err());
-    }
-
-    #[test]
-    fn spans() {
-        assert_eq!(timespan(Duration::from_secs(90)), "90s");
-        assert_eq!(timespan(Duration::from_millis(31500)), "31500ms");
     }
 }

@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use pmemtab::import::{import, parse_table, Mounted, Outcome};
+use pmemtab::dmtable::LiveTarget;
+use pmemtab::import::{import, parse_table, LiveMount, Outcome};
 use pmemtab::ns::{scan, Namespace};
-use pmemtab::table::LiveTarget;
 use std::path::Path;
 
 const A: &str = "uuid=27715d95-1bb8-478d-a466-d6e0a569746d";
@@ -43,7 +43,7 @@ fn refused(o: Outcome) -> Vec<String> {
 fn the_guide_s_striped_device_with_its_mount() {
     // 502 MiB = 1028096 sectors each; chunk 4096 sectors (2 MiB), as the guide makes it.
     let t = table("0 2056192 striped 2 4096 259:3 0 259:2 0");
-    let m = Mounted {
+    let m = LiveMount {
         mount_point: "/mnt/pmem stripe".into(),
         fstype: "ext4".into(),
         options: ["rw", "noatime", "dax=always"].map(String::from).to_vec(),
@@ -309,7 +309,7 @@ fn lines_are_planned_with_the_existing_file_and_with_each_other() {
     )
     .entries;
     let mut claims = Claims::new(existing, "/etc/pmemtab");
-    let mut admit = |name: &str, t: &[LiveTarget], m: Option<&Mounted>| {
+    let mut admit = |name: &str, t: &[LiveTarget], m: Option<&LiveMount>| {
         claims.admit(import(name, None, t, &ns, m), &ns)
     };
     assert_eq!(
@@ -335,13 +335,13 @@ fn lines_are_planned_with_the_existing_file_and_with_each_other() {
             format!("member {B} (namespace2.0) is already used by 'b', printed above"),
         ]
     );
-    let m = Mounted {
+    let m = LiveMount {
         mount_point: "/mnt/scratch".into(),
         fstype: "ext4".into(),
         options: vec!["dax".into()],
     };
     let mut claims = Claims::new(Vec::new(), "pmemtab");
-    let mut admit = |name: &str, t: &[LiveTarget], m: Option<&Mounted>| {
+    let mut admit = |name: &str, t: &[LiveTarget], m: Option<&LiveMount>| {
         claims.admit(import(name, None, t, &ns, m), &ns)
     };
     assert!(matches!(

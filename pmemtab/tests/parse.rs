@@ -5,7 +5,8 @@
 
 mod support;
 
-use pmemtab::tab::{parse, parse::parse_timespan, Entry, FsType, Layout, Member, Severity};
+use pmemtab::tab::{parse, Entry, FsType, Layout, Member, Severity};
+use pmemtab::timespan;
 use std::time::Duration;
 
 const U1: &str = "27715d95-1bb8-478d-a466-d6e0a569746d";
@@ -367,21 +368,21 @@ fn crlf_tabs_and_non_ascii_columns() {
 
 #[test]
 fn timespans() {
-    assert_eq!(parse_timespan("30"), Some(Duration::from_secs(30)));
-    assert_eq!(parse_timespan("500ms"), Some(Duration::from_millis(500)));
-    assert_eq!(parse_timespan("2min"), Some(Duration::from_secs(120)));
-    assert_eq!(parse_timespan("1h5min3s"), Some(Duration::from_secs(3903)));
-    assert_eq!(parse_timespan("5x"), None);
-    assert_eq!(parse_timespan("99999999999999999999h"), None);
+    assert_eq!(timespan::parse("30"), Some(Duration::from_secs(30)));
+    assert_eq!(timespan::parse("500ms"), Some(Duration::from_millis(500)));
+    assert_eq!(timespan::parse("2min"), Some(Duration::from_secs(120)));
+    assert_eq!(timespan::parse("1h5min3s"), Some(Duration::from_secs(3903)));
+    assert_eq!(timespan::parse("5x"), None);
+    assert_eq!(timespan::parse("99999999999999999999h"), None);
     // systemd's other units, and `ms` still milliseconds, `M` months, `m` minutes.
-    assert_eq!(parse_timespan("1d2h"), Some(Duration::from_secs(93_600)));
-    assert_eq!(parse_timespan("1w"), Some(Duration::from_secs(604_800)));
-    assert_eq!(parse_timespan("1M"), Some(Duration::from_secs(2_629_800)));
-    assert_eq!(parse_timespan("1y"), Some(Duration::from_secs(31_557_600)));
-    assert_eq!(parse_timespan("1m"), Some(Duration::from_secs(60)));
-    assert_eq!(parse_timespan("5ns"), Some(Duration::from_nanos(5)));
+    assert_eq!(timespan::parse("1d2h"), Some(Duration::from_secs(93_600)));
+    assert_eq!(timespan::parse("1w"), Some(Duration::from_secs(604_800)));
+    assert_eq!(timespan::parse("1M"), Some(Duration::from_secs(2_629_800)));
+    assert_eq!(timespan::parse("1y"), Some(Duration::from_secs(31_557_600)));
+    assert_eq!(timespan::parse("1m"), Some(Duration::from_secs(60)));
+    assert_eq!(timespan::parse("5ns"), Some(Duration::from_nanos(5)));
     assert_eq!(
-        parse_timespan("1months"),
+        timespan::parse("1months"),
         Some(Duration::from_secs(2_629_800))
     );
 }

@@ -7,10 +7,10 @@
 mod support;
 
 use pmemtab::devnum::DevNum;
+use pmemtab::dmtable::dmsetup_table;
 use pmemtab::ns::{Mode, Namespace};
 use pmemtab::plan::{dm_uuid, plan, plan_all, Device, Reason};
 use pmemtab::tab::{parse, Entry, Member};
-use pmemtab::table::dmsetup_table;
 
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;

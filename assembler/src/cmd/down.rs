@@ -7,6 +7,7 @@ use crate::links::{self, Unlinked};
 use crate::{kmem, lock, nodes};
 use argh::FromArgs;
 use pmemtab::plan::Device;
+use pmemtab::tab::name::Name;
 use pmemtab::tab::{Entry, Layout};
 use pmemtab::text::escape_control;
 use pmemtab::timeouts::KMEM_OFFLINE_LIMIT;
@@ -121,14 +122,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 done = true;
             }
         }
-        // A name the kernel rejects (dm said so above) is no link name either.
+        // A name no entry can have (the kernel may have said so above) has no link either.
         let link = pmemtab::paths::by_name_link(&ctx.run, &name);
-        match links::remove(&ctx.run, &name) {
+        let unlinked =
+            Name::new(&name).map_or(Ok(Unlinked::Absent), |n| links::remove(&ctx.run, &n));
+        match unlinked {
             Ok(Unlinked::Removed) => {
                 outln!("{shown}: removed {}", link.display());
                 done = true;
             }
-            Ok(Unlinked::Absent) | Err(links::LinkError::BadName(_)) => {}
+            Ok(Unlinked::Absent) => {}
             Ok(Unlinked::NotSymlink) => {
                 exit::warning(format_args!(
                     "{}: {} is not a symbolic link; left in place",

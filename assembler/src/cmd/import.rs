@@ -7,8 +7,8 @@ use crate::exit::{self, Exit};
 use crate::json::Json;
 use crate::{assemble, mount, nodes};
 use argh::FromArgs;
-use pmemtab::import::{import, parse_table, Claims, Mounted, Outcome};
-use pmemtab::table::{table_text, LiveTarget};
+use pmemtab::dmtable::{table_text, LiveTarget};
+use pmemtab::import::{import, parse_table, Claims, LiveMount, Outcome};
 use pmemtab::text::escape_control;
 use std::io::Read;
 use std::path::PathBuf;
@@ -36,7 +36,7 @@ struct Found {
     name: String,
     uuid: Option<String>,
     targets: Vec<LiveTarget>,
-    mounted: Option<Mounted>,
+    mounted: Option<LiveMount>,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
@@ -200,11 +200,13 @@ fn from_kernel(ctx: &Ctx, names: &[String]) -> Result<Vec<Found>, Exit> {
             }
             let uuid = ctl.info(&name)?.map(|i| i.uuid);
             let targets = ctl.table(&name)?;
-            let mounted = mount::mounts_of(&mounts, devnum).first().map(|m| Mounted {
-                mount_point: m.mount_point.clone(),
-                fstype: m.fstype.clone(),
-                options: m.mount_opts.iter().chain(&m.super_opts).cloned().collect(),
-            });
+            let mounted = mount::mounts_of(&mounts, devnum)
+                .first()
+                .map(|m| LiveMount {
+                    mount_point: m.mount_point.clone(),
+                    fstype: m.fstype.clone(),
+                    options: m.mount_opts.iter().chain(&m.super_opts).cloned().collect(),
+                });
             out.push(Found {
                 name,
                 uuid,

@@ -138,7 +138,7 @@ fn entry_users(ctx: &Ctx, namespaces: &[Namespace]) -> Vec<(String, String)> {
     for entry in &parsed.entries {
         for member in &entry.members {
             if let Ok(ns) = pmemtab::plan::resolve(member, namespaces) {
-                users.push((ns.dev.clone(), entry.name.clone()));
+                users.push((ns.dev.clone(), entry.name.to_string()));
             }
         }
     }

@@ -111,7 +111,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         }) = plan(e, &namespaces).map(|p| p.device)
         {
             devs.push(DevStatus {
-                name: e.name.clone(),
+                name: e.name.to_string(),
                 dm_uuid: None,
                 devnum,
                 kernel: Some(blockdev),
@@ -163,7 +163,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             .collect();
         if members.iter().any(|m| m.mode == "system-ram") {
             mems.push(MemStatus {
-                name: e.name.clone(),
+                name: e.name.to_string(),
                 line: e.line,
                 members,
             });

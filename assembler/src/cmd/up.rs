@@ -447,7 +447,7 @@ mod tests {
         let plan = plan_for("fast0", 2 << 20);
         let entry = Entry {
             line: 3,
-            name: "fast0".into(),
+            name: pmemtab::tab::name::Name::new("fast0").unwrap(),
             layout: plan.layout,
             members: Vec::new(),
             mount_point: None,

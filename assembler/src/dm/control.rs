@@ -8,7 +8,7 @@
 use super::ioctl::*;
 use nix::errno::Errno;
 use pmemtab::devnum::DevNum;
-use pmemtab::table::Target;
+use pmemtab::dmtable::Target;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::Path;
@@ -499,8 +499,8 @@ pub mod fake {
 mod tests {
     use super::fake::FakeKernel;
     use super::*;
+    use pmemtab::dmtable::{dmsetup_table, TargetKind};
     use pmemtab::size::Sectors;
-    use pmemtab::table::{dmsetup_table, TargetKind};
 
     fn targets() -> Vec<Target> {
         vec![crate::dm::ioctl::sample_striped()]

@@ -6,7 +6,7 @@
 //! copied in and out with unaligned reads/writes, so the buffer needs no particular alignment.
 
 use pmemtab::devnum::DevNum;
-use pmemtab::table::Target;
+use pmemtab::dmtable::Target;
 use std::mem::size_of;
 
 /// The ioctl "type" byte of device-mapper.
@@ -237,7 +237,7 @@ pub fn encode_targets(targets: &[Target]) -> Vec<u8> {
     out
 }
 
-pub use pmemtab::table::{table_text, LiveTarget};
+pub use pmemtab::dmtable::{table_text, LiveTarget};
 
 /// Decodes `count` specs from a TABLE_STATUS data area. `None` on malformed data.
 pub fn decode_specs(data: &[u8], count: u32) -> Option<Vec<LiveTarget>> {
@@ -302,8 +302,8 @@ pub fn decode_names(data: &[u8]) -> Option<Vec<(String, DevNum)>> {
 /// A 2-member 2 MiB-chunk stripe: the table the dm tests encode and build.
 #[cfg(test)]
 pub fn sample_striped() -> Target {
+    use pmemtab::dmtable::TargetKind;
     use pmemtab::size::Sectors;
-    use pmemtab::table::TargetKind;
     Target {
         start: Sectors(0),
         length: Sectors(8192),
@@ -332,8 +332,8 @@ pub fn sample_striped() -> Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pmemtab::dmtable::TargetKind;
     use pmemtab::size::Sectors;
-    use pmemtab::table::TargetKind;
     use std::mem::MaybeUninit;
     use std::ptr::addr_of;
 
@@ -497,7 +497,7 @@ mod tests {
         );
         assert_eq!(
             table_text(&t),
-            pmemtab::table::dmsetup_table(&[
+            pmemtab::dmtable::dmsetup_table(&[
                 Target {
                     start: Sectors(0),
                     length: Sectors(1024),

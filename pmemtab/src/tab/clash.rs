@@ -1,16 +1,17 @@
 //! Entries that clash with an earlier one in the same file: the same name, a member
 //! claimed twice, the same mount point. The first wins, as in crypttab.
 
+use super::columns::{split_columns, Field};
 use super::diagnostic::{Diagnostic, Severity};
 use super::model::{Entry, Member};
-use super::parse::{split_columns, Field};
+use super::name::Name;
 use std::collections::HashMap;
 
 /// Where each name, member and mount point was first used, so a clash is found in constant
 /// time per entry (a scan of every earlier entry made parsing quadratic).
 #[derive(Default)]
 pub(super) struct Seen {
-    names: HashMap<String, usize>,
+    names: HashMap<Name, usize>,
     members: HashMap<Member, usize>,
     mount_points: HashMap<String, usize>,
 }
@@ -100,7 +101,7 @@ pub(super) fn conflict(
             shown_from,
             width,
             hint: Some(hint),
-            entry: Some(entry.name.clone()),
+            entry: Some(entry.name.to_string()),
         }
     };
     Some(match how {

@@ -1,17 +1,25 @@
 //! `/etc/pmemtab`: the model ([`model`]), its parser ([`parse`](mod@parse)) and the problems it
-//! reports ([`diagnostic`]). The parser's helpers that are not grammar have modules of their
-//! own: the clash index (duplicate names, members and mount points, `clash`) and the check of
-//! who may write the file (`permission`).
+//! reports ([`diagnostic`]). The parser reads a line's columns (`columns`) one by one, each by
+//! its rule (names: [`name`]; options: the table [`options`], checked by `options_column` and
+//! given their meaning by `meaning`), then the rules across columns (`checks`) and across
+//! lines (the clash index of duplicate names, members and mount points, `clash`); who may
+//! write the file is `permission`'s.
 
+mod checks;
 mod clash;
+mod columns;
 pub mod diagnostic;
+mod line;
+mod meaning;
 pub mod model;
 pub mod name;
 pub mod options;
+mod options_column;
 pub mod parse;
 mod permission;
 
 pub use clash::{clash, Clash};
+pub use columns::ColumnError;
 pub use diagnostic::{Diagnostic, Severity};
 pub use model::*;
 pub use parse::{load, parse, parse_bytes, Parsed};

@@ -1,6 +1,5 @@
 //! Plain data for one pmemtab line. No behaviour beyond small, obvious accessors.
 
-use crate::timeouts::Timeouts;
 use std::fmt;
 use std::time::Duration;
 use uuid::Uuid;
@@ -15,7 +14,7 @@ pub struct Entry {
     /// 1-based line number in the pmemtab file, for messages.
     pub line: usize,
     /// Device name: `/dev/mapper/<name>` for dm layouts.
-    pub name: String,
+    pub name: super::name::Name,
     pub layout: Layout,
     /// Members in the order given (stripe order matters).
     pub members: Vec<Member>,
@@ -90,7 +89,7 @@ pub enum BadChunk {
 }
 
 /// Bytes a stripe chunk must be a multiple of.
-pub const CHUNK_UNIT_BYTES: u64 = 4096;
+pub const CHUNK_UNIT_BYTES: u64 = crate::size::PAGE_BYTES;
 
 /// Checks a stripe chunk, in bytes.
 pub fn check_chunk(chunk_bytes: u64) -> Result<(), BadChunk> {
@@ -241,11 +240,6 @@ impl DaxWant {
 }
 
 impl Entry {
-    /// Every time limit of this entry (see [`crate::timeouts`]).
-    pub fn timeouts(&self) -> Timeouts {
-        Timeouts::of(self, None)
-    }
-
     /// Options to mount with, as mount(8) takes them: the entry's mount options, with `dax`
     /// added for DAX layouts unless the user chose a `dax`/`dax=` option.
     pub fn mount_options(&self) -> Vec<String> {

@@ -1,7 +1,103 @@
 //! Which device names pmemtab accepts. One rule for the parser, `check` and the generator:
 //! a name becomes `/dev/mapper/<name>`, a dm name, a unit name and a command-line word of
 //! `pmem-assemble up`/`down`, so it must be all of those and never read as anything else,
-//! and every unit name systemd derives from it must fit its 255-byte limit.
+//! and every unit name systemd derives from it must fit its 255-byte limit. A [`Name`] is
+//! only made by that rule, so whoever holds one need not check it again.
+
+use super::columns::ColumnError;
+use std::fmt;
+use std::ops::Deref;
+
+/// A device name that passed [`check`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Name(String);
+
+impl Name {
+    pub fn new(name: &str) -> Result<Name, NameError> {
+        check(name)?;
+        Ok(Name(name.to_string()))
+    }
+
+    /// The name column's rule, `text` as written there (`-` is no name), in the parser's
+    /// words: for the parser and for tools that take a name on their command line.
+    pub fn from_column(text: &str) -> Result<Name, ColumnError> {
+        if matches!(text, "-" | "none") {
+            return Err(NameError::Empty.explain(text));
+        }
+        Name::new(text).map_err(|e| e.explain(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Name {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl PartialEq<Name> for str {
+    fn eq(&self, other: &Name) -> bool {
+        self == other.0
+    }
+}
+
+impl PartialEq<Name> for &str {
+    fn eq(&self, other: &Name) -> bool {
+        *self == other.0
+    }
+}
+
+impl PartialEq<Name> for String {
+    fn eq(&self, other: &Name) -> bool {
+        *self == other.0
+    }
+}
+
+impl From<Name> for String {
+    fn from(n: Name) -> String {
+        n.0
+    }
+}
 
 /// Longest device name device-mapper accepts (DM_NAME_LEN - 1).
 pub const MAX_NAME_BYTES: usize = 127;
@@ -19,6 +115,44 @@ pub enum NameError {
     BadChar(char, usize),
     /// A unit name made from it (escaped as systemd does) would exceed 255 bytes.
     UnitTooLong(String),
+}
+
+impl NameError {
+    /// Why `name` is refused, in the words of the parser's diagnostics.
+    pub fn explain(&self, name: &str) -> ColumnError {
+        match self {
+            NameError::UnitTooLong(unit) => ColumnError::new(
+                format!(
+                    "device name '{name}' is too long for systemd: {}",
+                    crate::systemd::TooLong { name: unit.clone() }
+                ),
+                Some("use a shorter name: systemd escapes each of # + - = @ (and a leading .) as 4 bytes"),
+            ),
+            NameError::Empty => ColumnError::new(
+                "a device name is required",
+                Some("the first column names /dev/mapper/<name>"),
+            ),
+            NameError::Reserved => ColumnError::new(
+                format!("'{name}' cannot be a device name"),
+                Some("device-mapper reserves '.', '..' and 'control'"),
+            ),
+            NameError::ReadsAsArgument => ColumnError::new(
+                format!("'{name}' cannot be a device name: pmem-assemble would read it as an option or command"),
+                Some("a name must not begin with '-' or be 'help'"),
+            ),
+            NameError::TooLong(len) => ColumnError::new(
+                format!("device name is {len} bytes long, device-mapper allows at most {MAX_NAME_BYTES}"),
+                None,
+            ),
+            NameError::BadChar(c, offset) => ColumnError {
+                at: Some((*offset, c.len_utf8())),
+                ..ColumnError::new(
+                    format!("character {c:?} is not allowed in a device name"),
+                    Some("use letters, digits and # + - . : = @ _ (characters udev and device-mapper keep as they are)"),
+                )
+            },
+        }
+    }
 }
 
 /// Letters, digits and `# + - . : = @ _`: what udev's dm rules and systemd leave unmangled,
@@ -54,6 +188,16 @@ pub fn check(name: &str) -> Result<(), NameError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_made_by_the_rule_only() {
+        assert_eq!(Name::new("fast").map(String::from), Ok("fast".to_string()));
+        assert_eq!(Name::new("help"), Err(NameError::ReadsAsArgument));
+        assert_eq!(
+            Name::from_column("-").map_err(|e| e.message),
+            Err("a device name is required".to_string())
+        );
+    }
 
     #[test]
     fn names() {

@@ -46,6 +46,81 @@ pub enum Value {
     Optional,
 }
 
+impl Kind {
+    /// Whether the option stays in the list for mount(8) and the mount unit's `Options=`:
+    /// all but pmemtab's own and those that mean nothing.
+    pub fn for_mount(self) -> bool {
+        !matches!(self, Kind::Pmemtab | Kind::Nothing)
+    }
+}
+
+/// What an option sets in an entry (the parser's `meaning` module reads its value), if
+/// anything beyond being passed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sets {
+    Nothing,
+    Nofail,
+    Noauto,
+    Netdev,
+    InitrdAttach,
+    Mkfs,
+    NumaMix,
+    Zone,
+    /// Checks the DAX mode; the option itself goes to the kernel.
+    DaxMode,
+    Timeout(Timer),
+    Dependency(Dependency),
+    RequiresMountsFor,
+    Automount,
+    RwOnly,
+}
+
+/// The time limits an entry sets (`x-systemd.*-timeout=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// How long `up` waits for the members.
+    Device,
+    Mount,
+    /// The automount's idle time.
+    Idle,
+}
+
+/// The mount unit's dependencies an entry adds (`x-systemd.requires=`...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dependency {
+    Requires,
+    After,
+    Before,
+    WantedBy,
+    RequiredBy,
+}
+
+/// The layouts an option is for, when not every layout that mounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Only {
+    /// Striped and linear entries (a device-mapper device).
+    DeviceMapper,
+    /// System-ram entries.
+    SystemRam,
+}
+
+impl Only {
+    pub fn admits(self, layout: Layout) -> bool {
+        match self {
+            Only::DeviceMapper => layout.is_dm(),
+            Only::SystemRam => layout == Layout::SystemRam,
+        }
+    }
+}
+
+/// An option that applies to some layouts only, and what the parser says elsewhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Restriction {
+    pub only: Only,
+    pub message: &'static str,
+    pub hint: &'static str,
+}
+
 /// One known option.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Known {
@@ -53,7 +128,62 @@ pub struct Known {
     pub key: &'static str,
     pub value: Value,
     pub kind: Kind,
+    /// A setting with one value: a second, different value contradicts the first.
+    pub single: bool,
+    /// About the filesystem or its mount, so meaningless for a system-ram entry (which is
+    /// not mounted); false for when to bring an entry up, how long to wait, and where it goes.
+    pub mounting: bool,
+    /// Becomes a setting of the mount unit, so needs an entry that has one.
+    pub unit: bool,
+    pub restriction: Option<Restriction>,
+    pub sets: Sets,
 }
+
+impl Known {
+    const fn new(key: &'static str, value: Value, kind: Kind) -> Known {
+        Known {
+            key,
+            value,
+            kind,
+            single: false,
+            mounting: true,
+            unit: false,
+            restriction: None,
+            sets: Sets::Nothing,
+        }
+    }
+    const fn sets(self, sets: Sets) -> Known {
+        Known { sets, ..self }
+    }
+    const fn single(self) -> Known {
+        Known {
+            single: true,
+            ..self
+        }
+    }
+    /// Also for a system-ram entry.
+    const fn memory(self) -> Known {
+        Known {
+            mounting: false,
+            ..self
+        }
+    }
+    const fn unit(self) -> Known {
+        Known { unit: true, ..self }
+    }
+    const fn only(self, only: Only, message: &'static str, hint: &'static str) -> Known {
+        Known {
+            restriction: Some(Restriction {
+                only,
+                message,
+                hint,
+            }),
+            ..self
+        }
+    }
+}
+
+use super::model::Layout;
 
 /// Why an option is not accepted at all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,35 +194,23 @@ pub struct Refused {
 }
 
 const fn flag(key: &'static str, bits: u64, set: bool) -> Known {
-    Known {
-        key,
-        value: Value::No,
-        kind: Kind::Flag { bits, set },
-    }
+    Known::new(key, Value::No, Kind::Flag { bits, set })
 }
 
 const fn data(key: &'static str, value: Value) -> Known {
-    Known {
-        key,
-        value,
-        kind: Kind::Data,
-    }
+    Known::new(key, value, Kind::Data)
 }
 
 const fn user(key: &'static str, value: Value) -> Known {
-    Known {
-        key,
-        value,
-        kind: Kind::Userspace,
-    }
+    Known::new(key, value, Kind::Userspace)
 }
 
 const fn own(key: &'static str, value: Value) -> Known {
-    Known {
-        key,
-        value,
-        kind: Kind::Pmemtab,
-    }
+    Known::new(key, value, Kind::Pmemtab)
+}
+
+const fn nothing(key: &'static str) -> Known {
+    Known::new(key, Value::No, Kind::Nothing)
 }
 
 use Value::{No, Optional, Required};
@@ -100,9 +218,14 @@ use Value::{No, Optional, Required};
 /// Every option pmemtab knows. The generic flags are those of mount(8) (libmount's Linux
 /// map); the data options are ext4's and XFS's and the security modules' (`context=`...).
 pub const TABLE: &[Known] = &[
-    // mount(2) flags.
+    // mount(2) flags. Those an admin turns on come first, in the order `import` writes
+    // them.
     flag("ro", ms::RDONLY, true),
     flag("rw", ms::RDONLY, false),
+    flag("noatime", ms::NOATIME, true),
+    flag("atime", ms::NOATIME, false),
+    flag("nodiratime", ms::NODIRATIME, true),
+    flag("diratime", ms::NODIRATIME, false),
     flag("nosuid", ms::NOSUID, true),
     flag("suid", ms::NOSUID, false),
     flag("nodev", ms::NODEV, true),
@@ -112,59 +235,60 @@ pub const TABLE: &[Known] = &[
     flag("sync", ms::SYNCHRONOUS, true),
     flag("async", ms::SYNCHRONOUS, false),
     flag("dirsync", ms::DIRSYNC, true),
+    flag("lazytime", ms::LAZYTIME, true),
+    flag("nolazytime", ms::LAZYTIME, false),
     flag("nosymfollow", ms::NOSYMFOLLOW, true),
     flag("symfollow", ms::NOSYMFOLLOW, false),
-    flag("noatime", ms::NOATIME, true),
-    flag("atime", ms::NOATIME, false),
-    flag("nodiratime", ms::NODIRATIME, true),
-    flag("diratime", ms::NODIRATIME, false),
     flag("relatime", ms::RELATIME, true),
     flag("norelatime", ms::RELATIME, false),
     flag("strictatime", ms::STRICTATIME, true),
     flag("nostrictatime", ms::STRICTATIME, false),
-    flag("lazytime", ms::LAZYTIME, true),
-    flag("nolazytime", ms::LAZYTIME, false),
     flag("iversion", ms::I_VERSION, true),
     flag("noiversion", ms::I_VERSION, false),
     flag("silent", ms::SILENT, true),
     flag("loud", ms::SILENT, false),
     // Nothing at all.
-    Known {
-        key: "defaults",
-        value: No,
-        kind: Kind::Nothing,
-    },
-    Known {
-        key: "auto",
-        value: No,
-        kind: Kind::Nothing,
-    },
+    nothing("defaults").memory(),
+    nothing("auto").memory(),
     // mount(8) and systemd.
-    user("nofail", No),
-    user("noauto", No),
+    user("nofail", No).memory().sets(Sets::Nofail),
+    user("noauto", No).memory().sets(Sets::Noauto),
     user("nouser", No),
-    user("_netdev", No),
-    user("x-initrd.mount", No),
-    user("x-systemd.requires", Required),
-    user("x-systemd.after", Required),
-    user("x-systemd.before", Required),
-    user("x-systemd.requires-mounts-for", Required),
-    user("x-systemd.wanted-by", Required),
-    user("x-systemd.required-by", Required),
-    user("x-systemd.automount", No),
-    user("x-systemd.idle-timeout", Required),
-    user("x-systemd.mount-timeout", Required),
-    user("x-systemd.rw-only", No),
-    user("x-systemd.device-bound", No),
-    user("comment", Optional),
+    user("_netdev", No).unit().sets(Sets::Netdev),
+    user("x-initrd.mount", No).memory().sets(Sets::InitrdAttach),
+    user("x-systemd.requires", Required).unit().sets(Sets::Dependency(Dependency::Requires)),
+    user("x-systemd.after", Required).unit().sets(Sets::Dependency(Dependency::After)),
+    user("x-systemd.before", Required).unit().sets(Sets::Dependency(Dependency::Before)),
+    user("x-systemd.requires-mounts-for", Required).unit().sets(Sets::RequiresMountsFor),
+    user("x-systemd.wanted-by", Required).unit().sets(Sets::Dependency(Dependency::WantedBy)),
+    user("x-systemd.required-by", Required).unit().sets(Sets::Dependency(Dependency::RequiredBy)),
+    user("x-systemd.automount", No).unit().sets(Sets::Automount),
+    user("x-systemd.idle-timeout", Required).unit().single().sets(Sets::Timeout(Timer::Idle)),
+    user("x-systemd.mount-timeout", Required).unit().single().sets(Sets::Timeout(Timer::Mount)),
+    user("x-systemd.rw-only", No).unit().sets(Sets::RwOnly),
+    user("x-systemd.device-bound", No).unit().only(
+        Only::DeviceMapper,
+        "x-systemd.device-bound needs a device-mapper layout",
+        "a single entry's mount has no .device unit to bind to (it mounts /run/pmemtab/by-name/NAME); use linear",
+    ),
+    user("comment", Optional).memory(),
     // pmemtab's own.
-    own("mkfs", No),
-    own("x-initrd.attach", No),
-    own("x-systemd.device-timeout", Required),
-    own("zone", Required),
-    own("numa-mix", No),
+    own("mkfs", No).sets(Sets::Mkfs),
+    own("x-initrd.attach", No).memory().sets(Sets::InitrdAttach),
+    own("x-systemd.device-timeout", Required).memory().single().sets(Sets::Timeout(Timer::Device)),
+    own("zone", Required).memory().single().sets(Sets::Zone).only(
+        Only::SystemRam,
+        "zone= applies to system-ram entries only",
+        "remove it",
+    ),
+    // About the members, not the mount: on a system-ram entry its restriction says why.
+    own("numa-mix", No).memory().sets(Sets::NumaMix).only(
+        Only::DeviceMapper,
+        "numa-mix applies to striped and linear entries only",
+        "a single or system-ram entry interleaves nothing across nodes: remove it",
+    ),
     // DAX (ext4 and XFS).
-    data("dax", Optional),
+    data("dax", Optional).single().sets(Sets::DaxMode),
     // Security modules (SELinux), for any filesystem.
     data("context", Required),
     data("fscontext", Required),
@@ -320,6 +444,12 @@ pub fn refused(option: &str) -> Option<&'static Refused> {
     REFUSED.iter().find(|o| o.key == k)
 }
 
+/// Whether `option` is about the filesystem or its mount (see [`Known::mounting`]): an option
+/// the table does not know is.
+pub fn about_mounting(option: &str) -> bool {
+    lookup(option).map_or(true, |k| k.mounting)
+}
+
 /// Options for userspace by convention: mount(8) gives `x-*` and `X-*` to no kernel.
 pub fn is_userspace_prefix(option: &str) -> bool {
     option.starts_with("x-") || option.starts_with("X-")
@@ -405,6 +535,17 @@ mod tests {
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), n, "a key in two places");
+    }
+
+    #[test]
+    fn pmemtab_s_own_options_each_set_something() {
+        for k in TABLE.iter().filter(|k| k.kind == Kind::Pmemtab) {
+            assert_ne!(k.sets, Sets::Nothing, "{}", k.key);
+        }
+        // What a mount unit needs, and what a system-ram entry takes.
+        let unit: Vec<&str> = TABLE.iter().filter(|k| k.unit).map(|k| k.key).collect();
+        assert!(unit.contains(&"_netdev") && !unit.contains(&"x-systemd.device-timeout"));
+        assert!(!about_mounting("nofail") && about_mounting("noatime") && about_mounting("x-y"));
     }
 
     #[test]

@@ -1,25 +1,27 @@
 //! pmemtab text → entries plus every diagnostic.
 //!
-//! The file is read line by line; each line is split into whitespace-separated columns and
-//! each column has a small nom grammar. A line with an error is reported and dropped, the
-//! rest still parse, so one typo (or one byte that is not UTF-8) never hides the other lines'
-//! problems, and the generator can still write units for the good lines, as systemd's tab
-//! generators do. Besides its own grammar, a line must be something the generator can write
+//! The file is read line by line; each line is split into whitespace-separated columns
+//! (`columns`) and each column has a small nom grammar here, but for the name (its rule is
+//! [`super::name`]'s) and the options (`options_column`); the rules across columns are
+//! `checks`'. A line with an error is reported and dropped, the rest still parse, so one
+//! typo (or one byte that is not UTF-8) never hides the other lines' problems, and the
+//! generator can still write units for the good lines, as systemd's tab generators do. Besides its own grammar, a line must be something the generator can write
 //! units for (see [`crate::systemd`]): `pmem-assemble check` refuses what the generator would
 //! skip.
 
+use super::checks::{check_layout_members, check_mount};
+use super::columns::{split_columns, Cell, ColumnError, Field};
 use super::diagnostic::{Diagnostic, Severity, SourceWindow};
+use super::line::LineCtx;
 use super::model::{
-    check_chunk, BadChunk, Entry, FsType, Layout, Member, MountUnitOptions, Options, Source, Span,
-    DEFAULT_CHUNK_BYTES,
+    check_chunk, BadChunk, Entry, FsType, Layout, Member, Source, Span, DEFAULT_CHUNK_BYTES,
 };
-use super::options::{self as table, FormError, Kind, Value};
+use super::name::Name;
+use super::options_column::parse_options;
 use super::{clash, permission};
-use crate::kmem;
-use crate::numa;
 use crate::size::HUGE_PAGE_BYTES;
 use crate::systemd;
-use crate::timeouts;
+use crate::text;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while1};
 use nom::character::complete::{digit1, hex_digit1, one_of};
@@ -27,12 +29,8 @@ use nom::combinator::{all_consuming, map, map_res, opt, recognize, value};
 use nom::multi::many1;
 use nom::sequence::{pair, preceded, tuple};
 use nom::IResult;
-use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
 use uuid::Uuid;
-
-use super::name::{self, NameError, MAX_NAME_BYTES};
 
 /// The result of parsing a whole file: good entries, and diagnostics for the rest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -152,93 +150,6 @@ fn not_utf8(number: usize, raw: &[u8], e: std::str::Utf8Error) -> Diagnostic {
     }
 }
 
-/// Per-line state: where we are and what went wrong.
-struct LineCtx<'a> {
-    number: usize,
-    text: &'a str,
-    /// What each diagnostic shows of the line: a window around the fault of a long line, so
-    /// that a line of thousands of bad members does not repeat itself in every message.
-    window: SourceWindow<'a>,
-    /// The line's first word, for [`Diagnostic::entry`].
-    entry: Option<String>,
-    diags: Vec<Diagnostic>,
-}
-
-impl LineCtx<'_> {
-    fn report(&mut self, severity: Severity, field: &Field, message: String, hint: Option<String>) {
-        let width = field.text.chars().count().max(1);
-        let (source_line, shown_from) = self.window.around(field.column, width);
-        self.diags.push(Diagnostic {
-            severity,
-            line: self.number,
-            column: field.column,
-            message,
-            source_line,
-            shown_from,
-            width,
-            hint,
-            entry: self.entry.clone(),
-        });
-    }
-    fn error(
-        &mut self,
-        field: &Field,
-        message: impl Into<String>,
-        hint: impl Into<Option<String>>,
-    ) {
-        self.report(Severity::Error, field, message.into(), hint.into());
-    }
-    fn warn(&mut self, field: &Field, message: impl Into<String>, hint: impl Into<Option<String>>) {
-        self.report(Severity::Warning, field, message.into(), hint.into());
-    }
-}
-
-/// A column's text and its 1-based character column.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Field<'a> {
-    pub(super) text: &'a str,
-    pub(super) column: usize,
-}
-
-impl<'a> Field<'a> {
-    /// A part of this field starting `byte_offset` bytes in.
-    fn sub(&self, byte_offset: usize, text: &'a str) -> Field<'a> {
-        let prefix = self.text.get(..byte_offset).unwrap_or("");
-        Field {
-            text,
-            column: self.column + prefix.chars().count(),
-        }
-    }
-    fn is_empty_marker(&self) -> bool {
-        matches!(self.text, "-" | "none")
-    }
-    fn span(&self) -> Span {
-        Span {
-            column: self.column,
-            width: self.text.chars().count().max(1),
-        }
-    }
-}
-
-/// Splits a line into columns with their positions (nom: whitespace-separated words).
-pub(super) fn split_columns(line: &str) -> Vec<Field<'_>> {
-    fn word(i: &str) -> IResult<&str, &str> {
-        preceded(take_while_ws, take_while1(|c: char| c != ' ' && c != '\t'))(i)
-    }
-    fn take_while_ws(i: &str) -> IResult<&str, &str> {
-        nom::bytes::complete::take_while(|c: char| c == ' ' || c == '\t')(i)
-    }
-    let mut out = Vec::new();
-    let mut rest = line;
-    while let Ok((next, w)) = word(rest) {
-        let byte_offset = line.len() - next.len() - w.len();
-        let column = line.get(..byte_offset).map_or(1, |p| p.chars().count() + 1);
-        out.push(Field { text: w, column });
-        rest = next;
-    }
-    out
-}
-
 fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
     let cols = split_columns(ctx.text);
     let end = Field {
@@ -286,7 +197,7 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
     let members = parse_members(ctx, &members_f);
     let mount_point = match cols.get(3) {
         Some(f) => parse_mount_point(ctx, f),
-        None => Some(None),
+        None => Cell::Blank,
     };
     let fstype = parse_fstype(ctx, cols.get(4));
     let options = cols
@@ -294,10 +205,20 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
         .map(|f| parse_options(ctx, f, layout))
         .unwrap_or_default();
 
-    let (name, layout, members, mount_point) = (name?, layout?, members?, mount_point?);
+    let mount_point = match mount_point {
+        Cell::Blank => None,
+        Cell::Given(p) => Some(p),
+        Cell::Refused => return None,
+    };
+    let (name, layout, members) = (name?, layout?, members?);
     let (members, member_spans): (Vec<Member>, Vec<Span>) = members.into_iter().unzip();
     check_layout_members(ctx, layout, &members, &members_f);
-    let fstype = check_mount(ctx, layout, &mount_point, fstype?, &options, &cols);
+    let fstype = match fstype {
+        Cell::Blank => None,
+        Cell::Given(t) => Some(t),
+        Cell::Refused => return None,
+    };
+    let fstype = check_mount(ctx, layout, mount_point.as_deref(), fstype, &options, &cols);
     Some(Entry {
         line: ctx.number,
         name,
@@ -326,75 +247,9 @@ fn layout_hint() -> Option<String> {
     )
 }
 
-/// Why a value cannot stand in a column, in the parser's words: for the parser's diagnostics
-/// and for tools that take the value on their own command line (pmemtab-memmap's `--name`,
-/// `--mount`), so that both refuse the same values with the same reason.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ColumnError {
-    pub message: String,
-    pub hint: Option<String>,
-    /// The part at fault, as (byte offset, byte length), when it is not the whole value.
-    pub at: Option<(usize, usize)>,
-}
-
-impl ColumnError {
-    fn new(message: impl Into<String>, hint: Option<&str>) -> ColumnError {
-        ColumnError {
-            message: message.into(),
-            hint: hint.map(str::to_string),
-            at: None,
-        }
-    }
-}
-
-/// The name column's rule: `name` as written there.
-pub fn check_name(name: &str) -> Result<(), ColumnError> {
-    if matches!(name, "-" | "none") {
-        return Err(ColumnError::new(
-            "a device name is required",
-            Some("the first column names /dev/mapper/<name>"),
-        ));
-    }
-    let Err(e) = name::check(name) else {
-        return Ok(());
-    };
-    Err(match e {
-        NameError::UnitTooLong(unit) => ColumnError::new(
-            format!(
-                "device name '{name}' is too long for systemd: {}",
-                systemd::TooLong { name: unit }
-            ),
-            Some("use a shorter name: systemd escapes each of # + - = @ (and a leading .) as 4 bytes"),
-        ),
-        NameError::Empty => ColumnError::new(
-            "a device name is required",
-            Some("the first column names /dev/mapper/<name>"),
-        ),
-        NameError::Reserved => ColumnError::new(
-            format!("'{name}' cannot be a device name"),
-            Some("device-mapper reserves '.', '..' and 'control'"),
-        ),
-        NameError::ReadsAsArgument => ColumnError::new(
-            format!("'{name}' cannot be a device name: pmem-assemble would read it as an option or command"),
-            Some("a name must not begin with '-' or be 'help'"),
-        ),
-        NameError::TooLong(len) => ColumnError::new(
-            format!("device name is {len} bytes long, device-mapper allows at most {MAX_NAME_BYTES}"),
-            None,
-        ),
-        NameError::BadChar(c, offset) => ColumnError {
-            at: Some((offset, c.len_utf8())),
-            ..ColumnError::new(
-                format!("character {c:?} is not allowed in a device name"),
-                Some("use letters, digits and # + - . : = @ _ (characters udev and device-mapper keep as they are)"),
-            )
-        },
-    })
-}
-
-fn parse_name(ctx: &mut LineCtx<'_>, f: &Field) -> Option<String> {
-    match check_name(f.text) {
-        Ok(()) => Some(f.text.to_string()),
+fn parse_name(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Name> {
+    match Name::from_column(f.text) {
+        Ok(name) => Some(name),
         Err(e) => {
             let field = match e
                 .at
@@ -603,72 +458,30 @@ fn member_error(part: &str) -> (String, String) {
     }
 }
 
-fn check_layout_members(ctx: &mut LineCtx<'_>, layout: Layout, members: &[Member], f: &Field) {
-    let n = members.len();
-    match layout {
-        Layout::Striped { .. } if n < 2 => ctx.error(
-            f,
-            format!("striped needs at least 2 members, has {n}"),
-            Some("use single for one namespace".into()),
-        ),
-        Layout::Single if n != 1 => ctx.error(
-            f,
-            format!("single takes exactly 1 member, has {n}"),
-            Some("use linear or striped for several".into()),
-        ),
-        _ => {}
-    }
-}
-
-/// fstab's octal escapes (`\040` for a space), decoded.
-fn decode_octal(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\' {
-            let digits = bytes.get(i + 1..i + 4)?;
-            if !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
-                return None;
-            }
-            let v = digits
-                .iter()
-                .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
-            out.push(u8::try_from(v).ok()?);
-            i += 4;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// `Some(None)` for `-`, `None` after an error.
-fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Option<String>> {
+fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Cell<String> {
     if f.is_empty_marker() {
-        return Some(None);
+        return Cell::Blank;
     }
-    let Some(path) = decode_octal(f.text) else {
+    let Some(path) = text::decode_octal(f.text) else {
         ctx.error(
             f,
             "invalid escape in mount point",
             Some("write a space as \\040, a tab as \\011, a backslash as \\134".into()),
         );
-        return None;
+        return Cell::Refused;
     };
     match check_mount_point(&path) {
-        Ok(p) => Some(Some(p)),
+        Ok(p) => Cell::Given(p),
         Err(e) => {
             ctx.error(f, e.message, e.hint);
-            None
+            Cell::Refused
         }
     }
 }
 
 /// The mount-point column's rule, on the path it decodes to (escapes undone): the path as
 /// systemd names it (repeated and trailing slashes collapsed), or why it cannot be one.
-/// [`crate::import::escape_path`] writes a path back in the column's escapes.
+/// [`crate::text::encode_octal`] writes a path back in the column's escapes.
 pub fn check_mount_point(path: &str) -> Result<String, ColumnError> {
     if !path.starts_with('/') {
         return Err(ColumnError::new(
@@ -699,598 +512,19 @@ pub fn check_mount_point(path: &str) -> Result<String, ColumnError> {
     Ok(format!("/{}", simplified.join("/")))
 }
 
-fn parse_fstype(ctx: &mut LineCtx<'_>, f: Option<&Field>) -> Option<Option<FsType>> {
-    let Some(f) = f else { return Some(None) };
+fn parse_fstype(ctx: &mut LineCtx<'_>, f: Option<&Field>) -> Cell<FsType> {
+    let Some(f) = f else { return Cell::Blank };
     match f.text {
-        "-" | "none" => Some(None),
-        "ext4" => Some(Some(FsType::Ext4)),
-        "xfs" => Some(Some(FsType::Xfs)),
+        "-" | "none" => Cell::Blank,
+        "ext4" => Cell::Given(FsType::Ext4),
+        "xfs" => Cell::Given(FsType::Xfs),
         other => {
             ctx.error(
                 f,
                 format!("unsupported filesystem type '{other}'"),
                 Some("DAX filesystems supported: ext4, xfs (or - for none)".into()),
             );
-            None
-        }
-    }
-}
-
-/// Splits on commas, honouring `\,` (and `\\`) escapes and, as mount(8) does, double quotes
-/// (a comma inside `"..."` does not split; the quotes stay); yields each option with its byte
-/// offset, its text as written and its decoded text.
-fn split_options(text: &str) -> Vec<(usize, &str, String)> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut current = String::new();
-    let mut quoted = false;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '\\' if matches!(chars.peek(), Some((_, ',' | '\\'))) => {
-                if let Some((_, next)) = chars.next() {
-                    current.push(next);
-                }
-            }
-            '"' => {
-                quoted = !quoted;
-                current.push(c);
-            }
-            ',' if !quoted => {
-                out.push((start, &text[start..i], std::mem::take(&mut current)));
-                start = i + 1;
-            }
-            _ => current.push(c),
-        }
-    }
-    out.push((start, &text[start..], current));
-    out
-}
-
-/// The options column parsed, with where the options that need a mount unit were written.
-#[derive(Default)]
-struct OptionsResult<'a> {
-    options: Options,
-    /// (option as written, field) of every option only a mount unit honours.
-    mount_unit: Vec<(String, Field<'a>)>,
-    /// Where `x-systemd.idle-timeout=` was written.
-    idle: Option<Field<'a>>,
-    /// Where `x-systemd.automount` was written.
-    automount: Option<Field<'a>>,
-}
-
-/// Single-valued options: a second, different value contradicts the first.
-fn single_valued(key: &str) -> bool {
-    matches!(
-        key,
-        "dax"
-            | "zone"
-            | "x-systemd.device-timeout"
-            | "x-systemd.mount-timeout"
-            | "x-systemd.idle-timeout"
-    )
-}
-
-/// Options that mean something for memory (a system-ram entry): when to bring it up and how
-/// long to wait, and where it goes; every other option is about a filesystem.
-fn applies_to_memory(key: &str) -> bool {
-    matches!(
-        key,
-        "nofail"
-            | "noauto"
-            | "auto"
-            | "defaults"
-            | "comment"
-            | "x-initrd.attach"
-            | "x-initrd.mount"
-            | "x-systemd.device-timeout"
-            | "zone"
-    )
-}
-
-/// Options that turn into settings of the mount unit, so need one.
-fn needs_mount_unit(key: &str) -> bool {
-    key.starts_with("x-systemd.") && key != "x-systemd.device-timeout" || key == "_netdev"
-}
-
-fn parse_options<'a>(
-    ctx: &mut LineCtx<'_>,
-    f: &Field<'a>,
-    layout: Option<Layout>,
-) -> OptionsResult<'a> {
-    let mut r = OptionsResult::default();
-    if f.is_empty_marker() {
-        return r;
-    }
-    // key -> (first decoded option with that key, as written)
-    let mut first: HashMap<String, String> = HashMap::new();
-    for (offset, raw, opt) in split_options(f.text) {
-        let of = f.sub(offset, raw);
-        if opt.is_empty() {
-            ctx.error(
-                &Field { text: ",", ..of },
-                "empty option",
-                Some("options are separated by single commas".into()),
-            );
-            continue;
-        }
-        if opt.chars().any(char::is_control) {
-            ctx.error(
-                &of,
-                format!("option '{opt}' contains a control character"),
-                Some("a unit file cannot hold it; remove it".into()),
-            );
-            continue;
-        }
-        if opt.ends_with('\\') {
-            ctx.error(
-                &of,
-                format!("option '{opt}' ends with a backslash"),
-                Some("a unit file reads a trailing \\ as a line continuation; remove it".into()),
-            );
-            continue;
-        }
-        let form = match table::mount_form(&opt) {
-            Ok(form) => form,
-            Err(FormError::OpenQuote) => {
-                ctx.error(
-                    &of,
-                    format!("option '{opt}' has a \" without its closing one"),
-                    None,
-                );
-                continue;
-            }
-            Err(FormError::Comma) => {
-                ctx.error(
-                    &of,
-                    format!("option '{opt}' holds a comma mount(8) would split at"),
-                    Some("a comma can only be in a value: key=\"a,b\" or key=a\\,b".into()),
-                );
-                continue;
-            }
-        };
-        let key = table::key(&opt).to_string();
-        if let Some(refused) = table::refused(&opt) {
-            ctx.error(
-                &of,
-                format!("option '{}' is not supported", refused.key),
-                Some(refused.why.into()),
-            );
-            continue;
-        }
-        if opt.starts_with("comment=systemd.") {
-            ctx.error(
-                &of,
-                format!("'{opt}' is the old spelling of a systemd option"),
-                Some(format!(
-                    "write x-systemd.{}",
-                    opt.trim_start_matches("comment=systemd.")
-                )),
-            );
-            continue;
-        }
-        let known = table::lookup(&opt);
-        if known.is_none() && key.starts_with("x-systemd.") {
-            ctx.error(
-                &of,
-                format!("unknown systemd option '{key}'"),
-                Some("pmemtab implements x-systemd.requires=, .after=, .before=, .requires-mounts-for=, .wanted-by=, .required-by=, .automount, .idle-timeout=, .mount-timeout=, .device-timeout=, .rw-only and .device-bound (see pmemtab(5))".into()),
-            );
-            continue;
-        }
-        if layout == Some(Layout::SystemRam) && !applies_to_memory(&key) && key != numa::MIX_OPTION
-        {
-            ctx.error(
-                &of,
-                format!("option '{key}' is about mounting, and a system-ram entry is not mounted"),
-                Some("a system-ram entry takes nofail, noauto, x-initrd.attach, x-systemd.device-timeout= and zone= (see pmemtab(5))".into()),
-            );
-            continue;
-        }
-        let value = opt.split_once('=').map(|(_, v)| v);
-        match (known.map(|k| k.value), value) {
-            (Some(Value::No), Some(_)) => {
-                ctx.error(&of, format!("option '{key}' takes no value"), None);
-                continue;
-            }
-            (Some(Value::Required), None | Some("")) => {
-                ctx.error(&of, format!("option '{key}=' needs a value"), None);
-                continue;
-            }
-            _ => {}
-        }
-        // Twice the same, or two different values of a setting that has one.
-        match first.get(&key) {
-            Some(earlier) if *earlier == opt => {
-                ctx.warn(
-                    &of,
-                    format!("option '{opt}' is given twice"),
-                    Some("remove one".into()),
-                );
-                continue;
-            }
-            Some(earlier) if single_valued(&key) => {
-                ctx.error(
-                    &of,
-                    format!("option '{opt}' contradicts '{earlier}' before it"),
-                    Some("give it once".into()),
-                );
-                continue;
-            }
-            _ => {}
-        }
-        let contradiction = match key.as_str() {
-            "auto" => first.get("noauto"),
-            "noauto" => first.get("auto"),
-            _ => None,
-        };
-        if let Some(other) = contradiction {
-            ctx.error(
-                &of,
-                format!("option '{opt}' contradicts '{other}' before it"),
-                Some("give one of them".into()),
-            );
-            continue;
-        }
-        first.entry(key.clone()).or_insert_with(|| opt.clone());
-        if needs_mount_unit(&key) {
-            r.mount_unit.push((opt.clone(), of));
-        }
-        let o = &mut r.options;
-        let unit: &mut MountUnitOptions = &mut o.systemd;
-        let keep = match key.as_str() {
-            "nofail" => {
-                o.nofail = true;
-                true
-            }
-            "noauto" => {
-                o.noauto = true;
-                true
-            }
-            "_netdev" => {
-                o.netdev = true;
-                true
-            }
-            "x-initrd.attach" => {
-                o.initrd_attach = true;
-                false
-            }
-            "x-initrd.mount" => {
-                o.initrd_attach = true;
-                true
-            }
-            "mkfs" => {
-                o.mkfs = true;
-                false
-            }
-            "numa-mix" => {
-                if layout.is_some_and(|l| !l.is_dm()) {
-                    ctx.error(
-                        &of,
-                        "numa-mix applies to striped and linear entries only",
-                        Some("a single or system-ram entry interleaves nothing across nodes: remove it".into()),
-                    );
-                    continue;
-                }
-                o.numa_mix = true;
-                false
-            }
-            "zone" => {
-                let v = value.unwrap_or_default();
-                if layout.is_some_and(|l| l != Layout::SystemRam) {
-                    ctx.error(
-                        &of,
-                        "zone= applies to system-ram entries only",
-                        Some("remove it".into()),
-                    );
-                    continue;
-                }
-                let Some(z) = kmem::Zone::parse(v) else {
-                    ctx.error(
-                        &of,
-                        format!("unknown memory zone '{v}'"),
-                        Some("expected zone=movable (the default) or zone=normal".into()),
-                    );
-                    continue;
-                };
-                o.zone = Some(z);
-                false
-            }
-            "dax" => {
-                match value {
-                    None | Some("always") | Some("inode") => {}
-                    Some("never") => ctx.warn(&of, "dax=never turns DAX off for this device", None),
-                    Some(_) => {
-                        ctx.error(
-                            &of,
-                            format!("unknown DAX mode '{opt}'"),
-                            Some("expected dax, dax=always, dax=inode or dax=never".into()),
-                        );
-                        continue;
-                    }
-                }
-                true
-            }
-            "x-systemd.device-timeout" | "x-systemd.mount-timeout" | "x-systemd.idle-timeout" => {
-                let v = value.unwrap_or_default();
-                let what = key.trim_start_matches("x-systemd.").replace('-', " ");
-                let Some(d) = parse_timespan(v).filter(|d| !d.is_zero()) else {
-                    ctx.error(
-                        &of,
-                        format!("invalid {what} '{v}'"),
-                        Some(
-                            "expected a finite, positive time such as 30s, 2min or 1min30s".into(),
-                        ),
-                    );
-                    continue;
-                };
-                if let Err(limit) = timeouts::check_limit(d) {
-                    ctx.error(&of, format!("{what} '{v}' is {limit}"), None);
-                    continue;
-                }
-                match key.as_str() {
-                    "x-systemd.device-timeout" => {
-                        o.device_timeout = Some(d);
-                        false
-                    }
-                    "x-systemd.mount-timeout" => {
-                        unit.mount_timeout = Some(d);
-                        true
-                    }
-                    _ => {
-                        unit.idle_timeout = Some(d);
-                        r.idle = Some(of);
-                        true
-                    }
-                }
-            }
-            "x-systemd.requires"
-            | "x-systemd.after"
-            | "x-systemd.before"
-            | "x-systemd.wanted-by"
-            | "x-systemd.required-by" => {
-                let v = value.unwrap_or_default();
-                let Ok(name) = systemd::mangle_dependency(v) else {
-                    ctx.error(
-                        &of,
-                        format!("'{v}' cannot be made a unit name"),
-                        Some("name a unit (foo.service), a path, or a mount point".into()),
-                    );
-                    continue;
-                };
-                let list = match key.as_str() {
-                    "x-systemd.requires" => &mut unit.requires,
-                    "x-systemd.after" => &mut unit.after,
-                    "x-systemd.before" => &mut unit.before,
-                    "x-systemd.wanted-by" => &mut unit.wanted_by,
-                    _ => &mut unit.required_by,
-                };
-                if !list.contains(&name) {
-                    list.push(name);
-                }
-                true
-            }
-            "x-systemd.requires-mounts-for" => {
-                let v = value.unwrap_or_default();
-                let plain = !v.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\');
-                match systemd::simplify_path(v) {
-                    Ok(p) if plain => unit.requires_mounts_for.push(p),
-                    _ => {
-                        ctx.error(
-                            &of,
-                            format!("x-systemd.requires-mounts-for= needs an absolute path without blanks, quotes or backslashes, not '{v}'"),
-                            None,
-                        );
-                        continue;
-                    }
-                }
-                true
-            }
-            "x-systemd.automount" => {
-                unit.automount = true;
-                r.automount = Some(of);
-                true
-            }
-            "x-systemd.rw-only" => {
-                unit.rw_only = true;
-                true
-            }
-            "x-systemd.device-bound" => {
-                if layout.is_some_and(|l| !l.is_dm()) {
-                    ctx.error(
-                        &of,
-                        "x-systemd.device-bound needs a device-mapper layout",
-                        Some("a single entry's mount has no .device unit to bind to (it mounts /run/pmemtab/by-name/NAME); use linear".into()),
-                    );
-                    continue;
-                }
-                true
-            }
-            _ => match known.map(|k| k.kind) {
-                Some(Kind::Nothing) => false,
-                Some(_) => true,
-                None if table::is_userspace_prefix(&opt) => true,
-                None => {
-                    ctx.warn(
-                        &of,
-                        format!("unknown option '{opt}', passed to mount as is"),
-                        None,
-                    );
-                    true
-                }
-            },
-        };
-        if keep {
-            o.mount.push(form);
-        }
-    }
-    r
-}
-
-/// systemd time spans: `30`, `30s`, `500ms`, `2min`, `1min30s`, `1h 5min` (no spaces here:
-/// a column has none). A bare number is seconds. `None` for what systemd would not read, and
-/// for a span past u64 nanoseconds (584 years).
-pub fn parse_timespan(s: &str) -> Option<Duration> {
-    // Nanoseconds per unit, as systemd's parse_time() reads them (a month is 30.44 days, a
-    // year 365.25); longer names first, so `ms` is not read as minutes.
-    fn unit(i: &str) -> IResult<&str, u64> {
-        const S: u64 = 1_000_000_000;
-        alt((
-            value(1, alt((tag("nsec"), tag("ns")))),
-            value(1_000, alt((tag("usec"), tag("us")))),
-            value(1_000_000, alt((tag("msec"), tag("ms")))),
-            value(2_629_800 * S, alt((tag("months"), tag("month"), tag("M")))),
-            value(
-                60 * S,
-                alt((tag("minutes"), tag("minute"), tag("min"), tag("m"))),
-            ),
-            value(
-                S,
-                alt((tag("seconds"), tag("second"), tag("sec"), tag("s"))),
-            ),
-            value(
-                3_600 * S,
-                alt((tag("hours"), tag("hour"), tag("hr"), tag("h"))),
-            ),
-            value(86_400 * S, alt((tag("days"), tag("day"), tag("d")))),
-            value(604_800 * S, alt((tag("weeks"), tag("week"), tag("w")))),
-            value(31_557_600 * S, alt((tag("years"), tag("year"), tag("y")))),
-        ))(i)
-    }
-    if let Ok(secs) = s.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let (_, parts) = all_consuming(many1(pair(digit1, unit)))(s).ok()?;
-    let mut nanos: u64 = 0;
-    for (n, mult) in parts {
-        nanos = nanos.checked_add(n.parse::<u64>().ok()?.checked_mul(mult)?)?;
-    }
-    Some(Duration::from_nanos(nanos))
-}
-
-/// Cross-column rules for the mount part; returns the filesystem type to use.
-fn check_mount(
-    ctx: &mut LineCtx<'_>,
-    layout: Layout,
-    mount_point: &Option<String>,
-    fstype: Option<FsType>,
-    options: &OptionsResult,
-    cols: &[Field],
-) -> Option<FsType> {
-    let last = cols.last().copied().unwrap_or(Field {
-        text: " ",
-        column: 1,
-    });
-    if layout == Layout::SystemRam {
-        if let Some(f) = cols
-            .get(3)
-            .filter(|_| mount_point.is_some())
-            .or(cols.get(4).filter(|_| fstype.is_some()))
-        {
-            ctx.error(
-                f,
-                "a system-ram entry becomes memory, not a filesystem",
-                Some("write - for mount point and fstype".into()),
-            );
-        }
-        if options.options.mkfs {
-            ctx.error(&last, "mkfs makes no sense for system-ram", None);
-        }
-        return None;
-    }
-    check_mount_unit(ctx, mount_point, options, cols.get(3));
-    match (mount_point, fstype) {
-        // A mount point without a type: ext4, the documented default.
-        (Some(_), None) => Some(FsType::Ext4),
-        (None, Some(t)) if options.options.mkfs => Some(t),
-        (None, Some(t)) => {
-            if let Some(f) = cols.get(4) {
-                ctx.warn(
-                    f,
-                    format!("fstype {t} without a mount point is only used by mkfs"),
-                    None,
-                );
-            }
-            Some(t)
-        }
-        (None, None) if options.options.mkfs => {
-            ctx.error(
-                &last,
-                "mkfs needs a filesystem type",
-                Some("give ext4 or xfs in the fstype column".into()),
-            );
-            None
-        }
-        (_, t) => t,
-    }
-}
-
-/// The rules of the mount unit the generator writes: options that only a mount unit honours
-/// need one (a mount point other than `/`, which `root=` mounts), and its unit names must fit
-/// systemd's limit, in the booted system and, for attached entries, below `/sysroot` in the
-/// initrd.
-fn check_mount_unit(
-    ctx: &mut LineCtx<'_>,
-    mount_point: &Option<String>,
-    options: &OptionsResult,
-    mp_field: Option<&Field>,
-) {
-    let o = &options.options;
-    let unitless = match mount_point.as_deref() {
-        None => Some("this entry has no mount point"),
-        Some("/") => Some("pmemtab writes no mount unit for / (root= mounts it)"),
-        Some(_) => None,
-    };
-    if let Some(why) = unitless {
-        for (opt, f) in &options.mount_unit {
-            ctx.error(
-                f,
-                format!(
-                    "option '{}' applies to the mount unit, and {why}",
-                    table::key(opt)
-                ),
-                Some("remove it, or give the entry a mount point".into()),
-            );
-        }
-    }
-    if let (Some(f), false) = (&options.idle, o.systemd.automount) {
-        ctx.error(
-            f,
-            "x-systemd.idle-timeout= is the idle time of an automount",
-            Some("add x-systemd.automount, or remove it".into()),
-        );
-    }
-    if let (Some(f), true) = (&options.automount, o.initrd_attach) {
-        ctx.error(
-            f,
-            "x-systemd.automount cannot be used with x-initrd.attach: the initrd mounts the device before switching root",
-            Some("remove one of them".into()),
-        );
-    }
-    let (Some(mp), Some(f)) = (mount_point.as_deref(), mp_field) else {
-        return;
-    };
-    if mp == "/" {
-        return;
-    }
-    let mut wheres = vec![(mp.to_string(), "mount")];
-    if o.systemd.automount {
-        wheres.push((mp.to_string(), "automount"));
-    }
-    if o.initrd_attach {
-        wheres.push((systemd::in_sysroot(mp), "mount"));
-    }
-    for (where_, suffix) in wheres {
-        if let Err(e) = systemd::mount_unit(&where_, suffix) {
-            ctx.error(
-                f,
-                format!("mount point {mp}: {e}"),
-                Some(
-                    "use a shorter path: systemd escapes each byte outside A-Z a-z 0-9 : _ . as 4"
-                        .into(),
-                ),
-            );
-            return;
+            Cell::Refused
         }
     }
 }

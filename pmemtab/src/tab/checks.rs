@@ -1,0 +1,160 @@
+//! Rules across columns of one line: the members a layout takes, what a mount needs (a
+//! filesystem type, a mount point for mkfs-less types) and what the mount unit the generator
+//! writes for it can hold.
+
+use super::columns::Field;
+use super::line::LineCtx;
+use super::meaning::OptionsResult;
+use super::model::{FsType, Layout, Member};
+use super::options;
+use crate::systemd;
+
+/// The member count a layout needs.
+pub(super) fn check_layout_members(
+    ctx: &mut LineCtx<'_>,
+    layout: Layout,
+    members: &[Member],
+    f: &Field,
+) {
+    let n = members.len();
+    match layout {
+        Layout::Striped { .. } if n < 2 => ctx.error(
+            f,
+            format!("striped needs at least 2 members, has {n}"),
+            Some("use single for one namespace".into()),
+        ),
+        Layout::Single if n != 1 => ctx.error(
+            f,
+            format!("single takes exactly 1 member, has {n}"),
+            Some("use linear or striped for several".into()),
+        ),
+        _ => {}
+    }
+}
+
+/// Cross-column rules for the mount part; returns the filesystem type to use.
+pub(super) fn check_mount(
+    ctx: &mut LineCtx<'_>,
+    layout: Layout,
+    mount_point: Option<&str>,
+    fstype: Option<FsType>,
+    options: &OptionsResult,
+    cols: &[Field],
+) -> Option<FsType> {
+    let last = cols.last().copied().unwrap_or(Field {
+        text: " ",
+        column: 1,
+    });
+    if layout == Layout::SystemRam {
+        if let Some(f) = cols
+            .get(3)
+            .filter(|_| mount_point.is_some())
+            .or(cols.get(4).filter(|_| fstype.is_some()))
+        {
+            ctx.error(
+                f,
+                "a system-ram entry becomes memory, not a filesystem",
+                Some("write - for mount point and fstype".into()),
+            );
+        }
+        if options.options.mkfs {
+            ctx.error(&last, "mkfs makes no sense for system-ram", None);
+        }
+        return None;
+    }
+    check_mount_unit(ctx, mount_point, options, cols.get(3));
+    match (mount_point, fstype) {
+        // A mount point without a type: ext4, the documented default.
+        (Some(_), None) => Some(FsType::Ext4),
+        (None, Some(t)) if options.options.mkfs => Some(t),
+        (None, Some(t)) => {
+            if let Some(f) = cols.get(4) {
+                ctx.warn(
+                    f,
+                    format!("fstype {t} without a mount point is only used by mkfs"),
+                    None,
+                );
+            }
+            Some(t)
+        }
+        (None, None) if options.options.mkfs => {
+            ctx.error(
+                &last,
+                "mkfs needs a filesystem type",
+                Some("give ext4 or xfs in the fstype column".into()),
+            );
+            None
+        }
+        (_, t) => t,
+    }
+}
+
+/// The rules of the mount unit the generator writes: options that only a mount unit honours
+/// need one (a mount point other than `/`, which `root=` mounts), and its unit names must fit
+/// systemd's limit, in the booted system and, for attached entries, below `/sysroot` in the
+/// initrd.
+fn check_mount_unit(
+    ctx: &mut LineCtx<'_>,
+    mount_point: Option<&str>,
+    options: &OptionsResult,
+    mp_field: Option<&Field>,
+) {
+    let o = &options.options;
+    let unitless = match mount_point {
+        None => Some("this entry has no mount point"),
+        Some("/") => Some("pmemtab writes no mount unit for / (root= mounts it)"),
+        Some(_) => None,
+    };
+    if let Some(why) = unitless {
+        for (opt, f) in &options.mount_unit {
+            ctx.error(
+                f,
+                format!(
+                    "option '{}' applies to the mount unit, and {why}",
+                    options::key(opt)
+                ),
+                Some("remove it, or give the entry a mount point".into()),
+            );
+        }
+    }
+    if let (Some(f), false) = (&options.idle, o.systemd.automount) {
+        ctx.error(
+            f,
+            "x-systemd.idle-timeout= is the idle time of an automount",
+            Some("add x-systemd.automount, or remove it".into()),
+        );
+    }
+    if let (Some(f), true) = (&options.automount, o.initrd_attach) {
+        ctx.error(
+            f,
+            "x-systemd.automount cannot be used with x-initrd.attach: the initrd mounts the device before switching root",
+            Some("remove one of them".into()),
+        );
+    }
+    let (Some(mp), Some(f)) = (mount_point, mp_field) else {
+        return;
+    };
+    if mp == "/" {
+        return;
+    }
+    let mut wheres = vec![(mp.to_string(), "mount")];
+    if o.systemd.automount {
+        wheres.push((mp.to_string(), "automount"));
+    }
+    if o.initrd_attach {
+        wheres.push((systemd::in_sysroot(mp), "mount"));
+    }
+    for (where_, suffix) in wheres {
+        if let Err(e) = systemd::mount_unit(&where_, suffix) {
+            ctx.error(
+                f,
+                format!("mount point {mp}: {e}"),
+                Some(
+                    "use a shorter path: systemd escapes each byte outside A-Z a-z 0-9 : _ . as 4"
+                        .into(),
+                ),
+            );
+            return;
+        }
+    }
+}
