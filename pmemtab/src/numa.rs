@@ -4,8 +4,7 @@
 //! (memkind, numactl) which nodes pmemtab onlined as system RAM. The scanner reads the
 //! facts; pmem-assemble reads and writes the files; every decision is made here.
 
-use crate::ns::Namespace;
-use crate::plan::Resolved;
+use crate::ns::{Namespace, Resolved};
 use crate::size::human_bytes;
 use crate::tab::Layout;
 

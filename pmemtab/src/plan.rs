@@ -3,7 +3,7 @@
 
 use crate::devnum::DevNum;
 use crate::dmtable::{Target, TargetKind};
-use crate::ns::{Mode, Namespace};
+use crate::ns::{Mode, Namespace, Resolved};
 use crate::size::{human_bytes, Sectors, HUGE_PAGE_BYTES};
 use crate::tab::{Diagnostic, Entry, Layout, Member, Severity};
 use std::collections::HashMap;
@@ -26,12 +26,6 @@ pub struct Plan {
     pub device: Device,
     /// Things that work but cost something (e.g. no huge-page faults).
     pub warnings: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Resolved {
-    pub member: Member,
-    pub ns: Namespace,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -45,34 +45,6 @@ pub const CHARDEV_WAIT: Duration = Duration::from_secs(5);
 /// another `up` of the entry may hold it.
 pub const LOCK_MARGIN: Duration = Duration::from_secs(60);
 
-/// The longest time limit an entry (`x-systemd.*-timeout=`) or `--timeout` may set. Nothing
-/// at boot should wait longer, and the sums made from it (service, device job) then stay far
-/// inside what systemd reads and what `Instant` can add.
-pub const MAX_LIMIT: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// A time limit longer than [`MAX_LIMIT`]; shown as what it is, to follow "X is ".
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OverLimit;
-
-impl std::fmt::Display for OverLimit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "longer than pmemtab's limit of 1 week ({}s)",
-            MAX_LIMIT.as_secs()
-        )
-    }
-}
-
-/// `d`, or [`OverLimit`] when it is longer than [`MAX_LIMIT`].
-pub fn check_limit(d: Duration) -> Result<Duration, OverLimit> {
-    if d > MAX_LIMIT {
-        Err(OverLimit)
-    } else {
-        Ok(d)
-    }
-}
-
 /// The time limits of one entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
@@ -137,7 +109,7 @@ impl Timeouts {
             .or(entry.options.device_timeout)
             .unwrap_or(DEFAULT_MEMBER_WAIT);
         let mkfs = entry.options.mkfs.then_some(MKFS_LIMIT);
-        // Saturating: the parser and the command line cap every input at MAX_LIMIT, and the
+        // Saturating: the parser and the command line cap every input at timespan::MAX_LIMIT, and the
         // boot path must not panic should a caller not.
         let run = sum(&[
             members,
@@ -207,16 +179,5 @@ mod tests {
             Timeouts::of(&mkfs, Some(Duration::MAX)).service,
             Duration::MAX
         );
-    }
-
-    #[test]
-    fn limit() {
-        assert!(check_limit(MAX_LIMIT).is_ok());
-        let e = check_limit(MAX_LIMIT + Duration::from_nanos(1)).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "longer than pmemtab's limit of 1 week (604800s)"
-        );
-        assert!(check_limit(Duration::MAX).is_err());
     }
 }

@@ -10,6 +10,34 @@ use nom::sequence::pair;
 use nom::IResult;
 use std::time::Duration;
 
+/// The longest time limit an entry (`x-systemd.*-timeout=`) or `--timeout` may set. Nothing
+/// at boot should wait longer, and the sums made from it (service, device job) then stay far
+/// inside what systemd reads and what `Instant` can add.
+pub const MAX_LIMIT: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// A time limit longer than [`MAX_LIMIT`]; shown as what it is, to follow "X is ".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverLimit;
+
+impl std::fmt::Display for OverLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "longer than pmemtab's limit of 1 week ({}s)",
+            MAX_LIMIT.as_secs()
+        )
+    }
+}
+
+/// `d`, or [`OverLimit`] when it is longer than [`MAX_LIMIT`].
+pub fn check_limit(d: Duration) -> Result<Duration, OverLimit> {
+    if d > MAX_LIMIT {
+        Err(OverLimit)
+    } else {
+        Ok(d)
+    }
+}
+
 /// systemd time spans: `30`, `30s`, `500ms`, `2min`, `1min30s`, `1h 5min` (no spaces here:
 /// a column has none). A bare number is seconds. `None` for what systemd would not read, and
 /// for a span past u64 nanoseconds (584 years).
@@ -63,6 +91,17 @@ pub fn format(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limit() {
+        assert!(check_limit(MAX_LIMIT).is_ok());
+        let e = check_limit(MAX_LIMIT + Duration::from_nanos(1)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "longer than pmemtab's limit of 1 week (604800s)"
+        );
+        assert!(check_limit(Duration::MAX).is_err());
+    }
 
     #[test]
     fn written_as_systemd_reads_them() {

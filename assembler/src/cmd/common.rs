@@ -38,7 +38,7 @@ pub fn seconds(v: &str) -> Result<std::time::Duration, String> {
     let n: u64 = v
         .parse()
         .map_err(|_| "expected a whole number of seconds".to_string())?;
-    pmemtab::timeouts::check_limit(std::time::Duration::from_secs(n))
+    pmemtab::timespan::check_limit(std::time::Duration::from_secs(n))
         .map_err(|limit| format!("{n} seconds is {limit}"))
 }
 

@@ -5,7 +5,7 @@ pub mod model;
 pub mod scan;
 
 pub use model::*;
-pub use scan::{scan, wait_probe, wait_probe_within};
+pub use scan::{scan, wait_probe_within};
 
 use crate::tab::Layout;
 

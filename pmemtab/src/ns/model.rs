@@ -75,3 +75,10 @@ pub struct Namespace {
     /// kernel has none chosen, as ndctl reports); none for devdax.
     pub sector_size: Option<u64>,
 }
+
+/// A pmemtab member and the namespace it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub member: crate::tab::Member,
+    pub ns: Namespace,
+}

@@ -14,7 +14,6 @@ use crate::devnum::DevNum;
 use crate::error::Error;
 use crate::size::SECTOR_BYTES;
 use crate::sysfs::{self, parse_dec, parse_hex};
-use crate::timeouts::WAIT_PROBE_LIMIT;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -63,14 +62,9 @@ pub fn scan(sysfs: &Path) -> Result<Vec<Namespace>, Error> {
 }
 
 /// Reads every `ndbus*/wait_probe`, which blocks in the kernel until the bus has finished
-/// probing, giving up after [`WAIT_PROBE_LIMIT`]. Errors are ignored: the scan that follows
-/// reports what matters.
-pub fn wait_probe(sysfs: &Path) {
-    let _ = wait_probe_within(sysfs, WAIT_PROBE_LIMIT);
-}
-
-/// [`wait_probe`] with an explicit bound. Returns false if the kernel had not answered for
-/// every bus within `limit` (the reads go on in a background thread that is left behind).
+/// probing (callers pass `timeouts::WAIT_PROBE_LIMIT`). Returns false if the kernel had not
+/// answered for every bus within `limit` (the reads go on in a background thread that is left
+/// behind); the scan that follows reports what matters.
 pub fn wait_probe_within(sysfs: &Path, limit: Duration) -> bool {
     let devices = sysfs.join("bus/nd/devices");
     let Ok(entries) = fs::read_dir(&devices) else {

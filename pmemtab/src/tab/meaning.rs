@@ -9,7 +9,6 @@ use super::model::Options;
 use super::options::{Dependency, Known, Sets, Timer};
 use crate::kmem;
 use crate::systemd;
-use crate::timeouts;
 use crate::timespan;
 
 /// The options column parsed, with where the options the cross-column checks name were written.
@@ -78,7 +77,7 @@ pub(super) fn apply<'a>(
                 );
                 return false;
             };
-            if let Err(limit) = timeouts::check_limit(d) {
+            if let Err(limit) = timespan::check_limit(d) {
                 ctx.error(&of, format!("{what} '{v}' is {limit}"), None);
                 return false;
             }
