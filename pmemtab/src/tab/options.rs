@@ -135,7 +135,8 @@ pub struct Known {
     pub mounting: bool,
     /// Becomes a setting of the mount unit, so needs an entry that has one.
     pub unit: bool,
-    pub restriction: Option<Restriction>,
+    /// By reference: three options have one, and the table stays small in the boot binary.
+    pub restriction: Option<&'static Restriction>,
     pub sets: Sets,
 }
 
@@ -171,13 +172,9 @@ impl Known {
     const fn unit(self) -> Known {
         Known { unit: true, ..self }
     }
-    const fn only(self, only: Only, message: &'static str, hint: &'static str) -> Known {
+    const fn only(self, rule: &'static Restriction) -> Known {
         Known {
-            restriction: Some(Restriction {
-                only,
-                message,
-                hint,
-            }),
+            restriction: Some(rule),
             ..self
         }
     }
@@ -266,27 +263,27 @@ pub const TABLE: &[Known] = &[
     user("x-systemd.idle-timeout", Required).unit().single().sets(Sets::Timeout(Timer::Idle)),
     user("x-systemd.mount-timeout", Required).unit().single().sets(Sets::Timeout(Timer::Mount)),
     user("x-systemd.rw-only", No).unit().sets(Sets::RwOnly),
-    user("x-systemd.device-bound", No).unit().only(
-        Only::DeviceMapper,
-        "x-systemd.device-bound needs a device-mapper layout",
-        "a single entry's mount has no .device unit to bind to (it mounts /run/pmemtab/by-name/NAME); use linear",
-    ),
+    user("x-systemd.device-bound", No).unit().only(&Restriction {
+        only: Only::DeviceMapper,
+        message: "x-systemd.device-bound needs a device-mapper layout",
+        hint: "a single entry's mount has no .device unit to bind to (it mounts /run/pmemtab/by-name/NAME); use linear",
+    }),
     user("comment", Optional).memory(),
     // pmemtab's own.
     own("mkfs", No).sets(Sets::Mkfs),
     own("x-initrd.attach", No).memory().sets(Sets::InitrdAttach),
     own("x-systemd.device-timeout", Required).memory().single().sets(Sets::Timeout(Timer::Device)),
-    own("zone", Required).memory().single().sets(Sets::Zone).only(
-        Only::SystemRam,
-        "zone= applies to system-ram entries only",
-        "remove it",
-    ),
+    own("zone", Required).memory().single().sets(Sets::Zone).only(&Restriction {
+        only: Only::SystemRam,
+        message: "zone= applies to system-ram entries only",
+        hint: "remove it",
+    }),
     // About the members, not the mount: on a system-ram entry its restriction says why.
-    own("numa-mix", No).memory().sets(Sets::NumaMix).only(
-        Only::DeviceMapper,
-        "numa-mix applies to striped and linear entries only",
-        "a single or system-ram entry interleaves nothing across nodes: remove it",
-    ),
+    own("numa-mix", No).memory().sets(Sets::NumaMix).only(&Restriction {
+        only: Only::DeviceMapper,
+        message: "numa-mix applies to striped and linear entries only",
+        hint: "a single or system-ram entry interleaves nothing across nodes: remove it",
+    }),
     // DAX (ext4 and XFS).
     data("dax", Optional).single().sets(Sets::DaxMode),
     // Security modules (SELinux), for any filesystem.
