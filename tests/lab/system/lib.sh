@@ -197,6 +197,7 @@ GRUB
 # The package's life in the chroot (mounted), after its first install: reinstall, remove,
 # purge, install again, each checked; the last install's image is the one the lab boots.
 # Writes "PASS name" / "FAIL name: why" lines to $SYS/pkg-cycle.txt for system/run.
+# shellcheck disable=SC2317 # its helpers are called by name, through t
 sys_pkg_cycle() {
     local root=$SYSROOT k out=$SYS/pkg-cycle.txt log=$SYS/logs/pkg-cycle.log tab0
     k=$(kver)
@@ -208,20 +209,13 @@ sys_pkg_cycle() {
     # The image's lister, and a file every image of this builder has (it was rebuilt, whole).
     local lister=(lsinitrd) always=' usr/lib/systemd/systemd$'
     [ "$SYS_FLAVOUR" = itools ] && lister=(lsinitramfs -l) always=' init$'
-    # shellcheck disable=SC2317 # called by name, through t
     img_list() { in_root "${lister[@]}" "/boot/initrd.img-$k" > "$SYS/pkg-lsinitrd.txt" 2>&1; }
-    # shellcheck disable=SC2317 # called by name, through t
     img_has_pmemtab() { img_list && grep -qE ' usr/sbin/pmem-assemble$' "$SYS/pkg-lsinitrd.txt"; }
-    # shellcheck disable=SC2317 # called by name, through t
     img_lacks_pmemtab() { img_list && grep -qE "$always" "$SYS/pkg-lsinitrd.txt" && ! grep -qE 'pmem-assemble|pmemtab' "$SYS/pkg-lsinitrd.txt"; }
     tab0=$(sha256sum < "$root/etc/pmemtab")
-    # shellcheck disable=SC2317 # called by name, through t
     tab_same() { [ "$(sha256sum < "$root/etc/pmemtab" 2> /dev/null)" = "$tab0" ]; }
-    # shellcheck disable=SC2317 # called by name, through t
     files_there() { [ -x "$root/usr/sbin/pmem-assemble" ] && [ -x "$root/usr/lib/systemd/system-generators/pmemtab-generator" ] && [ -f "$root/usr/lib/dracut/modules.d/55pmemtab/module-setup.sh" ]; }
-    # shellcheck disable=SC2317 # called by name, through t
     files_gone() { [ ! -e "$root/usr/sbin/pmem-assemble" ] && [ ! -e "$root/usr/lib/dracut/modules.d/55pmemtab" ] && [ ! -e "$root/usr/lib/udev/rules.d/09-pmemtab.rules" ]; }
-    # shellcheck disable=SC2317 # called by name, through t
     not_installed() { [ -z "$(in_root dpkg-query -W -f='${db:Status-Status}' pmemtab 2> /dev/null)" ] || [ "$(in_root dpkg-query -W -f='${db:Status-Status}' pmemtab 2> /dev/null)" = not-installed ]; }
     t pkg-install-trigger-built-image "/boot/initrd.img-$k has no usr/sbin/pmem-assemble (logs/pkg-install.log)" img_has_pmemtab
     t pkg-install-leaves-pmemtab "/etc/pmemtab changed" tab_same
