@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # Guest side of bench/assemble-vs-dmsetup (run by the lab's init, busybox sh). One boot:
 # provisions one fsdax namespace per NVDIMM, then times $LAB_CYCLES cycles of each way to build
 # and remove the same 2-member, 2 MiB-chunk stripe:
@@ -9,6 +10,7 @@ plan 3
 ndctl disable-region all >/dev/null 2>&1
 ndctl init-labels -f all >/dev/null 2>&1
 ndctl enable-region all >/dev/null 2>&1
+# shellcheck disable=SC2046 # one region name a word: the positional parameters are the list
 set -- $(ndctl list -R -b ACPI.NFIT | jq -r 'if type == "array" then .[] else . end | .dev' | sort)
 i=0
 for r in "$@"; do ndctl create-namespace -r "$r" -m fsdax -s 512M -n "bench$i" >/dev/null; i=$((i + 1)); done

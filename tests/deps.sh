@@ -3,6 +3,7 @@
 # checks what the tests need. Sourced, not run.
 #   deps_packages GROUP...   the packages of these groups, one per line
 #   deps_commands GROUP...   their commands (not the paths), one per line
+#   deps_installed PKG       the package is installed (dpkg-query)
 #   deps_install GROUP...    apt-get installs the packages not yet installed (one update first),
 #                            then deps_preflight: fails with one line per missing program
 #   deps_preflight GROUP...  every program (command -v) and path of these groups is there, or
@@ -18,10 +19,12 @@ deps_packages() { deps_rows "$@" | awk '{print $3}' | sort -u; }
 
 deps_commands() { deps_rows "$@" | awk '$2 !~ /^\// {print $2}' | awk '!seen[$0]++'; }
 
+deps_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
 deps_install() {
     local p missing=()
     for p in $(deps_packages "$@"); do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+        deps_installed "$p" || missing+=("$p")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "installing ${missing[*]}" >&2

@@ -1,24 +1,43 @@
-# Host-side helpers shared by tests/lab/run, tests/lab/demo and bench/assemble-vs-dmsetup.
+# shellcheck shell=bash
+# Host-side helpers shared by tests/lab/run, setup, demo, system/run, grub/run and the benches.
 # Sourced, not run. Needs tests/lab/setup to have run (kernel and static binary under work/).
 
 LAB=${LAB:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 # LAB_WORK moves the cache, images and logs elsewhere (default tests/lab/work, git-ignored).
 WORK=${LAB_WORK:-$LAB/work}
-# LAB_KERNEL chooses Debian's kernel (setup, run and demo also take --kernel VERSION first):
+# LAB_KERNEL chooses Debian's kernel (setup, run, demo and the labs also take --kernel VERSION):
 #   6.1   the default: the version linux-image-amd64 depends on, Debian 12's own kernel
 #   6.12  the newest linux-image-6.12.*+deb12-amd64 in the registry (its modules are .ko.xz)
 # Each has its own cache (work/kernel-VERSION) and logs (work/logs-VERSION): both coexist.
-LAB_KERNEL=${LAB_KERNEL:-6.1}
-case $LAB_KERNEL in
-6.1 | 6.12) ;;
-*) echo "lab: unknown kernel '$LAB_KERNEL' (LAB_KERNEL or --kernel: 6.1 or 6.12)" >&2; exit 2 ;;
-esac
-export LAB_KERNEL
-KDIR=$WORK/kernel-$LAB_KERNEL
-LOGS=$WORK/logs-$LAB_KERNEL
+lab_kernel_set() {
+    LAB_KERNEL=${LAB_KERNEL:-6.1}
+    case $LAB_KERNEL in
+    6.1 | 6.12) ;;
+    *) echo "lab: unknown kernel '$LAB_KERNEL' (LAB_KERNEL or --kernel: 6.1 or 6.12)" >&2; exit 2 ;;
+    esac
+    export LAB_KERNEL
+    KDIR=$WORK/kernel-$LAB_KERNEL
+    # shellcheck disable=SC2034 # for the scripts that source this file
+    LOGS=$WORK/logs-$LAB_KERNEL
+}
+lab_kernel_set
+# lab_args ARG...: takes --kernel K (or --kernel=K) out of a script's arguments and sets the
+# kernel; the other arguments, in order, are left in the array LAB_ARGS.
+lab_args() {
+    LAB_ARGS=()
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --kernel) LAB_KERNEL=${2:?--kernel needs a version: 6.1 or 6.12}; shift 2 ;;
+        --kernel=*) LAB_KERNEL=${1#--kernel=}; shift ;;
+        *) LAB_ARGS+=("$1"); shift ;;
+        esac
+    done
+    lab_kernel_set
+}
 # The "guest" group of tests/deps: tools the guest uses to provision namespaces and as oracles
 # (pmem-assemble never calls them except mkfs, for its `mkfs` option; bash runs the benchmark's
 # "what admins do today" script; udevadm is the guest's udev) and the udev rules it runs.
+# shellcheck source=tests/deps.sh
 . "$LAB/../deps.sh"
 GUEST_TOOLS=$(deps_commands guest | tr '\n' ' ')
 GUEST_RULES=$(deps_rows guest | awk '$2 ~ /\/rules\.d\// {print $2}' | tr '\n' ' ')
@@ -34,15 +53,30 @@ LABEL_BYTES=$((2 << 20))
 KMEM_DIMM_BYTES=$((1026 << 20))
 # The two-socket machine of the numa scenario: NVDIMMs nn0 on node 0 and nn1 on node 1, each
 # node with one vCPU and 512 MiB of RAM (a boot naming nnN gets this machine).
-NUMA_MACHINE=(-smp 2 -m 1G,slots=8,maxmem=8G
-              -object memory-backend-ram,id=ram0,size=512M -object memory-backend-ram,id=ram1,size=512M
-              -numa node,nodeid=0,cpus=0,memdev=ram0 -numa node,nodeid=1,cpus=1,memdev=ram1)
+NUMA_MACHINE=(-smp 2 -m "1G,slots=8,maxmem=8G"
+              -object "memory-backend-ram,id=ram0,size=512M" -object "memory-backend-ram,id=ram1,size=512M"
+              -numa "node,nodeid=0,cpus=0,memdev=ram0" -numa "node,nodeid=1,cpus=1,memdev=ram1")
 # Legacy pmem the way users emulate it; 0x28000000 is addr= for it.
+# shellcheck disable=SC2034 # for the scripts that source this file
 MEMMAP='memmap=128M!640M'
 # Boots take 15-40 s here; a boot still running after this is a hang, reported as a failure.
 BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-150}
 
 kver() { cat "$KDIR/kver"; }
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+# ms -> "12.3"
+secs() { printf '%d.%d' $(( $1 / 1000 )) $(( $1 % 1000 / 100 )); }
+
+# The host's assertions (system and GRUB labs): "PASS  $SUITE: NAME" or "FAIL  $SUITE: NAME: WHY",
+# counted in passed and failed; check NAME WHY CMD... passes when CMD succeeds (and returns 1 if not).
+# shellcheck disable=SC2034 # read by pass and fail, and set by each script for its own lines
+SUITE=lab
+passed=0 failed=0
+pass() { echo "PASS  $SUITE: $1"; passed=$((passed + 1)); }
+fail() { local n=$1; shift; echo "FAIL  $SUITE: $n${*:+: $*}"; failed=$((failed + 1)); }
+check() { local n=$1 why=$2; shift 2; if "$@"; then pass "$n"; else fail "$n" "$why"; return 1; fi; }
+# give_up NAME WHY: one failure that ends the run, with the count line tests/run-all reads.
+give_up() { fail "$@"; echo "$passed passed, $failed failed"; exit 1; }
 
 # One lab, demo or bench at a time per work dir: they share the initramfs and the kernel cache.
 lab_lock() {
@@ -111,6 +145,7 @@ build_initramfs() {
     depmod -b "$root" "$k"
     install -m 755 "$LAB/guest/init" "$root/init"
     install -m 644 "$LAB/guest/lib.sh" "$root/lab/lib.sh"
+    install -m 644 "$LAB/guest/markers.sh" "$root/lab/markers.sh"
     cp "$LAB"/scenarios/*.sh "$root/lab/"
     for x in "$@"; do install -m 644 "$x" "$root/lab/$(basename "${x%.sh}").sh"; done
     echo "root:x:0:0:root:/:/bin/sh" > "$root/etc/passwd"
@@ -138,13 +173,13 @@ make_nvdimms() {
 # initramfs), BOOT_QUIET (default "quiet loglevel=3") and BOOT_TIMEOUT change the rest;
 # BOOT_EXACT=1 passes APPEND alone, as the kernel command line (a boot loader's own line).
 boot() {
-    local log=$1 dimms=$2 append=$3 d n args=() rc machine=(-smp 1 -m 1G,slots=8,maxmem=8G)
+    local log=$1 dimms=$2 append=$3 d n args=() rc machine=(-smp 1 -m "1G,slots=8,maxmem=8G")
     shift 3
     for d in ${dimms//,/ }; do
         case $d in
         km0)
-            machine=(-smp 1 -m 1G,slots=8,maxmem=8G -object memory-backend-ram,id=ram0,size=1G
-                     -numa node,nodeid=0,cpus=0,memdev=ram0 -numa node,nodeid=1)
+            machine=(-smp 1 -m "1G,slots=8,maxmem=8G" -object "memory-backend-ram,id=ram0,size=1G"
+                     -numa "node,nodeid=0,cpus=0,memdev=ram0" -numa "node,nodeid=1")
             args+=(-object "memory-backend-file,id=mk0,share=on,mem-path=$DIMMS/km0,size=$KMEM_DIMM_BYTES"
                    -device "nvdimm,id=km0,memdev=mk0,label-size=$LABEL_BYTES,node=1")
             ;;

@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # Guest side of tests/lab/grub/capture-memmap: prints the firmware map and the memory-block
 # size as marker lines the host turns back into files.
 plan 0

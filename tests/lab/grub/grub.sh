@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # Guest side of tests/lab/grub/run (busybox ash, sourced by the lab's init as /lab/grub.sh).
 # Boot 1, through GRUB without memmap=: pmemtab-memmap proposes from the live firmware map;
 # the map and the proposal go to the host as marker lines.
@@ -29,7 +30,7 @@ for n in /sys/bus/nd/devices/namespace*; do
     [ "$(cat "$n/nstype" 2>/dev/null)" = 4 ] || continue
     [ "$(printf '%d' "$(cat "$n/resource")")" = "$(printf '%d' "$addr")" ] && ns=$n
 done
-echo "legacy namespaces: $(for n in /sys/bus/nd/devices/namespace*; do echo "${n##*/} $(cat $n/resource 2>/dev/null) $(cat $n/size 2>/dev/null)"; done | tr '\n' ';')"
+echo "legacy namespaces: $(for n in /sys/bus/nd/devices/namespace*; do echo "${n##*/} $(cat "$n"/resource 2>/dev/null) $(cat "$n"/size 2>/dev/null)"; done | tr '\n' ';')"
 check legacy-pmem-at-proposed-address "no legacy namespace at $addr" [ -n "$ns" ]
 check legacy-pmem-has-proposed-size "size $(cat "$ns/size" 2>/dev/null), want 536870912" [ "$(cat "$ns/size" 2>/dev/null)" = 536870912 ]
 grep -q "Persistent Memory (legacy)" /proc/iomem && grep "Persistent Memory (legacy)" /proc/iomem

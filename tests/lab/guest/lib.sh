@@ -1,8 +1,8 @@
-# Guest helpers for lab scripts (busybox ash). Markers on stdout, which is the serial console:
-#   LAB-PLAN N          this boot makes N assertions (the host fails the boot if it sees fewer)
-#   LAB-PASS name       an assertion held
-#   LAB-FAIL name: why  it did not
-#   LAB-SAVE key=value  carried to the scenario's later boots as lab.key=value ($LAB_KEY)
+# shellcheck shell=dash
+# Guest helpers for lab scripts (busybox ash, checked as dash: the nearest shell shellcheck knows).
+# The markers (plan, pass, fail, save, check) are in markers.sh, copied in beside this file.
+# shellcheck source=tests/lab/guest/markers.sh
+. /lab/markers.sh
 
 # The namespaces the provisioning boot creates, fixed so pmemtab lines are known in advance:
 # name, region (a = NVDIMM nv0, b = nv1), mode, size, namespace uuid (ndctl's "raw_uuid").
@@ -40,16 +40,6 @@ i3a a fsdax 32M 5eed0012-0000-4000-8000-00000000000a
 # The legacy memmap= namespace's physical start (tests/lab/lib.sh MEMMAP).
 MEMMAP_ADDR=0x28000000
 
-plan() { echo "LAB-PLAN $1"; }
-pass() { echo "LAB-PASS $1"; }
-fail() { local n=$1; shift; echo "LAB-FAIL $n: $*"; }
-save() { echo "LAB-SAVE $1=$2"; }
-# check NAME WHY CMD...: passes when CMD succeeds.
-check() {
-    local n=$1 why=$2; shift 2
-    if "$@"; then pass "$n"; else fail "$n" "$why"; fi
-}
-
 # same A B: A is not empty and equals B (for checksums and tables: empty never matches).
 same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
 
@@ -73,6 +63,7 @@ run() {
     RC=$?
     CS=$(( $(now_cs) - t0 ))
     OUT=$(cat /tmp/run.out /tmp/run.err)
+    # shellcheck disable=SC2034 # read by the scenarios, which shellcheck sees apart from this file
     ERR=$(cat /tmp/run.err)
     [ -n "$OUT" ] && echo "$OUT" | sed 's/^/  | /'
     echo "  = exit $RC in ${CS}0 ms"
@@ -94,6 +85,14 @@ ns_get() {
         BEGIN { split("name uuid raw_uuid blockdev mode dev chardev", k, " "); for (i in k) col[k[i]] = i }
         $1 == n && $col[f] != "-" { print $col[f]; exit }' /tmp/ns.tsv
 }
+# stripe_tab NAME NS MOUNT FS OPTS: /etc/pmemtab is NAME, a 2 MiB stripe of namespaces NSa and
+# NSb by the uuid ndctl shows (fresh: ns_refresh), on MOUNT (made).
+stripe_tab() {
+    ns_refresh
+    echo "$1 striped:2M uuid=$(ns_get "${2}a" uuid),uuid=$(ns_get "${2}b" uuid) $3 $4 $5" > /etc/pmemtab
+    cat /etc/pmemtab
+    mkdir -p "$3"
+}
 # ns_raw NAME: the fixed namespace uuid of NAME from NAMESPACES.
 ns_raw() { echo "$NAMESPACES" | awk -v n="$1" '$1 == n {print $5}'; }
 # The legacy namespace's block device (pmemN), found by its physical start.
@@ -102,7 +101,7 @@ legacy_blockdev() {
     for n in /sys/bus/nd/devices/namespace*; do
         [ "$(cat "$n/nstype" 2>/dev/null)" = 4 ] || continue
         [ "$(printf '%d' "$(cat "$n/resource" 2>/dev/null)")" = "$(printf '%d' $MEMMAP_ADDR)" ] || continue
-        ls "$n/block" 2>/dev/null | head -n 1
+        for b in "$n"/block/*; do [ -e "$b" ] && echo "${b##*/}"; break; done
     done
 }
 
@@ -110,7 +109,7 @@ legacy_blockdev() {
 # member block device's size: striped = per-member length = smallest member rounded down to the
 # chunk, all offsets 0; linear = each member rounded down to 2 MiB (4096 sectors), in order.
 doc_striped() {
-    local chunk=$1 min= s b params=""
+    local chunk=$1 min="" s b params=""
     shift
     for b in "$@"; do
         s=$(cat "/sys/block/$b/size")
@@ -131,9 +130,8 @@ doc_linear() {
 # dm_dax NAME: the dm device's queue says DAX.
 dm_dax() {
     local mm
-    mm=$(dmsetup info -c --noheadings -o major,minor "$1" 2>/dev/null | tr ':' ' ') || return 1
-    set -- $mm
-    [ "$(cat "/sys/dev/block/$1:$2/queue/dax" 2>/dev/null)" = 1 ]
+    mm=$(dmsetup info -c --noheadings -o major,minor "$1" 2>/dev/null) || return 1
+    [ "$(cat "/sys/dev/block/$mm/queue/dax" 2>/dev/null)" = 1 ]
 }
 # mounted_dax DIR: /proc/mounts has DIR with dax (ext4: dax or dax=always; xfs: dax=always).
 mounted_dax() { awk -v d="$1" '$2 == d {print $4}' /proc/mounts | tr ',' '\n' | grep -qE '^dax(=always)?$'; }

@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 #@ boot dimms=nv0,nv1
 # Scenario 6: mkfs never eats a filesystem (issue 7). A formatted, filled stripe whose members
 # are swapped is refused before anything is written, naming the member; so is the same stripe

@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 #@ boot dimms=nv0,nv1
 # Scenario import: devices built the way the pmem.io device-mapper guide shows (`dmsetup
 # create` with tables computed from `blockdev --getsz`, ext4 made by hand, `mount -o dax`)
@@ -9,8 +10,8 @@ ns_refresh
 la=$(ns_get i1a blockdev) lb=$(ns_get i1b blockdev) sa=$(ns_get i2a blockdev) sb=$(ns_get i2b blockdev) pc=$(ns_get i3a blockdev)
 sz() { blockdev --getsz "/dev/$1"; }
 # The guide's commands, as its readers run them.
-run sh -c "printf '0 %s linear /dev/$la 0\n%s %s linear /dev/$lb 0\n' $(sz $la) $(sz $la) $(sz $lb) | dmsetup create linear-pmem"
-run sh -c "echo '0 $(( $(sz $sa) + $(sz $sb) )) striped 2 4096 /dev/$sa 0 /dev/$sb 0' | dmsetup create striped-pmem"
+run sh -c "printf '0 %s linear /dev/$la 0\n%s %s linear /dev/$lb 0\n' $(sz "$la") $(sz "$la") $(sz "$lb") | dmsetup create linear-pmem"
+run sh -c "echo '0 $(( $(sz "$sa") + $(sz "$sb") )) striped 2 4096 /dev/$sa 0 /dev/$sb 0' | dmsetup create striped-pmem"
 run sh -c "echo '0 8192 linear /dev/$pc 2048' | dmsetup create part-pmem"
 check guide-devices-built "dmsetup ls: $(dm_names | tr '\n' ' ')" sh -c '[ "$(dmsetup ls | grep -c pmem)" = 3 ]'
 /bin/mke2fs -q -t ext4 -b 4096 -F /dev/mapper/linear-pmem

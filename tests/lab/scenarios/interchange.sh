@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 #@ boot dimms=nv0,nv1
 #@ boot dimms=nv0,nv1
 #@ boot dimms=nv0,nv1
@@ -5,13 +6,9 @@
 # Boot 1: `dmsetup create` with the geometry pmemtab(5) documents, mkfs, mount -o dax, write.
 # Boot 2: `pmem-assemble up` + `mount` reads that data intact, then writes more.
 # Boot 3: `dmsetup create` again reads what pmem-assemble's device wrote.
-ns_refresh
-ua=$(ns_get s2a uuid) ub=$(ns_get s2b uuid)
-ba=$(ns_get s2a blockdev) bb=$(ns_get s2b blockdev)
 # No mkfs option: pmem-assemble must use the filesystem dmsetup's device got.
-echo "ic striped:2M uuid=$ua,uuid=$ub /mnt/ic ext4 -" > /etc/pmemtab
-cat /etc/pmemtab
-mkdir -p /mnt/ic
+stripe_tab ic s2 /mnt/ic ext4 -
+ba=$(ns_get s2a blockdev) bb=$(ns_get s2b blockdev)
 doc=$(doc_striped 4096 "$ba" "$bb")
 echo "documented table: $doc"
 

@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 #@ boot dimms=km0
 #@ boot dimms=km0 append=memhp_default_state=online
 # Scenario kmem: a devdax namespace on NUMA node 1 (no CPUs, no RAM of its own) becomes
@@ -19,7 +20,7 @@ node1_free() { awk '/MemFree/ {print $4 * 1024}' /sys/devices/system/node/node1/
 dax_dev() { ndctl list -N -v 2>/dev/null | jq -r 'if type == "array" then .[] else . end | select(.name == "km") | .daxregion.devices[0].chardev // .chardev'; }
 blocks_of_dax() {
     local d=/sys/bus/dax/devices/$1 start size bs n
-    start=$(printf '%d' "$(cat $d/resource)"); size=$(cat $d/size)
+    start=$(printf '%d' "$(cat "$d"/resource)"); size=$(cat "$d"/size)
     bs=$(printf '%d' "0x$(cat $MEM/block_size_bytes)")
     n=$(( (start + bs - 1) / bs ))
     while [ $(( (n + 1) * bs )) -le $(( start + size )) ]; do echo "$n"; n=$((n + 1)); done
@@ -28,7 +29,7 @@ blocks_of_dax() {
 zones_of() {
     local n
     for n in $(blocks_of_dax "$1"); do
-        echo "$(cat $MEM/memory$n/state 2>/dev/null || echo absent):$(cat $MEM/memory$n/valid_zones 2>/dev/null)"
+        echo "$(cat $MEM/memory"$n"/state 2>/dev/null || echo absent):$(cat $MEM/memory"$n"/valid_zones 2>/dev/null)"
     done | sort | uniq -c | awk '{print $1, $2}' | tr '\n' ' ' | sed 's/ $//'
 }
 # daxctl_field DAX KEY: KEY of daxctl's object for DAX (false stays false; absent is null).
@@ -58,7 +59,7 @@ if [ "$LAB_BOOT" = 1 ]; then
     DAX=$(dax_dev)
     NBLOCKS=$(blocks_of_dax "$DAX" | wc -l)
     BS=$(printf '%d' "0x$(cat $MEM/block_size_bytes)")
-    echo "LAB-INFO kmem: $DAX target_node $(cat /sys/bus/dax/devices/$DAX/target_node) size $(cat /sys/bus/dax/devices/$DAX/size) blocks $NBLOCKS of $BS, policy $(cat $MEM/auto_online_blocks)"
+    echo "LAB-INFO kmem: $DAX target_node $(cat /sys/bus/dax/devices/"$DAX"/target_node) size $(cat /sys/bus/dax/devices/"$DAX"/size) blocks $NBLOCKS of $BS, policy $(cat $MEM/auto_online_blocks)"
     check provisioned "no devdax namespace km ($DAX, $NBLOCKS blocks)" [ -n "$DAX" -a "$NBLOCKS" -ge 6 ]
     echo offline > $MEM/auto_online_blocks
 
@@ -72,10 +73,10 @@ if [ "$LAB_BOOT" = 1 ]; then
     check node-grew "node1 MemTotal $t0 -> $t1, want +$((NBLOCKS * BS))" [ $((t1 - t0)) = $((NBLOCKS * BS)) ]
     z=$(zones_of "$DAX")
     check blocks-movable "blocks: $z" [ "$z" = "$NBLOCKS online:Movable" ]
-    check daxctl-system-ram "daxctl: $(daxctl list -d $DAX 2>&1)" [ "$(daxctl_field $DAX mode)" = system-ram ]
-    check daxctl-online-count "daxctl online_memblocks $(daxctl_field $DAX online_memblocks), want $NBLOCKS" \
-        both "$(daxctl_field $DAX online_memblocks)" "$NBLOCKS" "$(daxctl_field $DAX total_memblocks)" "$NBLOCKS"
-    check daxctl-movable "daxctl movable $(daxctl_field $DAX movable)" [ "$(daxctl_field $DAX movable)" = true ]
+    check daxctl-system-ram "daxctl: $(daxctl list -d "$DAX" 2>&1)" [ "$(daxctl_field "$DAX" mode)" = system-ram ]
+    check daxctl-online-count "daxctl online_memblocks $(daxctl_field "$DAX" online_memblocks), want $NBLOCKS" \
+        both "$(daxctl_field "$DAX" online_memblocks)" "$NBLOCKS" "$(daxctl_field "$DAX" total_memblocks)" "$NBLOCKS"
+    check daxctl-movable "daxctl movable $(daxctl_field "$DAX" movable)" [ "$(daxctl_field "$DAX" movable)" = true ]
     check says-what-it-did "stdout: $OUT" sh -c 'echo "$1" | grep -q "onlined as system RAM on node 1: $2 blocks"' - "$OUT" "$NBLOCKS"
     run pmem-assemble up ram
     check up-again-unchanged "exit $RC: $OUT" sh -c '[ "$1" = 0 ] && echo "$2" | grep -q "already system RAM"' - "$RC" "$OUT"
@@ -98,18 +99,19 @@ if [ "$LAB_BOOT" = 1 ]; then
     run pmem-assemble down ram
     check down-movable "exit $RC: $OUT" [ "$RC" = 0 ]
     echo "LAB-INFO kmem: down with 128 MiB in use in ${CS}0 ms"
-    check chardev-back "/dev/$DAX: $(ls -l /dev/$DAX 2>&1)" [ -c "/dev/$DAX" ]
-    check daxctl-devdax "daxctl: $(daxctl list -d $DAX 2>&1)" [ "$(daxctl_field $DAX mode)" = devdax ]
+    check chardev-back "/dev/$DAX: $(ls -l /dev/"$DAX" 2>&1)" [ -c "/dev/$DAX" ]
+    check daxctl-devdax "daxctl: $(daxctl list -d "$DAX" 2>&1)" [ "$(daxctl_field "$DAX" mode)" = devdax ]
     check node-empty "node1 MemTotal $(node1_total)" [ "$(node1_total)" = 0 ]
     alloc_stop a1; arc=$?
     check data-survived-migration "lab-alloc: $(cat /tmp/a1.out)" [ $arc = 0 ]
 
     # 4. A process holding /dev/DAX open: up refuses and leaves it in devdax mode.
+    # shellcheck disable=SC2217 # sleep does not read it: the redirection only holds /dev/DAX open
     sleep 600 < "/dev/$DAX" &
     holder=$!
     run pmem-assemble up ram
     check open-refused "exit $RC: $ERR" sh -c '[ "$1" = 1 ] && echo "$2" | grep -q "in use by pid $3"' - "$RC" "$ERR" "$holder"
-    check open-left-devdax "daxctl: $(daxctl_field $DAX mode)" [ "$(daxctl_field $DAX mode)" = devdax ]
+    check open-left-devdax "daxctl: $(daxctl_field "$DAX" mode)" [ "$(daxctl_field "$DAX" mode)" = devdax ]
     kill $holder; wait $holder 2>/dev/null
 
     # 5. zone=normal: the kernel may put its own data there, which pins it.
@@ -118,7 +120,7 @@ if [ "$LAB_BOOT" = 1 ]; then
     check up-normal "exit $RC: $OUT" [ "$RC" = 0 ]
     z=$(zones_of "$DAX")
     check blocks-normal "blocks: $z" [ "$z" = "$NBLOCKS online:Normal" ]
-    check daxctl-not-movable "daxctl movable $(daxctl_field $DAX movable)" [ "$(daxctl_field $DAX movable)" = false ]
+    check daxctl-not-movable "daxctl movable $(daxctl_field "$DAX" movable)" [ "$(daxctl_field "$DAX" movable)" = false ]
     # A process on node 1 has its page tables there too: kernel pages that cannot move.
     alloc_start 256 a2
     run pmem-assemble down --timeout 20 ramn
@@ -127,8 +129,8 @@ if [ "$LAB_BOOT" = 1 ]; then
     check pinned-kernel-reason "stderr: $ERR" sh -c 'echo "$1" | grep -q "the kernel logged: unmovable page"' - "$ERR"
     z=$(zones_of "$DAX")
     check pinned-all-online "blocks: $z" [ "$z" = "$NBLOCKS online:Normal" ]
-    check pinned-daxctl "daxctl: $(daxctl_field $DAX mode) $(daxctl_field $DAX online_memblocks)" \
-        both "$(daxctl_field $DAX mode)" system-ram "$(daxctl_field $DAX online_memblocks)" "$NBLOCKS"
+    check pinned-daxctl "daxctl: $(daxctl_field "$DAX" mode) $(daxctl_field "$DAX" online_memblocks)" \
+        both "$(daxctl_field "$DAX" mode)" system-ram "$(daxctl_field "$DAX" online_memblocks)" "$NBLOCKS"
     alloc_stop a2; arc=$?
     check pinned-data-intact "lab-alloc: $(cat /tmp/a2.out)" [ $arc = 0 ]
 else
@@ -146,10 +148,10 @@ else
     check auto-online-restored "auto_online_blocks: $(cat $MEM/auto_online_blocks)" [ "$(cat $MEM/auto_online_blocks)" = online ]
     z=$(zones_of "$DAX")
     check auto-online-rezoned "blocks: $z" [ "$z" = "$NBLOCKS online:Movable" ]
-    check auto-online-daxctl "daxctl: $(daxctl list -d $DAX 2>&1)" \
-        both "$(daxctl_field $DAX movable)" true "$(daxctl_field $DAX online_memblocks)" "$NBLOCKS"
+    check auto-online-daxctl "daxctl: $(daxctl list -d "$DAX" 2>&1)" \
+        both "$(daxctl_field "$DAX" movable)" true "$(daxctl_field "$DAX" online_memblocks)" "$NBLOCKS"
     run pmem-assemble down ram
-    check auto-online-down "exit $RC: $OUT" both "$RC" 0 "$(test -c /dev/$DAX && echo yes)" yes
+    check auto-online-down "exit $RC: $OUT" both "$RC" 0 "$(test -c /dev/"$DAX" && echo yes)" yes
     # 7. online_movable and an entry that wants normal.
     echo online_movable > $MEM/auto_online_blocks
     tab_ramn

@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 #@ boot dimms=nv0,nv1 append=memmap=128M!640M
 # Scenario 3: linear over two namespaces, the first named by its ndctl "uuid", the second by its
 # "raw_uuid"; and a memmap=-emulated legacy namespace (no uuid) named by addr=, used directly,

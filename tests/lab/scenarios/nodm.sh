@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 #@ boot dimms=nv0,nv1 append=lab.nodm=1
 # Scenario 4d: dm-mod is absent (not loaded, its module deleted): `up` fails at once with one
 # clear error about device-mapper, exit 3, instead of hanging or crashing.

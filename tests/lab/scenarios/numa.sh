@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 #@ boot dimms=nn0,nn1
 # Scenario numa: a two-socket machine (nodes 0 and 1, one vCPU and 512 MiB of RAM each) with
 # an NVDIMM on each node. A stripe across the nodes warns in check and up, naming each
@@ -24,6 +25,7 @@ check two-nodes-with-cpus "regions '$r0' '$r1', has_cpu $(cat /sys/devices/syste
 made=0
 for spec in "a0 $r0 fsdax 256M $N_A0" "b0 $r0 fsdax 256M $N_B0" "a1 $r1 fsdax 256M $N_A1" \
             "b1 $r1 fsdax 256M $N_B1" "k1 $r1 devdax 512M $N_K1"; do
+    # shellcheck disable=SC2086 # the spec's words are the positional parameters
     set -- $spec
     run ndctl create-namespace -r "$2" -m "$3" -s "$4" -u "$5" -n "$1"
     [ "$RC" = 0 ] && made=$((made + 1))
@@ -35,10 +37,10 @@ ns_refresh
 nodes_q='if type == "array" then .[] else . end | select(.name != null) | "\(.name) \(.numa_node // -1) \(.target_node // -1)"'
 mine=$(pmem-assemble list --json | jq -r "$nodes_q" | sort)
 theirs=$(ndctl list -N -v | jq -r "$nodes_q" | sort)
-echo "LAB-INFO numa: list --json nodes: $(echo $mine)"
-echo "LAB-INFO numa: ndctl -v nodes:    $(echo $theirs)"
-check json-nodes-as-ndctl "pmem-assemble: $(echo $mine); ndctl: $(echo $theirs)" same "$mine" "$theirs"
-check json-nodes-two "nodes: $(echo $mine)" sh -c 'echo "$1" | grep -q "^a0 0 0$" && echo "$1" | grep -q "^a1 1 1$" && echo "$1" | grep -q "^k1 1 1$"' - "$mine"
+echo "LAB-INFO numa: list --json nodes: $(echo "$mine" | tr '\n' ' ')"
+echo "LAB-INFO numa: ndctl -v nodes:    $(echo "$theirs" | tr '\n' ' ')"
+check json-nodes-as-ndctl "pmem-assemble: $(echo "$mine" | tr '\n' ' '); ndctl: $(echo "$theirs" | tr '\n' ' ')" same "$mine" "$theirs"
+check json-nodes-two "nodes: $(echo "$mine" | tr '\n' ' ')" sh -c 'echo "$1" | grep -q "^a0 0 0$" && echo "$1" | grep -q "^a1 1 1$" && echo "$1" | grep -q "^k1 1 1$"' - "$mine"
 DAX=$(ndctl list -N -v | jq -r 'if type == "array" then .[] else . end | select(.name == "k1") | .daxregion.devices[0].chardev // .chardev')
 dtn=$(daxctl list -d "$DAX" | jq -r 'if type == "array" then .[0] else . end | .target_node')
 check daxctl-target-node "daxctl $DAX target_node $dtn, list says $(echo "$mine" | awk '$1 == "k1" {print $3}')" \
@@ -100,6 +102,7 @@ check env-file-written "ram.env '$env1', kmem.env '$envall'" same "$env1" "$enva
 check env-is-node-that-grew "grew on '$grew', published '$env1'" \
     sh -c '[ -n "$1" ] && [ "$2" = "MEMKIND_DAX_KMEM_NODES=$1" ]' - "$grew" "$env1"
 # As a unit's EnvironmentFile= would, and numactl --membind= takes the list as it is.
+# shellcheck source=/dev/null # pmem-assemble writes it in the guest
 nodes=$(. /run/pmemtab/kmem.env && echo "$MEMKIND_DAX_KMEM_NODES")
 run numactl --membind="$nodes" true
 check numactl-takes-it "numactl --membind=$nodes: exit $RC: $OUT" [ "$RC" = 0 ]

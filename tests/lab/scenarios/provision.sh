@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # First boot of every lab run: label both NVDIMMs and create the namespaces in NAMESPACES with
 # fixed namespace uuids and names. Asserts that ndctl then lists each as asked.
 n=$(echo "$NAMESPACES" | grep -c .)
@@ -6,6 +7,7 @@ ndctl disable-region all >/dev/null 2>&1
 ndctl init-labels -f all >/dev/null 2>&1
 ndctl enable-region all >/dev/null 2>&1
 regions=$(ndctl list -R -b ACPI.NFIT | jq -r 'if type == "array" then .[] else . end | .dev' | sort)
+# shellcheck disable=SC2086 # one region name a word: the positional parameters are the list
 set -- $regions
 check provision-regions "want 2 NFIT regions, have: $regions" [ $# = 2 ]
 ra=$1 rb=$2

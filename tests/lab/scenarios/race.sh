@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 #@ boot dimms=nv0,nv1
 # Scenario 7: two pmem-assemble at once on one entry (a boot unit and an admin), over many
 # rounds: two `up` both succeed with one device and the planned table; `up` racing `down` ends

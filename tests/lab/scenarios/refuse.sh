@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 #@ boot dimms=nv0,nv1
 # Scenario 4b: a devdax member and a sector member cannot serve a DAX block layout: `up` refuses
 # (exit 1) with an error naming the member and its mode, and builds nothing.

@@ -1,14 +1,11 @@
+# shellcheck shell=dash
 #@ boot dimms=nv0,nv1
 #@ boot dimms=nv0,nv1
 # Scenario 1: two fsdax namespaces named by the uuid `ndctl list` shows (the pfn uuid), striped
 # with a 2 MiB chunk. Boot 1: up, the kernel's table equals the planned and the documented one,
 # mount with DAX (mkfs), write random data. Boot 2: up + mount again, the data's checksum matches.
-ns_refresh
-ua=$(ns_get s1a uuid) ub=$(ns_get s1b uuid)
+stripe_tab fast s1 /mnt/fast ext4 mkfs,noatime
 ba=$(ns_get s1a blockdev) bb=$(ns_get s1b blockdev)
-echo "fast striped:2M uuid=$ua,uuid=$ub /mnt/fast ext4 mkfs,noatime" > /etc/pmemtab
-cat /etc/pmemtab
-mkdir -p /mnt/fast
 
 if [ "$LAB_BOOT" = 1 ]; then
     plan 10

@@ -1,11 +1,9 @@
+# shellcheck shell=dash
 #@ boot dimms=nv0,nv1
 # Scenario 4c: `up` twice changes nothing (same table, same device number, same event counter);
 # `down` while mounted fails, leaving the device, the mount and the data as they were.
 plan 11
-ns_refresh
-ua=$(ns_get s4a uuid) ub=$(ns_get s4b uuid)
-echo "t4 striped:2M uuid=$ua,uuid=$ub /mnt/t4 ext4 mkfs" > /etc/pmemtab
-mkdir -p /mnt/t4
+stripe_tab t4 s4 /mnt/t4 ext4 mkfs
 state() { dmsetup info t4 2>&1; dmsetup table t4 2>&1; }
 run pmem-assemble up t4
 check first-up "exit $RC: $ERR" [ "$RC" = 0 ]

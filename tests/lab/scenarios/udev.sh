@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 #@ boot dimms=nv0,nv1
 # Scenario 4e: a device built without udev (the initramfs) is ready for the booted system's
 # udev: with 09-pmemtab.rules, coldplug gives it by-id/by-uuid links (A); without the rule
@@ -13,10 +14,9 @@ echo "u3 striped:2M uuid=$ua,uuid=$ub /mnt/u3 ext4 mkfs" > /etc/pmemtab
 run pmem-assemble up u3
 check up "exit $RC: $ERR" [ "$RC" = 0 ]
 # Without udev, the link udev would make (to devtmpfs's node), so that udev can take it over.
-check link-without-udev "ls: $(ls -l /dev/mapper)" sh -c '[ -b /dev/mapper/u3 ] && [ "$(readlink /dev/mapper/u3)" = "../$(basename $(readlink /sys/dev/block/$(cat /sys/block/dm-0/dev)))" ]'
+check link-without-udev "ls: $(ls -l /dev/mapper)" sh -c '[ -b /dev/mapper/u3 ] && [ "$(readlink /dev/mapper/u3)" = "../$(basename "$(readlink "/sys/dev/block/$(cat /sys/block/dm-0/dev)")")" ]'
 fsuuid=$(blkid /dev/mapper/u3 | sed -n 's/.* UUID="\([^"]*\)".*/\1/p')
 echo "fs uuid $fsuuid"
-dm=$(basename $(readlink -f /sys/dev/block/$(cat /sys/block/dm-0/dev)))
 cp /lab/09-pmemtab.rules.in /lib/udev/rules.d/09-pmemtab.rules
 /lib/systemd/systemd-udevd --daemon
 udevadm trigger --action=add --subsystem-match=block
@@ -55,7 +55,6 @@ echo "u4 striped:2M uuid=$uc,uuid=$ud /mnt/u4 ext4 mkfs" >> /etc/pmemtab
 run pmem-assemble up u4
 check D-up "exit $RC: $ERR" [ "$RC" = 0 ]
 udevadm settle -t 30
-dmn=$(basename $(readlink -f /dev/mapper/u4))
 udevadm info /dev/mapper/u4 | tee /tmp/infoD
 ls -l /dev/mapper /dev/disk/by-id 2>&1
 check D-mapper-link-by-udev "$(ls -l /dev/mapper)" [ -L /dev/mapper/u4 ]

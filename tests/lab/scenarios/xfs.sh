@@ -1,14 +1,11 @@
+# shellcheck shell=dash
 #@ boot dimms=nv0,nv1
 # Scenario 5: XFS with DAX on a 2 MiB striped device of ~376 MiB (small on purpose: mkfs.xfs 6.1
 # wants a 64 MiB log, which a small striped device holds only with fewer allocation groups).
 # XFS, unlike ext4, mounts without DAX when the device cannot do it (dmesg "Turning off DAX"),
 # so /proc/mounts and dmesg are both checked.
 plan 7
-ns_refresh
-ua=$(ns_get s5a uuid) ub=$(ns_get s5b uuid)
-echo "xf striped:2M uuid=$ua,uuid=$ub /mnt/xf xfs mkfs" > /etc/pmemtab
-cat /etc/pmemtab
-mkdir -p /mnt/xf
+stripe_tab xf s5 /mnt/xf xfs mkfs
 run pmem-assemble up xf
 check xfs-up "exit $RC: $ERR" [ "$RC" = 0 ]
 actual=$(dmsetup table xf 2>&1) planned=$(pmem-assemble table xf 2>&1)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Host helpers of the system lab (tests/lab/system/run, tests/lab/demo): a real Debian userland
 # with systemd as the root filesystem, on a pmemtab stripe of emulated NVDIMMs, booted through
 # an initramfs built by Debian's own dracut with the pmemtab module. Sourced after
@@ -132,7 +133,8 @@ sys_apt_get() { DEBIAN_FRONTEND=noninteractive chroot "$SYSROOT" sh -c 'cd /tmp 
 # configuration goes again, so that later dracut runs (bench/dax-root) see Debian's defaults.
 sys_build_root() {
     local root=$SYSROOT deb=${SYS_DEB:-} rc=0
-    [ -n "$deb" ] || deb=$(ls "${CARGO_TARGET_DIR:-${LAB_CARGO_TARGET_DIR:-$WORK/target}}"/pkg/pmemtab_*_amd64.deb 2> /dev/null | tail -n 1)
+    # Else the newest name the glob sorts last, as ls would.
+    [ -n "$deb" ] || for deb in "${CARGO_TARGET_DIR:-${LAB_CARGO_TARGET_DIR:-$WORK/target}}"/pkg/pmemtab_*_amd64.deb; do :; done
     [ -f "$deb" ] || { echo "system lab: no pmemtab .deb (make deb)" >&2; return 1; }
     rm -rf "$root"
     mkdir -p "$root"
@@ -156,6 +158,7 @@ GRUB
     mkdir -p "$root/boot/grub" "$root/srv/data" "$root/srv/solo" "$root/srv/early" "$root/srv/flaky" "$root/srv/nodax" "$root/var/lib/lab"
     install -m 644 "$SYSLAB/guest/lab-marker.service" "$root/etc/systemd/system/lab-marker.service"
     install -m 755 "$SYSLAB/guest/lab-report" "$root/usr/local/sbin/lab-report"
+    install -D -m 644 "$LAB/guest/markers.sh" "$root/usr/local/lib/lab/markers.sh"
     install -m 644 "$SYSLAB/guest/pmemtab-lab.service" "$root/etc/systemd/system/pmemtab-lab.service"
     for t in multi-user emergency; do
         mkdir -p "$root/etc/systemd/system/$t.target.wants"
@@ -194,6 +197,7 @@ GRUB
 # The package's life in the chroot (mounted), after its first install: reinstall, remove,
 # purge, install again, each checked; the last install's image is the one the lab boots.
 # Writes "PASS name" / "FAIL name: why" lines to $SYS/pkg-cycle.txt for system/run.
+# shellcheck disable=SC2317 # its helpers are called by name, through t
 sys_pkg_cycle() {
     local root=$SYSROOT k out=$SYS/pkg-cycle.txt log=$SYS/logs/pkg-cycle.log tab0
     k=$(kver)
@@ -203,9 +207,9 @@ sys_pkg_cycle() {
     t() { local n=$1 why=$2; shift 2; echo "== $n: $*" >> "$log"; if "$@" >> "$log" 2>&1; then echo "PASS $n" >> "$out"; else echo "FAIL $n: $why" >> "$out"; fi; }
     # (lsinitrd's listing to a file first: grep -q would end it with SIGPIPE, and pipefail.)
     # The image's lister, and a file every image of this builder has (it was rebuilt, whole).
-    local lister=lsinitrd always=' usr/lib/systemd/systemd$'
-    [ "$SYS_FLAVOUR" = itools ] && lister="lsinitramfs -l" always=' init$'
-    img_list() { in_root $lister "/boot/initrd.img-$k" > "$SYS/pkg-lsinitrd.txt" 2>&1; }
+    local lister=(lsinitrd) always=' usr/lib/systemd/systemd$'
+    [ "$SYS_FLAVOUR" = itools ] && lister=(lsinitramfs -l) always=' init$'
+    img_list() { in_root "${lister[@]}" "/boot/initrd.img-$k" > "$SYS/pkg-lsinitrd.txt" 2>&1; }
     img_has_pmemtab() { img_list && grep -qE ' usr/sbin/pmem-assemble$' "$SYS/pkg-lsinitrd.txt"; }
     img_lacks_pmemtab() { img_list && grep -qE "$always" "$SYS/pkg-lsinitrd.txt" && ! grep -qE 'pmem-assemble|pmemtab' "$SYS/pkg-lsinitrd.txt"; }
     tab0=$(sha256sum < "$root/etc/pmemtab")
@@ -292,8 +296,9 @@ sys_prepare() {
     sys_build_initrd || { echo "no $builder image from the package's trigger (see above)"; return 1; }
     sys_build_image || { echo "mke2fs -d failed"; return 1; }
     if [ "$plain" = plain ]; then
-        cp --sparse=always "$SYS/root.img" "$SYS/plain.img" && tune2fs -U random "$SYS/plain.img" > /dev/null ||
-            { echo "plain.img: cp or tune2fs -U random failed"; return 1; }
+        if ! { cp --sparse=always "$SYS/root.img" "$SYS/plain.img" && tune2fs -U random "$SYS/plain.img" > /dev/null; }; then
+            echo "plain.img: cp or tune2fs -U random failed"; return 1
+        fi
         append="$append lab.plain=1" disk2=$SYS/plain.img
     fi
     say_sys "kernel $(kver): root, dracut image ($(( $(stat -c %s "$SYS/initrd.img") / 1024 )) KiB) and root.img in $(( $(date +%s) - t0 )) s"
