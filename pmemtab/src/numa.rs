@@ -64,6 +64,10 @@ pub fn mix_warning(layout: Layout, members: &[Resolved], allowed: bool) -> Optio
     ))
 }
 
+/// The most nodes one range of a node list may name (the kernel's MAX_NUMNODES is at most
+/// 1024): a bigger range is no node list, and would allocate without need.
+const MAX_RANGE_NODES: i32 = 4096;
+
 /// A kernel node list (`0-1,3`, as `/sys/devices/system/node/has_cpu` holds it): the nodes,
 /// ascending. None for text that is no such list.
 pub fn parse_node_list(s: &str) -> Option<Vec<i32>> {
@@ -75,7 +79,7 @@ pub fn parse_node_list(s: &str) -> Option<Vec<i32>> {
     for part in s.split(',') {
         let (a, b) = part.split_once('-').unwrap_or((part, part));
         let (a, b) = (num(a)?, num(b)?);
-        if a > b || b - a > 4096 {
+        if a > b || b - a > MAX_RANGE_NODES {
             return None;
         }
         out.extend(a..=b);

@@ -71,7 +71,9 @@ impl fmt::Display for Layout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Layout::Linear => f.write_str("linear"),
-            Layout::Striped { chunk_bytes } => write!(f, "striped:{}", format_size(*chunk_bytes)),
+            Layout::Striped { chunk_bytes } => {
+                write!(f, "striped:{}", crate::size::suffixed(*chunk_bytes))
+            }
             Layout::Single => f.write_str("single"),
             Layout::SystemRam => f.write_str("system-ram"),
         }
@@ -266,5 +268,3 @@ impl Entry {
         format!("/dev/mapper/{}", self.name)
     }
 }
-
-pub use crate::size::suffixed as format_size;

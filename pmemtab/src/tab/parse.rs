@@ -336,7 +336,7 @@ fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
                 f,
                 format!(
                     "stripe chunk {} is not a multiple of 2 MiB: DAX cannot use huge-page faults",
-                    super::model::format_size(chunk_bytes)
+                    crate::size::suffixed(chunk_bytes)
                 ),
                 Some("use striped:2M (the default)".into()),
             );
