@@ -90,11 +90,7 @@ pub fn parse_node_list(s: &str) -> Option<Vec<i32>> {
 }
 
 fn num(s: &str) -> Option<i32> {
-    let s = s.trim();
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
+    i32::try_from(crate::sysfs::parse_dec(s)?).ok()
 }
 
 /// The CPU nodes nearest to `node`, ascending: those of `cpu_nodes` at the smallest distance
