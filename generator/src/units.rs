@@ -358,6 +358,10 @@ fn mount_units(
         let list = unit_opts.requires.join(" ");
         let _ = writeln!(s, "After={list}\nRequires={list}");
     }
+    if !unit_opts.wants.is_empty() {
+        let list = unit_opts.wants.join(" ");
+        let _ = writeln!(s, "After={list}\nWants={list}");
+    }
     if !unit_opts.requires_mounts_for.is_empty() {
         let paths: Vec<String> = unit_opts
             .requires_mounts_for
@@ -394,6 +398,9 @@ fn mount_units(
     for (dir, kind) in &hooks.links {
         out.link_into(dir, kind, &unit);
     }
+    if unit_opts.validatefs {
+        validatefs(&unit, target, &hooks, out);
+    }
 
     if automount {
         let auto = sd::mount_unit(&where_, "automount")?;
@@ -415,6 +422,28 @@ fn mount_units(
     }
     Ok(())
 }
+
+/// `x-systemd.validatefs`, as systemd-fstab-generator (258) hooks it up: the mount wants
+/// systemd's own `systemd-validatefs@<mount unit's instance>.service` (which binds to the mount
+/// and runs after it), and the mount's target, when the mount is in one, is ordered after it.
+/// (The root is never one: the option needs a mount point other than `/`.)
+fn validatefs(unit: &str, target: &str, hooks: &Hooks, out: &mut Output) {
+    let instance = unit.trim_end_matches(".mount");
+    let service = format!("systemd-validatefs@{instance}.service");
+    out.links.push((
+        format!("{unit}.wants/{service}"),
+        format!("{SYSTEM_UNIT_DIR}/systemd-validatefs@.service"),
+    ));
+    if hooks.links.iter().any(|(t, _)| t == target) {
+        out.files.push((
+            format!("{target}.d/50-order-{service}.conf"),
+            format!("{HEADER}\n[Unit]\nAfter={service}\n"),
+        ));
+    }
+}
+
+/// Where systemd's own units are (systemd-validatefs@.service).
+const SYSTEM_UNIT_DIR: &str = "/usr/lib/systemd/system";
 
 /// `pmem-assemble-dax@<name>.service`: runs `pmem-assemble verify-dax` after every start of
 /// the mount (it is wanted by the mount and bound to it), ordered before and pulled in by

@@ -101,6 +101,7 @@ pub(super) fn apply<'a>(
             };
             let list = match dep {
                 Dependency::Requires => &mut unit.requires,
+                Dependency::Wants => &mut unit.wants,
                 Dependency::After => &mut unit.after,
                 Dependency::Before => &mut unit.before,
                 Dependency::WantedBy => &mut unit.wanted_by,
@@ -129,6 +130,7 @@ pub(super) fn apply<'a>(
             r.automount = Some(of);
         }
         Sets::RwOnly => unit.rw_only = true,
+        Sets::ValidateFs => unit.validatefs = true,
     }
     true
 }

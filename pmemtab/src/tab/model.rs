@@ -186,6 +186,8 @@ pub struct Options {
 pub struct MountUnitOptions {
     /// `x-systemd.requires=`: `Requires=` and `After=` (unit names, mangled).
     pub requires: Vec<String>,
+    /// `x-systemd.wants=`: `Wants=` and `After=`.
+    pub wants: Vec<String>,
     /// `x-systemd.after=`.
     pub after: Vec<String>,
     /// `x-systemd.before=`.
@@ -204,6 +206,8 @@ pub struct MountUnitOptions {
     pub mount_timeout: Option<Duration>,
     /// `x-systemd.rw-only`: `ReadWriteOnly=yes`.
     pub rw_only: bool,
+    /// `x-systemd.validatefs`: the mount wants `systemd-validatefs@` of its mount point.
+    pub validatefs: bool,
 }
 
 impl MountUnitOptions {

@@ -73,6 +73,9 @@ pub enum Sets {
     RequiresMountsFor,
     Automount,
     RwOnly,
+    /// `x-systemd.validatefs` (systemd 258): systemd-validatefs@ checks the mounted
+    /// filesystem's `user.validatefs.*` constraints.
+    ValidateFs,
 }
 
 /// The time limits an entry sets (`x-systemd.*-timeout=`).
@@ -89,6 +92,9 @@ pub enum Timer {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dependency {
     Requires,
+    /// `x-systemd.wants=` (systemd 257): `Wants=` and `After=`, as requires= without the hard
+    /// dependency.
+    Wants,
     After,
     Before,
     WantedBy,
@@ -254,6 +260,7 @@ pub const TABLE: &[Known] = &[
     user("_netdev", No).unit().sets(Sets::Netdev),
     user("x-initrd.mount", No).memory().sets(Sets::InitrdAttach),
     user("x-systemd.requires", Required).unit().sets(Sets::Dependency(Dependency::Requires)),
+    user("x-systemd.wants", Required).unit().sets(Sets::Dependency(Dependency::Wants)),
     user("x-systemd.after", Required).unit().sets(Sets::Dependency(Dependency::After)),
     user("x-systemd.before", Required).unit().sets(Sets::Dependency(Dependency::Before)),
     user("x-systemd.requires-mounts-for", Required).unit().sets(Sets::RequiresMountsFor),
@@ -263,6 +270,7 @@ pub const TABLE: &[Known] = &[
     user("x-systemd.idle-timeout", Required).unit().single().sets(Sets::Timeout(Timer::Idle)),
     user("x-systemd.mount-timeout", Required).unit().single().sets(Sets::Timeout(Timer::Mount)),
     user("x-systemd.rw-only", No).unit().sets(Sets::RwOnly),
+    user("x-systemd.validatefs", No).unit().sets(Sets::ValidateFs),
     user("x-systemd.device-bound", No).unit().only(&Restriction {
         only: Only::DeviceMapper,
         message: "x-systemd.device-bound needs a device-mapper layout",
@@ -405,6 +413,10 @@ pub const REFUSED: &[Refused] = &[
     Refused {
         key: "x-systemd.growfs",
         why: "a pmemtab device does not grow: its members cannot change under a filesystem; grow it by hand (resize2fs, xfs_growfs) after changing the entry",
+    },
+    Refused {
+        key: "x-systemd.graceful-option",
+        why: "asks systemd-fstab-generator to drop the option when the running kernel lacks it; pmemtab never drops an option it was given (the initramfs mounts with the kernel it boots, which the generator cannot probe): write the option itself, or leave it out",
     },
     Refused {
         key: "bind",

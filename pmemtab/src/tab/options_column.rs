@@ -90,7 +90,7 @@ pub(super) fn parse_options<'a>(
             ctx.error(
                 &of,
                 format!("unknown systemd option '{key}'"),
-                Some("pmemtab implements x-systemd.requires=, .after=, .before=, .requires-mounts-for=, .wanted-by=, .required-by=, .automount, .idle-timeout=, .mount-timeout=, .device-timeout=, .rw-only and .device-bound (see pmemtab(5))".into()),
+                Some("pmemtab implements x-systemd.requires=, .wants=, .after=, .before=, .requires-mounts-for=, .wanted-by=, .required-by=, .automount, .idle-timeout=, .mount-timeout=, .device-timeout=, .rw-only, .validatefs and .device-bound (see pmemtab(5))".into()),
             );
             continue;
         }
