@@ -4,7 +4,8 @@
 # udev: with 09-pmemtab.rules, coldplug gives it by-id/by-uuid links (A); without the rule
 # 55-dm.rules disables it (B) until `up` sends a change uevent, which makes it ready (C); with
 # udev running, udev makes /dev/mapper/NAME itself and `down` removes it (D); without the
-# distribution's dm rules (an initrd without dracut's dm module, a root without dmsetup),
+# distribution's dm rules (an initrd without dracut's dm module, a root without dmsetup) and
+# without systemd's 99-systemd.rules (dracut-ng 106+ images without its systemd-udevd module),
 # 09-pmemtab.rules alone gives the device its name, link and systemd tag (E).
 plan 19
 ns_refresh
@@ -64,9 +65,10 @@ run pmem-assemble down u4
 udevadm settle -t 30
 check D-down-link-gone "exit $RC, $(ls -l /dev/mapper)" sh -c '[ "$1" = 0 ] && [ ! -e /dev/mapper/u4 ] && [ ! -e /dev/disk/by-id/dm-uuid-PMEMTAB-u4 ]' - "$RC"
 run pmem-assemble down u3
-# E: only 09-pmemtab.rules (and udev's and systemd's own): no 55-dm, no persistent-storage-dm.
+# E: only 09-pmemtab.rules (and udev's own): no 55-dm, no persistent-storage-dm, no
+# 99-systemd.rules.
 udevadm control --exit
-rm -f /lib/udev/rules.d/55-dm.rules /lib/udev/rules.d/60-persistent-storage-dm.rules
+rm -f /lib/udev/rules.d/55-dm.rules /lib/udev/rules.d/60-persistent-storage-dm.rules /lib/udev/rules.d/99-systemd.rules
 rm -rf /run/udev/data /dev/disk
 /lib/systemd/systemd-udevd --daemon
 udevadm trigger --action=add --subsystem-match=block
