@@ -6,29 +6,75 @@ LAB=${LAB:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 # LAB_WORK moves the cache, images and logs elsewhere (default tests/lab/work, git-ignored).
 WORK=${LAB_WORK:-$LAB/work}
 # LAB_KERNEL chooses Debian's kernel (setup, run, demo and the labs also take --kernel VERSION):
-#   6.1   the default: the version linux-image-amd64 depends on, Debian 12's own kernel
-#   6.12  the newest linux-image-6.12.*+deb12-amd64 in the registry (its modules are .ko.xz)
-# Each has its own cache (work/kernel-VERSION) and logs (work/logs-VERSION): both coexist.
+#   6.1      the default: the version linux-image-amd64 depends on, Debian 12's own kernel
+#   6.12     the newest linux-image-6.12.*+deb12-amd64 in the registry (its modules are .ko.xz)
+#   trixie   Debian 13's kernel, testing's, unstable's: the version that suite's
+#   testing  linux-image-amd64 depends on (6.12 in trixie, 7.x in testing and sid), fetched
+#   sid      through a private apt configuration (work/apt-SUITE): never installed on the host
+# Each has its own cache (work/kernel-VERSION) and logs (work/logs-VERSION): all coexist.
+LAB_KERNEL_NAMES="6.1 6.12 trixie testing sid"
+# Whether the kernel was chosen (the system lab otherwise boots its suite's own).
+[ -z "${LAB_KERNEL:-}" ] || LAB_KERNEL_GIVEN=1
 lab_kernel_set() {
     LAB_KERNEL=${LAB_KERNEL:-6.1}
-    case $LAB_KERNEL in
-    6.1 | 6.12) ;;
-    *) echo "lab: unknown kernel '$LAB_KERNEL' (LAB_KERNEL or --kernel: 6.1 or 6.12)" >&2; exit 2 ;;
+    case " $LAB_KERNEL_NAMES " in
+    *" $LAB_KERNEL "*) ;;
+    *) echo "lab: unknown kernel '$LAB_KERNEL' (LAB_KERNEL or --kernel: ${LAB_KERNEL_NAMES// /, })" >&2; exit 2 ;;
     esac
     export LAB_KERNEL
     KDIR=$WORK/kernel-$LAB_KERNEL
     # shellcheck disable=SC2034 # for the scripts that source this file
     LOGS=$WORK/logs-$LAB_KERNEL
 }
+# The Debian suite a kernel name comes from (6.1 and 6.12 are Debian 12's).
+lab_kernel_suite() {
+    case ${1:-$LAB_KERNEL} in
+    6.1 | 6.12) echo bookworm ;;
+    *) echo "${1:-$LAB_KERNEL}" ;;
+    esac
+}
 lab_kernel_set
+# lab_apt SUITE apt-get|apt-cache ARG...: apt for another Debian suite (trixie, testing, sid)
+# without touching the host's: its own sources list (the mirrors the host's apt already uses for
+# Debian 12, with SUITE, and SUITE-security for a stable suite), package lists and cache under
+# work/apt-SUITE, updated once a day. For downloads (the suite's kernel); nothing is installed.
+lab_apt() {
+    local suite=$1 tool=$2 d=$WORK/apt-$1 mirror security
+    shift 2
+    mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+    if [ ! -s "$d/sources.list" ]; then
+        apt-cache policy 2> /dev/null | awk '$3 == "bookworm/main" {f = 1} END {exit !f}' || apt-get update -qq
+        mirror=$(apt-cache policy 2> /dev/null | awk '$3 == "bookworm/main" {print $2; exit}')
+        security=$(apt-cache policy 2> /dev/null | awk '$3 == "bookworm-security/main" {print $2; exit}')
+        [ -n "$mirror" ] || { echo "lab: the host's apt has no Debian 12 mirror to take $suite from" >&2; return 1; }
+        {
+            echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main"
+            case $suite in
+            testing | sid | unstable) ;;
+            *) [ -z "$security" ] || echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $security $suite-security main" ;;
+            esac
+        } > "$d/sources.list"
+    fi
+    # (Check-Valid-Until: a testing or sid Release file can be past its Valid-Until by this
+    # machine's clock when the mirror lags; its signature is still checked.)
+    set -- -o Dir::Etc::sourcelist="$d/sources.list" -o Dir::Etc::sourceparts=- \
+        -o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache" -o Acquire::Check-Valid-Until=false "$@"
+    # World-writable, so apt's sandbox user may write its downloads there.
+    chmod 777 "$d/lists/partial" "$d/cache/archives/partial" 2> /dev/null
+    if [ -z "$(find "$d/lists" -maxdepth 1 -name '*_Packages*' -mmin -1440 2> /dev/null | head -n 1)" ]; then
+        apt-get "${@:1:10}" update -qq >&2 || { echo "lab: apt-get update for $suite failed" >&2; return 1; }
+    fi
+    "$tool" "$@"
+}
 # lab_args ARG...: takes --kernel K (or --kernel=K) out of a script's arguments and sets the
 # kernel; the other arguments, in order, are left in the array LAB_ARGS.
 lab_args() {
     LAB_ARGS=()
+    # shellcheck disable=SC2034 # LAB_KERNEL_GIVEN: read by system/lib.sh
     while [ $# -gt 0 ]; do
         case $1 in
-        --kernel) LAB_KERNEL=${2:?--kernel needs a version: 6.1 or 6.12}; shift 2 ;;
-        --kernel=*) LAB_KERNEL=${1#--kernel=}; shift ;;
+        --kernel) LAB_KERNEL=${2:?--kernel needs a version: $LAB_KERNEL_NAMES} LAB_KERNEL_GIVEN=1; shift 2 ;;
+        --kernel=*) LAB_KERNEL=${1#--kernel=} LAB_KERNEL_GIVEN=1; shift ;;
         *) LAB_ARGS+=("$1"); shift ;;
         esac
     done
