@@ -18,18 +18,48 @@ SYSLAB=$LAB/system
 #           hook's local-top/local-block/local-bottom scripts run pmem-assemble itself
 SYS_FLAVOUR=${LAB_SYS_FLAVOUR:-dracut}
 case $SYS_FLAVOUR in
-dracut) SYS=$WORK/system-$LAB_KERNEL builder=dracut ;;
-itools) SYS=$WORK/system-$LAB_KERNEL-itools builder=initramfs-tools,zstd ;;
+dracut) builder=dracut flavour_dir="" ;;
+itools) builder=initramfs-tools,zstd flavour_dir=-itools ;;
 *) echo "system lab: unknown flavour '$SYS_FLAVOUR' (dracut or itools)" >&2; exit 2 ;;
 esac
+# The Debian userland (LAB_SYS_SUITE, or system/run --suite): bookworm (Debian 12), trixie
+# (Debian 13), testing or sid, made by mmdebstrap SUITE; booted with that suite's own kernel
+# unless LAB_KERNEL (--kernel) names another (bookworm: 6.1, or 6.12 with --kernel 6.12).
+SYS_SUITE=${LAB_SYS_SUITE:-bookworm}
+case $SYS_SUITE in
+bookworm) sys_kernel=6.1 ;;
+trixie | testing | sid) sys_kernel=$SYS_SUITE ;;
+*) echo "system lab: unknown suite '$SYS_SUITE' (bookworm, trixie, testing or sid)" >&2; exit 2 ;;
+esac
+# The suite's kernel is the default; an explicit other one gets its own cache.
+if [ -z "${LAB_KERNEL_GIVEN:-}" ]; then
+    LAB_KERNEL=$sys_kernel
+    lab_kernel_set
+fi
+if [ "$LAB_KERNEL" = "$sys_kernel" ]; then
+    SYS=$WORK/system-$SYS_SUITE$flavour_dir
+else
+    SYS=$WORK/system-$SYS_SUITE-$LAB_KERNEL$flavour_dir
+fi
+# The second kernel the package path installs (sys_pkg_kernel), a real Debian package from
+# the lab's kernel cache: the one a user of this suite still has installed beside the current
+# one: Debian 12's 6.1 after an upgrade to 13, 13's 6.12 on testing, 6.12 from bookworm's own
+# archive on Debian 12 (the newer kernel a user adds).
+case $SYS_SUITE in
+bookworm) SYS_KERNEL2=6.12 ;;
+trixie) SYS_KERNEL2=6.1 ;;
+*) SYS_KERNEL2=trixie ;;
+esac
+[ "$SYS_KERNEL2" != "$LAB_KERNEL" ] || SYS_KERNEL2=6.1
 SYSROOT=$SYS/root
 # What the Debian root holds beyond minbase: its initramfs builder (initramfs-tools with zstd,
 # its default compression, which it recommends), and GRUB's update-grub
 # (grub2-common, grub-pc-bin: no boot loader is installed, update-grub writes grub.cfg); no
 # dmsetup, lvm2 or ndctl, so nothing but pmemtab can build or name the devices.
-SYSROOT_PKGS="systemd-sysv,udev,kmod,$builder,e2fsprogs,grub2-common,grub-pc-bin"
-# Cached once per package list.
-SYSROOT_TAR=$WORK/system/debian-root-$(echo "$SYSROOT_PKGS" | md5sum | cut -c1-8).tar
+# linux-base: what a kernel package depends on (the second kernel is installed from its .deb).
+SYSROOT_PKGS="systemd-sysv,udev,kmod,$builder,e2fsprogs,grub2-common,grub-pc-bin,linux-base"
+# Cached once per suite and package list: a changed list or suite makes another.
+SYSROOT_TAR=$WORK/system/debian-$SYS_SUITE-$(echo "$SYS_SUITE $SYSROOT_PKGS" | md5sum | cut -c1-8).tar
 # Modules the root (and so dracut, which packs from it) gets from the lab kernel, with their
 # dependencies: pmem, dm, the filesystems, what systemd loads itself, the provisioning disk.
 SYS_MODULES="nfit nd_pmem nd_btt dax_pmem device_dax nd_e820 dm_mod ext4 xfs kmem autofs4 virtio_pci virtio_blk"
@@ -59,8 +89,9 @@ GONE_UUID=5eed50ff-0000-4000-8000-0000000000ff
 sys_pmemtab() {
     cat <<TAB
 # The root: attached in the initrd because it is /, whether root= says /dev/mapper/root or,
-# as update-grub writes it, UUID= of its filesystem.
-root   striped:2M  uuid=$(sys_uuid rootA),uuid=$(sys_uuid rootB)  /  ext4  x-systemd.device-timeout=10
+# as update-grub writes it, UUID= of its filesystem. 30 s for its members: on a loaded machine
+# under emulation udev took over 10 s to load nd_pmem and make their block devices.
+root   striped:2M  uuid=$(sys_uuid rootA),uuid=$(sys_uuid rootB)  /  ext4  x-systemd.device-timeout=30
 # Set up by the booted system's own generator run.
 # (x-systemd.requires=: the mount waits for lab-marker.service, as fstab-generator makes it.)
 data   striped:2M  uuid=$(sys_uuid dataA),uuid=$(sys_uuid dataB)  /srv/data   ext4  mkfs,noatime,x-systemd.requires=lab-marker.service
@@ -83,9 +114,13 @@ say_sys() { echo "system lab: $*" >&2; }
 sys_root_tar() {
     [ -s "$SYSROOT_TAR" ] && return 0
     mkdir -p "$(dirname "$SYSROOT_TAR")"
-    say_sys "mmdebstrap bookworm ($SYSROOT_PKGS)"
-    # mmdebstrap tells the format by the name's extension.
-    mmdebstrap --quiet --variant=minbase --include="$SYSROOT_PKGS" bookworm "${SYSROOT_TAR%.tar}.part.tar" >&2 &&
+    say_sys "mmdebstrap $SYS_SUITE ($SYSROOT_PKGS)"
+    # mmdebstrap tells the format by the name's extension. A testing or sid Release file can
+    # be past its Valid-Until by the machine's clock when the mirror lags (seen here: 30 days);
+    # its signature is still checked. The option stays in the root's apt, for the chroot's
+    # apt-get install.
+    mmdebstrap --quiet --variant=minbase --aptopt='Acquire::Check-Valid-Until "false"' \
+        --include="$SYSROOT_PKGS" "$SYS_SUITE" "${SYSROOT_TAR%.tar}.part.tar" >&2 &&
         mv "${SYSROOT_TAR%.tar}.part.tar" "$SYSROOT_TAR"
 }
 
@@ -160,6 +195,12 @@ GRUB
     install -m 755 "$SYSLAB/guest/lab-report" "$root/usr/local/sbin/lab-report"
     install -D -m 644 "$LAB/guest/markers.sh" "$root/usr/local/lib/lab/markers.sh"
     install -m 644 "$SYSLAB/guest/pmemtab-lab.service" "$root/etc/systemd/system/pmemtab-lab.service"
+    # The lab's dracut module for the hostonly scenario: an image without 99-systemd.rules
+    # (included only when asked for, --add lab-no-systemd-rules).
+    if [ "$SYS_FLAVOUR" = dracut ]; then
+        install -D -m 755 "$SYSLAB/guest/lab-no-systemd-rules.sh" \
+            "$root/usr/lib/dracut/modules.d/99lab-no-systemd-rules/module-setup.sh"
+    fi
     for t in multi-user emergency; do
         mkdir -p "$root/etc/systemd/system/$t.target.wants"
         ln -sf ../pmemtab-lab.service "$root/etc/systemd/system/$t.target.wants/pmemtab-lab.service"
@@ -188,6 +229,11 @@ GRUB
     if [ $rc = 0 ] && [ "${SYS_PKG_CYCLE:-}" = 1 ]; then
         say_sys "package cycle: reinstall, remove, purge, install (each rebuilds the image)"
         sys_pkg_cycle || rc=1
+        sys_generator_oracle
+        if [ $rc = 0 ] && [ "${SYS_PKG_KERNELS:-}" = 1 ]; then
+            say_sys "package path: an upgrade in the apt run that installs kernel $SYS_KERNEL2, then the package alone"
+            sys_pkg_kernels || rc=1
+        fi
     fi
     sys_chroot_umount "$root"
     rm -f "$root/etc/dracut.conf.d/90-pmemtab-lab.conf" "$root$SYS_DEB_IN_ROOT"
@@ -236,6 +282,143 @@ sys_pkg_cycle() {
     t pkg-install-again-image "no usr/sbin/pmem-assemble in the image" img_has_pmemtab
     t pkg-install-again-leaves-pmemtab "/etc/pmemtab changed" tab_same
     return 0
+}
+
+# The package path with two kernels (SYS_PKG_KERNELS=1, scenario kernels), in the chroot after
+# sys_pkg_cycle: /etc/pmemtab changed, then one apt run installs an upgrade of pmemtab (the same
+# .deb, version +lab1) and a second kernel, the real Debian package SYS_KERNEL2 from the lab's
+# kernel cache (dpkg's path-exclude keeps only the modules the images need: the others are
+# megabytes nothing here loads). Both kernels' images must then hold the changed /etc/pmemtab
+# (the booted kernel's was rebuilt, not only the new kernel's made); then /etc/pmemtab changes
+# again and a run with the package alone (reinstall) must rebuild both, the older kernel's too.
+# Appends to $SYS/pkg-cycle.txt.
+# shellcheck disable=SC2317 # its helpers are called by name, through t
+sys_pkg_kernels() {
+    local root=$SYSROOT out=$SYS/pkg-cycle.txt log=$SYS/logs/pkg-cycle.log k1 k2 kd2 deb2 up v f
+    k1=$(kver)
+    kd2=$WORK/kernel-$SYS_KERNEL2
+    LAB_KERNEL=$SYS_KERNEL2 "$LAB/setup" > "$SYS/logs/setup-kernel2.log" 2>&1 ||
+        { echo "FAIL pkg-kernel2-setup: tests/lab/setup --kernel $SYS_KERNEL2 failed (logs/setup-kernel2.log)" >> "$out"; return 0; }
+    k2=$(cat "$kd2/kver")
+    in_root() { DEBIAN_FRONTEND=noninteractive chroot "$root" "$@"; }
+    t() { local n=$1 why=$2; shift 2; echo "== $n: $*" >> "$log"; if "$@" >> "$log" 2>&1; then echo "PASS $n" >> "$out"; else echo "FAIL $n: $why" >> "$out"; fi; }
+    # The pmemtab an image holds equals the root's (lsinitrd -f, or unmkinitramfs's tree).
+    img_tab_current() {
+        local img=/boot/initrd.img-$1 x=/tmp/lab-unpack got
+        [ -s "$root$img" ] || { echo "no $img"; return 1; }
+        if [ "$SYS_FLAVOUR" = itools ]; then
+            rm -rf "$root$x"
+            in_root unmkinitramfs "$img" "$x" || return 1
+            got=$(find "$root$x" -path '*/etc/pmemtab' | head -n 1)
+            cmp "$got" "$root/etc/pmemtab" && [ -x "$(dirname "$(dirname "$got")")/usr/sbin/pmem-assemble" ]
+        else
+            # (Listings to files: grep -q would end lsinitrd with SIGPIPE, and pipefail.)
+            in_root lsinitrd -f etc/pmemtab "$img" > "$SYS/img-pmemtab.txt" && cmp "$SYS/img-pmemtab.txt" "$root/etc/pmemtab" &&
+                in_root lsinitrd "$img" > "$SYS/img-list.txt" && grep -qE ' usr/sbin/pmem-assemble$' "$SYS/img-list.txt"
+        fi
+    }
+    # The upgrade: this .deb with a higher version.
+    up=$SYS/pkg-up
+    rm -rf "$up"
+    mkdir -p "$up"
+    dpkg-deb -R "$root$SYS_DEB_IN_ROOT" "$up/x" || return 1
+    v=$(sed -n 's/^Version: //p' "$up/x/DEBIAN/control")
+    sed -i "s/^Version: .*/Version: $v+lab1/" "$up/x/DEBIAN/control"
+    dpkg-deb -b "$up/x" "$root/tmp/pmemtab_up.deb" > /dev/null || return 1
+    rm -rf "$up"
+    # (Since 7.x a kernel is several packages: all of them, in the one run.)
+    rm -rf "$root/tmp/kernel2"
+    mkdir -p "$root/tmp/kernel2"
+    cp "$kd2"/debs/*.deb "$root/tmp/kernel2/" || return 1
+    deb2=$(cd "$root/tmp" && find kernel2 -name '*.deb' -printf './%p ')
+    # Only the modules the images need (SYS_MODULES and their dependencies), as path-include
+    # lines; the rest of the kernel's modules are left out by dpkg itself.
+    {
+        echo "path-exclude=/lib/modules/*/kernel/*"
+        echo "path-exclude=/usr/lib/modules/*/kernel/*"
+        for m in $SYS_MODULES; do
+            modprobe -C "$WORK/no-modprobe.d" -d "$kd2/root" -S "$k2" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
+        done | sort -u | while read -r f; do
+            f=${f#"$kd2/root/"}
+            f=${f#usr/}
+            # The file and each directory down to it (an excluded directory is not made).
+            while [ "${f%/*}" != "$f" ] && [ "${f##*/}" != kernel ]; do
+                echo "path-include=/$f"
+                echo "path-include=/usr/$f"
+                f=${f%/*}
+            done
+        done | sort -u
+    } > "$root/etc/dpkg/dpkg.cfg.d/lab-slim-kernel"
+    echo "# lab: changed before the upgrade" >> "$root/etc/pmemtab"
+    # shellcheck disable=SC2086 # package files, one a word
+    t pkg-upgrade-with-kernel2-in-one-run "apt-get install ./pmemtab_up.deb $deb2 failed (logs/pkg-cycle.log)" \
+        sys_apt_get install -y --no-install-recommends ./pmemtab_up.deb $deb2
+    t pkg-upgrade-version "dpkg-query: $(in_root dpkg-query -W -f='${Version}' pmemtab 2>&1)" \
+        sh -c '[ "$(chroot "$1" dpkg-query -W -f="\${Version}" pmemtab)" = "$2" ]' - "$root" "$v+lab1"
+    t "pkg-upgrade-image-of-kernel2-$k2-current" "its image lacks pmem-assemble or holds an older /etc/pmemtab" img_tab_current "$k2"
+    t "pkg-upgrade-image-of-kernel1-$k1-current" "its image lacks pmem-assemble or holds an older /etc/pmemtab" img_tab_current "$k1"
+    echo "# lab: changed again, before a run with the package alone" >> "$root/etc/pmemtab"
+    t pkg-upgraded-reinstall-alone "apt-get install --reinstall ./pmemtab_up.deb failed" \
+        sys_apt_get install -y --reinstall ./pmemtab_up.deb
+    t "pkg-rebuilds-every-kernel-$k1" "its image holds an older /etc/pmemtab" img_tab_current "$k1"
+    t "pkg-rebuilds-every-kernel-$k2" "its image holds an older /etc/pmemtab" img_tab_current "$k2"
+    rm -rf "$root/etc/dpkg/dpkg.cfg.d/lab-slim-kernel" "$root/tmp/pmemtab_up.deb" "$root/tmp/kernel2"
+    return 0
+}
+
+# The root's own systemd-fstab-generator as the oracle for the fstab options newer systemd
+# defines (x-systemd.wants=, x-systemd.validatefs: systemd 258+, so on testing and sid; older
+# roots say which version they have and skip nothing else): the same line in fstab and in
+# pmemtab, both generators run in the chroot, and the mount unit's Wants=/After= of the unit
+# named, its .wants/ links and the target's ordering drop-ins must be the same.
+# Appends to $SYS/pkg-cycle.txt.
+sys_generator_oracle() {
+    local root=$SYSROOT out=$SYS/pkg-cycle.txt d=/tmp/lab-gen v o
+    v=$(chroot "$root" dpkg-query -W -f='${Version}' systemd 2> /dev/null | sed 's/[^0-9].*//')
+    if [ "${v:-0}" -lt 258 ]; then
+        echo "system lab: systemd ${v:-?} in the root: no fstab-generator with x-systemd.validatefs to compare with" >&2
+        return 0
+    fi
+    rm -rf "$root$d"
+    mkdir -p "$root$d/fstab.out" "$root$d/pmemtab.out"
+    o="x-systemd.wants=lab-marker.service,x-systemd.validatefs"
+    echo "/dev/mapper/odata /srv/odata ext4 $o 0 0" > "$root$d/fstab"
+    echo "odata linear uuid=$(sys_uuid dataA) /srv/odata ext4 $o" > "$root$d/pmemtab"
+    chroot "$root" env SYSTEMD_FSTAB=$d/fstab SYSTEMD_PROC_CMDLINE=quiet \
+        /usr/lib/systemd/system-generators/systemd-fstab-generator "$d/fstab.out" "$d/fstab.out" "$d/fstab.out" 2> "$SYS/logs/oracle-fstab.log"
+    chroot "$root" env PMEMTAB=$d/pmemtab SYSTEMD_PROC_CMDLINE=quiet \
+        /usr/lib/systemd/system-generators/pmemtab-generator "$d/pmemtab.out" "$d/pmemtab.out" "$d/pmemtab.out" 2> "$SYS/logs/oracle-pmemtab.log"
+    # What each wrote for the option: dependency lines of the mount, links and drop-ins.
+    summary() {
+        grep -hE '^(Wants|After)=lab-marker' "$1/srv-odata.mount" | sort
+        (cd "$1" && find . -path './srv-odata.mount.wants/systemd-validatefs*' -printf '%p -> %l\n' && find . -path './*.target.d/*validatefs*' -printf '%p\n') | sort
+        cat "$1"/*.target.d/*validatefs* 2> /dev/null | grep -v '^#' | sed '/^$/d'
+    }
+    summary "$root$d/fstab.out" > "$SYS/oracle-fstab.txt"
+    summary "$root$d/pmemtab.out" > "$SYS/oracle-pmemtab.txt"
+    if [ -s "$SYS/oracle-fstab.txt" ] && diff "$SYS/oracle-fstab.txt" "$SYS/oracle-pmemtab.txt" > "$SYS/logs/oracle.diff"; then
+        echo "PASS generator-new-options-as-fstab-generator-$v" >> "$out"
+    else
+        echo "FAIL generator-new-options-as-fstab-generator-$v: differs from systemd-fstab-generator's: $(tr '\n' ' ' < "$SYS/logs/oracle.diff")" >> "$out"
+    fi
+    rm -rf "${root:?}$d"
+}
+
+# sys_lsinitrd IMG: the builder's listing of an image file on the host (lsinitrd, or
+# lsinitramfs -l), run in a chroot of the root.
+sys_lsinitrd() {
+    local rc
+    cp "$1" "$SYSROOT/tmp/lab-list.img" || return 1
+    sys_chroot_mount "$SYSROOT" || return 1
+    if [ "$SYS_FLAVOUR" = itools ]; then
+        chroot "$SYSROOT" lsinitramfs -l /tmp/lab-list.img
+    else
+        chroot "$SYSROOT" lsinitrd /tmp/lab-list.img
+    fi
+    rc=$?
+    sys_chroot_umount "$SYSROOT"
+    rm -f "$SYSROOT/tmp/lab-list.img"
+    return $rc
 }
 
 # dracut's image: the one the package's update-initramfs trigger made Debian's dracut build in
@@ -288,7 +471,12 @@ sys_prepare() {
     deps_install system package || { echo "the system lab's packages are missing (see above)"; return 1; }
     mkdir -p "$SYS/logs"
     # pmemtab's Debian package (make build + make install PREFIX=/usr inside debhelper).
-    SYS_DEB=$("$LAB/../../packaging/build-deb" 2> "$SYS/build.log" | tail -n 1)
+    # (LAB_SYS_DEB: one built before, as tests/run-all does for its two lab streams.)
+    if [ -n "${LAB_SYS_DEB:-}" ]; then
+        SYS_DEB=$LAB_SYS_DEB
+    else
+        SYS_DEB=$("$LAB/../../packaging/build-deb" 2> "$SYS/build.log" | tail -n 1)
+    fi
     [ -f "$SYS_DEB" ] || { tail -20 "$SYS/build.log" >&2; echo "make deb failed (log: $SYS/build.log)"; return 1; }
     sys_root_tar || { echo "mmdebstrap failed"; return 1; }
     t0=$(date +%s)
