@@ -48,6 +48,27 @@ pub enum RunError {
 /// Runs a program with a time limit (stdin from /dev/null, output passed through); kills it
 /// when the limit passes.
 pub fn run(cmd: &mut Command, timeout: Duration) -> Result<ExitStatus, RunError> {
+    finish(cmd, timeout).map(|(status, _)| status)
+}
+
+/// Output a program may print for [`output`]: a pipe's buffer, so that it never blocks
+/// writing while we wait for it to exit.
+const OUTPUT_MAX: u64 = 64 * 1024;
+
+/// Runs a program with a time limit like [`run`], its stdout captured (at most 64 KiB: more
+/// fills the pipe, the program blocks and the limit kills it).
+pub fn output(cmd: &mut Command, timeout: Duration) -> Result<(ExitStatus, Vec<u8>), RunError> {
+    use std::io::Read;
+    let (status, mut child) = finish(cmd.stdout(Stdio::piped()), timeout)?;
+    let mut buf = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = out.take(OUTPUT_MAX).read_to_end(&mut buf);
+    }
+    Ok((status, buf))
+}
+
+/// Spawns `cmd` and waits for it at most `timeout`, killing it then.
+fn finish(cmd: &mut Command, timeout: Duration) -> Result<(ExitStatus, Child), RunError> {
     let prog = cmd.get_program().to_string_lossy().into_owned();
     let mut child: Child = cmd
         .stdin(Stdio::null())
@@ -56,9 +77,8 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Result<ExitStatus, RunError>
             prog: prog.clone(),
             source,
         })?;
-    let status = poll(timeout, || child.try_wait().ok().flatten());
-    match status {
-        Some(s) => Ok(s),
+    match poll(timeout, || child.try_wait().ok().flatten()) {
+        Some(s) => Ok((s, child)),
         None => {
             let _ = child.kill();
             let _ = child.wait();
@@ -135,6 +155,13 @@ mod tests {
         let r = run(Command::new("sleep").arg("10"), Duration::from_millis(200));
         assert!(matches!(r, Err(RunError::Timeout { .. })), "{r:?}");
         assert!(start.elapsed() < Duration::from_secs(3));
+        let (status, out) = output(
+            Command::new("sh").args(["-c", "printf 'a\\0b'"]),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert!(status.success());
+        assert_eq!(out, b"a\0b");
         assert!(run(&mut Command::new("true"), Duration::from_secs(5))
             .unwrap()
             .success());
