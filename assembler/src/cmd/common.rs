@@ -5,7 +5,7 @@ use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use pmemtab::devnum::DevNum;
 use pmemtab::ns::Namespace;
-use pmemtab::plan::{self, Device, Plan, Refusal};
+use pmemtab::plan::{self, Device, Refusal};
 use pmemtab::tab::{Diagnostic, Entry, Parsed};
 use pmemtab::text::escape_control;
 
@@ -134,9 +134,10 @@ pub fn load_one(ctx: &Ctx, name: &str) -> Result<Entry, Exit> {
     select_one(ctx, &parsed.entries, name).cloned()
 }
 
+#[cfg(feature = "host")]
 /// Loads everything and plans one named entry (with the other entries' claims considered),
 /// reporting any problem. Used by commands that act on a single entry.
-pub fn plan_one(ctx: &Ctx, name: &str) -> Result<Plan, Exit> {
+pub fn plan_one(ctx: &Ctx, name: &str) -> Result<plan::Plan, Exit> {
     let parsed = load_tab(ctx, std::slice::from_ref(&name.to_string()))?;
     let entry = select_one(ctx, &parsed.entries, name)?;
     let namespaces = scan(ctx)?;
