@@ -334,6 +334,7 @@ pub fn ours<T: Transport>(ctl: &mut Control<T>) -> Result<Vec<Info>, DmError> {
     Ok(out)
 }
 
+#[cfg(feature = "host")]
 /// The member devices named in a live table's parameters (`MAJ:MIN` words).
 pub fn table_devices(params: &str) -> Vec<DevNum> {
     params
@@ -634,6 +635,7 @@ pub(crate) mod tests {
     }
 
     #[test]
+    #[cfg(feature = "host")]
     fn member_devices_from_params() {
         assert_eq!(
             table_devices("2 4096 259:3 0 259:2 0"),

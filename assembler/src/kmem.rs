@@ -57,6 +57,7 @@ pub enum Downed {
     NotActive,
 }
 
+#[cfg(feature = "host")]
 /// The live state of one dax device, for `status`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Live {
@@ -70,6 +71,7 @@ pub struct Live {
     pub node_total: Option<u64>,
 }
 
+#[cfg(feature = "host")]
 impl Live {
     pub fn is_system_ram(&self) -> bool {
         self.driver.as_deref() == Some(KMEM)
@@ -602,6 +604,7 @@ fn restore(p: &Paths<'_>, dax: &str, taken: &[(u64, Zone)], why: String) -> Fail
     Failure::system(format!("{dax}: {why}; {state}; stop what uses the memory (numastat -p shows who has memory on the node) and try again"))
 }
 
+#[cfg(feature = "host")]
 /// The CPU nodes nearest to `node` by the kernel's distance table
 /// (`devices/system/node/{online,has_cpu,nodeN/distance}`); empty when sysfs has no table.
 pub fn nearest_cpu_nodes(sysfs: &Path, node: i32) -> Vec<i32> {
@@ -618,6 +621,7 @@ pub fn nearest_cpu_nodes(sysfs: &Path, node: i32) -> Vec<i32> {
     pmemtab::numa::nearest_cpu_nodes(&row, &list("online"), &list("has_cpu"))
 }
 
+#[cfg(feature = "host")]
 /// The state of a dax device for `status`; none when it is not on the dax bus.
 pub fn live(ctx: &Ctx, dev: &KmemDev) -> Option<Live> {
     let p = Paths { sysfs: &ctx.sysfs };
@@ -720,10 +724,13 @@ mod tests {
         let u = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap();
         assert!(!u.fresh);
         assert_eq!((u.onlined, u.blocks, u.left_out), (0, 4, 2 << 20));
-        let l = live(&ctx, &dev()).unwrap();
-        assert!(l.is_system_ram());
-        assert_eq!((l.online, l.blocks, l.zone), (4, 4, Some(Zone::Movable)));
-        assert_eq!(l.node_total, Some(512 << 20));
+        #[cfg(feature = "host")]
+        {
+            let l = live(&ctx, &dev()).unwrap();
+            assert!(l.is_system_ram());
+            assert_eq!((l.online, l.blocks, l.zone), (4, 4, Some(Zone::Movable)));
+            assert_eq!(l.node_total, Some(512 << 20));
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod crash;
 mod ctx;
 mod dm;
 mod exit;
+#[cfg(feature = "host")]
 mod json;
 mod kmem;
 mod links;
@@ -21,6 +22,7 @@ mod mount;
 mod musl;
 mod nodes;
 mod publish;
+#[cfg(feature = "host")]
 mod show;
 mod signature;
 mod wait;
@@ -66,13 +68,19 @@ struct Args {
 #[derive(FromArgs, Debug)]
 #[argh(subcommand)]
 enum Command {
+    #[cfg(feature = "host")]
     List(cmd::list::Args),
+    #[cfg(feature = "host")]
     Check(cmd::check::Args),
+    #[cfg(feature = "host")]
     Table(cmd::table::Args),
     Up(cmd::up::Args),
     Down(cmd::down::Args),
+    #[cfg(feature = "host")]
     Import(cmd::import::Args),
+    #[cfg(feature = "host")]
     Initramfs(cmd::initramfs::Args),
+    #[cfg(feature = "host")]
     Status(cmd::status::Args),
     Mount(cmd::mount::Args),
     VerifyDax(cmd::verify_dax::Args),
@@ -83,13 +91,19 @@ impl Command {
     /// The subcommand's name, as typed (`up`, `verify-dax`), for the crash line.
     fn name(&self) -> &'static str {
         match self {
+            #[cfg(feature = "host")]
             Command::List(_) => cmd::list::Args::COMMAND.name,
+            #[cfg(feature = "host")]
             Command::Check(_) => cmd::check::Args::COMMAND.name,
+            #[cfg(feature = "host")]
             Command::Table(_) => cmd::table::Args::COMMAND.name,
             Command::Up(_) => cmd::up::Args::COMMAND.name,
             Command::Down(_) => cmd::down::Args::COMMAND.name,
+            #[cfg(feature = "host")]
             Command::Import(_) => cmd::import::Args::COMMAND.name,
+            #[cfg(feature = "host")]
             Command::Initramfs(_) => cmd::initramfs::Args::COMMAND.name,
+            #[cfg(feature = "host")]
             Command::Status(_) => cmd::status::Args::COMMAND.name,
             Command::Mount(_) => cmd::mount::Args::COMMAND.name,
             Command::VerifyDax(_) => cmd::verify_dax::Args::COMMAND.name,
@@ -122,13 +136,19 @@ fn main() {
     };
     crash::running(args.command.name());
     let exit = match args.command {
+        #[cfg(feature = "host")]
         Command::List(a) => cmd::list::run(&ctx, a),
+        #[cfg(feature = "host")]
         Command::Check(a) => cmd::check::run(&ctx, a),
+        #[cfg(feature = "host")]
         Command::Table(a) => cmd::table::run(&ctx, a),
         Command::Up(a) => cmd::up::run(&ctx, a),
         Command::Down(a) => cmd::down::run(&ctx, a),
+        #[cfg(feature = "host")]
         Command::Import(a) => cmd::import::run(&ctx, a),
+        #[cfg(feature = "host")]
         Command::Initramfs(a) => cmd::initramfs::run(&ctx, a),
+        #[cfg(feature = "host")]
         Command::Status(a) => cmd::status::run(&ctx, a),
         Command::Mount(a) => cmd::mount::run(&ctx, a),
         Command::VerifyDax(a) => cmd::verify_dax::run(&ctx, a),

@@ -43,6 +43,7 @@ pub struct MountEntry {
 }
 
 impl MountEntry {
+    #[cfg(feature = "host")]
     /// What this mount does with DAX, as its superblock options say: `always`, `never`, or
     /// `inode` (dax=inode, and ext4's and XFS's default: DAX only for files flagged so).
     pub fn dax_mode(&self) -> &'static str {

@@ -48,6 +48,29 @@ pub enum RunError {
 /// Runs a program with a time limit (stdin from /dev/null, output passed through); kills it
 /// when the limit passes.
 pub fn run(cmd: &mut Command, timeout: Duration) -> Result<ExitStatus, RunError> {
+    finish(cmd, timeout).map(|(status, _)| status)
+}
+
+#[cfg(feature = "host")]
+/// Output a program may print for [`output`]: a pipe's buffer, so that it never blocks
+/// writing while we wait for it to exit.
+const OUTPUT_MAX: u64 = 64 * 1024;
+
+#[cfg(feature = "host")]
+/// Runs a program with a time limit like [`run`], its stdout captured (at most 64 KiB: more
+/// fills the pipe, the program blocks and the limit kills it).
+pub fn output(cmd: &mut Command, timeout: Duration) -> Result<(ExitStatus, Vec<u8>), RunError> {
+    use std::io::Read;
+    let (status, mut child) = finish(cmd.stdout(Stdio::piped()), timeout)?;
+    let mut buf = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = out.take(OUTPUT_MAX).read_to_end(&mut buf);
+    }
+    Ok((status, buf))
+}
+
+/// Spawns `cmd` and waits for it at most `timeout`, killing it then.
+fn finish(cmd: &mut Command, timeout: Duration) -> Result<(ExitStatus, Child), RunError> {
     let prog = cmd.get_program().to_string_lossy().into_owned();
     let mut child: Child = cmd
         .stdin(Stdio::null())
@@ -56,9 +79,8 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Result<ExitStatus, RunError>
             prog: prog.clone(),
             source,
         })?;
-    let status = poll(timeout, || child.try_wait().ok().flatten());
-    match status {
-        Some(s) => Ok(s),
+    match poll(timeout, || child.try_wait().ok().flatten()) {
+        Some(s) => Ok((s, child)),
         None => {
             let _ = child.kill();
             let _ = child.wait();
@@ -127,6 +149,18 @@ mod tests {
         });
         assert_eq!(r, Err(format!("try {n}")));
         assert!(n >= 2);
+    }
+
+    #[test]
+    #[cfg(feature = "host")]
+    fn output_captures_stdout() {
+        let (status, out) = output(
+            Command::new("sh").args(["-c", "printf 'a\\0b'"]),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert!(status.success());
+        assert_eq!(out, b"a\0b");
     }
 
     #[test]

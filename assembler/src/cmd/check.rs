@@ -75,6 +75,19 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             status = status.max(Exit::Refused);
         }
     }
+    // Refused lines the initrd needs: the image builders refuse to build until they are
+    // fixed (the rule pmem-assemble initramfs applies, for this command line).
+    let cmdlines = [cmdline.clone()];
+    for b in pmemtab::initrd::image(&parsed, &cmdlines).broken {
+        let name = b.refused.name.as_deref().unwrap_or("");
+        if args.names.is_empty() || args.names.iter().any(|n| n == name) {
+            exit::error(format_args!(
+                "{}: the initrd needs this line ({}): update-initramfs and dracut refuse to build an image until it is fixed, and keep the one in place",
+                ctx.at(b.refused.line, name),
+                b.why
+            ));
+        }
+    }
     let invalid = if args.names.is_empty() {
         parsed.invalid_lines()
     } else {

@@ -5,7 +5,7 @@ use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use pmemtab::devnum::DevNum;
 use pmemtab::ns::Namespace;
-use pmemtab::plan::{self, Device, Plan, Refusal};
+use pmemtab::plan::{self, Device, Refusal};
 use pmemtab::tab::{Diagnostic, Entry, Parsed};
 use pmemtab::text::escape_control;
 
@@ -134,9 +134,10 @@ pub fn load_one(ctx: &Ctx, name: &str) -> Result<Entry, Exit> {
     select_one(ctx, &parsed.entries, name).cloned()
 }
 
+#[cfg(feature = "host")]
 /// Loads everything and plans one named entry (with the other entries' claims considered),
 /// reporting any problem. Used by commands that act on a single entry.
-pub fn plan_one(ctx: &Ctx, name: &str) -> Result<Plan, Exit> {
+pub fn plan_one(ctx: &Ctx, name: &str) -> Result<plan::Plan, Exit> {
     let parsed = load_tab(ctx, std::slice::from_ref(&name.to_string()))?;
     let entry = select_one(ctx, &parsed.entries, name)?;
     let namespaces = scan(ctx)?;
@@ -172,9 +173,10 @@ pub fn read_cmdline(ctx: &Ctx, in_initrd: bool) -> pmemtab::cmdline::Cmdline {
     pmemtab::cmdline::parse(&text, in_initrd)
 }
 
-/// The entries an initrd sets up (see [`pmemtab::initrd::sets_up`]), by the kernel command
-/// line as the initrd reads it, `noauto` ones left out as `--all` leaves them.
-pub fn initrd_entries<'a>(ctx: &Ctx, entries: &'a [Entry]) -> Vec<&'a Entry> {
+/// The entries an initrd without systemd sets up, by the kernel command line as the initrd
+/// reads it, in order, each with whether to wait for its members
+/// ([`pmemtab::initrd::schedule`]).
+pub fn initrd_entries<'a>(ctx: &Ctx, entries: &'a [Entry]) -> Vec<(&'a Entry, bool)> {
     let cmdline = read_cmdline(ctx, true);
     if cmdline.enabled == Some(false) {
         outln!("pmemtab is disabled on the kernel command line (pmemtab=0 or rd.pmemtab=0): nothing to set up");
@@ -184,8 +186,18 @@ pub fn initrd_entries<'a>(ctx: &Ctx, entries: &'a [Entry]) -> Vec<&'a Entry> {
     for d in &boot.problems {
         print_diagnostic(ctx, d);
     }
-    entries
-        .iter()
-        .filter(|e| pmemtab::initrd::sets_up(e, &boot) && !e.options.noauto)
-        .collect()
+    let started = entries.iter().filter(|e| pmemtab::initrd::starts(e, &boot));
+    let rank = |e: &Entry| {
+        if pmemtab::initrd::boot_needs(e, &boot) {
+            0
+        } else if e.options.nofail {
+            2
+        } else {
+            1
+        }
+    };
+    let mut out: Vec<(&Entry, bool)> = started.map(|e| (e, rank(e) < 2)).collect();
+    // Stable: file order within each rank.
+    out.sort_by_key(|(e, _)| rank(e));
+    out
 }

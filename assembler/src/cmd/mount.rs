@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 Err(e) => return e,
             };
             let mut worst = Exit::Ok;
-            for entry in initrd_entries(ctx, &parsed.entries) {
+            for (entry, _) in initrd_entries(ctx, &parsed.entries) {
                 // `/` is the root the initramfs mounted itself from root=.
                 let Some(mp) = entry.mount_point.as_deref() else {
                     continue;

@@ -44,21 +44,27 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         Ok(p) => p,
         Err(e) => return e,
     };
-    let chosen = if args.initrd {
+    // Each entry with whether to wait for its members (in the initrd, not for `nofail` ones).
+    let chosen: Vec<(&Entry, bool)> = if args.initrd {
         initrd_entries(ctx, &parsed.entries)
     } else {
         match select(ctx, &parsed.entries, &args.names, args.all) {
-            Ok(c) => c,
+            Ok(c) => c
+                .into_iter()
+                .filter(|e| !args.all || !e.options.noauto)
+                .map(|e| (e, true))
+                .collect(),
             Err(e) => return e,
         }
     };
     let mut worst = Exit::Ok;
-    for entry in chosen
-        .into_iter()
-        .filter(|e| !args.all || !e.options.noauto)
-    {
-        let limits = Timeouts::of(entry, args.timeout);
-        let timeout = limits.members;
+    for (entry, waits) in chosen {
+        let timeout = if waits {
+            args.timeout
+        } else {
+            Some(Duration::ZERO)
+        };
+        let limits = Timeouts::of(entry, timeout);
         let what = format!("up {}", entry.name);
         let result = lock::acquire(&ctx.run, &entry.name, &what, limits.lock)
             .map_err(|e| {
@@ -66,7 +72,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 Exit::System
             })
             .and_then(|_held| {
-                wait_for_plan(ctx, &parsed.entries, entry, timeout)
+                wait_for_plan(ctx, &parsed.entries, entry, limits.members, waits)
                     .and_then(|plan| build(ctx, entry, &plan, &limits))
             });
         if let Err(e) = result {
@@ -78,7 +84,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
 
 /// Plans the entry, polling sysfs until its members appear or the timeout passes. The first
 /// miss loads the pmem drivers (they may simply not be loaded yet in an initramfs).
-fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> Result<Plan, Exit> {
+/// `waits` false: one look, and members not there yet are a note, not an error (a `nofail`
+/// entry in the initrd, which the booted system's unit waits for).
+fn wait_for_plan(
+    ctx: &Ctx,
+    all: &[Entry],
+    entry: &Entry,
+    timeout: Duration,
+    waits: bool,
+) -> Result<Plan, Exit> {
     let mut modules_loaded = false;
     let mut pending = Vec::new();
     // Wait for the buses to settle on the first round, and again after loading the drivers:
@@ -139,6 +153,15 @@ fn wait_for_plan(ctx: &Ctx, all: &[Entry], entry: &Entry, timeout: Duration) -> 
         } else {
             "members"
         };
+        if !waits {
+            outln!(
+                "{}: {what} {} not there yet; '{}' is nofail, so the initrd does not wait for it (the booted system sets it up when it appears)",
+                ctx.at(entry.line, &entry.name),
+                missing.join(", "),
+                entry.name
+            );
+            return Err(Exit::Ok);
+        }
         exit::error(format_args!(
             "{}: {what} {} did not appear within {}s; check that the NVDIMM is present and the namespace enabled (`ndctl list -N`)",
             ctx.at(entry.line, &entry.name),

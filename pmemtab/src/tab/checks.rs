@@ -63,6 +63,17 @@ pub(super) fn check_mount(
         return None;
     }
     check_mount_unit(ctx, mount_point, options, cols.get(3));
+    if let (Some(mp @ ("/" | "/usr")), Some(f)) = (mount_point, &options.noauto) {
+        // The initrd must set the root up at every boot: nothing would start it with
+        // root=UUID=, and initramfs-tools' scripts would skip it.
+        ctx.error(
+            f,
+            format!(
+                "{mp} cannot be noauto: the initrd sets it up at every boot, or the boot fails"
+            ),
+            Some("remove noauto".into()),
+        );
+    }
     match (mount_point, fstype) {
         // A mount point without a type: ext4, the documented default.
         (Some(_), None) => Some(FsType::Ext4),

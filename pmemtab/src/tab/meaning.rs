@@ -21,6 +21,8 @@ pub(super) struct OptionsResult<'a> {
     pub(super) idle: Option<Field<'a>>,
     /// Where `x-systemd.automount` was written.
     pub(super) automount: Option<Field<'a>>,
+    /// Where `noauto` was written.
+    pub(super) noauto: Option<Field<'a>>,
 }
 
 /// Applies one known option (`known`, its `value`, `opt` as decoded) to the entry's settings;
@@ -39,7 +41,10 @@ pub(super) fn apply<'a>(
     match known.sets {
         Sets::Nothing => {}
         Sets::Nofail => o.nofail = true,
-        Sets::Noauto => o.noauto = true,
+        Sets::Noauto => {
+            o.noauto = true;
+            r.noauto = Some(of);
+        }
         Sets::Netdev => o.netdev = true,
         Sets::InitrdAttach => o.initrd_attach = true,
         Sets::Mkfs => o.mkfs = true,

@@ -17,12 +17,14 @@ pub mod options;
 mod options_column;
 pub mod parse;
 mod permission;
+pub mod refused;
 
 pub use clash::{clash, Clash};
 pub use columns::ColumnError;
 pub use diagnostic::{Diagnostic, Severity};
 pub use model::*;
 pub use parse::{load, parse, parse_bytes, Parsed};
+pub use refused::Refused;
 
 /// Where pmemtab lives unless told otherwise.
 pub const DEFAULT_PATH: &str = "/etc/pmemtab";

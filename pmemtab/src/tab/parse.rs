@@ -18,6 +18,7 @@ use super::model::{
 };
 use super::name::Name;
 use super::options_column::parse_options;
+use super::refused::Refused;
 use super::{clash, permission};
 use crate::size::HUGE_PAGE_BYTES;
 use crate::systemd;
@@ -37,6 +38,9 @@ use uuid::Uuid;
 pub struct Parsed {
     pub entries: Vec<Entry>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The lines refused with an error, read as far as they go: what the initrd would have
+    /// needed of them decides whether an initramfs may be built without them.
+    pub refused: Vec<Refused>,
 }
 
 impl Parsed {
@@ -83,7 +87,12 @@ pub fn parse_bytes(bytes: &[u8]) -> Parsed {
         let line = match std::str::from_utf8(raw) {
             Ok(l) => l,
             Err(e) => {
-                parsed.diagnostics.push(not_utf8(idx + 1, raw, e));
+                let d = not_utf8(idx + 1, raw, e);
+                if d.is_error() {
+                    let lossy = String::from_utf8_lossy(raw);
+                    parsed.refused.push(Refused::read(idx + 1, &lossy));
+                }
+                parsed.diagnostics.push(d);
                 continue;
             }
         };
@@ -101,13 +110,17 @@ pub fn parse_bytes(bytes: &[u8]) -> Parsed {
         let entry = parse_line(&mut ctx);
         let failed = ctx.diags.iter().any(Diagnostic::is_error);
         parsed.diagnostics.append(&mut ctx.diags);
-        if let (Some(entry), false) = (entry, failed) {
-            if let Some(diag) = clash::conflict(&parsed.entries, &seen, &entry, line) {
-                parsed.diagnostics.push(diag);
-            } else {
-                seen.add(&entry, parsed.entries.len());
-                parsed.entries.push(entry);
+        match (entry, failed) {
+            (Some(entry), false) => {
+                if let Some(diag) = clash::conflict(&parsed.entries, &seen, &entry, line) {
+                    parsed.diagnostics.push(diag);
+                    parsed.refused.push(Refused::read(ctx.number, line));
+                } else {
+                    seen.add(&entry, parsed.entries.len());
+                    parsed.entries.push(entry);
+                }
             }
+            _ => parsed.refused.push(Refused::read(ctx.number, line)),
         }
     }
     parsed
