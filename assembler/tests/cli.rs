@@ -62,6 +62,8 @@ fn run_case(dir: &Path) {
 testsupport::golden_cases!(testsupport::golden_dir(env!("CARGO_MANIFEST_DIR")), run_case;
     check_all_invalid,
     check_bad,
+    check_cmdline_empty_root,
+    check_cmdline_not_utf8,
     check_claims_of_unbuildable_entry,
     check_empty,
     check_escapes_control_characters,

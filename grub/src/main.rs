@@ -151,10 +151,11 @@ fn remove(root: &Path) -> Exit {
     }
 }
 
-/// The running command line (as read), and what it holds that our own drop-in did not make.
-fn foreign_claims(proc: &Path, ours: &[Claim]) -> Result<(String, arg::Foreign), Exit> {
+/// The running command line (its bytes, as the kernel keeps them), and what it holds that
+/// our own drop-in did not make.
+fn foreign_claims(proc: &Path, ours: &[Claim]) -> Result<(Vec<u8>, arg::Foreign), Exit> {
     let path = proc.join("cmdline");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let text = std::fs::read(&path).map_err(|e| {
         exit::error(format_args!("cannot read {}: {e}", path.display()));
         Exit::System
     })?;
@@ -395,7 +396,8 @@ fn run(a: Args) -> Exit {
 }
 
 fn main() {
-    let argv: Vec<String> = std::env::args().collect();
+    // As bytes: an argument that is not UTF-8 is a usage error (parse_args), not a panic.
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let args: Args = match pmemtab::exit::parse_args(&argv, PROG) {
         Ok(args) => args,
         Err(exit) => std::process::exit(exit.code()),

@@ -152,12 +152,12 @@ pub fn plan_one(ctx: &Ctx, name: &str) -> Result<Plan, Exit> {
     }
 }
 
-/// The kernel command line from `<proc>/cmdline`, read as the generator reads it (`in_initrd`:
-/// whether `rd.` keys count); empty, with a warning unless the file is simply absent, when it
-/// cannot be read.
+/// The kernel command line from `<proc>/cmdline`, read as the generator reads it (as bytes;
+/// `in_initrd`: whether `rd.` keys count); empty, with a warning unless the file is simply
+/// absent, when it cannot be read.
 pub fn read_cmdline(ctx: &Ctx, in_initrd: bool) -> pmemtab::cmdline::Cmdline {
     let path = ctx.proc.join("cmdline");
-    let text = match std::fs::read_to_string(&path) {
+    let text = match std::fs::read(&path) {
         Ok(t) => t,
         Err(e) => {
             if e.kind() != std::io::ErrorKind::NotFound {
@@ -166,7 +166,7 @@ pub fn read_cmdline(ctx: &Ctx, in_initrd: bool) -> pmemtab::cmdline::Cmdline {
                     path.display()
                 ));
             }
-            String::new()
+            Vec::new()
         }
     };
     pmemtab::cmdline::parse(&text, in_initrd)
