@@ -269,7 +269,10 @@ pub fn describe_holders(ctx: &Ctx, info: &Info) -> String {
     let mut what = Vec::new();
     if let Ok(mounts) = mount::mountinfo(&ctx.proc) {
         for m in mount::mounts_of(&mounts, info.devnum) {
-            what.push(format!("mounted on {}", m.mount_point));
+            what.push(format!(
+                "mounted on {}",
+                pmemtab::text::escape_path(&m.mount_point)
+            ));
         }
     }
     for h in nodes::holders(&ctx.sysfs, info.devnum) {

@@ -200,14 +200,30 @@ fn users(ctx: &Ctx, dax: &str) -> Vec<String> {
             .flatten()
             .flatten()
             .any(|fd| fs::read_link(fd.path()).is_ok_and(|t| t == Path::new(&dev)));
-        let mapped = fs::read_to_string(dir.join("maps"))
-            .is_ok_and(|m| m.lines().any(|l| l.ends_with(&format!(" {dev}"))));
-        if open || mapped {
-            let comm = fs::read_to_string(dir.join("comm")).unwrap_or_default();
-            found.push(format!("pid {pid} ({})", comm.trim()));
+        let open = open || maps_file(&dir.join("maps"), &dev);
+        if open {
+            let comm = fs::read(dir.join("comm")).unwrap_or_default();
+            found.push(format!(
+                "pid {pid} ({})",
+                pmemtab::text::escape_bytes(comm.strip_suffix(b"\n").unwrap_or(&comm))
+            ));
         }
     }
     found
+}
+
+/// Whether a `/proc/PID/maps` lists `file` as a mapping's path. Read as bytes, a line at a
+/// time: another mapping's path need not be UTF-8 (and a process maps thousands of files).
+fn maps_file(maps: &Path, file: &str) -> bool {
+    use std::io::BufRead;
+    let Ok(f) = fs::File::open(maps) else {
+        return false;
+    };
+    let tail = format!(" {file}");
+    io::BufReader::new(f)
+        .split(b'\n')
+        .map_while(Result::ok)
+        .any(|l| l.ends_with(tail.as_bytes()))
 }
 
 /// Unbinds `dax` from `driver` the way libdaxctl does (remove_id, then unbind).
@@ -756,6 +772,31 @@ mod tests {
         );
         let unbind = ctx.sysfs.join("bus/dax/drivers/device_dax/unbind");
         assert!(!unbind.exists(), "device_dax untouched");
+    }
+
+    /// A process that only maps /dev/dax0.0 (no open fd) is a user too, also when another of
+    /// its mappings has a path that is not UTF-8 (issue 28: the whole maps file was skipped).
+    #[test]
+    fn a_mapping_is_seen_whatever_bytes_the_other_mappings_hold() {
+        let s = Scratch::new("kmem-mapped");
+        let ctx = tree(&s, Some("device_dax"), &[], None);
+        let pid = ctx.proc.join("777");
+        fs::create_dir_all(pid.join("fd")).unwrap();
+        fs::write(pid.join("comm"), "db\x1b[2J\n").unwrap();
+        let mut maps = b"7f00000-7f10000 r--p 00000000 08:01 1234 /home/u/Ger\xe4t.so\n".to_vec();
+        maps.extend_from_slice(
+            b"7f20000000-7f60000000 rw-s 00000000 00:06 99 /dev/dax0.0\n7fff0000-7fff1000 rw-p 00000000 00:00 0 [stack]\n",
+        );
+        fs::write(pid.join("maps"), maps).unwrap();
+        let f = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap_err();
+        assert_eq!(f.exit, Exit::Refused);
+        assert!(
+            f.msg
+                .contains("/dev/dax0.0 is in use by pid 777 (db\\x1b[2J)"),
+            "{}",
+            f.msg
+        );
+        assert!(!ctx.sysfs.join("bus/dax/drivers/device_dax/unbind").exists());
     }
 
     #[test]

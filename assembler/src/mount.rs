@@ -6,11 +6,15 @@
 //! `/proc/self/mountinfo`: ext4 and XFS show `dax=always` (ext2-style `dax`) when it is on;
 //! XFS on a non-DAX device mounts anyway and shows `dax=never`. [`verify`] is that check,
 //! shared by `mount` (which unmounts again when it fails) and `verify-dax` (which the boot
-//! runs after systemd's mount unit, and which changes nothing).
+//! runs after systemd's mount unit, and which changes nothing). mountinfo is read as bytes:
+//! the kernel leaves bytes of 0x80 and above unescaped, so a mount point that is not UTF-8
+//! (a USB stick's `/media/Ger\xe4t`) is an ordinary line, kept exactly, shown escaped.
 
 use nix::mount::MsFlags;
 use pmemtab::devnum::DevNum;
 pub use pmemtab::tab::DaxWant;
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
 /// Options split for mount(2).
@@ -35,7 +39,10 @@ pub fn split_options(options: &[String]) -> Split {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MountEntry {
     pub devnum: Option<DevNum>,
-    pub mount_point: String,
+    /// Exactly as the kernel has it, text or not.
+    pub mount_point: PathBuf,
+    /// These are for messages and option checks: bytes that are not UTF-8 read as U+FFFD,
+    /// which matches no option pmemtab looks for.
     pub fstype: String,
     pub source: String,
     pub mount_opts: Vec<String>,
@@ -69,24 +76,30 @@ impl MountEntry {
 
 /// mountinfo's octal escapes (`\040` for space, ...) undone. The kernel writes no bad escape;
 /// should one appear, the field is kept as written rather than guessed at.
-fn unescape(s: &str) -> String {
-    pmemtab::text::decode_octal(s).unwrap_or_else(|| s.to_string())
+fn unescape(field: &[u8]) -> Vec<u8> {
+    pmemtab::text::decode_octal_bytes(field).unwrap_or_else(|| field.to_vec())
 }
 
-pub fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
-    text.lines()
+fn lossy(field: &[u8]) -> String {
+    String::from_utf8_lossy(field).into_owned()
+}
+
+/// Every line of mountinfo that has its fields; a line that does not is skipped, and costs
+/// the others nothing.
+pub fn parse_mountinfo(text: &[u8]) -> Vec<MountEntry> {
+    text.split(|&b| b == b'\n')
         .filter_map(|line| {
-            let fields: Vec<&str> = line.split(' ').collect();
-            let sep = fields.iter().position(|f| *f == "-")?;
+            let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+            let sep = fields.iter().position(|f| *f == b"-")?;
             if sep < 6 || fields.len() < sep + 4 {
                 return None;
             }
-            let opts = |s: &str| s.split(',').map(str::to_string).collect();
+            let opts = |s: &[u8]| s.split(|&b| b == b',').map(lossy).collect();
             Some(MountEntry {
-                devnum: DevNum::parse(fields[2]),
-                mount_point: unescape(fields[4]),
-                fstype: fields[sep + 1].to_string(),
-                source: unescape(fields[sep + 2]),
+                devnum: std::str::from_utf8(fields[2]).ok().and_then(DevNum::parse),
+                mount_point: PathBuf::from(OsString::from_vec(unescape(fields[4]))),
+                fstype: lossy(fields[sep + 1]),
+                source: lossy(&unescape(fields[sep + 2])),
                 mount_opts: opts(fields[5]),
                 super_opts: opts(fields[sep + 3]),
             })
@@ -95,7 +108,7 @@ pub fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
 }
 
 pub fn mountinfo(proc: &Path) -> std::io::Result<Vec<MountEntry>> {
-    Ok(parse_mountinfo(&std::fs::read_to_string(
+    Ok(parse_mountinfo(&std::fs::read(
         proc.join("self/mountinfo"),
     )?))
 }
@@ -162,7 +175,7 @@ pub enum Mounted {
 }
 
 /// The mount on top of `target` (canonical, as mountinfo shows it), if any.
-fn top_mount(proc: &Path, target: &str) -> Result<Option<MountEntry>, MountError> {
+fn top_mount(proc: &Path, target: &Path) -> Result<Option<MountEntry>, MountError> {
     let entries = mountinfo(proc).map_err(|source| MountError::Mountinfo {
         path: proc.join("self/mountinfo"),
         source,
@@ -181,8 +194,8 @@ pub fn verify(
 ) -> Result<Option<MountEntry>, MountError> {
     // mountinfo shows the resolved path.
     let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
-    let tstr = target.display().to_string();
-    let Some(e) = top_mount(proc, &tstr)? else {
+    let tstr = pmemtab::text::escape_path(&target);
+    let Some(e) = top_mount(proc, &target)? else {
         return Ok(None);
     };
     if e.devnum != Some(devnum) {
@@ -219,7 +232,7 @@ pub fn mount_dax(
         return Ok(Mounted::Already);
     }
     let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
-    let tstr = target.display().to_string();
+    let tstr = pmemtab::text::escape_path(&target);
     let split = split_options(options);
     nix::mount::mount(
         Some(source),
@@ -229,14 +242,14 @@ pub fn mount_dax(
         Some(split.data.as_str()),
     )
     .map_err(|errno| MountError::Mount {
-        device: source.display().to_string(),
+        device: pmemtab::text::escape_path(source),
         target: tstr.clone(),
         fstype: fstype.to_string(),
         options: options.join(","),
         errno,
         hint: hint(errno),
     })?;
-    let Some(e) = top_mount(proc, &tstr)? else {
+    let Some(e) = top_mount(proc, &target)? else {
         return Err(MountError::Vanished { target: tstr });
     };
     if e.devnum == Some(devnum) && e.dax_ok(want) {
@@ -347,9 +360,9 @@ mod tests {
 
     #[test]
     fn mountinfo_parsing_and_dax() {
-        let m = parse_mountinfo(INFO);
+        let m = parse_mountinfo(INFO.as_bytes());
         assert_eq!(m.len(), 4);
-        assert_eq!(m[2].mount_point, "/mnt/fast data");
+        assert_eq!(m[2].mount_point, Path::new("/mnt/fast data"));
         assert_eq!(
             m[2].devnum,
             Some(DevNum {
@@ -375,7 +388,23 @@ mod tests {
             .len(),
             1
         );
-        assert!(parse_mountinfo("garbage line\n").is_empty());
+        assert!(parse_mountinfo(b"garbage line\n").is_empty());
+    }
+
+    /// A byte that is not UTF-8 anywhere in mountinfo (issue 28): its line is read like any
+    /// other, kept exactly, and the other lines are all there.
+    #[test]
+    fn bytes_that_are_not_utf8_cost_nothing() {
+        let mut info =
+            b"50 22 8:17 / /media/Ger\xe4t rw,nosuid - vfat /dev/sdb1 rw,iocharset=\xff\n".to_vec();
+        info.extend_from_slice(INFO.as_bytes());
+        let m = parse_mountinfo(&info);
+        assert_eq!(m.len(), 5);
+        use std::os::unix::ffi::OsStrExt;
+        assert_eq!(m[0].mount_point.as_os_str().as_bytes(), b"/media/Ger\xe4t");
+        assert_eq!(m[0].super_opts, ["rw", "iocharset=\u{fffd}"]);
+        assert_eq!(m[3].mount_point, Path::new("/mnt/fast data"));
+        assert!(m[3].dax_ok(DaxWant::Always));
     }
 
     /// `verify` (the check of `mount` and of `verify-dax`) on a mountinfo as the kernel

@@ -32,7 +32,8 @@ pub struct DevStatus {
 /// a DAX-capable device can be mounted with DAX off.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MountShown {
-    pub point: String,
+    /// As mountinfo has it, text or not.
+    pub point: std::path::PathBuf,
     pub dax: &'static str,
 }
 
@@ -169,7 +170,12 @@ pub fn tree(devs: &[DevStatus], mems: &[MemStatus]) -> String {
             let _ = write!(out, ", open {n}");
         }
         for m in &d.mounts {
-            let _ = write!(out, ", mounted on {} (dax={})", m.point, m.dax);
+            let _ = write!(
+                out,
+                ", mounted on {} (dax={})",
+                pmemtab::text::escape_path(&m.point),
+                m.dax
+            );
         }
         if let Some(l) = d.line {
             let _ = write!(out, ", pmemtab line {l}");
@@ -252,7 +258,9 @@ pub fn json(devs: &[DevStatus], mems: &[MemStatus]) -> String {
                     Json::Arr(
                         d.mounts
                             .iter()
-                            .map(|m| Json::from(m.point.as_str()))
+                            // JSON strings are Unicode: a path that is not UTF-8 is
+                            // given with U+FFFD, as serde's to_string_lossy would.
+                            .map(|m| Json::from(m.point.to_string_lossy().as_ref()))
                             .collect(),
                     ),
                 )

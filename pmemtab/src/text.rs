@@ -73,7 +73,12 @@ pub fn escape_path(path: &std::path::Path) -> String {
 /// mount-point column and the kernel's mount tables (/proc/*/mountinfo) write them. `None` for
 /// a backslash not followed by three octal digits of a byte, or bytes that are not UTF-8.
 pub fn decode_octal(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
+    String::from_utf8(decode_octal_bytes(s.as_bytes())?).ok()
+}
+
+/// [`decode_octal`] of bytes, into bytes: the kernel's mount tables leave bytes of 0x80 and
+/// above as they are, text or not.
+pub fn decode_octal_bytes(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -92,7 +97,7 @@ pub fn decode_octal(s: &str) -> Option<String> {
             i += 1;
         }
     }
-    String::from_utf8(out).ok()
+    Some(out)
 }
 
 /// A mount point in fstab's escapes, as [`decode_octal`] reads it back: blanks and

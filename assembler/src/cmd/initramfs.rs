@@ -9,6 +9,7 @@ use crate::exit::Exit;
 use crate::mount;
 use argh::FromArgs;
 use pmemtab::devnum::DevNum;
+use std::path::Path;
 
 /// print what an initramfs needs for pmemtab, as shell assignments
 #[derive(FromArgs, Debug)]
@@ -54,7 +55,7 @@ fn root_on_pmemtab(ctx: &Ctx) -> bool {
     let mounts = mount::mountinfo(&ctx.proc).unwrap_or_default();
     mounts
         .iter()
-        .filter(|m| m.mount_point == "/" || m.mount_point == "/usr")
+        .filter(|m| m.mount_point == Path::new("/") || m.mount_point == Path::new("/usr"))
         .filter_map(|m| m.devnum)
         .any(|d: DevNum| {
             pmemtab::sysfs::read(&ctx.sysfs.join(format!("dev/block/{d}/dm/uuid")))
