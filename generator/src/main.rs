@@ -88,13 +88,13 @@ fn gather(argv: &[std::ffi::OsString], log: &mut Logger) -> Result<Invocation, B
         [normal] | [normal, _, _] => PathBuf::from(normal),
         _ => return Err(BadInvocation::ArgumentCount),
     };
-    let in_initrd = match std::env::var_os("SYSTEMD_IN_INITRD") {
-        Some(v) => match v.to_str().and_then(cmdline::parse_bool) {
-            Some(b) => b,
-            None => return Err(BadInvocation::InInitrd(v.to_string_lossy().into_owned())),
-        },
-        None => Path::new("/etc/initrd-release").exists(),
-    };
+    // systemd ran us, having decided by the same file whether this is the initrd.
+    let in_initrd = cmdline::in_initrd(
+        std::env::var_os("SYSTEMD_IN_INITRD").as_deref(),
+        Path::new("/"),
+        || false,
+    )
+    .map_err(BadInvocation::InInitrd)?;
     let cmdline = match std::env::var_os("SYSTEMD_PROC_CMDLINE") {
         Some(v) => {
             use std::os::unix::ffi::OsStringExt;

@@ -504,3 +504,41 @@ fn a_command_line_that_is_not_utf8_keeps_every_other_word() {
     assert!(!tree.contains_key("pmem-assemble@fast.service"), "{tree:?}");
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// pmemtab as a FIFO (or a device) blocked the generator, and with it the boot, for as long as
+/// nobody wrote to it (issue 28): now one error naming it, at once, and nothing generated.
+#[test]
+fn a_pmemtab_that_is_not_a_regular_file_is_refused_at_once() {
+    let dir = support::temp_dir("robust-fifo");
+    let fifo = dir.join("pmemtab");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for tab in [fifo.as_path(), Path::new("/dev/zero")] {
+        let out = dir.join("out");
+        let _ = fs::remove_dir_all(&out);
+        fs::create_dir(&out).unwrap();
+        let o = testsupport::output_within(
+            Command::new(env!("CARGO_BIN_EXE_pmemtab-generator"))
+                .arg(&out)
+                .env_clear()
+                .env("PMEMTAB", tab)
+                .env("SYSTEMD_PROC_CMDLINE", "")
+                .env("SYSTEMD_IN_INITRD", "0")
+                .env("SYSTEMD_LOG_TARGET", "console"),
+            std::time::Duration::from_secs(10),
+        );
+        check_sane(&o, "not a regular file");
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("cannot read {}: it is a", tab.display()))
+                && err.contains("pmemtab must be a regular file"),
+            "{err}"
+        );
+        assert_eq!(fs::read_dir(&out).unwrap().count(), 0, "nothing written");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}

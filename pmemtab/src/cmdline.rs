@@ -251,6 +251,25 @@ pub fn words(text: impl AsRef<[u8]>) -> Vec<Vec<u8>> {
     out
 }
 
+/// Whether this runs in an initrd, which decides whether `rd.` keys count: `in_initrd_env`
+/// (`SYSTEMD_IN_INITRD`, systemd's override) when set, else `/etc/initrd-release` under `root`
+/// (systemd's and dracut's mark), else `root_in_memory`, for initrds that write no such file
+/// (initramfs-tools: the root is the initramfs itself, in RAM). `Err` names a value of the
+/// override that is not a boolean.
+pub fn in_initrd(
+    in_initrd_env: Option<&std::ffi::OsStr>,
+    root: &std::path::Path,
+    root_in_memory: impl FnOnce() -> bool,
+) -> Result<bool, String> {
+    if let Some(v) = in_initrd_env {
+        return v
+            .to_str()
+            .and_then(parse_bool)
+            .ok_or_else(|| v.to_string_lossy().into_owned());
+    }
+    Ok(root.join("etc/initrd-release").exists() || root_in_memory())
+}
+
 /// systemd's `parse_boolean`.
 pub fn parse_bool(v: &str) -> Option<bool> {
     match v.to_ascii_lowercase().as_str() {
