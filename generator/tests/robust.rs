@@ -259,12 +259,18 @@ fn one_failing_entry_costs_only_itself() {
         "{err}"
     );
     assert!(err.contains(":5: e: "), "{err}");
-    // f's unit: twice (the lock, then its own run) a week and up's other waits, in a form
-    // systemd reads.
+    // f's unit: a week for the device, 10 s to take it back and 30 s of work, in a form
+    // systemd reads; its device job: the week, as written.
     let Some(testsupport::Node::File(f)) = tree.get("pmem-assemble@f.service") else {
         panic!("{tree:?}")
     };
-    assert!(f.contains("TimeoutStartSec=1209900s"), "{f}");
+    assert!(f.contains("TimeoutStartSec=604840s"), "{f}");
+    let Some(testsupport::Node::File(d)) =
+        tree.get("dev-mapper-f.device.d/00-pmemtab-device-timeout.conf")
+    else {
+        panic!("{tree:?}")
+    };
+    assert!(d.contains("JobRunningTimeoutSec=604800s"), "{d}");
     let _ = fs::remove_dir_all(&dir);
 }
 

@@ -77,7 +77,7 @@ fn defaults_for_trailing_columns() {
     assert_eq!(e.mount_point, None);
     assert_eq!(e.fstype, None);
     assert_eq!(e.options, Default::default());
-    assert_eq!(e.timeouts().members, Duration::from_secs(30));
+    assert_eq!(e.timeouts().device, Duration::from_secs(30));
     // striped without chunk: 2 MiB; a mount point without type: ext4.
     let e = one(&format!("s striped uuid={U1},uuid={U2} /srv\n"));
     assert_eq!(
