@@ -212,18 +212,14 @@ fn users(ctx: &Ctx, dax: &str) -> Vec<String> {
     found
 }
 
-/// Whether a `/proc/PID/maps` lists `file` as a mapping's path. Read as bytes, a line at a
-/// time: another mapping's path need not be UTF-8 (and a process maps thousands of files).
+/// Whether a `/proc/PID/maps` lists `file` as a mapping's path. Read as bytes: another
+/// mapping's path need not be UTF-8.
 fn maps_file(maps: &Path, file: &str) -> bool {
-    use std::io::BufRead;
-    let Ok(f) = fs::File::open(maps) else {
-        return false;
-    };
     let tail = format!(" {file}");
-    io::BufReader::new(f)
-        .split(b'\n')
-        .map_while(Result::ok)
-        .any(|l| l.ends_with(tail.as_bytes()))
+    fs::read(maps).is_ok_and(|m| {
+        m.split(|&b| b == b'\n')
+            .any(|l| l.ends_with(tail.as_bytes()))
+    })
 }
 
 /// Unbinds `dax` from `driver` the way libdaxctl does (remove_id, then unbind).

@@ -15,8 +15,5 @@ fn an_argument_that_is_not_utf8_is_a_usage_error() {
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("argument 4 '/mnt/\\xff' is not UTF-8"),
-        "{err}"
-    );
+    assert!(err.contains("argument 4 is not UTF-8"), "{err}");
 }

@@ -262,19 +262,22 @@ pub fn in_initrd(
     root_in_memory: impl FnOnce() -> bool,
 ) -> Result<bool, String> {
     if let Some(v) = in_initrd_env {
-        return v
-            .to_str()
-            .and_then(parse_bool)
-            .ok_or_else(|| v.to_string_lossy().into_owned());
+        use std::os::unix::ffi::OsStrExt;
+        return parse_bool(v.as_bytes()).ok_or_else(|| v.to_string_lossy().into_owned());
     }
     Ok(root.join("etc/initrd-release").exists() || root_in_memory())
 }
 
-/// systemd's `parse_boolean`.
-pub fn parse_bool(v: &str) -> Option<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "1" | "yes" | "y" | "true" | "t" | "on" => Some(true),
-        "0" | "no" | "n" | "false" | "f" | "off" => Some(false),
+/// systemd's `parse_boolean`, of bytes (anything that is not ASCII is no boolean).
+pub fn parse_bool(v: &[u8]) -> Option<bool> {
+    let mut low = [0u8; 5];
+    let low = low.get_mut(..v.len())?;
+    for (l, b) in low.iter_mut().zip(v) {
+        *l = b.to_ascii_lowercase();
+    }
+    match &*low {
+        b"1" | b"yes" | b"y" | b"true" | b"t" | b"on" => Some(true),
+        b"0" | b"no" | b"n" | b"false" | b"f" | b"off" => Some(false),
         _ => None,
     }
 }
@@ -323,7 +326,7 @@ pub fn parse(text_bytes: impl AsRef<[u8]>, in_initrd: bool) -> Cmdline {
             // A bare `pmemtab` means enabled, as a bare `luks` does for cryptsetup.
             let parsed = match value {
                 None => Some(true),
-                Some(v) => std::str::from_utf8(v).ok().and_then(parse_bool),
+                Some(v) => parse_bool(v),
             };
             match parsed {
                 Some(b) => out.enabled = Some(b),
@@ -418,6 +421,8 @@ mod tests {
         assert_eq!(parse("quiet pmemtab=0", false).enabled, Some(false));
         assert_eq!(parse("pmemtab=off pmemtab=yes", false).enabled, Some(true));
         assert_eq!(parse("pmemtab", false).enabled, Some(true));
+        assert_eq!(parse("pmemtab=OFF pmemtab=Yes", false).enabled, Some(true));
+        assert_eq!(parse("pmemtab=0 pmemtab=ye", false).enabled, Some(false));
         assert_eq!(parse("", false).enabled, None);
         let bad = parse("pmemtab=maybe", false);
         assert_eq!(bad.enabled, None);

@@ -38,19 +38,12 @@ pub fn parse_args<T: argh::FromArgs>(argv: &[std::ffi::OsString], prog: &str) ->
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or(prog);
-    let mut words = Vec::with_capacity(rest.len());
-    for (i, arg) in rest.iter().enumerate() {
-        let Some(word) = arg.to_str() else {
-            crate::errln!(
-                "{name}: argument {} '{}' is not UTF-8: names, paths and options are text",
-                i + 1,
-                crate::text::escape_path(std::path::Path::new(arg))
-            );
-            crate::errln!("Run {name} --help for usage.");
-            return Err(Exit::Usage);
-        };
-        words.push(word);
-    }
+    let words: Option<Vec<&str>> = rest.iter().map(|a| a.to_str()).collect();
+    let Some(words) = words else {
+        let n = rest.iter().take_while(|a| a.to_str().is_some()).count() + 1;
+        crate::errln!("{name}: argument {n} is not UTF-8: names, paths and options are text\nRun {name} --help for usage.");
+        return Err(Exit::Usage);
+    };
     T::from_args(&[name], &words).map_err(|early| {
         // --help prints to stdout and succeeds; a usage error goes to stderr.
         if early.status.is_ok() {

@@ -97,39 +97,27 @@ fn is_dev_null(meta: &std::fs::Metadata) -> bool {
     meta.file_type().is_char_device() && meta.rdev() == (1 << 8) | 3
 }
 
-/// The file's bytes, when it is a regular file of at most [`MAX_BYTES`] (or /dev/null): opening a FIFO
-/// blocks until someone writes to it, and reading a device may never end, so anything else
-/// is refused before it is opened (and checked again once open).
+/// The file's bytes, when it is a regular file of at most [`MAX_BYTES`] (or /dev/null):
+/// opening a FIFO blocks until someone writes to it, and reading a device may never end, so
+/// anything else is refused before it is opened.
 fn read_table(path: &Path) -> Result<Vec<u8>, crate::Error> {
-    use std::io::Read;
-    let read = |e| crate::Error::read(path, e);
-    let not_regular = |t| crate::Error::NotRegular {
-        path: path.to_path_buf(),
-        kind: kind(t),
-    };
-    let meta = std::fs::metadata(path).map_err(read)?;
+    let meta = std::fs::metadata(path).map_err(|e| crate::Error::read(path, e))?;
     if is_dev_null(&meta) {
         return Ok(Vec::new());
     }
     if !meta.is_file() {
-        return Err(not_regular(meta.file_type()));
+        return Err(crate::Error::NotRegular {
+            path: path.to_path_buf(),
+            kind: kind(meta.file_type()),
+        });
     }
-    let file = std::fs::File::open(path).map_err(read)?;
-    let meta = file.metadata().map_err(read)?;
-    if !meta.is_file() {
-        return Err(not_regular(meta.file_type()));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read)?;
-    if bytes.len() as u64 > MAX_BYTES {
+    if meta.len() > MAX_BYTES {
         return Err(crate::Error::TooLarge {
             path: path.to_path_buf(),
             max: MAX_BYTES,
         });
     }
-    Ok(bytes)
+    std::fs::read(path).map_err(|e| crate::Error::read(path, e))
 }
 
 /// Parses pmemtab text. Never panics; every problem becomes a diagnostic.
