@@ -84,27 +84,33 @@ fn lossy(field: &[u8]) -> String {
     String::from_utf8_lossy(field).into_owned()
 }
 
-/// Every line of mountinfo that has its fields; a line that does not is skipped, and costs
+/// Every line of mountinfo that has its fields (`ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS
+/// [OPTIONAL...] - FSTYPE SOURCE SUPER-OPTIONS`); a line that does not is skipped, and costs
 /// the others nothing.
 pub fn parse_mountinfo(text: &[u8]) -> Vec<MountEntry> {
-    text.split(|&b| b == b'\n')
-        .filter_map(|line| {
-            let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
-            let sep = fields.iter().position(|f| *f == b"-")?;
-            if sep < 6 || fields.len() < sep + 4 {
-                return None;
-            }
-            let opts = |s: &[u8]| s.split(|&b| b == b',').map(lossy).collect();
-            Some(MountEntry {
-                devnum: std::str::from_utf8(fields[2]).ok().and_then(DevNum::parse),
-                mount_point: PathBuf::from(OsString::from_vec(unescape(fields[4]))),
-                fstype: lossy(fields[sep + 1]),
-                source: lossy(&unescape(fields[sep + 2])),
-                mount_opts: opts(fields[5]),
-                super_opts: opts(fields[sep + 3]),
-            })
-        })
-        .collect()
+    let opts = |s: &[u8]| s.split(|&b| b == b',').map(lossy).collect();
+    let mut out = Vec::new();
+    for line in text.split(|&b| b == b'\n') {
+        let mut f = line.split(|&b| b == b' ');
+        let (Some(_), Some(_), Some(devnum), Some(_), Some(mp), Some(mount_opts)) =
+            (f.next(), f.next(), f.next(), f.next(), f.next(), f.next())
+        else {
+            continue;
+        };
+        let mut f = f.skip_while(|x| *x != b"-").skip(1);
+        let (Some(fstype), Some(source), Some(super_opts)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        out.push(MountEntry {
+            devnum: std::str::from_utf8(devnum).ok().and_then(DevNum::parse),
+            mount_point: PathBuf::from(OsString::from_vec(unescape(mp))),
+            fstype: lossy(fstype),
+            source: lossy(&unescape(source)),
+            mount_opts: opts(mount_opts),
+            super_opts: opts(super_opts),
+        });
+    }
+    out
 }
 
 pub fn mountinfo(proc: &Path) -> std::io::Result<Vec<MountEntry>> {

@@ -38,12 +38,23 @@ pub fn parse_args<T: argh::FromArgs>(argv: &[std::ffi::OsString], prog: &str) ->
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or(prog);
-    let words: Option<Vec<&str>> = rest.iter().map(|a| a.to_str()).collect();
-    let Some(words) = words else {
-        let n = rest.iter().take_while(|a| a.to_str().is_some()).count() + 1;
-        crate::errln!("{name}: argument {n} is not UTF-8: names, paths and options are text\nRun {name} --help for usage.");
+    let mut bad = 0;
+    let words: Vec<&str> = rest
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            a.to_str().unwrap_or_else(|| {
+                if bad == 0 {
+                    bad = i + 1;
+                }
+                ""
+            })
+        })
+        .collect();
+    if bad > 0 {
+        crate::errln!("{name}: argument {bad} is not UTF-8: names, paths and options are text\nRun {name} --help for usage.");
         return Err(Exit::Usage);
-    };
+    }
     T::from_args(&[name], &words).map_err(|early| {
         // --help prints to stdout and succeeds; a usage error goes to stderr.
         if early.status.is_ok() {
