@@ -11,7 +11,10 @@ const STRIPE: &str = "fast striped:2M uuid=27715d95-1bb8-478d-a466-d6e0a569746d,
 
 /// `udev-member pmem1` on the fixture, with this pmemtab, command line and initrd state.
 fn member(tab: &Path, cmdline: &str, in_initrd: bool) -> Output {
-    let s = testsupport::Scratch::new("udev-member-proc");
+    // One scratch /proc per call: the tests run at once in one process.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let s = testsupport::Scratch::new(&format!("udev-member-proc-{n}"));
     std::fs::write(s.path().join("cmdline"), cmdline).unwrap();
     let sysfs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/nd-sysfs-qemu-a/sys");
     testsupport::output_within(
