@@ -194,3 +194,54 @@ fn up_ends_within_its_device_timeout() {
         "took {took:?}: {err}"
     );
 }
+
+/// `up --timeout 0` (initramfs-tools' local-block, each time it looks for the root) looks for
+/// the members once, but a driver still gets its modprobe: a modprobe that takes a second
+/// runs to its end instead of being killed at once.
+#[test]
+fn a_single_look_still_loads_the_drivers() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = testsupport::Scratch::new("waits-once");
+    let bin = s.path().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let done = s.path().join("loaded");
+    let modprobe = bin.join("modprobe");
+    fs::write(
+        &modprobe,
+        format!(
+            "#!/bin/sh\n/bin/sleep 1\n/bin/echo \"$2\" >> '{}'\n",
+            done.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&modprobe, fs::Permissions::from_mode(0o755)).unwrap();
+    let tab = s.path().join("pmemtab");
+    fs::write(
+        &tab,
+        "gone linear uuid=00000000-0000-4000-8000-000000000001 - - -\n",
+    )
+    .unwrap();
+    let sysfs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/nd-sysfs-qemu-a/sys");
+    let o = testsupport::output_within(
+        std::process::Command::new(env!("CARGO_BIN_EXE_pmem-assemble"))
+            .arg("--pmemtab")
+            .arg(&tab)
+            .arg("--sysfs")
+            .arg(&sysfs)
+            .arg("--run")
+            .arg(s.path().join("run"))
+            .arg("--proc")
+            .arg(s.path())
+            .args(["up", "--timeout", "0", "gone"])
+            .env("PATH", &bin),
+        std::time::Duration::from_secs(60),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("did not appear within 0s"), "{err}");
+    assert_eq!(
+        fs::read_to_string(&done).unwrap_or_default(),
+        "nd_pmem\n",
+        "the modprobe was cut short: {err}"
+    );
+}

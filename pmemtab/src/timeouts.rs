@@ -119,8 +119,14 @@ impl Budget {
 /// The time limits of one entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
-    /// The device phase: `x-systemd.device-timeout=` (or `up --timeout`), default 30 s.
+    /// How long `up` polls for the members: `x-systemd.device-timeout=` (or `up --timeout`),
+    /// default 30 s; the device phase, but for `up --timeout 0`.
     pub device: Duration,
+    /// The device phase's deadline from `up`'s start: [`device`](Self::device), or for
+    /// `up --timeout 0` (look once for the members, as initramfs-tools' local-block runs it
+    /// each time it looks for the root) the limits of what one look does: the buses' probe,
+    /// a modprobe per driver, dm_mod appearing and udev's node.
+    pub device_phase: Duration,
     /// The build phase: mkfs (600 s with `mkfs`), or a system-ram entry's onlining.
     pub build: Duration,
     /// The undo phase.
@@ -180,12 +186,29 @@ impl Timeouts {
         let device = device
             .or(entry.options.device_timeout)
             .unwrap_or(DEFAULT_DEVICE_WAIT);
+        let device_phase = if device.is_zero() {
+            let dm = entry.layout.is_dm();
+            let modprobes = crate::ns::member_modules(entry.layout).len() + usize::from(dm);
+            let dm_waits = if dm {
+                sum(&[DM_APPEAR_TIMEOUT, UDEV_GRACE])
+            } else {
+                Duration::ZERO
+            };
+            sum(&[
+                WAIT_PROBE_LIMIT,
+                times(MODPROBE_TIMEOUT, modprobes),
+                dm_waits,
+            ])
+        } else {
+            device
+        };
         Timeouts {
             device,
+            device_phase,
             build,
             undo,
             mkfs,
-            service: sum(&[device, build, undo, SETUP_MARGIN]),
+            service: sum(&[device_phase, build, undo, SETUP_MARGIN]),
             device_job: entry.options.device_timeout,
             mount: entry.options.systemd.mount_timeout,
         }
@@ -193,10 +216,9 @@ impl Timeouts {
 
     /// The deadlines of one `up` starting now.
     pub fn start(&self) -> Budget {
-        let device = Deadline::after(self.device);
         Budget {
-            device,
-            build: Deadline::after(self.device.saturating_add(self.build)),
+            device: Deadline::after(self.device_phase),
+            build: Deadline::after(self.device_phase.saturating_add(self.build)),
             undo: self.undo,
         }
     }
@@ -238,8 +260,18 @@ mod tests {
             striped.device_job, None,
             "systemd's default when none is set"
         );
+        // --timeout 0 looks once for the members, but the probe and the driver keep their
+        // limits: 30 + 20, then 30 s of work.
         let single = Timeouts::of(&entry(Layout::Single, 1), Some(secs(0)));
-        assert_eq!(single.service, secs(30));
+        assert_eq!(single.device, secs(0));
+        assert_eq!(single.service, secs(80));
+        // A striped one: also dm_mod (20), its appearing (5) and udev's node (5); undo 10.
+        let once = Timeouts::of(
+            &entry(Layout::Striped { chunk_bytes: 4096 }, 2),
+            Some(secs(0)),
+        );
+        assert_eq!(once.device_phase, secs(30 + 40 + 10));
+        assert_eq!(once.service, secs(80 + 10 + 30));
         // kmem 20 and 30 per member to rezone; undone per member: 30 + 20 + 5.
         let ram = Timeouts::of(&entry(Layout::SystemRam, 2), None);
         assert_eq!(ram.service, secs(30 + (20 + 2 * 30) + 2 * 55 + 30));

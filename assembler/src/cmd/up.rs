@@ -80,9 +80,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     worst
 }
 
-/// Plans the entry, polling sysfs until its members appear or the device phase ends
-/// (`timeout` long). The first miss loads the pmem drivers (they may simply not be loaded yet
-/// in an initramfs).
+/// Plans the entry, polling sysfs until its members appear or `timeout` passes (0: one look),
+/// within the device phase. The first miss loads the pmem drivers (they may simply not be
+/// loaded yet in an initramfs).
 fn wait_for_plan(
     ctx: &Ctx,
     all: &[Entry],
@@ -95,7 +95,7 @@ fn wait_for_plan(
     // Wait for the buses to settle on the first round, and again after loading the drivers:
     // the namespaces they bring are probed then.
     let mut settle = true;
-    let outcome = wait::poll(by.device, || {
+    let outcome = wait::poll(by.device.cap(timeout), || {
         let scanned = if std::mem::replace(&mut settle, false) {
             scan_by(ctx, by.device)
         } else {
