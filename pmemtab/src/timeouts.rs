@@ -54,6 +54,11 @@ pub const UDEV_GRACE: Duration = Duration::from_secs(5);
 /// How long a dax device's character device may take to appear after device_dax binds it
 /// (devtmpfs makes it at once; this covers a slow udev).
 pub const CHARDEV_WAIT: Duration = Duration::from_secs(5);
+/// The device phase of `up --timeout 0`, which looks for the members once (initramfs-tools'
+/// local-block runs it each time it looks for the root): the longest one look takes, the
+/// buses' probe, a modprobe for each of the (at most three) member drivers and dm_mod,
+/// dm_mod's misc device and udev's node.
+pub const LOOK_ONCE: Duration = Duration::from_secs(30 + 4 * 20 + 5 + 5);
 /// How long `down` and `mount` wait for an entry's lock.
 pub const LOCK_MARGIN: Duration = Duration::from_secs(60);
 
@@ -122,10 +127,8 @@ pub struct Timeouts {
     /// How long `up` polls for the members: `x-systemd.device-timeout=` (or `up --timeout`),
     /// default 30 s; the device phase, but for `up --timeout 0`.
     pub device: Duration,
-    /// The device phase's deadline from `up`'s start: [`device`](Self::device), or for
-    /// `up --timeout 0` (look once for the members, as initramfs-tools' local-block runs it
-    /// each time it looks for the root) the limits of what one look does: the buses' probe,
-    /// a modprobe per driver, dm_mod appearing and udev's node.
+    /// The device phase's deadline from `up`'s start: [`device`](Self::device), or
+    /// [`LOOK_ONCE`] for `up --timeout 0`.
     pub device_phase: Duration,
     /// The build phase: mkfs (600 s with `mkfs`), or a system-ram entry's onlining.
     pub build: Duration,
@@ -186,22 +189,7 @@ impl Timeouts {
         let device = device
             .or(entry.options.device_timeout)
             .unwrap_or(DEFAULT_DEVICE_WAIT);
-        let device_phase = if device.is_zero() {
-            let dm = entry.layout.is_dm();
-            let modprobes = crate::ns::member_modules(entry.layout).len() + usize::from(dm);
-            let dm_waits = if dm {
-                sum(&[DM_APPEAR_TIMEOUT, UDEV_GRACE])
-            } else {
-                Duration::ZERO
-            };
-            sum(&[
-                WAIT_PROBE_LIMIT,
-                times(MODPROBE_TIMEOUT, modprobes),
-                dm_waits,
-            ])
-        } else {
-            device
-        };
+        let device_phase = if device.is_zero() { LOOK_ONCE } else { device };
         Timeouts {
             device,
             device_phase,
@@ -260,21 +248,11 @@ mod tests {
             striped.device_job, None,
             "systemd's default when none is set"
         );
-        // --timeout 0 looks once for the members, but the probe and the driver keep their
-        // limits: 30 + 20, then 30 s of work.
+        // --timeout 0 looks once for the members, but the probe, the drivers and dm_mod keep
+        // their limits.
         let single = Timeouts::of(&entry(Layout::Single, 1), Some(secs(0)));
         assert_eq!(single.device, secs(0));
-        assert_eq!(single.service, secs(80));
-        // A striped one: also dm_mod (20), its appearing (5) and udev's node (5); undo 10.
-        let once = Timeouts::of(
-            &entry(Layout::Striped { chunk_bytes: 4096 }, 2),
-            Some(secs(0)),
-        );
-        assert_eq!(once.device_phase, secs(30 + 40 + 10));
-        assert_eq!(once.service, secs(80 + 10 + 30));
-        // kmem 20 and 30 per member to rezone; undone per member: 30 + 20 + 5.
-        let ram = Timeouts::of(&entry(Layout::SystemRam, 2), None);
-        assert_eq!(ram.service, secs(30 + (20 + 2 * 30) + 2 * 55 + 30));
+        assert_eq!(single.service, LOOK_ONCE + secs(30));
         let mut mkfs = entry(Layout::Linear, 1);
         mkfs.options.mkfs = true;
         mkfs.options.device_timeout = Some(secs(5));
@@ -290,6 +268,21 @@ mod tests {
         let far = Timeouts::of(&mkfs, Some(Duration::MAX)).start();
         assert_eq!(far.device.left(), Duration::MAX);
         assert!(far.device.cap(secs(1)).left() <= secs(1));
+    }
+
+    #[test]
+    fn one_look_is_the_longest_look() {
+        let drivers = crate::ns::member_modules(Layout::SystemRam).len();
+        assert!(drivers >= crate::ns::member_modules(Layout::Linear).len());
+        assert_eq!(
+            LOOK_ONCE,
+            sum(&[
+                WAIT_PROBE_LIMIT,
+                times(MODPROBE_TIMEOUT, drivers + 1),
+                DM_APPEAR_TIMEOUT,
+                UDEV_GRACE
+            ])
+        );
     }
 
     #[test]
