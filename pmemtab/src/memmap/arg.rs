@@ -90,7 +90,8 @@ pub fn parse_item(item: &str) -> Option<Claim> {
     let Some(op) = rest.chars().next() else {
         return Some(Claim::Limit(size));
     };
-    let (start, tail) = memparse(&rest[1..])?;
+    // The operator may be any character (the kernel stops at the first it cannot read).
+    let (start, tail) = memparse(&rest[op.len_utf8()..])?;
     let s = span(start, size)?;
     match op {
         '!' if tail.is_empty() => Some(Claim::Pmem(s)),
@@ -266,6 +267,17 @@ mod tests {
             ]
         );
         assert_eq!(bad, vec!["memmap=1x2".to_string()]);
+    }
+
+    /// Found by the fuzz target once /proc/cmdline was read as bytes (issue 28): a character of
+    /// more than one byte where the operator goes panicked (`é`, or U+FFFD for a byte that is
+    /// not UTF-8); it is an item that cannot be read.
+    #[test]
+    fn any_character_as_the_operator_is_unreadable() {
+        assert_eq!(parse_item("5é2M!4480M"), None);
+        let f = foreign(b"ro memmap=5\xe02M!4480M,1G$4G", &[]);
+        assert_eq!(f.unreadable, ["memmap=5\u{fffd}2M!4480M"]);
+        assert_eq!(f.claims.len(), 1);
     }
 
     #[test]
