@@ -6,12 +6,13 @@
 use crate::ctx::Ctx;
 use crate::dm::control::{BuildError, Control, ControlFile, DmError, Info, Transport};
 use crate::dm::ioctl::table_text;
-use crate::{mount, nodes, wait};
+use crate::wait::{self, Deadline};
+use crate::{mount, nodes};
 use nix::errno::Errno;
 use pmemtab::devnum::DevNum;
 use pmemtab::dmtable::dmsetup_table;
 use pmemtab::plan::{Device, Plan, DM_UUID_PREFIX};
-use pmemtab::timeouts::{DM_APPEAR_TIMEOUT, MODPROBE_TIMEOUT};
+use pmemtab::timeouts::{BUSY_TIMEOUT, DM_APPEAR_TIMEOUT, MODPROBE_TIMEOUT};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -67,29 +68,34 @@ pub enum AssembleError {
 }
 
 /// Loads a kernel module with modprobe when there is one (the initramfs may have none, or the
-/// driver may be built in). True when modprobe ran and succeeded; callers decide what a
-/// failure means, since the driver may be there anyway.
-pub fn modprobe(module: &str) -> bool {
+/// driver may be built in), until `by` at the latest. True when modprobe ran and succeeded;
+/// callers decide what a failure means, since the driver may be there anyway.
+pub fn modprobe(module: &str, by: Deadline) -> bool {
     let path = std::env::var("PATH").ok();
     let Some(prog) = crate::mkfs::find_program("modprobe", path.as_deref()) else {
         return false;
     };
-    matches!(wait::run(Command::new(prog).args(["-q", module]), MODPROBE_TIMEOUT), Ok(s) if s.success())
+    let by = by.cap(MODPROBE_TIMEOUT);
+    matches!(wait::run(Command::new(prog).args(["-q", module]), by), Ok(s) if s.success())
 }
 
-/// Opens `/dev/mapper/control`, loading dm_mod and making the node if needed, and checks the
-/// interface version.
-pub fn open_control(ctx: &Ctx) -> Result<Control<ControlFile>, AssembleError> {
+/// Opens `/dev/mapper/control`, loading dm_mod and making the node if needed (until `by`),
+/// and checks the interface version.
+pub fn open_control(ctx: &Ctx, by: Deadline) -> Result<Control<ControlFile>, AssembleError> {
     if !nodes::dm_loaded(&ctx.sysfs) {
         // After a successful modprobe the misc device shows up promptly; after a failed one
         // there is nothing to wait for.
-        let loaded = modprobe("dm_mod");
+        let loaded = modprobe("dm_mod", by);
         let wait_for = if loaded {
             DM_APPEAR_TIMEOUT
         } else {
             Duration::ZERO
         };
-        if wait::poll(wait_for, || nodes::dm_loaded(&ctx.sysfs).then_some(())).is_none() {
+        if wait::poll(by.cap(wait_for), || {
+            nodes::dm_loaded(&ctx.sysfs).then_some(())
+        })
+        .is_none()
+        {
             let how = if loaded {
                 "modprobe dm_mod succeeded but"
             } else {
@@ -136,11 +142,13 @@ fn rollback<T: Transport>(ctl: &mut Control<T>, name: &str) -> String {
     }
 }
 
-/// Builds the plan's dm device (or accepts it if it is already there exactly as planned).
+/// Builds the plan's dm device (or accepts it if it is already there exactly as planned),
+/// its node by `by`.
 pub fn up_dm<T: Transport>(
     ctl: &mut Control<T>,
     ctx: &Ctx,
     plan: &Plan,
+    by: Deadline,
 ) -> Result<Up, AssembleError> {
     let Device::Dm { uuid, targets, .. } = &plan.device else {
         return Err(AssembleError::NoDm("not a device-mapper entry".into()));
@@ -174,7 +182,7 @@ pub fn up_dm<T: Transport>(
                 }
                 ctl.resume(name)?;
             }
-            let node = nodes::ensure_mapper_node(&ctx.dev, &ctx.sysfs, name, info.devnum, udev)
+            let node = nodes::ensure_mapper_node(&ctx.dev, &ctx.sysfs, name, info.devnum, udev, by)
                 .map_err(|source| AssembleError::Node {
                     path: nodes::mapper_path(&ctx.dev, name),
                     source,
@@ -223,7 +231,7 @@ pub fn up_dm<T: Transport>(
             leftover,
         });
     }
-    match nodes::ensure_mapper_node(&ctx.dev, &ctx.sysfs, name, devnum, udev) {
+    match nodes::ensure_mapper_node(&ctx.dev, &ctx.sysfs, name, devnum, udev, by) {
         Ok(node) => Ok(Up::Created { devnum, node }),
         Err(source) => {
             let leftover = rollback(ctl, name);
@@ -244,13 +252,13 @@ pub fn undo<T: Transport>(
     ctx: &Ctx,
     name: &str,
     up: &Up,
-    busy_timeout: Duration,
+    by: Deadline,
 ) -> String {
     match up {
         Up::Unchanged { .. } => {
             "; the device was active before this run and was left in place".into()
         }
-        Up::Created { .. } => match down_dm(ctl, ctx, name, busy_timeout) {
+        Up::Created { .. } => match down_dm(ctl, ctx, name, by) {
             Ok(_) => "; the device this run created was removed again".into(),
             Err(e) => format!("; removing the device this run created failed too ({e})"),
         },
@@ -269,7 +277,10 @@ pub fn describe_holders(ctx: &Ctx, info: &Info) -> String {
     let mut what = Vec::new();
     if let Ok(mounts) = mount::mountinfo(&ctx.proc) {
         for m in mount::mounts_of(&mounts, info.devnum) {
-            what.push(format!("mounted on {}", m.mount_point));
+            what.push(format!(
+                "mounted on {}",
+                pmemtab::text::escape_path(&m.mount_point)
+            ));
         }
     }
     for h in nodes::holders(&ctx.sysfs, info.devnum) {
@@ -285,12 +296,13 @@ pub fn describe_holders(ctx: &Ctx, info: &Info) -> String {
     what.join(", ")
 }
 
-/// Removes a pmemtab device; refuses others; retries while busy, then reports the holders.
+/// Removes a pmemtab device; refuses others; retries while busy (until `by`, at most
+/// [`BUSY_TIMEOUT`]), then reports the holders.
 pub fn down_dm<T: Transport>(
     ctl: &mut Control<T>,
     ctx: &Ctx,
     name: &str,
-    busy_timeout: Duration,
+    by: Deadline,
 ) -> Result<Down, AssembleError> {
     let Some(info) = ctl.info(name)? else {
         return Ok(Down::NotActive);
@@ -301,7 +313,7 @@ pub fn down_dm<T: Transport>(
             uuid: info.uuid,
         });
     }
-    let removed = wait::retry(busy_timeout, || match ctl.remove(name) {
+    let removed = wait::retry(by.cap(BUSY_TIMEOUT), || match ctl.remove(name) {
         Err(e) if e.errno() == Some(Errno::EBUSY) => Err(e),
         other => Ok(other),
     });
@@ -316,7 +328,7 @@ pub fn down_dm<T: Transport>(
             });
         }
     }
-    let _ = nodes::remove_mapper_node(&ctx.dev, name, nodes::udev_running(&ctx.run));
+    let _ = nodes::remove_mapper_node(&ctx.dev, name, nodes::udev_running(&ctx.run), by);
     Ok(Down::Removed)
 }
 
@@ -355,10 +367,14 @@ pub fn is_block(path: &Path) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// A deadline far enough for a test's fake kernel.
+    pub(crate) fn soon() -> Deadline {
+        Deadline::after(Duration::from_secs(5))
+    }
     use crate::dm::control::fake::FakeKernel;
     use pmemtab::ns::{Mode, Namespace};
     use pmemtab::tab::{Entry, Layout, Member, Options};
-    use pmemtab::timeouts::BUSY_TIMEOUT;
     use std::os::unix::fs::FileTypeExt;
 
     fn ns(i: u32) -> Namespace {
@@ -439,7 +455,7 @@ pub(crate) mod tests {
         let r = scratch_ctx("up", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let plan = plan_for("fast0", 2 << 20);
-        let up = up_dm(&mut ctl, &r, &plan).unwrap();
+        let up = up_dm(&mut ctl, &r, &plan, soon()).unwrap();
         let Up::Created { devnum, node } = up else {
             panic!("{up:?}")
         };
@@ -457,7 +473,7 @@ pub(crate) mod tests {
         let calls = ctl.transport().calls.len();
         // Second run: same table, no create/load/resume.
         assert!(matches!(
-            up_dm(&mut ctl, &r, &plan).unwrap(),
+            up_dm(&mut ctl, &r, &plan, soon()).unwrap(),
             Up::Unchanged { .. }
         ));
         let new_calls = &ctl.transport().calls[calls..];
@@ -477,13 +493,13 @@ pub(crate) mod tests {
         let r = scratch_ctx("suspended", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let plan = plan_for("fast0", 2 << 20);
-        up_dm(&mut ctl, &r, &plan).unwrap();
+        up_dm(&mut ctl, &r, &plan, soon()).unwrap();
         ctl.transport().devs.get_mut("fast0").unwrap().suspended = true;
-        let up = up_dm(&mut ctl, &r, &plan).unwrap();
+        let up = up_dm(&mut ctl, &r, &plan, soon()).unwrap();
         assert!(matches!(up, Up::Unchanged { resumed: true, .. }), "{up:?}");
         assert!(!ctl.info("fast0").unwrap().unwrap().suspended);
         // Resumed once: the next run finds it running.
-        let up = up_dm(&mut ctl, &r, &plan).unwrap();
+        let up = up_dm(&mut ctl, &r, &plan, soon()).unwrap();
         assert!(matches!(up, Up::Unchanged { resumed: false, .. }), "{up:?}");
     }
 
@@ -492,12 +508,12 @@ pub(crate) mod tests {
         let r = scratch_ctx("suspended-inactive", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let plan = plan_for("fast0", 2 << 20);
-        up_dm(&mut ctl, &r, &plan).unwrap();
+        up_dm(&mut ctl, &r, &plan, soon()).unwrap();
         // dmsetup load (another chunk) + suspend, interrupted before resume.
         ctl.load("fast0", plan_for("fast0", 4 << 20).targets())
             .unwrap();
         ctl.transport().devs.get_mut("fast0").unwrap().suspended = true;
-        let e = up_dm(&mut ctl, &r, &plan).unwrap_err();
+        let e = up_dm(&mut ctl, &r, &plan, soon()).unwrap_err();
         assert!(
             matches!(e, AssembleError::SuspendedWithInactive { .. }),
             "{e}"
@@ -514,8 +530,8 @@ pub(crate) mod tests {
     fn up_with_another_table_refuses_and_shows_both() {
         let r = scratch_ctx("differs", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
-        up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap();
-        let e = up_dm(&mut ctl, &r, &plan_for("fast0", 4 << 20)).unwrap_err();
+        up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20), soon()).unwrap();
+        let e = up_dm(&mut ctl, &r, &plan_for("fast0", 4 << 20), soon()).unwrap_err();
         let AssembleError::Differs { live, want, .. } = &e else {
             panic!("{e}")
         };
@@ -531,7 +547,7 @@ pub(crate) mod tests {
     fn non_dax_result_is_torn_down() {
         let r = scratch_ctx("nodax", "0\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
-        let e = up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap_err();
+        let e = up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20), soon()).unwrap_err();
         assert!(matches!(e, AssembleError::NotDax { .. }), "{e}");
         assert!(e.to_string().contains("(dm-0)"), "{e}");
         assert!(ctl.transport().devs.is_empty(), "nothing left behind");
@@ -544,11 +560,11 @@ pub(crate) mod tests {
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         ctl.create("fast0", "LVM-abc").unwrap();
         assert!(matches!(
-            up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)),
+            up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20), soon()),
             Err(AssembleError::Foreign { .. })
         ));
         assert!(matches!(
-            down_dm(&mut ctl, &r, "fast0", Duration::ZERO),
+            down_dm(&mut ctl, &r, "fast0", Deadline::after(Duration::ZERO)),
             Err(AssembleError::Foreign { .. })
         ));
         assert!(ctl.info("fast0").unwrap().is_some());
@@ -561,7 +577,7 @@ pub(crate) mod tests {
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         ctl.create("fast0", "PMEMTAB-fast0").unwrap();
         assert!(matches!(
-            up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap(),
+            up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20), soon()).unwrap(),
             Up::Created { .. }
         ));
         assert!(ctl.info("fast0").unwrap().unwrap().active);
@@ -571,10 +587,16 @@ pub(crate) mod tests {
     fn down_busy_names_the_mount_and_keeps_the_device() {
         let r = scratch_ctx("busy", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
-        up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap();
+        up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20), soon()).unwrap();
         ctl.transport().devs.get_mut("fast0").unwrap().open_count = 1;
         let start = std::time::Instant::now();
-        let e = down_dm(&mut ctl, &r, "fast0", Duration::from_millis(200)).unwrap_err();
+        let e = down_dm(
+            &mut ctl,
+            &r,
+            "fast0",
+            Deadline::after(Duration::from_millis(200)),
+        )
+        .unwrap_err();
         assert!(start.elapsed() < Duration::from_secs(2));
         assert!(
             e.to_string().contains("busy (mounted on /mnt/fast)")
@@ -586,12 +608,12 @@ pub(crate) mod tests {
         // Released: removed, node gone; again: not active.
         ctl.transport().devs.get_mut("fast0").unwrap().open_count = 0;
         assert_eq!(
-            down_dm(&mut ctl, &r, "fast0", BUSY_TIMEOUT).unwrap(),
+            down_dm(&mut ctl, &r, "fast0", soon()).unwrap(),
             Down::Removed
         );
         assert!(!nodes::mapper_path(&r.dev, "fast0").exists());
         assert_eq!(
-            down_dm(&mut ctl, &r, "fast0", BUSY_TIMEOUT).unwrap(),
+            down_dm(&mut ctl, &r, "fast0", soon()).unwrap(),
             Down::NotActive
         );
     }
@@ -601,12 +623,12 @@ pub(crate) mod tests {
         let r = scratch_ctx("undo", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let plan = plan_for("fast0", 2 << 20);
-        let created = up_dm(&mut ctl, &r, &plan).unwrap();
+        let created = up_dm(&mut ctl, &r, &plan, soon()).unwrap();
         assert!(matches!(created, Up::Created { .. }));
         // Active before the next run: a failure then leaves it.
-        let again = up_dm(&mut ctl, &r, &plan).unwrap();
+        let again = up_dm(&mut ctl, &r, &plan, soon()).unwrap();
         assert!(matches!(again, Up::Unchanged { .. }));
-        let kept = undo(&mut ctl, &r, "fast0", &again, BUSY_TIMEOUT);
+        let kept = undo(&mut ctl, &r, "fast0", &again, soon());
         assert!(
             kept.contains("active before this run and was left in place"),
             "{kept}"
@@ -614,7 +636,7 @@ pub(crate) mod tests {
         assert!(ctl.info("fast0").unwrap().is_some_and(|i| i.active));
         assert!(nodes::mapper_path(&r.dev, "fast0").exists());
         // Created by this run: removed, node and all.
-        let gone = undo(&mut ctl, &r, "fast0", &created, BUSY_TIMEOUT);
+        let gone = undo(&mut ctl, &r, "fast0", &created, soon());
         assert!(gone.contains("created was removed again"), "{gone}");
         assert!(ctl.transport().devs.is_empty(), "nothing left behind");
         assert!(!nodes::mapper_path(&r.dev, "fast0").exists());
@@ -624,9 +646,15 @@ pub(crate) mod tests {
     fn undo_that_cannot_remove_says_so() {
         let r = scratch_ctx("undo-busy", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
-        let created = up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20)).unwrap();
+        let created = up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20), soon()).unwrap();
         ctl.transport().devs.get_mut("fast0").unwrap().open_count = 1;
-        let msg = undo(&mut ctl, &r, "fast0", &created, Duration::from_millis(100));
+        let msg = undo(
+            &mut ctl,
+            &r,
+            "fast0",
+            &created,
+            Deadline::after(Duration::from_millis(100)),
+        );
         assert!(
             msg.contains("removing the device this run created failed too")
                 && msg.contains("down fast0"),
@@ -664,7 +692,7 @@ pub(crate) mod tests {
 /// on one shared fake kernel, as two pmem-assemble processes have on the real one.
 #[cfg(test)]
 mod races {
-    use super::tests::{plan_for, scratch_ctx};
+    use super::tests::{plan_for, scratch_ctx, soon};
     use super::*;
     use crate::dm::control::fake::FakeKernel;
     use crate::dm::ioctl::Cmd;
@@ -684,17 +712,27 @@ mod races {
     }
 
     fn up_locked(k: Shared, r: Ctx, plan: Plan) -> Result<Up, String> {
-        let _held = lock::acquire(&r.run, &plan.name, "up", Duration::from_secs(10))
-            .map_err(|e| e.to_string())?;
+        let _held = lock::acquire(
+            &r.run,
+            &plan.name,
+            "up",
+            Deadline::after(Duration::from_secs(10)),
+        )
+        .map_err(|e| e.to_string())?;
         let mut ctl = Control::new(k).map_err(|e| e.to_string())?;
-        up_dm(&mut ctl, &r, &plan).map_err(|e| e.to_string())
+        up_dm(&mut ctl, &r, &plan, soon()).map_err(|e| e.to_string())
     }
 
     fn down_locked(k: Shared, r: Ctx, name: &str) -> Result<Down, String> {
-        let _held = lock::acquire(&r.run, name, "down", Duration::from_secs(10))
-            .map_err(|e| e.to_string())?;
+        let _held = lock::acquire(
+            &r.run,
+            name,
+            "down",
+            Deadline::after(Duration::from_secs(10)),
+        )
+        .map_err(|e| e.to_string())?;
         let mut ctl = Control::new(k).map_err(|e| e.to_string())?;
-        down_dm(&mut ctl, &r, name, Duration::ZERO).map_err(|e| e.to_string())
+        down_dm(&mut ctl, &r, name, Deadline::after(Duration::ZERO)).map_err(|e| e.to_string())
     }
 
     #[test]

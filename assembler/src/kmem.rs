@@ -6,18 +6,18 @@
 
 use crate::ctx::Ctx;
 use crate::exit::Failure;
-use crate::wait;
+use crate::wait::{self, Deadline};
 use pmemtab::kmem::{self, AutoOnline, BlockState, Step, Zone};
 use pmemtab::plan::KmemDev;
 use pmemtab::size::human_bytes;
 use pmemtab::sysfs::{parse_dec, parse_hex, read as read_attr};
-use pmemtab::timeouts::{CHARDEV_WAIT, KMEM_BLOCK_FLOOR};
+use pmemtab::timeouts::{CHARDEV_WAIT, KMEM_OFFLINE_LIMIT};
 use std::fs;
 use std::io::{self, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The argument pmem-assemble runs itself with to offline one block in a child process, so
 /// that a block the kernel cannot empty (it retries until the writer gets a signal) is given
@@ -202,14 +202,26 @@ fn users(ctx: &Ctx, dax: &str) -> Vec<String> {
             .flatten()
             .flatten()
             .any(|fd| fs::read_link(fd.path()).is_ok_and(|t| t == Path::new(&dev)));
-        let mapped = fs::read_to_string(dir.join("maps"))
-            .is_ok_and(|m| m.lines().any(|l| l.ends_with(&format!(" {dev}"))));
-        if open || mapped {
-            let comm = fs::read_to_string(dir.join("comm")).unwrap_or_default();
-            found.push(format!("pid {pid} ({})", comm.trim()));
+        let open = open || maps_file(&dir.join("maps"), &dev);
+        if open {
+            let comm = fs::read(dir.join("comm")).unwrap_or_default();
+            found.push(format!(
+                "pid {pid} ({})",
+                pmemtab::text::escape_bytes(comm.strip_suffix(b"\n").unwrap_or(&comm))
+            ));
         }
     }
     found
+}
+
+/// Whether a `/proc/PID/maps` lists `file` as a mapping's path. Read as bytes: another
+/// mapping's path need not be UTF-8.
+fn maps_file(maps: &Path, file: &str) -> bool {
+    let tail = format!(" {file}");
+    fs::read(maps).is_ok_and(|m| {
+        m.split(|&b| b == b'\n')
+            .any(|l| l.ends_with(tail.as_bytes()))
+    })
 }
 
 /// Unbinds `dax` from `driver` the way libdaxctl does (remove_id, then unbind).
@@ -227,12 +239,12 @@ fn unbind(p: &Paths<'_>, dax: &str, driver: &str) -> Result<(), Failure> {
     }
 }
 
-/// Binds `dax` to `driver` (loading its module first if needed), as libdaxctl does: new_id,
-/// then bind when new_id did not attach it.
-fn bind(p: &Paths<'_>, dax: &str, driver: &str) -> Result<(), Failure> {
+/// Binds `dax` to `driver` (loading its module first if needed, until `by`), as libdaxctl
+/// does: new_id, then bind when new_id did not attach it.
+fn bind(p: &Paths<'_>, dax: &str, driver: &str, by: Deadline) -> Result<(), Failure> {
     let d = p.driver(driver);
     if !d.exists() {
-        crate::assemble::modprobe(driver);
+        crate::assemble::modprobe(driver, by);
     }
     if !d.exists() {
         return Err(Failure::system(format!(
@@ -264,11 +276,11 @@ fn online(p: &Paths<'_>, dax: &str, n: u64, zone: Zone) -> Result<(), Failure> {
     })
 }
 
-/// Offlines one block in a child process, killed at `limit`: the kernel keeps migrating pages
+/// Offlines one block in a child process, killed at `by`: the kernel keeps migrating pages
 /// out of a block until it is empty or the writer gets a signal.
-fn offline(p: &Paths<'_>, n: u64, limit: Duration) -> Result<(), Unmoved> {
+fn offline(p: &Paths<'_>, n: u64, by: Deadline) -> Result<(), Unmoved> {
     let log = KernelLog::open();
-    offline_child_run(p, n, limit).map_err(|why| Unmoved {
+    offline_child_run(p, n, by).map_err(|why| Unmoved {
         why,
         logged: log.and_then(|l| l.why_unmovable()),
     })
@@ -352,12 +364,12 @@ impl KernelLog {
     }
 }
 
-fn offline_child_run(p: &Paths<'_>, n: u64, limit: Duration) -> Result<(), OfflineError> {
+fn offline_child_run(p: &Paths<'_>, n: u64, by: Deadline) -> Result<(), OfflineError> {
     let state = p.block(n).join("state");
     let exe = std::env::current_exe().map_err(OfflineError::NoSelf)?;
     let mut cmd = Command::new(exe);
     cmd.arg(OFFLINE_CHILD_ARG).arg(&state);
-    match wait::run(&mut cmd, limit) {
+    match wait::run(&mut cmd, by) {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(match s.code() {
             Some(16) => OfflineError::Busy,
@@ -378,9 +390,17 @@ pub fn offline_child(state: &Path) -> i32 {
     }
 }
 
-/// Brings one dax device up as system RAM in `zone`; safe to run again. A device this run
-/// bound to kmem is given back to device_dax when onlining fails.
-pub fn up(ctx: &Ctx, dev: &KmemDev, zone: Zone, offline_limit: Duration) -> Result<Upped, Failure> {
+/// Brings one dax device up as system RAM in `zone`, by `build` (moving blocks the kernel
+/// onlined in another zone: [`KMEM_OFFLINE_LIMIT`] at most); safe to run again. A device this
+/// run bound to kmem is given back to device_dax when onlining fails, by `undo()` (taken when
+/// the undo starts).
+pub fn up(
+    ctx: &Ctx,
+    dev: &KmemDev,
+    zone: Zone,
+    build: Deadline,
+    undo: &dyn Fn() -> Deadline,
+) -> Result<Upped, Failure> {
     let p = Paths { sysfs: &ctx.sysfs };
     let dax = dev.dax.as_str();
     let before = node_total(&ctx.sysfs, dev.node).unwrap_or(0);
@@ -407,7 +427,7 @@ pub fn up(ctx: &Ctx, dev: &KmemDev, zone: Zone, offline_limit: Duration) -> Resu
             let held = policy.filter(|_| kmem::hold_policy(policy, zone));
             let policy_path = p.memory().join("auto_online_blocks");
             let held = held.filter(|_| write_attr(&policy_path, "offline").is_ok());
-            let bound = bind(&p, dax, KMEM);
+            let bound = bind(&p, dax, KMEM, build);
             if let Some(was) = held {
                 if let Err(e) = write_attr(&policy_path, was.as_str()) {
                     crate::exit::warning(format_args!(
@@ -418,7 +438,7 @@ pub fn up(ctx: &Ctx, dev: &KmemDev, zone: Zone, offline_limit: Duration) -> Resu
             }
             held_policy = held;
             if let Err(f) = bound {
-                let back = bind(&p, dax, DEVICE_DAX)
+                let back = bind(&p, dax, DEVICE_DAX, undo())
                     .err()
                     .map(|b| format!("; giving it back to device_dax failed too: {}", b.msg))
                     .unwrap_or_default();
@@ -432,15 +452,16 @@ pub fn up(ctx: &Ctx, dev: &KmemDev, zone: Zone, offline_limit: Duration) -> Resu
             )))
         }
     };
-    let result = online_all(&p, ctx, dev, zone, fresh, before, offline_limit).map(|u| Upped {
+    let rezone_by = build.cap(KMEM_OFFLINE_LIMIT);
+    let result = online_all(&p, ctx, dev, zone, fresh, before, rezone_by).map(|u| Upped {
         held: held_policy,
         ..u
     });
     if result.is_err() && fresh {
         // Nothing half-built: what this run added is taken back when it can be.
-        if let Err(undo) = down(ctx, dev, offline_limit) {
+        if let Err(back) = down(ctx, dev, KMEM_OFFLINE_LIMIT, Duration::ZERO, undo()) {
             return result
-                .map_err(|f| f.and(&format!("; taking it back failed too: {}", undo.msg)));
+                .map_err(|f| f.and(&format!("; taking it back failed too: {}", back.msg)));
         }
     }
     result
@@ -453,13 +474,12 @@ fn online_all(
     zone: Zone,
     fresh: bool,
     before: u64,
-    offline_limit: Duration,
+    rezone_by: Deadline,
 ) -> Result<Upped, Failure> {
     let dax = dev.dax.as_str();
     let (range, left_out, bs) = blocks(p, dax)?;
     let policy = auto_online(p);
     // One deadline for every block the kernel put in the other zone, as `down` has.
-    let deadline = Instant::now() + offline_limit;
     let mut onlined = 0;
     let mut rezoned = 0;
     for n in range.clone() {
@@ -475,8 +495,7 @@ fn online_all(
                 onlined += 1;
             }
             Step::Rezone { from } => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                offline(p, n, left.max(KMEM_BLOCK_FLOOR)).map_err(|why| {
+                offline(p, n, rezone_by).map_err(|why| {
                     Failure::system(format!(
                         "{dax}: the kernel's auto-online policy (auto_online_blocks={}) put memory{n} in zone {from}, and it cannot be moved to {zone}: {why}; boot with memhp_default_state=offline so pmem-assemble onlines it, or write zone={from}",
                         policy.map_or("?", AutoOnline::as_str)
@@ -528,17 +547,24 @@ fn online_all(
     })
 }
 
-/// Offlines every block of a dax device in system-ram mode and gives it back to device_dax.
-/// When a block cannot be offlined within `limit`, the ones already offlined are onlined
-/// again in their zone and the device stays as it was.
-pub fn down(ctx: &Ctx, dev: &KmemDev, limit: Duration) -> Result<Downed, Failure> {
+/// Offlines every block of a dax device in system-ram mode and gives it back to device_dax,
+/// all by `by`. When a block cannot be offlined within `offline_limit` (each given `floor` at
+/// the least: `pmem-assemble down`'s [`pmemtab::timeouts::KMEM_BLOCK_FLOOR`], none in `up`),
+/// the ones already offlined are onlined again in their zone and the device stays as it was.
+pub fn down(
+    ctx: &Ctx,
+    dev: &KmemDev,
+    offline_limit: Duration,
+    floor: Duration,
+    by: Deadline,
+) -> Result<Downed, Failure> {
     let p = Paths { sysfs: &ctx.sysfs };
     let dax = dev.dax.as_str();
     match driver_of(&p, dax)?.as_deref() {
         Some(KMEM) => {}
         Some(DEVICE_DAX) => return Ok(Downed::NotActive),
         None => {
-            bind(&p, dax, DEVICE_DAX)?;
+            bind(&p, dax, DEVICE_DAX, by)?;
             return Ok(Downed::Released { blocks: 0 });
         }
         Some(other) => {
@@ -548,7 +574,7 @@ pub fn down(ctx: &Ctx, dev: &KmemDev, limit: Duration) -> Result<Downed, Failure
         }
     }
     let (range, _, _) = blocks(&p, dax)?;
-    let deadline = Instant::now() + limit;
+    let offline_by = by.cap(offline_limit);
     let mut taken: Vec<(u64, Zone)> = Vec::new();
     for n in range.clone() {
         let zone = match block_state(&p, n)? {
@@ -558,8 +584,7 @@ pub fn down(ctx: &Ctx, dev: &KmemDev, limit: Duration) -> Result<Downed, Failure
                 return Err(restore(&p, dax, &taken, format!("memory{n} is {s}")));
             }
         };
-        let left = deadline.saturating_duration_since(Instant::now());
-        if let Err(why) = offline(&p, n, left.max(KMEM_BLOCK_FLOOR)) {
+        if let Err(why) = offline(&p, n, offline_by.at_least(floor)) {
             return Err(restore(
                 &p,
                 dax,
@@ -570,10 +595,10 @@ pub fn down(ctx: &Ctx, dev: &KmemDev, limit: Duration) -> Result<Downed, Failure
         taken.push((n, zone));
     }
     unbind(&p, dax, KMEM)?;
-    bind(&p, dax, DEVICE_DAX)?;
+    bind(&p, dax, DEVICE_DAX, by)?;
     let chardev = ctx.dev.join(dax);
     // devtmpfs makes the node at once; the wait covers a slow udev.
-    if wait::poll(CHARDEV_WAIT, || chardev.exists().then_some(())).is_none() {
+    if wait::poll(by.cap(CHARDEV_WAIT), || chardev.exists().then_some(())).is_none() {
         return Err(Failure::system(format!(
             "{dax}: back in devdax mode, but {} did not appear within {}s",
             chardev.display(),
@@ -660,6 +685,10 @@ mod tests {
 
     const BS: u64 = 128 << 20;
 
+    fn second() -> Deadline {
+        Deadline::after(Duration::from_secs(1))
+    }
+
     /// A sysfs tree with dax0.0 (4 blocks' worth at block 32, bound to `driver`) and its
     /// memory blocks in `states` ("online:Movable", "offline:", ...); /proc with `holder`
     /// (a pid holding `/dev/dax0.0` open) when given.
@@ -721,7 +750,7 @@ mod tests {
     fn an_entry_already_up_is_left_as_it_is() {
         let s = Scratch::new("kmem-up-again");
         let ctx = tree(&s, Some("kmem"), &ONLINE4, None);
-        let u = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap();
+        let u = up(&ctx, &dev(), Zone::Movable, second(), &second).unwrap();
         assert!(!u.fresh);
         assert_eq!((u.onlined, u.blocks, u.left_out), (0, 4, 2 << 20));
         #[cfg(feature = "host")]
@@ -737,7 +766,7 @@ mod tests {
     fn memory_in_the_other_zone_is_not_moved_behind_its_users() {
         let s = Scratch::new("kmem-other-zone");
         let ctx = tree(&s, Some("kmem"), &ONLINE4, None);
-        let f = up(&ctx, &dev(), Zone::Normal, Duration::from_secs(1)).unwrap_err();
+        let f = up(&ctx, &dev(), Zone::Normal, second(), &second).unwrap_err();
         assert_eq!(f.exit, Exit::Refused);
         assert!(
             f.msg
@@ -754,7 +783,7 @@ mod tests {
     fn a_held_dax_device_is_refused_before_anything_changes() {
         let s = Scratch::new("kmem-held");
         let ctx = tree(&s, Some("device_dax"), &[], Some(4242));
-        let f = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap_err();
+        let f = up(&ctx, &dev(), Zone::Movable, second(), &second).unwrap_err();
         assert_eq!(f.exit, Exit::Refused);
         assert!(
             f.msg.contains("/dev/dax0.0 is in use by pid 4242 (app)"),
@@ -765,13 +794,38 @@ mod tests {
         assert!(!unbind.exists(), "device_dax untouched");
     }
 
+    /// A process that only maps /dev/dax0.0 (no open fd) is a user too, also when another of
+    /// its mappings has a path that is not UTF-8 (issue 28: the whole maps file was skipped).
+    #[test]
+    fn a_mapping_is_seen_whatever_bytes_the_other_mappings_hold() {
+        let s = Scratch::new("kmem-mapped");
+        let ctx = tree(&s, Some("device_dax"), &[], None);
+        let pid = ctx.proc.join("777");
+        fs::create_dir_all(pid.join("fd")).unwrap();
+        fs::write(pid.join("comm"), "db\x1b[2J\n").unwrap();
+        let mut maps = b"7f00000-7f10000 r--p 00000000 08:01 1234 /home/u/Ger\xe4t.so\n".to_vec();
+        maps.extend_from_slice(
+            b"7f20000000-7f60000000 rw-s 00000000 00:06 99 /dev/dax0.0\n7fff0000-7fff1000 rw-p 00000000 00:00 0 [stack]\n",
+        );
+        fs::write(pid.join("maps"), maps).unwrap();
+        let f = up(&ctx, &dev(), Zone::Movable, second(), &second).unwrap_err();
+        assert_eq!(f.exit, Exit::Refused);
+        assert!(
+            f.msg
+                .contains("/dev/dax0.0 is in use by pid 777 (db\\x1b[2J)"),
+            "{}",
+            f.msg
+        );
+        assert!(!ctx.sysfs.join("bus/dax/drivers/device_dax/unbind").exists());
+    }
+
     #[test]
     fn a_device_smaller_than_a_block_is_refused_untouched() {
         let s = Scratch::new("kmem-small");
         let ctx = tree(&s, Some("device_dax"), &[], None);
         let dax = ctx.sysfs.join("bus/dax/devices/dax0.0");
         fs::write(dax.join("size"), format!("{}\n", 100 << 20)).unwrap();
-        let f = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap_err();
+        let f = up(&ctx, &dev(), Zone::Movable, second(), &second).unwrap_err();
         assert_eq!(f.exit, Exit::Refused);
         assert!(
             f.msg.contains("less than one 128.00 MiB memory block"),
@@ -786,10 +840,12 @@ mod tests {
         let s = Scratch::new("kmem-other-driver");
         let ctx = tree(&s, Some("other"), &[], None);
         fs::create_dir_all(ctx.sysfs.join("bus/dax/drivers/other")).unwrap();
-        let f = up(&ctx, &dev(), Zone::Movable, Duration::from_secs(1)).unwrap_err();
+        let f = up(&ctx, &dev(), Zone::Movable, second(), &second).unwrap_err();
         assert!(f.msg.contains("bound to the other driver"), "{}", f.msg);
         assert_eq!(
-            down(&ctx, &dev(), Duration::from_secs(1)).unwrap_err().exit,
+            down(&ctx, &dev(), KMEM_OFFLINE_LIMIT, Duration::ZERO, second())
+                .unwrap_err()
+                .exit,
             Exit::Refused
         );
     }
@@ -799,7 +855,7 @@ mod tests {
         let s = Scratch::new("kmem-down-devdax");
         let ctx = tree(&s, Some("device_dax"), &[], None);
         assert_eq!(
-            down(&ctx, &dev(), Duration::from_secs(1)).unwrap(),
+            down(&ctx, &dev(), KMEM_OFFLINE_LIMIT, Duration::ZERO, second()).unwrap(),
             Downed::NotActive
         );
     }

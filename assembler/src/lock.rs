@@ -10,7 +10,6 @@ use nix::fcntl::{Flock, FlockArg};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// Relative to the run directory.
 pub const LOCK_DIR: &str = "pmemtab/lock";
@@ -41,9 +40,10 @@ pub fn path(run: &Path, name: &str) -> PathBuf {
     run.join(LOCK_DIR).join(file)
 }
 
-/// Takes the lock of `name`, waiting at most `timeout` for another holder; `what` (e.g.
-/// "up fast") is recorded for whoever waits next.
-pub fn acquire(run: &Path, name: &str, what: &str, timeout: Duration) -> Result<Lock, LockError> {
+/// Takes the lock of `name`, waiting until `by` for another holder; `what` (e.g. "up fast")
+/// is recorded for whoever waits next.
+pub fn acquire(run: &Path, name: &str, what: &str, by: wait::Deadline) -> Result<Lock, LockError> {
+    let waited = by.left();
     let path = path(run, name);
     let io = |source| LockError::Io {
         path: path.clone(),
@@ -62,7 +62,7 @@ pub fn acquire(run: &Path, name: &str, what: &str, timeout: Duration) -> Result<
             .map_err(io)?,
     );
     let mut failure = None;
-    let locked = wait::poll(timeout, || {
+    let locked = wait::poll(by, || {
         let f = file.take()?;
         match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
             Ok(locked) => Some(locked),
@@ -84,7 +84,7 @@ pub fn acquire(run: &Path, name: &str, what: &str, timeout: Duration) -> Result<
         return Err(LockError::Timeout {
             path,
             holder,
-            secs: timeout.as_secs(),
+            secs: waited.as_secs(),
         });
     };
     // Who holds it, for the next waiter's message; failing to say so is no reason to stop.
@@ -110,6 +110,7 @@ fn read_holder(f: &mut File) -> String {
 mod tests {
     use super::*;
     use std::sync::mpsc;
+    use std::time::Duration;
     use std::time::Instant;
 
     fn scratch(tag: &str) -> PathBuf {
@@ -128,11 +129,16 @@ mod tests {
     #[test]
     fn second_holder_waits_bounded_and_is_told_who_holds_it() {
         let run = scratch("wait");
-        let held = acquire(&run, "s", "up s", Duration::ZERO).unwrap();
+        let held = acquire(&run, "s", "up s", wait::Deadline::after(Duration::ZERO)).unwrap();
         let start = Instant::now();
-        let e = acquire(&run, "s", "down s", Duration::from_millis(300))
-            .err()
-            .unwrap();
+        let e = acquire(
+            &run,
+            "s",
+            "down s",
+            wait::Deadline::after(Duration::from_millis(300)),
+        )
+        .err()
+        .unwrap();
         assert!(start.elapsed() >= Duration::from_millis(300));
         assert!(start.elapsed() < Duration::from_secs(3));
         let msg = e.to_string();
@@ -144,20 +150,26 @@ mod tests {
             "{msg}"
         );
         // Another name is not blocked.
-        assert!(acquire(&run, "t", "up t", Duration::ZERO).is_ok());
+        assert!(acquire(&run, "t", "up t", wait::Deadline::after(Duration::ZERO)).is_ok());
         drop(held);
-        assert!(acquire(&run, "s", "down s", Duration::ZERO).is_ok());
+        assert!(acquire(&run, "s", "down s", wait::Deadline::after(Duration::ZERO)).is_ok());
         std::fs::remove_dir_all(&run).unwrap();
     }
 
     #[test]
     fn waiter_gets_it_when_released() {
         let run = scratch("handover");
-        let held = acquire(&run, "s", "up s", Duration::ZERO).unwrap();
+        let held = acquire(&run, "s", "up s", wait::Deadline::after(Duration::ZERO)).unwrap();
         let (tx, rx) = mpsc::channel();
         let r = run.clone();
         let waiter = std::thread::spawn(move || {
-            let got = acquire(&r, "s", "up s", Duration::from_secs(10)).is_ok();
+            let got = acquire(
+                &r,
+                "s",
+                "up s",
+                wait::Deadline::after(Duration::from_secs(10)),
+            )
+            .is_ok();
             tx.send(got).unwrap();
         });
         std::thread::sleep(Duration::from_millis(100));

@@ -115,10 +115,11 @@ impl Command {
 fn main() {
     // Before anything else: an internal error from here on says so in one line (crash.rs).
     crash::install();
-    let argv: Vec<String> = std::env::args().collect();
+    // As bytes: an argument that is not UTF-8 is a usage error (parse_args), not a panic.
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // `down` of a system-ram entry runs itself to offline a block it can kill at a deadline.
     if let [_, arg, state] = argv.as_slice() {
-        if arg == kmem::OFFLINE_CHILD_ARG {
+        if arg.as_os_str() == kmem::OFFLINE_CHILD_ARG {
             crash::running(cmd::down::Args::COMMAND.name);
             std::process::exit(kmem::offline_child(std::path::Path::new(state)));
         }

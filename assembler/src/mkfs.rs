@@ -13,7 +13,6 @@ use pmemtab::size::PAGE_BYTES;
 use pmemtab::tab::{FsType, Layout};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 /// Below this, XFS gets 4 allocation groups: with a stripe unit set, mkfs.xfs picks so many
 /// small groups on a small device that its 64 MiB minimum log no longer fits in one
@@ -117,14 +116,15 @@ pub struct MemberDev {
     pub path: PathBuf,
 }
 
-/// Runs mkfs on `dev` unless it or a member already holds a signature (see the module).
+/// Runs mkfs on `dev` unless it or a member already holds a signature (see the module); mkfs
+/// is killed at `by`.
 pub fn ensure_fs(
     dev: &Path,
     members: &[MemberDev],
     fstype: FsType,
     layout: Layout,
     bytes: u64,
-    timeout: Duration,
+    by: wait::Deadline,
 ) -> Result<Made, MkfsError> {
     let dev_s = dev.display().to_string();
     let probe_at = |path: &Path| {
@@ -158,7 +158,7 @@ pub fn ensure_fs(
         Command::new(prog)
             .args(mkfs_args(fstype, layout, members.len(), bytes))
             .arg(dev),
-        timeout,
+        by,
     )?;
     if !status.success() {
         return Err(MkfsError::Failed {
@@ -189,6 +189,7 @@ pub fn geometry_conflict(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn image(tag: &str, size: u64) -> PathBuf {
         let p = std::env::temp_dir().join(format!("pmem-mkfs-{tag}-{}.img", std::process::id()));
@@ -277,7 +278,7 @@ mod tests {
         let striped = Layout::Striped {
             chunk_bytes: 2 << 20,
         };
-        let secs = Duration::from_secs(60);
+        let secs = wait::Deadline::after(Duration::from_secs(60));
         assert_eq!(
             ensure_fs(&img, &members, FsType::Ext4, striped, 64 << 20, secs).unwrap(),
             Made::Created
@@ -319,7 +320,7 @@ mod tests {
         let dev = image("moved-dev", 64 << 20);
         let mut members = blank_members("moved", 2);
         let fs = image("moved-fs", 64 << 20);
-        let secs = Duration::from_secs(60);
+        let secs = wait::Deadline::after(Duration::from_secs(60));
         let linear = Layout::Linear;
         assert_eq!(
             ensure_fs(&fs, &[], FsType::Ext4, linear, 64 << 20, secs).unwrap(),
@@ -350,7 +351,7 @@ mod tests {
         let striped = Layout::Striped {
             chunk_bytes: 2 << 20,
         };
-        let secs = Duration::from_secs(120);
+        let secs = wait::Deadline::after(Duration::from_secs(120));
         assert_eq!(
             ensure_fs(&img, &members, FsType::Xfs, striped, 512 << 20, secs).unwrap(),
             Made::Created

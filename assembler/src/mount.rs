@@ -6,7 +6,8 @@
 //! `/proc/self/mountinfo`: ext4 and XFS show `dax=always` (ext2-style `dax`) when it is on;
 //! XFS on a non-DAX device mounts anyway and shows `dax=never`. [`verify`] is that check,
 //! shared by `mount` (which unmounts again when it fails) and `verify-dax` (which the boot
-//! runs after systemd's mount unit, and which changes nothing).
+//! runs after systemd's mount unit, and which changes nothing). mountinfo is the library's
+//! (`pmemtab::mountinfo`, read as bytes).
 
 use nix::mount::MsFlags;
 use pmemtab::devnum::DevNum;
@@ -31,75 +32,7 @@ pub fn split_options(options: &[String]) -> Split {
     }
 }
 
-/// One line of /proc/self/mountinfo.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MountEntry {
-    pub devnum: Option<DevNum>,
-    pub mount_point: String,
-    pub fstype: String,
-    pub source: String,
-    pub mount_opts: Vec<String>,
-    pub super_opts: Vec<String>,
-}
-
-impl MountEntry {
-    #[cfg(feature = "host")]
-    /// What this mount does with DAX, as its superblock options say: `always`, `never`, or
-    /// `inode` (dax=inode, and ext4's and XFS's default: DAX only for files flagged so).
-    pub fn dax_mode(&self) -> &'static str {
-        let has = |s: &str| self.super_opts.iter().any(|o| o == s);
-        if has("dax=always") || has("dax") {
-            "always"
-        } else if has("dax=never") {
-            "never"
-        } else {
-            "inode"
-        }
-    }
-
-    /// Does the superblock say DAX is on as `want` requires?
-    pub fn dax_ok(&self, want: DaxWant) -> bool {
-        let has = |s: &str| self.super_opts.iter().any(|o| o == s);
-        match want {
-            DaxWant::Always => has("dax=always") || has("dax"),
-            DaxWant::Inode => !has("dax=never"),
-            DaxWant::Never => true,
-        }
-    }
-}
-
-/// mountinfo's octal escapes (`\040` for space, ...) undone. The kernel writes no bad escape;
-/// should one appear, the field is kept as written rather than guessed at.
-fn unescape(s: &str) -> String {
-    pmemtab::text::decode_octal(s).unwrap_or_else(|| s.to_string())
-}
-
-pub fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
-    text.lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split(' ').collect();
-            let sep = fields.iter().position(|f| *f == "-")?;
-            if sep < 6 || fields.len() < sep + 4 {
-                return None;
-            }
-            let opts = |s: &str| s.split(',').map(str::to_string).collect();
-            Some(MountEntry {
-                devnum: DevNum::parse(fields[2]),
-                mount_point: unescape(fields[4]),
-                fstype: fields[sep + 1].to_string(),
-                source: unescape(fields[sep + 2]),
-                mount_opts: opts(fields[5]),
-                super_opts: opts(fields[sep + 3]),
-            })
-        })
-        .collect()
-}
-
-pub fn mountinfo(proc: &Path) -> std::io::Result<Vec<MountEntry>> {
-    Ok(parse_mountinfo(&std::fs::read_to_string(
-        proc.join("self/mountinfo"),
-    )?))
-}
+pub use pmemtab::mountinfo::{read as mountinfo, MountEntry};
 
 /// Where the device is mounted (for "busy" messages and idempotent mounts).
 pub fn mounts_of(entries: &[MountEntry], d: DevNum) -> Vec<&MountEntry> {
@@ -163,7 +96,7 @@ pub enum Mounted {
 }
 
 /// The mount on top of `target` (canonical, as mountinfo shows it), if any.
-fn top_mount(proc: &Path, target: &str) -> Result<Option<MountEntry>, MountError> {
+fn top_mount(proc: &Path, target: &Path) -> Result<Option<MountEntry>, MountError> {
     let entries = mountinfo(proc).map_err(|source| MountError::Mountinfo {
         path: proc.join("self/mountinfo"),
         source,
@@ -182,8 +115,8 @@ pub fn verify(
 ) -> Result<Option<MountEntry>, MountError> {
     // mountinfo shows the resolved path.
     let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
-    let tstr = target.display().to_string();
-    let Some(e) = top_mount(proc, &tstr)? else {
+    let tstr = pmemtab::text::escape_path(&target);
+    let Some(e) = top_mount(proc, &target)? else {
         return Ok(None);
     };
     if e.devnum != Some(devnum) {
@@ -220,7 +153,7 @@ pub fn mount_dax(
         return Ok(Mounted::Already);
     }
     let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
-    let tstr = target.display().to_string();
+    let tstr = pmemtab::text::escape_path(&target);
     let split = split_options(options);
     nix::mount::mount(
         Some(source),
@@ -230,14 +163,14 @@ pub fn mount_dax(
         Some(split.data.as_str()),
     )
     .map_err(|errno| MountError::Mount {
-        device: source.display().to_string(),
+        device: pmemtab::text::escape_path(source),
         target: tstr.clone(),
         fstype: fstype.to_string(),
         options: options.join(","),
         errno,
         hint: hint(errno),
     })?;
-    let Some(e) = top_mount(proc, &tstr)? else {
+    let Some(e) = top_mount(proc, &target)? else {
         return Err(MountError::Vanished { target: tstr });
     };
     if e.devnum == Some(devnum) && e.dax_ok(want) {
@@ -345,39 +278,6 @@ mod tests {
 41 22 253:1 / /mnt/fast\\040data rw,noatime shared:20 - ext4 /dev/mapper/fast0 rw,dax=always,stripe=512
 42 22 259:0 / /mnt/xfs rw,relatime shared:21 - xfs /dev/pmem0 rw,attr2,dax=never,inode64,noquota
 ";
-
-    #[test]
-    fn mountinfo_parsing_and_dax() {
-        let m = parse_mountinfo(INFO);
-        assert_eq!(m.len(), 4);
-        assert_eq!(m[2].mount_point, "/mnt/fast data");
-        assert_eq!(
-            m[2].devnum,
-            Some(DevNum {
-                major: 253,
-                minor: 1
-            })
-        );
-        assert_eq!(m[2].fstype, "ext4");
-        assert_eq!(m[2].source, "/dev/mapper/fast0");
-        assert!(m[2].dax_ok(DaxWant::Always));
-        assert!(!m[3].dax_ok(DaxWant::Always));
-        assert!(!m[3].dax_ok(DaxWant::Inode));
-        assert!(m[3].dax_ok(DaxWant::Never));
-        assert!(!m[1].dax_ok(DaxWant::Always));
-        assert_eq!(
-            mounts_of(
-                &m,
-                DevNum {
-                    major: 253,
-                    minor: 1
-                }
-            )
-            .len(),
-            1
-        );
-        assert!(parse_mountinfo("garbage line\n").is_empty());
-    }
 
     /// `verify` (the check of `mount` and of `verify-dax`) on a mountinfo as the kernel
     /// shows it: the device and DAX as wanted, or why not; it changes nothing.

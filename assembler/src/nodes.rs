@@ -88,9 +88,10 @@ pub fn ensure_mapper_node(
     name: &str,
     d: DevNum,
     udev: bool,
+    by: wait::Deadline,
 ) -> io::Result<PathBuf> {
     let path = mapper_path(dev, name);
-    if udev && wait::poll(UDEV_GRACE, || is_node_of(&path, d).then_some(())).is_some() {
+    if udev && wait::poll(by.cap(UDEV_GRACE), || is_node_of(&path, d).then_some(())).is_some() {
         return Ok(path);
     }
     if is_node_of(&path, d) {
@@ -114,10 +115,15 @@ pub fn ensure_mapper_node(
 
 /// Removes `<dev>/mapper/<name>` after the device is gone (udev does it when it runs; we wait
 /// for it, then clean up what is left).
-pub fn remove_mapper_node(dev: &Path, name: &str, udev: bool) -> io::Result<()> {
+pub fn remove_mapper_node(
+    dev: &Path,
+    name: &str,
+    udev: bool,
+    by: wait::Deadline,
+) -> io::Result<()> {
     let path = mapper_path(dev, name);
     let gone = || std::fs::symlink_metadata(&path).is_err();
-    if udev && wait::poll(UDEV_GRACE, || gone().then_some(())).is_some() {
+    if udev && wait::poll(by.cap(UDEV_GRACE), || gone().then_some(())).is_some() {
         return Ok(());
     }
     match std::fs::symlink_metadata(&path) {
@@ -199,6 +205,10 @@ pub fn send_change(sysfs: &Path, d: DevNum) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    fn soon() -> wait::Deadline {
+        wait::Deadline::after(std::time::Duration::from_secs(5))
+    }
+
     fn tmp(tag: &str) -> PathBuf {
         let p = std::env::temp_dir().join(format!("pmem-nodes-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
@@ -270,17 +280,18 @@ mod tests {
             major: 253,
             minor: 1,
         };
-        let p = ensure_mapper_node(&root, &root.join("no-sys"), "fast0", d0, false).unwrap();
+        let p =
+            ensure_mapper_node(&root, &root.join("no-sys"), "fast0", d0, false, soon()).unwrap();
         assert!(is_node_of(&p, d0));
         // Same device: unchanged. Other minor (stale node): replaced.
-        ensure_mapper_node(&root, &root.join("no-sys"), "fast0", d0, false).unwrap();
-        ensure_mapper_node(&root, &root.join("no-sys"), "fast0", d1, false).unwrap();
+        ensure_mapper_node(&root, &root.join("no-sys"), "fast0", d0, false, soon()).unwrap();
+        ensure_mapper_node(&root, &root.join("no-sys"), "fast0", d1, false, soon()).unwrap();
         assert!(is_node_of(&p, d1) && !is_node_of(&p, d0));
-        remove_mapper_node(&root, "fast0", false).unwrap();
+        remove_mapper_node(&root, "fast0", false, soon()).unwrap();
         assert!(std::fs::symlink_metadata(&p).is_err());
         // A regular file is not ours to remove.
         std::fs::write(&p, "x").unwrap();
-        remove_mapper_node(&root, "fast0", false).unwrap();
+        remove_mapper_node(&root, "fast0", false, soon()).unwrap();
         assert!(p.exists());
         std::fs::remove_dir_all(&root).unwrap();
     }
@@ -302,10 +313,10 @@ mod tests {
             sys.join("dev/block/253:3"),
         )
         .unwrap();
-        let p = ensure_mapper_node(&dev, &sys, "fast0", d, false).unwrap();
+        let p = ensure_mapper_node(&dev, &sys, "fast0", d, false, soon()).unwrap();
         assert_eq!(std::fs::read_link(&p).unwrap(), Path::new("../dm-3"));
         assert!(is_node_of(&p, d));
-        remove_mapper_node(&dev, "fast0", false).unwrap();
+        remove_mapper_node(&dev, "fast0", false, soon()).unwrap();
         assert!(std::fs::symlink_metadata(&p).is_err());
         std::fs::remove_dir_all(&root).unwrap();
     }
@@ -320,7 +331,7 @@ mod tests {
         mknod(&root.join("dm-2"), nix::sys::stat::SFlag::S_IFBLK, d).unwrap();
         std::fs::create_dir_all(root.join("mapper")).unwrap();
         std::os::unix::fs::symlink("../dm-2", root.join("mapper/fast0")).unwrap();
-        let p = ensure_mapper_node(&root, &root.join("no-sys"), "fast0", d, true).unwrap();
+        let p = ensure_mapper_node(&root, &root.join("no-sys"), "fast0", d, true, soon()).unwrap();
         assert!(
             std::fs::symlink_metadata(&p)
                 .unwrap()

@@ -4,6 +4,7 @@
 use crate::json::Json;
 use pmemtab::devnum::DevNum;
 use pmemtab::size::{human_bytes, SECTOR_BYTES};
+use pmemtab::text::escape_control as shown;
 use std::fmt::Write;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,7 +33,8 @@ pub struct DevStatus {
 /// a DAX-capable device can be mounted with DAX off.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MountShown {
-    pub point: String,
+    /// As mountinfo has it, text or not.
+    pub point: std::path::PathBuf,
     pub dax: &'static str,
 }
 
@@ -92,7 +94,7 @@ fn mem_tree(out: &mut String, mems: &[MemStatus]) {
         let _ = writeln!(
             out,
             "{} system-ram, {nodes}, {} of {} online{near}, pmemtab line {}",
-            m.name,
+            shown(&m.name),
             human_bytes(online),
             human_bytes(total),
             m.line
@@ -103,9 +105,9 @@ fn mem_tree(out: &mut String, mems: &[MemStatus]) {
             } else {
                 "├─"
             };
-            let _ = write!(out, " {branch}{} {}", x.dax, x.namespace);
+            let _ = write!(out, " {branch}{} {}", shown(&x.dax), shown(&x.namespace));
             if let Some(u) = &x.uuid {
-                let _ = write!(out, " uuid={u}");
+                let _ = write!(out, " uuid={}", shown(u));
             }
             let _ = write!(
                 out,
@@ -113,7 +115,7 @@ fn mem_tree(out: &mut String, mems: &[MemStatus]) {
                 x.mode, x.node, x.online, x.blocks
             );
             if let Some(z) = &x.zone {
-                let _ = write!(out, ", zone {z}");
+                let _ = write!(out, ", zone {}", shown(z));
             }
             out.push('\n');
         }
@@ -144,21 +146,22 @@ fn flag(v: Option<bool>, yes: &str, no: &str) -> String {
     }
 }
 
-/// `dmsetup ls --tree`-like text: the block devices, then the memory.
+/// `dmsetup ls --tree`-like text: the block devices, then the memory. Every name and path
+/// from the kernel or sysfs is shown as `check` shows names (control characters escaped).
 pub fn tree(devs: &[DevStatus], mems: &[MemStatus]) -> String {
     let mut out = String::new();
     for d in devs {
         let kernel = d
             .kernel
             .as_deref()
-            .map(|k| format!(", {k}"))
+            .map(|k| format!(", {}", shown(k)))
             .unwrap_or_default();
         let _ = write!(
             out,
             "{} ({}{kernel}) {}, {}, {}",
-            d.name,
+            shown(&d.name),
             d.devnum,
-            d.layout,
+            shown(&d.layout),
             human_bytes(d.sectors * SECTOR_BYTES),
             flag(d.dax, "DAX-capable", "NOT DAX-capable")
         );
@@ -169,7 +172,12 @@ pub fn tree(devs: &[DevStatus], mems: &[MemStatus]) -> String {
             let _ = write!(out, ", open {n}");
         }
         for m in &d.mounts {
-            let _ = write!(out, ", mounted on {} (dax={})", m.point, m.dax);
+            let _ = write!(
+                out,
+                ", mounted on {} (dax={})",
+                pmemtab::text::escape_path(&m.point),
+                m.dax
+            );
         }
         if let Some(l) = d.line {
             let _ = write!(out, ", pmemtab line {l}");
@@ -184,17 +192,17 @@ pub fn tree(devs: &[DevStatus], mems: &[MemStatus]) -> String {
             let _ = write!(
                 out,
                 " {branch}{} ({})",
-                m.blockdev.as_deref().unwrap_or("?"),
+                shown(m.blockdev.as_deref().unwrap_or("?")),
                 m.devnum
             );
             if let Some(ns) = &m.namespace {
-                let _ = write!(out, " {ns}");
+                let _ = write!(out, " {}", shown(ns));
             }
             if let Some(u) = &m.uuid {
-                let _ = write!(out, " uuid={u}");
+                let _ = write!(out, " uuid={}", shown(u));
             }
             if let Some(u) = &m.raw_uuid {
-                let _ = write!(out, " raw_uuid={u}");
+                let _ = write!(out, " raw_uuid={}", shown(u));
             }
             node_text(&mut out, m.numa_node, m.target_node);
             if m.dax == Some(false) {
@@ -203,7 +211,7 @@ pub fn tree(devs: &[DevStatus], mems: &[MemStatus]) -> String {
             out.push('\n');
         }
         for line in d.table.lines() {
-            let _ = writeln!(out, "   table: {line}");
+            let _ = writeln!(out, "   table: {}", shown(line));
         }
     }
     mem_tree(&mut out, mems);
@@ -252,7 +260,9 @@ pub fn json(devs: &[DevStatus], mems: &[MemStatus]) -> String {
                     Json::Arr(
                         d.mounts
                             .iter()
-                            .map(|m| Json::from(m.point.as_str()))
+                            // JSON strings are Unicode: a path that is not UTF-8 is
+                            // given with U+FFFD, as serde's to_string_lossy would.
+                            .map(|m| Json::from(m.point.to_string_lossy().as_ref()))
                             .collect(),
                     ),
                 )
@@ -365,6 +375,25 @@ mod tests {
              └─pmem0 (259:0) namespace0.0 uuid=bbbb node 0\n   \
              table: 0 2088960 striped 2 4096 259:1 0 259:0 0\n"
         );
+    }
+
+    /// Names a person or another tool chose (a dm name, a mount point) are shown escaped,
+    /// one device a line (issue 28: status printed TAB, ESC, DEL and newlines raw).
+    #[test]
+    fn tree_escapes_what_it_did_not_write() {
+        let mut d = sample();
+        d[0].name = "fa\tst\x1b[2J\x7f".into();
+        d[0].mounts[0].point = "/mnt/a\nb".into();
+        d[0].members[0].namespace = Some("ns\r".into());
+        let t = tree(&d, &[]);
+        assert!(
+            t.starts_with("fa\\tst\\x1b[2J\\x7f (253:0, dm-0) striped"),
+            "{t}"
+        );
+        assert!(t.contains("mounted on /mnt/a\\nb (dax=always)"), "{t}");
+        assert!(t.contains(" ns\\r uuid=aaaa"), "{t}");
+        assert_eq!(t.lines().count(), 4, "{t}");
+        assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t}");
     }
 
     #[test]

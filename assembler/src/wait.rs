@@ -1,34 +1,34 @@
-//! The only place that sleeps. Every wait has a deadline; polling backs off from 10 ms to
-//! 500 ms so that a fast device is seen quickly and a slow one costs little CPU.
+//! The only place that sleeps or waits for a child. Every wait ends by a [`Deadline`], which
+//! comes from pmemtab::timeouts: for `up`, from the entry's phases, so that a wait added
+//! anywhere is counted in the limits the generator writes (tests/waits.rs checks that no code
+//! waits otherwise). Polling backs off from 10 ms to 500 ms so that a fast device is seen
+//! quickly and a slow one costs little CPU.
 
+pub use pmemtab::timeouts::Deadline;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FIRST_DELAY: Duration = Duration::from_millis(10);
 const MAX_DELAY: Duration = Duration::from_millis(500);
 
-/// Calls `probe` until it returns `Some` or `timeout` has passed (it is always called at least
+/// Calls `probe` until it returns `Some` or `by` has passed (it is always called at least
 /// once, and once more at the deadline).
-pub fn poll<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
-    retry(timeout, || probe().ok_or(())).ok()
+pub fn poll<T>(by: Deadline, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    retry(by, || probe().ok_or(())).ok()
 }
 
 /// Retries `step` while it fails; returns the first success or, at the deadline, the last error.
-pub fn retry<T, E>(timeout: Duration, mut step: impl FnMut() -> Result<T, E>) -> Result<T, E> {
-    // Elapsed time against the timeout, not a deadline `now + timeout`: that sum can overflow.
-    let start = Instant::now();
+pub fn retry<T, E>(by: Deadline, mut step: impl FnMut() -> Result<T, E>) -> Result<T, E> {
     let mut delay = FIRST_DELAY;
     loop {
         let err = match step() {
             Ok(v) => return Ok(v),
             Err(e) => e,
         };
-        let Some(left) = timeout
-            .checked_sub(start.elapsed())
-            .filter(|l| !l.is_zero())
-        else {
+        let left = by.left();
+        if left.is_zero() {
             return Err(err);
-        };
+        }
         std::thread::sleep(delay.min(left));
         delay = delay.saturating_mul(2).min(MAX_DELAY);
     }
@@ -45,10 +45,10 @@ pub enum RunError {
     Timeout { prog: String, secs: u64 },
 }
 
-/// Runs a program with a time limit (stdin from /dev/null, output passed through); kills it
-/// when the limit passes.
-pub fn run(cmd: &mut Command, timeout: Duration) -> Result<ExitStatus, RunError> {
-    finish(cmd, timeout).map(|(status, _)| status)
+/// Runs a program until `by` (stdin from /dev/null, output passed through); kills it when the
+/// deadline passes.
+pub fn run(cmd: &mut Command, by: Deadline) -> Result<ExitStatus, RunError> {
+    finish(cmd, by).map(|(status, _)| status)
 }
 
 #[cfg(feature = "host")]
@@ -57,11 +57,11 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Result<ExitStatus, RunError>
 const OUTPUT_MAX: u64 = 64 * 1024;
 
 #[cfg(feature = "host")]
-/// Runs a program with a time limit like [`run`], its stdout captured (at most 64 KiB: more
-/// fills the pipe, the program blocks and the limit kills it).
-pub fn output(cmd: &mut Command, timeout: Duration) -> Result<(ExitStatus, Vec<u8>), RunError> {
+/// Runs a program until `by` like [`run`], its stdout captured (at most 64 KiB: more fills
+/// the pipe, the program blocks and the deadline kills it).
+pub fn output(cmd: &mut Command, by: Deadline) -> Result<(ExitStatus, Vec<u8>), RunError> {
     use std::io::Read;
-    let (status, mut child) = finish(cmd.stdout(Stdio::piped()), timeout)?;
+    let (status, mut child) = finish(cmd.stdout(Stdio::piped()), by)?;
     let mut buf = Vec::new();
     if let Some(out) = child.stdout.take() {
         let _ = out.take(OUTPUT_MAX).read_to_end(&mut buf);
@@ -69,8 +69,9 @@ pub fn output(cmd: &mut Command, timeout: Duration) -> Result<(ExitStatus, Vec<u
     Ok((status, buf))
 }
 
-/// Spawns `cmd` and waits for it at most `timeout`, killing it then.
-fn finish(cmd: &mut Command, timeout: Duration) -> Result<(ExitStatus, Child), RunError> {
+/// Spawns `cmd` and waits for it until `by`, killing it then.
+fn finish(cmd: &mut Command, by: Deadline) -> Result<(ExitStatus, Child), RunError> {
+    let timeout = by.left();
     let prog = cmd.get_program().to_string_lossy().into_owned();
     let mut child: Child = cmd
         .stdin(Stdio::null())
@@ -79,7 +80,7 @@ fn finish(cmd: &mut Command, timeout: Duration) -> Result<(ExitStatus, Child), R
             prog: prog.clone(),
             source,
         })?;
-    match poll(timeout, || child.try_wait().ok().flatten()) {
+    match poll(by, || child.try_wait().ok().flatten()) {
         Some(s) => Ok((s, child)),
         None => {
             let _ = child.kill();
@@ -95,12 +96,17 @@ fn finish(cmd: &mut Command, timeout: Duration) -> Result<(ExitStatus, Child), R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
+
+    fn after(d: Duration) -> Deadline {
+        Deadline::after(d)
+    }
 
     #[test]
     fn the_longest_timeout_does_not_overflow() {
-        assert_eq!(poll(Duration::MAX, || Some(7)), Some(7));
+        assert_eq!(poll(after(Duration::MAX), || Some(7)), Some(7));
         let mut n = 0;
-        let r: Result<(), ()> = retry(Duration::MAX, || {
+        let r: Result<(), ()> = retry(after(Duration::MAX), || {
             n += 1;
             if n < 3 {
                 Err(())
@@ -115,7 +121,7 @@ mod tests {
     fn poll_returns_early_and_respects_the_deadline() {
         let mut n = 0;
         assert_eq!(
-            poll(Duration::from_secs(5), || {
+            poll(after(Duration::from_secs(5)), || {
                 n += 1;
                 (n == 3).then_some(n)
             }),
@@ -125,7 +131,7 @@ mod tests {
         let start = Instant::now();
         let mut calls = 0;
         assert_eq!(
-            poll::<()>(Duration::from_millis(300), || {
+            poll::<()>(after(Duration::from_millis(300)), || {
                 calls += 1;
                 None
             }),
@@ -143,7 +149,7 @@ mod tests {
     #[test]
     fn retry_gives_the_last_error() {
         let mut n = 0;
-        let r: Result<(), String> = retry(Duration::from_millis(50), || {
+        let r: Result<(), String> = retry(after(Duration::from_millis(50)), || {
             n += 1;
             Err(format!("try {n}"))
         });
@@ -156,7 +162,7 @@ mod tests {
     fn output_captures_stdout() {
         let (status, out) = output(
             Command::new("sh").args(["-c", "printf 'a\\0b'"]),
-            Duration::from_secs(5),
+            after(Duration::from_secs(5)),
         )
         .unwrap();
         assert!(status.success());
@@ -166,16 +172,21 @@ mod tests {
     #[test]
     fn run_kills_a_hanging_program() {
         let start = Instant::now();
-        let r = run(Command::new("sleep").arg("10"), Duration::from_millis(200));
+        let r = run(
+            Command::new("sleep").arg("10"),
+            after(Duration::from_millis(200)),
+        );
         assert!(matches!(r, Err(RunError::Timeout { .. })), "{r:?}");
         assert!(start.elapsed() < Duration::from_secs(3));
-        assert!(run(&mut Command::new("true"), Duration::from_secs(5))
-            .unwrap()
-            .success());
+        assert!(
+            run(&mut Command::new("true"), after(Duration::from_secs(5)))
+                .unwrap()
+                .success()
+        );
         assert!(matches!(
             run(
                 &mut Command::new("/nonexistent/prog"),
-                Duration::from_secs(1)
+                after(Duration::from_secs(1))
             ),
             Err(RunError::Spawn { .. })
         ));

@@ -16,14 +16,24 @@ fn a_crash_signal_is_one_line_and_exit_70() {
             std::env::temp_dir().join(format!("pmem-crash-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir(&dir).unwrap();
-        let fifo = dir.join("pmemtab");
+        // pmemtab itself is refused unless it is a regular file (issue 28); mountinfo, a
+        // /proc file, is simply read. As a FIFO, `status` blocks reading it; opening its
+        // other end returns once the child has opened it, which is after main installed the
+        // handler.
+        std::fs::create_dir(dir.join("self")).unwrap();
+        let fifo = dir.join("self/mountinfo");
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
-        // `check` blocks reading the FIFO; opening its other end returns once the child has
-        // opened it, which is after main installed the handler.
+        let sysfs = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/nd-sysfs-qemu-a/sys");
         let child = Command::new(env!("CARGO_BIN_EXE_pmem-assemble"))
             .arg("--pmemtab")
-            .arg(&fifo)
-            .arg("check")
+            .arg(dir.join("absent"))
+            .arg("--sysfs")
+            .arg(sysfs)
+            .arg("--proc")
+            .arg(&dir)
+            .arg("status")
+            .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -34,7 +44,7 @@ fn a_crash_signal_is_one_line_and_exit_70() {
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(
             String::from_utf8_lossy(&out.stderr),
-            format!("pmem-assemble: internal error ({name}) during 'check': this is a bug in pmem-assemble, please report it\n")
+            format!("pmem-assemble: internal error ({name}) during 'status': this is a bug in pmem-assemble, please report it\n")
         );
         assert_eq!(out.status.code(), Some(70));
     }

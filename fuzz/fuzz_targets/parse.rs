@@ -1,5 +1,7 @@
 //! Any input: parse must not panic, every diagnostic must render, and every entry must plan
-//! (or be refused, every refusal rendering) against a small machine without panicking.
+//! (or be refused, every refusal rendering) against a small machine without panicking. The
+//! same bytes are also the other inputs pmemtab reads as bytes (issue 28): the kernel command
+//! line (pmemtab's words, root=, rootflags=, memmap=), mountinfo, and text shown escaped.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -63,6 +65,24 @@ fuzz_target!(|data: &[u8]| {
     let cmdline = pmemtab::cmdline::parse("root=/dev/mapper/n0 mount.usr=/dev/mapper/n1", true);
     let _ = pmemtab::cmdline::boot_devices(&parsed.entries, &cmdline);
     for e in &parsed.entries {
-        let _ = (e.mount_options(), e.layout.to_string(), e.timeouts());
+        let t = e.timeouts();
+        let _ = (e.mount_options(), e.layout.to_string(), t.start().undo().left());
     }
+    // The input as /proc/cmdline: every word that is not ours costs nothing, whatever bytes.
+    for in_initrd in [false, true] {
+        let c = pmemtab::cmdline::parse(data, in_initrd);
+        for d in pmemtab::cmdline::boot_devices(&parsed.entries, &c).problems {
+            let _ = d.one_line("/etc/pmemtab");
+        }
+    }
+    let foreign = pmemtab::memmap::arg::foreign(data, &[]);
+    let _ = pmemtab::memmap::arg::command_line_len(data, &foreign.memmap_items.join(","));
+    // As /proc/self/mountinfo, and as text to show.
+    for m in pmemtab::mountinfo::parse(data) {
+        let _ = (m.dax_mode(), pmemtab::text::escape_path(&m.mount_point));
+    }
+    let _ = (
+        pmemtab::text::escape_bytes(data),
+        pmemtab::text::decode_octal_bytes(data),
+    );
 });

@@ -28,7 +28,8 @@ const ASSEMBLER: &str = match option_env!("PMEMTAB_ASSEMBLE_PATH") {
 struct Inputs {
     out_dir: PathBuf,
     pmemtab: PathBuf,
-    cmdline: String,
+    /// As bytes, as systemd reads it: a word that is not UTF-8 costs only itself.
+    cmdline: Vec<u8>,
     in_initrd: bool,
 }
 
@@ -56,11 +57,25 @@ enum BadInvocation {
     ArgumentCount,
     #[error("SYSTEMD_IN_INITRD={0:?} is not a boolean")]
     InInitrd(String),
+    #[error("argument {0} '{1}' is not UTF-8: systemd passes the generator's directories as text")]
+    NotUtf8(usize, String),
 }
 
 /// Reads argv, the environment and the files systemd would.
-fn gather(args: &[String], log: &mut Logger) -> Result<Invocation, BadInvocation> {
-    let dirs = args.get(1..).unwrap_or_default();
+fn gather(argv: &[std::ffi::OsString], log: &mut Logger) -> Result<Invocation, BadInvocation> {
+    let mut dirs = Vec::with_capacity(argv.len());
+    for (i, a) in argv.iter().enumerate().skip(1) {
+        match a.to_str() {
+            Some(d) => dirs.push(d.to_string()),
+            None => {
+                return Err(BadInvocation::NotUtf8(
+                    i,
+                    pmemtab::text::escape_path(Path::new(a)),
+                ))
+            }
+        }
+    }
+    let dirs = dirs.as_slice();
     if dirs.iter().any(|a| a == "--help" || a == "-h") {
         return Ok(Invocation::Help);
     }
@@ -73,20 +88,23 @@ fn gather(args: &[String], log: &mut Logger) -> Result<Invocation, BadInvocation
         [normal] | [normal, _, _] => PathBuf::from(normal),
         _ => return Err(BadInvocation::ArgumentCount),
     };
-    let in_initrd = match std::env::var("SYSTEMD_IN_INITRD") {
-        Ok(v) => match cmdline::parse_bool(&v) {
-            Some(b) => b,
-            None => return Err(BadInvocation::InInitrd(v)),
-        },
-        Err(_) => Path::new("/etc/initrd-release").exists(),
-    };
-    let cmdline = match std::env::var("SYSTEMD_PROC_CMDLINE") {
-        Ok(v) => v,
-        Err(_) => std::fs::read_to_string("/proc/cmdline").unwrap_or_else(|e| {
+    // systemd ran us, having decided by the same file whether this is the initrd.
+    let in_initrd = cmdline::in_initrd(
+        std::env::var_os("SYSTEMD_IN_INITRD").as_deref(),
+        Path::new("/"),
+        || false,
+    )
+    .map_err(BadInvocation::InInitrd)?;
+    let cmdline = match std::env::var_os("SYSTEMD_PROC_CMDLINE") {
+        Some(v) => {
+            use std::os::unix::ffi::OsStringExt;
+            v.into_vec()
+        }
+        None => std::fs::read("/proc/cmdline").unwrap_or_else(|e| {
             log.warning(format_args!(
                 "cannot read /proc/cmdline ({e}); assuming it empty"
             ));
-            String::new()
+            Vec::new()
         }),
     };
     let pmemtab = std::env::var_os("PMEMTAB")
@@ -212,8 +230,13 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     ok
 }
 
+/// How the generator was run wrongly: a usage error, as pmem-assemble's and pmemtab-memmap's
+/// exit status 2 (systemd logs any failure of a generator alike).
+const USAGE_ERROR: u8 = 2;
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
+    // As bytes: an argument that is not UTF-8 is a usage error, not a panic.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let mut log = Logger::new(
         std::env::var("SYSTEMD_LOG_LEVEL").ok().as_deref(),
         std::env::var("SYSTEMD_LOG_TARGET").ok().as_deref(),
@@ -230,7 +253,7 @@ fn main() -> ExitCode {
         }
         Err(msg) => {
             log.log(Level::Error, format_args!("{msg}"));
-            return ExitCode::FAILURE;
+            return ExitCode::from(USAGE_ERROR);
         }
     };
     if run(&inputs, &mut log) {

@@ -370,3 +370,92 @@ fn x_systemd_ordering_reaches_systemd() {
     assert!(e.contains("ordering cycle"), "{e}");
     let _ = fs::remove_dir_all(&root);
 }
+
+/// A user's own setting for the device wins over the timeout drop-in pmemtab writes (issue
+/// 28): systemd applies a unit's drop-ins in the order of their file names, whatever
+/// directory holds them, the last winning, and `systemd-analyze cat-config` lists them in that
+/// order (the same conf-files rule; it reads /etc and /run/systemd/system, not the generator
+/// directory, so both generators' files are put there). Ours must come first: before
+/// fstab-generator's for the same device (its real output for an fstab line with
+/// `x-systemd.device-timeout=`) and before `systemctl edit`'s override.conf.
+#[test]
+fn a_user_s_own_device_timeout_wins() {
+    let tree = testsupport::read_tree(&support::golden_dir().join("nofail-noauto/expected"));
+    let (ours, text) = tree
+        .iter()
+        .find(|(k, _)| k.starts_with("dev-mapper-slow.device.d/"))
+        .expect("nofail-noauto writes slow's device timeout");
+    let Node::File(text) = text else {
+        panic!("{ours} is not a file")
+    };
+    assert!(
+        text.contains("JobRunningTimeoutSec=2min") || text.contains("JobRunningTimeoutSec=120s"),
+        "{text}"
+    );
+    let fsg = [
+        "/usr/lib/systemd/system-generators",
+        "/lib/systemd/system-generators",
+    ]
+    .into_iter()
+    .map(|d| Path::new(d).join("systemd-fstab-generator"))
+    .find(|p| p.exists())
+    .expect("systemd-fstab-generator (apt-get install systemd)");
+    let dir = support::temp_dir("device-timeout-order");
+    let fstab = dir.join("fstab");
+    fs::write(
+        &fstab,
+        "/dev/mapper/slow /mnt/slow ext4 x-systemd.device-timeout=7s 0 0\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    fs::create_dir(&out).unwrap();
+    let st = Command::new(&fsg)
+        .args([&out, &out, &out])
+        .env("SYSTEMD_FSTAB", &fstab)
+        .env("SYSTEMD_PROC_CMDLINE", "")
+        .env("SYSTEMD_LOG_TARGET", "console")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let theirs_tree = testsupport::read_tree(&out);
+    let theirs: Vec<&String> = theirs_tree
+        .keys()
+        .filter(|k| k.starts_with("dev-mapper-slow.device.d/"))
+        .collect();
+    assert_eq!(theirs.len(), 1, "{theirs_tree:?}");
+    let root = dir.join("root");
+    let run = root.join("run/systemd/system");
+    let etc = root.join("etc/systemd/system/dev-mapper-slow.device.d");
+    fs::create_dir_all(run.join("dev-mapper-slow.device.d")).unwrap();
+    fs::create_dir_all(&etc).unwrap();
+    fs::write(run.join(ours), text).unwrap();
+    fs::copy(out.join(theirs[0]), run.join(theirs[0])).unwrap();
+    fs::write(
+        etc.join("override.conf"),
+        "[Unit]\nJobRunningTimeoutSec=3s\n",
+    )
+    .unwrap();
+    let o = Command::new("systemd-analyze")
+        .arg(format!("--root={}", root.display()))
+        .args(["cat-config", "systemd/system/dev-mapper-slow.device"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&o.stdout);
+    let order: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.contains("dev-mapper-slow.device.d/"))
+        .map(|l| l.rsplit('/').next().unwrap_or_default())
+        .collect();
+    let name = |p: &str| p.rsplit('/').next().unwrap_or_default().to_string();
+    assert_eq!(
+        order,
+        [
+            name(ours).as_str(),
+            name(theirs[0]).as_str(),
+            "override.conf"
+        ],
+        "systemd applies them in this order, the last winning:\n{listed}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -1,5 +1,5 @@
-//! The generator never panics and always ends with 0 or 1 and one-line messages, whatever
-//! pmemtab, command line, arguments or output directory it is given.
+//! The generator never panics and always ends with 0, 1 or (a usage error) 2 and one-line
+//! messages, whatever pmemtab, command line, arguments or output directory it is given.
 
 // Helpers outside #[test] functions set up fixtures: a panic there fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,6 +11,13 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn generator(args: &[&Path], pmemtab: Option<&Path>, cmdline: &str) -> Output {
+    generator_bytes(args, pmemtab, cmdline.as_bytes())
+}
+
+/// [`generator`] with a command line that need not be text, as /proc/cmdline need not be.
+fn generator_bytes(args: &[&Path], pmemtab: Option<&Path>, cmdline: &[u8]) -> Output {
+    use std::os::unix::ffi::OsStrExt;
+    let cmdline = std::ffi::OsStr::from_bytes(cmdline);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pmemtab-generator"));
     cmd.args(args)
         .env_clear()
@@ -24,11 +31,11 @@ fn generator(args: &[&Path], pmemtab: Option<&Path>, cmdline: &str) -> Output {
     cmd.output().expect("run pmemtab-generator")
 }
 
-/// Exit 0 or 1, and every stderr line a `pmemtab-generator: ` message (no panic text).
+/// Exit 0, 1 or 2, and every stderr line a `pmemtab-generator: ` message (no panic text).
 fn check_sane(o: &Output, what: &str) {
     let code = o.status.code();
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(matches!(code, Some(0 | 1)), "{what}: exit {code:?}\n{err}");
+    assert!(matches!(code, Some(0..=2)), "{what}: exit {code:?}\n{err}");
     for line in err.lines() {
         assert!(
             line.starts_with("pmemtab-generator: "),
@@ -252,12 +259,18 @@ fn one_failing_entry_costs_only_itself() {
         "{err}"
     );
     assert!(err.contains(":5: e: "), "{err}");
-    // f's unit: twice (the lock, then its own run) a week and up's other waits, in a form
-    // systemd reads.
+    // f's unit: a week for the device, 10 s to take it back and 30 s of work, in a form
+    // systemd reads; its device job: the week, as written.
     let Some(testsupport::Node::File(f)) = tree.get("pmem-assemble@f.service") else {
         panic!("{tree:?}")
     };
-    assert!(f.contains("TimeoutStartSec=1209900s"), "{f}");
+    assert!(f.contains("TimeoutStartSec=604840s"), "{f}");
+    let Some(testsupport::Node::File(d)) =
+        tree.get("dev-mapper-f.device.d/00-pmemtab-device-timeout.conf")
+    else {
+        panic!("{tree:?}")
+    };
+    assert!(d.contains("JobRunningTimeoutSec=604800s"), "{d}");
     let _ = fs::remove_dir_all(&dir);
 }
 
@@ -304,13 +317,29 @@ fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
     let tab = dir.join("pmemtab");
     fs::write(&tab, "fast linear name=a /mnt/fast ext4 -\n").unwrap();
 
-    // Wrong argument counts.
+    // Wrong argument counts: usage errors.
     for args in [vec![], vec![dir.path(), dir.path()]] {
         let o = generator(&args, Some(&tab), "");
         check_sane(&o, "bad arguments");
-        assert_eq!(o.status.code(), Some(1));
+        assert_eq!(o.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&o.stderr).contains("one or three arguments"));
     }
+
+    // An argument that is not UTF-8: a usage error naming it, no panic (issue 28).
+    let odd = {
+        use std::os::unix::ffi::OsStrExt;
+        dir.join(std::ffi::OsStr::from_bytes(b"out-\xff"))
+    };
+    fs::create_dir(&odd).unwrap();
+    let o = generator(&[&odd], Some(&tab), "");
+    check_sane(&o, "non-UTF-8 argument");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("argument 1 '") && err.contains("out-\\xff' is not UTF-8"),
+        "{err}"
+    );
+    assert_eq!(fs::read_dir(&odd).unwrap().count(), 0, "nothing written");
 
     // Bytes that are not UTF-8 cost their own line only: an error naming the line and
     // column, exit 1, and the other lines' units written.
@@ -350,7 +379,7 @@ fn bad_invocations_and_unreadable_inputs_fail_cleanly() {
     assert!(!Path::new("--help").exists());
     let o = generator(&[Path::new("-x")], Some(&tab), "");
     check_sane(&o, "unknown option");
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown option '-x'"));
 
     // A missing output directory: an error naming it, exit 1.
@@ -434,4 +463,88 @@ fn names_read_as_arguments_or_reserved_get_no_units() {
             .all(|k| k.contains("pmem-assemble@good.service")),
         "{tree:?}"
     );
+}
+
+/// One byte that is not UTF-8 in the kernel command line (a word for another program) costs
+/// that word only (issue 28): the escape hatch `pmemtab=0` is still honoured, and the root
+/// named by `root=` is still attached in the initrd.
+#[test]
+fn a_command_line_that_is_not_utf8_keeps_every_other_word() {
+    let dir = support::temp_dir("robust-cmdline-bytes");
+    let tab = dir.join("pmemtab");
+    fs::write(
+        &tab,
+        "root linear name=a - - -\nfast linear name=b /mnt/fast ext4 -\n",
+    )
+    .unwrap();
+    let off = dir.join("off");
+    fs::create_dir(&off).unwrap();
+    let o = generator_bytes(&[&off], Some(&tab), b"quiet label=Ger\xe4t pmemtab=0");
+    check_sane(&o, "pmemtab=0 beside a non-UTF-8 word");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(
+        fs::read_dir(&off).unwrap().count(),
+        0,
+        "disabled: nothing written"
+    );
+
+    let initrd = dir.join("initrd");
+    fs::create_dir(&initrd).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pmemtab-generator"));
+    let o = cmd
+        .arg(&initrd)
+        .env_clear()
+        .env("PMEMTAB", &tab)
+        .env("SYSTEMD_IN_INITRD", "1")
+        .env("SYSTEMD_LOG_TARGET", "console")
+        .env("SYSTEMD_PROC_CMDLINE", {
+            use std::os::unix::ffi::OsStrExt;
+            std::ffi::OsStr::from_bytes(b"\xff root=/dev/mapper/root rootflags=dax \xfe")
+        })
+        .output()
+        .unwrap();
+    check_sane(&o, "root= beside non-UTF-8 words");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let tree = testsupport::read_tree(&initrd);
+    assert!(tree.contains_key("pmem-assemble@root.service"), "{tree:?}");
+    assert!(!tree.contains_key("pmem-assemble@fast.service"), "{tree:?}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// pmemtab as a FIFO (or a device) blocked the generator, and with it the boot, for as long as
+/// nobody wrote to it (issue 28): now one error naming it, at once, and nothing generated.
+#[test]
+fn a_pmemtab_that_is_not_a_regular_file_is_refused_at_once() {
+    let dir = support::temp_dir("robust-fifo");
+    let fifo = dir.join("pmemtab");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for tab in [fifo.as_path(), Path::new("/dev/zero")] {
+        let out = dir.join("out");
+        let _ = fs::remove_dir_all(&out);
+        fs::create_dir(&out).unwrap();
+        let o = testsupport::output_within(
+            Command::new(env!("CARGO_BIN_EXE_pmemtab-generator"))
+                .arg(&out)
+                .env_clear()
+                .env("PMEMTAB", tab)
+                .env("SYSTEMD_PROC_CMDLINE", "")
+                .env("SYSTEMD_IN_INITRD", "0")
+                .env("SYSTEMD_LOG_TARGET", "console"),
+            std::time::Duration::from_secs(10),
+        );
+        check_sane(&o, "not a regular file");
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("cannot read {}: it is a", tab.display()))
+                && err.contains("pmemtab must be a regular file"),
+            "{err}"
+        );
+        assert_eq!(fs::read_dir(&out).unwrap().count(), 0, "nothing written");
+    }
+    let _ = fs::remove_dir_all(&dir);
 }

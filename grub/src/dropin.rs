@@ -108,99 +108,6 @@ pub fn claims(text: &str) -> Vec<Claim> {
         .collect()
 }
 
-/// A drop-in that grub-mkconfig reads after ours and that sets GRUB_CMDLINE_LINUX without
-/// keeping its value: our argument would be dropped.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Reset {
-    pub path: PathBuf,
-    /// 1-based.
-    pub line: usize,
-}
-
-impl std::fmt::Display for Reset {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{} sets GRUB_CMDLINE_LINUX without ${{GRUB_CMDLINE_LINUX}}",
-            self.path.display(),
-            self.line
-        )
-    }
-}
-
-/// Whether `value` (what follows `GRUB_CMDLINE_LINUX=`) expands the variable's old value:
-/// `$GRUB_CMDLINE_LINUX` not followed by a name character, or `${GRUB_CMDLINE_LINUX}` (or
-/// `${GRUB_CMDLINE_LINUX:-...}` and the other `${NAME...}` forms).
-fn keeps_value(value: &str) -> bool {
-    const NAME: &str = "GRUB_CMDLINE_LINUX";
-    value.match_indices('$').any(|(i, _)| {
-        let rest = &value[i + 1..];
-        if let Some(r) = rest.strip_prefix('{').and_then(|r| r.strip_prefix(NAME)) {
-            return r.starts_with(['}', ':', '-', '+', '=', '?']);
-        }
-        rest.strip_prefix(NAME)
-            .is_some_and(|r| !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
-    })
-}
-
-/// The first line of a sh drop-in that assigns GRUB_CMDLINE_LINUX without its old value.
-pub fn resets_cmdline(text: &str) -> Option<usize> {
-    text.lines().enumerate().find_map(|(i, line)| {
-        let l = line.trim_start();
-        let l = l.strip_prefix("export ").map_or(l, str::trim_start);
-        let value = l.strip_prefix("GRUB_CMDLINE_LINUX=")?;
-        (!keeps_value(value)).then_some(i + 1)
-    })
-}
-
-/// The drop-ins grub-mkconfig sources after ours (`*.cfg` sorted by name, as the C locale
-/// sorts the shell's glob) that drop what ours appends.
-pub fn later_resets(root: &Path) -> Result<Vec<Reset>, Error> {
-    let ours = root.join(DROPIN);
-    let dir = ours.parent().unwrap_or(root);
-    let list = match fs::read_dir(dir) {
-        Ok(l) => l,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(Error::Read {
-                path: dir.to_path_buf(),
-                source,
-            })
-        }
-    };
-    let our_name = ours.file_name().map(|n| n.as_encoded_bytes().to_vec());
-    let mut later = Vec::new();
-    for item in list {
-        let item = item.map_err(|source| Error::Read {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let name = item.file_name();
-        let bytes = name.as_encoded_bytes();
-        if bytes.ends_with(b".cfg") && Some(bytes.to_vec()) > our_name {
-            later.push(item.path());
-        }
-    }
-    later.sort();
-    let mut out = Vec::new();
-    for path in later {
-        // A directory or a dangling link named *.cfg: grub-mkconfig's `[ -e ]` or `.`
-        // skips or fails on it; it sets nothing.
-        if path.is_dir() {
-            continue;
-        }
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == ErrorKind::NotFound => continue,
-            Err(source) => return Err(Error::Read { path, source }),
-        };
-        if let Some(line) = resets_cmdline(&String::from_utf8_lossy(&bytes)) {
-            out.push(Reset { path, line });
-        }
-    }
-    Ok(out)
-}
-
 /// What [`write`] did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Written {
@@ -209,34 +116,86 @@ pub enum Written {
     Unchanged,
 }
 
-/// Writes the drop-in (atomically: a temporary file renamed over it), making grub.d if needed.
-pub fn write(root: &Path, text: &str) -> Result<Written, Error> {
+/// The drop-in's mode: grub-mkconfig sources it as root, so only root may write it.
+pub const FILE_MODE: u32 = 0o644;
+/// grub.d's mode when we make it.
+pub const DIR_MODE: u32 = 0o755;
+
+/// A mode set right by [`write`]: (path, mode it had, mode it has).
+pub type Repaired = (PathBuf, u32, u32);
+
+fn mode_of(path: &Path) -> io::Result<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    Ok(fs::metadata(path)?.permissions().mode() & 0o7777)
+}
+
+/// Sets `path` to `mode` when it has another, saying so in `repaired`.
+fn set_mode(path: &Path, mode: u32, repaired: &mut Vec<Repaired>) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let was = mode_of(path)?;
+    if was != mode {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
+        repaired.push((path.to_path_buf(), was, mode));
+    }
+    Ok(())
+}
+
+/// grub.d, made 0755 whatever the umask; one that exists keeps its mode, less the group's and
+/// others' write bits: a file there is sourced by grub-mkconfig as root.
+fn ensure_dir(dir: &Path, repaired: &mut Vec<Repaired>) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    match fs::DirBuilder::new().mode(DIR_MODE).create(dir) {
+        // The umask may have taken bits off: the mode is set, not left to it.
+        Ok(()) => set_mode(dir, DIR_MODE, &mut Vec::new()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            let mode = mode_of(dir)?;
+            set_mode(dir, mode & !0o022, repaired)
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            if let Some(parent) = dir.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::DirBuilder::new().mode(DIR_MODE).create(dir)?;
+            set_mode(dir, DIR_MODE, &mut Vec::new())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes the drop-in (atomically: a temporary file renamed over it), making grub.d if needed,
+/// with the modes of [`FILE_MODE`] and [`DIR_MODE`] whatever the umask; a run that changes
+/// nothing repairs them all the same. Returns the modes it set right.
+pub fn write(root: &Path, text: &str) -> Result<(Written, Vec<Repaired>), Error> {
     let path = root.join(DROPIN);
     let before = current(root)?;
-    if before.as_deref() == Some(text) {
-        return Ok(Written::Unchanged);
-    }
     let dir = path.parent().unwrap_or(root);
     let werr = |p: &Path| {
         let p = p.to_path_buf();
         move |source| Error::Write { path: p, source }
     };
-    fs::create_dir_all(dir).map_err(werr(dir))?;
+    let mut repaired = Vec::new();
+    ensure_dir(dir, &mut repaired).map_err(werr(dir))?;
+    if before.as_deref() == Some(text) {
+        set_mode(&path, FILE_MODE, &mut repaired).map_err(werr(&path))?;
+        return Ok((Written::Unchanged, repaired));
+    }
     let tmp = dir.join(".90-pmemtab.cfg.tmp");
     let mut f = fs::File::create(&tmp).map_err(werr(&tmp))?;
     let done = f
-        .write_all(text.as_bytes())
+        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(FILE_MODE))
+        .and_then(|()| f.write_all(text.as_bytes()))
         .and_then(|()| f.sync_all())
         .and_then(|()| fs::rename(&tmp, &path));
     if let Err(source) = done {
         let _ = fs::remove_file(&tmp);
         return Err(Error::Write { path, source });
     }
-    Ok(if before.is_some() {
+    let written = if before.is_some() {
         Written::Replaced
     } else {
         Written::New
-    })
+    };
+    Ok((written, repaired))
 }
 
 /// Removes our drop-in; `false` when there was none.
@@ -253,32 +212,6 @@ pub fn remove(root: &Path) -> Result<bool, Error> {
 mod tests {
     use super::*;
     use pmemtab::memmap::PhysRange;
-
-    #[test]
-    fn assignments_that_drop_the_old_value() {
-        for keeps in [
-            "GRUB_CMDLINE_LINUX=\"${GRUB_CMDLINE_LINUX} quiet\"",
-            "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX quiet\"",
-            "  export GRUB_CMDLINE_LINUX=\"quiet $GRUB_CMDLINE_LINUX\"",
-            "GRUB_CMDLINE_LINUX=\"${GRUB_CMDLINE_LINUX:-} quiet\"",
-            "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"",
-            "# GRUB_CMDLINE_LINUX=\"quiet\"",
-        ] {
-            assert_eq!(resets_cmdline(keeps), None, "{keeps}");
-        }
-        for drops in [
-            "GRUB_CMDLINE_LINUX=\"console=ttyS0\"",
-            "GRUB_CMDLINE_LINUX=",
-            "export GRUB_CMDLINE_LINUX='$GRUB_CMDLINE_LINUX_DEFAULT'",
-            "GRUB_CMDLINE_LINUX=\"${GRUB_CMDLINE_LINUX_DEFAULT}\"",
-        ] {
-            assert_eq!(
-                resets_cmdline(&format!("# x\n{drops}\n")),
-                Some(2),
-                "{drops}"
-            );
-        }
-    }
 
     #[test]
     fn our_own_claims_are_read_back() {

@@ -6,6 +6,7 @@
 
 #[macro_use]
 extern crate pmemtab;
+mod config;
 mod dropin;
 mod exit;
 mod report;
@@ -19,6 +20,8 @@ use std::path::{Path, PathBuf};
 
 /// The program's name in its messages.
 const PROG: &str = "pmemtab-memmap";
+/// Our drop-in's file name, as messages name it.
+const DROPIN_NAME: &str = "90-pmemtab.cfg";
 
 /// Propose memmap= legacy pmem from the firmware memory map, and install it through GRUB.
 #[derive(FromArgs, Debug)]
@@ -97,9 +100,9 @@ fn entry_options(name: &str, mount: Option<&str>) -> Result<String, Exit> {
         ));
         Exit::Usage
     })?;
-    if mount == "/" {
+    if pmemtab::memmap::is_system_dir(&mount) {
         exit::error(format_args!(
-            "--mount {given:?}: the printed entry formats its device at every boot (mkfs) and legacy pmem loses its content at every power-off, so / cannot live there; give a directory such as /mnt/{name}"
+            "--mount {given:?}: the printed entry formats its device at every boot (mkfs) and legacy pmem loses its content at every power-off, so {mount} cannot live there; give a directory such as /mnt/{name}"
         ));
         return Err(Exit::Usage);
     }
@@ -151,10 +154,11 @@ fn remove(root: &Path) -> Exit {
     }
 }
 
-/// The running command line (as read), and what it holds that our own drop-in did not make.
-fn foreign_claims(proc: &Path, ours: &[Claim]) -> Result<(String, arg::Foreign), Exit> {
+/// The running command line (its bytes, as the kernel keeps them), and what it holds that
+/// our own drop-in did not make.
+fn foreign_claims(proc: &Path, ours: &[Claim]) -> Result<(Vec<u8>, arg::Foreign), Exit> {
     let path = proc.join("cmdline");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let text = std::fs::read(&path).map_err(|e| {
         exit::error(format_args!("cannot read {}: {e}", path.display()));
         Exit::System
     })?;
@@ -263,16 +267,6 @@ fn run(a: Args) -> Exit {
             return Exit::System;
         }
     };
-    let resets = match &grub {
-        dropin::Grub::DropIns(_) => match dropin::later_resets(&a.root) {
-            Ok(r) => r,
-            Err(e) => {
-                exit::error(e);
-                return Exit::System;
-            }
-        },
-        _ => Vec::new(),
-    };
     let entries = map.len();
     let machine = Machine {
         map,
@@ -344,24 +338,36 @@ fn run(a: Args) -> Exit {
         report::proposal(&plan, block_size, &req, &a.name, &mount)
     );
 
-    // Stage 3: apply, on request. A later drop-in that resets GRUB_CMDLINE_LINUX would drop
-    // the argument: a warning, and nothing written.
-    let dropped = |r: &dropin::Reset| {
-        format!(
-            "{r}: grub-mkconfig reads it after {}, so it would drop {argument}; make it append (GRUB_CMDLINE_LINUX=\"${{GRUB_CMDLINE_LINUX}} ...\")",
-            Path::new(dropin::DROPIN)
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-        )
-    };
-    if a.write {
-        if let Some(r) = resets.first() {
-            exit::error(format_args!("not written: {}", dropped(r)));
-            return Exit::Refused;
+    // Stage 3: apply, on request. The configuration is read as grub-mkconfig reads it, with
+    // our drop-in in place: a later file that drops the argument, or a configuration
+    // grub-mkconfig would stop on, is a warning, and with --write nothing is written.
+    let text = dropin::text(&argument);
+    if matches!(grub, dropin::Grub::DropIns(_)) {
+        let problem = match config::check(&a.root, &text, &argument) {
+            Ok(config::Verdict::Kept) => None,
+            Ok(config::Verdict::Dropped { path, value }) => Some(format!(
+                "{} drops {argument}: grub-mkconfig reads it after {}, and GRUB_CMDLINE_LINUX is \"{}\" after it; make it append (GRUB_CMDLINE_LINUX=\"${{GRUB_CMDLINE_LINUX}} ...\")",
+                pmemtab::text::escape_path(&path),
+                DROPIN_NAME,
+                pmemtab::text::escape_control(&value)
+            )),
+            Ok(config::Verdict::Stopped { at, why }) => Some(format!(
+                "grub-mkconfig would stop reading its configuration in {} ({why}), so whether it keeps {argument} cannot be told; fix that file (update-grub fails on it as well)",
+                pmemtab::text::escape_path(&at)
+            )),
+            Err(e @ config::Error::Timeout { .. }) => Some(e.to_string()),
+            Err(e) => {
+                exit::error(e);
+                return Exit::System;
+            }
+        };
+        if let Some(p) = problem {
+            if a.write {
+                exit::error(format_args!("not written: {p}"));
+                return Exit::Refused;
+            }
+            exit::warning(p);
         }
-    }
-    for r in &resets {
-        exit::warning(dropped(r));
     }
     if !a.write {
         out!("{}", report::install(&grub, &install, false, &a.root));
@@ -376,14 +382,20 @@ fn run(a: Args) -> Exit {
         return Exit::Refused;
     }
     let path = a.root.join(dropin::DROPIN);
-    match dropin::write(&a.root, &dropin::text(&argument)) {
-        Ok(w) => {
+    match dropin::write(&a.root, &text) {
+        Ok((w, repaired)) => {
             let how = match w {
                 dropin::Written::New => "wrote",
                 dropin::Written::Replaced => "replaced",
                 dropin::Written::Unchanged => "unchanged",
             };
             out!("\n{how} {}: {argument}\n", path.display());
+            for (p, was, now) in repaired {
+                outln!(
+                    "set the mode of {} to {now:04o} (it was {was:04o}: grub-mkconfig sources it as root)",
+                    p.display()
+                );
+            }
             out!("{}", report::install(&grub, &install, true, &a.root));
             Exit::Ok
         }
@@ -395,7 +407,8 @@ fn run(a: Args) -> Exit {
 }
 
 fn main() {
-    let argv: Vec<String> = std::env::args().collect();
+    // As bytes: an argument that is not UTF-8 is a usage error (parse_args), not a panic.
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let args: Args = match pmemtab::exit::parse_args(&argv, PROG) {
         Ok(args) => args,
         Err(exit) => std::process::exit(exit.code()),

@@ -72,6 +72,7 @@ fn run_case(dir: &Path) {
 testsupport::golden_cases!(testsupport::golden_dir(env!("CARGO_MANIFEST_DIR")), run_case;
     cmdline_too_long,
     dropin_not_utf8,
+    dropin_reset_condition_write,
     dropin_reset_later,
     dropin_reset_later_write,
     grubby_foreign_memmap,
@@ -102,6 +103,7 @@ testsupport::golden_cases!(testsupport::golden_dir(env!("CARGO_MANIFEST_DIR")), 
     usage_empty_name,
     usage_mount_relative,
     usage_mount_root,
+    usage_mount_usr,
     usage_no_size,
     usage_odd_size,
 );

@@ -1,8 +1,10 @@
-//! The kernel command line, read the way systemd reads it: words split on whitespace with
-//! `"`/`'` quotes anywhere in a word, `-` and `_` equivalent in keys, `rd.` keys honoured only
-//! in the initrd (and there with the prefix stripped), the last occurrence winning. The
-//! generator reads it to know what to attach in the initrd, `pmem-assemble check` to report
-//! what the generator would refuse.
+//! The kernel command line, read the way systemd reads it: bytes (a word that is not UTF-8 and
+//! is not one of ours costs nothing), words split on blanks with `"`/`'` quotes anywhere in a
+//! word, `-` and `_` equivalent in keys, `rd.` keys honoured only in the initrd (and there with
+//! the prefix stripped), the last `root=`/`mount.usr=` winning and every `rootflags=`/
+//! `mount.usrflags=` joined with commas, as systemd-fstab-generator joins them. The generator
+//! reads it to know what to attach in the initrd, `pmem-assemble check` to report what the
+//! generator would refuse.
 
 use crate::tab::{Diagnostic, Entry, Severity};
 
@@ -11,11 +13,13 @@ use crate::tab::{Diagnostic, Entry, Severity};
 pub struct Cmdline {
     /// `pmemtab=` / `rd.pmemtab=`: `Some(false)` disables the generator.
     pub enabled: Option<bool>,
-    /// `root=`: the device the initrd mounts as `/sysroot`.
+    /// `root=`: the device the initrd mounts as `/sysroot`; an empty `root=` names none, as
+    /// for systemd. Bytes that are not UTF-8 read as U+FFFD: such a value names no entry.
     pub root: Option<String>,
-    /// `mount.usr=`: the device the initrd mounts as `/sysroot/usr`.
+    /// `mount.usr=`: the device the initrd mounts as `/sysroot/usr` (empty: none).
     pub usr: Option<String>,
-    /// `rootflags=` and `mount.usrflags=`: the options those are mounted with.
+    /// `rootflags=` and `mount.usrflags=`: the options those are mounted with, every
+    /// occurrence joined with commas.
     pub rootflags: Option<String>,
     pub usrflags: Option<String>,
     /// Values that could not be read, for a warning: `(word, why)`.
@@ -209,29 +213,34 @@ pub fn boot_devices<'a>(entries: &'a [Entry], cmdline: &'a Cmdline) -> BootDevic
     out
 }
 
-/// Splits the command line into words as systemd does (`EXTRACT_UNQUOTE|EXTRACT_RELAX`):
-/// quotes group whitespace and are removed; an unterminated quote runs to the end.
-pub fn words(text: &str) -> Vec<String> {
+/// systemd's `WHITESPACE`, what the command line splits on.
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Splits the command line into words as systemd does (`EXTRACT_UNQUOTE|EXTRACT_RELAX`), as
+/// bytes: quotes group blanks and are removed; an unterminated quote runs to the end.
+pub fn words(text: impl AsRef<[u8]>) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let mut word = String::new();
+    let mut word = Vec::new();
     let mut in_word = false;
-    let mut quote: Option<char> = None;
-    for c in text.chars() {
+    let mut quote: Option<u8> = None;
+    for &b in text.as_ref() {
         match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => word.push(c),
-            None if c == '"' || c == '\'' => {
-                quote = Some(c);
+            Some(q) if b == q => quote = None,
+            Some(_) => word.push(b),
+            None if b == b'"' || b == b'\'' => {
+                quote = Some(b);
                 in_word = true;
             }
-            None if c.is_whitespace() => {
+            None if is_blank(b) => {
                 if in_word {
                     out.push(std::mem::take(&mut word));
                     in_word = false;
                 }
             }
             None => {
-                word.push(c);
+                word.push(b);
                 in_word = true;
             }
         }
@@ -242,54 +251,99 @@ pub fn words(text: &str) -> Vec<String> {
     out
 }
 
-/// systemd's `parse_boolean`.
-pub fn parse_bool(v: &str) -> Option<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "1" | "yes" | "y" | "true" | "t" | "on" => Some(true),
-        "0" | "no" | "n" | "false" | "f" | "off" => Some(false),
+/// Whether this runs in an initrd, which decides whether `rd.` keys count: `in_initrd_env`
+/// (`SYSTEMD_IN_INITRD`, systemd's override) when set, else `/etc/initrd-release` under `root`
+/// (systemd's and dracut's mark), else `root_in_memory`, for initrds that write no such file
+/// (initramfs-tools: the root is the initramfs itself, in RAM). `Err` names a value of the
+/// override that is not a boolean.
+pub fn in_initrd(
+    in_initrd_env: Option<&std::ffi::OsStr>,
+    root: &std::path::Path,
+    root_in_memory: impl FnOnce() -> bool,
+) -> Result<bool, String> {
+    if let Some(v) = in_initrd_env {
+        use std::os::unix::ffi::OsStrExt;
+        return parse_bool(v.as_bytes()).ok_or_else(|| v.to_string_lossy().into_owned());
+    }
+    Ok(root.join("etc/initrd-release").exists() || root_in_memory())
+}
+
+/// systemd's `parse_boolean`, of bytes (anything that is not ASCII is no boolean).
+pub fn parse_bool(v: &[u8]) -> Option<bool> {
+    let mut low = [0u8; 5];
+    let low = low.get_mut(..v.len())?;
+    for (l, b) in low.iter_mut().zip(v) {
+        *l = b.to_ascii_lowercase();
+    }
+    match &*low {
+        b"1" | b"yes" | b"y" | b"true" | b"t" | b"on" => Some(true),
+        b"0" | b"no" | b"n" | b"false" | b"f" | b"off" => Some(false),
         _ => None,
     }
 }
 
 /// Keys compare with `-` and `_` as the same character (systemd's `proc_cmdline_key_streq`).
-fn key_eq(a: &str, b: &str) -> bool {
+fn key_eq(a: &[u8], b: &str) -> bool {
     a.len() == b.len()
-        && a.bytes()
+        && a.iter()
             .zip(b.bytes())
-            .all(|(x, y)| x == y || (matches!(x, b'-' | b'_') && matches!(y, b'-' | b'_')))
+            .all(|(&x, y)| x == y || (matches!(x, b'-' | b'_') && matches!(y, b'-' | b'_')))
 }
 
-/// Reads the options pmemtab cares about. Outside the initrd every `rd.` key is ignored.
-pub fn parse(text: &str, in_initrd: bool) -> Cmdline {
+/// A value as text: pmemtab's names and options are text, so bytes that are not UTF-8 (shown
+/// as U+FFFD) can match none of them.
+fn text(v: &[u8]) -> String {
+    String::from_utf8_lossy(v).into_owned()
+}
+
+/// Appends `value` to a comma-joined option list, as systemd's `strextend_with_separator`.
+fn join_flags(flags: &mut Option<String>, value: &[u8]) {
+    match flags {
+        Some(f) => {
+            f.push(',');
+            f.push_str(&text(value));
+        }
+        None => *flags = Some(text(value)),
+    }
+}
+
+/// Reads the options pmemtab cares about from the command line's bytes. Outside the initrd
+/// every `rd.` key is ignored; every word that is none of ours is skipped, text or not.
+pub fn parse(text_bytes: impl AsRef<[u8]>, in_initrd: bool) -> Cmdline {
     let mut out = Cmdline::default();
-    for word in words(text) {
-        let (key, value) = match word.split_once('=') {
-            Some((k, v)) => (k, Some(v)),
-            None => (word.as_str(), None),
+    for word in words(text_bytes) {
+        let (key, value) = match word.iter().position(|&b| b == b'=') {
+            Some(i) => (&word[..i], Some(&word[i + 1..])),
+            None => (word.as_slice(), None),
         };
         // Only pmemtab's own switch has an `rd.` form; root= and mount.usr= have none.
-        let enable_key = match key.strip_prefix("rd.") {
+        let enable_key = match key.strip_prefix(b"rd.") {
             Some(stripped) => in_initrd && key_eq(stripped, "pmemtab"),
             None => key_eq(key, "pmemtab"),
         };
+        // A key without a value (`root`, `rootflags`) is ignored, as systemd ignores it.
         if enable_key {
             // A bare `pmemtab` means enabled, as a bare `luks` does for cryptsetup.
-            match value.map_or(Some(true), parse_bool) {
+            let parsed = match value {
+                None => Some(true),
+                Some(v) => parse_bool(v),
+            };
+            match parsed {
                 Some(b) => out.enabled = Some(b),
-                None => out.ignored.push((word.clone(), "not a boolean")),
+                None => out
+                    .ignored
+                    .push((crate::text::escape_bytes(&word), "not a boolean")),
             }
-        } else if key_eq(key, "root") {
-            if let Some(v) = value {
-                out.root = Some(v.to_string());
+        } else if let Some(v) = value {
+            if key_eq(key, "root") {
+                out.root = (!v.is_empty()).then(|| text(v));
+            } else if key_eq(key, "mount.usr") {
+                out.usr = (!v.is_empty()).then(|| text(v));
+            } else if key_eq(key, "rootflags") {
+                join_flags(&mut out.rootflags, v);
+            } else if key_eq(key, "mount.usrflags") {
+                join_flags(&mut out.usrflags, v);
             }
-        } else if key_eq(key, "mount.usr") {
-            if let Some(v) = value {
-                out.usr = Some(v.to_string());
-            }
-        } else if key_eq(key, "rootflags") {
-            out.rootflags = value.map(str::to_string);
-        } else if key_eq(key, "mount.usrflags") {
-            out.usrflags = value.map(str::to_string);
         }
     }
     out
@@ -299,13 +353,67 @@ pub fn parse(text: &str, in_initrd: bool) -> Cmdline {
 mod tests {
     use super::*;
 
+    fn strs(v: Vec<Vec<u8>>) -> Vec<String> {
+        v.into_iter()
+            .map(|w| String::from_utf8(w).unwrap())
+            .collect()
+    }
+
     #[test]
     fn words_follow_systemd_quoting() {
-        assert_eq!(words("  a  b\tc\n"), ["a", "b", "c"]);
-        assert_eq!(words(r#"x="a b" 'c d'e f"#), ["x=a b", "c de", "f"]);
-        assert_eq!(words(r#"x="open"#), ["x=open"]);
-        assert_eq!(words(r#"a "" b"#), ["a", "", "b"]);
+        assert_eq!(strs(words("  a  b\tc\n")), ["a", "b", "c"]);
+        assert_eq!(strs(words(r#"x="a b" 'c d'e f"#)), ["x=a b", "c de", "f"]);
+        assert_eq!(strs(words(r#"x="open"#)), ["x=open"]);
+        assert_eq!(strs(words(r#"a "" b"#)), ["a", "", "b"]);
         assert!(words("   ").is_empty());
+        // systemd splits on its WHITESPACE only: a no-break space is part of a word.
+        assert_eq!(strs(words("a\u{a0}b c")), ["a\u{a0}b", "c"]);
+    }
+
+    /// One byte that is not UTF-8 anywhere costs only its word (issue 28): the escape hatch,
+    /// root= and rootflags= around it are read as without it.
+    #[test]
+    fn bytes_that_are_not_utf8_cost_only_their_word() {
+        let line = b"BOOT_IMAGE=/vmlinuz quiet acpi_osi=Ger\xe4t pmemtab=0 root=/dev/mapper/r rootflags=dax\n";
+        let c = parse(line, false);
+        assert_eq!(c.enabled, Some(false));
+        assert_eq!(c.root.as_deref(), Some("/dev/mapper/r"));
+        assert_eq!(c.rootflags.as_deref(), Some("dax"));
+        assert!(c.ignored.is_empty(), "{:?}", c.ignored);
+        assert_eq!(parse(b"\xff rd.pmemtab=0 \xfe", true).enabled, Some(false));
+        // Ours but not text: not a boolean (shown escaped), or a root= naming no entry.
+        let bad = parse(b"pmemtab=\xff root=/dev/mapper/\xe4", false);
+        assert_eq!(bad.enabled, None);
+        assert_eq!(
+            bad.ignored,
+            [("pmemtab=\\xff".to_string(), "not a boolean")]
+        );
+        assert_eq!(
+            bad.root.as_deref().map(boot_name),
+            Some(BootName::Mapper("\u{fffd}"))
+        );
+    }
+
+    /// As systemd-fstab-generator: rootflags= and mount.usrflags= add up, an empty root= or
+    /// mount.usr= names no device, a key without `=` is ignored.
+    #[test]
+    fn flags_join_and_empty_devices_are_none() {
+        let c = parse(
+            "rootflags=dax rootflags=noatime mount.usrflags=ro mount.usrflags=dax",
+            true,
+        );
+        assert_eq!(c.rootflags.as_deref(), Some("dax,noatime"));
+        assert_eq!(c.usrflags.as_deref(), Some("ro,dax"));
+        assert_eq!(parse("root=/dev/mapper/a root=", true).root, None);
+        assert_eq!(parse("root= mount.usr=", true).usr, None);
+        assert_eq!(
+            parse("root=/dev/mapper/a root", true).root.as_deref(),
+            Some("/dev/mapper/a")
+        );
+        assert_eq!(
+            parse("rootflags=dax rootflags", true).rootflags.as_deref(),
+            Some("dax")
+        );
     }
 
     #[test]
@@ -313,6 +421,8 @@ mod tests {
         assert_eq!(parse("quiet pmemtab=0", false).enabled, Some(false));
         assert_eq!(parse("pmemtab=off pmemtab=yes", false).enabled, Some(true));
         assert_eq!(parse("pmemtab", false).enabled, Some(true));
+        assert_eq!(parse("pmemtab=OFF pmemtab=Yes", false).enabled, Some(true));
+        assert_eq!(parse("pmemtab=0 pmemtab=ye", false).enabled, Some(false));
         assert_eq!(parse("", false).enabled, None);
         let bad = parse("pmemtab=maybe", false);
         assert_eq!(bad.enabled, None);
@@ -468,6 +578,15 @@ x linear name=c /x
         );
         let (_, _, w) = warnings("root=UUID=0d6a2c1e ro");
         assert!(w[0].contains("without rootflags=dax"), "{w:?}");
+        // Issue 28: rootflags= given twice adds up, as systemd mounts the root with both.
+        let (_, _, w) = warnings("root=UUID=0d6a2c1e rootflags=dax rootflags=noatime");
+        assert!(w.is_empty(), "{w:?}");
+        // An empty root= is no root= for systemd: the warning says so.
+        let (_, _, w) = warnings("root= rootflags=dax");
+        assert!(
+            w[0].contains("the kernel command line has no root="),
+            "{w:?}"
+        );
         // mount.usr= in any form mounts /usr from the command line, not pmemtab.
         let (_, by_cmdline, w) =
             warnings("root=UUID=1 rootflags=dax mount.usr=UUID=2 mount.usrflags=dax");

@@ -25,10 +25,12 @@ impl Exit {
     }
 }
 
-/// Parses the command line (`argv` with the program first) as `T`. `Err` is the exit of a
-/// run that ends here: `--help` printed (and `Ok` unless stdout failed), or a usage error
-/// said on stderr. `prog` names the program in messages when argv has no usable name.
-pub fn parse_args<T: argh::FromArgs>(argv: &[String], prog: &str) -> Result<T, Exit> {
+/// Parses the command line (`argv` with the program first, as the kernel passed it) as `T`.
+/// `Err` is the exit of a run that ends here: `--help` printed (and `Ok` unless stdout
+/// failed), or a usage error said on stderr, an argument that is not UTF-8 included (every
+/// name, path and option pmemtab takes is text). `prog` names the program in messages when
+/// argv has no usable name.
+pub fn parse_args<T: argh::FromArgs>(argv: &[std::ffi::OsString], prog: &str) -> Result<T, Exit> {
     let Some((cmd, rest)) = argv.split_first() else {
         return Err(Exit::Usage);
     };
@@ -36,8 +38,24 @@ pub fn parse_args<T: argh::FromArgs>(argv: &[String], prog: &str) -> Result<T, E
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or(prog);
-    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-    T::from_args(&[name], &rest).map_err(|early| {
+    let mut bad = 0;
+    let words: Vec<&str> = rest
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            a.to_str().unwrap_or_else(|| {
+                if bad == 0 {
+                    bad = i + 1;
+                }
+                ""
+            })
+        })
+        .collect();
+    if bad > 0 {
+        crate::errln!("{name}: argument {bad} is not UTF-8: names, paths and options are text\nRun {name} --help for usage.");
+        return Err(Exit::Usage);
+    }
+    T::from_args(&[name], &words).map_err(|early| {
         // --help prints to stdout and succeeds; a usage error goes to stderr.
         if early.status.is_ok() {
             crate::out!("{}", early.output);

@@ -16,7 +16,8 @@ use crate::text;
 /// Where the device is mounted now, from mountinfo (beside its [`LiveTarget`]s).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveMount {
-    pub mount_point: String,
+    /// As mountinfo has it: a path that is not UTF-8 cannot be written in pmemtab.
+    pub mount_point: std::path::PathBuf,
     pub fstype: String,
     /// Per-mount and superblock options, as mountinfo lists them.
     pub options: Vec<String>,
@@ -200,19 +201,25 @@ fn chosen(options: &[String]) -> Vec<&'static str> {
 fn mount_columns(m: Option<&LiveMount>, notes: &mut Vec<String>) -> (String, String, String) {
     let none = || ("-".to_string(), "-".to_string(), "-".to_string());
     let Some(m) = m else { return none() };
+    let shown = text::escape_path(&m.mount_point);
     if m.fstype != "ext4" && m.fstype != "xfs" {
         notes.push(format!(
-            "mounted on {} as {}: pmemtab mounts ext4 and xfs only, so the line has no mount point",
-            m.mount_point, m.fstype
+            "mounted on {shown} as {}: pmemtab mounts ext4 and xfs only, so the line has no mount point",
+            m.fstype
         ));
         return none();
     }
+    let Some(mount_point) = m.mount_point.to_str() else {
+        notes.push(format!(
+            "mounted on {shown}, a path that is not UTF-8: pmemtab is UTF-8, so the line has no mount point"
+        ));
+        return none();
+    };
     let dax_on = m.options.iter().any(|o| o == "dax" || o == "dax=always");
     let chosen = chosen(&m.options);
     if !dax_on && !chosen.iter().any(|o| o.starts_with("dax=")) {
         notes.push(format!(
-            "{} is mounted without DAX today; pmemtab mounts it with dax (and checks that DAX is on)",
-            m.mount_point
+            "{shown} is mounted without DAX today; pmemtab mounts it with dax (and checks that DAX is on)"
         ));
     }
     let opts = if chosen.is_empty() {
@@ -220,7 +227,7 @@ fn mount_columns(m: Option<&LiveMount>, notes: &mut Vec<String>) -> (String, Str
     } else {
         chosen.join(",")
     };
-    (text::encode_octal(&m.mount_point), m.fstype.clone(), opts)
+    (text::encode_octal(mount_point), m.fstype.clone(), opts)
 }
 
 /// The pmemtab line for a device, or why there is none.
@@ -652,9 +659,22 @@ fast: 8 8 linear 259:2 0
         assert_eq!(mount_columns(Some(&vfat), &mut notes).0, "-");
         let nodax = LiveMount {
             options: vec!["rw".into()],
-            ..m
+            ..m.clone()
         };
         assert_eq!(mount_columns(Some(&nodax), &mut notes).2, "-");
         assert_eq!(notes.len(), 2, "{notes:?}");
+        // A mount point that is not UTF-8 cannot be a pmemtab column (issue 28).
+        let bytes = LiveMount {
+            mount_point: {
+                use std::os::unix::ffi::OsStrExt;
+                std::path::PathBuf::from(std::ffi::OsStr::from_bytes(b"/media/Ger\xe4t"))
+            },
+            ..m
+        };
+        assert_eq!(mount_columns(Some(&bytes), &mut notes).0, "-");
+        assert_eq!(
+            notes[2],
+            "mounted on /media/Ger\\xe4t, a path that is not UTF-8: pmemtab is UTF-8, so the line has no mount point"
+        );
     }
 }

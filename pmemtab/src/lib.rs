@@ -15,6 +15,7 @@ pub mod import;
 pub mod initrd;
 pub mod kmem;
 pub mod memmap;
+pub mod mountinfo;
 pub mod ns;
 pub mod numa;
 pub mod out;

@@ -87,3 +87,40 @@ fn a_trailing_comment_is_caught() {
     let old = "ram system-ram uuid=4c5832be-f330-495d-8abb-c553ba3965b4 - - - # zone=normal\n";
     assert!(parse(old).diagnostics.iter().any(|d| d.is_error()));
 }
+
+/// Every "Rust X" a package file or the README states as what `make` needs, as numbers.
+fn stated_rust(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices("Rust ") {
+        let rest = text[at + 5..].trim_start_matches(['(', '>', '=', ' ']);
+        let v: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let v = v.trim_end_matches('.');
+        if !v.is_empty() {
+            out.push(v.to_string());
+        }
+    }
+    out
+}
+
+/// debian/control and the RPM spec say the Rust `make` needs: build-static's (issue 28: they
+/// said 1.75, the crates' rust-version, which builds the crates but not the static binary).
+#[test]
+fn packages_state_the_rust_make_needs() {
+    let script = read("assembler/build-static");
+    let needs = script
+        .lines()
+        .find_map(|l| l.strip_prefix("STATIC_RUST="))
+        .expect("build-static sets STATIC_RUST");
+    for file in ["debian/control", "packaging/pmemtab.spec"] {
+        let stated = stated_rust(&read(file));
+        assert!(!stated.is_empty(), "{file} says no Rust version");
+        assert!(
+            stated.iter().all(|v| v == needs),
+            "{file} says Rust {stated:?}; make (assembler/build-static) needs {needs}"
+        );
+    }
+    assert_eq!(stated_rust("# Rust (>= 1.75, with"), ["1.75"]);
+}

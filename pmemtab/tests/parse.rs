@@ -77,7 +77,7 @@ fn defaults_for_trailing_columns() {
     assert_eq!(e.mount_point, None);
     assert_eq!(e.fstype, None);
     assert_eq!(e.options, Default::default());
-    assert_eq!(e.timeouts().members, Duration::from_secs(30));
+    assert_eq!(e.timeouts().device, Duration::from_secs(30));
     // striped without chunk: 2 MiB; a mount point without type: ext4.
     let e = one(&format!("s striped uuid={U1},uuid={U2} /srv\n"));
     assert_eq!(
@@ -451,6 +451,65 @@ fn load_warns_about_a_file_others_can_write() {
         missing.starts_with(&format!("cannot read {}/nope: ", dir.display())),
         "{missing}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// pmemtab as a FIFO or a device blocked every reader (udev's udev-member, the generator) for
+/// as long as nobody wrote to it (issue 28); a file past the cap is refused too. Run in a
+/// thread with a deadline, so that a reader that blocks fails this test instead of hanging it.
+#[test]
+fn load_refuses_what_is_not_a_regular_file_and_caps_the_size() {
+    let dir = std::env::temp_dir().join(format!("pmemtab-load-kind-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let big = dir.join("big");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(pmemtab::tab::parse::MAX_BYTES + 1)
+        .unwrap();
+    let small = dir.join("small");
+    std::fs::write(&small, format!("a single uuid={U1}\n")).unwrap();
+    let cases = [
+        (
+            fifo.clone(),
+            Some("it is a FIFO, and pmemtab must be a regular file"),
+        ),
+        ("/dev/zero".into(), Some("it is a character device")),
+        // /dev/null is the empty file, as a unit linked to it is masked.
+        ("/dev/null".into(), None),
+        (dir.clone(), Some("it is a directory")),
+        (big, Some("it is larger than 16777216 bytes")),
+        (small, None),
+    ];
+    for (path, want) in cases {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p = path.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(
+                pmemtab::tab::load(&p)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+            );
+        });
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("loading {} blocked", path.display()));
+        match want {
+            Some(w) => {
+                let e = got.unwrap_err();
+                assert!(
+                    e.starts_with(&format!("cannot read {}: ", path.display())) && e.contains(w),
+                    "{e}"
+                );
+            }
+            None => assert!(got.is_ok(), "{got:?}"),
+        }
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -163,6 +163,39 @@ pub fn line_diff(expected: &str, actual: &str) -> String {
     out
 }
 
+/// Runs `cmd` to its end, or fails the test when it takes longer than `limit` (killing it):
+/// for inputs that once made a binary wait forever (a FIFO for pmemtab), so that a regression
+/// fails instead of hanging the suite.
+pub fn output_within(
+    cmd: &mut std::process::Command,
+    limit: std::time::Duration,
+) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let start = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if start.elapsed() < limit => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{cmd:?} did not finish within {limit:?}");
+            }
+        }
+    }
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::line_diff;

@@ -62,11 +62,22 @@ pub fn single_device(ctx: &Ctx, entry: &Entry) -> Result<(String, DevNum), Exit>
 
 /// Waits (bounded) for the nd buses to settle, then lists namespaces.
 pub fn scan(ctx: &Ctx) -> Result<Vec<Namespace>, Exit> {
-    if !pmemtab::ns::wait_probe_within(&ctx.sysfs, pmemtab::timeouts::WAIT_PROBE_LIMIT) {
+    scan_within(ctx, pmemtab::timeouts::WAIT_PROBE_LIMIT)
+}
+
+/// [`scan`] within `up`'s device phase: the probe wait ends by `by` too.
+pub fn scan_by(ctx: &Ctx, by: crate::wait::Deadline) -> Result<Vec<Namespace>, Exit> {
+    scan_within(ctx, by.cap(pmemtab::timeouts::WAIT_PROBE_LIMIT).left())
+}
+
+/// Waits at most `limit` for the nd buses to settle (not at all for none: `up --timeout 0`
+/// looks once), then lists namespaces.
+fn scan_within(ctx: &Ctx, limit: std::time::Duration) -> Result<Vec<Namespace>, Exit> {
+    if !limit.is_zero() && !pmemtab::ns::wait_probe_within(&ctx.sysfs, limit) {
         exit::warning(format_args!(
             "the nvdimm buses under {} were still probing after {}s; namespaces may be missing",
             ctx.sysfs.display(),
-            pmemtab::timeouts::WAIT_PROBE_LIMIT.as_secs()
+            limit.as_secs()
         ));
     }
     scan_now(ctx)
@@ -153,12 +164,12 @@ pub fn plan_one(ctx: &Ctx, name: &str) -> Result<plan::Plan, Exit> {
     }
 }
 
-/// The kernel command line from `<proc>/cmdline`, read as the generator reads it (`in_initrd`:
-/// whether `rd.` keys count); empty, with a warning unless the file is simply absent, when it
-/// cannot be read.
+/// The kernel command line from `<proc>/cmdline`, read as the generator reads it (as bytes;
+/// `in_initrd`: whether `rd.` keys count); empty, with a warning unless the file is simply
+/// absent, when it cannot be read.
 pub fn read_cmdline(ctx: &Ctx, in_initrd: bool) -> pmemtab::cmdline::Cmdline {
     let path = ctx.proc.join("cmdline");
-    let text = match std::fs::read_to_string(&path) {
+    let text = match std::fs::read(&path) {
         Ok(t) => t,
         Err(e) => {
             if e.kind() != std::io::ErrorKind::NotFound {
@@ -167,7 +178,7 @@ pub fn read_cmdline(ctx: &Ctx, in_initrd: bool) -> pmemtab::cmdline::Cmdline {
                     path.display()
                 ));
             }
-            String::new()
+            Vec::new()
         }
     };
     pmemtab::cmdline::parse(&text, in_initrd)

@@ -4,13 +4,17 @@ use crate::assemble::{self, Down};
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::links::{self, Unlinked};
+use crate::wait::Deadline;
 use crate::{kmem, lock, nodes};
 use argh::FromArgs;
 use pmemtab::plan::Device;
 use pmemtab::tab::name::Name;
 use pmemtab::tab::{Entry, Layout};
 use pmemtab::text::escape_control;
-use pmemtab::timeouts::KMEM_OFFLINE_LIMIT;
+use pmemtab::timeouts::{
+    BUSY_TIMEOUT, CHARDEV_WAIT, KMEM_BLOCK_FLOOR, KMEM_OFFLINE_LIMIT, LOCK_MARGIN,
+    MODPROBE_TIMEOUT, OPEN_CONTROL_LIMIT, UDEV_GRACE,
+};
 
 /// Remove the devices of the named entries (or every device pmemtab created) and the links
 /// of single entries; a device in use is retried for a bounded time, then left in place with
@@ -39,7 +43,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     // Without dm_mod loaded no device-mapper device can exist: nothing to open, and no module
     // to load just to find that out (a `single` entry's ExecStop= must work without dm).
     let mut ctl = if nodes::dm_loaded(&ctx.sysfs) {
-        match assemble::open_control(ctx) {
+        match assemble::open_control(ctx, Deadline::after(OPEN_CONTROL_LIMIT)) {
             Ok(c) => Some(c),
             Err(e) => {
                 exit::error(format_args!("down: {e}"));
@@ -82,7 +86,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             &ctx.run,
             &name,
             &format!("down {name}"),
-            pmemtab::timeouts::LOCK_MARGIN,
+            Deadline::after(LOCK_MARGIN),
         ) {
             Ok(l) => l,
             Err(e) => {
@@ -101,7 +105,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             continue;
         }
         let dm = match ctl.as_mut() {
-            Some(ctl) => assemble::down_dm(ctl, ctx, &name, pmemtab::timeouts::BUSY_TIMEOUT),
+            Some(ctl) => assemble::down_dm(
+                ctl,
+                ctx,
+                &name,
+                Deadline::after(BUSY_TIMEOUT.saturating_add(UDEV_GRACE)),
+            ),
             None => Ok(Down::NotActive),
         };
         let mut done = false;
@@ -172,7 +181,13 @@ fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> 
     };
     let mut released = 0;
     for dev in devs.iter().rev() {
-        match kmem::down(ctx, dev, limit) {
+        // The offlining, then device_dax loaded and bound, then its character device.
+        let by = Deadline::after(
+            limit
+                .saturating_add(MODPROBE_TIMEOUT)
+                .saturating_add(CHARDEV_WAIT),
+        );
+        match kmem::down(ctx, dev, limit, KMEM_BLOCK_FLOOR, by) {
             Ok(kmem::Downed::Released { blocks }) => {
                 released += 1;
                 outln!(

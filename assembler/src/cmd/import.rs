@@ -192,7 +192,11 @@ fn from_kernel(ctx: &Ctx, names: &[String]) -> Result<Vec<Found>, Exit> {
         return Ok(Vec::new());
     }
     let mounts = mount::mountinfo(&ctx.proc).unwrap_or_default();
-    let gathered = assemble::open_control(ctx).and_then(|mut ctl| {
+    let gathered = assemble::open_control(
+        ctx,
+        crate::wait::Deadline::after(pmemtab::timeouts::OPEN_CONTROL_LIMIT),
+    )
+    .and_then(|mut ctl| {
         let mut out = Vec::new();
         for (name, devnum) in ctl.list()? {
             if !names.is_empty() && !names.contains(&name) {

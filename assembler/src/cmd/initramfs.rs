@@ -171,10 +171,7 @@ fn target_cmdlines(ctx: &Ctx, args: &Args) -> (Vec<Cmdline>, Vec<String>) {
     }
     let kernel = args.root.join(targets::KERNEL_CMDLINE);
     if let Ok(bytes) = std::fs::read(&kernel) {
-        lines.push(pmemtab::cmdline::parse(
-            &String::from_utf8_lossy(&bytes),
-            false,
-        ));
+        lines.push(pmemtab::cmdline::parse(&bytes, false));
         sources.push(kernel.display().to_string());
     }
     if targets::has_grub(&args.root) {
@@ -201,7 +198,7 @@ fn grub_cmdline(args: &Args) -> Option<String> {
     let mut cmd = Command::new("/bin/sh");
     cmd.args(["-c", targets::GRUB_CMDLINE_SCRIPT, "sh"])
         .arg(&args.root);
-    match wait::output(&mut cmd, GRUB_EVAL_LIMIT) {
+    match wait::output(&mut cmd, wait::Deadline::after(GRUB_EVAL_LIMIT)) {
         Ok((_, out)) => targets::grub_output(&out),
         Err(e) => {
             exit::warning(format_args!("{e}"));
@@ -225,7 +222,7 @@ fn held(ctx: &Ctx, parsed: &Parsed) -> Result<Vec<Held>, Exit> {
         if let Some(devnum) = mounts
             .iter()
             .rev()
-            .find(|m| m.mount_point == mp)
+            .find(|m| m.mount_point == std::path::Path::new(mp))
             .and_then(|m| m.devnum)
         {
             boot.push(BootMount {

@@ -44,7 +44,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         return Exit::Ok;
     }
     if active.is_empty() {
-        outln!("no pmem namespaces under {}", ctx.sysfs.display());
+        outln!(
+            "no pmem namespaces under {}",
+            pmemtab::text::escape_path(&ctx.sysfs)
+        );
         return Exit::Ok;
     }
     let rows: Vec<[String; 10]> = active
@@ -77,6 +80,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 user_of(ns).unwrap_or_else(|| "-".into()),
             ]
         })
+        // Shown as check shows names (sysfs holds what a person set: a TAB, an escape
+        // sequence, a newline), so a cell can neither break the table nor drive the terminal.
+        .map(|row| row.map(|cell| pmemtab::text::escape_control(&cell)))
         .collect();
     let header = [
         "NAMESPACE",

@@ -4,8 +4,10 @@ use super::common::{initrd_entries, load_one, load_tab, single_device};
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use crate::mount::{mount_dax, under_root, Mounted};
+use crate::wait::Deadline;
 use crate::{assemble, lock, nodes};
 use argh::FromArgs;
+use pmemtab::timeouts::{LOCK_MARGIN, OPEN_CONTROL_LIMIT, UDEV_GRACE};
 use std::path::PathBuf;
 
 /// Mount an entry's device at its mount point with DAX and verify that DAX is on.
@@ -64,7 +66,7 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
         return Exit::Refused;
     };
     let what = format!("mount {}", entry.name);
-    let _held = match lock::acquire(&ctx.run, &entry.name, &what, pmemtab::timeouts::LOCK_MARGIN) {
+    let _held = match lock::acquire(&ctx.run, &entry.name, &what, Deadline::after(LOCK_MARGIN)) {
         Ok(l) => l,
         Err(e) => {
             exit::error(format_args!("{at}: {e}"));
@@ -73,7 +75,8 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
     };
     // The device: /dev/mapper/<name> for dm layouts (must be up), the namespace's own for single.
     let (source, devnum) = if entry.layout.is_dm() {
-        let info = assemble::open_control(ctx).and_then(|mut ctl| Ok(ctl.info(&entry.name)?));
+        let info = assemble::open_control(ctx, Deadline::after(OPEN_CONTROL_LIMIT))
+            .and_then(|mut ctl| Ok(ctl.info(&entry.name)?));
         match info {
             Ok(Some(info)) if info.active => {
                 match nodes::ensure_mapper_node(
@@ -82,6 +85,7 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
                     &entry.name,
                     info.devnum,
                     nodes::udev_running(&ctx.run),
+                    Deadline::after(UDEV_GRACE),
                 ) {
                     Ok(p) => (p, info.devnum),
                     Err(e) => {

@@ -58,7 +58,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     let mut devs = Vec::new();
     if nodes::dm_loaded(&ctx.sysfs) {
-        let gathered = assemble::open_control(ctx).and_then(|mut ctl| {
+        let gathered = assemble::open_control(
+            ctx,
+            crate::wait::Deadline::after(pmemtab::timeouts::OPEN_CONTROL_LIMIT),
+        )
+        .and_then(|mut ctl| {
             let mut out = Vec::new();
             for info in assemble::ours(&mut ctl)? {
                 let live = ctl.table(&info.name)?;

@@ -1,17 +1,18 @@
 //! `up`: wait for the members, plan, and build each entry's device (safe to run again).
 
-use super::common::{initrd_entries, load_tab, report_refusal, scan, scan_now, select};
+use super::common::{initrd_entries, load_tab, report_refusal, scan_by, scan_now, select};
 use crate::assemble::{self, Up};
 use crate::ctx::Ctx;
 use crate::dm::control::{Control, Transport};
 use crate::exit::{self, Exit, Failure};
 use crate::links::{self, Linked};
-use crate::{kmem, lock, mkfs, wait};
+use crate::wait;
+use crate::{kmem, lock, mkfs};
 use argh::FromArgs;
 use pmemtab::plan::{self, plan_all, Device, KmemDev, Plan, Reason};
 use pmemtab::size::human_bytes;
 use pmemtab::tab::{Entry, Layout};
-use pmemtab::timeouts::{Timeouts, KMEM_OFFLINE_LIMIT, MKFS_LIMIT};
+use pmemtab::timeouts::{Budget, Timeouts, KMEM_OFFLINE_LIMIT};
 use std::path::Path;
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ pub struct Args {
     /// mount.usr= name in /proc/cmdline (for initrds without systemd)
     #[argh(switch)]
     pub initrd: bool,
-    /// seconds to wait for members to appear (default: the entry's x-systemd.device-timeout=, else 30)
+    /// seconds to wait for the device: its members, drivers and build (default: the entry's x-systemd.device-timeout=, else 30)
     #[argh(option, from_str_fn(super::common::seconds))]
     pub timeout: Option<std::time::Duration>,
     /// entry names
@@ -59,21 +60,25 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     let mut worst = Exit::Ok;
     for (entry, waits) in chosen {
+        // Every wait below ends by a deadline of these phases (pmemtab::timeouts): up ends
+        // within the service's TimeoutStartSec=, and the device exists within the entry's
+        // x-systemd.device-timeout= or not at all. A nofail entry in the initrd gets one look.
         let timeout = if waits {
             args.timeout
         } else {
             Some(Duration::ZERO)
         };
         let limits = Timeouts::of(entry, timeout);
+        let by = limits.start();
         let what = format!("up {}", entry.name);
-        let result = lock::acquire(&ctx.run, &entry.name, &what, limits.lock)
+        let result = lock::acquire(&ctx.run, &entry.name, &what, by.device)
             .map_err(|e| {
                 exit::error(format_args!("{}: {e}", ctx.at(entry.line, &entry.name)));
                 Exit::System
             })
             .and_then(|_held| {
-                wait_for_plan(ctx, &parsed.entries, entry, limits.members, waits)
-                    .and_then(|plan| build(ctx, entry, &plan, &limits))
+                wait_for_plan(ctx, &parsed.entries, entry, &by, limits.device, waits)
+                    .and_then(|plan| build(ctx, entry, &plan, &by))
             });
         if let Err(e) = result {
             worst = worst.max(e);
@@ -82,14 +87,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     worst
 }
 
-/// Plans the entry, polling sysfs until its members appear or the timeout passes. The first
-/// miss loads the pmem drivers (they may simply not be loaded yet in an initramfs).
-/// `waits` false: one look, and members not there yet are a note, not an error (a `nofail`
-/// entry in the initrd, which the booted system's unit waits for).
+/// Plans the entry, polling sysfs until its members appear or `timeout` passes (0: one look),
+/// within the device phase. The first miss loads the pmem drivers (they may simply not be
+/// loaded yet in an initramfs). `waits` false: members not there yet are a note, not an
+/// error (a `nofail` entry in the initrd, which the booted system's unit waits for).
 fn wait_for_plan(
     ctx: &Ctx,
     all: &[Entry],
     entry: &Entry,
+    by: &Budget,
     timeout: Duration,
     waits: bool,
 ) -> Result<Plan, Exit> {
@@ -98,9 +104,9 @@ fn wait_for_plan(
     // Wait for the buses to settle on the first round, and again after loading the drivers:
     // the namespaces they bring are probed then.
     let mut settle = true;
-    let outcome = wait::poll(timeout, || {
+    let outcome = wait::poll(by.device.cap(timeout), || {
         let scanned = if std::mem::replace(&mut settle, false) {
-            scan(ctx)
+            scan_by(ctx, by.device)
         } else {
             scan_now(ctx)
         };
@@ -123,7 +129,7 @@ fn wait_for_plan(
                     // Every module is tried (no short cut): each may bring members.
                     settle = false;
                     for m in pmemtab::ns::member_modules(entry.layout) {
-                        settle |= assemble::modprobe(m);
+                        settle |= assemble::modprobe(m, by.device);
                     }
                 }
                 None
@@ -177,10 +183,10 @@ fn wait_for_plan(
     Ok(plan)
 }
 
-fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(), Exit> {
+fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, by: &Budget) -> Result<(), Exit> {
     let at = ctx.at(entry.line, &entry.name);
     if let Device::Kmem { devs } = &plan.device {
-        return build_kmem(ctx, entry, plan, devs, &at);
+        return build_kmem(ctx, entry, plan, devs, &at, by);
     }
     // Checked before anything is built, so that this cannot fail half-way.
     let fstype = match (entry.options.mkfs, entry.fstype) {
@@ -217,8 +223,7 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(),
                 })
             })
             .collect();
-        let mkfs_limit = limits.mkfs.unwrap_or(MKFS_LIMIT);
-        let made = mkfs::ensure_fs(device, &members, fstype, entry.layout, size, mkfs_limit)
+        let made = mkfs::ensure_fs(device, &members, fstype, entry.layout, size, by.build)
             .map_err(|e| {
                 if e.is_refusal() {
                     Failure::refused(e.to_string())
@@ -241,11 +246,11 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, limits: &Timeouts) -> Result<(),
     match entry.layout {
         Layout::Single => build_single(ctx, entry, plan, &at, prepare),
         _ => {
-            let mut ctl = assemble::open_control(ctx).map_err(|e| {
+            let mut ctl = assemble::open_control(ctx, by.device).map_err(|e| {
                 exit::error(format_args!("{at}: {e}"));
                 Exit::System
             })?;
-            build_dm(&mut ctl, ctx, entry, plan, &at, prepare)
+            build_dm(&mut ctl, ctx, entry, plan, &at, by, prepare)
         }
     }
 }
@@ -258,12 +263,16 @@ fn build_kmem(
     plan: &Plan,
     devs: &[KmemDev],
     at: &str,
+    by: &Budget,
 ) -> Result<(), Exit> {
     let zone = entry.options.zone.unwrap_or_default();
     let mut fresh: Vec<&KmemDev> = Vec::new();
+    // One undo phase for everything taken back, from the first failure on.
+    let undo_by = std::cell::OnceCell::new();
+    let undo = || *undo_by.get_or_init(|| by.undo());
     for (dev, r) in devs.iter().zip(&plan.members) {
         let member = format!("{} ({}, {})", r.member, r.ns.dev, dev.dax);
-        match kmem::up(ctx, dev, zone, KMEM_OFFLINE_LIMIT) {
+        match kmem::up(ctx, dev, zone, by.build, &undo) {
             Ok(u) => {
                 let bytes = human_bytes(u.blocks * u.block_size);
                 let unused = if u.left_out > 0 {
@@ -318,7 +327,7 @@ fn build_kmem(
             Err(f) => {
                 let mut undone = String::new();
                 for d in fresh.iter().rev() {
-                    match kmem::down(ctx, d, KMEM_OFFLINE_LIMIT) {
+                    match kmem::down(ctx, d, KMEM_OFFLINE_LIMIT, Duration::ZERO, undo()) {
                         Ok(_) => undone.push_str(&format!("; {} given back to device_dax", d.dax)),
                         Err(e) => {
                             undone.push_str(&format!("; taking {} back failed: {}", d.dax, e.msg))
@@ -408,9 +417,10 @@ fn build_dm<T: Transport>(
     entry: &Entry,
     plan: &Plan,
     at: &str,
+    by: &Budget,
     prepare: impl FnOnce(&Path) -> Result<(), Failure>,
 ) -> Result<(), Exit> {
-    let up = match assemble::up_dm(ctl, ctx, plan) {
+    let up = match assemble::up_dm(ctl, ctx, plan, by.device) {
         Ok(up) => up,
         Err(e) => {
             exit::error(format_args!("{at}: {e}"));
@@ -447,7 +457,7 @@ fn build_dm<T: Transport>(
         }
     };
     if let Err(f) = prepare(node) {
-        let undone = assemble::undo(ctl, ctx, &entry.name, &up, pmemtab::timeouts::BUSY_TIMEOUT);
+        let undone = assemble::undo(ctl, ctx, &entry.name, &up, by.undo());
         return Err(f.and(&undone).report(at));
     }
     Ok(())
@@ -478,20 +488,21 @@ mod tests {
             options: Default::default(),
             source: Default::default(),
         };
+        let by = Timeouts::of(&entry, None).start();
         // Created by this run, then mkfs fails: gone again, node and all.
         assert_eq!(
-            build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", failing),
+            build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", &by, failing),
             Err(Exit::System)
         );
         assert!(ctl.transport().devs.is_empty(), "nothing half-built left");
         assert!(!crate::nodes::mapper_path(&r.dev, "fast0").exists());
         // Active before this run: a failing mkfs leaves it as it was.
         assert_eq!(
-            build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", |_| Ok(())),
+            build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", &by, |_| Ok(())),
             Ok(())
         );
         assert_eq!(
-            build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", failing),
+            build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", &by, failing),
             Err(Exit::System)
         );
         assert!(ctl.info("fast0").unwrap().is_some_and(|i| i.active));

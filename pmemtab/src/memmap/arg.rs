@@ -90,7 +90,8 @@ pub fn parse_item(item: &str) -> Option<Claim> {
     let Some(op) = rest.chars().next() else {
         return Some(Claim::Limit(size));
     };
-    let (start, tail) = memparse(&rest[1..])?;
+    // The operator may be any character (the kernel stops at the first it cannot read).
+    let (start, tail) = memparse(&rest[op.len_utf8()..])?;
     let s = span(start, size)?;
     match op {
         '!' if tail.is_empty() => Some(Claim::Pmem(s)),
@@ -103,7 +104,7 @@ pub fn parse_item(item: &str) -> Option<Claim> {
 
 /// Every `memmap=` and `mem=` claim of a command line (words as [`crate::cmdline::words`]
 /// splits them), with the items that could not be read (`(item, why)`) for a warning.
-pub fn claims(cmdline: &str) -> (Vec<Claim>, Vec<String>) {
+pub fn claims(cmdline: impl AsRef<[u8]>) -> (Vec<Claim>, Vec<String>) {
     let f = foreign(cmdline, &[]);
     (f.claims, f.unreadable)
 }
@@ -120,12 +121,18 @@ pub struct Foreign {
     pub memmap_items: Vec<String>,
 }
 
-/// [`claims`] of a command line, less one occurrence of each of `ours` (the claims our own
-/// configuration made: they are not someone else's).
-pub fn foreign(cmdline: &str, ours: &[Claim]) -> Foreign {
+/// [`claims`] of a command line (its bytes, as /proc/cmdline holds them), less one occurrence
+/// of each of `ours` (the claims our own configuration made: they are not someone else's).
+/// A word that is not UTF-8 costs nothing unless it is a `memmap=` or `mem=` word, which is
+/// then unreadable.
+pub fn foreign(cmdline: impl AsRef<[u8]>, ours: &[Claim]) -> Foreign {
     let mut ours: Vec<&Claim> = ours.iter().collect();
     let mut out = Foreign::default();
-    for word in crate::cmdline::words(cmdline) {
+    for bytes in crate::cmdline::words(cmdline) {
+        if !bytes.starts_with(b"memmap=") && !bytes.starts_with(b"mem=") {
+            continue;
+        }
+        let word = String::from_utf8_lossy(&bytes);
         if let Some(value) = word.strip_prefix("memmap=") {
             for item in value.split(',') {
                 match parse_item(item) {
@@ -144,7 +151,7 @@ pub fn foreign(cmdline: &str, ours: &[Claim]) -> Foreign {
             match memparse(value) {
                 Some((n, "")) => out.claims.push(Claim::Limit(n)),
                 _ if value == "nopentium" => {}
-                _ => out.unreadable.push(word.clone()),
+                _ => out.unreadable.push(word.to_string()),
             }
         }
     }
@@ -169,11 +176,11 @@ pub const COMMAND_LINE_SIZE: usize = 2048;
 
 /// The length of the command line `cmdline` (as /proc/cmdline shows it) once every `memmap=`
 /// word is replaced by the one word `replacing` ([`replacing_argument`]: theirs and ours).
-pub fn command_line_len(cmdline: &str, replacing: &str) -> usize {
-    let line = cmdline.trim_end_matches('\n');
+pub fn command_line_len(cmdline: &[u8], replacing: &str) -> usize {
+    let line = cmdline.strip_suffix(b"\n").unwrap_or(cmdline);
     let memmap: usize = crate::cmdline::words(line)
         .iter()
-        .filter(|w| w.starts_with("memmap="))
+        .filter(|w| w.starts_with(b"memmap="))
         .map(|w| w.len() + 1)
         .sum();
     let blank = usize::from(!line.is_empty());
@@ -262,14 +269,27 @@ mod tests {
         assert_eq!(bad, vec!["memmap=1x2".to_string()]);
     }
 
+    /// Found by the fuzz target once /proc/cmdline was read as bytes (issue 28): a character of
+    /// more than one byte where the operator goes panicked (`é`, or U+FFFD for a byte that is
+    /// not UTF-8); it is an item that cannot be read.
+    #[test]
+    fn any_character_as_the_operator_is_unreadable() {
+        assert_eq!(parse_item("5é2M!4480M"), None);
+        let f = foreign(b"ro memmap=5\xe02M!4480M,1G$4G", &[]);
+        assert_eq!(f.unreadable, ["memmap=5\u{fffd}2M!4480M"]);
+        assert_eq!(f.claims.len(), 1);
+    }
+
     #[test]
     fn command_line_length() {
-        assert_eq!(command_line_len("ro quiet\n", "memmap=1G!5G"), 21);
+        assert_eq!(command_line_len(b"ro quiet\n", "memmap=1G!5G"), 21);
         assert_eq!(
-            command_line_len("ro memmap=1G$4G quiet", "memmap=1G$4G,1G!5G"),
+            command_line_len(b"ro memmap=1G$4G quiet", "memmap=1G$4G,1G!5G"),
             "ro quiet memmap=1G$4G,1G!5G".len()
         );
-        assert_eq!(command_line_len("", "memmap=1G!5G"), 12);
+        assert_eq!(command_line_len(b"", "memmap=1G!5G"), 12);
+        // Counted in bytes, as the kernel counts them, not in characters.
+        assert_eq!(command_line_len(b"ro \xe4", "memmap=1G!5G"), 17);
     }
 
     #[test]

@@ -61,15 +61,67 @@ impl Parsed {
     }
 }
 
+/// The most of a pmemtab file that is read: far beyond any real table (100,000 entries take
+/// 6 MB), and a bound on what a runaway file costs udev, the generator and the initramfs.
+pub const MAX_BYTES: u64 = 16 << 20;
+
 /// Reads and parses a pmemtab file; warns when anyone but root can write it, since it decides
-/// what is mounted where at boot.
+/// what is mounted where at boot. Every reader (pmem-assemble, the generator, udev's
+/// `udev-member`) reads it here.
 pub fn load(path: &Path) -> Result<Parsed, crate::Error> {
-    let bytes = std::fs::read(path).map_err(|e| crate::Error::read(path, e))?;
+    let bytes = read_table(path)?;
     let mut parsed = parse_bytes(&bytes);
     if let Some(warning) = permission::check(path) {
         parsed.diagnostics.insert(0, warning);
     }
     Ok(parsed)
+}
+
+/// What kind of file a pmemtab that is not a regular file is, for the message.
+fn kind(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// `/dev/null` (character device 1:3): no entries, as a unit linked to /dev/null is masked.
+fn is_dev_null(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    meta.file_type().is_char_device() && meta.rdev() == (1 << 8) | 3
+}
+
+/// The file's bytes, when it is a regular file of at most [`MAX_BYTES`] (or /dev/null):
+/// opening a FIFO blocks until someone writes to it, and reading a device may never end, so
+/// anything else is refused before it is opened.
+fn read_table(path: &Path) -> Result<Vec<u8>, crate::Error> {
+    let meta = std::fs::metadata(path).map_err(|e| crate::Error::read(path, e))?;
+    if is_dev_null(&meta) {
+        return Ok(Vec::new());
+    }
+    if !meta.is_file() {
+        return Err(crate::Error::NotRegular {
+            path: path.to_path_buf(),
+            kind: kind(meta.file_type()),
+        });
+    }
+    if meta.len() > MAX_BYTES {
+        return Err(crate::Error::TooLarge {
+            path: path.to_path_buf(),
+            max: MAX_BYTES,
+        });
+    }
+    std::fs::read(path).map_err(|e| crate::Error::read(path, e))
 }
 
 /// Parses pmemtab text. Never panics; every problem becomes a diagnostic.
