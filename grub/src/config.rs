@@ -1,46 +1,18 @@
 //! What grub-mkconfig makes of the configuration, with our drop-in in place: whether our
-//! argument is still in `GRUB_CMDLINE_LINUX` when it writes the `linux` lines. Not guessed
-//! from the files' text (a reset may hide behind a condition, a comment, quotes or `unset`):
-//! the files are sourced as grub-mkconfig sources them, by `/bin/sh` under `set -e`,
-//! `/etc/default/grub` first, then `/etc/default/grub.d/*.cfg` in the C locale's order, with
-//! our proposed drop-in's text in its place, and the variable is read after each. Nothing is
-//! written; the shell runs with a clean environment and a time limit.
+//! argument is still in `GRUB_CMDLINE_LINUX` when it writes the `linux` lines. The
+//! configuration is evaluated by the library's one rule ([`pmemtab::grubcfg`]: sourced as
+//! grub-mkconfig sources it, our proposed drop-in's text in its place); this module runs it
+//! with a time limit and reads the verdict. Nothing is written.
 
 use crate::dropin::DROPIN;
-use std::ffi::OsString;
+use pmemtab::grubcfg::{self, Proposed, SHELL};
 use std::io::Read;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long sourcing the configuration may take: it only assigns variables.
 pub const LIMIT: Duration = Duration::from_secs(10);
-
-/// The shell grub-mkconfig runs in (its `#! /bin/sh`).
-const SHELL: &str = "/bin/sh";
-
-/// grub-mkconfig's own lines (`set -e`, the two sourcing steps), each file's output sent to
-/// stderr, and after each file its name and GRUB_CMDLINE_LINUX, NUL-terminated, on stdout.
-/// `$1` is the configuration directory (`/etc` under the root), `$2` our drop-in, whose text
-/// is `$PMEMTAB_MEMMAP_DROPIN`; the rest are the drop-ins in order.
-const SCRIPT: &str = r#"set -e
-sysconfdir=$1
-ours=$2
-shift 2
-if test -f "${sysconfdir}/default/grub"; then
-  . "${sysconfdir}/default/grub" >&2
-fi
-printf '%s\0%s\0' "${sysconfdir}/default/grub" "${GRUB_CMDLINE_LINUX-}"
-for x in "$@"; do
-  if [ "$x" = "$ours" ]; then
-    eval "$PMEMTAB_MEMMAP_DROPIN" >&2
-  elif [ -e "${x}" ]; then
-    . "${x}" >&2
-  fi
-  printf '%s\0%s\0' "$x" "${GRUB_CMDLINE_LINUX-}"
-done
-"#;
 
 /// What the configuration does with our argument.
 #[derive(Debug, PartialEq, Eq)]
@@ -65,38 +37,6 @@ pub enum Error {
     Shell(std::io::Error),
     #[error("reading the GRUB configuration under {} as grub-mkconfig does took more than {}s; it was stopped", root.display(), LIMIT.as_secs())]
     Timeout { root: PathBuf },
-}
-
-/// The drop-ins grub-mkconfig sources, in its order (`*.cfg`, no dotfile, byte order as the
-/// C locale's glob sorts), with ours among them whether it exists yet or not.
-fn dropins(dir: &Path, ours: &Path) -> Result<Vec<PathBuf>, Error> {
-    let mut names: Vec<OsString> = match std::fs::read_dir(dir) {
-        Ok(list) => list
-            .map(|e| e.map(|e| e.file_name()))
-            .collect::<Result<_, _>>()
-            .map_err(|source| Error::Read {
-                path: dir.to_path_buf(),
-                source,
-            })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(source) => {
-            return Err(Error::Read {
-                path: dir.to_path_buf(),
-                source,
-            })
-        }
-    };
-    names.retain(|n| {
-        let b = n.as_bytes();
-        b.ends_with(b".cfg") && !b.starts_with(b".")
-    });
-    if let Some(own) = ours.file_name() {
-        if !names.iter().any(|n| n == own) {
-            names.push(own.to_os_string());
-        }
-    }
-    names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-    Ok(names.into_iter().map(|n| dir.join(n)).collect())
 }
 
 /// How the shell ended and what it wrote.
@@ -155,31 +95,21 @@ fn run(cmd: &mut Command, root: &Path) -> Result<Ran, Error> {
 pub fn check(root: &Path, text: &str, argument: &str) -> Result<Verdict, Error> {
     let ours = root.join(DROPIN);
     let etc = root.join("etc");
-    let dir = etc.join("default/grub.d");
-    let files = dropins(&dir, &ours)?;
-    let mut cmd = Command::new(SHELL);
-    cmd.env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("PMEMTAB_MEMMAP_DROPIN", text)
-        .arg("-c")
-        .arg(SCRIPT)
-        .arg("sh")
-        .arg(&etc)
-        .arg(&ours)
-        .args(&files);
-    let Ran { status, out, err } = run(&mut cmd, root)?;
+    let proposed = Proposed { path: &ours, text };
+    let mut evaluation =
+        grubcfg::evaluation(root, Some(&proposed)).map_err(|source| Error::Read {
+            path: root.join(grubcfg::GRUB_DROPINS),
+            source,
+        })?;
+    let Ran { status, out, err } = run(&mut evaluation.command, root)?;
     // (file, value) after each file read whole.
-    let mut fields = out.split(|&b| b == 0);
-    let mut steps: Vec<(PathBuf, String)> = Vec::new();
-    while let (Some(path), Some(value)) = (fields.next(), fields.next()) {
-        steps.push((
-            PathBuf::from(OsString::from_vec(path.to_vec())),
-            String::from_utf8_lossy(value).into_owned(),
-        ));
-    }
+    let steps: Vec<(PathBuf, String)> = grubcfg::steps(&out)
+        .into_iter()
+        .map(|s| (s.file, s.linux))
+        .collect();
+    let files = &evaluation.files[1..];
     let has = |v: &str| v.split_ascii_whitespace().any(|w| w == argument);
-    let complete = status == Some(0) && steps.len() == files.len() + 1;
-    if !complete {
+    if grubcfg::complete(&evaluation, status, &out).is_none() {
         let message = String::from_utf8_lossy(&err);
         let last = message.lines().last().unwrap_or_default().trim();
         let why = match status {

@@ -11,6 +11,7 @@ pub mod dmtable;
 pub mod error;
 pub mod exit;
 pub mod geometry;
+pub mod grubcfg;
 pub mod import;
 pub mod initrd;
 pub mod kmem;

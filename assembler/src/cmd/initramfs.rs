@@ -16,7 +16,6 @@ use pmemtab::initrd::{self, targets, BootMount, Held, Image};
 use pmemtab::plan::{self, Device};
 use pmemtab::tab::{Diagnostic, Layout, Parsed, Severity};
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 /// print what an initramfs needs for pmemtab, as shell assignments; exit 1 when it must not be built
@@ -174,14 +173,14 @@ fn target_cmdlines(ctx: &Ctx, args: &Args) -> (Vec<Cmdline>, Vec<String>) {
         lines.push(pmemtab::cmdline::parse(&bytes, false));
         sources.push(kernel.display().to_string());
     }
-    if targets::has_grub(&args.root) {
+    if pmemtab::grubcfg::has_grub(&args.root) {
         match grub_cmdline(args) {
             Some(text) => {
                 lines.push(pmemtab::cmdline::parse(&text, false));
                 sources.push("GRUB_CMDLINE_LINUX".into());
             }
             None => exit::warning(format_args!(
-                "the GRUB configuration under {} could not be read (see above): root= set there is not taken into account",
+                "the GRUB configuration under {} could not be evaluated as grub-mkconfig does (see above; grub-mkconfig stops on it too): root= set there is not taken into account",
                 args.root.display()
             )),
         }
@@ -193,13 +192,27 @@ fn target_cmdlines(ctx: &Ctx, args: &Args) -> (Vec<Cmdline>, Vec<String>) {
     (lines, sources)
 }
 
-/// GRUB_CMDLINE_LINUX and _DEFAULT as grub-mkconfig would read them.
+/// GRUB_CMDLINE_LINUX and _DEFAULT as grub-mkconfig would read them; `None` (said) when
+/// grub-mkconfig would stop on the configuration too, or it cannot be evaluated in time.
 fn grub_cmdline(args: &Args) -> Option<String> {
-    let mut cmd = Command::new("/bin/sh");
-    cmd.args(["-c", targets::GRUB_CMDLINE_SCRIPT, "sh"])
-        .arg(&args.root);
-    match wait::output(&mut cmd, wait::Deadline::after(GRUB_EVAL_LIMIT)) {
-        Ok((_, out)) => targets::grub_output(&out),
+    use pmemtab::grubcfg;
+    let mut evaluation = match grubcfg::evaluation(&args.root, None) {
+        Ok(e) => e,
+        Err(e) => {
+            exit::warning(format_args!(
+                "cannot list {}: {e}",
+                args.root.join(grubcfg::GRUB_DROPINS).display()
+            ));
+            return None;
+        }
+    };
+    match wait::output(
+        &mut evaluation.command,
+        wait::Deadline::after(GRUB_EVAL_LIMIT),
+    ) {
+        Ok((status, out)) => {
+            grubcfg::complete(&evaluation, status.code(), &out).map(|s| s.cmdline())
+        }
         Err(e) => {
             exit::warning(format_args!("{e}"));
             None
