@@ -13,6 +13,7 @@ pub mod exit;
 pub mod geometry;
 pub mod import;
 pub mod initrd;
+pub mod interleave;
 pub mod kmem;
 pub mod memmap;
 pub mod mountinfo;

@@ -74,6 +74,23 @@ pub const BASE_MODULES: [&str; 7] = [
     "dm_mod",
 ];
 
+/// What a CXL pmem region needs besides the bus (cxl_acpi): the PCI driver and the port and
+/// memory-device drivers that enumerate the devices and their decoders, cxl_pmem that bridges
+/// the region into libnvdimm, and nd_pmem for its namespaces' block devices (6.12's
+/// Documentation/driver-api/cxl; cxl_core comes as their dependency).
+pub const CXL_PMEM_MODULES: [&str; 5] = ["cxl_pci", "cxl_port", "cxl_mem", "cxl_pmem", "nd_pmem"];
+
+/// What a CXL ram region needs besides the bus: as for pmem, with dax_cxl (the region's dax
+/// device) and kmem instead of the libnvdimm bridge.
+pub const CXL_RAM_MODULES: [&str; 6] = [
+    "cxl_pci",
+    "cxl_port",
+    "cxl_mem",
+    "dax_cxl",
+    "device_dax",
+    "kmem",
+];
+
 /// The modules an entry cannot be set up without.
 fn entry_modules(e: &Entry) -> Vec<&'static str> {
     let mut out = Vec::new();
@@ -83,6 +100,7 @@ fn entry_modules(e: &Entry) -> Vec<&'static str> {
             Member::Addr(_) => "nd_e820",
             // /dev/pmemN: either bus; both are carried as optional modules.
             Member::DevPath(_) => continue,
+            Member::Serial(_) => "cxl_acpi",
         };
         if !out.contains(&bus) {
             out.push(bus);
@@ -91,7 +109,9 @@ fn entry_modules(e: &Entry) -> Vec<&'static str> {
     match e.layout {
         Layout::Linear | Layout::Striped { .. } => out.extend(["nd_pmem", "dm_mod"]),
         Layout::Single => out.push("nd_pmem"),
+        Layout::SystemRam if e.is_cxl() => out.extend(CXL_RAM_MODULES),
         Layout::SystemRam => out.extend(["dax_pmem", "device_dax", "kmem"]),
+        Layout::CxlPmem => out.extend(CXL_PMEM_MODULES),
     }
     out
 }
