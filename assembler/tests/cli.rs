@@ -62,6 +62,7 @@ fn run_case(dir: &Path) {
 testsupport::golden_cases!(testsupport::golden_dir(env!("CARGO_MANIFEST_DIR")), run_case;
     check_all_invalid,
     check_bad,
+    check_cxl,
     check_cmdline_empty_root,
     check_cmdline_not_utf8,
     check_claims_of_unbuildable_entry,

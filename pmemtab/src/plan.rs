@@ -191,7 +191,7 @@ pub enum Reason {
     /// The device would exceed what a u64 of sectors can address.
     TooLarge,
     /// A CXL line (serial= members): what its plan against the CXL bus says
-    /// ([`crate::cxl::plan`]); `pending` while its devices may still appear.
+    /// (the cxl module's plan); `pending` while its devices may still appear.
     Cxl {
         why: String,
         pending: bool,

@@ -9,6 +9,7 @@ use crate::links::{self, Linked};
 use crate::wait;
 use crate::{kmem, lock, mkfs};
 use argh::FromArgs;
+use pmemtab::cxl::plan::{self as cxlplan, RegionPlan};
 use pmemtab::plan::{self, plan_all, Device, KmemDev, Plan, Reason};
 use pmemtab::size::human_bytes;
 use pmemtab::tab::{Entry, Layout};
@@ -58,6 +59,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             Err(e) => return e,
         }
     };
+    // CXL regions first: the namespaces other entries name may be theirs. Stable, so file
+    // order otherwise.
+    let mut chosen = chosen;
+    chosen.sort_by_key(|(e, _)| !e.is_cxl());
     let mut worst = Exit::Ok;
     for (entry, waits) in chosen {
         // Every wait below ends by a deadline of these phases (pmemtab::timeouts): up ends
@@ -77,6 +82,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 Exit::System
             })
             .and_then(|_held| {
+                if entry.is_cxl() {
+                    return up_cxl(ctx, entry, &by, limits.device, waits);
+                }
                 wait_for_plan(ctx, &parsed.entries, entry, &by, limits.device, waits)
                     .and_then(|plan| build(ctx, entry, &plan, &by))
             });
@@ -85,6 +93,103 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         }
     }
     worst
+}
+
+/// A CXL line: waits for its memory devices (loading the CXL drivers at the first miss),
+/// then recognises its region, or creates it (recording that pmemtab made it), or refuses
+/// before anything is written.
+fn up_cxl(
+    ctx: &Ctx,
+    entry: &Entry,
+    by: &Budget,
+    timeout: Duration,
+    waits: bool,
+) -> Result<(), Exit> {
+    let at = ctx.at(entry.line, &entry.name);
+    let mode = cxlplan::mode_of(entry);
+    let mut loaded = false;
+    let mut pending = None;
+    let outcome = wait::poll(by.device.cap(timeout), || {
+        let bus = match pmemtab::cxl::scan::scan(&ctx.sysfs) {
+            Ok(b) => b,
+            Err(e) => return Some(Err(Failure::system(e.to_string()))),
+        };
+        match cxlplan::plan(entry, &bus) {
+            Err(r) if r.is_pending() => {
+                pending = Some(r);
+                if !std::mem::replace(&mut loaded, true) {
+                    for m in pmemtab::cxl::modules(&mode) {
+                        assemble::modprobe(m, by.device);
+                    }
+                }
+                None
+            }
+            Err(r) => Some(Err(Failure::refused(format!("refused: {r}")))),
+            Ok(p) => Some(Ok(p)),
+        }
+    });
+    let Some(result) = outcome else {
+        let why = pending.map(|r| r.to_string()).unwrap_or_default();
+        if !waits {
+            outln!(
+                "{at}: {why}; '{}' is nofail, so the initrd does not wait for it (the booted system sets it up when it appears)",
+                entry.name
+            );
+            return Err(Exit::Ok);
+        }
+        exit::error(format_args!("{at}: {why} (waited {}s)", timeout.as_secs()));
+        return Err(Exit::System);
+    };
+    let serials: Vec<String> = cxlplan::serials(entry)
+        .iter()
+        .map(|s| format!("{s:#x}"))
+        .collect();
+    match result.map_err(|f| f.report(&at))? {
+        RegionPlan::Recognised { region, bind } => {
+            if bind {
+                crate::cxl::bind(ctx, &region).map_err(|f| f.report(&at))?;
+                outln!(
+                    "{}: {region} over serial {} exists as declared; bound it to cxl_region",
+                    entry.name,
+                    serials.join(",")
+                );
+            } else {
+                outln!(
+                    "{}: {region} over serial {} exists as declared; nothing written",
+                    entry.name,
+                    serials.join(",")
+                );
+            }
+        }
+        RegionPlan::Create(c) => {
+            let region = crate::cxl::create(ctx, &c).map_err(|f| f.report(&at))?;
+            let targets: Vec<String> = c
+                .targets
+                .iter()
+                .map(|t| format!("{:#x} ({} {})", t.serial, t.memdev, t.decoder))
+                .collect();
+            outln!(
+                "{}: created {} region {region} under {}: {}, granularity {}, serial {}",
+                entry.name,
+                c.mode.as_str(),
+                c.root_decoder,
+                human_bytes(c.size),
+                c.granularity,
+                targets.join(", ")
+            );
+            let record = crate::cxl::Record {
+                region,
+                serials: c.targets.iter().map(|t| t.serial).collect(),
+            };
+            if let Err(e) = crate::cxl::save(&ctx.run, &entry.name, &record) {
+                exit::warning(format_args!(
+                    "{at}: the region is up, but recording it in {} failed ({e}): `down` will leave it alone",
+                    crate::cxl::record_path(&ctx.run, &entry.name).display()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Plans the entry, polling sysfs until its members appear or `timeout` passes (0: one look),

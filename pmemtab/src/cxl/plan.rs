@@ -60,6 +60,18 @@ impl Refusal {
     pub fn is_pending(&self) -> bool {
         matches!(self, Refusal::Missing { .. })
     }
+
+    /// As the namespace planner's refusal of `entry`, to report it the same way.
+    pub fn for_entry(&self, entry: &Entry) -> crate::plan::Refusal {
+        crate::plan::Refusal {
+            line: entry.line,
+            name: entry.name.to_string(),
+            reasons: vec![crate::plan::Reason::Cxl {
+                why: self.to_string(),
+                pending: self.is_pending(),
+            }],
+        }
+    }
 }
 
 impl fmt::Display for Refusal {
@@ -124,6 +136,17 @@ fn serials_text(s: &[Option<u64>]) -> String {
 
 /// Plans a cxl-pmem line, or a system-ram line over serial= members.
 pub fn plan(entry: &Entry, cxl: &Cxl) -> Result<RegionPlan, Refusal> {
+    if entry.layout == Layout::SystemRam {
+        return Err(Refusal::Refused(RAM_NOT_YET.into()));
+    }
+    plan_region(entry, cxl)
+}
+
+/// Why a system-ram line over serials is refused by this version.
+pub const RAM_NOT_YET: &str = "system-ram over CXL memory devices (serial=) is not implemented in this version: nothing was written; online the ram region with `cxl create-region -t ram` and `daxctl online-memory`";
+
+/// The region a line describes, whatever its mode.
+fn plan_region(entry: &Entry, cxl: &Cxl) -> Result<RegionPlan, Refusal> {
     let want = serials(entry);
     let mode = mode_of(entry);
     let ways = want.len() as u64;
