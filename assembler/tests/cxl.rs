@@ -128,6 +128,28 @@ fn up_creates_records_and_down_takes_back() {
         "region0 0x2002,0x2003"
     );
 
+    // Again: recognised, nothing written.
+    let out = t.run(&["up", "cxlpm"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "cxlpm: region0 over serial 0x2002,0x2003 exists as declared; nothing written\n"
+    );
+    let out = t.run(&["status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "cxlpm (region0) CXL pmem region, 512.00 MiB, granularity 256, committed, bound, made by pmemtab, pmemtab line 1\n \
+         ├─position 0: serial=0x2002 mem1 decoder3.0\n \
+         └─position 1: serial=0x2003 mem2 decoder4.0\n"
+    );
+    let out = t.run(&["status", "--json", "cxlpm"]);
+    assert!(
+        text(&out.stdout).contains("\"regions\": [\n    {\n      \"name\": \"cxlpm\",\n      \"region\": \"region0\",\n      \"mode\": \"pmem\",\n      \"size\": 536870912,"),
+        "{}",
+        text(&out.stdout)
+    );
+
     let out = t.run(&["down", "cxlpm"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
