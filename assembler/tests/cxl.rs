@@ -128,6 +128,23 @@ fn up_creates_records_and_down_takes_back() {
         "region0 0x2002,0x2003"
     );
 
+    // import --cxl gives back the line that recognises it, once it is not declared.
+    fs::write(t.path("pmemtab"), "").unwrap();
+    let out = t.run(&["import", "--cxl"]);
+    assert_eq!(
+        text(&out.stdout),
+        "cxl-2002-2003 cxl-pmem serial=0x2002,serial=0x2003 - - size=512M,granularity=256\n"
+    );
+    fs::write(
+        t.path("pmemtab"),
+        "cxlpm cxl-pmem serial=0x2002,serial=0x2003 - - size=512M\n",
+    )
+    .unwrap();
+    let out = t.run(&["import", "--cxl"]);
+    assert_eq!(
+        text(&out.stdout),
+        "# region0: already declared by 'cxlpm' on line 1\n"
+    );
     // Again: recognised, nothing written.
     let out = t.run(&["up", "cxlpm"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -273,3 +273,40 @@ fn capacity_held_by_no_region_is_never_guessed_at() {
     );
     fs::remove_dir_all(sys.parent().unwrap()).unwrap();
 }
+
+#[test]
+fn an_existing_region_imports_as_the_line_that_recognises_it() {
+    use pmemtab::cxl::import::{import, Outcome};
+    let sys = scratch();
+    add_region(&sys, &[(4, 0), (3, 0)], 2 * M256, 256);
+    let cxl = scan(&sys).unwrap();
+    assert_eq!(
+        import(&cxl, &[]),
+        vec![(
+            "region0".to_string(),
+            Outcome::Line(
+                "cxl-2003-2002 cxl-pmem serial=0x2003,serial=0x2002 - - size=512M,granularity=256"
+                    .into()
+            )
+        )]
+    );
+    let declared = entry("mine cxl-pmem serial=0x2003,serial=0x2002\n");
+    assert_eq!(
+        import(&cxl, &[declared])[0].1,
+        Outcome::Declared {
+            entry: "mine".into(),
+            line: 1
+        }
+    );
+    // A region made halfway is nothing to declare.
+    w(
+        &sys.join("devices/platform/ACPI0017:00/root0/decoder0.0/region0/commit"),
+        "0",
+    );
+    let cxl = scan(&sys).unwrap();
+    assert_eq!(
+        import(&cxl, &[])[0].1,
+        Outcome::Refused("not committed (made halfway): nothing to declare".into())
+    );
+    fs::remove_dir_all(sys.parent().unwrap()).unwrap();
+}

@@ -3,6 +3,7 @@
 //! ([`plan`]). The geometry rules both the parser and the plan obey are
 //! [`crate::interleave`]'s.
 
+pub mod import;
 pub mod model;
 pub mod plan;
 pub mod scan;
