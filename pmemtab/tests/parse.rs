@@ -532,11 +532,14 @@ fn man_page_examples_parse() {
             _ => {}
         }
     }
-    assert_eq!(lines.len(), 7, "{lines:#?}");
+    assert_eq!(lines.len(), 9, "{lines:#?}");
     let parsed = parse(&lines.join("\n"));
     assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
     let names: Vec<&str> = parsed.entries.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["fast", "big", "db", "cache", "ram", "scratch"]);
+    assert_eq!(
+        names,
+        ["fast", "big", "db", "cache", "ram", "scratch", "cxlpm", "data"]
+    );
 }
 
 /// Control characters from the file are shown escaped, the caret still under the fault.
