@@ -9,6 +9,8 @@ use crate::ctx::Ctx;
 use crate::exit::Failure;
 use pmemtab::cxl::model::{Cxl, Mode};
 use pmemtab::cxl::plan::Create;
+use pmemtab::kmem::{AutoOnline, Zone};
+use pmemtab::plan::KmemDev;
 use pmemtab::sysfs;
 use std::fs;
 use std::io::{self, Write};
@@ -89,8 +91,15 @@ impl Undo<'_> {
 }
 
 /// Creates the planned region and binds it; on failure nothing of it is left (or the message
-/// says what is). Returns the region's name.
-pub fn create(ctx: &Ctx, plan: &Create) -> Result<String, Failure> {
+/// says what is). Returns the region's name. A ram region is bound with the kernel's
+/// auto-online policy held at offline when it would online the memory in another zone than
+/// `zone` (the region's dax device goes to kmem the moment it binds); the policy held is
+/// returned too.
+pub fn create(
+    ctx: &Ctx,
+    plan: &Create,
+    zone: Option<Zone>,
+) -> Result<(String, Option<AutoOnline>), Failure> {
     let bus = bus(ctx);
     let rd = bus.join(&plan.root_decoder);
     let claim = rd.join(if plan.mode == Mode::Pmem {
@@ -119,8 +128,8 @@ pub fn create(ctx: &Ctx, plan: &Create) -> Result<String, Failure> {
         committed: false,
         bound: false,
     };
-    match steps(ctx, plan, &bus, &mut undo) {
-        Ok(()) => Ok(name),
+    match steps(ctx, plan, &bus, &mut undo, zone) {
+        Ok(held) => Ok((name, held)),
         Err(f) => {
             let undone = undo.run();
             Err(f.and(&undone))
@@ -128,7 +137,13 @@ pub fn create(ctx: &Ctx, plan: &Create) -> Result<String, Failure> {
     }
 }
 
-fn steps(ctx: &Ctx, plan: &Create, bus: &Path, undo: &mut Undo<'_>) -> Result<(), Failure> {
+fn steps(
+    ctx: &Ctx,
+    plan: &Create,
+    bus: &Path,
+    undo: &mut Undo<'_>,
+    zone: Option<Zone>,
+) -> Result<Option<AutoOnline>, Failure> {
     let region = bus.join(&undo.region);
     let ways = plan.targets.len();
     write(
@@ -155,8 +170,40 @@ fn steps(ctx: &Ctx, plan: &Create, bus: &Path, undo: &mut Undo<'_>) -> Result<()
     }
     write(&region.join("commit"), "1")?;
     undo.committed = true;
-    undo.bound = bind(ctx, &undo.region)?;
-    Ok(())
+    let (bound, held) = bind_held(ctx, &undo.region, zone);
+    undo.bound = bound?;
+    Ok(held)
+}
+
+/// [`bind`], for a ram region with the auto-online policy held (see [`create`]).
+pub fn bind_held(
+    ctx: &Ctx,
+    region: &str,
+    zone: Option<Zone>,
+) -> (Result<bool, Failure>, Option<AutoOnline>) {
+    match zone {
+        Some(z) => crate::kmem::with_policy_held(ctx, z, region, || bind(ctx, region)),
+        None => (bind(ctx, region), None),
+    }
+}
+
+/// The dax device a bound ram region brought (the one under its `dax_regionN`), with the node
+/// its memory joins and its size, once it is there.
+pub fn dax_of(ctx: &Ctx, region: &str) -> Option<KmemDev> {
+    let real = fs::canonicalize(bus(ctx).join(region)).ok()?;
+    let devices = ctx.sysfs.join("bus/dax/devices");
+    let mut found: Vec<String> = fs::read_dir(&devices)
+        .ok()?
+        .flatten()
+        .filter(|e| fs::canonicalize(e.path()).is_ok_and(|p| p.starts_with(&real)))
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    found.sort();
+    let dax = found.into_iter().next()?;
+    let dir = devices.join(&dax);
+    let node = read(&dir.join("target_node")).ok()?.parse().ok()?;
+    let size = sysfs::parse_dec(&read(&dir.join("size")).ok()?)?;
+    Some(KmemDev { dax, node, size })
 }
 
 /// Binds a committed region to cxl_region (its nd region or dax region then appears), unless
@@ -428,7 +475,7 @@ mod tests {
         };
         // The fixture has no kernel to bind the region: the bind "succeeds" without a driver,
         // and every step is taken back.
-        let f = create(&s.ctx, &c).unwrap_err();
+        let f = create(&s.ctx, &c, None).unwrap_err();
         assert_eq!(
             f.msg,
             "region0 is committed but cxl_region did not take it (see dmesg); region0 was taken back and deleted"
@@ -476,7 +523,7 @@ mod tests {
         let Ok(RegionPlan::Create(c)) = plan(&e, &cxl) else {
             panic!()
         };
-        let f = create(&s.ctx, &c).unwrap_err();
+        let f = create(&s.ctx, &c, None).unwrap_err();
         assert!(f.msg.starts_with("writing \"decoder4.0\" to "), "{}", f.msg);
         assert!(
             f.msg.ends_with("; region0 was taken back and deleted"),

@@ -208,3 +208,68 @@ fn a_missing_device_is_waited_for_then_named() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_ram_region_by_serial_is_created_with_the_policy_held_and_its_memory_checked() {
+    const BS: u64 = 128 << 20;
+    let t = Tree::new("cxl-ram");
+    fs::write(
+        t.path("pmemtab"),
+        "expand system-ram serial=0x1001 - - zone=movable\n",
+    )
+    .unwrap();
+    let region = t.kernel_region();
+    // What the kernel does at the bind, with kmem the CXL dax device's default driver: its
+    // dax device on node 1, bound to kmem, its two blocks onlined movable (here already).
+    let dax = region.join("dax_region0/dax0.0");
+    fs::create_dir_all(&dax).unwrap();
+    fs::write(dax.join("target_node"), "1\n").unwrap();
+    fs::write(dax.join("resource"), format!("{:#x}\n", 32 * BS)).unwrap();
+    fs::write(dax.join("size"), format!("{}\n", 2 * BS)).unwrap();
+    for d in ["kmem", "device_dax"] {
+        fs::create_dir_all(t.sys("bus/dax/drivers").join(d)).unwrap();
+    }
+    fs::create_dir_all(t.sys("bus/dax/devices")).unwrap();
+    std::os::unix::fs::symlink(
+        format!("../../../{RD}/region0/dax_region0/dax0.0"),
+        t.sys("bus/dax/devices/dax0.0"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(t.sys("bus/dax/drivers/kmem"), dax.join("driver")).unwrap();
+    let mem = t.sys("devices/system/memory");
+    fs::create_dir_all(&mem).unwrap();
+    fs::write(mem.join("block_size_bytes"), format!("{BS:x}\n")).unwrap();
+    fs::write(mem.join("auto_online_blocks"), "online\n").unwrap();
+    for n in [32, 33] {
+        let b = mem.join(format!("memory{n}"));
+        fs::create_dir_all(&b).unwrap();
+        fs::write(b.join("state"), "online\n").unwrap();
+        fs::write(b.join("valid_zones"), "Movable\n").unwrap();
+    }
+    let node = t.sys("devices/system/node/node1");
+    fs::create_dir_all(&node).unwrap();
+    fs::write(node.join("meminfo"), "Node 1 MemTotal:  262144 kB\n").unwrap();
+
+    let out = t.run(&["up", "expand"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "expand: created ram region region0 under decoder0.0: 256.00 MiB, granularity 256, serial 0x1001 (mem0 decoder2.0)\n\
+         expand: region0 (dax0.0) is system RAM on node 1: 2 blocks of 128.00 MiB in zone movable (0 onlined now)\n"
+    );
+    // The policy was held at offline for the bind (it would have onlined into ZONE_NORMAL)
+    // and restored.
+    assert!(
+        text(&out.stderr).contains("would have onlined region0's memory in a zone of its own; held it at offline while the region bound, then restored it"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(value(&mem.join("auto_online_blocks")), "online");
+    assert_eq!(value(&t.sys("bus/cxl/devices/decoder2.0/mode")), "ram");
+    assert_eq!(value(&region.join("uuid")), "", "a ram region has no uuid");
+    assert_eq!(
+        value(&t.path("run/pmemtab/kmem/expand.env")),
+        "MEMKIND_DAX_KMEM_NODES=1"
+    );
+    assert_eq!(value(&t.path("run/pmemtab/cxl/expand")), "region0 0x1001");
+}

@@ -163,12 +163,13 @@ fn a_region_is_planned_as_cxl_create_region_makes_it() {
         ],
     });
     assert_eq!(plan(&e, &cxl), Ok(want));
-    // Volatile regions by serial are not done yet: refused, before anything is written.
+    // A volatile region by serial takes the ram capacity.
     let r = entry("expand system-ram serial=0x1001 - - granularity=4K\n");
-    assert_eq!(
-        plan(&r, &cxl),
-        Err(Refusal::Refused(pmemtab::cxl::plan::RAM_NOT_YET.into()))
-    );
+    let Ok(RegionPlan::Create(c)) = plan(&r, &cxl) else {
+        panic!("{:?}", plan(&r, &cxl))
+    };
+    assert_eq!((c.mode, c.size, c.granularity), (Mode::Ram, M256, 4096));
+    assert_eq!(c.targets[0].decoder, "decoder2.0");
 }
 
 #[test]

@@ -100,11 +100,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         };
         // A CXL region pmemtab made (recorded), or a cxl-pmem entry.
         let record = crate::cxl::load(&ctx.run, &name);
-        let cxl_line = entries
-            .iter()
-            .any(|e| e.name == name && e.layout == Layout::CxlPmem);
+        let cxl_line = entries.iter().any(|e| e.name == name && e.is_cxl());
         if cxl_line || !matches!(record, Ok(None)) {
-            worst = worst.max(down_cxl(ctx, &name, record, &at(&name)));
+            let limit = args.timeout.unwrap_or(KMEM_OFFLINE_LIMIT);
+            worst = worst.max(down_cxl(ctx, &name, record, &at(&name), limit));
             continue;
         }
         // A system-ram entry: its dax devices are found through pmemtab, there is no dm device.
@@ -234,6 +233,7 @@ fn down_cxl(
     name: &str,
     record: std::io::Result<Option<crate::cxl::Record>>,
     at: &str,
+    limit: std::time::Duration,
 ) -> Exit {
     let shown = escape_control(name);
     let record = match record {
@@ -292,6 +292,30 @@ fn down_cxl(
             list(&record.serials)
         ));
         return Exit::Refused;
+    }
+    // A ram region's memory first: offlined (the kernel moves what is in use) and its dax
+    // device given back to device_dax; memory that cannot be offlined keeps the region.
+    if region.mode == Some(pmemtab::cxl::model::Mode::Ram) {
+        if let Some(dev) = crate::cxl::dax_of(ctx, &record.region) {
+            let by = Deadline::after(
+                limit
+                    .saturating_add(MODPROBE_TIMEOUT)
+                    .saturating_add(CHARDEV_WAIT),
+            );
+            match kmem::down(ctx, &dev, limit, KMEM_BLOCK_FLOOR, by) {
+                Ok(kmem::Downed::Released { blocks }) => {
+                    outln!("{shown}: {} offlined ({blocks} memory blocks)", dev.dax)
+                }
+                Ok(kmem::Downed::NotActive) => {}
+                Err(f) => return f.report(at),
+            }
+        }
+        if let Err(e) = crate::publish::kmem_nodes(&ctx.run, name, None) {
+            exit::warning(format_args!(
+                "{at}: removing {} failed: {e}",
+                pmemtab::paths::kmem_env(&ctx.run, name).display()
+            ));
+        }
     }
     if let Some(why) = crate::cxl::in_use(ctx, &record.region) {
         exit::error(format_args!(

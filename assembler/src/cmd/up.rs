@@ -144,10 +144,21 @@ fn up_cxl(
         .iter()
         .map(|s| format!("{s:#x}"))
         .collect();
-    match result.map_err(|f| f.report(&at))? {
+    // A ram region's memory: the zone it goes to, and its drivers loaded before it binds
+    // (its dax device goes to kmem then).
+    let zone = (entry.layout == Layout::SystemRam).then(|| entry.options.zone.unwrap_or_default());
+    if zone.is_some() {
+        for m in ["dax_cxl", "kmem"] {
+            assemble::modprobe(m, by.build);
+        }
+    }
+    let (region, held, created) = match result.map_err(|f| f.report(&at))? {
         RegionPlan::Recognised { region, bind } => {
+            let mut held = None;
             if bind {
-                crate::cxl::bind(ctx, &region).map_err(|f| f.report(&at))?;
+                let (bound, h) = crate::cxl::bind_held(ctx, &region, zone);
+                bound.map_err(|f| f.report(&at))?;
+                held = h;
                 outln!(
                     "{}: {region} over serial {} exists as declared; bound it to cxl_region",
                     entry.name,
@@ -160,9 +171,10 @@ fn up_cxl(
                     serials.join(",")
                 );
             }
+            (region, held, false)
         }
         RegionPlan::Create(c) => {
-            let region = crate::cxl::create(ctx, &c).map_err(|f| f.report(&at))?;
+            let (region, held) = crate::cxl::create(ctx, &c, zone).map_err(|f| f.report(&at))?;
             let targets: Vec<String> = c
                 .targets
                 .iter()
@@ -178,7 +190,7 @@ fn up_cxl(
                 targets.join(", ")
             );
             let record = crate::cxl::Record {
-                region,
+                region: region.clone(),
                 serials: c.targets.iter().map(|t| t.serial).collect(),
             };
             if let Err(e) = crate::cxl::save(&ctx.run, &entry.name, &record) {
@@ -187,7 +199,79 @@ fn up_cxl(
                     crate::cxl::record_path(&ctx.run, &entry.name).display()
                 ));
             }
+            (region, held, true)
         }
+    };
+    let Some(zone) = zone else {
+        return Ok(());
+    };
+    if let Some(p) = held {
+        exit::warning(format_args!(
+            "{at}: the kernel's auto-online policy (auto_online_blocks={}) would have onlined {region}'s memory in a zone of its own; held it at offline while the region bound, then restored it",
+            p.as_str()
+        ));
+    }
+    online_ram(ctx, entry, &region, zone, by).map_err(|f| {
+        // A region this run made is not left behind with its memory given back.
+        let undone = if created {
+            match pmemtab::cxl::scan::scan(&ctx.sysfs)
+                .map_err(|e| Failure::system(e.to_string()))
+                .and_then(|bus| crate::cxl::destroy(ctx, &bus, &region))
+            {
+                Ok(()) => {
+                    let _ = crate::cxl::forget(&ctx.run, &entry.name);
+                    format!("; {region} was torn down again")
+                }
+                Err(e) => format!("; tearing {region} down failed: {}", e.msg),
+            }
+        } else {
+            String::new()
+        };
+        f.and(&undone).report(&at)
+    })
+}
+
+/// A ram region's dax device onlined as system RAM in `zone`, its node published for
+/// applications, as for a system-ram line over devdax namespaces.
+fn online_ram(
+    ctx: &Ctx,
+    entry: &Entry,
+    region: &str,
+    zone: pmemtab::kmem::Zone,
+    by: &Budget,
+) -> Result<(), Failure> {
+    let dev = wait::poll(by.build.cap(pmemtab::timeouts::CHARDEV_WAIT), || {
+        crate::cxl::dax_of(ctx, region)
+    })
+    .ok_or_else(|| {
+        Failure::system(format!(
+            "{region} is bound but no dax device of it appeared on a NUMA node (is dax_cxl available?)"
+        ))
+    })?;
+    if dev.node < 0 {
+        return Err(Failure::refused(format!(
+            "{} of {region} is on no NUMA node (target_node -1), and kmem onlines memory only into a node",
+            dev.dax
+        )));
+    }
+    let undo_by = std::cell::OnceCell::new();
+    let undo = || *undo_by.get_or_init(|| by.undo());
+    let u = kmem::up(ctx, &dev, zone, by.build, &undo)?;
+    outln!(
+        "{}: {region} ({}) is system RAM on node {}: {} blocks of {} in zone {zone} ({} onlined now)",
+        entry.name,
+        dev.dax,
+        dev.node,
+        u.blocks,
+        human_bytes(u.block_size),
+        u.onlined
+    );
+    if let Err(e) = crate::publish::kmem_nodes(&ctx.run, &entry.name, Some(&[dev.node])) {
+        exit::warning(format_args!(
+            "{}: memory is online, but publishing its node in {} failed: {e}",
+            ctx.at(entry.line, &entry.name),
+            pmemtab::paths::kmem_env(&ctx.run, &entry.name).display()
+        ));
     }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Existing CXL pmem regions → the pmemtab lines that declare them exactly as they are
+//! Existing CXL regions → the pmemtab lines that declare them exactly as they are
 //! (members by serial in position order, size and granularity), or why not. Every line made
 //! is parsed and planned again before it is offered: it must recognise the very region.
 
@@ -18,12 +18,12 @@ pub enum Outcome {
     Refused(String),
 }
 
-/// One outcome per pmem region on the bus, in region order (ram regions: system-ram over
-/// serials is not implemented yet, so they are not offered).
+/// One outcome per pmem or ram region on the bus, in region order: pmem regions become
+/// cxl-pmem lines, ram regions system-ram lines (zone= left at its default, movable).
 pub fn import(cxl: &Cxl, existing: &[Entry]) -> Vec<(String, Outcome)> {
     cxl.regions
         .iter()
-        .filter(|r| r.mode == Some(Mode::Pmem))
+        .filter(|r| matches!(r.mode, Some(Mode::Pmem | Mode::Ram)))
         .map(|r| (r.name.clone(), one(cxl, r, existing)))
         .collect()
 }
@@ -58,8 +58,13 @@ fn one(cxl: &Cxl, r: &Region, existing: &[Entry]) -> Outcome {
     let hex: Vec<String> = serials.iter().map(|s| format!("{s:x}")).collect();
     let name = format!("cxl-{}", hex.join("-"));
     let members: Vec<String> = serials.iter().map(|s| format!("serial={s:#x}")).collect();
+    let layout = if r.mode == Some(Mode::Ram) {
+        "system-ram"
+    } else {
+        "cxl-pmem"
+    };
     let line = format!(
-        "{name} cxl-pmem {} - - size={},granularity={}",
+        "{name} {layout} {} - - size={},granularity={}",
         members.join(","),
         suffixed(r.size),
         r.granularity

@@ -136,17 +136,6 @@ fn serials_text(s: &[Option<u64>]) -> String {
 
 /// Plans a cxl-pmem line, or a system-ram line over serial= members.
 pub fn plan(entry: &Entry, cxl: &Cxl) -> Result<RegionPlan, Refusal> {
-    if entry.layout == Layout::SystemRam {
-        return Err(Refusal::Refused(RAM_NOT_YET.into()));
-    }
-    plan_region(entry, cxl)
-}
-
-/// Why a system-ram line over serials is refused by this version.
-pub const RAM_NOT_YET: &str = "system-ram over CXL memory devices (serial=) is not implemented in this version: nothing was written; online the ram region with `cxl create-region -t ram` and `daxctl online-memory`";
-
-/// The region a line describes, whatever its mode.
-fn plan_region(entry: &Entry, cxl: &Cxl) -> Result<RegionPlan, Refusal> {
     let want = serials(entry);
     let mode = mode_of(entry);
     let ways = want.len() as u64;
