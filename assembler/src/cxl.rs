@@ -7,7 +7,7 @@
 
 use crate::ctx::Ctx;
 use crate::exit::Failure;
-use pmemtab::cxl::model::{Cxl, Mode};
+use pmemtab::cxl::model::{Cxl, Mode, Region};
 use pmemtab::cxl::plan::Create;
 use pmemtab::kmem::{AutoOnline, Zone};
 use pmemtab::plan::KmemDev;
@@ -248,31 +248,23 @@ pub fn destroy(ctx: &Ctx, cxl: &Cxl, region: &str) -> Result<(), Failure> {
 /// Why a region's pmem cannot be taken away now: a block device of one of its namespaces
 /// mounted or held (by a device-mapper device); `None` when nothing uses it. Unbinding the
 /// region would pull the device out from under its users.
-pub fn in_use(ctx: &Ctx, region: &str) -> Option<String> {
-    // Its nd regions: below the CXL region in the device tree (pmem_regionN/ndbusM/regionK).
-    let mut nd = Vec::new();
-    let mut dirs = vec![(fs::canonicalize(bus(ctx).join(region)).ok()?, 0)];
-    while let Some((dir, depth)) = dirs.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let path = e.path();
-            // Not through links (driver, subsystem): they lead out of the subtree.
-            if depth >= 3 || !e.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
-            if let Some(n) = e.file_name().to_str() {
-                if depth > 0
-                    && n.strip_prefix("region")
-                        .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
-                {
-                    nd.push(n.to_string());
-                }
-            }
-            dirs.push((path, depth + 1));
-        }
-    }
+pub fn in_use(ctx: &Ctx, region: &Region) -> Option<String> {
+    // Its nd region sits under the nvdimm bridge, not under the CXL region: the one at the
+    // same physical address.
+    let start = region.resource?;
+    let nd_dir = ctx.sysfs.join("bus/nd/devices");
+    let nd: Vec<String> = fs::read_dir(&nd_dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| n.starts_with("region"))
+        .filter(|n| {
+            sysfs::read_line(&nd_dir.join(n).join("resource"))
+                .ok()
+                .and_then(|r| sysfs::parse_hex(&r))
+                == Some(start)
+        })
+        .collect();
     if nd.is_empty() {
         return None;
     }

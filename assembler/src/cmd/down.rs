@@ -317,7 +317,7 @@ fn down_cxl(
             ));
         }
     }
-    if let Some(why) = crate::cxl::in_use(ctx, &record.region) {
+    if let Some(why) = crate::cxl::in_use(ctx, region) {
         exit::error(format_args!(
             "{at}: {} is in use ({why}); left in place: take down what uses it first",
             record.region
