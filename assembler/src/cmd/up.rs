@@ -144,15 +144,18 @@ fn up_cxl(
         .iter()
         .map(|s| format!("{s:#x}"))
         .collect();
-    // A ram region's memory: the zone it goes to, and its drivers loaded before it binds
-    // (its dax device goes to kmem then).
+    // A ram region's memory: the zone it goes to.
     let zone = (entry.layout == Layout::SystemRam).then(|| entry.options.zone.unwrap_or_default());
-    if zone.is_some() {
-        for m in ["dax_cxl", "kmem"] {
+    let plan = result.map_err(|f| f.report(&at))?;
+    // What the region brings when it binds (cxl_pmem's nd region, dax_cxl's dax device and
+    // kmem) loaded before: the devices may have been there at the first look, with udev still
+    // loading the rest. A ram region's memory needs kmem even when the region is bound.
+    if zone.is_some() || !matches!(plan, RegionPlan::Recognised { bind: false, .. }) {
+        for m in pmemtab::cxl::modules(&mode) {
             assemble::modprobe(m, by.build);
         }
     }
-    let (region, held, created) = match result.map_err(|f| f.report(&at))? {
+    let (region, held, created) = match plan {
         RegionPlan::Recognised { region, bind } => {
             let mut held = None;
             if bind {

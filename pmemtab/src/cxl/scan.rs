@@ -12,7 +12,6 @@
 use super::model::{Cxl, EndpointDecoder, Memdev, Mode, Region, RootDecoder};
 use crate::error::Error;
 use crate::sysfs::{self, parse_dec, parse_hex};
-use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -37,23 +36,26 @@ pub fn scan(sysfs: &Path) -> Result<Cxl, Error> {
                     names.push(n.to_string());
                 }
             }
-            names.sort_by_key(|n| sort_key(n));
+            names.sort_by(|a, b| by_number(a, b));
             names
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Cxl::default()),
         Err(e) => return Err(Error::read(&devices, e)),
     };
     // Canonical paths: where each object sits in the tree says what it is part of.
-    let real: HashMap<&str, PathBuf> = names
+    // (name, canonical path); few enough for a list (a map's code costs the boot binary).
+    let real: Vec<(&str, PathBuf)> = names
         .iter()
         .filter_map(|n| Some((n.as_str(), fs::canonicalize(devices.join(n)).ok()?)))
         .collect();
+    let real_of = |name: &str| real.iter().find(|(n, _)| *n == name).map(|(_, p)| p);
     let mut cxl = Cxl::default();
     // Endpoint port → (memdev canonical path, host bridge).
     let mut endpoints: Vec<(String, PathBuf, Option<PathBuf>)> = Vec::new();
-    let mut endpoint_decoders: HashMap<String, Vec<EndpointDecoder>> = HashMap::new();
+    // (endpoint port, decoder), in name order.
+    let mut endpoint_decoders: Vec<(String, EndpointDecoder)> = Vec::new();
     for name in &names {
-        let Some(path) = real.get(name.as_str()) else {
+        let Some(path) = real_of(name) else {
             continue;
         };
         let parent = parent_name(path);
@@ -68,10 +70,9 @@ pub fn scan(sysfs: &Path) -> Result<Cxl, Error> {
                 Some(p) if is_numbered(p, "root") => {
                     cxl.root_decoders.push(read_root_decoder(name, path));
                 }
-                Some(p) if is_numbered(p, "endpoint") => endpoint_decoders
-                    .entry(p.to_string())
-                    .or_default()
-                    .push(read_endpoint_decoder(name, path)),
+                Some(p) if is_numbered(p, "endpoint") => {
+                    endpoint_decoders.push((p.to_string(), read_endpoint_decoder(name, path)))
+                }
                 // Switch and host-bridge decoders: the kernel programs them itself.
                 _ => {}
             }
@@ -84,13 +85,17 @@ pub fn scan(sysfs: &Path) -> Result<Cxl, Error> {
         let Some(m) = cxl
             .memdevs
             .iter_mut()
-            .find(|m| real.get(m.name.as_str()) == Some(&uport))
+            .find(|m| real_of(&m.name) == Some(&uport))
         else {
             continue;
         };
         m.endpoint = Some(endpoint.clone());
         m.host_bridge = bridge;
-        m.decoders = endpoint_decoders.remove(&endpoint).unwrap_or_default();
+        m.decoders = endpoint_decoders
+            .iter()
+            .filter(|(e, _)| *e == endpoint)
+            .map(|(_, d)| d.clone())
+            .collect();
     }
     // A region's mode, when the kernel has no `mode` attribute for it: its first target's.
     for i in 0..cxl.regions.len() {
@@ -112,14 +117,19 @@ pub fn scan(sysfs: &Path) -> Result<Cxl, Error> {
     Ok(cxl)
 }
 
-/// `decoder10.2` sorts after `decoder2.0`: by the numbers in the name.
-fn sort_key(name: &str) -> (String, Vec<u64>) {
-    let head: String = name.chars().take_while(|c| !c.is_ascii_digit()).collect();
-    let nums = name[head.len()..]
-        .split('.')
-        .map(|n| n.parse().unwrap_or(u64::MAX))
-        .collect();
-    (head, nums)
+/// `decoder10.2` sorts after `decoder2.0`: by the letters, then the numbers in the name.
+fn by_number(a: &str, b: &str) -> std::cmp::Ordering {
+    let split = |s: &str| {
+        let at = s.find(|c: char| c.is_ascii_digit()).unwrap_or(s.len());
+        (s[..at].to_string(), s[at..].to_string())
+    };
+    let ((ha, ta), (hb, tb)) = (split(a), split(b));
+    let nums = |t: &str| -> Vec<u64> {
+        t.split('.')
+            .map(|n| n.parse().unwrap_or(u64::MAX))
+            .collect()
+    };
+    ha.cmp(&hb).then_with(|| nums(&ta).cmp(&nums(&tb)))
 }
 
 fn is_numbered(name: &str, prefix: &str) -> bool {
