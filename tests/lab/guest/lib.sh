@@ -163,6 +163,12 @@ mem_of() {
 cxl_root() { cxl list -D -d root 2>/dev/null | jq -r '.[0].decoder'; }
 # cxl_regions: the regions cxl-cli lists, "name type" a line (nothing when there are none).
 cxl_regions() { cxl list -R 2>/dev/null | jq -r 'if type == "array" then .[] else . end | "\(.region) \(.type)"'; }
+# cxl_nregions: how many regions cxl-cli lists ("error" when it fails).
+cxl_nregions() {
+    local j
+    j=$(cxl list -R 2>/dev/null) || { echo error; return; }
+    if [ -z "$j" ]; then echo 0; else echo "$j" | jq 'if type == "array" then length else 1 end'; fi
+}
 # cxl_geom REGION: what cxl-cli says of it, one line: type, ways, granularity, size, decode
 # state and, by position, the device's serial (decimal, as cxl list prints it) and its endpoint
 # decoder's DPA (start+size): "none" when there is no such region. Two regions with the same

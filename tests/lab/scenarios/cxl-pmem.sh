@@ -25,7 +25,7 @@ tab
 
 if [ "$LAB_BOOT" = 1 ]; then
     plan 16
-    check no-region-at-boot "cxl list -R: $(cxl_regions)" [ -z "$(cxl_regions)" ]
+    check no-region-at-boot "cxl list -R: $(cxl_regions)" [ "$(cxl_nregions)" = 0 ]
     # Provisioning, as an admin does: label areas, then the oracle's own region.
     run ndctl init-labels -f all
     run cxl create-region -t pmem -m -d "$root" -w 2 -s 512M "$m0" "$m1"
@@ -35,7 +35,7 @@ if [ "$LAB_BOOT" = 1 ]; then
     echo "LAB-INFO cxl create-region: $r $cli"
     save cligeom "$(echo "$cli" | tr ' ' '~')"
     run cxl destroy-region -f "$r"
-    check cli-destroyed "exit $RC, cxl list -R: $(cxl_regions)" [ "$RC" = 0 -a -z "$(cxl_regions)" ]
+    check cli-destroyed "exit $RC, cxl list -R: $(cxl_regions)" [ "$RC" = 0 -a "$(cxl_nregions)" = 0 ]
 
     run pmem-assemble up cxlpm
     check up-creates "exit $RC: $OUT" [ "$RC" = 0 ]
@@ -47,11 +47,11 @@ if [ "$LAB_BOOT" = 1 ]; then
     before=$(cxl_decoders)
     run pmem-assemble up cxlpm
     check up-again-no-change "exit $RC: $OUT; decoders changed: $([ "$before" = "$(cxl_decoders)" ] && echo no || echo yes)" \
-        sh -c '[ "$1" = 0 ] && [ "$2" = "$3" ] && [ "$(cxl list -R | jq length)" = 1 ]' - "$RC" "$before" "$(cxl_decoders)"
+        sh -c '[ "$1" = 0 ] && [ "$2" = "$3" ] && [ "$4" = 1 ]' - "$RC" "$before" "$(cxl_decoders)" "$(cxl_nregions)"
     nd=$(ndctl list -R | jq -r '.[0].dev')
     run ndctl create-namespace -r "$nd" --mode=fsdax --uuid=$NS --name=cxlns
     check namespace "exit $RC: $OUT" [ "$RC" = 0 ]
-    run pmem-assemble up
+    run pmem-assemble up --all
     check up-all "exit $RC: $OUT" [ "$RC" = 0 ]
     run pmem-assemble mount cxldata
     check mount-dax "exit $RC: $OUT; $(grep /mnt/cxl /proc/mounts)" mounted_dax /mnt/cxl
@@ -59,17 +59,17 @@ if [ "$LAB_BOOT" = 1 ]; then
     check wrote "no checksum" [ -n "$sum" ]
     save sum "$sum"
     run umount /mnt/cxl
-    run pmem-assemble down
+    run pmem-assemble down --all
     check down "exit $RC: $OUT" [ "$RC" = 0 ]
-    check down-leaves-no-region "cxl list -R: $(cxl_regions)" [ -z "$(cxl_regions)" ]
+    check down-leaves-no-region "cxl list -R: $(cxl_regions)" [ "$(cxl_nregions)" = 0 ]
     check down-frees-decoders "endpoint decoders with DPA: $(cxl list -D -vvv | jq -c '[.. | objects | select(has("dpa_size") and .dpa_size > 0) | .decoder]')" \
         sh -c '[ "$(cxl list -vvv | jq "[.. | objects | select(has(\"dpa_size\") and .dpa_size > 0)] | length")" = 0 ]'
     check down-no-pmem "ndctl list -N: $(ndctl list -N 2>&1)" [ -z "$(ndctl list -N 2>/dev/null)" ]
 else
     plan 8
     cli=$(echo "$LAB_CLIGEOM" | tr '~' ' ')
-    check no-region-at-boot "cxl list -R: $(cxl_regions)" [ -z "$(cxl_regions)" ]
-    run pmem-assemble up
+    check no-region-at-boot "cxl list -R: $(cxl_regions)" [ "$(cxl_nregions)" = 0 ]
+    run pmem-assemble up --all
     check up "exit $RC in ${CS}0 ms: $OUT" [ "$RC" = 0 ]
     echo "LAB-INFO cxl-pmem boot $LAB_BOOT: up in ${CS}0 ms"
     g=$(cxl_geom "$(region_now)")
@@ -80,7 +80,7 @@ else
     check mount-dax "exit $RC: $OUT; $(grep /mnt/cxl /proc/mounts)" mounted_dax /mnt/cxl
     check data-intact "sha256 '$(sum_of /mnt/cxl/f)', boot 1 wrote '$LAB_SUM'" same "$(sum_of /mnt/cxl/f)" "$LAB_SUM"
     run umount /mnt/cxl
-    run pmem-assemble down
+    run pmem-assemble down --all
     check down "exit $RC: $OUT" [ "$RC" = 0 ]
-    check down-leaves-no-region "cxl list -R: $(cxl_regions)" [ -z "$(cxl_regions)" ]
+    check down-leaves-no-region "cxl list -R: $(cxl_regions)" [ "$(cxl_nregions)" = 0 ]
 fi
