@@ -1,5 +1,5 @@
 # shellcheck shell=dash
-#@ kernels 6.12 trixie testing sid
+#@ kernels 6.12 trixie
 #@ boot dimms=cv0
 # Scenario cxl-ram: a volatile CXL expander (cv0, 512 MiB) named by serial in a system-ram line
 # with zone=movable, on Debian's 6.12, which onlines hot-added memory by itself
