@@ -3,9 +3,14 @@
 # checks what the tests need. Sourced, not run.
 #   deps_packages GROUP...   the packages of these groups, one per line
 #   deps_commands GROUP...   their commands (not the paths), one per line
-#   deps_installed PKG       the package is installed (dpkg-query)
+#   deps_installed PKG       the package is installed (dpkg-query); PKG/SUITE: in SUITE's version
 #   deps_install GROUP...    apt-get installs the packages not yet installed (one update first),
 #                            then deps_preflight: fails with one line per missing program
+#   deps_suite_source SUITE  adds SUITE (bookworm-backports only) to the host's apt sources
+# A package written PKG/SUITE comes from that suite: only bookworm-backports, the one suite
+# besides Debian 12 that may be installed on the host (qemu >= 8.1 for the CXL lab: Debian 12's
+# 7.2 has no cxl-type3 volatile-memdev/persistent-memdev). apt-get install PKG/SUITE takes the
+# dependencies that need it from there too; everything else stays Debian 12's.
 #   deps_preflight GROUP...  every program (command -v) and path of these groups is there, or
 #                            prints "missing: PROG (Debian package PKG, group G)" and fails
 DEPS_TABLE=${DEPS_TABLE:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/deps}
@@ -19,7 +24,30 @@ deps_packages() { deps_rows "$@" | awk '{print $3}' | sort -u; }
 
 deps_commands() { deps_rows "$@" | awk '$2 !~ /^\// {print $2}' | awk '!seen[$0]++'; }
 
-deps_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+deps_installed() {
+    local pkg=${1%%/*} suite v
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || return 1
+    case $1 in */*) ;; *) return 0 ;; esac
+    suite=${1#*/}
+    v=$(dpkg-query -W -f='${Version}' "$pkg")
+    # Installed in a version SUITE has (apt-cache madison: "pkg | version | URI SUITE/main ...").
+    apt-cache madison "$pkg" 2>/dev/null |
+        awk -F'|' -v v="$v" -v s="$suite" '{gsub(/ /, "", $2)} $2 == v && $3 ~ (" " s "/") {f = 1} END {exit !f}'
+}
+
+# The host's apt sources get bookworm-backports (off by default: pin 100, so only what is asked
+# for comes from it), on the mirror the host already uses for Debian 12.
+deps_suite_source() {
+    local suite=$1 mirror f
+    [ "$suite" = bookworm-backports ] || { echo "missing: tests/deps names suite $suite: only bookworm-backports may be installed on the host" >&2; return 1; }
+    apt-cache policy 2> /dev/null | awk -v s="$suite/main" '$3 == s {f = 1} END {exit !f}' && return 0
+    mirror=$(apt-cache policy 2> /dev/null | awk '$3 == "bookworm/main" {print $2; exit}')
+    [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+    f=/etc/apt/sources.list.d/pmemtab-tests-$suite.sources
+    echo "adding $suite to apt's sources ($f)" >&2
+    printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "$mirror" "$suite" > "$f"
+}
 
 deps_install() {
     local p missing=()
@@ -27,6 +55,9 @@ deps_install() {
         deps_installed "$p" || missing+=("$p")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
+        for p in "${missing[@]}"; do
+            case $p in */*) deps_suite_source "${p#*/}" || return 1 ;; esac
+        done
         echo "installing ${missing[*]}" >&2
         export DEBIAN_FRONTEND=noninteractive
         if ! { apt-get update -qq && apt-get install -y -qq "${missing[@]}" > /dev/null; }; then

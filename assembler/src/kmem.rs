@@ -102,7 +102,11 @@ fn read(path: &Path) -> Result<String, Failure> {
 }
 
 fn write_attr(path: &Path, value: &str) -> io::Result<()> {
-    let mut f = fs::OpenOptions::new().write(true).open(path)?;
+    // O_TRUNC as a shell's `>` (sysfs ignores it; a fixture file then holds the last value).
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)?;
     f.write_all(value.as_bytes())
 }
 
@@ -172,6 +176,34 @@ fn auto_online(p: &Paths<'_>) -> Option<AutoOnline> {
     read_attr(&p.memory().join("auto_online_blocks"))
         .ok()
         .and_then(|t| AutoOnline::parse(&t))
+}
+
+/// Runs `add` (which hot-adds memory: kmem binding a dax device, or a CXL ram region bound
+/// with kmem as its dax device's default) with the kernel's auto-online policy held at
+/// `offline` when it would online the memory in another zone than `zone`, and restored right
+/// after, whatever `add` returned; the policy it held, if it did. `what` names the memory in
+/// the warning when the policy cannot be restored.
+pub fn with_policy_held<T>(
+    ctx: &Ctx,
+    zone: Zone,
+    what: &str,
+    add: impl FnOnce() -> T,
+) -> (T, Option<AutoOnline>) {
+    let p = Paths { sysfs: &ctx.sysfs };
+    let policy = auto_online(&p);
+    let held = policy.filter(|_| kmem::hold_policy(policy, zone));
+    let policy_path = p.memory().join("auto_online_blocks");
+    let held = held.filter(|_| write_attr(&policy_path, "offline").is_ok());
+    let result = add();
+    if let Some(was) = held {
+        if let Err(e) = write_attr(&policy_path, was.as_str()) {
+            crate::exit::warning(format_args!(
+                "{what}: could not restore auto_online_blocks={} ({e}); it is offline now",
+                was.as_str()
+            ));
+        }
+    }
+    (result, held)
 }
 
 fn node_total(sysfs: &Path, node: i32) -> Option<u64> {
@@ -423,19 +455,7 @@ pub fn up(
             // The kernel would online the memory in another zone the moment kmem adds it:
             // hold its policy at offline for that moment (restored right after), so the
             // blocks are onlined here, in the entry's zone.
-            let policy = auto_online(&p);
-            let held = policy.filter(|_| kmem::hold_policy(policy, zone));
-            let policy_path = p.memory().join("auto_online_blocks");
-            let held = held.filter(|_| write_attr(&policy_path, "offline").is_ok());
-            let bound = bind(&p, dax, KMEM, build);
-            if let Some(was) = held {
-                if let Err(e) = write_attr(&policy_path, was.as_str()) {
-                    crate::exit::warning(format_args!(
-                        "{dax}: could not restore auto_online_blocks={} ({e}); it is offline now",
-                        was.as_str()
-                    ));
-                }
-            }
+            let (bound, held) = with_policy_held(ctx, zone, dax, || bind(&p, dax, KMEM, build));
             held_policy = held;
             if let Err(f) = bound {
                 let back = bind(&p, dax, DEVICE_DAX, undo())

@@ -9,6 +9,7 @@ mod assemble;
 mod cmd;
 mod crash;
 mod ctx;
+mod cxl;
 mod dm;
 mod exit;
 #[cfg(feature = "host")]

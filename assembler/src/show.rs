@@ -60,6 +60,26 @@ pub struct MemStatus {
     pub members: Vec<MemMember>,
 }
 
+/// A CXL region a pmemtab line declares, as it is now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionStatus {
+    /// The entry.
+    pub name: String,
+    pub line: usize,
+    /// `region0`
+    pub region: String,
+    /// `pmem`, `ram`
+    pub mode: String,
+    pub size: u64,
+    pub granularity: u64,
+    pub committed: bool,
+    pub bound: bool,
+    /// `up` made it in this boot (it is recorded): `down` tears it down.
+    pub made_by_pmemtab: bool,
+    /// Position order: (serial, memdev, endpoint decoder).
+    pub targets: Vec<(u64, String, String)>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemMember {
     /// `dax1.0`
@@ -148,8 +168,44 @@ fn flag(v: Option<bool>, yes: &str, no: &str) -> String {
 
 /// `dmsetup ls --tree`-like text: the block devices, then the memory. Every name and path
 /// from the kernel or sysfs is shown as `check` shows names (control characters escaped).
-pub fn tree(devs: &[DevStatus], mems: &[MemStatus]) -> String {
+pub fn tree(devs: &[DevStatus], mems: &[MemStatus], regions: &[RegionStatus]) -> String {
     let mut out = String::new();
+    for r in regions {
+        let _ = writeln!(
+            out,
+            "{} ({}) CXL {} region, {}, granularity {}, {}, {}, {}, pmemtab line {}",
+            shown(&r.name),
+            shown(&r.region),
+            shown(&r.mode),
+            human_bytes(r.size),
+            r.granularity,
+            if r.committed {
+                "committed"
+            } else {
+                "NOT COMMITTED"
+            },
+            if r.bound { "bound" } else { "NOT BOUND" },
+            if r.made_by_pmemtab {
+                "made by pmemtab"
+            } else {
+                "not made by pmemtab (down leaves it)"
+            },
+            r.line
+        );
+        for (i, (serial, memdev, decoder)) in r.targets.iter().enumerate() {
+            let branch = if i + 1 == r.targets.len() {
+                "└─"
+            } else {
+                "├─"
+            };
+            let _ = writeln!(
+                out,
+                " {branch}position {i}: serial={serial:#x} {} {}",
+                shown(memdev),
+                shown(decoder)
+            );
+        }
+    }
     for d in devs {
         let kernel = d
             .kernel
@@ -224,7 +280,7 @@ fn opt<T: Into<Json>>(v: Option<T>) -> Json {
 
 /// `{"devices": [...], "memory": [...]}`: one object per block device and per system-ram
 /// entry (written with the crate's JSON writer).
-pub fn json(devs: &[DevStatus], mems: &[MemStatus]) -> String {
+pub fn json(devs: &[DevStatus], mems: &[MemStatus], regions: &[RegionStatus]) -> String {
     let items = devs
         .iter()
         .map(|d| {
@@ -322,9 +378,38 @@ pub fn json(devs: &[DevStatus], mems: &[MemStatus]) -> String {
                 .with("members", Json::Arr(members))
         })
         .collect();
+    let regions = regions
+        .iter()
+        .map(|r| {
+            let targets = r
+                .targets
+                .iter()
+                .enumerate()
+                .map(|(i, (serial, memdev, decoder))| {
+                    Json::obj()
+                        .with("position", Json::from(i as u64))
+                        .with("serial", Json::from(*serial))
+                        .with("memdev", Json::from(memdev.as_str()))
+                        .with("decoder", Json::from(decoder.as_str()))
+                })
+                .collect();
+            Json::obj()
+                .with("name", Json::from(r.name.as_str()))
+                .with("region", Json::from(r.region.as_str()))
+                .with("mode", Json::from(r.mode.as_str()))
+                .with("size", Json::from(r.size))
+                .with("interleave_granularity", Json::from(r.granularity))
+                .with("committed", Json::from(r.committed))
+                .with("bound", Json::from(r.bound))
+                .with("made_by_pmemtab", Json::from(r.made_by_pmemtab))
+                .with("line", Json::from(r.line as u64))
+                .with("targets", Json::Arr(targets))
+        })
+        .collect();
     Json::obj()
         .with("devices", Json::Arr(items))
         .with("memory", Json::Arr(memory))
+        .with("regions", Json::Arr(regions))
         .pretty()
 }
 
@@ -369,7 +454,7 @@ mod tests {
     #[test]
     fn tree_text() {
         assert_eq!(
-            tree(&sample(), &[]),
+            tree(&sample(), &[], &[]),
             "fast0 (253:0, dm-0) striped, 1020.00 MiB, DAX-capable, open 1, mounted on /mnt/fast (dax=always), pmemtab line 3\n \
              ├─pmem1 (259:1) namespace1.0 uuid=aaaa node 1\n \
              └─pmem0 (259:0) namespace0.0 uuid=bbbb node 0\n   \
@@ -385,7 +470,7 @@ mod tests {
         d[0].name = "fa\tst\x1b[2J\x7f".into();
         d[0].mounts[0].point = "/mnt/a\nb".into();
         d[0].members[0].namespace = Some("ns\r".into());
-        let t = tree(&d, &[]);
+        let t = tree(&d, &[], &[]);
         assert!(
             t.starts_with("fa\\tst\\x1b[2J\\x7f (253:0, dm-0) striped"),
             "{t}"
@@ -398,7 +483,7 @@ mod tests {
 
     #[test]
     fn json_text() {
-        let j = json(&sample(), &[]);
+        let j = json(&sample(), &[], &[]);
         assert!(j.starts_with("{\n  \"devices\": [\n    {\n      \"name\": \"fast0\",\n      \"dm_uuid\": \"PMEMTAB-fast0\",\n      \"dev\": \"253:0\","), "{j}");
         assert!(
             j.contains("\"mounts\": [\n        \"/mnt/fast\"\n      ],\n      \"mounts_dax\": [\n        \"always\"\n      ],"),
@@ -411,8 +496,8 @@ mod tests {
         );
         assert!(j.contains("\"blockdev\": \"pmem0\",\n          \"namespace\": \"namespace0.0\",\n          \"uuid\": \"bbbb\",\n          \"raw_uuid\": null,\n          \"dax\": true,\n          \"numa_node\": 0,\n          \"target_node\": 0\n"), "{j}");
         assert_eq!(
-            json(&[], &[]),
-            "{\n  \"devices\": [],\n  \"memory\": []\n}\n"
+            json(&[], &[], &[]),
+            "{\n  \"devices\": [],\n  \"memory\": [],\n  \"regions\": []\n}\n"
         );
     }
 }

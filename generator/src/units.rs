@@ -19,7 +19,7 @@ use crate::log::Level;
 use pmemtab::cmdline::BootDevices;
 use pmemtab::paths::{by_name_link, RUN_DIR};
 use pmemtab::systemd::{self as sd, MountUnitError, TooLong};
-use pmemtab::tab::{DaxWant, Entry, Layout};
+use pmemtab::tab::{DaxWant, Entry};
 use pmemtab::timeouts::DAX_CHECK_LIMIT;
 use pmemtab::timespan::format as timespan;
 
@@ -249,8 +249,10 @@ fn service_text(ctx: &Context, c: &Chosen<'_>, dm: bool) -> String {
     let cmd = &ctx.command;
     let name = escape::exec_word(&e.name);
     let _ = writeln!(s, "ExecStart={cmd} up -- {name}");
-    // Onlined memory is not taken back at shutdown: offlining can fail and gains nothing.
-    if e.layout != Layout::SystemRam {
+    // Onlined memory is not taken back at shutdown: offlining can fail and gains nothing. Nor
+    // is a CXL region: it goes at reboot anyway, and the filesystems on its namespaces (other
+    // entries, ordered by nothing against it) may still be unmounting.
+    if !e.layout.is_unmounted() {
         let _ = writeln!(s, "ExecStop={cmd} down -- {name}");
     }
     s
@@ -276,7 +278,7 @@ fn mount_units(
     let Some(mp) = e.mount_point.as_deref() else {
         return Ok(());
     };
-    if e.layout == Layout::SystemRam {
+    if e.layout.is_unmounted() {
         return Ok(());
     }
     let simple = sd::simplify_path(mp).map_err(|source| RenderError::MountPath {
@@ -552,7 +554,7 @@ pub fn target(members: &[TargetMember]) -> Output {
 mod tests {
     use super::*;
     use pmemtab::tab::name::Name;
-    use pmemtab::tab::{FsType, Member, Options};
+    use pmemtab::tab::{FsType, Layout, Member, Options};
     use std::time::Duration;
 
     fn entry(line: usize, name: &str, layout: Layout, mp: Option<&str>) -> Entry {

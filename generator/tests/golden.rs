@@ -33,6 +33,8 @@ fn run_case(case: &std::path::Path) {
 
 testsupport::golden_cases!(support::golden_dir(), run_case;
     bad_lines,
+    cxl,
+    cxl_initrd,
     basic_host,
     boot_single_usr,
     default_path,

@@ -6,6 +6,7 @@
 //! the system; the only I/O is reading the files and directories a caller names.
 
 pub mod cmdline;
+pub mod cxl;
 pub mod devnum;
 pub mod dmtable;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod geometry;
 pub mod grubcfg;
 pub mod import;
 pub mod initrd;
+pub mod interleave;
 pub mod kmem;
 pub mod memmap;
 pub mod mountinfo;

@@ -20,6 +20,11 @@ pub const KMEM_ENV_DIR: &str = "pmemtab/kmem";
 /// (`EnvironmentFile=-/run/pmemtab/kmem.env`), relative to [`RUN_DIR`]; absent when none is up.
 pub const KMEM_ENV: &str = "pmemtab/kmem.env";
 
+/// Where `pmem-assemble up` records the CXL regions it created, one file per entry (region
+/// name and serials), relative to [`RUN_DIR`]: `down` tears down only those. Under /run, so
+/// the record goes at reboot with the regions themselves.
+pub const CXL_RECORD_DIR: &str = "pmemtab/cxl";
+
 /// `<run>/pmemtab/kmem/<name>.env`.
 pub fn kmem_env(run: &Path, name: &str) -> PathBuf {
     run.join(KMEM_ENV_DIR).join(format!("{name}.env"))

@@ -190,6 +190,12 @@ pub enum Reason {
     },
     /// The device would exceed what a u64 of sectors can address.
     TooLarge,
+    /// A CXL line (serial= members): what its plan against the CXL bus says
+    /// (the cxl module's plan); `pending` while its devices may still appear.
+    Cxl {
+        why: String,
+        pending: bool,
+    },
 }
 
 impl Reason {
@@ -198,7 +204,10 @@ impl Reason {
     pub fn is_pending(&self) -> bool {
         matches!(
             self,
-            Reason::Missing { .. } | Reason::NotReady { .. } | Reason::NoDaxDevice { .. }
+            Reason::Missing { .. }
+                | Reason::NotReady { .. }
+                | Reason::NoDaxDevice { .. }
+                | Reason::Cxl { pending: true, .. }
         )
     }
 
@@ -215,7 +224,7 @@ impl Reason {
             | Reason::UsedTwice { member, .. }
             | Reason::UsedByOther { member, .. }
             | Reason::TooSmall { member, .. } => Some(member),
-            Reason::TooFewMembers { .. } | Reason::TooLarge => None,
+            Reason::TooFewMembers { .. } | Reason::TooLarge | Reason::Cxl { .. } => None,
         }
     }
 }
@@ -287,6 +296,7 @@ impl Reason {
                 human_bytes(*unit)
             ),
             Reason::TooLarge => "the members add up to more than 2^64 sectors".into(),
+            Reason::Cxl { why, .. } => why.clone(),
         }
     }
 
@@ -308,7 +318,7 @@ impl Reason {
             Reason::UsedTwice { .. } => "a namespace may appear only once".into(),
             Reason::UsedByOther { .. } => "a namespace may belong to one entry only".into(),
             Reason::TooSmall { .. } => "name a larger namespace".into(),
-            Reason::TooFewMembers { .. } | Reason::TooLarge => {
+            Reason::TooFewMembers { .. } | Reason::TooLarge | Reason::Cxl { .. } => {
                 return None
             }
         })
@@ -359,6 +369,8 @@ pub fn candidates<'a>(member: &Member, namespaces: &'a [Namespace]) -> Vec<&'a N
                 let base = p.rsplit('/').next().unwrap_or(p);
                 ns.blockdev.as_deref() == Some(base)
             }
+            // A CXL memory device is no namespace.
+            Member::Serial(_) => false,
         })
         .collect()
 }
@@ -461,6 +473,12 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
         name: entry.name.to_string(),
         reasons: vec![reason],
     };
+    if entry.is_cxl() {
+        return Err(refuse(Reason::Cxl {
+            why: "names CXL memory devices (serial=), which are planned against the CXL bus, not namespaces".into(),
+            pending: false,
+        }));
+    }
     let need = match entry.layout {
         Layout::Striped { .. } => 2,
         _ => 1,
@@ -620,6 +638,8 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
             }
         }
         Layout::SystemRam => Device::Kmem { devs: kmem_devs },
+        // Refused above (is_cxl).
+        Layout::CxlPmem => return Err(refuse(Reason::TooFewMembers { need: 1, got: 0 })),
     };
     // Built as planned either way: the warning only says what the mix costs.
     warnings.extend(crate::numa::mix_warning(

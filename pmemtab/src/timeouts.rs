@@ -178,6 +178,9 @@ impl Timeouts {
             // Loading kmem, then per member moving the blocks the kernel onlined in another
             // zone; undone, per member: its blocks offlined, device_dax loaded and bound, its
             // character device awaited.
+            // The sysfs writes of a region are quick; its undo too. The bind probes the
+            // region (cxl_pmem's nd region): one modprobe's worth each way.
+            Layout::CxlPmem => (MODPROBE_TIMEOUT, MODPROBE_TIMEOUT),
             Layout::SystemRam => (
                 MODPROBE_TIMEOUT.saturating_add(times(KMEM_OFFLINE_LIMIT, members)),
                 times(

@@ -181,7 +181,11 @@ fn error_classes_with_positions() {
         ),
         (
             "bad linear serial=42\n".into(),
-            vec![err(1, 12, "unknown member 'serial=42'")],
+            vec![err(
+                1,
+                12,
+                "serial= names a CXL memory device, which a linear entry cannot use",
+            )],
         ),
         (
             "bad linear addr=xyz\n".into(),
@@ -343,7 +347,7 @@ fn rendered_diagnostic_points_at_the_fault() {
     assert_eq!(
         p.diagnostics[0].render("/etc/pmemtab"),
         format!(
-            "/etc/pmemtab:2:6: error: unknown layout 'stripe'\n 2 | fast stripe uuid={U1}\n   |      ^^^^^^\n = expected one of: linear, striped, striped:<chunk> (e.g. striped:2M), single, system-ram"
+            "/etc/pmemtab:2:6: error: unknown layout 'stripe'\n 2 | fast stripe uuid={U1}\n   |      ^^^^^^\n = expected one of: linear, striped, striped:<chunk> (e.g. striped:2M), single, system-ram, cxl-pmem"
         )
     );
 }
@@ -528,11 +532,14 @@ fn man_page_examples_parse() {
             _ => {}
         }
     }
-    assert_eq!(lines.len(), 7, "{lines:#?}");
+    assert_eq!(lines.len(), 9, "{lines:#?}");
     let parsed = parse(&lines.join("\n"));
     assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
     let names: Vec<&str> = parsed.entries.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["fast", "big", "db", "cache", "ram", "scratch"]);
+    assert_eq!(
+        names,
+        ["fast", "big", "db", "cache", "ram", "scratch", "cxlpm", "data"]
+    );
 }
 
 /// Control characters from the file are shown escaped, the caret still under the fault.
@@ -890,4 +897,133 @@ fn numa_mix_is_pmemtabs_own_and_for_dm_layouts_only() {
             err(3, 56, "option 'numa-mix' takes no value"),
         ]
     );
+}
+
+#[test]
+fn cxl_pmem_lines() {
+    let e = one("cxlpm cxl-pmem serial=0x2002,serial=0x2003 - - size=512M,granularity=256\n");
+    assert_eq!(e.layout, Layout::CxlPmem);
+    assert_eq!(
+        e.members,
+        vec![Member::Serial(0x2002), Member::Serial(0x2003)]
+    );
+    assert_eq!(e.options.size, Some(512 << 20));
+    assert_eq!(e.options.granularity, Some(256));
+    assert!(e.is_cxl() && e.mount_point.is_none() && e.fstype.is_none());
+    assert_eq!(e.layout.to_string(), "cxl-pmem");
+    assert_eq!(e.members[0].to_string(), "serial=0x2002");
+    // Decimal too, and the defaults (no size=, no granularity=).
+    let d = one("cxlpm cxl-pmem serial=8194 - - x-initrd.attach,nofail\n");
+    assert_eq!(d.members, vec![Member::Serial(0x2002)]);
+    assert_eq!((d.options.size, d.options.granularity), (None, None));
+    assert!(d.options.initrd_attach && d.options.nofail);
+    let r = one("expand system-ram serial=0x1001 - - zone=movable,size=256M\n");
+    assert_eq!(r.layout, Layout::SystemRam);
+    assert!(r.is_cxl());
+    assert_eq!(r.options.size, Some(256 << 20));
+}
+
+#[test]
+fn cxl_refusals() {
+    let cases: Vec<(String, Vec<Diag>)> = vec![
+        (
+            "p cxl-pmem serial=0\n".into(),
+            vec![err(1, 12, "serial 0 names no CXL memory device")],
+        ),
+        (
+            "p cxl-pmem serial=0x\n".into(),
+            vec![err(1, 12, "invalid serial '0x'")],
+        ),
+        (
+            "p cxl-pmem serial=0x2002,serial=8194\n".into(),
+            vec![err(1, 26, "member serial=0x2002 is listed twice")],
+        ),
+        (
+            format!("p cxl-pmem serial=0x2002,uuid={U1}\n"),
+            vec![err(
+                1,
+                12,
+                "a cxl-pmem entry names its CXL memory devices by serial only",
+            )],
+        ),
+        (
+            format!("r system-ram serial=0x1001,uuid={U1}\n"),
+            vec![err(
+                1,
+                14,
+                "a system-ram entry names either CXL memory devices (serial=) or devdax namespaces, not both",
+            )],
+        ),
+        (
+            "p single serial=0x2002 /mnt\n".into(),
+            vec![err(
+                1,
+                10,
+                "serial= names a CXL memory device, which a single entry cannot use",
+            )],
+        ),
+        (
+            "p cxl-pmem serial=0x2002 /mnt ext4\n".into(),
+            vec![err(1, 26, "a cxl-pmem entry is a region, not a filesystem")],
+        ),
+        (
+            "p cxl-pmem serial=0x2002,serial=0x2003 - - size=256M\n".into(),
+            vec![err(
+                1,
+                44,
+                "region size 256M is not a multiple of 512M (256 MiB per device, 2 devices)",
+            )],
+        ),
+        (
+            "p cxl-pmem serial=0x2002 - - granularity=300\n".into(),
+            vec![err(1, 30, "invalid interleave granularity '300'")],
+        ),
+        (
+            "p cxl-pmem serial=0x2002 - - size=lots\n".into(),
+            vec![err(1, 30, "invalid region size 'lots'")],
+        ),
+        (
+            "p cxl-pmem serial=0x2002 - - zone=movable\n".into(),
+            vec![err(1, 30, "zone= applies to system-ram entries only")],
+        ),
+        (
+            "p cxl-pmem serial=0x2002 - - noatime\n".into(),
+            vec![err(
+                1,
+                30,
+                "option 'noatime' is about mounting, and a cxl-pmem entry is a region, not mounted (its namespaces' entries are)",
+            )],
+        ),
+        (
+            format!("p single uuid={U1} /mnt ext4 size=1G\n"),
+            vec![err(
+                1,
+                62,
+                "size= and granularity= apply to CXL regions only (cxl-pmem, or system-ram over serial= members)",
+            )],
+        ),
+        (
+            format!("r system-ram uuid={U1} - - granularity=256\n"),
+            vec![err(
+                1,
+                60,
+                "size= and granularity= apply to a system-ram entry over CXL devices (serial= members) only",
+            )],
+        ),
+        (
+            "p cxl-pmem serial=1,serial=2,serial=3,serial=4,serial=5\n".into(),
+            vec![err(
+                1,
+                12,
+                "a CXL region interleaves 1, 2, 3, 4, 6, 8, 12 or 16 devices, not 5",
+            )],
+        ),
+        (
+            "a cxl-pmem serial=0x2002\nb system-ram serial=0x2002\n".into(),
+            vec![err(2, 14, "member serial=0x2002 is already used by 'a' on line 1; this line is ignored")],
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(diags(&text), want, "for line {text:?}");
+    }
 }

@@ -87,8 +87,22 @@ lab_args() {
 . "$LAB/../deps.sh"
 GUEST_TOOLS=$(deps_commands guest | tr '\n' ' ')
 GUEST_RULES=$(deps_rows guest | awk '$2 ~ /\/rules\.d\// {print $2}' | tr '\n' ' ')
-# Modules the guest init may load, resolved with their dependencies on the host.
+# Modules the guest init may load, resolved with their dependencies on the host. The CXL ones
+# (cxl_core and cxl_port are built in; Debian's 6.1 has no dax_cxl) and virtio_blk (a disk to
+# carry results out, tests/lab/cxl/capture) load on the CXL machine only.
 GUEST_MODULES="nfit nd_pmem nd_btt dax_pmem device_dax nd_e820 dm_mod ext4 xfs kmem"
+GUEST_CXL_MODULES="cxl_acpi cxl_pci cxl_mem cxl_pmem dax_cxl virtio_blk"
+# The CXL machine's type-3 memory devices (a boot naming one of them gets that machine, below):
+# name, kind (pmem: persistent-memdev + label area; ram: volatile-memdev), size, serial (sn=).
+# Backing files live in $CXL_FILES (per scenario, set by tests/lab/run) and survive its boots.
+CXL_DEVICES="
+cp0 pmem 1G 0x2001
+cp1 pmem 1G 0x2002
+cv0 ram 512M 0x1001
+"
+CXL_LSA_BYTES=$((1 << 20))
+# The CXL fixed memory window (CFMWS): one, over the one CXL host bridge, for ram and pmem.
+CXL_WINDOW=4G
 # One NVDIMM: 2 GiB region after a 2 MiB label area (region sizes must be 16 MiB multiples).
 # The files are sparse: only what the guest writes takes disk space.
 DIMM_BYTES=$((2050 << 20))
@@ -159,6 +173,10 @@ build_initramfs() {
     # tests/lab/setup's preflight has checked that every one of them is there.
     for t in $GUEST_TOOLS; do copy_with_libs "$root" "$(command -v "$t")" || return 1; done
     ln -sf mke2fs "$root/bin/mkfs.ext4"
+    # cxl-cli, Debian 13's (setup unpacked it in work/cxl-cli/root): the oracle for CXL regions.
+    # It runs on Debian 13's libraries, with their own loader, apart from the guest's Debian 12
+    # ones: /opt/cxl/{bin,lib} and a /bin/cxl that calls it through that loader.
+    cxl_cli_install "$root" || return 1
     # udev, for the scenario that plays the booted system's coldplug after an initramfs `up`:
     # systemd-udevd is udevadm under another name; the rules that decide dm readiness and links.
     mkdir -p "$root/lib/systemd" "$root/lib/udev/rules.d"
@@ -172,7 +190,9 @@ build_initramfs() {
     # Modules: exact files modprobe would insert (ignoring the host's install rules). 6.12's
     # are .ko.xz, which busybox insmod cannot load: they go in decompressed, as NAME.ko, and
     # depmod below writes the modules.dep that names them so.
-    for m in $GUEST_MODULES; do
+    for m in $GUEST_MODULES $GUEST_CXL_MODULES; do
+        # A module this kernel does not have (6.1: dax_cxl) is simply not there for the guest.
+        modinfo -b "$KDIR/root" -k "$k" "$m" > /dev/null 2>&1 || continue
         mkdir -p "$WORK/no-modprobe.d"
         # -C: the host's modprobe.d (ndctl's install rule for libnvdimm) must not apply.
         modprobe -C "$WORK/no-modprobe.d" -d "$KDIR/root" -S "$k" --show-depends "$m" |
@@ -198,6 +218,42 @@ build_initramfs() {
     (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initramfs.cpio.gz"
 }
 
+# The closure of libraries (DT_NEEDED, recursively) of ELF file $2 within the unpacked tree $1's
+# library directories, one path per line; a library not found there fails.
+cxl_cli_libs() {
+    local tree=$1 todo=("$2") seen=" " f n l
+    while [ ${#todo[@]} -gt 0 ]; do
+        f=${todo[0]}; todo=("${todo[@]:1}")
+        for n in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+            case $seen in *" $n "*) continue ;; esac
+            seen="$seen$n "
+            l=""
+            for d in usr/lib/x86_64-linux-gnu lib/x86_64-linux-gnu; do
+                [ -e "$tree/$d/$n" ] && { l=$tree/$d/$n; break; }
+            done
+            [ -n "$l" ] || { echo "lab: cxl-cli needs $n, which none of $CXL_CLI_DEBS has (tests/lab/setup)" >&2; return 1; }
+            echo "$l"
+            todo+=("$l")
+        done
+    done
+}
+# cxl_cli_install ROOT: cxl-cli into the image root ROOT (see build_initramfs).
+cxl_cli_install() {
+    local root=$1 tree=$WORK/cxl-cli/root libs l
+    [ -x "$tree/usr/bin/cxl" ] || { echo "lab: no cxl-cli in $tree (tests/lab/setup fetches it)" >&2; return 1; }
+    libs=$(cxl_cli_libs "$tree" "$tree/usr/bin/cxl") || return 1
+    mkdir -p "$root/opt/cxl/bin" "$root/opt/cxl/lib"
+    install -m 755 "$tree/usr/bin/cxl" "$root/opt/cxl/bin/cxl"
+    for l in $libs "$tree/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"; do
+        install -m 755 "$(readlink -f "$l")" "$root/opt/cxl/lib/${l##*/}"
+    done
+    printf '#!/bin/sh\n# Debian 13'"'"'s cxl-cli on its own libraries (tests/lab/lib.sh)\nexec /opt/cxl/lib/ld-linux-x86-64.so.2 --library-path /opt/cxl/lib --argv0 cxl /opt/cxl/bin/cxl "$@"\n' > "$root/bin/cxl"
+    chmod 755 "$root/bin/cxl"
+}
+# The packages setup fetches from Debian 13 for cxl-cli: cxl and what its libraries link
+# (readelf -d, recursively: cxl_cli_libs checks it at every build).
+CXL_CLI_DEBS="cxl libcxl1 libdaxctl1 libjson-c5 libtraceevent1 libtracefs1 libuuid1 libkmod2 libudev1 libc6 libgcc-s1 libcap2 liblzma5 libzstd1 libssl3t64 zlib1g"
+
 # Fresh sparse backing files nv0, nv1 (and the numa scenario's nn0, nn1) in $DIMMS (the demo and the bench use their own dir):
 # label areas zero, so the first boot must provision.
 DIMMS=${DIMMS:-$WORK/dimms}
@@ -210,6 +266,35 @@ make_nvdimms() {
     done
     rm -f "$DIMMS/km0"
     truncate -s "$KMEM_DIMM_BYTES" "$DIMMS/km0"
+    # The CXL devices' files are made by the first boot that names them (cxl_args).
+    rm -rf "$DIMMS"/cxl "$DIMMS"/cxl-*
+}
+
+# cxl_args NAME...: qemu arguments of the CXL machine with these type-3 devices (CXL_DEVICES),
+# in this order: the i-th on root port i (port=i, slot 2+i) of one CXL host bridge, so the order
+# is the order the kernel enumerates them in (a boot that swaps two swaps their memX names and
+# their root ports). Backing files (sparse, made on first use) in $CXL_FILES, share=on: data and
+# label areas survive from boot to boot. Sets CXL_ARGS.
+cxl_args() {
+    local d i=0 kind size sn dir=${CXL_FILES:-$DIMMS/cxl}
+    CXL_ARGS=(-device "pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1")
+    mkdir -p "$dir"
+    for d in "$@"; do
+        read -r kind size sn < <(echo "$CXL_DEVICES" | awk -v n="$d" '$1 == n {print $2, $3, $4}')
+        [ -n "$sn" ] || { echo "lab: no CXL device '$d' (CXL_DEVICES: cp0 cp1 cv0)" >&2; return 1; }
+        [ -e "$dir/$d" ] || truncate -s "$size" "$dir/$d"
+        CXL_ARGS+=(-object "memory-backend-file,id=cm$d,share=on,mem-path=$dir/$d,size=$size"
+                   -device "cxl-rp,port=$i,bus=cxl.1,id=rp$i,chassis=0,slot=$((2 + i))")
+        if [ "$kind" = pmem ]; then
+            [ -e "$dir/$d.lsa" ] || truncate -s "$CXL_LSA_BYTES" "$dir/$d.lsa"
+            CXL_ARGS+=(-object "memory-backend-file,id=cl$d,share=on,mem-path=$dir/$d.lsa,size=$CXL_LSA_BYTES"
+                       -device "cxl-type3,bus=rp$i,persistent-memdev=cm$d,lsa=cl$d,id=cxl-$d,sn=$sn")
+        else
+            CXL_ARGS+=(-device "cxl-type3,bus=rp$i,volatile-memdev=cm$d,id=cxl-$d,sn=$sn")
+        fi
+        i=$((i + 1))
+    done
+    CXL_ARGS+=(-M "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$CXL_WINDOW")
 }
 
 # boot LOG DIMMS APPEND [DISK...]: one guest boot with the named DIMMs (comma list, e.g.
@@ -220,9 +305,11 @@ make_nvdimms() {
 # BOOT_EXACT=1 passes APPEND alone, as the kernel command line (a boot loader's own line).
 boot() {
     local log=$1 dimms=$2 append=$3 d n args=() rc machine=(-smp 1 -m "1G,slots=8,maxmem=8G")
+    local mtype=pc,nvdimm=on cxl=()
     shift 3
     for d in ${dimms//,/ }; do
         case $d in
+        cp* | cv*) cxl+=("$d") ;;
         km0)
             machine=(-smp 1 -m "1G,slots=8,maxmem=8G" -object "memory-backend-ram,id=ram0,size=1G"
                      -numa "node,nodeid=0,cpus=0,memdev=ram0" -numa "node,nodeid=1")
@@ -242,13 +329,30 @@ boot() {
             ;;
         esac
     done
+    # The CXL machine (q35 with CXL; NVDIMMs are not on it): Debian's kernels refuse to commit a
+    # region under a hypervisor ("Failed to synchronize CPU cache state"), so the CPU hides it.
+    if [ ${#cxl[@]} -gt 0 ]; then
+        cxl_args "${cxl[@]}" || return 1
+        mtype=q35,cxl=on
+        machine=(-cpu "qemu64,-hypervisor" -smp 1 -m "1G,slots=4,maxmem=8G")
+        args+=("${CXL_ARGS[@]}")
+        append="lab.cxl=1 $append"
+    fi
+    n=0
     for d in "$@"; do
-        [ -n "$d" ] && args+=(-drive "file=$d,format=raw,if=virtio")
+        [ -n "$d" ] || continue
+        n=$((n + 1))
+        if [ ${#cxl[@]} -gt 0 ]; then
+            # On q35 with a CXL host bridge, qemu would put it behind that bridge: on pcie.0.
+            args+=(-drive "file=$d,format=raw,if=none,id=disk$n" -device "virtio-blk-pci,drive=disk$n,bus=pcie.0")
+        else
+            args+=(-drive "file=$d,format=raw,if=virtio")
+        fi
     done
     local cmdline="console=ttyS0 panic=1 ${BOOT_QUIET-quiet loglevel=3} $append"
     [ -n "${BOOT_EXACT:-}" ] && cmdline=$append
     mkdir -p "$(dirname "$log")"
-    timeout --kill-after=10 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on \
+    timeout --kill-after=10 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -machine "$mtype" \
         "${machine[@]}" "${args[@]}" \
         -kernel "$KDIR/root/boot/vmlinuz-$(kver)" -initrd "${BOOT_INITRD:-$WORK/initramfs.cpio.gz}" \
         -append "$cmdline" \

@@ -5,6 +5,7 @@ use super::common;
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
 use argh::FromArgs;
+use pmemtab::cxl::plan::RegionPlan;
 use pmemtab::plan::{Device, Plan};
 use pmemtab::size::human_bytes;
 
@@ -43,6 +44,29 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     let cmdline = common::read_cmdline(ctx, false);
     let boot = pmemtab::cmdline::boot_devices(&parsed.entries, &cmdline);
     let plans = pmemtab::plan::plan_all(&parsed.entries, &namespaces);
+    // CXL lines are planned against the CXL bus (read once, only when there are some).
+    let bus = if parsed.entries.iter().any(|e| e.is_cxl()) {
+        match pmemtab::cxl::scan::scan(&ctx.sysfs) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                exit::error(format_args!("{e}"));
+                return Exit::System;
+            }
+        }
+    } else {
+        None
+    };
+    // The cxl-pmem lines whose region up would create now.
+    let absent_regions: Vec<&str> = match &bus {
+        Some(b) => parsed
+            .entries
+            .iter()
+            .filter(|e| e.layout == pmemtab::tab::Layout::CxlPmem)
+            .filter(|e| matches!(pmemtab::cxl::plan::plan(e, b), Ok(RegionPlan::Create(_))))
+            .map(|e| e.name.as_str())
+            .collect(),
+        None => Vec::new(),
+    };
     let (mut ok, mut bad) = (0, 0);
     // A set, not a scan of `selected` per entry: that made check quadratic in the lines.
     let selected: std::collections::HashSet<(&str, usize)> =
@@ -57,6 +81,20 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             .filter(|d| d.concerns(&entry.name) && d.line == entry.line)
             .collect();
         let boot_errors = boot_problems.iter().any(|d| d.is_error());
+        if let (true, Some(bus)) = (entry.is_cxl(), &bus) {
+            match pmemtab::cxl::plan::plan(entry, bus) {
+                Ok(p) => {
+                    ok += 1;
+                    describe_cxl(entry, &p);
+                }
+                Err(r) => {
+                    bad += 1;
+                    status = status.max(Exit::Refused);
+                    common::report_refusal(ctx, entry, &r.for_entry(entry));
+                }
+            }
+            continue;
+        }
         match result {
             Ok(plan) if !boot_errors => {
                 ok += 1;
@@ -66,6 +104,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             Err(refusal) => {
                 bad += 1;
                 common::report_refusal(ctx, entry, refusal);
+                // Its namespaces may be on a CXL region that only up makes.
+                if refusal.is_pending() && !absent_regions.is_empty() {
+                    exit::warning(format_args!(
+                        "{}: the CXL pmem region{} of {} {} not made yet; if this entry's namespaces are on one, `pmem-assemble up` (or the next boot) brings them",
+                        ctx.at(entry.line, &entry.name),
+                        if absent_regions.len() == 1 { "" } else { "s" },
+                        absent_regions.join(", "),
+                        if absent_regions.len() == 1 { "is" } else { "are" }
+                    ));
+                }
             }
         }
         for d in &boot_problems {
@@ -147,5 +195,41 @@ fn describe(ctx: &Ctx, entry: &pmemtab::tab::Entry, plan: &Plan) {
     }
     for w in &plan.warnings {
         exit::warning(format_args!("{}: {w}", ctx.at(plan.line, &plan.name)));
+    }
+}
+
+/// What `up` would do for a CXL line.
+fn describe_cxl(entry: &pmemtab::tab::Entry, plan: &RegionPlan) {
+    match plan {
+        RegionPlan::Recognised { region, bind } => outln!(
+            "{}: {} {region} exists as declared{}",
+            entry.name,
+            entry.layout,
+            if *bind {
+                " (not bound to cxl_region yet: up binds it)"
+            } else {
+                ""
+            }
+        ),
+        RegionPlan::Create(c) => {
+            outln!(
+                "{}: {} would be created under {} ({} region, {}, granularity {})",
+                entry.name,
+                entry.layout,
+                c.root_decoder,
+                c.mode.as_str(),
+                human_bytes(c.size),
+                c.granularity
+            );
+            for (i, t) in c.targets.iter().enumerate() {
+                outln!(
+                    "  serial={:#x} -> {} {} (position {i}, {})",
+                    t.serial,
+                    t.memdev,
+                    t.decoder,
+                    human_bytes(t.dpa_size)
+                );
+            }
+        }
     }
 }

@@ -197,18 +197,5 @@ pub fn initrd_entries<'a>(ctx: &Ctx, entries: &'a [Entry]) -> Vec<(&'a Entry, bo
     for d in &boot.problems {
         print_diagnostic(ctx, d);
     }
-    let started = entries.iter().filter(|e| pmemtab::initrd::starts(e, &boot));
-    let rank = |e: &Entry| {
-        if pmemtab::initrd::boot_needs(e, &boot) {
-            0
-        } else if e.options.nofail {
-            2
-        } else {
-            1
-        }
-    };
-    let mut out: Vec<(&Entry, bool)> = started.map(|e| (e, rank(e) < 2)).collect();
-    // Stable: file order within each rank.
-    out.sort_by_key(|(e, _)| rank(e));
-    out
+    pmemtab::initrd::schedule(entries, &boot)
 }

@@ -66,6 +66,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         }
         names.sort();
         names.dedup();
+        // CXL regions last: what stands on their namespaces goes first.
+        names.retain(|n| crate::cxl::load(&ctx.run, n).ok().flatten().is_none());
+        names.extend(crate::cxl::recorded(&ctx.run));
         names
     } else {
         args.names
@@ -95,6 +98,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 continue;
             }
         };
+        // A CXL region pmemtab made (recorded), or a cxl-pmem entry.
+        let record = crate::cxl::load(&ctx.run, &name);
+        let cxl_line = entries.iter().any(|e| e.name == name && e.is_cxl());
+        if cxl_line || !matches!(record, Ok(None)) {
+            let limit = args.timeout.unwrap_or(KMEM_OFFLINE_LIMIT);
+            worst = worst.max(down_cxl(ctx, &name, record, &at(&name), limit));
+            continue;
+        }
         // A system-ram entry: its dax devices are found through pmemtab, there is no dm device.
         if let Some(e) = entries
             .iter()
@@ -211,5 +222,116 @@ fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> 
             pmemtab::paths::kmem_env(&ctx.run, &entry.name).display()
         ));
     }
+    Exit::Ok
+}
+
+/// Tears down the CXL region `up` made for `name` (its record says which), unless its pmem
+/// is in use or the region is no longer the one recorded; a region pmemtab did not make
+/// (firmware's, or made by hand) is left alone.
+fn down_cxl(
+    ctx: &Ctx,
+    name: &str,
+    record: std::io::Result<Option<crate::cxl::Record>>,
+    at: &str,
+    limit: std::time::Duration,
+) -> Exit {
+    let shown = escape_control(name);
+    let record = match record {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            outln!("{shown}: no region made by pmemtab in this boot (a region the firmware or someone else made is left alone)");
+            return Exit::Ok;
+        }
+        Err(e) => {
+            exit::error(format_args!(
+                "{at}: reading {}: {e}",
+                crate::cxl::record_path(&ctx.run, name).display()
+            ));
+            return Exit::System;
+        }
+    };
+    let bus = match pmemtab::cxl::scan::scan(&ctx.sysfs) {
+        Ok(b) => b,
+        Err(e) => {
+            exit::error(format_args!("{at}: {e}"));
+            return Exit::System;
+        }
+    };
+    let forget = || {
+        if let Err(e) = crate::cxl::forget(&ctx.run, name) {
+            exit::warning(format_args!(
+                "{at}: removing {} failed: {e}",
+                crate::cxl::record_path(&ctx.run, name).display()
+            ));
+        }
+    };
+    let Some(region) = bus.region(&record.region) else {
+        forget();
+        outln!("{shown}: not active ({} is gone)", record.region);
+        return Exit::Ok;
+    };
+    let serials: Vec<Option<u64>> = region
+        .targets
+        .iter()
+        .map(|t| t.as_deref().and_then(|t| bus.owner_of(t)).map(|m| m.serial))
+        .collect();
+    let list = |s: &[u64]| {
+        s.iter()
+            .map(|s| format!("{s:#x}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    if serials
+        .iter()
+        .copied()
+        .ne(record.serials.iter().map(|&s| Some(s)))
+    {
+        exit::error(format_args!(
+            "{at}: {} is no longer the region pmemtab made over serial {}; left alone",
+            record.region,
+            list(&record.serials)
+        ));
+        return Exit::Refused;
+    }
+    // A ram region's memory first: offlined (the kernel moves what is in use) and its dax
+    // device given back to device_dax; memory that cannot be offlined keeps the region.
+    if region.mode == Some(pmemtab::cxl::model::Mode::Ram) {
+        if let Some(dev) = crate::cxl::dax_of(ctx, &record.region) {
+            let by = Deadline::after(
+                limit
+                    .saturating_add(MODPROBE_TIMEOUT)
+                    .saturating_add(CHARDEV_WAIT),
+            );
+            match kmem::down(ctx, &dev, limit, KMEM_BLOCK_FLOOR, by) {
+                Ok(kmem::Downed::Released { blocks }) => {
+                    outln!("{shown}: {} offlined ({blocks} memory blocks)", dev.dax)
+                }
+                Ok(kmem::Downed::NotActive) => {}
+                Err(f) => return f.report(at),
+            }
+        }
+        if let Err(e) = crate::publish::kmem_nodes(&ctx.run, name, None) {
+            exit::warning(format_args!(
+                "{at}: removing {} failed: {e}",
+                pmemtab::paths::kmem_env(&ctx.run, name).display()
+            ));
+        }
+    }
+    if let Some(why) = crate::cxl::in_use(ctx, region) {
+        exit::error(format_args!(
+            "{at}: {} is in use ({why}); left in place: take down what uses it first",
+            record.region
+        ));
+        return Exit::System;
+    }
+    if let Err(f) = crate::cxl::destroy(ctx, &bus, &record.region) {
+        return f.report(at);
+    }
+    forget();
+    outln!(
+        "{shown}: tore down {} over serial {}",
+        record.region,
+        list(&record.serials)
+    );
     Exit::Ok
 }

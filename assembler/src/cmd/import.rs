@@ -26,6 +26,10 @@ pub struct Args {
     /// prefix belong to the one name given
     #[argh(option)]
     pub table: Option<PathBuf>,
+    /// print cxl-pmem lines for the CXL pmem regions instead (members by serial in position
+    /// order, their size and granularity)
+    #[argh(switch)]
+    pub cxl: bool,
     /// device names (default: every device-mapper device)
     #[argh(positional)]
     pub names: Vec<String>,
@@ -40,6 +44,13 @@ struct Found {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
+    if args.cxl {
+        if args.table.is_some() || !args.names.is_empty() {
+            exit::error("import: --cxl takes neither --table nor names");
+            return Exit::Usage;
+        }
+        return run_cxl(ctx, args.json);
+    }
     let found = match &args.table {
         Some(path) => from_text(path, &args.names),
         None => from_kernel(ctx, &args.names),
@@ -235,4 +246,66 @@ fn from_kernel(ctx: &Ctx, names: &[String]) -> Result<Vec<Found>, Exit> {
         }
     }
     Ok(found)
+}
+
+/// `import --cxl`: a cxl-pmem line per CXL pmem region, or why not.
+fn run_cxl(ctx: &Ctx, json: bool) -> Exit {
+    use pmemtab::cxl::import::{import, Outcome};
+    let bus = match pmemtab::cxl::scan::scan(&ctx.sysfs) {
+        Ok(b) => b,
+        Err(e) => {
+            exit::error(format_args!("import: {e}"));
+            return Exit::System;
+        }
+    };
+    let existing = if ctx.pmemtab.exists() {
+        match pmemtab::tab::load(&ctx.pmemtab) {
+            Ok(p) => p.entries,
+            Err(e) => {
+                exit::error(format_args!("import: {e}"));
+                return Exit::Refused;
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let mut worst = Exit::Ok;
+    let mut text = String::new();
+    let mut items = Vec::new();
+    for (region, outcome) in import(&bus, &existing) {
+        let (status, line, reason) = match outcome {
+            Outcome::Line(line) => {
+                text.push_str(&line);
+                text.push('\n');
+                ("importable", Some(line), None)
+            }
+            Outcome::Declared { entry, line } => {
+                text.push_str(&format!(
+                    "# {region}: already declared by '{entry}' on line {line}\n"
+                ));
+                ("managed", None, None)
+            }
+            Outcome::Refused(why) => {
+                worst = Exit::Refused;
+                text.push_str(&format!("# {region}: not imported: {why}\n"));
+                ("refused", None, Some(why))
+            }
+        };
+        items.push(
+            Json::obj()
+                .with("region", Json::from(region.as_str()))
+                .with("status", Json::from(status))
+                .with("line", line.map_or(Json::Null, Json::from))
+                .with("reason", reason.map(Json::from)),
+        );
+    }
+    if text.is_empty() {
+        text.push_str("# nothing to import: no CXL pmem region\n");
+    }
+    if json {
+        out!("{}", Json::obj().with("regions", Json::Arr(items)).pretty());
+    } else {
+        out!("{text}");
+    }
+    worst
 }

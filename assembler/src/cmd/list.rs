@@ -15,12 +15,18 @@ use pmemtab::size::human_bytes;
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "list")]
 pub struct Args {
-    /// print JSON (field names as in `ndctl list`)
+    /// print JSON (field names as in `ndctl list`, or `cxl list` with --cxl)
     #[argh(switch)]
     pub json: bool,
+    /// list the CXL memory devices instead: serial, host, capacity, regions and positions
+    #[argh(switch)]
+    pub cxl: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
+    if args.cxl {
+        return run_cxl(ctx, args.json);
+    }
     let namespaces = match common::scan(ctx) {
         Ok(ns) => ns,
         Err(e) => return e,
@@ -96,8 +102,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         "NAME",
         "ENTRY",
     ];
+    table(&header, &rows);
+    Exit::Ok
+}
+
+/// Prints rows under a header, columns as wide as their widest cell, the last one unpadded.
+fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
     let mut widths = header.map(str::len);
-    for row in &rows {
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -114,9 +126,129 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         outln!("{}", s.trim_end());
     };
     line(header.to_vec());
-    for row in &rows {
+    for row in rows {
         line(row.iter().map(String::as_str).collect());
     }
+}
+
+/// `list --cxl`: every CXL memory device by serial (what pmemtab's `serial=` names), with
+/// its regions and its position in each, and the entry naming it.
+fn run_cxl(ctx: &Ctx, json: bool) -> Exit {
+    let bus = match pmemtab::cxl::scan::scan(&ctx.sysfs) {
+        Ok(b) => b,
+        Err(e) => {
+            crate::exit::error(format_args!("{e}"));
+            return Exit::System;
+        }
+    };
+    let entries = pmemtab::tab::load(&ctx.pmemtab)
+        .map(|p| p.entries)
+        .unwrap_or_default();
+    let entry_of = |serial: u64| {
+        entries
+            .iter()
+            .find(|e| e.members.contains(&pmemtab::tab::Member::Serial(serial)))
+            .map(|e| e.name.to_string())
+    };
+    // (decoder, region, position) of every decoder in a region.
+    let position = |decoder: &str| {
+        bus.regions.iter().find_map(|r| {
+            let i = r
+                .targets
+                .iter()
+                .position(|t| t.as_deref() == Some(decoder))?;
+            Some((r, i))
+        })
+    };
+    if json {
+        let items = bus
+            .memdevs
+            .iter()
+            .map(|m| {
+                let decoders = m
+                    .decoders
+                    .iter()
+                    .filter(|d| d.dpa_size > 0 || position(&d.name).is_some())
+                    .map(|d| {
+                        let at = position(&d.name);
+                        Json::obj()
+                            .with("decoder", Json::from(d.name.as_str()))
+                            .with("mode", Json::from(d.mode.as_str()))
+                            .with("dpa_size", Json::from(d.dpa_size))
+                            .with(
+                                "dpa_resource",
+                                d.dpa_resource.map(|r| Json::from(format!("{r:#x}"))),
+                            )
+                            .with("region", at.map(|(r, _)| Json::from(r.name.as_str())))
+                            .with("position", at.map(|(_, i)| Json::from(i as u64)))
+                            .with("locked", Json::from(d.locked))
+                    })
+                    .collect();
+                Json::obj()
+                    .with("memdev", Json::from(m.name.as_str()))
+                    .with("serial", Json::from(m.serial))
+                    .with("host", m.host.as_deref().map(Json::from))
+                    .with("ram_size", Json::from(m.ram_bytes))
+                    .with("pmem_size", Json::from(m.pmem_bytes))
+                    .with("numa_node", m.numa_node.map(Json::from))
+                    .with("endpoint", m.endpoint.as_deref().map(Json::from))
+                    .with("decoders", Json::Arr(decoders))
+                    .with("entry", entry_of(m.serial).map(Json::from))
+            })
+            .collect();
+        out!("{}", Json::Arr(items).pretty());
+        return Exit::Ok;
+    }
+    if bus.memdevs.is_empty() {
+        outln!(
+            "no CXL memory devices under {}",
+            pmemtab::text::escape_path(&ctx.sysfs)
+        );
+        return Exit::Ok;
+    }
+    let rows: Vec<[String; 8]> = bus
+        .memdevs
+        .iter()
+        .map(|m| {
+            let regions: Vec<String> = m
+                .decoders
+                .iter()
+                .filter_map(|d| {
+                    let (r, i) = position(&d.name)?;
+                    let mode = r.mode.as_ref().map_or("?", |x| x.as_str());
+                    Some(format!("{} ({mode}, position {i})", r.name))
+                })
+                .collect();
+            [
+                m.name.clone(),
+                format!("serial={:#x}", m.serial),
+                m.host.clone().unwrap_or_else(|| "-".into()),
+                human_bytes(m.ram_bytes),
+                human_bytes(m.pmem_bytes),
+                m.numa_node.map_or("-".into(), |n| n.to_string()),
+                if regions.is_empty() {
+                    "-".into()
+                } else {
+                    regions.join(", ")
+                },
+                entry_of(m.serial).unwrap_or_else(|| "-".into()),
+            ]
+            .map(|cell| pmemtab::text::escape_control(&cell))
+        })
+        .collect();
+    table(
+        &[
+            "MEMDEV",
+            "PMEMTAB MEMBER",
+            "HOST",
+            "RAM",
+            "PMEM",
+            "NUMA",
+            "REGIONS",
+            "ENTRY",
+        ],
+        &rows,
+    );
     Exit::Ok
 }
 

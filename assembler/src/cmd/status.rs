@@ -3,7 +3,7 @@
 use super::common::scan;
 use crate::ctx::Ctx;
 use crate::exit::{self, Exit};
-use crate::show::{self, DevStatus, MemMember, MemStatus, MemberStatus};
+use crate::show::{self, DevStatus, MemMember, MemStatus, MemberStatus, RegionStatus};
 use crate::{assemble, kmem, mount, nodes};
 use argh::FromArgs;
 use pmemtab::devnum::DevNum;
@@ -173,10 +173,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             });
         }
     }
+    let mut regions = cxl_regions(ctx, &entries);
     let mut exit = Exit::Ok;
     if !args.names.is_empty() {
         for n in &args.names {
-            if !devs.iter().any(|d| &d.name == n) && !mems.iter().any(|m| &m.name == n) {
+            if !devs.iter().any(|d| &d.name == n)
+                && !mems.iter().any(|m| &m.name == n)
+                && !regions.iter().any(|r| &r.name == n)
+            {
                 exit::error(format_args!(
                     "{}: not active",
                     pmemtab::text::escape_control(n)
@@ -186,11 +190,60 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         }
         devs.retain(|d| args.names.contains(&d.name));
         mems.retain(|m| args.names.contains(&m.name));
+        regions.retain(|r| args.names.contains(&r.name));
     }
     if args.json {
-        out!("{}", show::json(&devs, &mems));
+        out!("{}", show::json(&devs, &mems, &regions));
     } else {
-        out!("{}", show::tree(&devs, &mems));
+        out!("{}", show::tree(&devs, &mems, &regions));
     }
     exit
+}
+
+/// The region each cxl-pmem line declares, where it exists as declared.
+fn cxl_regions(ctx: &Ctx, entries: &[pmemtab::tab::Entry]) -> Vec<RegionStatus> {
+    let lines: Vec<&pmemtab::tab::Entry> = entries.iter().filter(|e| e.is_cxl()).collect();
+    if lines.is_empty() {
+        return Vec::new();
+    }
+    let Ok(bus) = pmemtab::cxl::scan::scan(&ctx.sysfs) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in lines {
+        let Ok(pmemtab::cxl::plan::RegionPlan::Recognised { region, .. }) =
+            pmemtab::cxl::plan::plan(e, &bus)
+        else {
+            continue;
+        };
+        let Some(r) = bus.region(&region) else {
+            continue;
+        };
+        let made = crate::cxl::load(&ctx.run, &e.name)
+            .ok()
+            .flatten()
+            .is_some_and(|rec| rec.region == region);
+        let targets = r
+            .targets
+            .iter()
+            .flatten()
+            .filter_map(|t| {
+                let m = bus.owner_of(t)?;
+                Some((m.serial, m.name.clone(), t.clone()))
+            })
+            .collect();
+        out.push(RegionStatus {
+            name: e.name.to_string(),
+            line: e.line,
+            region,
+            mode: r.mode.as_ref().map_or("?", |m| m.as_str()).to_string(),
+            size: r.size,
+            granularity: r.granularity,
+            committed: r.committed,
+            bound: r.bound,
+            made_by_pmemtab: made,
+            targets,
+        });
+    }
+    out
 }

@@ -9,6 +9,7 @@ use crate::links::{self, Linked};
 use crate::wait;
 use crate::{kmem, lock, mkfs};
 use argh::FromArgs;
+use pmemtab::cxl::plan::{self as cxlplan, RegionPlan};
 use pmemtab::plan::{self, plan_all, Device, KmemDev, Plan, Reason};
 use pmemtab::size::human_bytes;
 use pmemtab::tab::{Entry, Layout};
@@ -58,6 +59,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             Err(e) => return e,
         }
     };
+    // CXL regions first: the namespaces other entries name may be theirs. Stable, so file
+    // order otherwise.
+    let mut chosen = chosen;
+    chosen.sort_by_key(|(e, _)| !e.is_cxl());
     let mut worst = Exit::Ok;
     for (entry, waits) in chosen {
         // Every wait below ends by a deadline of these phases (pmemtab::timeouts): up ends
@@ -77,6 +82,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 Exit::System
             })
             .and_then(|_held| {
+                if entry.is_cxl() {
+                    return up_cxl(ctx, entry, &by, limits.device, waits);
+                }
                 wait_for_plan(ctx, &parsed.entries, entry, &by, limits.device, waits)
                     .and_then(|plan| build(ctx, entry, &plan, &by))
             });
@@ -85,6 +93,190 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         }
     }
     worst
+}
+
+/// A CXL line: waits for its memory devices (loading the CXL drivers at the first miss),
+/// then recognises its region, or creates it (recording that pmemtab made it), or refuses
+/// before anything is written.
+fn up_cxl(
+    ctx: &Ctx,
+    entry: &Entry,
+    by: &Budget,
+    timeout: Duration,
+    waits: bool,
+) -> Result<(), Exit> {
+    let at = ctx.at(entry.line, &entry.name);
+    let mode = cxlplan::mode_of(entry);
+    let mut loaded = false;
+    let mut pending = None;
+    let outcome = wait::poll(by.device.cap(timeout), || {
+        let bus = match pmemtab::cxl::scan::scan(&ctx.sysfs) {
+            Ok(b) => b,
+            Err(e) => return Some(Err(Failure::system(e.to_string()))),
+        };
+        match cxlplan::plan(entry, &bus) {
+            Err(r) if r.is_pending() => {
+                pending = Some(r);
+                if !std::mem::replace(&mut loaded, true) {
+                    for m in pmemtab::cxl::modules(&mode) {
+                        assemble::modprobe(m, by.device);
+                    }
+                }
+                None
+            }
+            Err(r) => Some(Err(Failure::refused(format!("refused: {r}")))),
+            Ok(p) => Some(Ok(p)),
+        }
+    });
+    let Some(result) = outcome else {
+        let why = pending.map(|r| r.to_string()).unwrap_or_default();
+        if !waits {
+            outln!(
+                "{at}: {why}; '{}' is nofail, so the initrd does not wait for it (the booted system sets it up when it appears)",
+                entry.name
+            );
+            return Err(Exit::Ok);
+        }
+        exit::error(format_args!("{at}: {why} (waited {}s)", timeout.as_secs()));
+        return Err(Exit::System);
+    };
+    let serials: Vec<String> = cxlplan::serials(entry)
+        .iter()
+        .map(|s| format!("{s:#x}"))
+        .collect();
+    // A ram region's memory: the zone it goes to.
+    let zone = (entry.layout == Layout::SystemRam).then(|| entry.options.zone.unwrap_or_default());
+    let plan = result.map_err(|f| f.report(&at))?;
+    // What the region brings when it binds (cxl_pmem's nd region, dax_cxl's dax device and
+    // kmem) loaded before: the devices may have been there at the first look, with udev still
+    // loading the rest. A ram region's memory needs kmem even when the region is bound.
+    if zone.is_some() || !matches!(plan, RegionPlan::Recognised { bind: false, .. }) {
+        for m in pmemtab::cxl::modules(&mode) {
+            assemble::modprobe(m, by.build);
+        }
+    }
+    let (region, held, created) = match plan {
+        RegionPlan::Recognised { region, bind } => {
+            let mut held = None;
+            if bind {
+                let (bound, h) = crate::cxl::bind_held(ctx, &region, zone);
+                bound.map_err(|f| f.report(&at))?;
+                held = h;
+                outln!(
+                    "{}: {region} over serial {} exists as declared; bound it to cxl_region",
+                    entry.name,
+                    serials.join(",")
+                );
+            } else {
+                outln!(
+                    "{}: {region} over serial {} exists as declared; nothing written",
+                    entry.name,
+                    serials.join(",")
+                );
+            }
+            (region, held, false)
+        }
+        RegionPlan::Create(c) => {
+            let (region, held) = crate::cxl::create(ctx, &c, zone).map_err(|f| f.report(&at))?;
+            let targets: Vec<String> = c
+                .targets
+                .iter()
+                .map(|t| format!("{:#x} ({} {})", t.serial, t.memdev, t.decoder))
+                .collect();
+            outln!(
+                "{}: created {} region {region} under {}: {}, granularity {}, serial {}",
+                entry.name,
+                c.mode.as_str(),
+                c.root_decoder,
+                human_bytes(c.size),
+                c.granularity,
+                targets.join(", ")
+            );
+            let record = crate::cxl::Record {
+                region: region.clone(),
+                serials: c.targets.iter().map(|t| t.serial).collect(),
+            };
+            if let Err(e) = crate::cxl::save(&ctx.run, &entry.name, &record) {
+                exit::warning(format_args!(
+                    "{at}: the region is up, but recording it in {} failed ({e}): `down` will leave it alone",
+                    crate::cxl::record_path(&ctx.run, &entry.name).display()
+                ));
+            }
+            (region, held, true)
+        }
+    };
+    let Some(zone) = zone else {
+        return Ok(());
+    };
+    if let Some(p) = held {
+        exit::warning(format_args!(
+            "{at}: the kernel's auto-online policy (auto_online_blocks={}) would have onlined {region}'s memory in a zone of its own; held it at offline while the region bound, then restored it",
+            p.as_str()
+        ));
+    }
+    online_ram(ctx, entry, &region, zone, by).map_err(|f| {
+        // A region this run made is not left behind with its memory given back.
+        let undone = if created {
+            match pmemtab::cxl::scan::scan(&ctx.sysfs)
+                .map_err(|e| Failure::system(e.to_string()))
+                .and_then(|bus| crate::cxl::destroy(ctx, &bus, &region))
+            {
+                Ok(()) => {
+                    let _ = crate::cxl::forget(&ctx.run, &entry.name);
+                    format!("; {region} was torn down again")
+                }
+                Err(e) => format!("; tearing {region} down failed: {}", e.msg),
+            }
+        } else {
+            String::new()
+        };
+        f.and(&undone).report(&at)
+    })
+}
+
+/// A ram region's dax device onlined as system RAM in `zone`, its node published for
+/// applications, as for a system-ram line over devdax namespaces.
+fn online_ram(
+    ctx: &Ctx,
+    entry: &Entry,
+    region: &str,
+    zone: pmemtab::kmem::Zone,
+    by: &Budget,
+) -> Result<(), Failure> {
+    let dev = wait::poll(by.build.cap(pmemtab::timeouts::CHARDEV_WAIT), || {
+        crate::cxl::dax_of(ctx, region)
+    })
+    .ok_or_else(|| {
+        Failure::system(format!(
+            "{region} is bound but no dax device of it appeared on a NUMA node (is dax_cxl available?)"
+        ))
+    })?;
+    if dev.node < 0 {
+        return Err(Failure::refused(format!(
+            "{} of {region} is on no NUMA node (target_node -1), and kmem onlines memory only into a node",
+            dev.dax
+        )));
+    }
+    let undo_by = std::cell::OnceCell::new();
+    let undo = || *undo_by.get_or_init(|| by.undo());
+    let u = kmem::up(ctx, &dev, zone, by.build, &undo)?;
+    outln!(
+        "{}: {region} ({}) is system RAM on node {}: {} blocks of {} in zone {zone} ({} onlined now)",
+        entry.name,
+        dev.dax,
+        dev.node,
+        u.blocks,
+        human_bytes(u.block_size),
+        u.onlined
+    );
+    if let Err(e) = crate::publish::kmem_nodes(&ctx.run, &entry.name, Some(&[dev.node])) {
+        exit::warning(format_args!(
+            "{}: memory is online, but publishing its node in {} failed: {e}",
+            ctx.at(entry.line, &entry.name),
+            pmemtab::paths::kmem_env(&ctx.run, &entry.name).display()
+        ));
+    }
+    Ok(())
 }
 
 /// Plans the entry, polling sysfs until its members appear or `timeout` passes (0: one look),

@@ -17,8 +17,17 @@ pub use held::{held, uncovered, BootMount, Held};
 /// Whether the initrd has units for `entry` and keeps it across switch-root: `x-initrd.attach`
 /// (or `x-initrd.mount`), or the boot needs it (`/`, `/usr`, or named by
 /// `root=`/`mount.usr=`).
+///
+/// And every cxl-pmem region that is not `noauto`: which entries stand on its namespaces
+/// cannot be known before it exists (a namespace is named by its uuid, which only its label
+/// area holds), and creating it early costs nothing.
 pub fn sets_up(entry: &Entry, boot: &BootDevices<'_>) -> bool {
-    entry.options.initrd_attach || boot.names.contains(&entry.name.as_str())
+    entry.options.initrd_attach || boot.names.contains(&entry.name.as_str()) || early_region(entry)
+}
+
+/// A cxl-pmem region the initrd creates before anything else (see [`sets_up`]).
+pub fn early_region(entry: &Entry) -> bool {
+    entry.layout == Layout::CxlPmem && !entry.options.noauto
 }
 
 /// Whether the initrd sets `entry` up without being asked (what initramfs-tools' scripts run,
@@ -28,6 +37,7 @@ pub fn sets_up(entry: &Entry, boot: &BootDevices<'_>) -> bool {
 pub fn starts(entry: &Entry, boot: &BootDevices<'_>) -> bool {
     boot.names.contains(&entry.name.as_str())
         || (entry.options.initrd_attach && !entry.options.noauto)
+        || early_region(entry)
 }
 
 /// Whether the boot needs `entry` first: `/`, `/usr` or a device `root=`/`mount.usr=` name.
@@ -41,20 +51,23 @@ pub fn boot_needs(entry: &Entry, boot: &BootDevices<'_>) -> bool {
 /// `/usr`, what `root=`/`mount.usr=` name) first, then the other entries it [`starts`], in
 /// file order, `nofail` ones last and without waiting: a `nofail` entry never holds the boot
 /// up (the booted system's unit waits for it after switch-root, in parallel with the boot).
+/// CXL pmem regions come before all of these: the namespaces the others name may be theirs.
 pub fn schedule<'a>(entries: &'a [Entry], boot: &BootDevices<'_>) -> Vec<(&'a Entry, bool)> {
     let rank = |e: &Entry| {
-        if boot_needs(e, boot) {
+        if e.layout == Layout::CxlPmem && !e.options.nofail {
             0
-        } else if e.options.nofail {
-            2
-        } else {
+        } else if boot_needs(e, boot) {
             1
+        } else if e.options.nofail {
+            3
+        } else {
+            2
         }
     };
     let mut out: Vec<(&Entry, bool)> = entries
         .iter()
         .filter(|e| starts(e, boot))
-        .map(|e| (e, rank(e) < 2))
+        .map(|e| (e, rank(e) < 3))
         .collect();
     // Stable: file order within each rank.
     out.sort_by_key(|(e, _)| rank(e));
@@ -83,6 +96,8 @@ fn entry_modules(e: &Entry) -> Vec<&'static str> {
             Member::Addr(_) => "nd_e820",
             // /dev/pmemN: either bus; both are carried as optional modules.
             Member::DevPath(_) => continue,
+            // The CXL modules below, cxl_acpi first.
+            Member::Serial(_) => continue,
         };
         if !out.contains(&bus) {
             out.push(bus);
@@ -91,7 +106,9 @@ fn entry_modules(e: &Entry) -> Vec<&'static str> {
     match e.layout {
         Layout::Linear | Layout::Striped { .. } => out.extend(["nd_pmem", "dm_mod"]),
         Layout::Single => out.push("nd_pmem"),
+        Layout::SystemRam if e.is_cxl() => out.extend(crate::cxl::RAM_MODULES),
         Layout::SystemRam => out.extend(["dax_pmem", "device_dax", "kmem"]),
+        Layout::CxlPmem => out.extend(crate::cxl::PMEM_MODULES),
     }
     out
 }

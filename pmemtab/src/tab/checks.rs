@@ -9,14 +9,57 @@ use super::model::{FsType, Layout, Member};
 use super::options;
 use crate::systemd;
 
-/// The member count a layout needs.
+/// The member count and kinds a layout needs, and the CXL region options' rules (which
+/// depend on the members).
 pub(super) fn check_layout_members(
     ctx: &mut LineCtx<'_>,
     layout: Layout,
     members: &[Member],
     f: &Field,
+    options: &OptionsResult,
 ) {
     let n = members.len();
+    let serials = members
+        .iter()
+        .filter(|m| matches!(m, Member::Serial(_)))
+        .count();
+    match layout {
+        Layout::CxlPmem if serials != n => ctx.error(
+            f,
+            "a cxl-pmem entry names its CXL memory devices by serial only",
+            Some("write serial=<serial> per device, in region position order (see `cxl list -M`); its namespaces go on lines of their own, by uuid=".into()),
+        ),
+        Layout::SystemRam if serials != 0 && serials != n => ctx.error(
+            f,
+            "a system-ram entry names either CXL memory devices (serial=) or devdax namespaces, not both",
+            Some("write one system-ram line per kind".into()),
+        ),
+        Layout::SystemRam if serials == 0 => {
+            if let Some(of) = &options.region_opts {
+                ctx.error(
+                    of,
+                    "size= and granularity= apply to a system-ram entry over CXL devices (serial= members) only",
+                    Some("a devdax namespace's size is its own: remove it".into()),
+                );
+            }
+        }
+        _ if serials > 0 && !layout.is_unmounted() => ctx.error(
+            f,
+            format!("serial= names a CXL memory device, which a {layout} entry cannot use"),
+            Some("declare the region with a cxl-pmem line and name its namespaces by uuid= here; volatile CXL memory goes in a system-ram line".into()),
+        ),
+        _ => {}
+    }
+    if serials == n && serials > 0 {
+        if let Err(why) = crate::interleave::check_ways(n as u64) {
+            ctx.error(f, why, None);
+        }
+        if let (Some(size), Some(of)) = (options.options.size, &options.region_size) {
+            if let Err(why) = crate::interleave::check_size(size, n as u64) {
+                ctx.error(of, why, Some(crate::interleave::size_hint(n as u64)));
+            }
+        }
+    }
     match layout {
         Layout::Striped { .. } if n < 2 => ctx.error(
             f,
@@ -45,20 +88,27 @@ pub(super) fn check_mount(
         text: " ",
         column: 1,
     });
-    if layout == Layout::SystemRam {
+    if layout.is_unmounted() {
         if let Some(f) = cols
             .get(3)
             .filter(|_| mount_point.is_some())
             .or(cols.get(4).filter(|_| fstype.is_some()))
         {
-            ctx.error(
-                f,
-                "a system-ram entry becomes memory, not a filesystem",
-                Some("write - for mount point and fstype".into()),
-            );
+            let (message, hint) = if layout == Layout::CxlPmem {
+                (
+                    "a cxl-pmem entry is a region, not a filesystem",
+                    "write - for mount point and fstype; mount its namespace with a line of its own (uuid=<namespace uuid>)",
+                )
+            } else {
+                (
+                    "a system-ram entry becomes memory, not a filesystem",
+                    "write - for mount point and fstype",
+                )
+            };
+            ctx.error(f, message, Some(hint.into()));
         }
         if options.options.mkfs {
-            ctx.error(&last, "mkfs makes no sense for system-ram", None);
+            ctx.error(&last, format!("mkfs makes no sense for {layout}"), None);
         }
         return None;
     }

@@ -119,7 +119,7 @@ pub(super) fn conflict(
                 "member {m} is already used by '{}' on line {}; this line is ignored",
                 e.name, e.line
             ),
-            "a namespace may belong to one entry only".into(),
+            "a namespace or CXL device may belong to one entry only".into(),
         ),
         Clash::MountPoint(mp) => diag(
             3,

@@ -23,6 +23,10 @@ pub(super) struct OptionsResult<'a> {
     pub(super) automount: Option<Field<'a>>,
     /// Where `noauto` was written.
     pub(super) noauto: Option<Field<'a>>,
+    /// Where `size=` was written.
+    pub(super) region_size: Option<Field<'a>>,
+    /// Where the first CXL region option (`size=`, `granularity=`) was written.
+    pub(super) region_opts: Option<Field<'a>>,
 }
 
 /// Applies one known option (`known`, its `value`, `opt` as decoded) to the entry's settings;
@@ -59,6 +63,36 @@ pub(super) fn apply<'a>(
                 return false;
             };
             o.zone = Some(z);
+        }
+        Sets::RegionSize => {
+            let Some(bytes) = crate::interleave::parse_bytes(v) else {
+                ctx.error(
+                    &of,
+                    format!("invalid region size '{v}'"),
+                    Some(
+                        "expected bytes with an optional K, M, G or T suffix, e.g. size=512M"
+                            .into(),
+                    ),
+                );
+                return false;
+            };
+            o.size = Some(bytes);
+            r.region_size = Some(of);
+            r.region_opts.get_or_insert(of);
+        }
+        Sets::Granularity => {
+            let Some(g) = crate::interleave::parse_bytes(v)
+                .filter(|g| crate::interleave::GRANULARITIES.contains(g))
+            else {
+                ctx.error(
+                    &of,
+                    format!("invalid interleave granularity '{v}'"),
+                    Some("expected one of 256, 512, 1K, 2K, 4K, 8K, 16K (bytes), as `cxl create-region -g` takes".into()),
+                );
+                return false;
+            };
+            o.granularity = Some(g);
+            r.region_opts.get_or_insert(of);
         }
         Sets::DaxMode => match value {
             None | Some("always") | Some("inode") => {}

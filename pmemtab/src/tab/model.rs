@@ -54,12 +54,19 @@ pub enum Layout {
     Single,
     /// A devdax namespace onlined as system RAM (KMEM DAX).
     SystemRam,
+    /// A CXL pmem region over memory devices named by serial, in position order; its
+    /// namespaces are other entries' members.
+    CxlPmem,
 }
 
 impl Layout {
     /// Layouts whose result is a block device that must do DAX.
     pub fn is_dax_block(self) -> bool {
-        !matches!(self, Layout::SystemRam)
+        !matches!(self, Layout::SystemRam | Layout::CxlPmem)
+    }
+    /// Layouts that are not mounted: memory, or a region other entries use.
+    pub fn is_unmounted(self) -> bool {
+        matches!(self, Layout::SystemRam | Layout::CxlPmem)
     }
     /// Layouts built as a device-mapper device.
     pub fn is_dm(self) -> bool {
@@ -76,6 +83,7 @@ impl fmt::Display for Layout {
             }
             Layout::Single => f.write_str("single"),
             Layout::SystemRam => f.write_str("system-ram"),
+            Layout::CxlPmem => f.write_str("cxl-pmem"),
         }
     }
 }
@@ -115,6 +123,9 @@ pub enum Member {
     Addr(u64),
     /// `/dev/pmemN`: accepted with a warning, not stable across boots.
     DevPath(String),
+    /// `serial=`: a CXL type-3 memory device by its serial (PCIe DSN, never 0), as
+    /// `/sys/bus/cxl/devices/memX/serial` shows it.
+    Serial(u64),
 }
 
 impl fmt::Display for Member {
@@ -124,6 +135,7 @@ impl fmt::Display for Member {
             Member::Name(n) => write!(f, "name={n}"),
             Member::Addr(a) => write!(f, "addr={a:#x}"),
             Member::DevPath(p) => f.write_str(p),
+            Member::Serial(s) => write!(f, "serial={s:#x}"),
         }
     }
 }
@@ -165,6 +177,12 @@ pub struct Options {
     pub mkfs: bool,
     /// `zone=` of a system-ram entry: where its memory is onlined (default movable).
     pub zone: Option<crate::kmem::Zone>,
+    /// `size=` of a CXL region (cxl-pmem, or system-ram by serial): its bytes, a multiple of
+    /// 256 MiB per member; `None`: as large as every member allows.
+    pub size: Option<u64>,
+    /// `granularity=` of a CXL region: interleave granularity in bytes; `None`: the root
+    /// decoder's, as `cxl create-region` chooses.
+    pub granularity: Option<u64>,
     /// `numa-mix` of a striped or linear entry: its members sit on different NUMA nodes on
     /// purpose; `check` and `up` do not warn about it.
     pub numa_mix: bool,
@@ -265,6 +283,13 @@ impl Entry {
     /// What DAX the mount must show.
     pub fn dax_want(&self) -> DaxWant {
         DaxWant::of(&self.mount_options())
+    }
+
+    /// Whether the members are CXL memory devices (`serial=`): a cxl-pmem entry, or a
+    /// system-ram entry over a CXL ram region.
+    pub fn is_cxl(&self) -> bool {
+        self.layout == Layout::CxlPmem
+            || self.members.iter().any(|m| matches!(m, Member::Serial(_)))
     }
 
     /// The device path users and units see: `/dev/mapper/<name>` for dm layouts.

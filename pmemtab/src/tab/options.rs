@@ -66,6 +66,10 @@ pub enum Sets {
     Mkfs,
     NumaMix,
     Zone,
+    /// `size=` of a CXL region.
+    RegionSize,
+    /// `granularity=` of a CXL region.
+    Granularity,
     /// Checks the DAX mode; the option itself goes to the kernel.
     DaxMode,
     Timeout(Timer),
@@ -108,6 +112,9 @@ pub enum Only {
     DeviceMapper,
     /// System-ram entries.
     SystemRam,
+    /// CXL regions: cxl-pmem entries and system-ram entries (which must then name CXL
+    /// devices by serial, as the cross-column checks say).
+    Cxl,
 }
 
 impl Only {
@@ -115,6 +122,7 @@ impl Only {
         match self {
             Only::DeviceMapper => layout.is_dm(),
             Only::SystemRam => layout == Layout::SystemRam,
+            Only::Cxl => matches!(layout, Layout::CxlPmem | Layout::SystemRam),
         }
     }
 }
@@ -218,6 +226,13 @@ const fn nothing(key: &'static str) -> Known {
 
 use Value::{No, Optional, Required};
 
+/// `size=` and `granularity=`: about a CXL region.
+const CXL_ONLY: Restriction = Restriction {
+    only: Only::Cxl,
+    message: "size= and granularity= apply to CXL regions only (cxl-pmem, or system-ram over serial= members)",
+    hint: "remove it",
+};
+
 /// Every option pmemtab knows. The generic flags are those of mount(8) (libmount's Linux
 /// map); the data options are ext4's and XFS's and the security modules' (`context=`...).
 pub const TABLE: &[Known] = &[
@@ -286,6 +301,8 @@ pub const TABLE: &[Known] = &[
         message: "zone= applies to system-ram entries only",
         hint: "remove it",
     }),
+    own("size", Required).memory().single().sets(Sets::RegionSize).only(&CXL_ONLY),
+    own("granularity", Required).memory().single().sets(Sets::Granularity).only(&CXL_ONLY),
     // About the members, not the mount: on a system-ram entry its restriction says why.
     own("numa-mix", No).memory().sets(Sets::NumaMix).only(&Restriction {
         only: Only::DeviceMapper,

@@ -98,7 +98,15 @@ pub(super) fn parse_options<'a>(
             ctx.error(
                 &of,
                 format!("option '{key}' is about mounting, and a system-ram entry is not mounted"),
-                Some("a system-ram entry takes nofail, noauto, x-initrd.attach, x-systemd.device-timeout= and zone= (see pmemtab(5))".into()),
+                Some("a system-ram entry takes nofail, noauto, x-initrd.attach, x-systemd.device-timeout=, zone= and, over serial= members, size= and granularity= (see pmemtab(5))".into()),
+            );
+            continue;
+        }
+        if layout == Some(Layout::CxlPmem) && options::about_mounting(&opt) {
+            ctx.error(
+                &of,
+                format!("option '{key}' is about mounting, and a cxl-pmem entry is a region, not mounted (its namespaces' entries are)"),
+                Some("a cxl-pmem entry takes size=, granularity=, nofail, noauto, x-initrd.attach and x-systemd.device-timeout= (see pmemtab(5))".into()),
             );
             continue;
         }

@@ -277,7 +277,7 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
     };
     let (name, layout, members) = (name?, layout?, members?);
     let (members, member_spans): (Vec<Member>, Vec<Span>) = members.into_iter().unzip();
-    check_layout_members(ctx, layout, &members, &members_f);
+    check_layout_members(ctx, layout, &members, &members_f, &options);
     let fstype = match fstype {
         Cell::Blank => None,
         Cell::Given(t) => Some(t),
@@ -307,7 +307,7 @@ fn members_hint() -> Option<String> {
 
 fn layout_hint() -> Option<String> {
     Some(
-        "expected one of: linear, striped, striped:<chunk> (e.g. striped:2M), single, system-ram"
+        "expected one of: linear, striped, striped:<chunk> (e.g. striped:2M), single, system-ram, cxl-pmem"
             .into(),
     )
 }
@@ -355,6 +355,7 @@ fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
         value(Layout::Linear, tag("linear")),
         value(Layout::Single, tag("single")),
         value(Layout::SystemRam, tag("system-ram")),
+        value(Layout::CxlPmem, tag("cxl-pmem")),
         map(
             preceded(tag("striped"), opt(preceded(tag(":"), size))),
             |chunk| Layout::Striped {
@@ -423,6 +424,25 @@ fn member(i: &str) -> IResult<&str, Member> {
                 _ => Err(()),
             },
         ),
+        map_res(
+            preceded(
+                tag_no_case("serial="),
+                alt((
+                    map_res(preceded(tag_no_case("0x"), hex_digit1), |h: &str| {
+                        u64::from_str_radix(h, 16)
+                    }),
+                    map_res(digit1, str::parse::<u64>),
+                )),
+            ),
+            // The kernel refuses serial 0 for pmem regions; a device without a DSN reads 0.
+            |s: u64| {
+                if s == 0 {
+                    Err(())
+                } else {
+                    Ok(Member::Serial(s))
+                }
+            },
+        ),
         map(preceded(tag("name="), take_while1(|_| true)), |n: &str| {
             Member::Name(n.to_string())
         }),
@@ -481,7 +501,7 @@ fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<(Member, Span)>
                     ctx.error(
                         &pf,
                         format!("member {m} is listed twice"),
-                        Some("each namespace may appear once".into()),
+                        Some("each namespace or device may appear once".into()),
                     );
                     ok = false;
                 }
@@ -510,6 +530,20 @@ fn member_error(part: &str) -> (String, String) {
             "expected a hexadecimal physical address as in /proc/iomem, e.g. addr=0x28000000"
                 .into(),
         )
+    } else if lower.starts_with("serial=") {
+        let v = part.get(7..).unwrap_or_default();
+        let zero = v.trim_start_matches("0x").trim_start_matches("0X");
+        if !zero.is_empty() && zero.bytes().all(|b| b == b'0') {
+            (
+                "serial 0 names no CXL memory device".into(),
+                "a device whose serial reads 0 has no PCIe serial number, and the kernel refuses it for pmem regions: give the device a serial".into(),
+            )
+        } else {
+            (
+                format!("invalid serial '{v}'"),
+                "expected the serial of a CXL memory device as `cxl list` and /sys/bus/cxl/devices/memX/serial show it, e.g. serial=0x2002 (hexadecimal with 0x, or decimal)".into(),
+            )
+        }
     } else if part == "name=" {
         (
             "empty namespace name".into(),
@@ -518,7 +552,7 @@ fn member_error(part: &str) -> (String, String) {
     } else {
         (
             format!("unknown member '{part}'"),
-            "expected uuid=<uuid>, name=<ndctl name>, addr=<physical address> or /dev/pmemN".into(),
+            "expected uuid=<uuid>, name=<ndctl name>, addr=<physical address>, /dev/pmemN or serial=<CXL device serial>".into(),
         )
     }
 }

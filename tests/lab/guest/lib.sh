@@ -149,3 +149,51 @@ write_random() {
 sum_of() { is_mounted "${1%/*}" && sha256sum "$1" 2>/dev/null | cut -d' ' -f1; }
 # Without udev, libdevmapper makes /dev/mapper nodes itself.
 export DM_DISABLE_UDEV=1
+
+# CXL (the CXL machine, tests/lab/lib.sh cxl_args: cp0 serial 0x2001, cp1 0x2002 persistent,
+# cv0 0x1001 volatile). cxl-cli (`cxl list`) is the oracle; sysfs only finds names.
+# shellcheck disable=SC2034 # for the CXL scenarios
+CP0=0x2001 CP1=0x2002 CV0=0x1001
+# mem_of SERIAL: the memX with this serial (sysfs prints it 0x...), whatever this boot named it.
+mem_of() {
+    local m
+    for m in /sys/bus/cxl/devices/mem*; do [ "$(cat "$m/serial" 2>/dev/null)" = "$1" ] && echo "${m##*/}"; done
+}
+# cxl_root: the root decoder (the lab has one window, for ram and pmem).
+cxl_root() { cxl list -D -d root 2>/dev/null | jq -r '.[0].decoder'; }
+# cxl_regions: the regions cxl-cli lists, "name type" a line (nothing when there are none).
+cxl_regions() { cxl list -R 2>/dev/null | jq -r 'if type == "array" then .[] else . end | "\(.region) \(.type)"'; }
+# cxl_nregions: how many regions cxl-cli lists ("error" when it fails).
+cxl_nregions() {
+    local j
+    j=$(cxl list -R 2>/dev/null) || { echo error; return; }
+    if [ -z "$j" ]; then echo 0; else echo "$j" | jq 'if type == "array" then length else 1 end'; fi
+}
+# cxl_geom REGION: what cxl-cli says of it, one line: type, ways, granularity, size, decode
+# state and, by position, the device's serial (decimal, as cxl list prints it) and its endpoint
+# decoder's DPA (start+size): "none" when there is no such region. Two regions with the same
+# line are the same region as far as the namespace labels go (the interleave-set cookie comes
+# from each position's serial and DPA).
+cxl_geom() {
+    cxl list -vvv 2>/dev/null | jq -r --arg r "$1" '
+        [.. | objects] as $all
+        | ($all | map(select(.region? == $r and has("type"))) | .[0]) as $R
+        | if $R == null then "none" else
+          "type=\($R.type) ways=\($R.interleave_ways) granularity=\($R.interleave_granularity) size=\($R.size) state=\($R.decode_state) targets=" +
+          ([$R.mappings[] | . as $m
+             | ($all | map(select(.memdev? == $m.memdev and has("serial"))) | .[0].serial) as $s
+             | ($all | map(select(.decoder? == $m.decoder and has("dpa_size"))) | .[0]) as $d
+             | {p: $m.position, t: "\($m.position):\($s):\($d.dpa_resource)+\($d.dpa_size)"}]
+           | sort_by(.p) | map(.t) | join(","))
+          end'
+}
+# cxl_region_of SERIAL: the region (name) whose mappings include that device, if any.
+cxl_region_of() {
+    local m
+    m=$(mem_of "$1")
+    cxl list -vvv 2>/dev/null | jq -r --arg m "$m" '[.. | objects | select(has("type") and has("mappings")) | select(any(.mappings[]; .memdev == $m)) | .region] | .[0] // empty'
+}
+# cxl_decoders: every decoder as cxl-cli lists it (to see that nothing changed).
+cxl_decoders() { cxl list -D 2>/dev/null; }
+# dec SERIAL: the serial in decimal (as cxl list prints it).
+dec() { printf '%d' "$1"; }

@@ -1,0 +1,551 @@
+//! The only code that writes CXL sysfs: a region created in cxl-cli's order
+//! (`cxl/region.c` `create_region`) from a plan of `pmemtab::cxl::plan`, undone in reverse
+//! when a step fails (`destroy_region`'s order), bound to `cxl_region`, and torn down again by
+//! `down` when pmemtab made it. What pmemtab made is recorded in `<run>/pmemtab/cxl/NAME`
+//! (region name and serials), as it vanishes at reboot like the region itself; a region
+//! without a record (firmware's, or made by hand) is never torn down.
+
+use crate::ctx::Ctx;
+use crate::exit::Failure;
+use pmemtab::cxl::model::{Cxl, Mode, Region};
+use pmemtab::cxl::plan::Create;
+use pmemtab::kmem::{AutoOnline, Zone};
+use pmemtab::plan::KmemDev;
+use pmemtab::sysfs;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+fn bus(ctx: &Ctx) -> PathBuf {
+    ctx.sysfs.join("bus/cxl/devices")
+}
+
+fn driver(ctx: &Ctx) -> PathBuf {
+    ctx.sysfs.join("bus/cxl/drivers/cxl_region")
+}
+
+/// One sysfs write, as one write(2) of the whole value (the kernel parses each write).
+fn write(path: &Path, value: &str) -> Result<(), Failure> {
+    // O_TRUNC as a shell's `>` (sysfs ignores it; a fixture file then holds the last value).
+    let result = fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(value.as_bytes()));
+    result.map_err(|e| {
+        Failure::system(format!(
+            "writing {:?} to {}: {e}",
+            value.trim_end(),
+            path.display()
+        ))
+    })
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    sysfs::read_line(path)
+        .map(|s| s.trim().to_string())
+        .map_err(|e| Failure::system(format!("reading {}: {e}", path.display())))
+}
+
+/// What a failed creation had done so far, to take back in reverse.
+struct Undo<'a> {
+    ctx: &'a Ctx,
+    root_decoder: PathBuf,
+    region: String,
+    /// Endpoint decoders given capacity, in order.
+    sized: Vec<PathBuf>,
+    /// Positions whose target was set.
+    targets: Vec<usize>,
+    committed: bool,
+    bound: bool,
+}
+
+impl Undo<'_> {
+    /// Takes back every step, in reverse; says what it did, or where it stopped.
+    fn run(&self) -> String {
+        let region = bus(self.ctx).join(&self.region);
+        let mut steps: Vec<(PathBuf, String)> = Vec::new();
+        if self.bound {
+            steps.push((driver(self.ctx).join("unbind"), self.region.clone()));
+        }
+        if self.committed {
+            steps.push((region.join("commit"), "0".into()));
+        }
+        for i in self.targets.iter().rev() {
+            steps.push((region.join(format!("target{i}")), "\n".into()));
+        }
+        for d in self.sized.iter().rev() {
+            steps.push((d.join("dpa_size"), "0".into()));
+        }
+        steps.push((self.root_decoder.join("delete_region"), self.region.clone()));
+        for (path, value) in steps {
+            if let Err(f) = write(&path, &value) {
+                return format!(
+                    "; undoing failed ({}): {} is left half made, remove it with `cxl destroy-region -f {}`",
+                    f.msg, self.region, self.region
+                );
+            }
+        }
+        format!("; {} was taken back and deleted", self.region)
+    }
+}
+
+/// Creates the planned region and binds it; on failure nothing of it is left (or the message
+/// says what is). Returns the region's name. A ram region is bound with the kernel's
+/// auto-online policy held at offline when it would online the memory in another zone than
+/// `zone` (the region's dax device goes to kmem the moment it binds); the policy held is
+/// returned too.
+pub fn create(
+    ctx: &Ctx,
+    plan: &Create,
+    zone: Option<Zone>,
+) -> Result<(String, Option<AutoOnline>), Failure> {
+    let bus = bus(ctx);
+    let rd = bus.join(&plan.root_decoder);
+    let claim = rd.join(if plan.mode == Mode::Pmem {
+        "create_pmem_region"
+    } else {
+        "create_ram_region"
+    });
+    // The kernel offers the next free name; writing it back claims it.
+    let name = read(&claim)?;
+    if !name
+        .strip_prefix("region")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(Failure::system(format!(
+            "{} offers {name:?}, not a region name",
+            claim.display()
+        )));
+    }
+    write(&claim, &name)?;
+    let mut undo = Undo {
+        ctx,
+        root_decoder: rd,
+        region: name.clone(),
+        sized: Vec::new(),
+        targets: Vec::new(),
+        committed: false,
+        bound: false,
+    };
+    match steps(ctx, plan, &bus, &mut undo, zone) {
+        Ok(held) => Ok((name, held)),
+        Err(f) => {
+            let undone = undo.run();
+            Err(f.and(&undone))
+        }
+    }
+}
+
+fn steps(
+    ctx: &Ctx,
+    plan: &Create,
+    bus: &Path,
+    undo: &mut Undo<'_>,
+    zone: Option<Zone>,
+) -> Result<Option<AutoOnline>, Failure> {
+    let region = bus.join(&undo.region);
+    let ways = plan.targets.len();
+    write(
+        &region.join("interleave_granularity"),
+        &plan.granularity.to_string(),
+    )?;
+    write(&region.join("interleave_ways"), &ways.to_string())?;
+    if plan.mode == Mode::Pmem {
+        // Any uuid: the namespace labels' interleave-set cookie comes from the devices'
+        // serials and DPA, not from it.
+        let uuid = read(&ctx.proc.join("sys/kernel/random/uuid"))?;
+        write(&region.join("uuid"), &uuid)?;
+    }
+    write(&region.join("size"), &format!("{:#x}", plan.size))?;
+    for (i, t) in plan.targets.iter().enumerate() {
+        let d = bus.join(&t.decoder);
+        if t.set_mode {
+            write(&d.join("mode"), plan.mode.as_str())?;
+        }
+        write(&d.join("dpa_size"), &format!("{:#x}", t.dpa_size))?;
+        undo.sized.push(d);
+        write(&region.join(format!("target{i}")), &t.decoder)?;
+        undo.targets.push(i);
+    }
+    write(&region.join("commit"), "1")?;
+    undo.committed = true;
+    let (bound, held) = bind_held(ctx, &undo.region, zone);
+    undo.bound = bound?;
+    Ok(held)
+}
+
+/// [`bind`], for a ram region with the auto-online policy held (see [`create`]).
+pub fn bind_held(
+    ctx: &Ctx,
+    region: &str,
+    zone: Option<Zone>,
+) -> (Result<bool, Failure>, Option<AutoOnline>) {
+    match zone {
+        Some(z) => crate::kmem::with_policy_held(ctx, z, region, || bind(ctx, region)),
+        None => (bind(ctx, region), None),
+    }
+}
+
+/// The dax device a bound ram region brought (the one under its `dax_regionN`), with the node
+/// its memory joins and its size, once it is there.
+pub fn dax_of(ctx: &Ctx, region: &str) -> Option<KmemDev> {
+    let real = fs::canonicalize(bus(ctx).join(region)).ok()?;
+    let devices = ctx.sysfs.join("bus/dax/devices");
+    let mut found: Vec<String> = fs::read_dir(&devices)
+        .ok()?
+        .flatten()
+        .filter(|e| fs::canonicalize(e.path()).is_ok_and(|p| p.starts_with(&real)))
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    found.sort();
+    let dax = found.into_iter().next()?;
+    let dir = devices.join(&dax);
+    let node = read(&dir.join("target_node")).ok()?.parse().ok()?;
+    let size = sysfs::parse_dec(&read(&dir.join("size")).ok()?)?;
+    Some(KmemDev { dax, node, size })
+}
+
+/// Binds a committed region to cxl_region (its nd region or dax region then appears), unless
+/// it is bound already; true when this call bound it. The bind write returns once the probe
+/// ran, so there is nothing to wait for.
+pub fn bind(ctx: &Ctx, region: &str) -> Result<bool, Failure> {
+    let dir = bus(ctx).join(region);
+    if dir.join("driver").exists() {
+        return Ok(false);
+    }
+    write(&driver(ctx).join("bind"), region)?;
+    if !dir.join("driver").exists() {
+        return Err(Failure::system(format!(
+            "{region} is committed but cxl_region did not take it (see dmesg)"
+        )));
+    }
+    Ok(true)
+}
+
+/// Tears a region down in cxl-cli's `destroy-region` order: unbind, reset the decode, then per
+/// position clear the target and release the decoder's capacity, then delete it.
+pub fn destroy(ctx: &Ctx, cxl: &Cxl, region: &str) -> Result<(), Failure> {
+    let Some(r) = cxl.region(region) else {
+        return Ok(());
+    };
+    let bus = bus(ctx);
+    let dir = bus.join(region);
+    if r.bound {
+        write(&driver(ctx).join("unbind"), region)?;
+    }
+    if r.committed {
+        write(&dir.join("commit"), "0")?;
+    }
+    for (i, t) in r.targets.iter().enumerate() {
+        let Some(t) = t else { continue };
+        write(&dir.join(format!("target{i}")), "\n")?;
+        write(&bus.join(t).join("dpa_size"), "0")?;
+    }
+    write(&bus.join(&r.root_decoder).join("delete_region"), region)
+}
+
+/// Why a region's pmem cannot be taken away now: a block device of one of its namespaces
+/// mounted or held (by a device-mapper device); `None` when nothing uses it. Unbinding the
+/// region would pull the device out from under its users.
+pub fn in_use(ctx: &Ctx, region: &Region) -> Option<String> {
+    // Its nd region sits under the nvdimm bridge, not under the CXL region: the one at the
+    // same physical address.
+    let start = region.resource?;
+    let nd_dir = ctx.sysfs.join("bus/nd/devices");
+    let nd: Vec<String> = fs::read_dir(&nd_dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| n.starts_with("region"))
+        .filter(|n| {
+            sysfs::read_line(&nd_dir.join(n).join("resource"))
+                .ok()
+                .and_then(|r| sysfs::parse_hex(&r))
+                == Some(start)
+        })
+        .collect();
+    if nd.is_empty() {
+        return None;
+    }
+    let namespaces = pmemtab::ns::scan(&ctx.sysfs).ok()?;
+    let mounts = crate::mount::mountinfo(&ctx.proc).unwrap_or_default();
+    for ns in namespaces.iter().filter(|n| nd.contains(&n.region)) {
+        let (Some(blockdev), Some(devnum)) = (&ns.blockdev, ns.devnum) else {
+            continue;
+        };
+        if let Some(m) = crate::mount::mounts_of(&mounts, devnum).first() {
+            return Some(format!(
+                "{blockdev} ({}) is mounted on {}",
+                ns.dev,
+                m.mount_point.display()
+            ));
+        }
+        let holders = ctx.sysfs.join("class/block").join(blockdev).join("holders");
+        if let Some(h) = fs::read_dir(holders)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(Result::ok)
+        {
+            return Some(format!(
+                "{blockdev} ({}) is held by {}",
+                ns.dev,
+                h.file_name().to_string_lossy()
+            ));
+        }
+    }
+    None
+}
+
+/// The entries with a record: what `down --all` tears down.
+pub fn recorded(run: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(run.join(pmemtab::paths::CXL_RECORD_DIR)) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| !n.ends_with(".tmp"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// `<run>/pmemtab/cxl/<name>`.
+pub fn record_path(run: &Path, name: &str) -> PathBuf {
+    run.join(pmemtab::paths::CXL_RECORD_DIR).join(name)
+}
+
+/// What `up` made for an entry: the region and its serials in position order.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Record {
+    pub region: String,
+    pub serials: Vec<u64>,
+}
+
+impl Record {
+    fn text(&self) -> String {
+        let s: Vec<String> = self.serials.iter().map(|s| format!("{s:#x}")).collect();
+        format!("{} {}\n", self.region, s.join(","))
+    }
+
+    fn parse(text: &str) -> Option<Record> {
+        let (region, serials) = text.trim().split_once(' ')?;
+        let serials = serials
+            .split(',')
+            .map(sysfs::parse_hex)
+            .collect::<Option<Vec<u64>>>()?;
+        Some(Record {
+            region: region.to_string(),
+            serials,
+        })
+    }
+}
+
+/// Records that `up` made `record` for entry `name` (written aside and renamed, so a reader
+/// sees all of it or nothing).
+pub fn save(run: &Path, name: &str, record: &Record) -> io::Result<()> {
+    let path = record_path(run, name);
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, record.text())?;
+    fs::rename(&tmp, &path)
+}
+
+/// The record of entry `name`, if `up` made its region in this boot.
+pub fn load(run: &Path, name: &str) -> io::Result<Option<Record>> {
+    match fs::read(record_path(run, name)) {
+        Ok(b) => Ok(Record::parse(&String::from_utf8_lossy(&b))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn forget(run: &Path, name: &str) -> io::Result<()> {
+    match fs::remove_file(record_path(run, name)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pmemtab::cxl::plan::{plan, RegionPlan};
+
+    /// A copy of the synthetic CXL tree, with what the kernel does on each write simulated as
+    /// far as the next step needs it: the claimed name becomes a region directory.
+    struct Scratch {
+        root: PathBuf,
+        ctx: Ctx,
+    }
+
+    impl Scratch {
+        fn new(tag: &str) -> Scratch {
+            let root =
+                std::env::temp_dir().join(format!("pmemtab-cxl-{tag}-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&root);
+            fs::create_dir_all(&root).unwrap();
+            let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests/fixtures/cxl-synth-one-bridge/sys");
+            assert!(std::process::Command::new("cp")
+                .arg("-a")
+                .arg(&fixture)
+                .arg(&root)
+                .status()
+                .unwrap()
+                .success());
+            let proc = root.join("proc");
+            fs::create_dir_all(proc.join("sys/kernel/random")).unwrap();
+            fs::write(
+                proc.join("sys/kernel/random/uuid"),
+                "6a3c1f2e-8a54-4d1b-9b7e-0f1e2d3c4b5a\n",
+            )
+            .unwrap();
+            let ctx = Ctx {
+                pmemtab: root.join("pmemtab"),
+                sysfs: root.join("sys"),
+                dev: root.join("dev"),
+                run: root.join("run"),
+                proc,
+            };
+            Scratch { root, ctx }
+        }
+
+        /// The region directory the kernel would make on the claim, with its attributes.
+        fn region_dir(&self, name: &str) -> PathBuf {
+            let real = self
+                .ctx
+                .sysfs
+                .join("devices/platform/ACPI0017:00/root0/decoder0.0")
+                .join(name);
+            fs::create_dir_all(&real).unwrap();
+            for a in [
+                "interleave_granularity",
+                "interleave_ways",
+                "uuid",
+                "size",
+                "commit",
+                "target0",
+                "target1",
+            ] {
+                fs::write(real.join(a), "").unwrap();
+            }
+            let link = self.ctx.sysfs.join("bus/cxl/devices").join(name);
+            let _ = std::os::unix::fs::symlink(
+                format!("../../../devices/platform/ACPI0017:00/root0/decoder0.0/{name}"),
+                link,
+            );
+            real
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.root);
+        }
+    }
+
+    fn entry(line: &str) -> pmemtab::tab::Entry {
+        pmemtab::tab::parse(line).entries.remove(0)
+    }
+
+    fn trimmed(p: &Path) -> String {
+        fs::read_to_string(p).unwrap().trim_end().to_string()
+    }
+
+    #[test]
+    fn creates_in_cxl_cli_order_then_undoes_a_failed_bind() {
+        let s = Scratch::new("create");
+        let region = s.region_dir("region0");
+        let cxl = pmemtab::cxl::scan::scan(&s.ctx.sysfs).unwrap();
+        let e = entry("cxlpm cxl-pmem serial=0x2002,serial=0x2003 - - size=512M\n");
+        let Ok(RegionPlan::Create(c)) = plan(&e, &cxl) else {
+            panic!()
+        };
+        // The fixture has no kernel to bind the region: the bind "succeeds" without a driver,
+        // and every step is taken back.
+        let f = create(&s.ctx, &c, None).unwrap_err();
+        assert_eq!(
+            f.msg,
+            "region0 is committed but cxl_region did not take it (see dmesg); region0 was taken back and deleted"
+        );
+        let rd = s
+            .ctx
+            .sysfs
+            .join("devices/platform/ACPI0017:00/root0/decoder0.0");
+        // What was written, last value each: the claim, the geometry, the targets, then
+        // their undoing.
+        assert_eq!(trimmed(&rd.join("create_pmem_region")), "region0");
+        assert_eq!(trimmed(&region.join("interleave_granularity")), "256");
+        assert_eq!(trimmed(&region.join("interleave_ways")), "2");
+        assert_eq!(
+            trimmed(&region.join("uuid")),
+            "6a3c1f2e-8a54-4d1b-9b7e-0f1e2d3c4b5a"
+        );
+        assert_eq!(trimmed(&region.join("size")), "0x20000000");
+        let ep = s.ctx.sysfs.join("bus/cxl/devices");
+        assert_eq!(trimmed(&ep.join("decoder3.0/mode")), "pmem");
+        assert_eq!(trimmed(&ep.join("decoder4.0/mode")), "pmem");
+        assert_eq!(trimmed(&ep.join("decoder3.0/dpa_size")), "0");
+        assert_eq!(trimmed(&region.join("target0")), "");
+        assert_eq!(trimmed(&region.join("target1")), "");
+        assert_eq!(trimmed(&region.join("commit")), "0");
+        assert_eq!(
+            trimmed(&s.ctx.sysfs.join("bus/cxl/drivers/cxl_region/bind")),
+            "region0"
+        );
+        assert_eq!(
+            trimmed(&s.ctx.sysfs.join("bus/cxl/drivers/cxl_region/unbind")),
+            ""
+        );
+        assert_eq!(trimmed(&rd.join("delete_region")), "region0");
+    }
+
+    #[test]
+    fn a_failed_step_is_undone_as_far_as_it_went() {
+        let s = Scratch::new("undo");
+        let region = s.region_dir("region0");
+        // The kernel refuses the second target (here: no attribute to write).
+        fs::remove_file(region.join("target1")).unwrap();
+        let cxl = pmemtab::cxl::scan::scan(&s.ctx.sysfs).unwrap();
+        let e = entry("cxlpm cxl-pmem serial=0x2002,serial=0x2003\n");
+        let Ok(RegionPlan::Create(c)) = plan(&e, &cxl) else {
+            panic!()
+        };
+        let f = create(&s.ctx, &c, None).unwrap_err();
+        assert!(f.msg.starts_with("writing \"decoder4.0\" to "), "{}", f.msg);
+        assert!(
+            f.msg.ends_with("; region0 was taken back and deleted"),
+            "{}",
+            f.msg
+        );
+        let ep = s.ctx.sysfs.join("bus/cxl/devices");
+        assert_eq!(trimmed(&ep.join("decoder3.0/dpa_size")), "0");
+        assert_eq!(trimmed(&ep.join("decoder4.0/dpa_size")), "0");
+        assert_eq!(trimmed(&region.join("target0")), "");
+        // Never committed, so never reset.
+        assert_eq!(trimmed(&region.join("commit")), "");
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let s = Scratch::new("record");
+        assert_eq!(load(&s.ctx.run, "cxlpm").unwrap(), None);
+        let r = Record {
+            region: "region3".into(),
+            serials: vec![0x2002, 0x2003],
+        };
+        save(&s.ctx.run, "cxlpm", &r).unwrap();
+        assert_eq!(
+            fs::read_to_string(record_path(&s.ctx.run, "cxlpm")).unwrap(),
+            "region3 0x2002,0x2003\n"
+        );
+        assert_eq!(load(&s.ctx.run, "cxlpm").unwrap(), Some(r));
+        forget(&s.ctx.run, "cxlpm").unwrap();
+        forget(&s.ctx.run, "cxlpm").unwrap();
+        assert_eq!(load(&s.ctx.run, "cxlpm").unwrap(), None);
+    }
+}
