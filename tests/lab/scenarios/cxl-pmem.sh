@@ -1,6 +1,5 @@
 # shellcheck shell=dash
 #@ kernels 6.12 trixie testing sid
-#@ pending
 #@ boot dimms=cp0,cp1
 #@ boot dimms=cp0,cp1
 #@ boot dimms=cp1,cp0
