@@ -178,15 +178,16 @@ fn steps(ctx: &Ctx, plan: &Create, bus: &Path, undo: &mut Undo<'_>) -> Result<()
 /// from a probe of its own (7.2), so the policy stays held until the region's dax device is
 /// bound and every block of it is there ([`hot_added`], within `by.build`). Restored on every
 /// path. When onlining fails, a region this run created is taken back ([`take_back`]).
+/// `adds` false: `make` binds nothing (the region is bound), so nothing is held.
 pub fn ram<T>(
     ctx: &Ctx,
     name: &str,
-    zone: Zone,
+    (zone, adds): (Zone, bool),
     by: &Budget,
     make: impl FnOnce() -> Result<(String, bool), Failure>,
     online: impl FnOnce(&str, &KmemDev) -> Result<T, Failure>,
 ) -> (Result<T, Failure>, Option<AutoOnline>) {
-    crate::kmem::with_policy_held(ctx, zone, name, || {
+    let run = || {
         let (region, created) = make()?;
         let result = hot_added(ctx, &region, by.build).and_then(|dev| online(&region, &dev));
         match result {
@@ -194,7 +195,12 @@ pub fn ram<T>(
             Err(f) if created => Err(take_back(ctx, name, &region, by.undo(), f)),
             Err(f) => Err(f),
         }
-    })
+    };
+    if adds {
+        crate::kmem::with_policy_held(ctx, zone, name, run)
+    } else {
+        (run(), None)
+    }
 }
 
 /// The dax device of a bound ram region once the kernel is done adding its memory (bound to a
@@ -706,7 +712,7 @@ mod tests {
             let (result, held) = ram(
                 &s.ctx,
                 "expand",
-                Zone::Movable,
+                (Zone::Movable, true),
                 &budget(),
                 || {
                     if later {
@@ -771,7 +777,7 @@ mod tests {
         let (result, _) = ram(
             &s.ctx,
             "expand",
-            Zone::Movable,
+            (Zone::Movable, true),
             &budget(),
             || {
                 kernel_hot_adds(&sysfs, &region);

@@ -155,6 +155,8 @@ fn up_cxl(
             assemble::modprobe(m, by.build);
         }
     }
+    // Whether making the region binds it (the kernel then hot-adds a ram region's memory).
+    let adds = !matches!(plan, RegionPlan::Recognised { bind: false, .. });
     // What the region is: recognised (bound if needed) or created, said and recorded.
     let make = || -> Result<(String, bool), Failure> {
         match plan {
@@ -211,9 +213,10 @@ fn up_cxl(
     // The policy is held from before the bind until the memory is online in the line's zone
     // (the kernel may hot-add it after the bind returned); a region this run made is taken
     // back when onlining fails, never with its memory online.
-    let (result, held) = crate::cxl::ram(ctx, &entry.name, zone, by, make, |region, dev| {
-        online_ram(ctx, entry, region, dev, zone, by)
-    });
+    let (result, held) =
+        crate::cxl::ram(ctx, &entry.name, (zone, adds), by, make, |region, dev| {
+            online_ram(ctx, entry, region, dev, zone, by)
+        });
     if let Some(p) = held {
         exit::warning(format_args!(
             "{at}: the kernel's auto-online policy (auto_online_blocks={}) would have onlined the region's memory in a zone of its own; held it at offline until the memory was onlined here, then restored it",
