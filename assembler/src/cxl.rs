@@ -7,14 +7,17 @@
 
 use crate::ctx::Ctx;
 use crate::exit::Failure;
+use crate::wait::{self, Deadline};
 use pmemtab::cxl::model::{Cxl, Mode, Region};
 use pmemtab::cxl::plan::Create;
 use pmemtab::kmem::{AutoOnline, Zone};
 use pmemtab::plan::KmemDev;
 use pmemtab::sysfs;
+use pmemtab::timeouts::{Budget, CHARDEV_WAIT, KMEM_OFFLINE_LIMIT};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 fn bus(ctx: &Ctx) -> PathBuf {
     ctx.sysfs.join("bus/cxl/devices")
@@ -63,6 +66,12 @@ struct Undo<'a> {
 impl Undo<'_> {
     /// Takes back every step, in reverse; says what it did, or where it stopped.
     fn run(&self) -> String {
+        if let Some(why) = memory_online(self.ctx, &self.region) {
+            return format!(
+                "; {} is left as it is, not undone: {why}; offline it, then remove the region with `cxl destroy-region -f {}`",
+                self.region, self.region
+            );
+        }
         let region = bus(self.ctx).join(&self.region);
         let mut steps: Vec<(PathBuf, String)> = Vec::new();
         if self.bound {
@@ -91,15 +100,9 @@ impl Undo<'_> {
 }
 
 /// Creates the planned region and binds it; on failure nothing of it is left (or the message
-/// says what is). Returns the region's name. A ram region is bound with the kernel's
-/// auto-online policy held at offline when it would online the memory in another zone than
-/// `zone` (the region's dax device goes to kmem the moment it binds); the policy held is
-/// returned too.
-pub fn create(
-    ctx: &Ctx,
-    plan: &Create,
-    zone: Option<Zone>,
-) -> Result<(String, Option<AutoOnline>), Failure> {
+/// says what is). Returns the region's name. A ram region's memory is hot-added when (or
+/// after) it binds: run this inside [`ram`], which holds the auto-online policy.
+pub fn create(ctx: &Ctx, plan: &Create) -> Result<String, Failure> {
     let bus = bus(ctx);
     let rd = bus.join(&plan.root_decoder);
     let claim = rd.join(if plan.mode == Mode::Pmem {
@@ -128,8 +131,8 @@ pub fn create(
         committed: false,
         bound: false,
     };
-    match steps(ctx, plan, &bus, &mut undo, zone) {
-        Ok(held) => Ok((name, held)),
+    match steps(ctx, plan, &bus, &mut undo) {
+        Ok(()) => Ok(name),
         Err(f) => {
             let undone = undo.run();
             Err(f.and(&undone))
@@ -137,13 +140,7 @@ pub fn create(
     }
 }
 
-fn steps(
-    ctx: &Ctx,
-    plan: &Create,
-    bus: &Path,
-    undo: &mut Undo<'_>,
-    zone: Option<Zone>,
-) -> Result<Option<AutoOnline>, Failure> {
+fn steps(ctx: &Ctx, plan: &Create, bus: &Path, undo: &mut Undo<'_>) -> Result<(), Failure> {
     let region = bus.join(&undo.region);
     let ways = plan.targets.len();
     write(
@@ -172,45 +169,138 @@ fn steps(
     }
     write(&region.join("commit"), "1")?;
     undo.committed = true;
-    let (bound, held) = bind_held(ctx, &undo.region, zone);
-    undo.bound = bound?;
-    Ok(held)
+    undo.bound = bind(ctx, &undo.region)?;
+    Ok(())
 }
 
-/// [`bind`], for a ram region with the auto-online policy held (see [`create`]).
-pub fn bind_held(
+/// A ram region made or bound by `make` (its name, and whether this run created it) and its
+/// memory made system RAM in `zone` by `online`, with the kernel's auto-online policy held at
+/// `offline` (when it would online the memory in another zone) from before `make` until
+/// `online` returned: the kernel hot-adds the memory when the region binds (6.12) or later,
+/// from a probe of its own (7.2), so the policy stays held until the region's dax device is
+/// bound and every block of it is there ([`hot_added`], within `by.build`). Restored on every
+/// path. When onlining fails, a region this run created is taken back ([`take_back`]).
+/// `adds` false: `make` binds nothing (the region is bound), so nothing is held.
+pub fn ram<T>(
     ctx: &Ctx,
-    region: &str,
-    zone: Option<Zone>,
-) -> (Result<bool, Failure>, Option<AutoOnline>) {
-    match zone {
-        Some(z) => crate::kmem::with_policy_held(ctx, z, region, || bind(ctx, region)),
-        None => (bind(ctx, region), None),
+    name: &str,
+    (zone, adds): (Zone, bool),
+    by: &Budget,
+    make: impl FnOnce() -> Result<(String, bool), Failure>,
+    online: impl FnOnce(&str, &KmemDev) -> Result<T, Failure>,
+) -> (Result<T, Failure>, Option<AutoOnline>) {
+    let run = || {
+        let (region, created) = make()?;
+        let result = hot_added(ctx, &region, by.build).and_then(|dev| online(&region, &dev));
+        match result {
+            Ok(t) => Ok(t),
+            Err(f) if created => Err(take_back(ctx, name, &region, by.undo(), f)),
+            Err(f) => Err(f),
+        }
+    };
+    if adds {
+        crate::kmem::with_policy_held(ctx, zone, name, run)
+    } else {
+        (run(), None)
     }
 }
 
-/// The dax device a bound ram region brought (the one under its `dax_regionN`), with the node
-/// its memory joins and its size, once it is there.
-pub fn dax_of(ctx: &Ctx, region: &str) -> Option<KmemDev> {
-    let real = fs::canonicalize(bus(ctx).join(region)).ok()?;
-    let devices = ctx.sysfs.join("bus/dax/devices");
-    let mut found: Vec<String> = fs::read_dir(&devices)
-        .ok()?
+/// The dax device of a bound ram region once the kernel is done adding its memory (bound to a
+/// driver, and with kmem every block present), by `build` ([`CHARDEV_WAIT`] at most); after
+/// that, the device as it is (kmem binds it when no driver did).
+pub fn hot_added(ctx: &Ctx, region: &str, build: Deadline) -> Result<KmemDev, Failure> {
+    wait::poll(build.cap(CHARDEV_WAIT), || {
+        dax_of(ctx, region).filter(|d| crate::kmem::settled(ctx, &d.dax))
+    })
+    .or_else(|| dax_of(ctx, region))
+    .ok_or_else(|| {
+        Failure::system(format!(
+            "{region} is bound but no dax device of it appeared on a NUMA node within {}s (is dax_cxl available?)",
+            CHARDEV_WAIT.as_secs()
+        ))
+    })
+}
+
+/// Takes back a ram region `up` created for entry `name` after `failed`: its memory offlined
+/// first (by `by`), then the region torn down and its record removed. Memory that stays online
+/// keeps the region as it is (unbinding it under online memory crashes the kernel): the
+/// error says so and is a busy device's (exit status 3); the record stays for `down`.
+pub fn take_back(ctx: &Ctx, name: &str, region: &str, by: Deadline, failed: Failure) -> Failure {
+    let left = |why: &str| {
+        Failure {
+        msg: format!(
+            "{}; {region} is left as it is, not torn down: {why}; stop what uses that memory, then `pmem-assemble down {name}`",
+            failed.msg
+        ),
+        exit: crate::exit::Exit::System,
+    }
+    };
+    if let Some(dev) = dax_of(ctx, region) {
+        if let Err(f) = crate::kmem::down(ctx, &dev, KMEM_OFFLINE_LIMIT, Duration::ZERO, by) {
+            return left(&f.msg);
+        }
+    }
+    let torn = pmemtab::cxl::scan::scan(&ctx.sysfs)
+        .map_err(|e| Failure::system(e.to_string()))
+        .and_then(|bus| destroy(ctx, &bus, region));
+    match torn {
+        Ok(()) => {
+            let _ = forget(&ctx.run, name);
+            failed.and(&format!("; {region} was torn down again"))
+        }
+        Err(e) if memory_online(ctx, region).is_some() => left(&e.msg),
+        Err(e) => failed.and(&format!("; tearing {region} down failed: {}", e.msg)),
+    }
+}
+
+/// The dax devices under a region (a ram region's, under its `dax_regionN`), sorted.
+fn dax_devices(ctx: &Ctx, region: &str) -> Vec<String> {
+    let Ok(real) = fs::canonicalize(bus(ctx).join(region)) else {
+        return Vec::new();
+    };
+    let Ok(entries) = fs::read_dir(ctx.sysfs.join("bus/dax/devices")) else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = entries
         .flatten()
         .filter(|e| fs::canonicalize(e.path()).is_ok_and(|p| p.starts_with(&real)))
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
         .collect();
     found.sort();
-    let dax = found.into_iter().next()?;
-    let dir = devices.join(&dax);
+    found
+}
+
+/// Why a region must not be unbound or decommitted now: memory blocks of its dax devices that
+/// are online (or unreadable); `None` when all are offline or it has none.
+pub fn memory_online(ctx: &Ctx, region: &str) -> Option<String> {
+    let mut why = Vec::new();
+    for dax in dax_devices(ctx, region) {
+        match crate::kmem::online_blocks(ctx, &dax) {
+            Ok(b) if b.is_empty() => {}
+            Ok(b) => {
+                let names: Vec<String> = b.iter().map(|n| format!("memory{n}")).collect();
+                why.push(format!("{} of {dax} online", names.join(",")));
+            }
+            Err(f) => why.push(format!("{dax}'s memory blocks unreadable ({})", f.msg)),
+        }
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
+/// The dax device a bound ram region brought (the one under its `dax_regionN`), with the node
+/// its memory joins and its size, once it is there.
+pub fn dax_of(ctx: &Ctx, region: &str) -> Option<KmemDev> {
+    let dax = dax_devices(ctx, region).into_iter().next()?;
+    let dir = ctx.sysfs.join("bus/dax/devices").join(&dax);
     let node = read(&dir.join("target_node")).ok()?.parse().ok()?;
     let size = sysfs::parse_dec(&read(&dir.join("size")).ok()?)?;
     Some(KmemDev { dax, node, size })
 }
 
 /// Binds a committed region to cxl_region (its nd region or dax region then appears), unless
-/// it is bound already; true when this call bound it. The bind write returns once the probe
-/// ran, so there is nothing to wait for.
+/// it is bound already; true when this call bound it. The bind write returns once the
+/// region's probe ran; a ram region's dax device and its memory may come later
+/// ([`hot_added`]).
 pub fn bind(ctx: &Ctx, region: &str) -> Result<bool, Failure> {
     let dir = bus(ctx).join(region);
     if dir.join("driver").exists() {
@@ -226,11 +316,17 @@ pub fn bind(ctx: &Ctx, region: &str) -> Result<bool, Failure> {
 }
 
 /// Tears a region down in cxl-cli's `destroy-region` order: unbind, reset the decode, then per
-/// position clear the target and release the decoder's capacity, then delete it.
+/// position clear the target and release the decoder's capacity, then delete it. Never while
+/// memory of it is online (the kernel would oops at the next fork): then nothing is written.
 pub fn destroy(ctx: &Ctx, cxl: &Cxl, region: &str) -> Result<(), Failure> {
     let Some(r) = cxl.region(region) else {
         return Ok(());
     };
+    if let Some(why) = memory_online(ctx, region) {
+        return Err(Failure::system(format!(
+            "{region} is left as it is, not torn down: {why}; offline that memory first"
+        )));
+    }
     let bus = bus(ctx);
     let dir = bus.join(region);
     if r.bound {
@@ -469,7 +565,7 @@ mod tests {
         };
         // The fixture has no kernel to bind the region: the bind "succeeds" without a driver,
         // and every step is taken back.
-        let f = create(&s.ctx, &c, None).unwrap_err();
+        let f = create(&s.ctx, &c).unwrap_err();
         assert_eq!(
             f.msg,
             "region0 is committed but cxl_region did not take it (see dmesg); region0 was taken back and deleted"
@@ -518,7 +614,7 @@ mod tests {
         let Ok(RegionPlan::Create(c)) = plan(&e, &cxl) else {
             panic!()
         };
-        let f = create(&s.ctx, &c, None).unwrap_err();
+        let f = create(&s.ctx, &c).unwrap_err();
         assert!(f.msg.starts_with("writing \"decoder4.0\" to "), "{}", f.msg);
         assert!(
             f.msg.ends_with("; region0 was taken back and deleted"),
@@ -531,6 +627,218 @@ mod tests {
         assert_eq!(trimmed(&region.join("target0")), "");
         // Never committed, so never reset.
         assert_eq!(trimmed(&region.join("commit")), "");
+    }
+
+    const BS: u64 = 128 << 20;
+
+    /// The memory side of the tree: 128 MiB blocks, the kernel's policy `online` (Debian's),
+    /// the dax drivers; region0 claimed, committed and bound.
+    fn ram_tree(s: &Scratch) -> PathBuf {
+        let region = s.region_dir("region0");
+        fs::write(region.join("commit"), "1\n").unwrap();
+        let drv = s.ctx.sysfs.join("bus/cxl/drivers/cxl_region");
+        let _ = std::os::unix::fs::symlink(&drv, region.join("driver"));
+        let mem = s.ctx.sysfs.join("devices/system/memory");
+        fs::create_dir_all(&mem).unwrap();
+        fs::write(mem.join("block_size_bytes"), format!("{BS:x}\n")).unwrap();
+        fs::write(mem.join("auto_online_blocks"), "online\n").unwrap();
+        for d in ["kmem", "device_dax"] {
+            fs::create_dir_all(s.ctx.sysfs.join("bus/dax/drivers").join(d)).unwrap();
+        }
+        fs::create_dir_all(s.ctx.sysfs.join("bus/dax/devices")).unwrap();
+        region
+    }
+
+    /// What the kernel does when a ram region binds: dax_cxl's dax device, kmem's hot-add of
+    /// its 4 blocks (onlined in ZONE_NORMAL at once when the policy is `online`), kmem bound
+    /// last. Returns the policy it saw.
+    fn kernel_hot_adds(sysfs: &Path, region: &Path) -> String {
+        let mem = sysfs.join("devices/system/memory");
+        let policy = trimmed(&mem.join("auto_online_blocks"));
+        let dax = region.join("dax_region0/dax0.0");
+        fs::create_dir_all(&dax).unwrap();
+        fs::write(dax.join("resource"), format!("{:#x}\n", 32 * BS)).unwrap();
+        fs::write(dax.join("size"), format!("{}\n", 4 * BS)).unwrap();
+        fs::write(dax.join("target_node"), "1\n").unwrap();
+        let _ = std::os::unix::fs::symlink(&dax, sysfs.join("bus/dax/devices/dax0.0"));
+        for n in 32..36 {
+            let b = mem.join(format!("memory{n}"));
+            fs::create_dir_all(&b).unwrap();
+            let (state, zones) = if policy == "offline" {
+                ("offline", "Movable Normal")
+            } else {
+                ("online", "Normal")
+            };
+            fs::write(b.join("state"), format!("{state}\n")).unwrap();
+            fs::write(b.join("valid_zones"), format!("{zones}\n")).unwrap();
+        }
+        std::os::unix::fs::symlink(sysfs.join("bus/dax/drivers/kmem"), dax.join("driver")).unwrap();
+        policy
+    }
+
+    fn budget() -> Budget {
+        entry("expand system-ram serial=0x1001 - - zone=movable\n")
+            .timeouts()
+            .start()
+    }
+
+    /// `online` for these tests: what pmem-assemble's onlining leaves (every block online in
+    /// ZONE_MOVABLE), and the policy while it ran.
+    fn online_movable(sysfs: &Path, dev: &KmemDev) -> Result<String, Failure> {
+        let mem = sysfs.join("devices/system/memory");
+        assert_eq!(dev.dax, "dax0.0");
+        for n in 32..36 {
+            let b = mem.join(format!("memory{n}"));
+            if !b.exists() {
+                return Err(Failure::system(format!("memory{n} is not there yet")));
+            }
+            fs::write(b.join("state"), "online\n").unwrap();
+            fs::write(b.join("valid_zones"), "Movable\n").unwrap();
+        }
+        Ok(trimmed(&mem.join("auto_online_blocks")))
+    }
+
+    /// The policy stays `offline` until the memory is online in the line's zone, whether the
+    /// kernel hot-adds it while the region binds (6.12) or after the bind returned (7.2).
+    #[test]
+    fn the_policy_is_held_until_the_memory_is_online_in_both_orders() {
+        for later in [false, true] {
+            let s = Scratch::new(if later { "ram-async" } else { "ram-sync" });
+            let region = ram_tree(&s);
+            let sysfs = s.ctx.sysfs.clone();
+            let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+            let kernel = {
+                let (sysfs, region, seen) = (sysfs.clone(), region.clone(), seen.clone());
+                move || *seen.lock().unwrap() = Some(kernel_hot_adds(&sysfs, &region))
+            };
+            let mut probe = None;
+            let (result, held) = ram(
+                &s.ctx,
+                "expand",
+                (Zone::Movable, true),
+                &budget(),
+                || {
+                    if later {
+                        // The bind returns; the dax device and its memory come 300 ms later.
+                        probe = Some(std::thread::spawn(move || {
+                            std::thread::sleep(Duration::from_millis(300));
+                            kernel()
+                        }));
+                    } else {
+                        kernel();
+                    }
+                    Ok(("region0".to_string(), true))
+                },
+                |region, dev| {
+                    assert_eq!((region, dev.node), ("region0", 1));
+                    online_movable(&sysfs, dev)
+                },
+            );
+            if let Some(p) = probe {
+                p.join().unwrap();
+            }
+            let policy_while_onlining = result.unwrap();
+            assert_eq!(
+                seen.lock().unwrap().as_deref(),
+                Some("offline"),
+                "later: {later}"
+            );
+            assert_eq!(policy_while_onlining, "offline", "later: {later}");
+            assert_eq!(held, Some(AutoOnline::Online));
+            let mem = sysfs.join("devices/system/memory");
+            assert_eq!(
+                trimmed(&mem.join("auto_online_blocks")),
+                "online",
+                "restored"
+            );
+            for n in 32..36 {
+                assert_eq!(
+                    trimmed(&mem.join(format!("memory{n}/valid_zones"))),
+                    "Movable"
+                );
+            }
+        }
+    }
+
+    /// Onlining failed and a block cannot be offlined (here the child that offlines it is
+    /// not pmem-assemble and fails): the region up made is left as it is, never unbound or
+    /// decommitted under online memory; the record stays for `down`; the policy is restored.
+    #[test]
+    fn a_region_with_memory_that_stays_online_is_not_torn_down() {
+        let s = Scratch::new("ram-busy");
+        let region = ram_tree(&s);
+        let sysfs = s.ctx.sysfs.clone();
+        save(
+            &s.ctx.run,
+            "expand",
+            &Record {
+                region: "region0".into(),
+                serials: vec![0x1001],
+            },
+        )
+        .unwrap();
+        let (result, _) = ram(
+            &s.ctx,
+            "expand",
+            (Zone::Movable, true),
+            &budget(),
+            || {
+                kernel_hot_adds(&sysfs, &region);
+                Ok(("region0".to_string(), true))
+            },
+            |_, dev| {
+                online_movable(&sysfs, dev)?;
+                Err::<(), _>(Failure::refused("publishing failed".into()))
+            },
+        );
+        let f = result.unwrap_err();
+        assert_eq!(f.exit, crate::exit::Exit::System, "{}", f.msg);
+        assert!(
+            f.msg.starts_with("publishing failed; region0 is left as it is, not torn down: dax0.0: memory32 (node 1) cannot be offlined"),
+            "{}",
+            f.msg
+        );
+        assert!(
+            f.msg.ends_with("then `pmem-assemble down expand`"),
+            "{}",
+            f.msg
+        );
+        assert_eq!(trimmed(&region.join("commit")), "1");
+        assert_eq!(
+            trimmed(&sysfs.join("bus/cxl/drivers/cxl_region/unbind")),
+            ""
+        );
+        assert!(load(&s.ctx.run, "expand").unwrap().is_some());
+        assert_eq!(
+            trimmed(&sysfs.join("devices/system/memory/auto_online_blocks")),
+            "online"
+        );
+        // `down`'s teardown itself refuses too, naming the blocks, with nothing written.
+        let cxl = pmemtab::cxl::scan::scan(&sysfs).unwrap();
+        let f = destroy(&s.ctx, &cxl, "region0").unwrap_err();
+        assert_eq!(f.exit, crate::exit::Exit::System);
+        assert_eq!(
+            f.msg,
+            "region0 is left as it is, not torn down: memory32,memory33,memory34,memory35 of dax0.0 online; offline that memory first"
+        );
+        assert_eq!(
+            trimmed(&sysfs.join("bus/cxl/drivers/cxl_region/unbind")),
+            ""
+        );
+        assert_eq!(trimmed(&region.join("commit")), "1");
+        // Offline, it goes.
+        for n in 32..36 {
+            fs::write(
+                sysfs.join(format!("devices/system/memory/memory{n}/state")),
+                "offline\n",
+            )
+            .unwrap();
+        }
+        destroy(&s.ctx, &cxl, "region0").unwrap();
+        assert_eq!(
+            trimmed(&sysfs.join("bus/cxl/drivers/cxl_region/unbind")),
+            "region0"
+        );
     }
 
     #[test]

@@ -206,6 +206,37 @@ pub fn with_policy_held<T>(
     (result, held)
 }
 
+/// Whether the kernel is done with `dax` after its region bound: a driver took it and, when
+/// that is kmem, every memory block of it is there. A ram region's dax device and kmem's
+/// hot-add may come after the bind write returned (7.2 probes them asynchronously; 6.12
+/// before the write returns), so the auto-online policy stays held until this holds.
+pub fn settled(ctx: &Ctx, dax: &str) -> bool {
+    let p = Paths { sysfs: &ctx.sysfs };
+    match driver_of(&p, dax) {
+        Ok(Some(d)) if d == KMEM => blocks(&p, dax)
+            .is_ok_and(|(range, _, _)| range.into_iter().all(|n| p.block(n).exists())),
+        Ok(Some(_)) => true,
+        _ => false,
+    }
+}
+
+/// The memory blocks of `dax` that are not offline (online, going online or offline, or
+/// unreadable): while there is one, the memory is the kernel's and the region under it must
+/// not be unbound or decommitted (the kernel oopses at the next fork).
+pub fn online_blocks(ctx: &Ctx, dax: &str) -> Result<Vec<u64>, Failure> {
+    let p = Paths { sysfs: &ctx.sysfs };
+    let range = match blocks(&p, dax) {
+        Ok((range, _, _)) => range,
+        // Less than one block: kmem could add none of it.
+        Err(f) if f.exit == crate::exit::Exit::Refused => return Ok(Vec::new()),
+        Err(f) => return Err(f),
+    };
+    Ok(range
+        .filter(|&n| p.block(n).exists())
+        .filter(|&n| !matches!(block_state(&p, n), Ok(BlockState::Offline)))
+        .collect())
+}
+
 fn node_total(sysfs: &Path, node: i32) -> Option<u64> {
     let path = sysfs.join(format!("devices/system/node/node{node}/meminfo"));
     kmem::node_mem_total(&read_attr(&path).ok()?)

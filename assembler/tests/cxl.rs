@@ -257,10 +257,10 @@ fn a_ram_region_by_serial_is_created_with_the_policy_held_and_its_memory_checked
         "expand: created ram region region0 under decoder0.0: 256.00 MiB, granularity 256, serial 0x1001 (mem0 decoder2.0)\n\
          expand: region0 (dax0.0) is system RAM on node 1: 2 blocks of 128.00 MiB in zone movable (0 onlined now)\n"
     );
-    // The policy was held at offline for the bind (it would have onlined into ZONE_NORMAL)
-    // and restored.
+    // The policy was held at offline from the bind until the memory was onlined (it would
+    // have onlined into ZONE_NORMAL), and restored.
     assert!(
-        text(&out.stderr).contains("would have onlined region0's memory in a zone of its own; held it at offline while the region bound, then restored it"),
+        text(&out.stderr).contains("would have onlined the region's memory in a zone of its own; held it at offline until the memory was onlined here, then restored it"),
         "{}",
         text(&out.stderr)
     );

@@ -307,7 +307,15 @@ fn down_cxl(
                     outln!("{shown}: {} offlined ({blocks} memory blocks)", dev.dax)
                 }
                 Ok(kmem::Downed::NotActive) => {}
-                Err(f) => return f.report(at),
+                // Never torn down under online memory: the kernel oopses at the next fork.
+                Err(f) => {
+                    return f
+                        .and(&format!(
+                            "; {} is left as it is, not torn down",
+                            record.region
+                        ))
+                        .report(at)
+                }
             }
         }
         if let Err(e) = crate::publish::kmem_nodes(&ctx.run, name, None) {

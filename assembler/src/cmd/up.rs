@@ -155,83 +155,75 @@ fn up_cxl(
             assemble::modprobe(m, by.build);
         }
     }
-    let (region, held, created) = match plan {
-        RegionPlan::Recognised { region, bind } => {
-            let mut held = None;
-            if bind {
-                let (bound, h) = crate::cxl::bind_held(ctx, &region, zone);
-                bound.map_err(|f| f.report(&at))?;
-                held = h;
-                outln!(
-                    "{}: {region} over serial {} exists as declared; bound it to cxl_region",
-                    entry.name,
-                    serials.join(",")
-                );
-            } else {
-                outln!(
-                    "{}: {region} over serial {} exists as declared; nothing written",
-                    entry.name,
-                    serials.join(",")
-                );
+    // Whether making the region binds it (the kernel then hot-adds a ram region's memory).
+    let adds = !matches!(plan, RegionPlan::Recognised { bind: false, .. });
+    // What the region is: recognised (bound if needed) or created, said and recorded.
+    let make = || -> Result<(String, bool), Failure> {
+        match plan {
+            RegionPlan::Recognised { region, bind } => {
+                if bind {
+                    crate::cxl::bind(ctx, &region)?;
+                    outln!(
+                        "{}: {region} over serial {} exists as declared; bound it to cxl_region",
+                        entry.name,
+                        serials.join(",")
+                    );
+                } else {
+                    outln!(
+                        "{}: {region} over serial {} exists as declared; nothing written",
+                        entry.name,
+                        serials.join(",")
+                    );
+                }
+                Ok((region, false))
             }
-            (region, held, false)
-        }
-        RegionPlan::Create(c) => {
-            let (region, held) = crate::cxl::create(ctx, &c, zone).map_err(|f| f.report(&at))?;
-            let targets: Vec<String> = c
-                .targets
-                .iter()
-                .map(|t| format!("{:#x} ({} {})", t.serial, t.memdev, t.decoder))
-                .collect();
-            outln!(
-                "{}: created {} region {region} under {}: {}, granularity {}, serial {}",
-                entry.name,
-                c.mode.as_str(),
-                c.root_decoder,
-                human_bytes(c.size),
-                c.granularity,
-                targets.join(", ")
-            );
-            let record = crate::cxl::Record {
-                region: region.clone(),
-                serials: c.targets.iter().map(|t| t.serial).collect(),
-            };
-            if let Err(e) = crate::cxl::save(&ctx.run, &entry.name, &record) {
-                exit::warning(format_args!(
-                    "{at}: the region is up, but recording it in {} failed ({e}): `down` will leave it alone",
-                    crate::cxl::record_path(&ctx.run, &entry.name).display()
-                ));
+            RegionPlan::Create(c) => {
+                let region = crate::cxl::create(ctx, &c)?;
+                let targets: Vec<String> = c
+                    .targets
+                    .iter()
+                    .map(|t| format!("{:#x} ({} {})", t.serial, t.memdev, t.decoder))
+                    .collect();
+                outln!(
+                    "{}: created {} region {region} under {}: {}, granularity {}, serial {}",
+                    entry.name,
+                    c.mode.as_str(),
+                    c.root_decoder,
+                    human_bytes(c.size),
+                    c.granularity,
+                    targets.join(", ")
+                );
+                let record = crate::cxl::Record {
+                    region: region.clone(),
+                    serials: c.targets.iter().map(|t| t.serial).collect(),
+                };
+                if let Err(e) = crate::cxl::save(&ctx.run, &entry.name, &record) {
+                    exit::warning(format_args!(
+                        "{at}: the region is up, but recording it in {} failed ({e}): `down` will leave it alone",
+                        crate::cxl::record_path(&ctx.run, &entry.name).display()
+                    ));
+                }
+                Ok((region, true))
             }
-            (region, held, true)
         }
     };
     let Some(zone) = zone else {
-        return Ok(());
+        return make().map(|_| ()).map_err(|f| f.report(&at));
     };
+    // The policy is held from before the bind until the memory is online in the line's zone
+    // (the kernel may hot-add it after the bind returned); a region this run made is taken
+    // back when onlining fails, never with its memory online.
+    let (result, held) =
+        crate::cxl::ram(ctx, &entry.name, (zone, adds), by, make, |region, dev| {
+            online_ram(ctx, entry, region, dev, zone, by)
+        });
     if let Some(p) = held {
         exit::warning(format_args!(
-            "{at}: the kernel's auto-online policy (auto_online_blocks={}) would have onlined {region}'s memory in a zone of its own; held it at offline while the region bound, then restored it",
+            "{at}: the kernel's auto-online policy (auto_online_blocks={}) would have onlined the region's memory in a zone of its own; held it at offline until the memory was onlined here, then restored it",
             p.as_str()
         ));
     }
-    online_ram(ctx, entry, &region, zone, by).map_err(|f| {
-        // A region this run made is not left behind with its memory given back.
-        let undone = if created {
-            match pmemtab::cxl::scan::scan(&ctx.sysfs)
-                .map_err(|e| Failure::system(e.to_string()))
-                .and_then(|bus| crate::cxl::destroy(ctx, &bus, &region))
-            {
-                Ok(()) => {
-                    let _ = crate::cxl::forget(&ctx.run, &entry.name);
-                    format!("; {region} was torn down again")
-                }
-                Err(e) => format!("; tearing {region} down failed: {}", e.msg),
-            }
-        } else {
-            String::new()
-        };
-        f.and(&undone).report(&at)
-    })
+    result.map_err(|f| f.report(&at))
 }
 
 /// A ram region's dax device onlined as system RAM in `zone`, its node published for
@@ -240,17 +232,10 @@ fn online_ram(
     ctx: &Ctx,
     entry: &Entry,
     region: &str,
+    dev: &pmemtab::plan::KmemDev,
     zone: pmemtab::kmem::Zone,
     by: &Budget,
 ) -> Result<(), Failure> {
-    let dev = wait::poll(by.build.cap(pmemtab::timeouts::CHARDEV_WAIT), || {
-        crate::cxl::dax_of(ctx, region)
-    })
-    .ok_or_else(|| {
-        Failure::system(format!(
-            "{region} is bound but no dax device of it appeared on a NUMA node (is dax_cxl available?)"
-        ))
-    })?;
     if dev.node < 0 {
         return Err(Failure::refused(format!(
             "{} of {region} is on no NUMA node (target_node -1), and kmem onlines memory only into a node",
@@ -259,7 +244,7 @@ fn online_ram(
     }
     let undo_by = std::cell::OnceCell::new();
     let undo = || *undo_by.get_or_init(|| by.undo());
-    let u = kmem::up(ctx, &dev, zone, by.build, &undo)?;
+    let u = kmem::up(ctx, dev, zone, by.build, &undo)?;
     outln!(
         "{}: {region} ({}) is system RAM on node {}: {} blocks of {} in zone {zone} ({} onlined now)",
         entry.name,
