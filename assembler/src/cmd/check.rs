@@ -56,6 +56,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     } else {
         None
     };
+    // The cxl-pmem lines whose region up would create now.
+    let absent_regions: Vec<&str> = match &bus {
+        Some(b) => parsed
+            .entries
+            .iter()
+            .filter(|e| e.layout == pmemtab::tab::Layout::CxlPmem)
+            .filter(|e| matches!(pmemtab::cxl::plan::plan(e, b), Ok(RegionPlan::Create(_))))
+            .map(|e| e.name.as_str())
+            .collect(),
+        None => Vec::new(),
+    };
     let (mut ok, mut bad) = (0, 0);
     // A set, not a scan of `selected` per entry: that made check quadratic in the lines.
     let selected: std::collections::HashSet<(&str, usize)> =
@@ -93,6 +104,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             Err(refusal) => {
                 bad += 1;
                 common::report_refusal(ctx, entry, refusal);
+                // Its namespaces may be on a CXL region that only up makes.
+                if refusal.is_pending() && !absent_regions.is_empty() {
+                    exit::warning(format_args!(
+                        "{}: the CXL pmem region{} of {} {} not made yet; if this entry's namespaces are on one, `pmem-assemble up` (or the next boot) brings them",
+                        ctx.at(entry.line, &entry.name),
+                        if absent_regions.len() == 1 { "" } else { "s" },
+                        absent_regions.join(", "),
+                        if absent_regions.len() == 1 { "is" } else { "are" }
+                    ));
+                }
             }
         }
         for d in &boot_problems {
