@@ -154,8 +154,10 @@ fn steps(
     if plan.mode == Mode::Pmem {
         // Any uuid: the namespace labels' interleave-set cookie comes from the devices'
         // serials and DPA, not from it.
+        // With its newline: the kernel's uuid_store takes exactly 37 bytes (EINVAL for the
+        // 36 characters alone), as cxl-cli's sysfs writer sends them.
         let uuid = read(&ctx.proc.join("sys/kernel/random/uuid"))?;
-        write(&region.join("uuid"), &uuid)?;
+        write(&region.join("uuid"), &format!("{uuid}\n"))?;
     }
     write(&region.join("size"), &format!("{:#x}", plan.size))?;
     for (i, t) in plan.targets.iter().enumerate() {
@@ -481,9 +483,10 @@ mod tests {
         assert_eq!(trimmed(&rd.join("create_pmem_region")), "region0");
         assert_eq!(trimmed(&region.join("interleave_granularity")), "256");
         assert_eq!(trimmed(&region.join("interleave_ways")), "2");
+        // Byte for byte: 6.12's uuid_store refuses anything but the 36 characters + newline.
         assert_eq!(
-            trimmed(&region.join("uuid")),
-            "6a3c1f2e-8a54-4d1b-9b7e-0f1e2d3c4b5a"
+            fs::read_to_string(region.join("uuid")).unwrap(),
+            "6a3c1f2e-8a54-4d1b-9b7e-0f1e2d3c4b5a\n"
         );
         assert_eq!(trimmed(&region.join("size")), "0x20000000");
         let ep = s.ctx.sysfs.join("bus/cxl/devices");
