@@ -24,7 +24,7 @@ region_now() { cxl_region_of "$CP0"; }
 tab
 
 if [ "$LAB_BOOT" = 1 ]; then
-    plan 16
+    plan 15
     check no-region-at-boot "cxl list -R: $(cxl_regions)" [ "$(cxl_nregions)" = 0 ]
     # Provisioning, as an admin does: label areas, then the oracle's own region.
     run ndctl init-labels -f all

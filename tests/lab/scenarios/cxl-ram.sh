@@ -1,6 +1,5 @@
 # shellcheck shell=dash
-#@ kernels 6.12 trixie testing sid
-#@ pending
+#@ kernels 6.12 trixie
 #@ boot dimms=cv0
 # Scenario cxl-ram: a volatile CXL expander (cv0, 512 MiB) named by serial in a system-ram line
 # with zone=movable, on Debian's 6.12, which onlines hot-added memory by itself
@@ -8,7 +7,7 @@
 # `up` makes the ram region and ends with every block of its dax device online and Movable,
 # the node's MemTotal grown by exactly those blocks, and the kernel's policy as it was; `down`
 # takes it all back. Oracles: cxl-cli, the memory blocks' state and valid_zones, numactl -H.
-plan 11
+plan 15
 MEM=/sys/devices/system/memory
 echo "expand system-ram serial=$CV0 - - zone=movable" > /etc/pmemtab
 cat /etc/pmemtab
@@ -50,3 +49,13 @@ run pmem-assemble down expand
 check down "exit $RC: $OUT" [ "$RC" = 0 ]
 check down-leaves-nothing "cxl list -R: $(cxl_regions); node $node MemTotal $(node_total "$node")" [ "$(cxl_nregions)" = 0 ]
 check down-node-empty "node $node MemTotal $(node_total "$node")" [ "$(node_total "$node")" = 0 ]
+# zone=normal: the same device, onlined in ZONE_NORMAL by pmem-assemble (kernel memory may land
+# there), the policy restored again; down takes it back (nothing unmovable was put there yet).
+echo "expand system-ram serial=$CV0 - - zone=normal" > /etc/pmemtab
+run pmem-assemble up expand
+check up-normal "exit $RC: $OUT" [ "$RC" = 0 ]
+r=$(cxl_region_of "$CV0"); dax=$(dax_of_region "$r"); z=$(zones "$dax")
+check blocks-online-normal "blocks: $z" [ "$nb" -ge 1 -a "$z" = "$nb online:Normal" ]
+check policy-restored-normal "auto_online_blocks: $(cat $MEM/auto_online_blocks), was $policy" [ "$(cat $MEM/auto_online_blocks)" = "$policy" ]
+run pmem-assemble down expand
+check down-normal "exit $RC: $OUT; cxl list -R: $(cxl_regions)" [ "$RC" = 0 -a "$(cxl_nregions)" = 0 ]
