@@ -532,13 +532,13 @@ fn man_page_examples_parse() {
             _ => {}
         }
     }
-    assert_eq!(lines.len(), 9, "{lines:#?}");
+    assert_eq!(lines.len(), 11, "{lines:#?}");
     let parsed = parse(&lines.join("\n"));
     assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
     let names: Vec<&str> = parsed.entries.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(
         names,
-        ["fast", "big", "db", "cache", "ram", "scratch", "cxlpm", "data"]
+        ["fast", "big", "db", "cache", "ram", "scratch", "cxlpm", "data", "cxlroot", "root"]
     );
 }
 

@@ -299,8 +299,10 @@ cxl_args() {
 
 # boot LOG DIMMS APPEND [DISK...]: one guest boot with the named DIMMs (comma list, e.g.
 # nv0,nv1) from $DIMMS, the extra kernel arguments APPEND and each DISK as a virtio disk; the
-# serial console goes to LOG (\r stripped). Returns qemu's status (124 on timeout). The DIMM's
-# slot follows its name, so nv1 alone is still nv1. BOOT_INITRD (default the busybox
+# serial console goes to LOG (\r stripped; unbuffered, so that a log read while the guest runs
+# is current: tr's 4 KiB block buffer held back the end of a slow boot, which looked like a
+# hang). Returns qemu's status (124 on timeout). The DIMM's slot follows its name, so nv1
+# alone is still nv1. BOOT_INITRD (default the busybox
 # initramfs), BOOT_QUIET (default "quiet loglevel=3") and BOOT_TIMEOUT change the rest;
 # BOOT_EXACT=1 passes APPEND alone, as the kernel command line (a boot loader's own line).
 boot() {
@@ -357,7 +359,7 @@ boot() {
         -kernel "$KDIR/root/boot/vmlinuz-$(kver)" -initrd "${BOOT_INITRD:-$WORK/initramfs.cpio.gz}" \
         -append "$cmdline" \
         -nographic -no-reboot -nodefaults -serial stdio -display none </dev/null 2>&1 |
-        tr -d '\r' > "$log"
+        stdbuf -o0 tr -d '\r' > "$log"
     rc=${PIPESTATUS[0]}
     return "$rc"
 }

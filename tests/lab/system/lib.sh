@@ -499,3 +499,24 @@ sys_prepare() {
         "$append" "$SYS/root.img" "$disk2"
     say_sys "provisioning boot: $(( $(date +%s) - t0 )) s"
 }
+
+# cxl-root (system/run): the root on an fsdax namespace of a CXL pmem region x2 over the CXL
+# machine's cp0 and cp1 (tests/lab/lib.sh CXL_DEVICES), by serial. The namespace's uuid and the
+# root filesystem's uuid are fixed, so the root's /etc/pmemtab and root=UUID= are written before
+# the provisioning boot makes them.
+CXL_ROOT_NS=5eedc1a0-0000-4000-8000-0000000000c0
+# shellcheck disable=SC2034 # read by system/run (sys_scn_cxl_root)
+CXL_ROOT_FS=5eedc1a0-0000-4000-8000-0000000000f5
+# Modules of the CXL root (what Debian's kernel loads for a CXL pmem region): the root's
+# /lib/modules gets them, the image gets what pmem-assemble initramfs names.
+# shellcheck disable=SC2034 # read by system/run (sys_scn_cxl_root)
+SYS_CXL_MODULES="cxl_acpi cxl_pci cxl_mem cxl_pmem"
+sys_cxl_pmemtab() {
+    cat <<TAB
+# The root on CXL persistent memory: the region over cp0 (serial 0x2001, position 0) and
+# cp1 (0x2002, position 1), made by the initrd at every boot (the kernel forgets it), then
+# the namespace comes back from its label and / is on its /dev/pmemX.
+cxlpm  cxl-pmem  serial=0x2001,serial=0x2002  -  -     -
+sys    single    uuid=$CXL_ROOT_NS  /  ext4  x-systemd.device-timeout=60
+TAB
+}
