@@ -60,10 +60,28 @@ deps_install() {
         done
         echo "installing ${missing[*]}" >&2
         export DEBIAN_FRONTEND=noninteractive
-        if ! { apt-get update -qq && apt-get install -y -qq "${missing[@]}" > /dev/null; }; then
-            echo "missing: apt-get install ${missing[*]} failed" >&2
+        apt-get update -qq || { echo "missing: apt-get update failed" >&2; return 1; }
+        # Debian 12's own packages in one call; each PACKAGE/SUITE in a call of its own with
+        # -t SUITE, so that the dependencies it needs in that suite's versions come from there
+        # too (qemu 10's need newer libraries than Debian 12 has: a bare
+        # `apt-get install qemu-system-x86/bookworm-backports` fails on a fresh machine with
+        # "held broken packages"), and nothing else does.
+        local plain=() suite
+        for p in "${missing[@]}"; do
+            case $p in */*) ;; *) plain+=("$p") ;; esac
+        done
+        if [ "${#plain[@]}" -gt 0 ] && ! apt-get install -y -qq "${plain[@]}" > /dev/null; then
+            echo "missing: apt-get install ${plain[*]} failed" >&2
             return 1
         fi
+        for p in "${missing[@]}"; do
+            case $p in */*) ;; *) continue ;; esac
+            suite=${p#*/}
+            if ! apt-get install -y -qq -t "$suite" "${p%%/*}" > /dev/null; then
+                echo "missing: apt-get install -t $suite ${p%%/*} failed" >&2
+                return 1
+            fi
+        done
     fi
     deps_preflight "$@"
 }
