@@ -66,12 +66,12 @@ deps_install() {
         # too (qemu 10's need newer libraries than Debian 12 has: a bare
         # `apt-get install qemu-system-x86/bookworm-backports` fails on a fresh machine with
         # "held broken packages"), and nothing else does.
-        local plain=() suite
+        local own=() suite
         for p in "${missing[@]}"; do
-            case $p in */*) ;; *) plain+=("$p") ;; esac
+            case $p in */*) ;; *) own+=("$p") ;; esac
         done
-        if [ "${#plain[@]}" -gt 0 ] && ! apt-get install -y -qq "${plain[@]}" > /dev/null; then
-            echo "missing: apt-get install ${plain[*]} failed" >&2
+        if [ "${#own[@]}" -gt 0 ] && ! apt-get install -y -qq "${own[@]}" > /dev/null; then
+            echo "missing: apt-get install ${own[*]} failed" >&2
             return 1
         fi
         for p in "${missing[@]}"; do
