@@ -65,16 +65,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     // The lines are to be appended to pmemtab: planned with its entries (none when it does
     // not exist yet), whose own diagnostics are `check`'s to report.
-    let existing = if ctx.pmemtab.exists() {
-        match pmemtab::tab::load(&ctx.pmemtab) {
-            Ok(p) => p.entries,
-            Err(e) => {
-                exit::error(format_args!("import: {e}"));
-                return Exit::Refused;
-            }
-        }
-    } else {
-        Vec::new()
+    let existing = match existing(ctx) {
+        Ok(e) => e,
+        Err(e) => return e,
     };
     let mut claims = Claims::new(existing, &ctx.pmemtab.display().to_string());
     let mut worst = Exit::Ok;
@@ -140,6 +133,20 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         out!("{text}");
     }
     worst
+}
+
+/// The entries of pmemtab that printed lines are to be appended to (none when it does not
+/// exist yet); their own diagnostics are `check`'s to report.
+fn existing(ctx: &Ctx) -> Result<Vec<pmemtab::tab::Entry>, Exit> {
+    if !ctx.pmemtab.exists() {
+        return Ok(Vec::new());
+    }
+    pmemtab::tab::load(&ctx.pmemtab)
+        .map(|p| p.entries)
+        .map_err(|e| {
+            exit::error(format_args!("import: {e}"));
+            Exit::Refused
+        })
 }
 
 fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
@@ -258,16 +265,9 @@ fn run_cxl(ctx: &Ctx, json: bool) -> Exit {
             return Exit::System;
         }
     };
-    let existing = if ctx.pmemtab.exists() {
-        match pmemtab::tab::load(&ctx.pmemtab) {
-            Ok(p) => p.entries,
-            Err(e) => {
-                exit::error(format_args!("import: {e}"));
-                return Exit::Refused;
-            }
-        }
-    } else {
-        Vec::new()
+    let existing = match existing(ctx) {
+        Ok(e) => e,
+        Err(e) => return e,
     };
     let mut worst = Exit::Ok;
     let mut text = String::new();
