@@ -15,26 +15,6 @@ pub const GRANULARITIES: [u64; 7] = [256, 512, 1 << 10, 2 << 10, 4 << 10, 8 << 1
 /// The interleave ways a region may have (CXL 3.0 8.2.4.20.13: 1, 2, 4, 8, 16, 3, 6, 12).
 pub const WAYS: [u64; 8] = [1, 2, 3, 4, 6, 8, 12, 16];
 
-/// `512`, `4K`, `2M`, `1G`, `1T` (an optional `B`/`iB` after the suffix): bytes.
-pub fn parse_bytes(s: &str) -> Option<u64> {
-    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (n, unit) = s.split_at(digits);
-    let n: u64 = n.parse().ok()?;
-    let mut chars = unit.chars();
-    let shift = match chars.next().map(|c| c.to_ascii_uppercase()) {
-        None => return Some(n),
-        Some('K') => 10,
-        Some('M') => 20,
-        Some('G') => 30,
-        Some('T') => 40,
-        Some(_) => return None,
-    };
-    match chars.as_str() {
-        "" | "B" | "iB" => n.checked_mul(1 << shift),
-        _ => None,
-    }
-}
-
 /// Why `size` cannot be the size of a region over `ways` devices.
 pub fn check_size(size: u64, ways: u64) -> Result<(), String> {
     let unit = REGION_ALIGN.saturating_mul(ways.max(1));
@@ -72,19 +52,6 @@ pub fn check_ways(ways: u64) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_bytes("512"), Some(512));
-        assert_eq!(parse_bytes("1K"), Some(1024));
-        assert_eq!(parse_bytes("512M"), Some(512 << 20));
-        assert_eq!(parse_bytes("2GiB"), Some(2 << 30));
-        assert_eq!(parse_bytes("2GB"), Some(2 << 30));
-        assert_eq!(parse_bytes("2x"), None);
-        assert_eq!(parse_bytes("M"), None);
-        assert_eq!(parse_bytes(""), None);
-        assert_eq!(parse_bytes("99999999999T"), None);
-    }
 
     #[test]
     fn region_sizes() {

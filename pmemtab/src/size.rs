@@ -3,6 +3,12 @@
 //! it is read back (pmemtab's `striped:64K`, the kernel's `memmap=`), [`human_bytes`] beside
 //! ndctl's numbers, [`honest_bytes`] where a size must not read rounder than it is.
 
+use nom::branch::alt;
+use nom::bytes::complete::tag;
+use nom::character::complete::{digit1, one_of};
+use nom::combinator::{all_consuming, map_res, opt};
+use nom::sequence::pair;
+use nom::IResult;
 use std::fmt;
 
 /// Bytes in one device-mapper sector.
@@ -12,6 +18,33 @@ pub const SECTOR_BYTES: u64 = 512;
 pub const HUGE_PAGE_BYTES: u64 = 2 << 20;
 /// 4 KiB: the base page size DAX maps, and so the filesystem block size DAX needs.
 pub const PAGE_BYTES: u64 = 4096;
+
+/// `512`, `4K`, `2M`, `1G`, `1T`, `2MiB`, `2MB`: bytes (binary multiples, as `striped:2M`
+/// and the kernel's sizes mean them). The one reading of a size written in pmemtab.
+pub fn bytes(i: &str) -> IResult<&str, u64> {
+    map_res(
+        pair(
+            digit1,
+            opt(pair(one_of("KkMmGgTt"), opt(alt((tag("iB"), tag("B")))))),
+        ),
+        |(digits, unit): (&str, Option<(char, Option<&str>)>)| {
+            let n: u64 = digits.parse().map_err(|_| "number too large")?;
+            let shift = match unit.map(|(c, _)| c.to_ascii_uppercase()) {
+                None => 0,
+                Some('K') => 10,
+                Some('M') => 20,
+                Some('G') => 30,
+                _ => 40,
+            };
+            n.checked_mul(1u64 << shift).ok_or("size too large")
+        },
+    )(i)
+}
+
+/// [`bytes`], the whole of `s`.
+pub fn parse_bytes(s: &str) -> Option<u64> {
+    all_consuming(bytes)(s).ok().map(|(_, n)| n)
+}
 
 /// A count of 512-byte sectors.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -116,6 +149,19 @@ pub fn honest_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("512"), Some(512));
+        assert_eq!(parse_bytes("1K"), Some(1024));
+        assert_eq!(parse_bytes("512M"), Some(512 << 20));
+        assert_eq!(parse_bytes("2GiB"), Some(2 << 30));
+        assert_eq!(parse_bytes("2GB"), Some(2 << 30));
+        assert_eq!(parse_bytes("2x"), None);
+        assert_eq!(parse_bytes("M"), None);
+        assert_eq!(parse_bytes(""), None);
+        assert_eq!(parse_bytes("99999999999T"), None);
+    }
 
     #[test]
     fn human_bytes_matches_float_formatting() {

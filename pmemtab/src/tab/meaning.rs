@@ -65,7 +65,7 @@ pub(super) fn apply<'a>(
             o.zone = Some(z);
         }
         Sets::RegionSize => {
-            let Some(bytes) = crate::interleave::parse_bytes(v) else {
+            let Some(bytes) = crate::size::parse_bytes(v) else {
                 ctx.error(
                     &of,
                     format!("invalid region size '{v}'"),
@@ -81,7 +81,7 @@ pub(super) fn apply<'a>(
             r.region_opts.get_or_insert(of);
         }
         Sets::Granularity => {
-            let Some(g) = crate::interleave::parse_bytes(v)
+            let Some(g) = crate::size::parse_bytes(v)
                 .filter(|g| crate::interleave::GRANULARITIES.contains(g))
             else {
                 ctx.error(

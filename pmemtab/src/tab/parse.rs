@@ -28,7 +28,7 @@ use nom::bytes::complete::{tag, tag_no_case, take_while1};
 use nom::character::complete::{digit1, hex_digit1, one_of};
 use nom::combinator::{all_consuming, map, map_res, opt, recognize, value};
 use nom::multi::many1;
-use nom::sequence::{pair, preceded, tuple};
+use nom::sequence::{preceded, tuple};
 use nom::IResult;
 use std::path::Path;
 use uuid::Uuid;
@@ -329,27 +329,6 @@ fn parse_name(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Name> {
     }
 }
 
-/// `512`, `4K`, `2M`, `1G`, `2MiB`: bytes.
-fn size(i: &str) -> IResult<&str, u64> {
-    map_res(
-        pair(
-            digit1,
-            opt(pair(one_of("KkMmGgTt"), opt(alt((tag("iB"), tag("B")))))),
-        ),
-        |(digits, unit): (&str, Option<(char, Option<&str>)>)| {
-            let n: u64 = digits.parse().map_err(|_| "number too large")?;
-            let shift = match unit.map(|(c, _)| c.to_ascii_uppercase()) {
-                None => 0,
-                Some('K') => 10,
-                Some('M') => 20,
-                Some('G') => 30,
-                _ => 40,
-            };
-            n.checked_mul(1u64 << shift).ok_or("size too large")
-        },
-    )(i)
-}
-
 fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
     let grammar = alt((
         value(Layout::Linear, tag("linear")),
@@ -357,7 +336,7 @@ fn parse_layout(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Layout> {
         value(Layout::SystemRam, tag("system-ram")),
         value(Layout::CxlPmem, tag("cxl-pmem")),
         map(
-            preceded(tag("striped"), opt(preceded(tag(":"), size))),
+            preceded(tag("striped"), opt(preceded(tag(":"), crate::size::bytes))),
             |chunk| Layout::Striped {
                 chunk_bytes: chunk.unwrap_or(DEFAULT_CHUNK_BYTES),
             },
