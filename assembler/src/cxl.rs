@@ -519,18 +519,7 @@ mod tests {
                 .sysfs
                 .join("devices/platform/ACPI0017:00/root0/decoder0.0")
                 .join(name);
-            fs::create_dir_all(&real).unwrap();
-            for a in [
-                "interleave_granularity",
-                "interleave_ways",
-                "uuid",
-                "size",
-                "commit",
-                "target0",
-                "target1",
-            ] {
-                fs::write(real.join(a), "").unwrap();
-            }
+            testsupport::cxl_region_dir(&real);
             let link = self.ctx.sysfs.join("bus/cxl/devices").join(name);
             let _ = std::os::unix::fs::symlink(
                 format!("../../../devices/platform/ACPI0017:00/root0/decoder0.0/{name}"),

@@ -53,18 +53,7 @@ impl Tree {
     /// bind write; a fixture cannot).
     fn kernel_region(&self) -> PathBuf {
         let r = self.sys(RD).join("region0");
-        fs::create_dir_all(&r).unwrap();
-        for a in [
-            "interleave_granularity",
-            "interleave_ways",
-            "uuid",
-            "size",
-            "commit",
-            "target0",
-            "target1",
-        ] {
-            fs::write(r.join(a), "").unwrap();
-        }
+        testsupport::cxl_region_dir(&r);
         std::os::unix::fs::symlink(
             "../../../../../../bus/cxl/drivers/cxl_region",
             r.join("driver"),

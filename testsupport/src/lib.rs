@@ -196,6 +196,24 @@ pub fn output_within(
         .unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
 }
 
+/// A CXL region directory as the kernel makes it on a claim from `create_*_region` (two
+/// targets), its attribute files empty: for tests that let pmem-assemble create a region in a
+/// scratch sysfs tree.
+pub fn cxl_region_dir(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for a in [
+        "interleave_granularity",
+        "interleave_ways",
+        "uuid",
+        "size",
+        "commit",
+        "target0",
+        "target1",
+    ] {
+        std::fs::write(dir.join(a), "").unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::line_diff;
