@@ -161,8 +161,9 @@ mem_of() {
 }
 # cxl_root: the root decoder (the lab has one window, for ram and pmem).
 cxl_root() { cxl list -D -d root 2>/dev/null | jq -r '.[0].decoder'; }
-# cxl_regions: the regions cxl-cli lists, "name type" a line (nothing when there are none).
-cxl_regions() { cxl list -R 2>/dev/null | jq -r 'if type == "array" then .[] else . end | "\(.region) \(.type)"'; }
+# cxl_regions: the regions cxl-cli lists, "name type" a line (nothing when there are none). Debian
+# 12's 6.1 has no region mode attribute, so cxl-cli lists no type there: "-".
+cxl_regions() { cxl list -R 2>/dev/null | jq -r 'if type == "array" then .[] else . end | "\(.region) \(.type // "-")"'; }
 # cxl_nregions: how many regions cxl-cli lists ("error" when it fails).
 cxl_nregions() {
     local j
@@ -177,9 +178,9 @@ cxl_nregions() {
 cxl_geom() {
     cxl list -vvv 2>/dev/null | jq -r --arg r "$1" '
         [.. | objects] as $all
-        | ($all | map(select(.region? == $r and has("type"))) | .[0]) as $R
+        | ($all | map(select(.region? == $r and (.mappings | type) == "array")) | .[0]) as $R
         | if $R == null then "none" else
-          "type=\($R.type) ways=\($R.interleave_ways) granularity=\($R.interleave_granularity) size=\($R.size) state=\($R.decode_state) targets=" +
+          "type=\($R.type // "-") ways=\($R.interleave_ways) granularity=\($R.interleave_granularity) size=\($R.size) state=\($R.decode_state) targets=" +
           ([$R.mappings[] | . as $m
              | ($all | map(select(.memdev? == $m.memdev and has("serial"))) | .[0].serial) as $s
              | ($all | map(select(.decoder? == $m.decoder and has("dpa_size"))) | .[0]) as $d
@@ -191,7 +192,7 @@ cxl_geom() {
 cxl_region_of() {
     local m
     m=$(mem_of "$1")
-    cxl list -vvv 2>/dev/null | jq -r --arg m "$m" '[.. | objects | select(has("type") and has("mappings")) | select(any(.mappings[]; .memdev == $m)) | .region] | .[0] // empty'
+    cxl list -vvv 2>/dev/null | jq -r --arg m "$m" '[.. | objects | select((.mappings | type) == "array") | select(any(.mappings[]; .memdev == $m)) | .region] | .[0] // empty'
 }
 # cxl_decoders: every decoder as cxl-cli lists it (to see that nothing changed).
 cxl_decoders() { cxl list -D 2>/dev/null; }

@@ -1,5 +1,5 @@
 # shellcheck shell=dash
-#@ kernels 6.12 trixie testing sid
+#@ kernels 6.1 6.12 trixie testing sid
 #@ boot dimms=cp0,cp1
 #@ boot dimms=cp0,cp1
 #@ boot dimms=cp1,cp0

@@ -12,8 +12,10 @@
 # region stays, or no memory of it is online, and the kernel lives on (a fork, then up again).
 # Last, zone=normal: onlined in ZONE_NORMAL; down takes it back, or (memory the kernel pinned
 # there) refuses and keeps the region with its memory online, and the kernel lives on.
+# The region pmemtab makes must be the one `cxl create-region -t ram` makes (made first, with the
+# kernel's onlining held so that it can be destroyed cleanly, and compared).
 # Oracles: cxl-cli, the memory blocks' state and valid_zones, /proc/zoneinfo, numactl -H.
-plan 23
+plan 26
 MEM=/sys/devices/system/memory
 echo "expand system-ram serial=$CV0 - - zone=movable" > /etc/pmemtab
 cat /etc/pmemtab
@@ -34,11 +36,20 @@ zones() { local n; for n in $(blocks_of "$1"); do echo "$(cat $MEM/memory"$n"/st
 zone_pages() { awk -v n="$1," -v z="$2" '$1 == "Node" {on = ($2 == n && $4 == z)} on && $1 == "present" {print $2; exit}' /proc/zoneinfo | grep . || echo 0; }
 node_total() { awk '/MemTotal/ {print $4 * 1024}' /sys/devices/system/node/node"$1"/meminfo 2>/dev/null || echo 0; }
 
+echo offline > $MEM/auto_online_blocks
+run cxl create-region -t ram -d "$(cxl_root)" -m "$(mem_of "$CV0")"
+check cli-create-ram "exit $RC: $OUT" [ "$RC" = 0 ]
+cli=$(cxl_geom "$(cxl_region_of "$CV0")")
+echo "LAB-INFO cxl create-region -t ram: $cli"
+run cxl destroy-region -f "$(cxl_region_of "$CV0")"
+echo "$policy" > $MEM/auto_online_blocks
+check cli-destroyed "exit $RC: $OUT; cxl list -R: $(cxl_regions); policy $(cat $MEM/auto_online_blocks)" [ "$RC" = 0 -a "$(cxl_nregions)" = 0 ]
 run pmem-assemble up expand
 check up "exit $RC in ${CS}0 ms: $OUT" [ "$RC" = 0 ]
 r=$(cxl_region_of "$CV0")
 g=$(cxl_geom "$r")
 echo "LAB-INFO cxl-ram: region $r $g"
+check same-as-cxl-create-region "pmemtab: '$g', cxl-cli: '$cli'" same "$g" "$cli"
 check ram-region "cxl list: $g" sh -c 'echo "$1" | grep -q "^type=ram ways=1 .*targets=0:$2:"' - "$g" "$(dec "$CV0")"
 dax=$(dax_of_region "$r")
 node=$(cat /sys/bus/dax/devices/"$dax"/target_node 2>/dev/null)

@@ -1,5 +1,5 @@
 # shellcheck shell=dash
-#@ kernels 6.12 trixie testing sid
+#@ kernels 6.1 6.12 trixie testing sid
 #@ boot dimms=cp0,cp1
 # Scenario cxl-refuse: regions that exist before pmemtab runs (made by `cxl create-region`, as
 # firmware or an admin would). One with the line's devices, positions, size and granularity is
