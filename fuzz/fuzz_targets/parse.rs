@@ -52,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
     for (entry, result) in parsed.entries.iter().zip(plans) {
         match result {
             Ok(plan) => {
-                let _ = pmemtab::dmtable::dmsetup_table(plan.targets());
+                let _ = pmemtab::dmtable::print(plan.targets());
             }
             Err(refusal) => {
                 let _ = refusal.to_string();
