@@ -11,10 +11,9 @@ use nix::errno::Errno;
 use pmemtab::devnum::DevNum;
 use pmemtab::dmtable;
 use pmemtab::plan::{Device, Plan, DM_UUID_PREFIX};
-use pmemtab::timeouts::{BUSY_TIMEOUT, DM_APPEAR_TIMEOUT, MODPROBE_TIMEOUT};
+use pmemtab::timeouts::Wait;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssembleError {
@@ -74,7 +73,7 @@ pub fn modprobe(module: &str, by: Deadline) -> bool {
     let Some(prog) = crate::mkfs::find_program("modprobe", path.as_deref()) else {
         return false;
     };
-    let by = by.cap(MODPROBE_TIMEOUT);
+    let by = by.cap(Wait::Modprobe);
     matches!(wait::run(Command::new(prog).args(["-q", module]), by), Ok(s) if s.success())
 }
 
@@ -85,16 +84,15 @@ pub fn open_control(ctx: &Ctx, by: Deadline) -> Result<Control<ControlFile>, Ass
         // After a successful modprobe the misc device shows up promptly; after a failed one
         // there is nothing to wait for.
         let loaded = modprobe("dm_mod", by);
-        let wait_for = if loaded {
-            DM_APPEAR_TIMEOUT
+        let appeared = if loaded {
+            wait::poll(by.cap(Wait::DmAppear), || {
+                nodes::dm_loaded(&ctx.sysfs).then_some(())
+            })
+            .is_some()
         } else {
-            Duration::ZERO
+            nodes::dm_loaded(&ctx.sysfs)
         };
-        if wait::poll(by.cap(wait_for), || {
-            nodes::dm_loaded(&ctx.sysfs).then_some(())
-        })
-        .is_none()
-        {
+        if !appeared {
             let how = if loaded {
                 "modprobe dm_mod succeeded but"
             } else {
@@ -295,7 +293,7 @@ pub fn describe_holders(ctx: &Ctx, info: &Info) -> String {
 }
 
 /// Removes a pmemtab device; refuses others; retries while busy (until `by`, at most
-/// [`BUSY_TIMEOUT`]), then reports the holders.
+/// [`Wait::Busy`]), then reports the holders.
 pub fn down_dm<T: Transport>(
     ctl: &mut Control<T>,
     ctx: &Ctx,
@@ -311,7 +309,7 @@ pub fn down_dm<T: Transport>(
             uuid: info.uuid,
         });
     }
-    let removed = wait::retry(by.cap(BUSY_TIMEOUT), || match ctl.remove(name) {
+    let removed = wait::retry(by.cap(Wait::Busy), || match ctl.remove(name) {
         Err(e) if e.errno() == Some(Errno::EBUSY) => Err(e),
         other => Ok(other),
     });
@@ -355,6 +353,7 @@ pub fn is_block(path: &Path) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use std::time::Duration;
 
     /// A deadline far enough for a test's fake kernel.
     pub(crate) fn soon() -> Deadline {
@@ -682,6 +681,7 @@ mod races {
     use crate::dm::ioctl::Cmd;
     use crate::lock;
     use std::sync::{Arc, Mutex};
+    use std::time::Duration;
 
     #[derive(Clone)]
     struct Shared(Arc<Mutex<FakeKernel>>);
