@@ -236,8 +236,7 @@ pub fn take_back(ctx: &Ctx, name: &str, region: &str, by: Deadline, failed: Fail
     }
     };
     if let Some(dev) = dax_of(ctx, region) {
-        if let Err(f) = crate::kmem::down(ctx, &dev, Wait::KmemOffline.limit(), Duration::ZERO, by)
-        {
+        if let Err(f) = crate::kmem::down(ctx, &dev, None, Duration::ZERO, by) {
             return left(&f.msg);
         }
     }

@@ -510,7 +510,7 @@ pub fn up(
     });
     if result.is_err() && fresh {
         // Nothing half-built: what this run added is taken back when it can be.
-        if let Err(back) = down(ctx, dev, Wait::KmemOffline.limit(), Duration::ZERO, undo()) {
+        if let Err(back) = down(ctx, dev, None, Duration::ZERO, undo()) {
             return result
                 .map_err(|f| f.and(&format!("; taking it back failed too: {}", back.msg)));
         }
@@ -599,13 +599,14 @@ fn online_all(
 }
 
 /// Offlines every block of a dax device in system-ram mode and gives it back to device_dax,
-/// all by `by`. When a block cannot be offlined within `offline_limit` (each given `floor` at
-/// the least: `pmem-assemble down`'s [`pmemtab::timeouts::KMEM_BLOCK_FLOOR`], none in `up`),
+/// all by `by`. When a block cannot be offlined within `offline_limit` (`down --timeout`;
+/// [`Wait::KmemOffline`] when `None`), each given `floor` at the least (`pmem-assemble down`'s
+/// [`pmemtab::timeouts::KMEM_BLOCK_FLOOR`], none in `up`),
 /// the ones already offlined are onlined again in their zone and the device stays as it was.
 pub fn down(
     ctx: &Ctx,
     dev: &KmemDev,
-    offline_limit: Duration,
+    offline_limit: Option<Duration>,
     floor: Duration,
     by: Deadline,
 ) -> Result<Downed, Failure> {
@@ -625,7 +626,7 @@ pub fn down(
         }
     }
     let (range, _, _) = blocks(&p, dax)?;
-    let offline_by = by.within(offline_limit);
+    let offline_by = offline_limit.map_or_else(|| by.cap(Wait::KmemOffline), |l| by.within(l));
     let mut taken: Vec<(u64, Zone)> = Vec::new();
     for n in range.clone() {
         let zone = match block_state(&p, n)? {
@@ -894,15 +895,9 @@ mod tests {
         let f = up(&ctx, &dev(), Zone::Movable, second(), &second).unwrap_err();
         assert!(f.msg.contains("bound to the other driver"), "{}", f.msg);
         assert_eq!(
-            down(
-                &ctx,
-                &dev(),
-                Wait::KmemOffline.limit(),
-                Duration::ZERO,
-                second()
-            )
-            .unwrap_err()
-            .exit,
+            down(&ctx, &dev(), None, Duration::ZERO, second())
+                .unwrap_err()
+                .exit,
             Exit::Refused
         );
     }
@@ -912,14 +907,7 @@ mod tests {
         let s = Scratch::new("kmem-down-devdax");
         let ctx = tree(&s, Some("device_dax"), &[], None);
         assert_eq!(
-            down(
-                &ctx,
-                &dev(),
-                Wait::KmemOffline.limit(),
-                Duration::ZERO,
-                second()
-            )
-            .unwrap(),
+            down(&ctx, &dev(), None, Duration::ZERO, second()).unwrap(),
             Downed::NotActive
         );
     }

@@ -181,6 +181,13 @@ pub const KMEM_BUILD: Waits = &[
     (Wait::Modprobe, Times::N(1)),
     (Wait::KmemOffline, Times::PerMember),
 ];
+/// A system-ram line over CXL memory devices (a ram region): its modules loaded, the region's
+/// dax device awaited once it binds, then as [`KMEM_BUILD`].
+pub const CXL_RAM_BUILD: Waits = &[
+    (Wait::Modprobe, Times::N(1)),
+    (Wait::Chardev, Times::N(1)),
+    (Wait::KmemOffline, Times::PerMember),
+];
 /// A system-ram entry's undo, per member: its blocks offlined, device_dax loaded and bound,
 /// its character device awaited.
 pub const KMEM_UNDO: Waits = &[
@@ -192,21 +199,45 @@ pub const KMEM_UNDO: Waits = &[
 /// the bind probes the region (cxl_pmem's nd region): one modprobe's worth each way.
 pub const CXL_PMEM_BIND: Waits = &[(Wait::Modprobe, Times::N(1))];
 
-/// A moment a wait must end by. `None` is a moment too far to name (a deadline past what
-/// `Instant` holds): then only the wait's own limit ([`Deadline::cap`]) bounds it.
+/// A moment a wait must end by. `at` `None` is a moment too far to name (a deadline past
+/// what `Instant` holds): then only the wait's own limit ([`Deadline::cap`]) bounds it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Deadline(Option<Instant>);
+pub struct Deadline {
+    at: Option<Instant>,
+    /// The waits the phase this deadline ends counts, for a phase of `up`: a wait that caps
+    /// it must be one of them ([`Deadline::cap`]).
+    counts: Option<Waits>,
+}
 
 impl Deadline {
     /// `limit` from now: for the commands other than `up`, whose waits have no entry's
     /// phases to share.
     pub fn after(limit: Duration) -> Deadline {
-        Deadline(Instant::now().checked_add(limit))
+        Deadline {
+            at: Instant::now().checked_add(limit),
+            counts: None,
+        }
+    }
+
+    /// The end of a phase of `up` that counts `waits`, `limit` from now.
+    fn phase(limit: Duration, waits: Waits) -> Deadline {
+        Deadline {
+            counts: Some(waits),
+            ..Deadline::after(limit)
+        }
     }
 
     /// This deadline, or `wait`'s own limit from now if that comes first: a wait bounds itself
-    /// only with a limit of the registry, and can only shorten the phase's.
+    /// only with a limit of the registry, and can only shorten the phase's. In a phase of
+    /// `up`, the wait must be one the phase counts: one it does not is a wait the service's
+    /// budget leaves out, a bug that debug builds (every test) stop at.
     pub fn cap(self, wait: Wait) -> Deadline {
+        debug_assert!(
+            self.counts
+                .map_or(true, |c| c.iter().any(|(w, _)| *w == wait)),
+            "a {wait:?} wait in a phase of up that does not count it ({:?}): add it to the phase's waits in pmemtab::timeouts",
+            self.counts
+        );
         self.within(wait.limit())
     }
 
@@ -214,10 +245,11 @@ impl Deadline {
     /// (`x-systemd.device-timeout=` for the members, `down --timeout`), not a wait's own.
     pub fn within(self, limit: Duration) -> Deadline {
         let own = Deadline::after(limit);
-        match (self.0, own.0) {
-            (Some(a), Some(b)) => Deadline(Some(a.min(b))),
-            (a, b) => Deadline(a.or(b)),
-        }
+        let at = match (self.at, own.at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Deadline { at, ..self }
     }
 
     /// This deadline, or `floor` from now if that comes later: what `pmem-assemble down` gives
@@ -225,15 +257,16 @@ impl Deadline {
     /// bound its waits.
     pub fn at_least(self, floor: Duration) -> Deadline {
         let own = Deadline::after(floor);
-        match (self.0, own.0) {
-            (Some(a), Some(b)) => Deadline(Some(a.max(b))),
-            _ => Deadline(None),
-        }
+        let at = match (self.at, own.at) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+        Deadline { at, ..self }
     }
 
     /// What is left of it (zero once it has passed).
     pub fn left(self) -> Duration {
-        self.0.map_or(Duration::MAX, |d| {
+        self.at.map_or(Duration::MAX, |d| {
             d.saturating_duration_since(Instant::now())
         })
     }
@@ -247,13 +280,13 @@ pub struct Budget {
     /// What is done on it must be done by then: the device phase, then the build phase (so
     /// what the first leaves, the second may use).
     pub build: Deadline,
-    undo: Duration,
+    undo: (Duration, Waits),
 }
 
 impl Budget {
     /// The deadline of taking back what this run made, from the moment a step failed.
     pub fn undo(&self) -> Deadline {
-        Deadline::after(self.undo)
+        Deadline::phase(self.undo.0, self.undo.1)
     }
 }
 
@@ -270,6 +303,8 @@ pub struct Timeouts {
     pub build: Duration,
     /// The undo phase.
     pub undo: Duration,
+    /// The waits the build and undo phases count ([`Timeouts::phases`]).
+    pub waits: (Waits, Waits),
     /// mkfs may run this long, for entries with `mkfs`.
     pub mkfs: Option<Duration>,
     /// `pmem-assemble@NAME.service`'s `TimeoutStartSec=`: the three phases and
@@ -301,6 +336,7 @@ impl Timeouts {
             Layout::Single => (mkfs, &[]),
             Layout::Linear | Layout::Striped { .. } => (mkfs, DM_UNDO),
             Layout::CxlPmem => (CXL_PMEM_BIND, CXL_PMEM_BIND),
+            Layout::SystemRam if entry.is_cxl() => (CXL_RAM_BUILD, KMEM_UNDO),
             Layout::SystemRam => (KMEM_BUILD, KMEM_UNDO),
         }
     }
@@ -311,8 +347,8 @@ impl Timeouts {
         let mkfs = entry.options.mkfs.then_some(Wait::Mkfs.limit());
         // Saturating: the parser and the command line cap every input at
         // timespan::MAX_LIMIT, and the boot path must not panic should a caller not.
-        let (build, undo) = Timeouts::phases(entry);
-        let (build, undo) = (total(build, members), total(undo, members));
+        let waits = Timeouts::phases(entry);
+        let (build, undo) = (total(waits.0, members), total(waits.1, members));
         let device = device
             .or(entry.options.device_timeout)
             .unwrap_or(DEFAULT_DEVICE_WAIT);
@@ -322,6 +358,7 @@ impl Timeouts {
             device_phase,
             build,
             undo,
+            waits,
             mkfs,
             service: sum(&[device_phase, build, undo, SETUP_MARGIN]),
             device_job: entry.options.device_timeout,
@@ -331,10 +368,11 @@ impl Timeouts {
 
     /// The deadlines of one `up` starting now.
     pub fn start(&self) -> Budget {
+        // The device phase is the user's, but for one look, which counts these.
         Budget {
-            device: Deadline::after(self.device_phase),
-            build: Deadline::after(self.device_phase.saturating_add(self.build)),
-            undo: self.undo,
+            device: Deadline::phase(self.device_phase, LOOK_ONCE_WAITS),
+            build: Deadline::phase(self.device_phase.saturating_add(self.build), self.waits.0),
+            undo: (self.undo, self.waits.1),
         }
     }
 }
@@ -416,6 +454,7 @@ mod tests {
             DM_UNDO,
             MKFS_BUILD,
             KMEM_BUILD,
+            CXL_RAM_BUILD,
             KMEM_UNDO,
             CXL_PMEM_BIND,
         ];
@@ -423,6 +462,36 @@ mod tests {
             let counted = phases.iter().any(|p| p.iter().any(|(x, _)| *x == w));
             assert_eq!(counted, w.in_up(), "{w:?}");
         }
+    }
+
+    /// A wait a phase does not count stops debug builds (every test run), wherever it is made;
+    /// other commands' deadlines count nothing and take any wait.
+    #[test]
+    #[cfg(debug_assertions)]
+    fn a_wait_its_phase_does_not_count_is_stopped() {
+        let b = Timeouts::of(&entry(Layout::Linear, 1), None).start();
+        assert!(b.undo().cap(Wait::Busy).left() <= Duration::from_secs(5));
+        let _ = b.device.cap(Wait::Modprobe).cap(Wait::DmAppear);
+        let _ = Deadline::after(Duration::ZERO).cap(Wait::Mkfs);
+        let uncounted = std::panic::catch_unwind(|| b.undo().cap(Wait::Mkfs));
+        assert!(uncounted.is_err(), "mkfs is not a dm undo's wait");
+        let uncounted = std::panic::catch_unwind(|| b.build.cap(Wait::Chardev));
+        assert!(
+            uncounted.is_err(),
+            "a linear entry's build waits for no dax device"
+        );
+    }
+
+    #[test]
+    fn a_ram_region_s_build_counts_its_dax_device() {
+        let secs = Duration::from_secs;
+        let nd = Timeouts::of(&entry(Layout::SystemRam, 1), None);
+        let mut cxl = entry(Layout::SystemRam, 1);
+        cxl.members = vec![crate::tab::Member::Serial(0x1001)];
+        let cxl = Timeouts::of(&cxl, None);
+        // device 30, build 20 + 30 (+ 5 over CXL), undo 30 + 20 + 5, margin 30.
+        assert_eq!(nd.service, secs(165));
+        assert_eq!(cxl.service, secs(170));
     }
 
     #[test]

@@ -186,7 +186,7 @@ fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> 
     for dev in devs.iter().rev() {
         // The offlining, then device_dax loaded and bound, then its character device.
         let by = Deadline::after(limit.saturating_add(Wait::sum(&[Wait::Modprobe, Wait::Chardev])));
-        match kmem::down(ctx, dev, limit, KMEM_BLOCK_FLOOR, by) {
+        match kmem::down(ctx, dev, Some(limit), KMEM_BLOCK_FLOOR, by) {
             Ok(kmem::Downed::Released { blocks }) => {
                 released += 1;
                 outln!(
@@ -287,7 +287,7 @@ fn down_cxl(
         if let Some(dev) = crate::cxl::dax_of(ctx, &record.region) {
             let by =
                 Deadline::after(limit.saturating_add(Wait::sum(&[Wait::Modprobe, Wait::Chardev])));
-            match kmem::down(ctx, &dev, limit, KMEM_BLOCK_FLOOR, by) {
+            match kmem::down(ctx, &dev, Some(limit), KMEM_BLOCK_FLOOR, by) {
                 Ok(kmem::Downed::Released { blocks }) => {
                     outln!("{shown}: {} offlined ({blocks} memory blocks)", dev.dax)
                 }

@@ -13,7 +13,7 @@ use pmemtab::cxl::plan::{self as cxlplan, RegionPlan};
 use pmemtab::plan::{self, plan_all, Device, KmemDev, Plan, Reason};
 use pmemtab::size::human_bytes;
 use pmemtab::tab::{Entry, Layout};
-use pmemtab::timeouts::{Budget, Timeouts, Wait};
+use pmemtab::timeouts::{Budget, Timeouts};
 use std::path::Path;
 use std::time::Duration;
 
@@ -504,7 +504,7 @@ fn build_kmem(
             Err(f) => {
                 let mut undone = String::new();
                 for d in fresh.iter().rev() {
-                    match kmem::down(ctx, d, Wait::KmemOffline.limit(), Duration::ZERO, undo()) {
+                    match kmem::down(ctx, d, None, Duration::ZERO, undo()) {
                         Ok(_) => undone.push_str(&format!("; {} given back to device_dax", d.dax)),
                         Err(e) => {
                             undone.push_str(&format!("; taking {} back failed: {}", d.dax, e.msg))
