@@ -391,6 +391,24 @@ mod tests {
         }
     }
 
+    /// What a hand-written table holds, however odd, prints as what it reads as (the fuzz
+    /// target checks this on any input).
+    #[test]
+    fn odd_tables_print_as_they_read() {
+        let text = "0 8 linear /dev/pmem1 00\n+8 8 linear 259:03 8\n0 8 striped 1 8 x 0\n\
+                    0 8 striped 2 8 259:3 0\n0 8 linear\n0 8 crypt  aes  -  0 8:16 0\n\
+                    0 8 striped 0 8\n";
+        let table = parse::<DevRef>(text).unwrap();
+        assert_eq!(table.len(), 7);
+        let printed = print(&table);
+        assert_eq!(parse::<DevRef>(&printed).as_ref(), Ok(&table), "{printed}");
+        assert_eq!(
+            printed,
+            "0 8 linear /dev/pmem1 0\n8 8 linear 259:3 8\n0 8 striped 1 8 x 0\n\
+             0 8 striped 2 8 259:3 0\n0 8 linear \n0 8 crypt aes - 0 8:16 0\n0 8 striped 0 8\n"
+        );
+    }
+
     /// Tables as `dmsetup table` printed them on the lab's guests (tests/fixtures/dmsetup):
     /// each reads as linear or striped targets and prints back byte for byte.
     #[test]
