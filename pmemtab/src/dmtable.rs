@@ -101,14 +101,15 @@ impl<D: Device> Target<D> {
         };
         let kind = match read {
             Some((_, Ok(kind))) => kind,
+            // As given: dmsetup prints the kernel's parameter string as it is.
             Some((target_type, Err(why))) => TargetKind::Malformed {
                 target_type,
-                params: words.join(" "),
+                params: params.to_string(),
                 why,
             },
             None => TargetKind::Other {
                 target_type: target_type.to_string(),
-                params: words.join(" "),
+                params: params.to_string(),
             },
         };
         Target {
@@ -469,6 +470,9 @@ mod tests {
             assert_eq!(t.malformed(1).as_deref(), Some(why), "{line}");
             assert_eq!(t.to_string().trim_end(), line, "kept as it was");
         }
+        // The kernel's parameter string of another type is kept as it is, spaces and all.
+        let spaced = Target::<DevNum>::from_parts(0, 8, "multipath", "0 0 1 1  8:16 1 ");
+        assert_eq!(spaced.to_string(), "0 8 multipath 0 0 1 1  8:16 1 ");
         // Other types: kept, their device-like words found.
         let crypt = read("0 8 crypt aes-xts-plain64 - 0 8:16 0");
         assert_eq!(crypt.target_type(), "crypt");
