@@ -5,17 +5,15 @@
 
 use crate::ctx::Ctx;
 use crate::dm::control::{BuildError, Control, ControlFile, DmError, Info, Transport};
-use crate::dm::ioctl::table_text;
 use crate::wait::{self, Deadline};
 use crate::{mount, nodes};
 use nix::errno::Errno;
 use pmemtab::devnum::DevNum;
-use pmemtab::dmtable::dmsetup_table;
+use pmemtab::dmtable;
 use pmemtab::plan::{Device, Plan, DM_UUID_PREFIX};
-use pmemtab::timeouts::{BUSY_TIMEOUT, DM_APPEAR_TIMEOUT, MODPROBE_TIMEOUT};
+use pmemtab::timeouts::Wait;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssembleError {
@@ -75,7 +73,7 @@ pub fn modprobe(module: &str, by: Deadline) -> bool {
     let Some(prog) = crate::mkfs::find_program("modprobe", path.as_deref()) else {
         return false;
     };
-    let by = by.cap(MODPROBE_TIMEOUT);
+    let by = by.cap(Wait::Modprobe);
     matches!(wait::run(Command::new(prog).args(["-q", module]), by), Ok(s) if s.success())
 }
 
@@ -86,16 +84,15 @@ pub fn open_control(ctx: &Ctx, by: Deadline) -> Result<Control<ControlFile>, Ass
         // After a successful modprobe the misc device shows up promptly; after a failed one
         // there is nothing to wait for.
         let loaded = modprobe("dm_mod", by);
-        let wait_for = if loaded {
-            DM_APPEAR_TIMEOUT
+        let appeared = if loaded {
+            wait::poll(by.cap(Wait::DmAppear), || {
+                nodes::dm_loaded(&ctx.sysfs).then_some(())
+            })
+            .is_some()
         } else {
-            Duration::ZERO
+            nodes::dm_loaded(&ctx.sysfs)
         };
-        if wait::poll(by.cap(wait_for), || {
-            nodes::dm_loaded(&ctx.sysfs).then_some(())
-        })
-        .is_none()
-        {
+        if !appeared {
             let how = if loaded {
                 "modprobe dm_mod succeeded but"
             } else {
@@ -154,7 +151,6 @@ pub fn up_dm<T: Transport>(
         return Err(AssembleError::NoDm("not a device-mapper entry".into()));
     };
     let name = plan.name.as_str();
-    let want = dmsetup_table(targets);
     let udev = nodes::udev_running(&ctx.run);
     if let Some(info) = ctl.info(name)? {
         if !info.uuid.starts_with(DM_UUID_PREFIX) {
@@ -164,12 +160,12 @@ pub fn up_dm<T: Transport>(
             });
         }
         if info.active {
-            let live = table_text(&ctl.table(name)?);
-            if live != want {
+            let live = ctl.table(name)?;
+            if live != *targets {
                 return Err(AssembleError::Differs {
                     name: name.into(),
-                    live,
-                    want,
+                    live: dmtable::print(&live),
+                    want: dmtable::print(targets),
                 });
             }
             // What an interrupted reload leaves: every I/O to it (a mount at boot) would
@@ -207,18 +203,18 @@ pub fn up_dm<T: Transport>(
     }
     let devnum = ctl.build(name, uuid, targets)?;
     let live = match ctl.table(name) {
-        Ok(t) => table_text(&t),
+        Ok(t) => t,
         Err(e) => {
             rollback(ctl, name);
             return Err(e.into());
         }
     };
-    if live != want {
+    if live != *targets {
         let leftover = rollback(ctl, name);
         return Err(AssembleError::Mismatch {
             name: name.into(),
-            live,
-            want,
+            live: dmtable::print(&live),
+            want: dmtable::print(targets),
             leftover,
         });
     }
@@ -297,7 +293,7 @@ pub fn describe_holders(ctx: &Ctx, info: &Info) -> String {
 }
 
 /// Removes a pmemtab device; refuses others; retries while busy (until `by`, at most
-/// [`BUSY_TIMEOUT`]), then reports the holders.
+/// [`Wait::Busy`]), then reports the holders.
 pub fn down_dm<T: Transport>(
     ctl: &mut Control<T>,
     ctx: &Ctx,
@@ -313,7 +309,7 @@ pub fn down_dm<T: Transport>(
             uuid: info.uuid,
         });
     }
-    let removed = wait::retry(by.cap(BUSY_TIMEOUT), || match ctl.remove(name) {
+    let removed = wait::retry(by.cap(Wait::Busy), || match ctl.remove(name) {
         Err(e) if e.errno() == Some(Errno::EBUSY) => Err(e),
         other => Ok(other),
     });
@@ -346,16 +342,6 @@ pub fn ours<T: Transport>(ctl: &mut Control<T>) -> Result<Vec<Info>, DmError> {
     Ok(out)
 }
 
-#[cfg(feature = "host")]
-/// The member devices named in a live table's parameters (`MAJ:MIN` words).
-pub fn table_devices(params: &str) -> Vec<DevNum> {
-    params
-        .split_whitespace()
-        .filter(|w| w.contains(':'))
-        .filter_map(DevNum::parse)
-        .collect()
-}
-
 /// Used by commands that only need to know whether a path exists as a block device.
 pub fn is_block(path: &Path) -> bool {
     use std::os::unix::fs::FileTypeExt;
@@ -367,6 +353,7 @@ pub fn is_block(path: &Path) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use std::time::Duration;
 
     /// A deadline far enough for a test's fake kernel.
     pub(crate) fn soon() -> Deadline {
@@ -520,10 +507,7 @@ pub(crate) mod tests {
         );
         let info = ctl.info("fast0").unwrap().unwrap();
         assert!(info.suspended && info.inactive, "left exactly as it was");
-        assert_eq!(
-            table_text(&ctl.table("fast0").unwrap()),
-            dmsetup_table(plan.targets())
-        );
+        assert_eq!(ctl.table("fast0").unwrap(), plan.targets());
     }
 
     #[test]
@@ -540,7 +524,31 @@ pub(crate) mod tests {
             "{live} / {want}"
         );
         // The live device kept its table.
-        assert_eq!(table_text(&ctl.table("fast0").unwrap()), *live);
+        assert_eq!(dmtable::print(&ctl.table("fast0").unwrap()), *live);
+    }
+
+    #[test]
+    fn a_live_table_that_does_not_read_as_planned_is_refused_as_it_is() {
+        // What a hand's `dmsetup load` can leave under our uuid: a linear target whose
+        // parameters are not `device offset`, and a type pmemtab never builds. Neither is
+        // read as a plan's table, neither panics: up refuses, showing them as they are.
+        use pmemtab::dmtable::Target;
+        for (ty, params) in [("linear", "259:3"), ("error", "")] {
+            let r = scratch_ctx(&format!("unread-{ty}"), "1\n");
+            let mut ctl = Control::new(FakeKernel::default()).unwrap();
+            ctl.build(
+                "fast0",
+                "PMEMTAB-fast0",
+                &[Target::from_parts(0, 8, ty, params)],
+            )
+            .unwrap();
+            let e = up_dm(&mut ctl, &r, &plan_for("fast0", 2 << 20), soon()).unwrap_err();
+            let AssembleError::Differs { live, .. } = &e else {
+                panic!("{e}")
+            };
+            assert_eq!(*live, format!("0 8 {ty} {params}\n"));
+            assert_eq!(ctl.table("fast0").unwrap().len(), 1, "left as it was");
+        }
     }
 
     #[test]
@@ -661,31 +669,6 @@ pub(crate) mod tests {
             "{msg}"
         );
     }
-
-    #[test]
-    #[cfg(feature = "host")]
-    fn member_devices_from_params() {
-        assert_eq!(
-            table_devices("2 4096 259:3 0 259:2 0"),
-            vec![
-                DevNum {
-                    major: 259,
-                    minor: 3
-                },
-                DevNum {
-                    major: 259,
-                    minor: 2
-                }
-            ]
-        );
-        assert_eq!(
-            table_devices("259:1 2048"),
-            vec![DevNum {
-                major: 259,
-                minor: 1
-            }]
-        );
-    }
 }
 
 /// Two processes on one entry, at ioctl granularity: each thread has its own control handle
@@ -698,6 +681,7 @@ mod races {
     use crate::dm::ioctl::Cmd;
     use crate::lock;
     use std::sync::{Arc, Mutex};
+    use std::time::Duration;
 
     #[derive(Clone)]
     struct Shared(Arc<Mutex<FakeKernel>>);

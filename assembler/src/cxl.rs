@@ -13,7 +13,7 @@ use pmemtab::cxl::plan::Create;
 use pmemtab::kmem::{AutoOnline, Zone};
 use pmemtab::plan::KmemDev;
 use pmemtab::sysfs;
-use pmemtab::timeouts::{Budget, CHARDEV_WAIT, KMEM_OFFLINE_LIMIT};
+use pmemtab::timeouts::{Budget, Wait};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -206,17 +206,17 @@ pub fn ram<T>(
 }
 
 /// The dax device of a bound ram region once the kernel is done adding its memory (bound to a
-/// driver, and with kmem every block present), by `build` ([`CHARDEV_WAIT`] at most); after
+/// driver, and with kmem every block present), by `build` ([`Wait::Chardev`] at most); after
 /// that, the device as it is (kmem binds it when no driver did).
 pub fn hot_added(ctx: &Ctx, region: &str, build: Deadline) -> Result<KmemDev, Failure> {
-    wait::poll(build.cap(CHARDEV_WAIT), || {
+    wait::poll(build.cap(Wait::Chardev), || {
         dax_of(ctx, region).filter(|d| crate::kmem::settled(ctx, &d.dax))
     })
     .or_else(|| dax_of(ctx, region))
     .ok_or_else(|| {
         Failure::system(format!(
             "{region} is bound but no dax device of it appeared on a NUMA node within {}s (is dax_cxl available?)",
-            CHARDEV_WAIT.as_secs()
+            Wait::Chardev.limit().as_secs()
         ))
     })
 }
@@ -236,7 +236,7 @@ pub fn take_back(ctx: &Ctx, name: &str, region: &str, by: Deadline, failed: Fail
     }
     };
     if let Some(dev) = dax_of(ctx, region) {
-        if let Err(f) = crate::kmem::down(ctx, &dev, KMEM_OFFLINE_LIMIT, Duration::ZERO, by) {
+        if let Err(f) = crate::kmem::down(ctx, &dev, None, Duration::ZERO, by) {
             return left(&f.msg);
         }
     }

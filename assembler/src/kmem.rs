@@ -11,7 +11,7 @@ use pmemtab::kmem::{self, AutoOnline, BlockState, Step, Zone};
 use pmemtab::plan::KmemDev;
 use pmemtab::size::human_bytes;
 use pmemtab::sysfs::{parse_dec, parse_hex, read as read_attr};
-use pmemtab::timeouts::{CHARDEV_WAIT, KMEM_OFFLINE_LIMIT};
+use pmemtab::timeouts::Wait;
 use std::fs;
 use std::io::{self, Write};
 use std::ops::Range;
@@ -454,7 +454,7 @@ pub fn offline_child(state: &Path) -> i32 {
 }
 
 /// Brings one dax device up as system RAM in `zone`, by `build` (moving blocks the kernel
-/// onlined in another zone: [`KMEM_OFFLINE_LIMIT`] at most); safe to run again. A device this
+/// onlined in another zone: [`Wait::KmemOffline`] at most); safe to run again. A device this
 /// run bound to kmem is given back to device_dax when onlining fails, by `undo()` (taken when
 /// the undo starts).
 pub fn up(
@@ -503,14 +503,14 @@ pub fn up(
             )))
         }
     };
-    let rezone_by = build.cap(KMEM_OFFLINE_LIMIT);
+    let rezone_by = build.cap(Wait::KmemOffline);
     let result = online_all(&p, ctx, dev, zone, fresh, before, rezone_by).map(|u| Upped {
         held: held_policy,
         ..u
     });
     if result.is_err() && fresh {
         // Nothing half-built: what this run added is taken back when it can be.
-        if let Err(back) = down(ctx, dev, KMEM_OFFLINE_LIMIT, Duration::ZERO, undo()) {
+        if let Err(back) = down(ctx, dev, None, Duration::ZERO, undo()) {
             return result
                 .map_err(|f| f.and(&format!("; taking it back failed too: {}", back.msg)));
         }
@@ -599,13 +599,14 @@ fn online_all(
 }
 
 /// Offlines every block of a dax device in system-ram mode and gives it back to device_dax,
-/// all by `by`. When a block cannot be offlined within `offline_limit` (each given `floor` at
-/// the least: `pmem-assemble down`'s [`pmemtab::timeouts::KMEM_BLOCK_FLOOR`], none in `up`),
+/// all by `by`. When a block cannot be offlined within `offline_limit` (`down --timeout`;
+/// [`Wait::KmemOffline`] when `None`), each given `floor` at the least (`pmem-assemble down`'s
+/// [`pmemtab::timeouts::KMEM_BLOCK_FLOOR`], none in `up`),
 /// the ones already offlined are onlined again in their zone and the device stays as it was.
 pub fn down(
     ctx: &Ctx,
     dev: &KmemDev,
-    offline_limit: Duration,
+    offline_limit: Option<Duration>,
     floor: Duration,
     by: Deadline,
 ) -> Result<Downed, Failure> {
@@ -625,7 +626,7 @@ pub fn down(
         }
     }
     let (range, _, _) = blocks(&p, dax)?;
-    let offline_by = by.cap(offline_limit);
+    let offline_by = offline_limit.map_or_else(|| by.cap(Wait::KmemOffline), |l| by.within(l));
     let mut taken: Vec<(u64, Zone)> = Vec::new();
     for n in range.clone() {
         let zone = match block_state(&p, n)? {
@@ -649,11 +650,11 @@ pub fn down(
     bind(&p, dax, DEVICE_DAX, by)?;
     let chardev = ctx.dev.join(dax);
     // devtmpfs makes the node at once; the wait covers a slow udev.
-    if wait::poll(by.cap(CHARDEV_WAIT), || chardev.exists().then_some(())).is_none() {
+    if wait::poll(by.cap(Wait::Chardev), || chardev.exists().then_some(())).is_none() {
         return Err(Failure::system(format!(
             "{dax}: back in devdax mode, but {} did not appear within {}s",
             chardev.display(),
-            CHARDEV_WAIT.as_secs()
+            Wait::Chardev.limit().as_secs()
         )));
     }
     Ok(Downed::Released {
@@ -894,7 +895,7 @@ mod tests {
         let f = up(&ctx, &dev(), Zone::Movable, second(), &second).unwrap_err();
         assert!(f.msg.contains("bound to the other driver"), "{}", f.msg);
         assert_eq!(
-            down(&ctx, &dev(), KMEM_OFFLINE_LIMIT, Duration::ZERO, second())
+            down(&ctx, &dev(), None, Duration::ZERO, second())
                 .unwrap_err()
                 .exit,
             Exit::Refused
@@ -906,7 +907,7 @@ mod tests {
         let s = Scratch::new("kmem-down-devdax");
         let ctx = tree(&s, Some("device_dax"), &[], None);
         assert_eq!(
-            down(&ctx, &dev(), KMEM_OFFLINE_LIMIT, Duration::ZERO, second()).unwrap(),
+            down(&ctx, &dev(), None, Duration::ZERO, second()).unwrap(),
             Downed::NotActive
         );
     }

@@ -17,7 +17,7 @@
 use crate::wait;
 use pmemtab::devnum::DevNum;
 use pmemtab::sysfs::read as read_attr;
-use pmemtab::timeouts::UDEV_GRACE;
+use pmemtab::timeouts::Wait;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -91,7 +91,12 @@ pub fn ensure_mapper_node(
     by: wait::Deadline,
 ) -> io::Result<PathBuf> {
     let path = mapper_path(dev, name);
-    if udev && wait::poll(by.cap(UDEV_GRACE), || is_node_of(&path, d).then_some(())).is_some() {
+    if udev
+        && wait::poll(by.cap(Wait::UdevGrace), || {
+            is_node_of(&path, d).then_some(())
+        })
+        .is_some()
+    {
         return Ok(path);
     }
     if is_node_of(&path, d) {
@@ -123,7 +128,7 @@ pub fn remove_mapper_node(
 ) -> io::Result<()> {
     let path = mapper_path(dev, name);
     let gone = || std::fs::symlink_metadata(&path).is_err();
-    if udev && wait::poll(by.cap(UDEV_GRACE), || gone().then_some(())).is_some() {
+    if udev && wait::poll(by.cap(Wait::UdevGrace), || gone().then_some(())).is_some() {
         return Ok(());
     }
     match std::fs::symlink_metadata(&path) {

@@ -5,8 +5,15 @@
 //!   the service's `TimeoutStartSec=`: a deadline of its own (`Deadline::after`, or one pushed
 //!   later with `at_least`) may be made only by the commands that are not `up`.
 //!
-//! So a wait added anywhere either shares `up`'s deadlines or fails this test. Read from the
-//! sources as text, outside `#[cfg(test)]`.
+//! - a wait's own limit comes from the one registry, `pmemtab::timeouts::Wait`, whose phases'
+//!   sums are the budgets (`Deadline::cap` takes a `Wait`): no time limit is made from a
+//!   number anywhere else, but where the user's are read (`timespan.rs`, `--timeout`) and the
+//!   back-off between two looks of a poll (`wait.rs`);
+//! - a limit that is not a wait's own (`Deadline::within`) is the user's: the members' device
+//!   timeout in `up`, `down --timeout` offlining memory.
+//!
+//! So a wait added anywhere either shares `up`'s deadlines with a limit the budget counts, or
+//! fails this test. Read from the sources as text, outside `#[cfg(test)]`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -60,6 +67,34 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// A time span made from a number: a limit of its own.
+const NEW_LIMITS: [&str; 5] = [
+    "Duration::from_",
+    "from_secs(",
+    "from_millis(",
+    "from_micros(",
+    "from_nanos(",
+];
+
+/// The registry, and where the user's limits are read and the polls' back-off is.
+const MAY_MAKE_LIMITS: [&str; 4] = [
+    "pmemtab/src/timeouts.rs",
+    "pmemtab/src/timespan.rs",
+    "assembler/src/cmd/common.rs",
+    "assembler/src/wait.rs",
+];
+
+/// A limit that is not a wait's own.
+const USER_LIMITS: [&str; 1] = [".within("];
+
+/// Where the user's limits bound waits: the members' device timeout, `down --timeout`'s
+/// offlining (kmem.rs, given its limit by `down` or by `up`'s registry).
+const MAY_TAKE_USER_LIMITS: [&str; 3] = [
+    "assembler/src/cmd/up.rs",
+    "assembler/src/kmem.rs",
+    "pmemtab/src/timeouts.rs",
+];
+
 /// `file:line: what` for every wait or deadline that is not where it may be.
 fn violations(root: &Path) -> Vec<String> {
     let mut files = Vec::new();
@@ -85,6 +120,16 @@ fn violations(root: &Path) -> Vec<String> {
                     &MAY_MAKE_DEADLINES[..],
                     "makes a deadline that up's phases do not count",
                 ),
+                (
+                    &NEW_LIMITS[..],
+                    &MAY_MAKE_LIMITS[..],
+                    "makes a limit outside the registry (timeouts::Wait)",
+                ),
+                (
+                    &USER_LIMITS[..],
+                    &MAY_TAKE_USER_LIMITS[..],
+                    "bounds a wait by a limit that is neither the registry's nor the user's",
+                ),
             ] {
                 for w in words {
                     if line.contains(w) && !allowed.contains(&rel.as_str()) {
@@ -103,7 +148,7 @@ fn every_wait_is_counted() {
     let found = violations(&root);
     assert!(
         found.is_empty(),
-        "waits not bounded by pmemtab::timeouts (take a Deadline from up's Budget, and wait through wait.rs):\n{}",
+        "waits not bounded by pmemtab::timeouts (take a Deadline from up's Budget, its own limit from timeouts::Wait, and wait through wait.rs):\n{}",
         found.join("\n")
     );
 }
@@ -136,12 +181,20 @@ fn an_uncounted_wait_is_found() {
         "fn d() { down_dm(c, x, n, Deadline::after(B)); }\n",
     )
     .unwrap();
+    fs::write(
+        dir.join("assembler/src/cxl.rs"),
+        "const SETTLE: Duration = Duration::from_secs(3);\nfn s(by: Deadline) { wait::poll(by.within(SETTLE), p); }\n",
+    )
+    .unwrap();
     let found = violations(&dir);
     let _ = fs::remove_dir_all(&dir);
     assert_eq!(
         found,
         [
             "assembler/src/cmd/up.rs:2: waits outside wait.rs: thread::sleep",
+            "assembler/src/cxl.rs:1: makes a limit outside the registry (timeouts::Wait): Duration::from_",
+            "assembler/src/cxl.rs:1: makes a limit outside the registry (timeouts::Wait): from_secs(",
+            "assembler/src/cxl.rs:2: bounds a wait by a limit that is neither the registry's nor the user's: .within(",
             "assembler/src/mkfs.rs:1: waits outside wait.rs: .status()",
             "assembler/src/nodes.rs:2: makes a deadline that up's phases do not count: Deadline::after(",
         ]

@@ -1,7 +1,8 @@
 //! Any input: parse must not panic, every diagnostic must render, and every entry must plan
 //! (or be refused, every refusal rendering) against a small machine without panicking. The
 //! same bytes are also the other inputs pmemtab reads as bytes (issue 28): the kernel command
-//! line (pmemtab's words, root=, rootflags=, memmap=), mountinfo, and text shown escaped.
+//! line (pmemtab's words, root=, rootflags=, memmap=), mountinfo, text shown escaped, and a
+//! device-mapper table as `import --table` reads it.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -52,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
     for (entry, result) in parsed.entries.iter().zip(plans) {
         match result {
             Ok(plan) => {
-                let _ = pmemtab::dmtable::dmsetup_table(plan.targets());
+                let _ = pmemtab::dmtable::print(plan.targets());
             }
             Err(refusal) => {
                 let _ = refusal.to_string();
@@ -85,4 +86,14 @@ fuzz_target!(|data: &[u8]| {
         pmemtab::text::escape_bytes(data),
         pmemtab::text::decode_octal_bytes(data),
     );
+    // As `dmsetup table` text (`import --table`): every device imported or refused, and its
+    // table printed reads back as the same typed table.
+    if let Ok(devices) = pmemtab::import::parse_table(&String::from_utf8_lossy(data)) {
+        for (name, targets) in &devices {
+            let name = name.as_deref().unwrap_or("x");
+            let _ = pmemtab::import::import(name, None, targets, &namespaces, None);
+            let printed = pmemtab::dmtable::print(targets);
+            assert_eq!(pmemtab::dmtable::parse(&printed).as_ref(), Ok(targets), "{printed}");
+        }
+    }
 });

@@ -4,8 +4,7 @@
 //! in. The proof that a line is right is not a second set of rules: the line is parsed and
 //! planned by the code `pmem-assemble up` uses, and its table must equal the live one.
 
-use crate::devnum::DevNum;
-use crate::dmtable::{dmsetup_table, table_text, LiveTarget};
+use crate::dmtable::{self, DevRef, Target, TargetKind};
 use crate::ns::Namespace;
 use crate::plan::{self, DM_UUID_PREFIX};
 use crate::size::{human_bytes, SECTOR_BYTES};
@@ -13,7 +12,7 @@ use crate::tab::options::Kind;
 use crate::tab::{self, BadChunk, Clash, Entry, Layout, Member, Severity};
 use crate::text;
 
-/// Where the device is mounted now, from mountinfo (beside its [`LiveTarget`]s).
+/// Where the device is mounted now, from mountinfo (beside its table).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveMount {
     /// As mountinfo has it: a path that is not UTF-8 cannot be written in pmemtab.
@@ -39,7 +38,7 @@ pub enum Outcome {
 
 /// One device of a table given as text: its name (`None` for lines without a `NAME:` prefix)
 /// and its targets, none for a device `dmsetup table` lists as `NAME: ` (no table loaded).
-pub type TextDevice = (Option<String>, Vec<LiveTarget>);
+pub type TextDevice = (Option<String>, Vec<Target<DevRef>>);
 
 /// Parses table text: `dmsetup table` output (`NAME: 0 2088960 striped 2 4096 259:1 0 ...`
 /// when it lists several devices, `NAME: ` for one with no table, `No devices found` for
@@ -69,50 +68,17 @@ pub fn parse_table(text: &str) -> Result<Vec<TextDevice>, String> {
         if rest.is_empty() {
             continue;
         }
-        let mut words = rest.split_whitespace();
-        let num = |w: Option<&str>| w.and_then(|w| w.parse::<u64>().ok());
-        let (Some(start), Some(length), Some(kind)) =
-            (num(words.next()), num(words.next()), words.next())
-        else {
+        let Some(target) = Target::parse_line(rest) else {
             return Err(format!(
                 "line {}: expected `start length type params...`, as dmsetup table prints: {line}",
                 i + 1
             ));
         };
         if let Some((_, targets)) = out.get_mut(at) {
-            targets.push(LiveTarget {
-                start,
-                length,
-                target_type: kind.to_string(),
-                params: words.collect::<Vec<_>>().join(" "),
-            });
+            targets.push(target);
         }
     }
     Ok(out)
-}
-
-/// What is wrong with a linear or striped target's parameters as a whole, if anything (the
-/// rest is for the layout to judge).
-fn shape_error(i: usize, t: &LiveTarget) -> Option<String> {
-    let p: Vec<&str> = t.params.split_whitespace().collect();
-    let (form, fits) = match t.target_type.as_str() {
-        "linear" => ("device offset", p.len() == 2),
-        "striped" => (
-            "#stripes chunk (device offset)...",
-            p.len() >= 2 && p[0].parse::<usize>().is_ok() && p[1].parse::<u64>().is_ok(),
-        ),
-        _ => return None,
-    };
-    let n = i + 1;
-    let kind = &t.target_type;
-    match (fits, p.is_empty()) {
-        (true, _) => None,
-        (false, true) => Some(format!("target {n}: {kind} without its `{form}`")),
-        (false, false) => Some(format!(
-            "target {n}: {kind} takes `{form}`, not `{}`",
-            t.params
-        )),
-    }
 }
 
 /// A device word of a table: `259:3` as the kernel reports it, or in a script's table the
@@ -121,13 +87,14 @@ fn shape_error(i: usize, t: &LiveTarget) -> Option<String> {
 /// path (`/dev/mapper/pmem1`, a by-id link) is refused: its last part need not be the
 /// namespace it looks like.
 fn namespace_of<'a>(
-    word: &str,
+    dev: &DevRef,
     namespaces: &'a [Namespace],
 ) -> Result<Option<&'a Namespace>, String> {
     let mut active = namespaces.iter().filter(|n| n.active);
-    if let Some(d) = DevNum::parse(word) {
-        return Ok(active.find(|n| n.devnum == Some(d)));
-    }
+    let word = match dev {
+        DevRef::Num(d) => return Ok(active.find(|n| n.devnum == Some(*d))),
+        DevRef::Path(word) => word,
+    };
     let node = word.strip_prefix("/dev/").filter(|n| is_node_name(n)).ok_or_else(|| {
         format!("{word} is not how a table names a namespace: use /dev/pmemN (pmemN.M, pmemNs), /dev/daxN.M or MAJOR:MINOR")
     })?;
@@ -157,20 +124,6 @@ fn is_node_name(name: &str) -> bool {
         }
     }
     rest.is_empty() || rest == "s"
-}
-
-/// The words of a target that name devices: by position in linear and striped targets,
-/// anything that looks like a device in others.
-fn device_words(t: &LiveTarget) -> Vec<&str> {
-    let p: Vec<&str> = t.params.split_whitespace().collect();
-    match (t.target_type.as_str(), p.as_slice()) {
-        ("linear", [dev, _]) => vec![dev],
-        ("striped", [_, _, pairs @ ..]) => pairs.iter().step_by(2).copied().collect(),
-        _ => p
-            .into_iter()
-            .filter(|w| w.contains(':') || w.starts_with('/'))
-            .collect(),
-    }
 }
 
 /// The member pmemtab prefers for a namespace: its uuid as `ndctl list` shows it, the physical
@@ -234,7 +187,7 @@ fn mount_columns(m: Option<&LiveMount>, notes: &mut Vec<String>) -> (String, Str
 pub fn import(
     name: &str,
     dm_uuid: Option<&str>,
-    targets: &[LiveTarget],
+    targets: &[Target<DevRef>],
     namespaces: &[Namespace],
     mounted: Option<&LiveMount>,
 ) -> Outcome {
@@ -247,18 +200,18 @@ pub fn import(
     let shapes: Vec<String> = targets
         .iter()
         .enumerate()
-        .filter_map(|(i, t)| shape_error(i, t))
+        .filter_map(|(i, t)| t.malformed(i + 1))
         .collect();
     if !shapes.is_empty() {
         return Outcome::Refused(shapes);
     }
-    // Every device word of every target, resolved.
-    let words: Vec<&str> = targets.iter().flat_map(device_words).collect();
+    // Every device of every target, resolved.
+    let words: Vec<DevRef> = targets.iter().flat_map(Target::devices).collect();
     let resolved: Vec<_> = words.iter().map(|w| namespace_of(w, namespaces)).collect();
     // Not ours only when every device is a number no namespace has: a path in a table was
     // written by someone who meant it.
-    let not_pmem = |(w, r): (&&str, &Result<Option<&Namespace>, String>)| {
-        matches!(r, Ok(None)) && DevNum::parse(w).is_some()
+    let not_pmem = |(w, r): (&DevRef, &Result<Option<&Namespace>, String>)| {
+        matches!(r, Ok(None)) && matches!(w, DevRef::Num(_))
     };
     if words.iter().zip(&resolved).all(not_pmem) {
         return Outcome::NotPmem;
@@ -278,15 +231,23 @@ pub fn import(
             }
         });
     }
-    let types: Vec<&str> = targets.iter().map(|t| t.target_type.as_str()).collect();
-    let layout = match types.as_slice() {
-        ["striped"] => striped_layout(&targets[0], &mut why),
-        t if t.iter().all(|k| *k == "linear") => linear_layout(targets, &mut why),
+    let linear = |t: &Target<DevRef>| matches!(t.kind, TargetKind::Linear { .. });
+    let layout = match targets {
+        [t @ Target {
+            kind: TargetKind::Striped { .. },
+            ..
+        }] => striped_layout(t, &mut why),
+        t if t.iter().all(linear) => linear_layout(targets, &mut why),
         t => {
             let other: Vec<&str> = t
                 .iter()
-                .copied()
-                .filter(|k| *k != "linear" && *k != "striped")
+                .filter(|t| {
+                    !matches!(
+                        t.kind,
+                        TargetKind::Linear { .. } | TargetKind::Striped { .. }
+                    )
+                })
+                .map(Target::target_type)
                 .collect();
             why.push(if other.is_empty() {
                 "the table mixes linear and striped targets, or has several striped ones: a pmemtab entry is one linear concatenation or one stripe".into()
@@ -334,14 +295,19 @@ pub fn import(
         Ok(p) => p,
         Err(r) => return Outcome::Refused(r.reasons.iter().map(|x| x.to_string()).collect()),
     };
-    let want = dmsetup_table(planned.targets());
-    let live = live_text(targets, namespaces);
+    let want: Vec<Target<DevRef>> = planned
+        .targets()
+        .iter()
+        .map(|t| t.map(|d| DevRef::Num(*d)))
+        .collect();
+    let live = numbered(targets, namespaces);
     if want != live {
         let mut why = differences(targets, &planned, namespaces);
+        let text = |t: &[Target<DevRef>]| dmtable::print(t).trim_end().replace('\n', "; ");
         why.push(format!(
             "the line would build `{}` instead of `{}`",
-            want.trim_end().replace('\n', "; "),
-            live.trim_end().replace('\n', "; ")
+            text(&want),
+            text(&live)
         ));
         return Outcome::Refused(why);
     }
@@ -433,58 +399,50 @@ impl Claims {
 }
 
 /// The live table with device paths replaced by numbers, as the kernel would report it.
-fn live_text(targets: &[LiveTarget], namespaces: &[Namespace]) -> String {
-    let numbered: Vec<LiveTarget> = targets
+fn numbered(targets: &[Target<DevRef>], namespaces: &[Namespace]) -> Vec<Target<DevRef>> {
+    targets
         .iter()
-        .map(|t| LiveTarget {
-            params: t
-                .params
-                .split_whitespace()
-                .map(|w| match (DevNum::parse(w), namespace_of(w, namespaces)) {
-                    (None, Ok(Some(ns))) => ns.devnum.map_or(w.to_string(), |d| d.to_string()),
-                    _ => w.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join(" "),
-            ..t.clone()
+        .map(|t| {
+            t.map(|d| match namespace_of(d, namespaces) {
+                Ok(Some(Namespace {
+                    devnum: Some(n), ..
+                })) => DevRef::Num(*n),
+                _ => d.clone(),
+            })
         })
-        .collect();
-    table_text(&numbered)
+        .collect()
 }
 
-fn linear_layout(targets: &[LiveTarget], why: &mut Vec<String>) -> Option<Layout> {
+fn linear_layout(targets: &[Target<DevRef>], why: &mut Vec<String>) -> Option<Layout> {
     let mut at = 0;
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: Vec<&DevRef> = Vec::new();
     for (i, t) in targets.iter().enumerate() {
-        let p: Vec<&str> = t.params.split_whitespace().collect();
-        // Two words: shape_error refused any other count.
-        let [dev, offset] = p.as_slice() else {
+        let TargetKind::Linear { dev, offset } = &t.kind else {
             continue;
         };
-        if t.start != at {
+        let (start, length) = (t.start.0, t.length.0);
+        if start != at {
             why.push(format!(
                 "target {} starts at sector {}, not where the previous ends ({at})",
                 i + 1,
-                t.start
+                start
             ));
         }
-        let Some(end) = t.start.checked_add(t.length) else {
+        let Some(end) = start.checked_add(length) else {
             why.push(format!(
-                "target {} ends past sector 2^64 ({} + {})",
+                "target {} ends past sector 2^64 ({start} + {length})",
                 i + 1,
-                t.start,
-                t.length
             ));
             break;
         };
         at = end;
-        if *offset != "0" {
+        if offset.0 != 0 {
             why.push(format!(
                 "target {} maps {dev} from sector {offset}: pmemtab maps every member from its start",
                 i + 1
             ));
         }
-        if seen.contains(dev) {
+        if seen.contains(&dev) {
             why.push(format!(
                 "{dev} is mapped twice: a namespace is one member once"
             ));
@@ -494,35 +452,21 @@ fn linear_layout(targets: &[LiveTarget], why: &mut Vec<String>) -> Option<Layout
     Some(Layout::Linear)
 }
 
-fn striped_layout(t: &LiveTarget, why: &mut Vec<String>) -> Option<Layout> {
-    let p: Vec<&str> = t.params.split_whitespace().collect();
-    let (Some(n), Some(chunk)) = (
-        p.first().and_then(|w| w.parse::<usize>().ok()),
-        p.get(1).and_then(|w| w.parse::<u64>().ok()),
-    ) else {
-        // shape_error refused these.
+fn striped_layout(t: &Target<DevRef>, why: &mut Vec<String>) -> Option<Layout> {
+    let TargetKind::Striped { chunk, stripes } = &t.kind else {
         return None;
     };
-    if t.start != 0 {
+    if t.start.0 != 0 {
         why.push(format!("the stripe starts at sector {}, not 0", t.start));
     }
-    let pairs = &p[2..];
-    // Halved, not doubled: a count near 2^64 must not overflow.
-    if pairs.len() % 2 != 0 || pairs.len() / 2 != n {
-        why.push(format!(
-            "{n} stripes, but {} devices and offsets",
-            pairs.len()
-        ));
-        return None;
-    }
-    for pair in pairs.chunks(2) {
-        if pair[1] != "0" {
+    for (dev, offset) in stripes {
+        if offset.0 != 0 {
             why.push(format!(
-                "{} is striped from sector {}: pmemtab stripes every member from its start",
-                pair[0], pair[1]
+                "{dev} is striped from sector {offset}: pmemtab stripes every member from its start"
             ));
         }
     }
+    let chunk = chunk.0;
     let Some(chunk_bytes) = chunk.checked_mul(SECTOR_BYTES) else {
         why.push(format!(
             "stripe chunk {chunk} sectors is more than 2^64 bytes"
@@ -550,7 +494,7 @@ fn striped_layout(t: &LiveTarget, why: &mut Vec<String>) -> Option<Layout> {
 
 /// Where a plan and a live table part, in words: the lengths pmemtab's rounding gives.
 fn differences(
-    targets: &[LiveTarget],
+    targets: &[Target<DevRef>],
     planned: &plan::Plan,
     namespaces: &[Namespace],
 ) -> Vec<String> {
@@ -558,8 +502,10 @@ fn differences(
     let plan_targets = planned.targets();
     if planned.layout == Layout::Linear && plan_targets.len() == targets.len() {
         for (i, (live, want)) in targets.iter().zip(plan_targets).enumerate() {
-            if live.length != want.length.0 {
-                let dev = live.params.split_whitespace().next().unwrap_or("?");
+            if live.length != want.length {
+                let TargetKind::Linear { dev, .. } = &live.kind else {
+                    continue;
+                };
                 let size = namespace_of(dev, namespaces)
                     .ok()
                     .flatten()
@@ -575,7 +521,7 @@ fn differences(
         }
     }
     if let (Layout::Striped { .. }, [live], [want]) = (planned.layout, targets, plan_targets) {
-        if live.length != want.length.0 {
+        if live.length != want.length {
             why.push(format!(
                 "the stripe is {} sectors long; pmemtab's is the smallest member rounded down to the chunk, times the members: {} sectors",
                 live.length, want.length.0
@@ -596,9 +542,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t[0].0.as_deref(), Some("fast"));
-        assert_eq!(t[0].1[0].params, "2 4096 259:1 0 259:0 0");
+        assert_eq!(t[0].1[0].params(), "2 4096 259:1 0 259:0 0");
         assert_eq!(t[1].0, None);
-        assert_eq!(t[1].1[0].target_type, "linear");
+        assert_eq!(t[1].1[0].target_type(), "linear");
         assert!(parse_table("0 linear /dev/pmem0 0").is_err());
     }
 

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use pmemtab::dmtable::LiveTarget;
+use pmemtab::dmtable::{DevRef, Target};
 use pmemtab::import::{import, parse_table, LiveMount, Outcome};
 use pmemtab::ns::{scan, Namespace};
 use std::path::Path;
@@ -17,7 +17,7 @@ fn namespaces() -> Vec<Namespace> {
         .unwrap()
 }
 
-fn table(text: &str) -> Vec<LiveTarget> {
+fn table(text: &str) -> Vec<Target<DevRef>> {
     parse_table(text)
         .unwrap()
         .into_iter()
@@ -309,7 +309,7 @@ fn lines_are_planned_with_the_existing_file_and_with_each_other() {
     )
     .entries;
     let mut claims = Claims::new(existing, "/etc/pmemtab");
-    let mut admit = |name: &str, t: &[LiveTarget], m: Option<&LiveMount>| {
+    let mut admit = |name: &str, t: &[Target<DevRef>], m: Option<&LiveMount>| {
         claims.admit(import(name, None, t, &ns, m), &ns)
     };
     assert_eq!(
@@ -341,7 +341,7 @@ fn lines_are_planned_with_the_existing_file_and_with_each_other() {
         options: vec!["dax".into()],
     };
     let mut claims = Claims::new(Vec::new(), "pmemtab");
-    let mut admit = |name: &str, t: &[LiveTarget], m: Option<&LiveMount>| {
+    let mut admit = |name: &str, t: &[Target<DevRef>], m: Option<&LiveMount>| {
         claims.admit(import(name, None, t, &ns, m), &ns)
     };
     assert!(matches!(

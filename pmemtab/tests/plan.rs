@@ -7,7 +7,7 @@
 mod support;
 
 use pmemtab::devnum::DevNum;
-use pmemtab::dmtable::dmsetup_table;
+use pmemtab::dmtable;
 use pmemtab::ns::{Mode, Namespace};
 use pmemtab::plan::{dm_uuid, plan, plan_all, Device, Reason};
 use pmemtab::tab::{parse, Entry, Member};
@@ -65,7 +65,7 @@ fn striped_uses_the_smallest_member_rounded_to_the_chunk() {
     )
     .unwrap();
     assert_eq!(
-        dmsetup_table(p.targets()),
+        dmtable::print(p.targets()),
         "0 2056192 striped 2 4096 259:3 0 259:2 0\n"
     );
     let Device::Dm { uuid, size, .. } = &p.device else {
@@ -82,7 +82,7 @@ fn striped_uses_the_smallest_member_rounded_to_the_chunk() {
     )
     .unwrap();
     assert_eq!(
-        dmsetup_table(p.targets()),
+        dmtable::print(p.targets()),
         "0 2048000 striped 2 8192 259:2 0 259:3 0\n"
     );
 }
@@ -96,7 +96,7 @@ fn linear_concatenates_whole_2mib_units_in_order() {
     )
     .unwrap();
     assert_eq!(
-        dmsetup_table(p.targets()),
+        dmtable::print(p.targets()),
         "0 204800 linear 259:2 0\n204800 1028096 linear 259:3 0\n"
     );
 }
@@ -120,7 +120,7 @@ fn multi_tib_members() {
     .unwrap();
     let per = (3 * TIB + 4 * MIB) / 512;
     assert_eq!(
-        dmsetup_table(p.targets()),
+        dmtable::print(p.targets()),
         format!("0 {} striped 3 4096 259:3 0 259:2 0 259:1 0\n", 3 * per)
     );
     let p = plan(
@@ -129,7 +129,7 @@ fn multi_tib_members() {
     )
     .unwrap();
     assert_eq!(
-        dmsetup_table(p.targets()),
+        dmtable::print(p.targets()),
         format!(
             "0 {0} linear 259:2 0\n{0} {0} linear 259:1 0\n",
             6 * TIB / 512

@@ -439,7 +439,7 @@ fn no_nd_bus_means_no_namespaces() {
     assert_eq!(scan(&tmp.0).unwrap(), Vec::<Namespace>::new());
     assert!(wait_probe_within(
         &tmp.0,
-        pmemtab::timeouts::WAIT_PROBE_LIMIT
+        pmemtab::timeouts::Wait::Probe.limit()
     ));
 }
 

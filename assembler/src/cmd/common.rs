@@ -62,12 +62,12 @@ pub fn single_device(ctx: &Ctx, entry: &Entry) -> Result<(String, DevNum), Exit>
 
 /// Waits (bounded) for the nd buses to settle, then lists namespaces.
 pub fn scan(ctx: &Ctx) -> Result<Vec<Namespace>, Exit> {
-    scan_within(ctx, pmemtab::timeouts::WAIT_PROBE_LIMIT)
+    scan_within(ctx, pmemtab::timeouts::Wait::Probe.limit())
 }
 
 /// [`scan`] within `up`'s device phase: the probe wait ends by `by` too.
 pub fn scan_by(ctx: &Ctx, by: crate::wait::Deadline) -> Result<Vec<Namespace>, Exit> {
-    scan_within(ctx, by.cap(pmemtab::timeouts::WAIT_PROBE_LIMIT).left())
+    scan_within(ctx, by.cap(pmemtab::timeouts::Wait::Probe).left())
 }
 
 /// Waits at most `limit` for the nd buses to settle (not at all for none: `up --timeout 0`

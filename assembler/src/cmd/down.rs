@@ -11,10 +11,7 @@ use pmemtab::plan::Device;
 use pmemtab::tab::name::Name;
 use pmemtab::tab::{Entry, Layout};
 use pmemtab::text::escape_control;
-use pmemtab::timeouts::{
-    BUSY_TIMEOUT, CHARDEV_WAIT, KMEM_BLOCK_FLOOR, KMEM_OFFLINE_LIMIT, LOCK_MARGIN,
-    MODPROBE_TIMEOUT, OPEN_CONTROL_LIMIT, UDEV_GRACE,
-};
+use pmemtab::timeouts::{total, Wait, DM_UNDO, KMEM_BLOCK_FLOOR, OPEN_CONTROL_LIMIT};
 
 /// Remove the devices of the named entries (or every device pmemtab created) and the links
 /// of single entries; a device in use is retried for a bounded time, then left in place with
@@ -89,7 +86,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             &ctx.run,
             &name,
             &format!("down {name}"),
-            Deadline::after(LOCK_MARGIN),
+            Deadline::after(Wait::Lock.limit()),
         ) {
             Ok(l) => l,
             Err(e) => {
@@ -102,7 +99,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         let record = crate::cxl::load(&ctx.run, &name);
         let cxl_line = entries.iter().any(|e| e.name == name && e.is_cxl());
         if cxl_line || !matches!(record, Ok(None)) {
-            let limit = args.timeout.unwrap_or(KMEM_OFFLINE_LIMIT);
+            let limit = args.timeout.unwrap_or(Wait::KmemOffline.limit());
             worst = worst.max(down_cxl(ctx, &name, record, &at(&name), limit));
             continue;
         }
@@ -111,17 +108,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             .iter()
             .find(|e| e.name == name && e.layout == Layout::SystemRam)
         {
-            let limit = args.timeout.unwrap_or(KMEM_OFFLINE_LIMIT);
+            let limit = args.timeout.unwrap_or(Wait::KmemOffline.limit());
             worst = worst.max(down_kmem(ctx, e, &at(&name), limit));
             continue;
         }
         let dm = match ctl.as_mut() {
-            Some(ctl) => assemble::down_dm(
-                ctl,
-                ctx,
-                &name,
-                Deadline::after(BUSY_TIMEOUT.saturating_add(UDEV_GRACE)),
-            ),
+            Some(ctl) => assemble::down_dm(ctl, ctx, &name, Deadline::after(total(DM_UNDO, 1))),
             None => Ok(Down::NotActive),
         };
         let mut done = false;
@@ -193,12 +185,8 @@ fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> 
     let mut released = 0;
     for dev in devs.iter().rev() {
         // The offlining, then device_dax loaded and bound, then its character device.
-        let by = Deadline::after(
-            limit
-                .saturating_add(MODPROBE_TIMEOUT)
-                .saturating_add(CHARDEV_WAIT),
-        );
-        match kmem::down(ctx, dev, limit, KMEM_BLOCK_FLOOR, by) {
+        let by = Deadline::after(limit.saturating_add(Wait::sum(&[Wait::Modprobe, Wait::Chardev])));
+        match kmem::down(ctx, dev, Some(limit), KMEM_BLOCK_FLOOR, by) {
             Ok(kmem::Downed::Released { blocks }) => {
                 released += 1;
                 outln!(
@@ -297,12 +285,9 @@ fn down_cxl(
     // device given back to device_dax; memory that cannot be offlined keeps the region.
     if region.mode == Some(pmemtab::cxl::model::Mode::Ram) {
         if let Some(dev) = crate::cxl::dax_of(ctx, &record.region) {
-            let by = Deadline::after(
-                limit
-                    .saturating_add(MODPROBE_TIMEOUT)
-                    .saturating_add(CHARDEV_WAIT),
-            );
-            match kmem::down(ctx, &dev, limit, KMEM_BLOCK_FLOOR, by) {
+            let by =
+                Deadline::after(limit.saturating_add(Wait::sum(&[Wait::Modprobe, Wait::Chardev])));
+            match kmem::down(ctx, &dev, Some(limit), KMEM_BLOCK_FLOOR, by) {
                 Ok(kmem::Downed::Released { blocks }) => {
                     outln!("{shown}: {} offlined ({blocks} memory blocks)", dev.dax)
                 }

@@ -7,7 +7,7 @@ use crate::exit::{self, Exit};
 use crate::json::Json;
 use crate::{assemble, mount, nodes};
 use argh::FromArgs;
-use pmemtab::dmtable::{table_text, LiveTarget};
+use pmemtab::dmtable::{self, DevRef, Target};
 use pmemtab::import::{import, parse_table, Claims, LiveMount, Outcome};
 use pmemtab::text::escape_control;
 use std::io::Read;
@@ -39,7 +39,7 @@ pub struct Args {
 struct Found {
     name: String,
     uuid: Option<String>,
-    targets: Vec<LiveTarget>,
+    targets: Vec<Target<DevRef>>,
     mounted: Option<LiveMount>,
 }
 
@@ -110,7 +110,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 ("refused", None, why.clone())
             }
         };
-        let table = table_text(&f.targets);
+        let table = dmtable::print(&f.targets);
         items.push(
             Json::obj()
                 .with("name", Json::from(f.name.as_str()))
@@ -221,7 +221,11 @@ fn from_kernel(ctx: &Ctx, names: &[String]) -> Result<Vec<Found>, Exit> {
                 continue;
             }
             let uuid = ctl.info(&name)?.map(|i| i.uuid);
-            let targets = ctl.table(&name)?;
+            let targets = ctl
+                .table(&name)?
+                .iter()
+                .map(|t| t.map(|d| DevRef::Num(*d)))
+                .collect();
             let mounted = mount::mounts_of(&mounts, devnum)
                 .first()
                 .map(|m| LiveMount {

@@ -16,7 +16,6 @@ use pmemtab::initrd::{self, targets, BootMount, Held, Image};
 use pmemtab::plan::{self, Device};
 use pmemtab::tab::{Diagnostic, Layout, Parsed, Severity};
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// print what an initramfs needs for pmemtab, as shell assignments; exit 1 when it must not be built
 #[derive(FromArgs, Debug)]
@@ -46,9 +45,6 @@ pub struct Args {
     #[argh(switch)]
     pub removal_check: bool,
 }
-
-/// How long GRUB's configuration may take to evaluate: it is a few assignments.
-const GRUB_EVAL_LIMIT: Duration = Duration::from_secs(10);
 
 pub fn run(ctx: &Ctx, args: Args) -> Exit {
     if args.removal_check && args.verify.is_some() {
@@ -208,7 +204,7 @@ fn grub_cmdline(args: &Args) -> Option<String> {
     };
     match wait::output(
         &mut evaluation.command,
-        wait::Deadline::after(GRUB_EVAL_LIMIT),
+        wait::Deadline::after(pmemtab::timeouts::Wait::GrubEval.limit()),
     ) {
         Ok((status, out)) => {
             grubcfg::complete(&evaluation, status.code(), &out).map(|s| s.cmdline())

@@ -7,7 +7,7 @@ use crate::mount::{mount_dax, under_root, Mounted};
 use crate::wait::Deadline;
 use crate::{assemble, lock, nodes};
 use argh::FromArgs;
-use pmemtab::timeouts::{LOCK_MARGIN, OPEN_CONTROL_LIMIT, UDEV_GRACE};
+use pmemtab::timeouts::{Wait, OPEN_CONTROL_LIMIT};
 use std::path::PathBuf;
 
 /// Mount an entry's device at its mount point with DAX and verify that DAX is on.
@@ -66,7 +66,12 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
         return Exit::Refused;
     };
     let what = format!("mount {}", entry.name);
-    let _held = match lock::acquire(&ctx.run, &entry.name, &what, Deadline::after(LOCK_MARGIN)) {
+    let _held = match lock::acquire(
+        &ctx.run,
+        &entry.name,
+        &what,
+        Deadline::after(Wait::Lock.limit()),
+    ) {
         Ok(l) => l,
         Err(e) => {
             exit::error(format_args!("{at}: {e}"));
@@ -85,7 +90,7 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
                     &entry.name,
                     info.devnum,
                     nodes::udev_running(&ctx.run),
-                    Deadline::after(UDEV_GRACE),
+                    Deadline::after(Wait::UdevGrace.limit()),
                 ) {
                     Ok(p) => (p, info.devnum),
                     Err(e) => {

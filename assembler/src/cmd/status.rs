@@ -66,13 +66,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             let mut out = Vec::new();
             for info in assemble::ours(&mut ctl)? {
                 let live = ctl.table(&info.name)?;
-                let devices: Vec<DevNum> = live
-                    .iter()
-                    .flat_map(|t| assemble::table_devices(&t.params))
-                    .collect();
+                let devices: Vec<DevNum> = live.iter().flat_map(|t| t.devices()).collect();
                 let layout = live
                     .first()
-                    .map(|t| t.target_type.clone())
+                    .map(|t| t.target_type().to_string())
                     .unwrap_or_else(|| "no table".into());
                 out.push(DevStatus {
                     name: info.name.clone(),
@@ -80,11 +77,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                     devnum: info.devnum,
                     kernel: nodes::kernel_name(&ctx.sysfs, info.devnum),
                     layout,
-                    sectors: live.iter().map(|t| t.length).sum(),
+                    sectors: live.iter().map(|t| t.length.0).sum(),
                     dax: nodes::queue_dax(&ctx.sysfs, info.devnum).ok(),
                     open_count: Some(info.open_count),
                     suspended: info.suspended,
-                    table: crate::dm::ioctl::table_text(&live),
+                    table: pmemtab::dmtable::print(&live),
                     members: devices
                         .into_iter()
                         .map(|d| member(&ctx.sysfs, &namespaces, d))

@@ -22,7 +22,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     match &plan.device {
         Device::Dm { targets, .. } => {
-            out!("{}", pmemtab::dmtable::dmsetup_table(targets));
+            out!("{}", pmemtab::dmtable::print(targets));
             Exit::Ok
         }
         Device::Single { blockdev, .. } => {

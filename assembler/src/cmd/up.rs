@@ -13,7 +13,7 @@ use pmemtab::cxl::plan::{self as cxlplan, RegionPlan};
 use pmemtab::plan::{self, plan_all, Device, KmemDev, Plan, Reason};
 use pmemtab::size::human_bytes;
 use pmemtab::tab::{Entry, Layout};
-use pmemtab::timeouts::{Budget, Timeouts, KMEM_OFFLINE_LIMIT};
+use pmemtab::timeouts::{Budget, Timeouts};
 use std::path::Path;
 use std::time::Duration;
 
@@ -109,7 +109,7 @@ fn up_cxl(
     let mode = cxlplan::mode_of(entry);
     let mut loaded = false;
     let mut pending = None;
-    let outcome = wait::poll(by.device.cap(timeout), || {
+    let outcome = wait::poll(by.device.within(timeout), || {
         let bus = match pmemtab::cxl::scan::scan(&ctx.sysfs) {
             Ok(b) => b,
             Err(e) => return Some(Err(Failure::system(e.to_string()))),
@@ -281,7 +281,7 @@ fn wait_for_plan(
     // Wait for the buses to settle on the first round, and again after loading the drivers:
     // the namespaces they bring are probed then.
     let mut settle = true;
-    let outcome = wait::poll(by.device.cap(timeout), || {
+    let outcome = wait::poll(by.device.within(timeout), || {
         let scanned = if std::mem::replace(&mut settle, false) {
             scan_by(ctx, by.device)
         } else {
@@ -504,7 +504,7 @@ fn build_kmem(
             Err(f) => {
                 let mut undone = String::new();
                 for d in fresh.iter().rev() {
-                    match kmem::down(ctx, d, KMEM_OFFLINE_LIMIT, Duration::ZERO, undo()) {
+                    match kmem::down(ctx, d, None, Duration::ZERO, undo()) {
                         Ok(_) => undone.push_str(&format!("; {} given back to device_dax", d.dax)),
                         Err(e) => {
                             undone.push_str(&format!("; taking {} back failed: {}", d.dax, e.msg))

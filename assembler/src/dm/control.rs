@@ -195,8 +195,8 @@ impl<T: Transport> Control<T> {
         }))
     }
 
-    /// The live table (TABLE_STATUS with DM_STATUS_TABLE_FLAG), as `dmsetup table` shows it.
-    pub fn table(&mut self, name: &str) -> Result<Vec<LiveTarget>, DmError> {
+    /// The live table (TABLE_STATUS with DM_STATUS_TABLE_FLAG), typed.
+    pub fn table(&mut self, name: &str) -> Result<Vec<Target>, DmError> {
         let msg = self.query(Cmd::TableStatus, name, DM_STATUS_TABLE_FLAG)?;
         let count = msg.header().target_count;
         decode_specs(msg.out_data(), count).ok_or_else(|| DmError::Decode {
@@ -499,7 +499,7 @@ pub mod fake {
 mod tests {
     use super::fake::FakeKernel;
     use super::*;
-    use pmemtab::dmtable::{dmsetup_table, TargetKind};
+    use pmemtab::dmtable::TargetKind;
     use pmemtab::size::Sectors;
 
     fn targets() -> Vec<Target> {
@@ -526,10 +526,7 @@ mod tests {
                 Cmd::DevSuspend
             ]
         );
-        assert_eq!(
-            table_text(&c.table("fast0").unwrap()),
-            dmsetup_table(&targets())
-        );
+        assert_eq!(c.table("fast0").unwrap(), targets());
         let info = c.info("fast0").unwrap().unwrap();
         assert_eq!(info.uuid, "PMEMTAB-fast0");
         assert!(info.active && !info.inactive);
@@ -588,7 +585,7 @@ mod tests {
         c.transport().calls.clear();
         let live = c.table("big").unwrap();
         assert_eq!(live.len(), 2000);
-        assert_eq!(table_text(&live), dmsetup_table(&many));
+        assert_eq!(live, many);
         let status_calls = c
             .transport()
             .calls

@@ -237,10 +237,9 @@ pub fn encode_targets(targets: &[Target]) -> Vec<u8> {
     out
 }
 
-pub use pmemtab::dmtable::{table_text, LiveTarget};
-
-/// Decodes `count` specs from a TABLE_STATUS data area. `None` on malformed data.
-pub fn decode_specs(data: &[u8], count: u32) -> Option<Vec<LiveTarget>> {
+/// Decodes `count` specs from a TABLE_STATUS data area, each read as a typed target. `None`
+/// on malformed data.
+pub fn decode_specs(data: &[u8], count: u32) -> Option<Vec<Target>> {
     let mut out = Vec::with_capacity(count as usize);
     let mut at = 0usize;
     for i in 0..count {
@@ -251,12 +250,12 @@ pub fn decode_specs(data: &[u8], count: u32) -> Option<Vec<LiveTarget>> {
         let spec = unsafe { std::ptr::read_unaligned(data[at..].as_ptr().cast::<DmTargetSpec>()) };
         let rest = &data[at + SPEC_SIZE..];
         let end = rest.iter().position(|&b| b == 0)?;
-        out.push(LiveTarget {
-            start: spec.sector_start,
-            length: spec.length,
-            target_type: get_cstr(&spec.target_type),
-            params: String::from_utf8_lossy(&rest[..end]).into_owned(),
-        });
+        out.push(Target::from_parts(
+            spec.sector_start,
+            spec.length,
+            &get_cstr(&spec.target_type),
+            &String::from_utf8_lossy(&rest[..end]),
+        ));
         let next = spec.next as usize;
         if i + 1 < count {
             // Output `next` is an offset from the data area's start and must move forward.
@@ -492,12 +491,12 @@ mod tests {
         ]);
         let t = decode_specs(&data, 2).unwrap();
         assert_eq!(
-            table_text(&t),
+            pmemtab::dmtable::print(&t),
             "0 1024 linear 259:3 0\n1024 2048 linear 259:2 8\n"
         );
         assert_eq!(
-            table_text(&t),
-            pmemtab::dmtable::dmsetup_table(&[
+            t,
+            [
                 Target {
                     start: Sectors(0),
                     length: Sectors(1024),
@@ -520,7 +519,7 @@ mod tests {
                         offset: Sectors(8)
                     }
                 },
-            ])
+            ]
         );
         assert!(decode_specs(&data[..50], 2).is_none());
         assert!(decode_specs(&data, 3).is_none());

@@ -62,7 +62,7 @@ pub fn scan(sysfs: &Path) -> Result<Vec<Namespace>, Error> {
 }
 
 /// Reads every `ndbus*/wait_probe`, which blocks in the kernel until the bus has finished
-/// probing (callers pass `timeouts::WAIT_PROBE_LIMIT`). Returns false if the kernel had not
+/// probing (callers pass `timeouts::Wait::Probe`'s). Returns false if the kernel had not
 /// answered for every bus within `limit` (the reads go on in a background thread that is left
 /// behind); the scan that follows reports what matters.
 pub fn wait_probe_within(sysfs: &Path, limit: Duration) -> bool {
