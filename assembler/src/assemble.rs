@@ -19,6 +19,10 @@ use std::process::Command;
 pub enum AssembleError {
     #[error("device-mapper is not available ({0}); load it with `modprobe dm_mod` or boot a kernel with CONFIG_BLK_DEV_DM")]
     NoDm(String),
+    /// `up_dm` was given the plan of an entry that is no device-mapper device (a bug of the
+    /// caller: nothing to load, and device-mapper is not what is missing).
+    #[error("'{name}' is planned as a {layout} entry, not as a device-mapper device, so there is no table to load; this is a bug in pmem-assemble: please report it with the output of `pmem-assemble check {name}`")]
+    NotDm { name: String, layout: String },
     #[error(
         "cannot open {path}: {source}; pmem-assemble must run as root with device-mapper loaded"
     )]
@@ -148,7 +152,10 @@ pub fn up_dm<T: Transport>(
     by: Deadline,
 ) -> Result<Up, AssembleError> {
     let Device::Dm { uuid, targets, .. } = &plan.device else {
-        return Err(AssembleError::NoDm("not a device-mapper entry".into()));
+        return Err(AssembleError::NotDm {
+            name: plan.name.to_string(),
+            layout: plan.layout.to_string(),
+        });
     };
     let name = plan.name.as_str();
     let udev = nodes::udev_running(&ctx.run);
@@ -435,6 +442,24 @@ pub(crate) mod tests {
             run: root.join("run"),
             proc: root.join("proc"),
         }
+    }
+
+    #[test]
+    fn a_plan_without_a_table_is_no_missing_device_mapper() {
+        let r = scratch_ctx("up-not-dm", "1\n");
+        let mut ctl = Control::new(FakeKernel::default()).unwrap();
+        let mut plan = plan_for("fast0", 2 << 20);
+        plan.device = Device::Kmem { devs: Vec::new() };
+        let e = up_dm(&mut ctl, &r, &plan, soon()).unwrap_err();
+        assert!(matches!(e, AssembleError::NotDm { .. }), "{e:?}");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(
+                "'fast0' is planned as a striped:2M entry, not as a device-mapper device"
+            ) && !msg.contains("modprobe"),
+            "{msg}"
+        );
+        assert!(ctl.transport().devs.is_empty(), "nothing built");
     }
 
     #[test]

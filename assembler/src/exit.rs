@@ -1,5 +1,5 @@
-//! The exit codes (the library's, documented in pmem-assemble(8)) and the one-line error
-//! reporter.
+//! The exit codes (the library's, documented in pmem-assemble(8)), a step's failure and the
+//! warning line. A command's error, said once by `main`, is the `error` module's.
 
 pub use pmemtab::exit::Exit;
 
@@ -35,17 +35,6 @@ impl Failure {
             exit: self.exit,
         }
     }
-
-    /// Says it in one error line after `at` (where: `pmemtab:LINE: name`); its exit status.
-    pub fn report(self, at: &str) -> Exit {
-        error(format_args!("{at}: {}", self.msg));
-        self.exit
-    }
-}
-
-/// Prints one error line to stderr, prefixed like every message of this tool.
-pub fn error(msg: impl std::fmt::Display) {
-    errln!("pmem-assemble: error: {msg}");
 }
 
 /// Prints one warning line to stderr.

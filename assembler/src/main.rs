@@ -11,6 +11,7 @@ mod crash;
 mod ctx;
 mod cxl;
 mod dm;
+mod error;
 mod exit;
 #[cfg(feature = "host")]
 mod json;
@@ -137,7 +138,7 @@ fn main() {
         proc: args.proc,
     };
     crash::running(args.command.name());
-    let exit = match args.command {
+    let result = match args.command {
         #[cfg(feature = "host")]
         Command::List(a) => cmd::list::run(&ctx, a),
         #[cfg(feature = "host")]
@@ -155,6 +156,14 @@ fn main() {
         Command::Mount(a) => cmd::mount::run(&ctx, a),
         Command::VerifyDax(a) => cmd::verify_dax::run(&ctx, a),
         Command::UdevMember(a) => cmd::udev_member::run(&ctx, a),
+    };
+    // Every command's failure is said here, once, and decides the exit status.
+    let exit = match result {
+        Ok(()) => exit::Exit::Ok,
+        Err(e) => {
+            e.report();
+            e.exit()
+        }
     };
     std::process::exit(pmemtab::exit::finish(PROG, exit).code());
 }

@@ -8,10 +8,12 @@
 extern crate pmemtab;
 mod config;
 mod dropin;
+mod error;
 mod exit;
 mod report;
 
 use argh::FromArgs;
+use error::Error;
 use exit::Exit;
 use pmemtab::memmap::arg::{self, Claim};
 use pmemtab::memmap::firmware;
@@ -71,40 +73,39 @@ struct Args {
 }
 
 /// A size option: all of it must be a number in the kernel's syntax.
-fn size_option(name: &str, value: &str) -> Result<u64, Exit> {
+fn size_option(option: &'static str, value: &str) -> Result<u64, Error> {
     match arg::memparse(value) {
         Some((n, "")) => Ok(n),
-        _ => {
-            exit::error(format_args!(
-                "--{name} {value:?}: expected a size as the kernel reads it (512M, 4G, 0x20000000)"
-            ));
-            Err(Exit::Usage)
-        }
+        _ => Err(Error::Size {
+            option,
+            value: value.into(),
+        }),
     }
 }
 
 /// `--name` and `--mount`, each checked with the pmemtab parser's rule for its column, then
 /// the whole printed line by the parser itself; the mount point, as the line writes it.
-fn entry_options(name: &str, mount: Option<&str>) -> Result<String, Exit> {
+fn entry_options(name: &str, mount: Option<&str>) -> Result<String, Error> {
     if let Err(e) = pmemtab::tab::name::Name::from_column(name) {
-        let hint = e.hint.map(|h| format!("; {h}")).unwrap_or_default();
-        exit::error(format_args!("--name {name:?}: {}{hint}", e.message));
-        return Err(Exit::Usage);
+        return Err(Error::Name {
+            name: name.into(),
+            message: e.message,
+            hint: e.hint.map(|h| format!("; {h}")).unwrap_or_default(),
+        });
     }
     let default = format!("/mnt/{name}");
     let given = mount.unwrap_or(&default);
-    let mount = pmemtab::tab::parse::check_mount_point(given).map_err(|e| {
-        exit::error(format_args!(
-            "--mount {given:?}: {}; give the directory to mount the entry on, such as /mnt/{name}",
-            e.message
-        ));
-        Exit::Usage
+    let mount = pmemtab::tab::parse::check_mount_point(given).map_err(|e| Error::MountPoint {
+        given: given.into(),
+        message: e.message,
+        name: name.into(),
     })?;
     if pmemtab::memmap::is_system_dir(&mount) {
-        exit::error(format_args!(
-            "--mount {given:?}: the printed entry formats its device at every boot (mkfs) and legacy pmem loses its content at every power-off, so {mount} cannot live there; give a directory such as /mnt/{name}"
-        ));
-        return Err(Exit::Usage);
+        return Err(Error::SystemDir {
+            given: given.into(),
+            mount,
+            name: name.into(),
+        });
     }
     let mount = pmemtab::text::encode_octal(&mount);
     // The printed entry must be one pmemtab accepts: the parser decides, not a second rule.
@@ -118,50 +119,34 @@ fn entry_options(name: &str, mount: Option<&str>) -> Result<String, Exit> {
     );
     let parsed = pmemtab::tab::parse(&sample);
     if let Some(d) = parsed.diagnostics.iter().find(|d| d.is_error()) {
-        exit::error(format_args!(
-            "--name/--mount: {}",
-            d.one_line("the pmemtab line")
-        ));
-        return Err(Exit::Usage);
+        return Err(Error::Entry(d.one_line("the pmemtab line")));
     }
     Ok(mount)
 }
 
-fn remove(root: &Path) -> Exit {
-    match dropin::remove(root) {
-        Ok(true) => {
-            outln!(
-                "removed {}: run update-grub (or grub-mkconfig -o /boot/grub/grub.cfg) and reboot",
-                root.join(dropin::DROPIN).display()
-            );
-            Exit::Ok
-        }
-        Ok(false) => {
-            outln!(
-                "no {}: nothing to remove",
-                root.join(dropin::DROPIN).display()
-            );
-            Exit::Ok
-        }
-        Err(e @ dropin::Error::NotOurs { .. }) => {
-            exit::error(e);
-            Exit::Refused
-        }
-        Err(e) => {
-            exit::error(e);
-            Exit::System
-        }
+fn remove(root: &Path) -> Result<(), Error> {
+    if dropin::remove(root)? {
+        outln!(
+            "removed {}: run update-grub (or grub-mkconfig -o /boot/grub/grub.cfg) and reboot",
+            root.join(dropin::DROPIN).display()
+        );
+    } else {
+        outln!(
+            "no {}: nothing to remove",
+            root.join(dropin::DROPIN).display()
+        );
     }
+    Ok(())
 }
 
 /// The running command line (its bytes, as the kernel keeps them), and what it holds that
 /// our own drop-in did not make.
-fn foreign_claims(proc: &Path, ours: &[Claim]) -> Result<(Vec<u8>, arg::Foreign), Exit> {
+fn foreign_claims(proc: &Path, ours: &[Claim]) -> Result<(Vec<u8>, arg::Foreign), Error> {
     let path = proc.join("cmdline");
-    let text = std::fs::read(&path).map_err(|e| {
-        exit::error(format_args!("cannot read {}: {e}", path.display()));
-        Exit::System
-    })?;
+    let text = match std::fs::read(&path) {
+        Ok(t) => t,
+        Err(source) => return Err(Error::Cmdline { path, source }),
+    };
     let foreign = arg::foreign(&text, ours);
     for b in &foreign.unreadable {
         exit::warning(format_args!(
@@ -172,31 +157,19 @@ fn foreign_claims(proc: &Path, ours: &[Claim]) -> Result<(Vec<u8>, arg::Foreign)
     Ok((text, foreign))
 }
 
-fn run(a: Args) -> Exit {
+fn run(a: Args) -> Result<(), Error> {
     if a.remove {
         if a.write || a.size.is_some() {
-            exit::error("--remove takes no --write or --size");
-            return Exit::Usage;
+            return Err(Error::RemoveWith);
         }
         return remove(&a.root);
     }
-    let Some(size) = a.size.as_deref() else {
-        exit::error("--size is required (or --remove)");
-        return Exit::Usage;
-    };
-    let size = match size_option("size", size) {
-        Ok(n) => n,
-        Err(e) => return e,
-    };
-    let min_ram = match a.min_ram.as_deref().map(|v| size_option("min-ram", v)) {
+    let size = size_option("size", a.size.as_deref().ok_or(Error::NoSize)?)?;
+    let min_ram = match a.min_ram.as_deref() {
         None => plan::DEFAULT_MIN_RAM,
-        Some(Ok(n)) => n,
-        Some(Err(e)) => return e,
+        Some(v) => size_option("min-ram", v)?,
     };
-    let mount = match entry_options(&a.name, a.mount.as_deref()) {
-        Ok(m) => m,
-        Err(e) => return e,
-    };
+    let mount = entry_options(&a.name, a.mount.as_deref())?;
     let req = Request {
         size,
         count: a.count,
@@ -227,46 +200,18 @@ fn run(a: Args) -> Exit {
             a.sysfs.join(firmware::SYSFS_MEMMAP).display().to_string(),
         ),
     };
-    let map = match map {
-        Ok(m) => m,
-        Err(e) => {
-            exit::error(e);
-            return Exit::System;
-        }
-    };
-    let block_size = match firmware::read_block_size(&a.sysfs) {
-        Ok(b) => b,
-        Err(e) => {
-            exit::error(e);
-            return Exit::System;
-        }
-    };
+    let map = map.map_err(Error::Map)?;
+    let block_size = firmware::read_block_size(&a.sysfs).map_err(Error::Map)?;
     let ours = match dropin::current(&a.root) {
         Ok(t) => t.as_deref().map(dropin::claims).unwrap_or_default(),
         Err(e @ dropin::Error::NotOurs { .. }) if !a.write => {
             exit::warning(e);
             Vec::new()
         }
-        Err(e @ dropin::Error::NotOurs { .. }) => {
-            exit::error(e);
-            return Exit::Refused;
-        }
-        Err(e) => {
-            exit::error(e);
-            return Exit::System;
-        }
+        Err(e) => return Err(e.into()),
     };
-    let (cmdline, foreign) = match foreign_claims(&a.proc, &ours) {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
-    let grub = match dropin::detect(&a.root) {
-        Ok(g) => g,
-        Err(e) => {
-            exit::error(e);
-            return Exit::System;
-        }
-    };
+    let (cmdline, foreign) = foreign_claims(&a.proc, &ours)?;
+    let grub = dropin::detect(&a.root)?;
     let entries = map.len();
     let machine = Machine {
         map,
@@ -294,13 +239,7 @@ fn run(a: Args) -> Exit {
             if let plan::Unfit::NoFit { room, .. } = &r {
                 out!("{}", report::room(room));
             }
-            exit::error(report::refusal(&r, &req));
-            return match r {
-                plan::Unfit::Size { .. } | plan::Unfit::Count | plan::Unfit::TooMany { .. } => {
-                    Exit::Usage
-                }
-                _ => Exit::Refused,
-            };
+            return Err(Error::Unfit { unfit: r, req });
         }
     };
     out!("{}", report::room(&plan.room));
@@ -314,13 +253,11 @@ fn run(a: Args) -> Exit {
     };
     let length = arg::command_line_len(&cmdline, install.replacing);
     if length >= arg::COMMAND_LINE_SIZE {
-        exit::error(format_args!(
-            "refused: with {argument} the kernel command line would be {length} bytes, over the {} the kernel keeps (x86 COMMAND_LINE_SIZE {}: the rest is cut off); use fewer regions (--count) or shorten the command line ({})",
-            arg::COMMAND_LINE_SIZE - 1,
-            arg::COMMAND_LINE_SIZE,
-            a.proc.join("cmdline").display()
-        ));
-        return Exit::Refused;
+        return Err(Error::CommandLineTooLong {
+            argument,
+            length,
+            cmdline: a.proc.join("cmdline"),
+        });
     }
     let regions = spans.len()
         + machine
@@ -356,54 +293,39 @@ fn run(a: Args) -> Exit {
                 pmemtab::text::escape_path(&at)
             )),
             Err(e @ config::Error::Timeout { .. }) => Some(e.to_string()),
-            Err(e) => {
-                exit::error(e);
-                return Exit::System;
-            }
+            Err(e) => return Err(Error::Config(e)),
         };
         if let Some(p) = problem {
             if a.write {
-                exit::error(format_args!("not written: {p}"));
-                return Exit::Refused;
+                return Err(Error::Dropped(p));
             }
             exit::warning(p);
         }
     }
     if !a.write {
         out!("{}", report::install(&grub, &install, false, &a.root));
-        return Exit::Ok;
+        return Ok(());
     }
     if !matches!(grub, dropin::Grub::DropIns(_)) {
         out!("{}", report::install(&grub, &install, false, &a.root));
-        exit::error(format_args!(
-            "not written: {} would not be read; use one of the commands above",
-            a.root.join(dropin::DROPIN).display()
-        ));
-        return Exit::Refused;
+        return Err(Error::NotRead(a.root.join(dropin::DROPIN)));
     }
     let path = a.root.join(dropin::DROPIN);
-    match dropin::write(&a.root, &text) {
-        Ok((w, repaired)) => {
-            let how = match w {
-                dropin::Written::New => "wrote",
-                dropin::Written::Replaced => "replaced",
-                dropin::Written::Unchanged => "unchanged",
-            };
-            out!("\n{how} {}: {argument}\n", path.display());
-            for (p, was, now) in repaired {
-                outln!(
-                    "set the mode of {} to {now:04o} (it was {was:04o}: grub-mkconfig sources it as root)",
-                    p.display()
-                );
-            }
-            out!("{}", report::install(&grub, &install, true, &a.root));
-            Exit::Ok
-        }
-        Err(e) => {
-            exit::error(e);
-            Exit::System
-        }
+    let (w, repaired) = dropin::write(&a.root, &text)?;
+    let how = match w {
+        dropin::Written::New => "wrote",
+        dropin::Written::Replaced => "replaced",
+        dropin::Written::Unchanged => "unchanged",
+    };
+    out!("\n{how} {}: {argument}\n", path.display());
+    for (p, was, now) in repaired {
+        outln!(
+            "set the mode of {} to {now:04o} (it was {was:04o}: grub-mkconfig sources it as root)",
+            p.display()
+        );
     }
+    out!("{}", report::install(&grub, &install, true, &a.root));
+    Ok(())
 }
 
 fn main() {
@@ -413,6 +335,13 @@ fn main() {
         Ok(args) => args,
         Err(exit) => std::process::exit(exit.code()),
     };
-    let exit = run(args);
+    // Every failure is said here, once, and decides the exit status.
+    let exit = match run(args) {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            exit::error(&e);
+            e.exit()
+        }
+    };
     std::process::exit(pmemtab::exit::finish(PROG, exit).code());
 }

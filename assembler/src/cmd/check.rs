@@ -3,6 +3,7 @@
 
 use super::common;
 use crate::ctx::Ctx;
+use crate::error::Error;
 use crate::exit::{self, Exit};
 use argh::FromArgs;
 use pmemtab::cxl::plan::RegionPlan;
@@ -19,25 +20,16 @@ pub struct Args {
     pub names: Vec<String>,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    let parsed = match common::load_tab(ctx, &args.names) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
+pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
+    let parsed = common::load_tab(ctx, &args.names)?;
     // Without names every line counts; with names, only the named entries decide the status.
     let mut status = if args.names.is_empty() && parsed.has_errors() {
         Exit::Refused
     } else {
         Exit::Ok
     };
-    let selected = match common::select(ctx, &parsed.entries, &args.names, false) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    let namespaces = match common::scan(ctx) {
-        Ok(ns) => ns,
-        Err(e) => return e,
-    };
+    let selected = common::select(ctx, &parsed.entries, &args.names, false)?;
+    let namespaces = common::scan(ctx)?;
     // What the generator refuses or warns about because of the kernel command line (root=
     // naming an entry that cannot be /dev/mapper/NAME; a / entry while root= names another
     // device), so that check and the boot agree.
@@ -46,13 +38,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     let plans = pmemtab::plan::plan_all(&parsed.entries, &namespaces);
     // CXL lines are planned against the CXL bus (read once, only when there are some).
     let bus = if parsed.entries.iter().any(|e| e.is_cxl()) {
-        match pmemtab::cxl::scan::scan(&ctx.sysfs) {
-            Ok(b) => Some(b),
-            Err(e) => {
-                exit::error(format_args!("{e}"));
-                return Exit::System;
-            }
-        }
+        Some(pmemtab::cxl::scan::scan(&ctx.sysfs).map_err(Error::Cxl)?)
     } else {
         None
     };
@@ -90,7 +76,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 Err(r) => {
                     bad += 1;
                     status = status.max(Exit::Refused);
-                    common::report_refusal(ctx, entry, &r.for_entry(entry));
+                    common::refusal(ctx, entry, &r.for_entry(entry)).report();
                 }
             }
             continue;
@@ -103,7 +89,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             Ok(_) => bad += 1,
             Err(refusal) => {
                 bad += 1;
-                common::report_refusal(ctx, entry, refusal);
+                common::refusal(ctx, entry, refusal).report();
                 // Its namespaces may be on a CXL region that only up makes.
                 if refusal.is_pending() && !absent_regions.is_empty() {
                     exit::warning(format_args!(
@@ -129,11 +115,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     for b in pmemtab::initrd::image(&parsed, &cmdlines).broken {
         let name = b.refused.name.as_deref().unwrap_or("");
         if args.names.is_empty() || args.names.iter().any(|n| n == name) {
-            exit::error(format_args!(
-                "{}: the initrd needs this line ({}): update-initramfs and dracut refuse to build an image until it is fixed, and keep the one in place",
+            Error::refused(
                 ctx.at(b.refused.line, name),
-                b.why
-            ));
+                format!(
+                    "the initrd needs this line ({}): update-initramfs and dracut refuse to build an image until it is fixed, and keep the one in place",
+                    b.why
+                ),
+            )
+            .report();
         }
     }
     let invalid = if args.names.is_empty() {
@@ -152,7 +141,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         (_, 0) => outln!("{ok} ok, {bad} refused"),
         _ => outln!("{ok} ok, {bad} refused, {skipped}"),
     }
-    status
+    // Every refused line is said above, each in its place.
+    match status {
+        Exit::Ok => Ok(()),
+        worst => Err(Error::Said(worst)),
+    }
 }
 
 fn describe(ctx: &Ctx, entry: &pmemtab::tab::Entry, plan: &Plan) {

@@ -2,7 +2,8 @@
 
 use crate::assemble::{self, Down};
 use crate::ctx::Ctx;
-use crate::exit::{self, Exit};
+use crate::error::{self, Error};
+use crate::exit;
 use crate::links::{self, Unlinked};
 use crate::wait::Deadline;
 use crate::{kmem, lock, nodes};
@@ -32,20 +33,18 @@ pub struct Args {
 
 /// Works from what the kernel holds, not from pmemtab: an entry deleted from the file can
 /// still be taken down, and only devices with the pmemtab dm uuid prefix are touched.
-pub fn run(ctx: &Ctx, args: Args) -> Exit {
+pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
     if args.all != args.names.is_empty() {
-        exit::error("down: name the devices to remove, or use --all (not both)");
-        return Exit::Usage;
+        return Err(Error::Usage(
+            "down: name the devices to remove, or use --all (not both)",
+        ));
     }
     // Without dm_mod loaded no device-mapper device can exist: nothing to open, and no module
     // to load just to find that out (a `single` entry's ExecStop= must work without dm).
     let mut ctl = if nodes::dm_loaded(&ctx.sysfs) {
         match assemble::open_control(ctx, Deadline::after(OPEN_CONTROL_LIMIT)) {
             Ok(c) => Some(c),
-            Err(e) => {
-                exit::error(format_args!("down: {e}"));
-                return Exit::System;
-            }
+            Err(e) => return Err(Error::assemble("down", e)),
         }
     } else {
         None
@@ -55,10 +54,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         if let Some(ctl) = ctl.as_mut() {
             match assemble::ours(ctl) {
                 Ok(infos) => names.extend(infos.into_iter().map(|i| i.name)),
-                Err(e) => {
-                    exit::error(format_args!("down: {e}"));
-                    return Exit::System;
-                }
+                Err(e) => return Err(Error::system("down", e)),
             }
         }
         names.sort();
@@ -79,29 +75,22 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         Some(e) => ctx.at(e.line, name),
         None => escape_control(name),
     };
-    let mut worst = Exit::Ok;
-    for name in names {
+    // Each device's failure is said as it happens, and down goes on with the next.
+    error::each(names, |name| {
         let shown = escape_control(&name);
-        let _held = match lock::acquire(
+        let _held = lock::acquire(
             &ctx.run,
             &name,
             &format!("down {name}"),
             Deadline::after(Wait::Lock.limit()),
-        ) {
-            Ok(l) => l,
-            Err(e) => {
-                exit::error(format_args!("{}: {e}", at(&name)));
-                worst = worst.max(Exit::System);
-                continue;
-            }
-        };
+        )
+        .map_err(|e| Error::system(at(&name), e))?;
         // A CXL region pmemtab made (recorded), or a cxl-pmem entry.
         let record = crate::cxl::load(&ctx.run, &name);
         let cxl_line = entries.iter().any(|e| e.name == name && e.is_cxl());
         if cxl_line || !matches!(record, Ok(None)) {
             let limit = args.timeout.unwrap_or(Wait::KmemOffline.limit());
-            worst = worst.max(down_cxl(ctx, &name, record, &at(&name), limit));
-            continue;
+            return down_cxl(ctx, &name, record, &at(&name), limit);
         }
         // A system-ram entry: its dax devices are found through pmemtab, there is no dm device.
         if let Some(e) = entries
@@ -109,13 +98,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             .find(|e| e.name == name && e.layout == Layout::SystemRam)
         {
             let limit = args.timeout.unwrap_or(Wait::KmemOffline.limit());
-            worst = worst.max(down_kmem(ctx, e, &at(&name), limit));
-            continue;
+            return down_kmem(ctx, e, &at(&name), limit);
         }
         let dm = match ctl.as_mut() {
             Some(ctl) => assemble::down_dm(ctl, ctx, &name, Deadline::after(total(DM_UNDO, 1))),
             None => Ok(Down::NotActive),
         };
+        // A device that cannot be removed is said at once: its link is still taken down.
+        let mut failed = None;
         let mut done = false;
         match dm {
             Ok(Down::Removed) => {
@@ -124,13 +114,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             }
             Ok(Down::NotActive) => {}
             Err(e) => {
-                exit::error(format_args!("{}: {e}", at(&name)));
-                let code = if matches!(e, assemble::AssembleError::Foreign { .. }) {
-                    Exit::Refused
-                } else {
-                    Exit::System
-                };
-                worst = worst.max(code);
+                failed = Some(Error::assemble(at(&name), e));
                 done = true;
             }
         }
@@ -153,34 +137,36 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 done = true;
             }
             Err(e) => {
-                exit::error(format_args!("{}: {e}", at(&name)));
-                worst = worst.max(Exit::System);
+                let e = Error::system(at(&name), e);
+                // The device's failure too: said first (the link's status, System, is the
+                // worse).
+                if let Some(first) = failed.take() {
+                    first.report();
+                }
+                failed = Some(e);
                 done = true;
             }
         }
         if !done {
             outln!("{shown}: not active");
         }
-    }
-    worst
+        failed.map_or(Ok(()), Err)
+    })
 }
 
 /// Gives a system-ram entry's dax devices back to device_dax, last member first. A device
 /// whose memory cannot be offlined is left as it was (all online), and the rest with it.
-fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> Exit {
-    let namespaces = match super::common::scan(ctx) {
-        Ok(n) => n,
-        Err(e) => return e,
-    };
-    let plan = match pmemtab::plan::plan(entry, &namespaces) {
-        Ok(p) => p,
-        Err(r) => {
-            super::common::report_refusal(ctx, entry, &r);
-            return Exit::Refused;
-        }
-    };
+fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> Result<(), Error> {
+    let namespaces = super::common::scan(ctx)?;
+    let plan = pmemtab::plan::plan(entry, &namespaces)
+        .map_err(|r| super::common::refusal(ctx, entry, &r))?;
     let Device::Kmem { devs } = &plan.device else {
-        return Exit::Refused;
+        return Err(super::common::unplanned(
+            ctx,
+            entry,
+            "set of dax devices",
+            "take offline",
+        ));
     };
     let mut released = 0;
     for dev in devs.iter().rev() {
@@ -197,7 +183,7 @@ fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> 
                 );
             }
             Ok(kmem::Downed::NotActive) => {}
-            Err(f) => return f.report(at),
+            Err(f) => return Err(f.at(at)),
         }
     }
     if released == 0 {
@@ -210,7 +196,7 @@ fn down_kmem(ctx: &Ctx, entry: &Entry, at: &str, limit: std::time::Duration) -> 
             pmemtab::paths::kmem_env(&ctx.run, &entry.name).display()
         ));
     }
-    Exit::Ok
+    Ok(())
 }
 
 /// Tears down the CXL region `up` made for `name` (its record says which), unless its pmem
@@ -222,29 +208,25 @@ fn down_cxl(
     record: std::io::Result<Option<crate::cxl::Record>>,
     at: &str,
     limit: std::time::Duration,
-) -> Exit {
+) -> Result<(), Error> {
     let shown = escape_control(name);
     let record = match record {
         Ok(Some(r)) => r,
         Ok(None) => {
             outln!("{shown}: no region made by pmemtab in this boot (a region the firmware or someone else made is left alone)");
-            return Exit::Ok;
+            return Ok(());
         }
         Err(e) => {
-            exit::error(format_args!(
-                "{at}: reading {}: {e}",
-                crate::cxl::record_path(&ctx.run, name).display()
-            ));
-            return Exit::System;
+            return Err(Error::system(
+                at,
+                format_args!(
+                    "reading {}: {e}",
+                    crate::cxl::record_path(&ctx.run, name).display()
+                ),
+            ))
         }
     };
-    let bus = match pmemtab::cxl::scan::scan(&ctx.sysfs) {
-        Ok(b) => b,
-        Err(e) => {
-            exit::error(format_args!("{at}: {e}"));
-            return Exit::System;
-        }
-    };
+    let bus = pmemtab::cxl::scan::scan(&ctx.sysfs).map_err(|e| Error::system(at, e))?;
     let forget = || {
         if let Err(e) = crate::cxl::forget(&ctx.run, name) {
             exit::warning(format_args!(
@@ -256,7 +238,7 @@ fn down_cxl(
     let Some(region) = bus.region(&record.region) else {
         forget();
         outln!("{shown}: not active ({} is gone)", record.region);
-        return Exit::Ok;
+        return Ok(());
     };
     let serials: Vec<Option<u64>> = region
         .targets
@@ -274,12 +256,14 @@ fn down_cxl(
         .copied()
         .ne(record.serials.iter().map(|&s| Some(s)))
     {
-        exit::error(format_args!(
-            "{at}: {} is no longer the region pmemtab made over serial {}; left alone",
-            record.region,
-            list(&record.serials)
+        return Err(Error::refused(
+            at,
+            format!(
+                "{} is no longer the region pmemtab made over serial {}; left alone",
+                record.region,
+                list(&record.serials)
+            ),
         ));
-        return Exit::Refused;
     }
     // A ram region's memory first: offlined (the kernel moves what is in use) and its dax
     // device given back to device_dax; memory that cannot be offlined keeps the region.
@@ -294,12 +278,12 @@ fn down_cxl(
                 Ok(kmem::Downed::NotActive) => {}
                 // Never torn down under online memory: the kernel oopses at the next fork.
                 Err(f) => {
-                    return f
+                    return Err(f
                         .and(&format!(
                             "; {} is left as it is, not torn down",
                             record.region
                         ))
-                        .report(at)
+                        .at(at))
                 }
             }
         }
@@ -311,20 +295,46 @@ fn down_cxl(
         }
     }
     if let Some(why) = crate::cxl::in_use(ctx, region) {
-        exit::error(format_args!(
-            "{at}: {} is in use ({why}); left in place: take down what uses it first",
-            record.region
+        return Err(Error::system(
+            at,
+            format_args!(
+                "{} is in use ({why}); left in place: take down what uses it first",
+                record.region
+            ),
         ));
-        return Exit::System;
     }
-    if let Err(f) = crate::cxl::destroy(ctx, &bus, &record.region) {
-        return f.report(at);
-    }
+    crate::cxl::destroy(ctx, &bus, &record.region).map_err(|f| f.at(at))?;
     forget();
     outln!(
         "{shown}: tore down {} over serial {}",
         record.region,
         list(&record.serials)
     );
-    Exit::Ok
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::common::tests::{ctx, entry};
+    use crate::exit::Exit;
+
+    // `down` takes this way only for system-ram lines, which are planned as dax devices;
+    // another plan is said, never a silent 1.
+    #[test]
+    fn a_system_ram_entry_planned_otherwise_is_said() {
+        let linear = entry("fast", Layout::Linear, "alpha");
+        let e = down_kmem(
+            &ctx(),
+            &linear,
+            "pmemtab:2: fast",
+            Wait::KmemOffline.limit(),
+        )
+        .unwrap_err();
+        assert_eq!(e.exit(), Exit::Refused);
+        assert_eq!(
+            e.to_string(),
+            "pmemtab:2: fast: the linear entry is planned as no set of dax devices, so there is nothing to take offline; this is a bug in pmem-assemble: please report it with the output of `pmem-assemble check fast`"
+        );
+    }
 }

@@ -3,7 +3,8 @@
 
 use super::common::scan;
 use crate::ctx::Ctx;
-use crate::exit::{self, Exit};
+use crate::error::Error;
+use crate::exit::Exit;
 use crate::json::Json;
 use crate::{assemble, mount, nodes};
 use argh::FromArgs;
@@ -43,32 +44,23 @@ struct Found {
     mounted: Option<LiveMount>,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> Exit {
+pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
     if args.cxl {
         if args.table.is_some() || !args.names.is_empty() {
-            exit::error("import: --cxl takes neither --table nor names");
-            return Exit::Usage;
+            return Err(Error::Usage(
+                "import: --cxl takes neither --table nor names",
+            ));
         }
         return run_cxl(ctx, args.json);
     }
     let found = match &args.table {
-        Some(path) => from_text(path, &args.names),
-        None => from_kernel(ctx, &args.names),
+        Some(path) => from_text(path, &args.names)?,
+        None => from_kernel(ctx, &args.names)?,
     };
-    let found = match found {
-        Ok(f) => f,
-        Err(e) => return e,
-    };
-    let namespaces = match scan(ctx) {
-        Ok(n) => n,
-        Err(e) => return e,
-    };
+    let namespaces = scan(ctx)?;
     // The lines are to be appended to pmemtab: planned with its entries (none when it does
     // not exist yet), whose own diagnostics are `check`'s to report.
-    let existing = match existing(ctx) {
-        Ok(e) => e,
-        Err(e) => return e,
-    };
+    let existing = existing(ctx)?;
     let mut claims = Claims::new(existing, &ctx.pmemtab.display().to_string());
     let mut worst = Exit::Ok;
     let mut items = Vec::new();
@@ -132,24 +124,29 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     } else {
         out!("{text}");
     }
-    worst
+    refused(worst)
+}
+
+/// The status of an import whose refused devices are said in its output.
+fn refused(worst: Exit) -> Result<(), Error> {
+    match worst {
+        Exit::Ok => Ok(()),
+        worst => Err(Error::Said(worst)),
+    }
 }
 
 /// The entries of pmemtab that printed lines are to be appended to (none when it does not
 /// exist yet); their own diagnostics are `check`'s to report.
-fn existing(ctx: &Ctx) -> Result<Vec<pmemtab::tab::Entry>, Exit> {
+fn existing(ctx: &Ctx) -> Result<Vec<pmemtab::tab::Entry>, Error> {
     if !ctx.pmemtab.exists() {
         return Ok(Vec::new());
     }
     pmemtab::tab::load(&ctx.pmemtab)
         .map(|p| p.entries)
-        .map_err(|e| {
-            exit::error(format_args!("import: {e}"));
-            Exit::Refused
-        })
+        .map_err(|e| Error::refused("import", e.to_string()))
 }
 
-fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
+fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Error> {
     let mut text = String::new();
     let read = if path.as_os_str() == "-" {
         std::io::stdin().read_to_string(&mut text).map(|_| ())
@@ -157,13 +154,13 @@ fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
         std::fs::read_to_string(path).map(|t| text = t)
     };
     if let Err(e) = read {
-        exit::error(format_args!("import: reading {}: {e}", path.display()));
-        return Err(Exit::System);
+        return Err(Error::system(
+            "import",
+            format_args!("reading {}: {e}", path.display()),
+        ));
     }
-    let devices = parse_table(&text).map_err(|e| {
-        exit::error(format_args!("import: {}: {e}", path.display()));
-        Exit::Refused
-    })?;
+    let devices = parse_table(&text)
+        .map_err(|e| Error::refused("import", format!("{}: {e}", path.display())))?;
     let default = match names {
         [one] => Some(one.clone()),
         _ => None,
@@ -171,11 +168,10 @@ fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
     let mut found: Vec<Found> = Vec::new();
     for (name, targets) in devices {
         let Some(name) = name.or_else(|| default.clone()) else {
-            exit::error(format_args!(
-                "import: {}: a line has no `NAME:` prefix; give the device's name: import --table FILE NAME",
+            return Err(Error::TableUsage(format!(
+                "{}: a line has no `NAME:` prefix; give the device's name: import --table FILE NAME",
                 path.display()
-            ));
-            return Err(Exit::Usage);
+            )));
         };
         match found.iter_mut().find(|f| f.name == name) {
             Some(f) => f.targets.extend(targets),
@@ -193,18 +189,17 @@ fn from_text(path: &PathBuf, names: &[String]) -> Result<Vec<Found>, Exit> {
     }
     for n in names {
         if !found.iter().any(|f| &f.name == n) {
-            exit::error(format_args!(
-                "import: {}: no device named {} in it",
+            return Err(Error::TableUsage(format!(
+                "{}: no device named {} in it",
                 path.display(),
                 escape_control(n)
-            ));
-            return Err(Exit::Usage);
+            )));
         }
     }
     Ok(found)
 }
 
-fn from_kernel(ctx: &Ctx, names: &[String]) -> Result<Vec<Found>, Exit> {
+fn from_kernel(ctx: &Ctx, names: &[String]) -> Result<Vec<Found>, Error> {
     // Without dm_mod no device-mapper device exists: nothing to import, no module loaded.
     if !nodes::dm_loaded(&ctx.sysfs) {
         return Ok(Vec::new());
@@ -242,37 +237,24 @@ fn from_kernel(ctx: &Ctx, names: &[String]) -> Result<Vec<Found>, Exit> {
         }
         Ok(out)
     });
-    let mut found = gathered.map_err(|e| {
-        exit::error(format_args!("import: {e}"));
-        Exit::System
-    })?;
+    let mut found = gathered.map_err(|e| Error::assemble("import", e))?;
     found.sort_by(|a, b| a.name.cmp(&b.name));
     for n in names {
         if !found.iter().any(|f| &f.name == n) {
-            exit::error(format_args!(
-                "import: {}: no such device-mapper device",
-                escape_control(n)
+            return Err(Error::system(
+                "import",
+                format_args!("{}: no such device-mapper device", escape_control(n)),
             ));
-            return Err(Exit::System);
         }
     }
     Ok(found)
 }
 
 /// `import --cxl`: a cxl-pmem line per CXL pmem region, or why not.
-fn run_cxl(ctx: &Ctx, json: bool) -> Exit {
+fn run_cxl(ctx: &Ctx, json: bool) -> Result<(), Error> {
     use pmemtab::cxl::import::{import, Outcome};
-    let bus = match pmemtab::cxl::scan::scan(&ctx.sysfs) {
-        Ok(b) => b,
-        Err(e) => {
-            exit::error(format_args!("import: {e}"));
-            return Exit::System;
-        }
-    };
-    let existing = match existing(ctx) {
-        Ok(e) => e,
-        Err(e) => return e,
-    };
+    let bus = pmemtab::cxl::scan::scan(&ctx.sysfs).map_err(|e| Error::system("import", e))?;
+    let existing = existing(ctx)?;
     let mut worst = Exit::Ok;
     let mut text = String::new();
     let mut items = Vec::new();
@@ -311,5 +293,5 @@ fn run_cxl(ctx: &Ctx, json: bool) -> Exit {
     } else {
         out!("{text}");
     }
-    worst
+    refused(worst)
 }

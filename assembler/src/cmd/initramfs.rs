@@ -7,6 +7,7 @@
 
 use super::common;
 use crate::ctx::Ctx;
+use crate::error::{self, Error};
 use crate::exit::{self, Exit};
 use crate::{mount, wait};
 use argh::FromArgs;
@@ -46,20 +47,19 @@ pub struct Args {
     pub removal_check: bool,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> Exit {
+pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
     if args.removal_check && args.verify.is_some() {
-        exit::error("initramfs: --removal-check and --verify are two questions: ask one");
-        return Exit::Usage;
+        return Err(Error::Usage(
+            "initramfs: --removal-check and --verify are two questions: ask one",
+        ));
     }
-    let parsed = match load(ctx) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
+    let parsed = load(ctx)?;
     let held = match (held(ctx, &parsed), args.removal_check) {
         (Ok(h), _) => h,
-        // Cannot tell: the removal is refused; the image is built for what pmemtab declares.
-        (Err(e), true) => return e,
-        (Err(_), false) => Vec::new(),
+        // Cannot tell (said): the removal is refused; the image is built for what pmemtab
+        // declares.
+        (Err(()), true) => return Err(Error::Said(Exit::System)),
+        (Err(()), false) => Vec::new(),
     };
     if args.removal_check {
         return removal_check(ctx, &held);
@@ -72,18 +72,20 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     report(ctx, &parsed, &image);
     let uncovered = initrd::uncovered(&image, &held);
     for h in &uncovered {
-        exit::error(format_args!(
-            "{} is on {}, which pmemtab set up{}, but no line of {} that the initrd sets up makes it: an image built now could not mount {}; restore that line (mount point {}) and build the image again (the one in place is kept)",
-            h.mount_point,
-            h.device,
-            h.entry.as_deref().map(|e| format!(" ('{e}')")).unwrap_or_default(),
-            ctx.pmemtab.display(),
-            h.mount_point,
-            h.mount_point
-        ));
+        Error::Image(format!(
+                "{} is on {}, which pmemtab set up{}, but no line of {} that the initrd sets up makes it: an image built now could not mount {}; restore that line (mount point {}) and build the image again (the one in place is kept)",
+                h.mount_point,
+                h.device,
+                h.entry.as_deref().map(|e| format!(" ('{e}')")).unwrap_or_default(),
+                ctx.pmemtab.display(),
+                h.mount_point,
+                h.mount_point
+            ))
+        .report();
     }
+    // Every line that stops the build is said above.
     if !image.broken.is_empty() || !uncovered.is_empty() || !image.boot_errors.is_empty() {
-        return Exit::Refused;
+        return Err(Error::Said(Exit::Refused));
     }
     let root = image.root || !held.is_empty();
     let yes = |b: bool| if b { "yes" } else { "no" };
@@ -100,21 +102,18 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     outln!("PMEMTAB_PROGRAMS={}", quote(&image.programs.join(" ")));
     outln!("PMEMTAB_FSCK={}", quote(&fsck.join(" ")));
     outln!("PMEMTAB_CMDLINES={}", quote(&sources.join(" ")));
-    Exit::Ok
+    Ok(())
 }
 
 /// pmemtab as parsed; none at all is an empty one. A pmemtab that cannot be read stops the
 /// build: whether the root is on it cannot be told.
-fn load(ctx: &Ctx) -> Result<Parsed, Exit> {
+fn load(ctx: &Ctx) -> Result<Parsed, Error> {
     if !ctx.pmemtab.exists() && ctx.pmemtab.symlink_metadata().is_err() {
         return Ok(Parsed::default());
     }
-    pmemtab::tab::load(&ctx.pmemtab).map_err(|e| {
-        exit::error(format_args!(
-            "{e}; whether the initrd needs it cannot be told, so no image is built (the one in place is kept): make {} a readable file, or remove it",
-            ctx.pmemtab.display()
-        ));
-        Exit::Refused
+    pmemtab::tab::load(&ctx.pmemtab).map_err(|source| Error::InitrdTab {
+        source,
+        tab: ctx.pmemtab.clone(),
     })
 }
 
@@ -142,16 +141,20 @@ fn report(ctx: &Ctx, parsed: &Parsed, image: &Image<'_>) {
         common::print_diagnostic(ctx, d);
     }
     if !image.boot_errors.is_empty() {
-        exit::error(
-            "a kernel command line the image is built for (the running one, /etc/kernel/cmdline or GRUB's) names what the initrd cannot set up (above): no image is built, so the one in place is kept; fix the line or the command line and build the image again",
-        );
+        Error::Image(
+            "a kernel command line the image is built for (the running one, /etc/kernel/cmdline or GRUB's) names what the initrd cannot set up (above): no image is built, so the one in place is kept; fix the line or the command line and build the image again".into(),
+        )
+        .report();
     }
     for b in &image.broken {
-        exit::error(format_args!(
-            "{}: the initrd needs this line ({}), but it has errors (above): no image is built, so the one in place is kept; fix the line (pmem-assemble check) and build the image again",
+        Error::refused(
             ctx.at(b.refused.line, b.refused.name.as_deref().unwrap_or("")),
-            b.why
-        ));
+            format!(
+                "the initrd needs this line ({}), but it has errors (above): no image is built, so the one in place is kept; fix the line (pmem-assemble check) and build the image again",
+                b.why
+            ),
+        )
+        .report();
     }
 }
 
@@ -216,14 +219,14 @@ fn grub_cmdline(args: &Args) -> Option<String> {
     }
 }
 
-/// `/` and `/usr` of the running system on devices pmemtab sets up.
-fn held(ctx: &Ctx, parsed: &Parsed) -> Result<Vec<Held>, Exit> {
+/// `/` and `/usr` of the running system on devices pmemtab sets up; `Err` (warned) when
+/// the mounts cannot be read.
+fn held(ctx: &Ctx, parsed: &Parsed) -> Result<Vec<Held>, ()> {
     let mounts = mount::mountinfo(&ctx.proc).map_err(|e| {
         exit::warning(format_args!(
             "cannot read {}: {e}; whether / is on a pmemtab device cannot be told",
             ctx.proc.join("self/mountinfo").display()
         ));
-        Exit::System
     })?;
     // The last mount on a path is the one in use.
     let mut boot: Vec<BootMount> = Vec::new();
@@ -276,9 +279,10 @@ fn held(ctx: &Ctx, parsed: &Parsed) -> Result<Vec<Held>, Exit> {
 }
 
 /// The package's removal check: refused (1) while / or /usr is on a device pmemtab sets up.
-fn removal_check(ctx: &Ctx, held: &[Held]) -> Exit {
-    for h in held {
-        exit::error(format_args!(
+fn removal_check(ctx: &Ctx, held: &[Held]) -> Result<(), Error> {
+    // Each held mount said (`/`, then `/usr`).
+    error::each(held, |h| {
+        Err(Error::Image(format!(
             "{} is on {}, which pmemtab sets up{}: an initramfs rebuilt without pmemtab could not assemble it, and the next boot would fail",
             h.mount_point,
             h.device,
@@ -286,19 +290,14 @@ fn removal_check(ctx: &Ctx, held: &[Held]) -> Exit {
                 .as_deref()
                 .map(|e| format!(" ('{e}' in {})", ctx.pmemtab.display()))
                 .unwrap_or_default()
-        ));
-    }
-    if held.is_empty() {
-        Exit::Ok
-    } else {
-        Exit::Refused
-    }
+        )))
+    })
 }
 
 /// The check of the image being built.
-fn verify(ctx: &Ctx, image: &Image<'_>, dir: &std::path::Path, args: &Args) -> Exit {
+fn verify(ctx: &Ctx, image: &Image<'_>, dir: &std::path::Path, args: &Args) -> Result<(), Error> {
     if image.entries.is_empty() {
-        return Exit::Ok;
+        return Ok(());
     }
     let pmemtab = std::fs::read(&ctx.pmemtab).ok();
     let check = initrd::Check {
@@ -313,12 +312,13 @@ fn verify(ctx: &Ctx, image: &Image<'_>, dir: &std::path::Path, args: &Args) -> E
     let mut worst = Exit::Ok;
     for m in &missing {
         if m.required {
-            exit::error(format_args!(
+            Error::Image(format!(
                 "the image being built in {} lacks {}, which the pmemtab entries it sets up need ({}): it would not boot, so it is not built; install what is missing on this system and build it again",
                 dir.display(),
                 m.what,
                 entry_names(image)
-            ));
+            ))
+            .report();
             worst = Exit::Refused;
         } else {
             exit::warning(format_args!(
@@ -328,7 +328,11 @@ fn verify(ctx: &Ctx, image: &Image<'_>, dir: &std::path::Path, args: &Args) -> E
             ));
         }
     }
-    worst
+    // Every missing part the image needs is said above.
+    match worst {
+        Exit::Ok => Ok(()),
+        worst => Err(Error::Said(worst)),
+    }
 }
 
 fn entry_names(image: &Image<'_>) -> String {

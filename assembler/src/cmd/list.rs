@@ -3,7 +3,7 @@
 
 use super::common;
 use crate::ctx::Ctx;
-use crate::exit::Exit;
+use crate::error::Error;
 use crate::json::Json;
 use argh::FromArgs;
 use pmemtab::ns::Namespace;
@@ -23,14 +23,11 @@ pub struct Args {
     pub cxl: bool,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> Exit {
+pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
     if args.cxl {
         return run_cxl(ctx, args.json);
     }
-    let namespaces = match common::scan(ctx) {
-        Ok(ns) => ns,
-        Err(e) => return e,
-    };
+    let namespaces = common::scan(ctx)?;
     // Enabled namespaces, and disabled ones (which have a size, unlike idle seeds).
     let active: Vec<&Namespace> = namespaces
         .iter()
@@ -47,14 +44,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     if args.json {
         let items = active.iter().map(|ns| to_json(ns, user_of(ns))).collect();
         out!("{}", Json::Arr(items).pretty());
-        return Exit::Ok;
+        return Ok(());
     }
     if active.is_empty() {
         outln!(
             "no pmem namespaces under {}",
             pmemtab::text::escape_path(&ctx.sysfs)
         );
-        return Exit::Ok;
+        return Ok(());
     }
     let rows: Vec<[String; 10]> = active
         .iter()
@@ -103,7 +100,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         "ENTRY",
     ];
     table(&header, &rows);
-    Exit::Ok
+    Ok(())
 }
 
 /// Prints rows under a header, columns as wide as their widest cell, the last one unpadded.
@@ -133,14 +130,8 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
 
 /// `list --cxl`: every CXL memory device by serial (what pmemtab's `serial=` names), with
 /// its regions and its position in each, and the entry naming it.
-fn run_cxl(ctx: &Ctx, json: bool) -> Exit {
-    let bus = match pmemtab::cxl::scan::scan(&ctx.sysfs) {
-        Ok(b) => b,
-        Err(e) => {
-            crate::exit::error(format_args!("{e}"));
-            return Exit::System;
-        }
-    };
+fn run_cxl(ctx: &Ctx, json: bool) -> Result<(), Error> {
+    let bus = pmemtab::cxl::scan::scan(&ctx.sysfs).map_err(Error::Cxl)?;
     let entries = pmemtab::tab::load(&ctx.pmemtab)
         .map(|p| p.entries)
         .unwrap_or_default();
@@ -197,14 +188,14 @@ fn run_cxl(ctx: &Ctx, json: bool) -> Exit {
             })
             .collect();
         out!("{}", Json::Arr(items).pretty());
-        return Exit::Ok;
+        return Ok(());
     }
     if bus.memdevs.is_empty() {
         outln!(
             "no CXL memory devices under {}",
             pmemtab::text::escape_path(&ctx.sysfs)
         );
-        return Exit::Ok;
+        return Ok(());
     }
     let rows: Vec<[String; 8]> = bus
         .memdevs
@@ -249,7 +240,7 @@ fn run_cxl(ctx: &Ctx, json: bool) -> Exit {
         ],
         &rows,
     );
-    Exit::Ok
+    Ok(())
 }
 
 /// Disabled (`ndctl disable-namespace`): no driver, but a size, unlike an idle seed.

@@ -2,7 +2,7 @@
 
 use super::common::{initrd_entries, load_one, load_tab, single_device};
 use crate::ctx::Ctx;
-use crate::exit::{self, Exit};
+use crate::error::{self, Error};
 use crate::mount::{mount_dax, under_root, Mounted};
 use crate::wait::Deadline;
 use crate::{assemble, lock, nodes};
@@ -26,58 +26,49 @@ pub struct Args {
     pub name: Option<String>,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> Exit {
+pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
     match (&args.name, args.initrd) {
-        (Some(name), false) => match load_one(ctx, name) {
-            Ok(entry) => mount_one(ctx, &entry, args.root.as_deref()),
-            Err(e) => e,
-        },
+        (Some(name), false) => mount_one(ctx, &load_one(ctx, name)?, args.root.as_deref()),
         (None, true) => {
-            let parsed = match load_tab(ctx, &[]) {
-                Ok(p) => p,
-                Err(e) => return e,
-            };
-            let mut worst = Exit::Ok;
-            for (entry, _) in initrd_entries(ctx, &parsed.entries) {
-                // `/` is the root the initramfs mounted itself from root=.
-                let Some(mp) = entry.mount_point.as_deref() else {
-                    continue;
-                };
-                if pmemtab::systemd::simplify_path(mp).as_deref() == Ok("/") {
-                    continue;
-                }
-                worst = worst.max(mount_one(ctx, entry, args.root.as_deref()));
-            }
-            worst
+            let parsed = load_tab(ctx, &[])?;
+            // `/` is the root the initramfs mounted itself from root=.
+            let mounted = initrd_entries(ctx, &parsed.entries)
+                .into_iter()
+                .map(|(entry, _)| entry)
+                .filter(|e| {
+                    e.mount_point
+                        .as_deref()
+                        .is_some_and(|mp| pmemtab::systemd::simplify_path(mp).as_deref() != Ok("/"))
+                });
+            // Each entry's failure is said as it happens, and the next is mounted.
+            error::each(mounted, |entry| mount_one(ctx, entry, args.root.as_deref()))
         }
-        _ => {
-            exit::error("mount: name one entry, or use --initrd (not both)");
-            Exit::Usage
-        }
+        _ => Err(Error::Usage(
+            "mount: name one entry, or use --initrd (not both)",
+        )),
     }
 }
 
-fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Path>) -> Exit {
+fn mount_one(
+    ctx: &Ctx,
+    entry: &pmemtab::tab::Entry,
+    root: Option<&std::path::Path>,
+) -> Result<(), Error> {
     let at = ctx.at(entry.line, &entry.name);
     let (Some(mount_point), Some(fstype)) = (&entry.mount_point, entry.fstype) else {
-        exit::error(format_args!(
-            "{at}: no mount point or filesystem type in pmemtab; fill in both columns to mount it"
+        return Err(Error::refused(
+            at,
+            "no mount point or filesystem type in pmemtab; fill in both columns to mount it",
         ));
-        return Exit::Refused;
     };
     let what = format!("mount {}", entry.name);
-    let _held = match lock::acquire(
+    let _held = lock::acquire(
         &ctx.run,
         &entry.name,
         &what,
         Deadline::after(Wait::Lock.limit()),
-    ) {
-        Ok(l) => l,
-        Err(e) => {
-            exit::error(format_args!("{at}: {e}"));
-            return Exit::System;
-        }
-    };
+    )
+    .map_err(|e| Error::system(&at, e))?;
     // The device: /dev/mapper/<name> for dm layouts (must be up), the namespace's own for single.
     let (source, devnum) = if entry.layout.is_dm() {
         let info = assemble::open_control(ctx, Deadline::after(OPEN_CONTROL_LIMIT))
@@ -94,31 +85,30 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
                 ) {
                     Ok(p) => (p, info.devnum),
                     Err(e) => {
-                        exit::error(format_args!(
-                            "{at}: cannot create {}: {e}",
-                            nodes::mapper_path(&ctx.dev, &entry.name).display()
-                        ));
-                        return Exit::System;
+                        return Err(Error::system(
+                            at,
+                            format_args!(
+                                "cannot create {}: {e}",
+                                nodes::mapper_path(&ctx.dev, &entry.name).display()
+                            ),
+                        ))
                     }
                 }
             }
             Ok(_) => {
-                exit::error(format_args!(
-                    "{at}: the device is not active; run `pmem-assemble up {}` first",
-                    entry.name
-                ));
-                return Exit::System;
+                return Err(Error::system(
+                    at,
+                    format_args!(
+                        "the device is not active; run `pmem-assemble up {}` first",
+                        entry.name
+                    ),
+                ))
             }
-            Err(e) => {
-                exit::error(format_args!("{at}: {e}"));
-                return Exit::System;
-            }
+            Err(e) => return Err(Error::assemble(at, e)),
         }
     } else {
-        match single_device(ctx, entry) {
-            Ok((blockdev, devnum)) => (ctx.dev.join(blockdev), devnum),
-            Err(e) => return e,
-        }
+        let (blockdev, devnum) = single_device(ctx, entry, "mount")?;
+        (ctx.dev.join(blockdev), devnum)
     };
     let target = under_root(root, mount_point);
     match mount_dax(
@@ -136,7 +126,7 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
                 source.display(),
                 target.display()
             );
-            Exit::Ok
+            Ok(())
         }
         Ok(Mounted::Already) => {
             outln!(
@@ -144,11 +134,8 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
                 entry.name,
                 target.display()
             );
-            Exit::Ok
+            Ok(())
         }
-        Err(e) => {
-            exit::error(format_args!("{at}: {e}"));
-            Exit::System
-        }
+        Err(e) => Err(Error::system(at, e)),
     }
 }

@@ -2,7 +2,7 @@
 
 use super::common::scan;
 use crate::ctx::Ctx;
-use crate::exit::{self, Exit};
+use crate::error::Error;
 use crate::show::{self, DevStatus, MemMember, MemStatus, MemberStatus, RegionStatus};
 use crate::{assemble, kmem, mount, nodes};
 use argh::FromArgs;
@@ -41,7 +41,7 @@ fn member(sysfs: &std::path::Path, namespaces: &[Namespace], d: DevNum) -> Membe
 }
 
 /// Read-only: device-mapper is not loaded here (no modprobe), the file may be missing.
-pub fn run(ctx: &Ctx, args: Args) -> Exit {
+pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
     let namespaces = scan(ctx).unwrap_or_default();
     let entries = pmemtab::tab::load(&ctx.pmemtab)
         .map(|p| p.entries)
@@ -97,10 +97,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         });
         match gathered {
             Ok(d) => devs = d,
-            Err(e) => {
-                exit::error(format_args!("status: {e}"));
-                return Exit::System;
-            }
+            Err(e) => return Err(Error::assemble("status", e)),
         }
     }
     // `single` entries have no dm device: show the namespace's own block device if present.
@@ -171,18 +168,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         }
     }
     let mut regions = cxl_regions(ctx, &entries);
-    let mut exit = Exit::Ok;
+    let mut inactive = Vec::new();
     if !args.names.is_empty() {
         for n in &args.names {
             if !devs.iter().any(|d| &d.name == n)
                 && !mems.iter().any(|m| &m.name == n)
                 && !regions.iter().any(|r| &r.name == n)
             {
-                exit::error(format_args!(
-                    "{}: not active",
-                    pmemtab::text::escape_control(n)
-                ));
-                exit = Exit::System;
+                inactive.push(n.clone());
             }
         }
         devs.retain(|d| args.names.contains(&d.name));
@@ -194,7 +187,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     } else {
         out!("{}", show::tree(&devs, &mems, &regions));
     }
-    exit
+    if inactive.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::NotActive(inactive))
+    }
 }
 
 /// The region each cxl-pmem line declares, where it exists as declared.

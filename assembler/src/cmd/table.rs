@@ -2,7 +2,7 @@
 
 use super::common;
 use crate::ctx::Ctx;
-use crate::exit::{self, Exit};
+use crate::error::Error;
 use argh::FromArgs;
 use pmemtab::plan::Device;
 
@@ -15,29 +15,21 @@ pub struct Args {
     pub name: String,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    let plan = match common::plan_one(ctx, &args.name) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
+pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
+    let plan = common::plan_one(ctx, &args.name)?;
+    let at = ctx.at(plan.line, &plan.name);
     match &plan.device {
         Device::Dm { targets, .. } => {
             out!("{}", pmemtab::dmtable::print(targets));
-            Exit::Ok
+            Ok(())
         }
-        Device::Single { blockdev, .. } => {
-            exit::error(format_args!(
-                "{}: a single entry has no device-mapper table; it uses /dev/{blockdev} directly",
-                ctx.at(plan.line, &plan.name)
-            ));
-            Exit::Refused
-        }
-        Device::Kmem { .. } => {
-            exit::error(format_args!(
-                "{}: a system-ram entry has no device-mapper table; its dax devices become memory",
-                ctx.at(plan.line, &plan.name)
-            ));
-            Exit::Refused
-        }
+        Device::Single { blockdev, .. } => Err(Error::refused(
+            at,
+            format!("a single entry has no device-mapper table; it uses /dev/{blockdev} directly"),
+        )),
+        Device::Kmem { .. } => Err(Error::refused(
+            at,
+            "a system-ram entry has no device-mapper table; its dax devices become memory",
+        )),
     }
 }

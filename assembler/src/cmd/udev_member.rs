@@ -8,7 +8,7 @@
 //! admin is reaching a namespace directly, and blkid must see it.
 
 use crate::ctx::Ctx;
-use crate::exit::Exit;
+use crate::error::Error;
 use argh::FromArgs;
 
 /// for udev: print PMEMTAB_MEMBER=ENTRY when the block device is a member of a linear or
@@ -34,7 +34,7 @@ fn root_in_memory() -> bool {
     })
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> Exit {
+pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
     let in_initrd = pmemtab::cmdline::in_initrd(
         std::env::var_os("SYSTEMD_IN_INITRD").as_deref(),
         std::path::Path::new("/"),
@@ -44,16 +44,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     // Read quietly: a command line that cannot be read disables nothing.
     let cmdline = std::fs::read(ctx.proc.join("cmdline")).unwrap_or_default();
     if pmemtab::cmdline::parse(&cmdline, in_initrd).enabled == Some(false) {
-        return Exit::Ok;
+        return Ok(());
     }
     let (Ok(parsed), Ok(namespaces)) = (
         pmemtab::tab::load(&ctx.pmemtab),
         pmemtab::ns::scan(&ctx.sysfs),
     ) else {
-        return Exit::Ok;
+        return Ok(());
     };
     if let Some(e) = pmemtab::plan::dm_member_of(&parsed.entries, &namespaces, &args.name) {
         outln!("PMEMTAB_MEMBER={}", e.name);
     }
-    Exit::Ok
+    Ok(())
 }

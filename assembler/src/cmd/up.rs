@@ -1,10 +1,11 @@
 //! `up`: wait for the members, plan, and build each entry's device (safe to run again).
 
-use super::common::{initrd_entries, load_tab, report_refusal, scan_by, scan_now, select};
+use super::common::{initrd_entries, load_tab, refusal, scan_by, scan_now, select, unplanned};
 use crate::assemble::{self, Up};
 use crate::ctx::Ctx;
 use crate::dm::control::{Control, Transport};
-use crate::exit::{self, Exit, Failure};
+use crate::error::{self, Error};
+use crate::exit::{self, Failure};
 use crate::links::{self, Linked};
 use crate::wait;
 use crate::{kmem, lock, mkfs};
@@ -37,34 +38,29 @@ pub struct Args {
     pub names: Vec<String>,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> Exit {
+pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
     if usize::from(args.all) + usize::from(args.initrd) + usize::from(!args.names.is_empty()) != 1 {
-        exit::error("up: name the entries to build, or use --all or --initrd (only one)");
-        return Exit::Usage;
+        return Err(Error::Usage(
+            "up: name the entries to build, or use --all or --initrd (only one)",
+        ));
     }
-    let parsed = match load_tab(ctx, &args.names) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
+    let parsed = load_tab(ctx, &args.names)?;
     // Each entry with whether to wait for its members (in the initrd, not for `nofail` ones).
     let chosen: Vec<(&Entry, bool)> = if args.initrd {
         initrd_entries(ctx, &parsed.entries)
     } else {
-        match select(ctx, &parsed.entries, &args.names, args.all) {
-            Ok(c) => c
-                .into_iter()
-                .filter(|e| !args.all || !e.options.noauto)
-                .map(|e| (e, true))
-                .collect(),
-            Err(e) => return e,
-        }
+        select(ctx, &parsed.entries, &args.names, args.all)?
+            .into_iter()
+            .filter(|e| !args.all || !e.options.noauto)
+            .map(|e| (e, true))
+            .collect()
     };
     // CXL regions first: the namespaces other entries name may be theirs. Stable, so file
     // order otherwise.
     let mut chosen = chosen;
     chosen.sort_by_key(|(e, _)| !e.is_cxl());
-    let mut worst = Exit::Ok;
-    for (entry, waits) in chosen {
+    // Each entry's failure is said as it happens, and up goes on with the next.
+    error::each(chosen, |(entry, waits)| {
         // Every wait below ends by a deadline of these phases (pmemtab::timeouts): up ends
         // within the service's TimeoutStartSec=, and the device exists within the entry's
         // x-systemd.device-timeout= or not at all. A nofail entry in the initrd gets one look.
@@ -76,23 +72,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         let limits = Timeouts::of(entry, timeout);
         let by = limits.start();
         let what = format!("up {}", entry.name);
-        let result = lock::acquire(&ctx.run, &entry.name, &what, by.device)
-            .map_err(|e| {
-                exit::error(format_args!("{}: {e}", ctx.at(entry.line, &entry.name)));
-                Exit::System
-            })
-            .and_then(|_held| {
-                if entry.is_cxl() {
-                    return up_cxl(ctx, entry, &by, limits.device, waits);
-                }
-                wait_for_plan(ctx, &parsed.entries, entry, &by, limits.device, waits)
-                    .and_then(|plan| build(ctx, entry, &plan, &by))
-            });
-        if let Err(e) = result {
-            worst = worst.max(e);
+        let _held = lock::acquire(&ctx.run, &entry.name, &what, by.device)
+            .map_err(|e| Error::system(ctx.at(entry.line, &entry.name), e))?;
+        if entry.is_cxl() {
+            return up_cxl(ctx, entry, &by, limits.device, waits);
         }
-    }
-    worst
+        match wait_for_plan(ctx, &parsed.entries, entry, &by, limits.device, waits)? {
+            Some(plan) => build(ctx, entry, &plan, &by),
+            None => Ok(()),
+        }
+    })
 }
 
 /// A CXL line: waits for its memory devices (loading the CXL drivers at the first miss),
@@ -104,7 +93,7 @@ fn up_cxl(
     by: &Budget,
     timeout: Duration,
     waits: bool,
-) -> Result<(), Exit> {
+) -> Result<(), Error> {
     let at = ctx.at(entry.line, &entry.name);
     let mode = cxlplan::mode_of(entry);
     let mut loaded = false;
@@ -135,10 +124,12 @@ fn up_cxl(
                 "{at}: {why}; '{}' is nofail, so the initrd does not wait for it (the booted system sets it up when it appears)",
                 entry.name
             );
-            return Err(Exit::Ok);
+            return Ok(());
         }
-        exit::error(format_args!("{at}: {why} (waited {}s)", timeout.as_secs()));
-        return Err(Exit::System);
+        return Err(Error::system(
+            at,
+            format_args!("{why} (waited {}s)", timeout.as_secs()),
+        ));
     };
     let serials: Vec<String> = cxlplan::serials(entry)
         .iter()
@@ -146,7 +137,7 @@ fn up_cxl(
         .collect();
     // A ram region's memory: the zone it goes to.
     let zone = (entry.layout == Layout::SystemRam).then(|| entry.options.zone.unwrap_or_default());
-    let plan = result.map_err(|f| f.report(&at))?;
+    let plan = result.map_err(|f| f.at(&at))?;
     // What the region brings when it binds (cxl_pmem's nd region, dax_cxl's dax device and
     // kmem) loaded before: the devices may have been there at the first look, with udev still
     // loading the rest. A ram region's memory needs kmem even when the region is bound.
@@ -208,7 +199,7 @@ fn up_cxl(
         }
     };
     let Some(zone) = zone else {
-        return make().map(|_| ()).map_err(|f| f.report(&at));
+        return make().map(|_| ()).map_err(|f| f.at(at));
     };
     // The policy is held from before the bind until the memory is online in the line's zone
     // (the kernel may hot-add it after the bind returned); a region this run made is taken
@@ -223,7 +214,7 @@ fn up_cxl(
             p.as_str()
         ));
     }
-    result.map_err(|f| f.report(&at))
+    result.map_err(|f| f.at(at))
 }
 
 /// A ram region's dax device onlined as system RAM in `zone`, its node published for
@@ -267,7 +258,7 @@ fn online_ram(
 /// Plans the entry, polling sysfs until its members appear or `timeout` passes (0: one look),
 /// within the device phase. The first miss loads the pmem drivers (they may simply not be
 /// loaded yet in an initramfs). `waits` false: members not there yet are a note, not an
-/// error (a `nofail` entry in the initrd, which the booted system's unit waits for).
+/// error (a `nofail` entry in the initrd, which the booted system's unit waits for): `None`.
 fn wait_for_plan(
     ctx: &Ctx,
     all: &[Entry],
@@ -275,7 +266,7 @@ fn wait_for_plan(
     by: &Budget,
     timeout: Duration,
     waits: bool,
-) -> Result<Plan, Exit> {
+) -> Result<Option<Plan>, Error> {
     let mut modules_loaded = false;
     let mut pending = Vec::new();
     // Wait for the buses to settle on the first round, and again after loading the drivers:
@@ -311,10 +302,7 @@ fn wait_for_plan(
                 }
                 None
             }
-            Err(r) => {
-                report_refusal(ctx, entry, &r);
-                Some(Err(Exit::Refused))
-            }
+            Err(r) => Some(Err(refusal(ctx, entry, &r))),
             Ok(plan) => Some(Ok(plan)),
         }
     });
@@ -343,24 +331,25 @@ fn wait_for_plan(
                 missing.join(", "),
                 entry.name
             );
-            return Err(Exit::Ok);
+            return Ok(None);
         }
-        exit::error(format_args!(
-            "{}: {what} {} did not appear within {}s; check that the NVDIMM is present and the namespace enabled (`ndctl list -N`)",
+        return Err(Error::system(
             ctx.at(entry.line, &entry.name),
-            missing.join(", "),
-            timeout.as_secs()
+            format_args!(
+                "{what} {} did not appear within {}s; check that the NVDIMM is present and the namespace enabled (`ndctl list -N`)",
+                missing.join(", "),
+                timeout.as_secs()
+            ),
         ));
-        return Err(Exit::System);
     };
     let plan = result?;
     for w in &plan.warnings {
         exit::warning(format_args!("{}: {w}", ctx.at(entry.line, &entry.name)));
     }
-    Ok(plan)
+    Ok(Some(plan))
 }
 
-fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, by: &Budget) -> Result<(), Exit> {
+fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, by: &Budget) -> Result<(), Error> {
     let at = ctx.at(entry.line, &entry.name);
     if let Device::Kmem { devs } = &plan.device {
         return build_kmem(ctx, entry, plan, devs, &at, by);
@@ -370,10 +359,10 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, by: &Budget) -> Result<(), Exit>
         (false, _) => None,
         (true, Some(f)) => Some(f),
         (true, None) => {
-            exit::error(format_args!(
-                "{at}: option mkfs needs a filesystem type in the fstype column"
+            return Err(Error::refused(
+                at,
+                "option mkfs needs a filesystem type in the fstype column",
             ));
-            return Err(Exit::Refused);
         }
     };
     // Run on the assembled device before anything is written to it: the stripe it was
@@ -423,10 +412,8 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, by: &Budget) -> Result<(), Exit>
     match entry.layout {
         Layout::Single => build_single(ctx, entry, plan, &at, prepare),
         _ => {
-            let mut ctl = assemble::open_control(ctx, by.device).map_err(|e| {
-                exit::error(format_args!("{at}: {e}"));
-                Exit::System
-            })?;
+            let mut ctl =
+                assemble::open_control(ctx, by.device).map_err(|e| Error::assemble(&at, e))?;
             build_dm(&mut ctl, ctx, entry, plan, &at, by, prepare)
         }
     }
@@ -441,7 +428,7 @@ fn build_kmem(
     devs: &[KmemDev],
     at: &str,
     by: &Budget,
-) -> Result<(), Exit> {
+) -> Result<(), Error> {
     let zone = entry.options.zone.unwrap_or_default();
     let mut fresh: Vec<&KmemDev> = Vec::new();
     // One undo phase for everything taken back, from the first failure on.
@@ -511,7 +498,7 @@ fn build_kmem(
                         }
                     }
                 }
-                return Err(f.and(&undone).report(&format!("{at}: member {member}")));
+                return Err(f.and(&undone).at(format!("{at}: member {member}")));
             }
         }
     }
@@ -543,9 +530,9 @@ fn build_single(
     plan: &Plan,
     at: &str,
     prepare: impl FnOnce(&Path) -> Result<(), Failure>,
-) -> Result<(), Exit> {
+) -> Result<(), Error> {
     let Device::Single { blockdev, .. } = &plan.device else {
-        return Err(Exit::Refused);
+        return Err(unplanned(ctx, entry, "namespace block device", "build"));
     };
     let ns = plan
         .members
@@ -553,15 +540,17 @@ fn build_single(
         .map_or("its namespace", |r| r.ns.dev.as_str());
     let path = links::absolute(&ctx.dev.join(blockdev));
     if !assemble::is_block(&path) {
-        exit::error(format_args!(
-            "{at}: {} of {ns} is missing; is devtmpfs mounted on {}?",
-            path.display(),
-            ctx.dev.display()
+        return Err(Error::system(
+            at,
+            format_args!(
+                "{} of {ns} is missing; is devtmpfs mounted on {}?",
+                path.display(),
+                ctx.dev.display()
+            ),
         ));
-        return Err(Exit::System);
     }
     outln!("{}: {} ready (single, {ns})", entry.name, path.display());
-    prepare(&path).map_err(|f| f.report(at))?;
+    prepare(&path).map_err(|f| f.at(at))?;
     let link = pmemtab::paths::by_name_link(&ctx.run, &entry.name);
     match links::ensure(&ctx.run, &entry.name, &path) {
         Ok(Linked::Created) => outln!(
@@ -578,10 +567,7 @@ fn build_single(
             was.display()
         ),
         Ok(Linked::Unchanged) => {}
-        Err(e) => {
-            exit::error(format_args!("{at}: {e}"));
-            return Err(Exit::System);
-        }
+        Err(e) => return Err(Error::system(at, e)),
     }
     Ok(())
 }
@@ -596,18 +582,8 @@ fn build_dm<T: Transport>(
     at: &str,
     by: &Budget,
     prepare: impl FnOnce(&Path) -> Result<(), Failure>,
-) -> Result<(), Exit> {
-    let up = match assemble::up_dm(ctl, ctx, plan, by.device) {
-        Ok(up) => up,
-        Err(e) => {
-            exit::error(format_args!("{at}: {e}"));
-            if let assemble::AssembleError::Differs { live, want, .. } = &e {
-                err!("  live table:    {live}  planned table: {want}");
-                return Err(Exit::Refused);
-            }
-            return Err(Exit::System);
-        }
-    };
+) -> Result<(), Error> {
+    let up = assemble::up_dm(ctl, ctx, plan, by.device).map_err(|e| Error::assemble(at, e))?;
     let node = match &up {
         Up::Created { devnum, node } => {
             outln!("{}: created {} ({devnum})", entry.name, node.display());
@@ -635,7 +611,7 @@ fn build_dm<T: Transport>(
     };
     if let Err(f) = prepare(node) {
         let undone = assemble::undo(ctl, ctx, &entry.name, &up, by.undo());
-        return Err(f.and(&undone).report(at));
+        return Err(f.and(&undone).at(at));
     }
     Ok(())
 }
@@ -645,9 +621,28 @@ mod tests {
     use super::*;
     use crate::assemble::tests::{plan_for, scratch_ctx};
     use crate::dm::control::fake::FakeKernel;
+    use crate::exit::Exit;
 
     fn failing(_: &Path) -> Result<(), Failure> {
         Err(Failure::system("mkfs.ext4 was not found".into()))
+    }
+
+    // A single line is planned as its namespace's block device; another plan is said, never
+    // a silent 1, and nothing is built or linked.
+    #[test]
+    fn a_single_entry_planned_otherwise_is_said() {
+        let r = scratch_ctx("up-single-unplanned", "1\n");
+        let plan = plan_for("fast0", 2 << 20);
+        let mut entry = crate::cmd::common::tests::entry("fast0", Layout::Single, "alpha");
+        entry.line = 3;
+        let e = build_single(&r, &entry, &plan, "tab:3: fast0", |_| Ok(())).unwrap_err();
+        assert_eq!(e.exit(), Exit::Refused);
+        let msg = e.to_string();
+        assert!(
+            msg.ends_with(":3: fast0: the single entry is planned as no namespace block device, so there is nothing to build; this is a bug in pmem-assemble: please report it with the output of `pmem-assemble check fast0`"),
+            "{msg}"
+        );
+        assert!(!pmemtab::paths::by_name_link(&r.run, "fast0").exists());
     }
 
     #[test]
@@ -667,21 +662,15 @@ mod tests {
         };
         let by = Timeouts::of(&entry, None).start();
         // Created by this run, then mkfs fails: gone again, node and all.
-        assert_eq!(
-            build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", &by, failing),
-            Err(Exit::System)
-        );
+        let e = build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", &by, failing);
+        assert_eq!(e.map_err(|e| e.exit()), Err(Exit::System));
         assert!(ctl.transport().devs.is_empty(), "nothing half-built left");
         assert!(!crate::nodes::mapper_path(&r.dev, "fast0").exists());
         // Active before this run: a failing mkfs leaves it as it was.
-        assert_eq!(
-            build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", &by, |_| Ok(())),
-            Ok(())
-        );
-        assert_eq!(
-            build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", &by, failing),
-            Err(Exit::System)
-        );
+        let ok = build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", &by, |_| Ok(()));
+        assert!(ok.is_ok(), "{ok:?}");
+        let e = build_dm(&mut ctl, &r, &entry, &plan, "tab:3: fast0", &by, failing);
+        assert_eq!(e.map_err(|e| e.exit()), Err(Exit::System));
         assert!(ctl.info("fast0").unwrap().is_some_and(|i| i.active));
     }
 }

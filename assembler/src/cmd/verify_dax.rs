@@ -5,7 +5,7 @@
 
 use super::common::{load_one, single_device};
 use crate::ctx::Ctx;
-use crate::exit::{self, Exit};
+use crate::error::Error;
 use crate::mount::{under_root, verify, DaxWant};
 use crate::nodes;
 use argh::FromArgs;
@@ -24,25 +24,20 @@ pub struct Args {
     pub name: String,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> Exit {
-    let entry = match load_one(ctx, &args.name) {
-        Ok(e) => e,
-        Err(e) => return e,
-    };
-    let entry = &entry;
+pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
+    let entry = &load_one(ctx, &args.name)?;
     let at = ctx.at(entry.line, &entry.name);
     let Some(mount_point) = &entry.mount_point else {
-        exit::error(format_args!(
-            "{at}: no mount point in pmemtab, so nothing to verify"
+        return Err(Error::refused(
+            at,
+            "no mount point in pmemtab, so nothing to verify",
         ));
-        return Exit::Refused;
     };
     if !entry.layout.is_dax_block() {
-        exit::error(format_args!(
-            "{at}: a {} entry is not mounted",
-            entry.layout
+        return Err(Error::refused(
+            at,
+            format!("a {} entry is not mounted", entry.layout),
         ));
-        return Exit::Refused;
     }
     let want = entry.dax_want();
     // The device the entry mounts: its dm device, or a single entry's namespace.
@@ -50,22 +45,23 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         match nodes::dm_devnum_by_name(&ctx.sysfs, &entry.name) {
             Ok(Some(d)) => d,
             Ok(None) => {
-                exit::error(format_args!(
-                    "{at}: /dev/mapper/{} does not exist; run `pmem-assemble up {}` first",
-                    entry.name, entry.name
-                ));
-                return Exit::System;
+                return Err(Error::system(
+                    at,
+                    format_args!(
+                        "/dev/mapper/{} does not exist; run `pmem-assemble up {}` first",
+                        entry.name, entry.name
+                    ),
+                ))
             }
             Err(e) => {
-                exit::error(format_args!("{at}: reading {}: {e}", ctx.sysfs.display()));
-                return Exit::System;
+                return Err(Error::system(
+                    at,
+                    format_args!("reading {}: {e}", ctx.sysfs.display()),
+                ))
             }
         }
     } else {
-        match single_device(ctx, entry) {
-            Ok((_, devnum)) => devnum,
-            Err(e) => return e,
-        }
+        single_device(ctx, entry, "verify")?.1
     };
     let target = under_root(args.root.as_deref(), mount_point);
     match verify(devnum, &target, want, &ctx.proc) {
@@ -82,19 +78,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
                 target.display(),
                 m.super_opts.join(",")
             );
-            Exit::Ok
+            Ok(())
         }
-        Ok(None) => {
-            exit::error(format_args!(
-                "{at}: {} is not mounted; start its mount unit or run `pmem-assemble mount {}`",
+        Ok(None) => Err(Error::system(
+            at,
+            format_args!(
+                "{} is not mounted; start its mount unit or run `pmem-assemble mount {}`",
                 target.display(),
                 entry.name
-            ));
-            Exit::System
-        }
-        Err(e) => {
-            exit::error(format_args!("{at}: {e}"));
-            Exit::System
-        }
+            ),
+        )),
+        Err(e) => Err(Error::system(at, e)),
     }
 }
