@@ -116,8 +116,8 @@ impl Refusal {
 /// Where each member of an entry stands (the first time it is named): a map, not a search per
 /// reason, which made a line of many bad members quadratic.
 fn member_positions(entry: &Entry) -> HashMap<&Member, usize> {
-    let mut at = HashMap::with_capacity(entry.members.len());
-    for (i, m) in entry.members.iter().enumerate() {
+    let mut at = HashMap::with_capacity(entry.members().len());
+    for (i, m) in entry.members().iter().enumerate() {
         at.entry(m).or_insert(i);
     }
     at
@@ -452,12 +452,12 @@ fn kmem_member(member: &Member, ns: &Namespace) -> Result<KmemDev, Reason> {
 /// device yet), each with its reason, in entry order.
 pub fn pending(entry: &Entry, namespaces: &[Namespace]) -> Vec<Reason> {
     entry
-        .members
+        .members()
         .iter()
         .filter_map(|m| {
             let reason = match resolve(m, namespaces) {
                 Err(r) => r,
-                Ok(ns) if entry.layout == Layout::SystemRam => kmem_member(m, ns).err()?,
+                Ok(ns) if entry.layout() == Layout::SystemRam => kmem_member(m, ns).err()?,
                 Ok(ns) => dax_member(m, ns).err()?,
             };
             reason.is_pending().then_some(reason)
@@ -479,26 +479,26 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
             pending: false,
         }));
     }
-    let need = match entry.layout {
+    let need = match entry.layout() {
         Layout::Striped { .. } => 2,
         _ => 1,
     };
-    if entry.members.len() < need {
+    if entry.members().len() < need {
         return Err(refuse(Reason::TooFewMembers {
             need,
-            got: entry.members.len(),
+            got: entry.members().len(),
         }));
     }
 
-    let mut members: Vec<Resolved> = Vec::with_capacity(entry.members.len());
-    let mut devnums = Vec::with_capacity(entry.members.len());
+    let mut members: Vec<Resolved> = Vec::with_capacity(entry.members().len());
+    let mut devnums = Vec::with_capacity(entry.members().len());
     let mut kmem_devs = Vec::new();
     let mut warnings = Vec::new();
     // Every bad member is reported, not only the first.
     let mut bad = Vec::new();
     // (namespace dev, member) of every member resolved so far, good or bad.
     let mut named: Vec<(&str, &Member)> = Vec::new();
-    for member in &entry.members {
+    for member in entry.members() {
         let ns = match resolve(member, namespaces) {
             Ok(ns) => ns,
             Err(r) => {
@@ -515,7 +515,7 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
             continue;
         }
         named.push((ns.dev.as_str(), member));
-        if entry.layout == Layout::SystemRam {
+        if entry.layout() == Layout::SystemRam {
             match kmem_member(member, ns) {
                 Ok(d) => {
                     kmem_devs.push(d);
@@ -564,7 +564,7 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
             unit,
         })
     };
-    let device = match entry.layout {
+    let device = match entry.layout() {
         Layout::Single => {
             let (Some(r), Some(devnum)) = (members.first(), devnums.first()) else {
                 return Err(refuse(Reason::TooFewMembers { need: 1, got: 0 }));
@@ -643,14 +643,14 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
     };
     // Built as planned either way: the warning only says what the mix costs.
     warnings.extend(crate::numa::mix_warning(
-        entry.layout,
+        entry.layout(),
         &members,
         entry.options.numa_mix,
     ));
     Ok(Plan {
         line: entry.line,
         name: entry.name.to_string(),
-        layout: entry.layout,
+        layout: entry.layout(),
         members,
         device,
         warnings,
@@ -662,7 +662,7 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
 fn owners<'a>(entries: &[Entry], namespaces: &'a [Namespace]) -> HashMap<&'a str, usize> {
     let mut owner: HashMap<&str, usize> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {
-        for member in &entry.members {
+        for member in entry.members() {
             for ns in candidates(member, namespaces) {
                 owner.entry(ns.dev.as_str()).or_insert(i);
             }
@@ -683,7 +683,7 @@ pub fn dm_member_of<'a>(
         .iter()
         .find(|ns| ns.blockdev.as_deref() == Some(blockdev))?;
     let i = *owners(entries, namespaces).get(ns.dev.as_str())?;
-    entries.get(i).filter(|e| e.layout.is_dm())
+    entries.get(i).filter(|e| e.layout().is_dm())
 }
 
 /// Plans every entry; a namespace claimed by an earlier entry refuses the later one.
@@ -700,7 +700,7 @@ pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan,
         .enumerate()
         .map(|(i, entry)| {
             let mut taken = Vec::new();
-            for member in &entry.members {
+            for member in entry.members() {
                 for ns in candidates(member, namespaces) {
                     let first = owner.get(ns.dev.as_str()).copied().unwrap_or(i);
                     if let Some(other) = entries.get(first).filter(|_| first < i) {

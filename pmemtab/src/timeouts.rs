@@ -163,11 +163,11 @@ fn times(d: Duration, n: usize) -> Duration {
 impl Timeouts {
     /// The limits for an entry, with `device` overriding its device phase (`up --timeout`).
     pub fn of(entry: &Entry, device: Option<Duration>) -> Timeouts {
-        let members = entry.members.len().max(1);
-        let mkfs = entry.options.mkfs.then_some(MKFS_LIMIT);
+        let members = entry.members().len().max(1);
+        let mkfs = entry.mkfs().then_some(MKFS_LIMIT);
         // Saturating: the parser and the command line cap every input at
         // timespan::MAX_LIMIT, and the boot path must not panic should a caller not.
-        let (build, undo) = match entry.layout {
+        let (build, undo) = match entry.layout() {
             // Nothing to take back: the by-name link is published after mkfs.
             Layout::Single => (mkfs.unwrap_or(Duration::ZERO), Duration::ZERO),
             // The device removed again: its busy retries, then udev's removal of the node.
@@ -226,18 +226,21 @@ impl Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tab::{EntryKind, Filesystem};
 
-    fn entry(layout: Layout, members: usize) -> Entry {
+    fn entry_with(layout: Layout, members: usize, fs: Option<Filesystem>) -> Entry {
+        let members = (0..members as u64).map(crate::tab::Member::Addr).collect();
         Entry {
             line: 1,
             name: crate::tab::name::Name::new("e").unwrap(),
-            layout,
-            members: vec![crate::tab::Member::Addr(0); members],
-            mount_point: None,
-            fstype: None,
+            kind: EntryKind::new(layout, members, fs).unwrap(),
             options: Default::default(),
             source: Default::default(),
         }
+    }
+
+    fn entry(layout: Layout, members: usize) -> Entry {
+        entry_with(layout, members, None)
     }
 
     #[test]
@@ -256,8 +259,12 @@ mod tests {
         let single = Timeouts::of(&entry(Layout::Single, 1), Some(secs(0)));
         assert_eq!(single.device, secs(0));
         assert_eq!(single.service, LOOK_ONCE + secs(30));
-        let mut mkfs = entry(Layout::Linear, 1);
-        mkfs.options.mkfs = true;
+        let mkfs_fs = Filesystem {
+            fstype: crate::tab::FsType::Ext4,
+            mkfs: true,
+            mount: None,
+        };
+        let mut mkfs = entry_with(Layout::Linear, 1, Some(mkfs_fs));
         mkfs.options.device_timeout = Some(secs(5));
         let t = Timeouts::of(&mkfs, None);
         assert_eq!(t.service, secs(5 + 600 + 10 + 30));

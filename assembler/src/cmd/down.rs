@@ -109,7 +109,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
         // A system-ram entry: its dax devices are found through pmemtab, there is no dm device.
         if let Some(e) = entries
             .iter()
-            .find(|e| e.name == name && e.layout == Layout::SystemRam)
+            .find(|e| e.name == name && e.layout() == Layout::SystemRam)
         {
             let limit = args.timeout.unwrap_or(KMEM_OFFLINE_LIMIT);
             worst = worst.max(down_kmem(ctx, e, &at(&name), limit));

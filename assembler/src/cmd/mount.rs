@@ -40,10 +40,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
             let mut worst = Exit::Ok;
             for (entry, _) in initrd_entries(ctx, &parsed.entries) {
                 // `/` is the root the initramfs mounted itself from root=.
-                let Some(mp) = entry.mount_point.as_deref() else {
-                    continue;
-                };
-                if pmemtab::systemd::simplify_path(mp).as_deref() == Ok("/") {
+                if !entry.mount_point().is_some_and(|mp| !mp.is_root()) {
                     continue;
                 }
                 worst = worst.max(mount_one(ctx, entry, args.root.as_deref()));
@@ -59,7 +56,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
 
 fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Path>) -> Exit {
     let at = ctx.at(entry.line, &entry.name);
-    let (Some(mount_point), Some(fstype)) = (&entry.mount_point, entry.fstype) else {
+    // Only an entry with a filesystem type holds a mount point.
+    let Some((mount_point, fstype)) = entry.fs().and_then(|f| Some((f.mount.as_ref()?, f.fstype)))
+    else {
         exit::error(format_args!(
             "{at}: no mount point or filesystem type in pmemtab; fill in both columns to mount it"
         ));
@@ -74,7 +73,7 @@ fn mount_one(ctx: &Ctx, entry: &pmemtab::tab::Entry, root: Option<&std::path::Pa
         }
     };
     // The device: /dev/mapper/<name> for dm layouts (must be up), the namespace's own for single.
-    let (source, devnum) = if entry.layout.is_dm() {
+    let (source, devnum) = if entry.layout().is_dm() {
         let info = assemble::open_control(ctx, Deadline::after(OPEN_CONTROL_LIMIT))
             .and_then(|mut ctl| Ok(ctl.info(&entry.name)?));
         match info {

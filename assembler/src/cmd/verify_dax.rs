@@ -31,22 +31,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Exit {
     };
     let entry = &entry;
     let at = ctx.at(entry.line, &entry.name);
-    let Some(mount_point) = &entry.mount_point else {
+    let Some(mount_point) = entry.mount_point() else {
         exit::error(format_args!(
             "{at}: no mount point in pmemtab, so nothing to verify"
         ));
         return Exit::Refused;
     };
-    if !entry.layout.is_dax_block() {
-        exit::error(format_args!(
-            "{at}: a {} entry is not mounted",
-            entry.layout
-        ));
-        return Exit::Refused;
-    }
     let want = entry.dax_want();
     // The device the entry mounts: its dm device, or a single entry's namespace.
-    let devnum = if entry.layout.is_dm() {
+    let devnum = if entry.layout().is_dm() {
         match nodes::dm_devnum_by_name(&ctx.sysfs, &entry.name) {
             Ok(Some(d)) => d,
             Ok(None) => {

@@ -4,6 +4,7 @@
 use super::columns::{split_columns, Field};
 use super::diagnostic::{Diagnostic, Severity};
 use super::model::{Entry, Member};
+use super::mount_point::MountPoint;
 use super::name::Name;
 use std::collections::HashMap;
 
@@ -13,16 +14,16 @@ use std::collections::HashMap;
 pub(super) struct Seen {
     names: HashMap<Name, usize>,
     members: HashMap<Member, usize>,
-    mount_points: HashMap<String, usize>,
+    mount_points: HashMap<MountPoint, usize>,
 }
 
 impl Seen {
     pub(super) fn add(&mut self, entry: &Entry, index: usize) {
         self.names.entry(entry.name.clone()).or_insert(index);
-        for m in &entry.members {
+        for m in entry.members() {
             self.members.entry(m.clone()).or_insert(index);
         }
-        if let Some(mp) = &entry.mount_point {
+        if let Some(mp) = entry.mount_point() {
             self.mount_points.entry(mp.clone()).or_insert(index);
         }
     }
@@ -33,7 +34,7 @@ impl Seen {
 pub enum Clash {
     Name,
     Member(Member),
-    MountPoint(String),
+    MountPoint(MountPoint),
 }
 
 impl Seen {
@@ -42,13 +43,12 @@ impl Seen {
     fn first_clash(&self, entry: &Entry) -> Option<(usize, Clash)> {
         let by_name = self.names.get(&entry.name).copied();
         let by_member = entry
-            .members
+            .members()
             .iter()
             .filter_map(|m| self.members.get(m).map(|&i| (i, m)))
             .min_by_key(|&(i, _)| i);
         let by_mount = entry
-            .mount_point
-            .as_ref()
+            .mount_point()
             .and_then(|mp| self.mount_points.get(mp).map(|&i| (i, mp)));
         let first = [by_name, by_member.map(|(i, _)| i), by_mount.map(|(i, _)| i)]
             .into_iter()

@@ -14,14 +14,15 @@ use super::columns::{split_columns, Cell, ColumnError, Field};
 use super::diagnostic::{Diagnostic, Severity, SourceWindow};
 use super::line::LineCtx;
 use super::model::{
-    check_chunk, BadChunk, Entry, FsType, Layout, Member, Source, Span, DEFAULT_CHUNK_BYTES,
+    check_chunk, BadChunk, Entry, EntryKind, Filesystem, FsType, Layout, Member, Source, Span,
+    DEFAULT_CHUNK_BYTES,
 };
+use super::mount_point::MountPoint;
 use super::name::Name;
 use super::options_column::parse_options;
 use super::refused::Refused;
 use super::{clash, permission};
 use crate::size::HUGE_PAGE_BYTES;
-use crate::systemd;
 use crate::text;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while1};
@@ -284,13 +285,19 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
         Cell::Refused => return None,
     };
     let fstype = check_mount(ctx, layout, mount_point.as_deref(), fstype, &options, &cols);
+    let fs = fstype.map(|fstype| Filesystem {
+        fstype,
+        mkfs: options.mkfs,
+        mount: mount_point,
+    });
+    let Some(kind) = EntryKind::new(layout, members, fs) else {
+        // Each way a layout refuses its members or a filesystem has been reported above.
+        return None;
+    };
     Some(Entry {
         line: ctx.number,
         name,
-        layout,
-        members,
-        mount_point,
-        fstype,
+        kind,
         options: options.options,
         source: Source {
             text: ctx.text.to_string(),
@@ -536,7 +543,7 @@ fn member_error(part: &str) -> (String, String) {
     }
 }
 
-fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Cell<String> {
+fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Cell<MountPoint> {
     if f.is_empty_marker() {
         return Cell::Blank;
     }
@@ -548,7 +555,7 @@ fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Cell<String> {
         );
         return Cell::Refused;
     };
-    match check_mount_point(&path) {
+    match MountPoint::new(&path) {
         Ok(p) => Cell::Given(p),
         Err(e) => {
             ctx.error(f, e.message, e.hint);
@@ -557,37 +564,10 @@ fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Cell<String> {
     }
 }
 
-/// The mount-point column's rule, on the path it decodes to (escapes undone): the path as
-/// systemd names it (repeated and trailing slashes collapsed), or why it cannot be one.
-/// [`crate::text::encode_octal`] writes a path back in the column's escapes.
-pub fn check_mount_point(path: &str) -> Result<String, ColumnError> {
-    if !path.starts_with('/') {
-        return Err(ColumnError::new(
-            format!("mount point '{path}' is not an absolute path"),
-            Some("write - for no mount point"),
-        ));
-    }
-    if path.split('/').any(|c| c == ".." || c == ".") {
-        return Err(ColumnError::new(
-            format!("mount point '{path}' contains . or .. components"),
-            Some("write the path without them"),
-        ));
-    }
-    if path.chars().any(char::is_control) {
-        return Err(ColumnError::new(
-            "mount point contains a control character",
-            None,
-        ));
-    }
-    if systemd::check_value(path).is_err() {
-        return Err(ColumnError::new(
-            format!("mount point '{path}' ends with a blank or a backslash, which a unit file cannot hold"),
-            Some("systemd strips trailing blanks from Where= and reads a trailing \\ as a line continuation: choose another path"),
-        ));
-    }
-    // Collapse repeated and trailing slashes, as systemd does before naming the mount unit.
-    let simplified: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
-    Ok(format!("/{}", simplified.join("/")))
+/// The mount-point column's rule, on the path it decodes to (escapes undone): see
+/// [`MountPoint::new`].
+pub fn check_mount_point(path: &str) -> Result<MountPoint, ColumnError> {
+    MountPoint::new(path)
 }
 
 fn parse_fstype(ctx: &mut LineCtx<'_>, f: Option<&Field>) -> Cell<FsType> {
