@@ -19,7 +19,7 @@ use crate::log::Level;
 use pmemtab::cmdline::BootDevices;
 use pmemtab::paths::{by_name_link, RUN_DIR};
 use pmemtab::systemd::{self as sd, MountUnitError, TooLong};
-use pmemtab::tab::{DaxWant, Entry};
+use pmemtab::tab::{DaxWant, Entries, Entry};
 use pmemtab::timeouts::DAX_CHECK_LIMIT;
 use pmemtab::timespan::format as timespan;
 
@@ -28,7 +28,6 @@ use pmemtab::timespan::format as timespan;
 /// systemd tags a service's output with the executable's whole path.
 const SERVICE_HEAD: &str =
     "\n[Service]\nType=oneshot\nRemainAfterExit=yes\nSyslogIdentifier=pmem-assemble\n";
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -126,31 +125,17 @@ pub struct Note {
     pub text: String,
 }
 
-/// Picks the entries to generate units for: duplicates dropped (the first wins; the parser
-/// already reports and drops them, this keeps two units from claiming one name whatever the
-/// caller passes), and in the initrd only `x-initrd.attach` entries and the ones
-/// `root=`/`mount.usr=` name (see [`pmemtab::cmdline::boot_devices`]).
+/// Picks the entries to generate units for: in the initrd only `x-initrd.attach` entries and
+/// the ones `root=`/`mount.usr=` name (see [`pmemtab::cmdline::boot_devices`]). No two
+/// [`Entries`] share a name, so no two units claim one.
 pub fn select<'a>(
-    entries: &'a [Entry],
+    entries: &'a Entries,
     boot: &BootDevices<'_>,
     in_initrd: bool,
 ) -> (Vec<Chosen<'a>>, Vec<Note>) {
-    let mut first_line: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
     let mut chosen = Vec::with_capacity(entries.len());
     let mut notes = Vec::new();
     for entry in entries {
-        if let Some(first) = first_line.get(entry.name.as_str()) {
-            notes.push(Note {
-                level: Level::Warning,
-                line: Some(entry.line),
-                text: format!(
-                    "duplicate name '{}' (first defined on line {first}); this entry is ignored, rename or remove it",
-                    entry.name
-                ),
-            });
-            continue;
-        }
-        first_line.insert(&entry.name, entry.line);
         let attached = pmemtab::initrd::sets_up(entry, boot);
         let mounted_by_cmdline = boot.mounted_by_cmdline.contains(&entry.name.as_str());
         if in_initrd && !attached {
@@ -790,17 +775,19 @@ mod tests {
 
     #[test]
     fn selection() {
-        let mut attach = entry(2, "att", Layout::Linear, None);
-        attach.options.initrd_attach = true;
-        let entries = vec![
-            entry(1, "plain", Layout::Linear, None),
-            attach,
-            entry(3, "root", Layout::Linear, Some("/")),
-            entry(4, "plain", Layout::Single, None),
-        ];
+        // Entries come from the parser only, which drops the second 'plain': select never
+        // meets a duplicate name.
+        let parsed = pmemtab::tab::parse(
+            "plain linear name=ns0\n\
+             att linear name=ns1 - - x-initrd.attach\n\
+             root linear name=ns2 / ext4\n\
+             plain single name=ns3\n",
+        );
+        assert_eq!(parsed.invalid_lines(), 1, "{:?}", parsed.diagnostics);
+        let entries = &parsed.entries;
         let cmd = pmemtab::cmdline::parse("root=/dev/mapper/root", true);
-        let boot = pmemtab::cmdline::boot_devices(&entries, &cmd);
-        let (host, notes) = select(&entries, &boot, false);
+        let boot = pmemtab::cmdline::boot_devices(entries, &cmd);
+        let (host, notes) = select(entries, &boot, false);
         let names: Vec<_> = host
             .iter()
             .map(|c| (c.entry.name.as_str(), c.entry.line, c.attached))
@@ -809,9 +796,8 @@ mod tests {
             names,
             [("plain", 1, false), ("att", 2, true), ("root", 3, true)]
         );
-        assert_eq!(notes.len(), 1);
-        assert_eq!((notes[0].level, notes[0].line), (Level::Warning, Some(4)));
-        let (initrd, _) = select(&entries, &boot, true);
+        assert_eq!(notes, []);
+        let (initrd, _) = select(entries, &boot, true);
         let names: Vec<_> = initrd.iter().map(|c| c.entry.name.as_str()).collect();
         assert_eq!(names, ["att", "root"]);
     }

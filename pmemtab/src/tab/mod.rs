@@ -20,7 +20,7 @@ pub mod parse;
 mod permission;
 pub mod refused;
 
-pub use clash::{clash, Clash};
+pub use clash::{clash, Clash, Entries};
 pub use columns::ColumnError;
 pub use diagnostic::{Diagnostic, Severity};
 pub use model::*;

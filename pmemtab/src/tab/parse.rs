@@ -10,6 +10,7 @@
 //! skip.
 
 use super::checks::{check_layout_members, check_mount};
+use super::clash::Entries;
 use super::columns::{split_columns, Cell, ColumnError, Field};
 use super::diagnostic::{Diagnostic, Severity, SourceWindow};
 use super::line::LineCtx;
@@ -20,8 +21,8 @@ use super::model::{
 use super::mount_point::MountPoint;
 use super::name::Name;
 use super::options_column::parse_options;
+use super::permission;
 use super::refused::Refused;
-use super::{clash, permission};
 use crate::size::HUGE_PAGE_BYTES;
 use crate::text;
 use nom::branch::alt;
@@ -37,7 +38,8 @@ use uuid::Uuid;
 /// The result of parsing a whole file: good entries, and diagnostics for the rest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Parsed {
-    pub entries: Vec<Entry>,
+    /// The good lines' entries, each clashing with none before it.
+    pub entries: Entries,
     pub diagnostics: Vec<Diagnostic>,
     /// The lines refused with an error, read as far as they go: what the initrd would have
     /// needed of them decides whether an initramfs may be built without them.
@@ -134,7 +136,6 @@ pub fn parse(text: &str) -> Parsed {
 /// its first bad byte and skipped (a comment with one only warns); the other lines count.
 pub fn parse_bytes(bytes: &[u8]) -> Parsed {
     let mut parsed = Parsed::default();
-    let mut seen = clash::Seen::default();
     for (idx, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let line = match std::str::from_utf8(raw) {
@@ -165,12 +166,9 @@ pub fn parse_bytes(bytes: &[u8]) -> Parsed {
         parsed.diagnostics.append(&mut ctx.diags);
         match (entry, failed) {
             (Some(entry), false) => {
-                if let Some(diag) = clash::conflict(&parsed.entries, &seen, &entry, line) {
+                if let Some(diag) = parsed.entries.add(entry, line) {
                     parsed.diagnostics.push(diag);
                     parsed.refused.push(Refused::read(ctx.number, line));
-                } else {
-                    seen.add(&entry, parsed.entries.len());
-                    parsed.entries.push(entry);
                 }
             }
             _ => parsed.refused.push(Refused::read(ctx.number, line)),
