@@ -434,3 +434,44 @@ impl Entry {
         format!("/dev/mapper/{}", self.name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(n: u64) -> Member {
+        Member::Addr(n << 30)
+    }
+
+    fn fs() -> Option<Filesystem> {
+        Some(Filesystem {
+            fstype: FsType::Ext4,
+            mkfs: true,
+            mount: None,
+        })
+    }
+
+    #[test]
+    fn a_kind_holds_only_what_its_layout_takes() {
+        let striped = Layout::Striped {
+            chunk_bytes: DEFAULT_CHUNK_BYTES,
+        };
+        // The member counts the parser proves.
+        assert_eq!(
+            EntryKind::new(Layout::Single, vec![ns(1), ns(2)], None),
+            None
+        );
+        assert_eq!(EntryKind::new(striped, vec![ns(1)], None), None);
+        assert_eq!(EntryKind::new(Layout::Linear, vec![], None), None);
+        assert!(EntryKind::new(striped, vec![ns(1), ns(2)], fs()).is_some());
+        // No filesystem for memory or a region, and a region over CXL devices only.
+        assert_eq!(EntryKind::new(Layout::SystemRam, vec![ns(1)], fs()), None);
+        assert_eq!(
+            EntryKind::new(Layout::SystemRam, vec![ns(1), Member::Serial(7)], None),
+            None
+        );
+        assert_eq!(EntryKind::new(Layout::CxlPmem, vec![ns(1)], None), None);
+        let region = EntryKind::new(Layout::CxlPmem, vec![Member::Serial(7)], None);
+        assert!(matches!(region, Some(EntryKind::CxlPmem { .. })));
+    }
+}
