@@ -5,6 +5,7 @@ use crate::devnum::DevNum;
 use crate::dmtable::{Target, TargetKind};
 use crate::ns::{Mode, Namespace, Resolved};
 use crate::size::{human_bytes, Sectors, HUGE_PAGE_BYTES};
+use crate::tab::name::Name;
 use crate::tab::{Diagnostic, Entry, EntryKind, Layout, Member, Severity};
 use std::collections::HashMap;
 use std::fmt;
@@ -19,7 +20,8 @@ const DM_UUID_MAX: usize = 128;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
     pub line: usize,
-    pub name: String,
+    /// The entry's name, as the parser proved it: what the dm ioctls are given.
+    pub name: Name,
     pub layout: Layout,
     /// Members in entry order, each with the namespace it resolved to.
     pub members: Vec<Resolved>,
@@ -504,7 +506,7 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
     ));
     Ok(Plan {
         line: entry.line,
-        name: entry.name.to_string(),
+        name: entry.name.clone(),
         layout: entry.layout(),
         members,
         device,
