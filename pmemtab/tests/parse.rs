@@ -1027,3 +1027,12 @@ fn cxl_refusals() {
         assert_eq!(diags(&text), want, "for line {text:?}");
     }
 }
+
+#[test]
+fn zone_belongs_to_the_system_ram_entry() {
+    let normal = one(&format!("ram system-ram uuid={U1} - - zone=normal\n"));
+    assert_eq!(normal.zone(), Some(pmemtab::kmem::Zone::Normal));
+    let default = one(&format!("ram system-ram uuid={U1}\n"));
+    assert_eq!(default.zone(), Some(pmemtab::kmem::Zone::Movable));
+    assert_eq!(one(&format!("x linear uuid={U1}\n")).zone(), None);
+}

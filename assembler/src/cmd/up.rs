@@ -145,8 +145,7 @@ fn up_cxl(
         .map(|s| format!("{s:#x}"))
         .collect();
     // A ram region's memory: the zone it goes to.
-    let zone =
-        (entry.layout() == Layout::SystemRam).then(|| entry.options.zone.unwrap_or_default());
+    let zone = entry.zone();
     let plan = result.map_err(|f| f.report(&at))?;
     // What the region brings when it binds (cxl_pmem's nd region, dax_cxl's dax device and
     // kmem) loaded before: the devices may have been there at the first look, with udev still
@@ -434,7 +433,8 @@ fn build_kmem(
     at: &str,
     by: &Budget,
 ) -> Result<(), Exit> {
-    let zone = entry.options.zone.unwrap_or_default();
+    // A Kmem plan is a system-ram entry's, which has a zone.
+    let zone = entry.zone().unwrap_or_default();
     let mut fresh: Vec<&KmemDev> = Vec::new();
     // One undo phase for everything taken back, from the first failure on.
     let undo_by = std::cell::OnceCell::new();

@@ -43,8 +43,12 @@ pub enum EntryKind {
         members: Members<2>,
         fs: Option<Filesystem>,
     },
-    /// Devdax namespaces (or CXL memory devices, `serial=`) onlined as system RAM (KMEM DAX).
-    SystemRam { members: Members<1> },
+    /// Devdax namespaces (or CXL memory devices, `serial=`) onlined as system RAM (KMEM DAX),
+    /// into `zone` (`zone=`, default movable).
+    SystemRam {
+        members: Members<1>,
+        zone: crate::kmem::Zone,
+    },
     /// A CXL pmem region over memory devices named by serial, in position order; its
     /// namespaces are other entries' members.
     CxlPmem { members: Members<1> },
@@ -77,6 +81,7 @@ impl EntryKind {
             Layout::SystemRam if fs.is_none() && (serials == 0 || serials == members.len()) => {
                 EntryKind::SystemRam {
                     members: Members::new(members)?,
+                    zone: crate::kmem::Zone::default(),
                 }
             }
             Layout::CxlPmem if fs.is_none() && serials == members.len() => EntryKind::CxlPmem {
@@ -261,8 +266,6 @@ pub struct Options {
     pub initrd_attach: bool,
     /// `x-systemd.device-timeout=`: how long to wait for members.
     pub device_timeout: Option<Duration>,
-    /// `zone=` of a system-ram entry: where its memory is onlined (default movable).
-    pub zone: Option<crate::kmem::Zone>,
     /// `size=` of a CXL region (cxl-pmem, or system-ram by serial): its bytes, a multiple of
     /// 256 MiB per member; `None`: as large as every member allows.
     pub size: Option<u64>,
@@ -366,7 +369,7 @@ impl Entry {
     pub fn members(&self) -> &[Member] {
         match &self.kind {
             EntryKind::Single { member, .. } => std::slice::from_ref(member),
-            EntryKind::Linear { members, .. } | EntryKind::SystemRam { members } => {
+            EntryKind::Linear { members, .. } | EntryKind::SystemRam { members, .. } => {
                 members.as_slice()
             }
             EntryKind::Striped { members, .. } => members.as_slice(),
@@ -391,6 +394,14 @@ impl Entry {
 
     pub fn fstype(&self) -> Option<FsType> {
         self.fs().map(|f| f.fstype)
+    }
+
+    /// Where a system-ram entry's memory is onlined; `None` for the other layouts.
+    pub fn zone(&self) -> Option<crate::kmem::Zone> {
+        match &self.kind {
+            EntryKind::SystemRam { zone, .. } => Some(*zone),
+            _ => None,
+        }
     }
 
     /// Whether `mkfs` was given (only an entry with a filesystem type can hold it).

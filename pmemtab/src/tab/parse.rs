@@ -288,10 +288,13 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
         mkfs: options.mkfs,
         mount: mount_point,
     });
-    let Some(kind) = EntryKind::new(layout, members, fs) else {
+    let Some(mut kind) = EntryKind::new(layout, members, fs) else {
         // Each way a layout refuses its members or a filesystem has been reported above.
         return None;
     };
+    if let (EntryKind::SystemRam { zone, .. }, Some(z)) = (&mut kind, options.zone) {
+        *zone = z;
+    }
     Some(Entry {
         line: ctx.number,
         name,
