@@ -368,7 +368,7 @@ pub(crate) mod tests {
     }
     use crate::dm::control::fake::FakeKernel;
     use pmemtab::ns::{Mode, Namespace};
-    use pmemtab::tab::{Entry, Layout, Member, Options};
+    use pmemtab::tab::{Entry, EntryKind, Layout, Member, Options};
     use std::os::unix::fs::FileTypeExt;
 
     fn ns(i: u32) -> Namespace {
@@ -404,10 +404,12 @@ pub(crate) mod tests {
         let entry = Entry {
             line: 3,
             name: pmemtab::tab::name::Name::new(name).unwrap(),
-            layout: Layout::Striped { chunk_bytes: chunk },
-            members: nss.iter().map(|n| Member::Uuid(n.uuid.unwrap())).collect(),
-            mount_point: None,
-            fstype: None,
+            kind: EntryKind::new(
+                Layout::Striped { chunk_bytes: chunk },
+                nss.iter().map(|n| Member::Uuid(n.uuid.unwrap())).collect(),
+                None,
+            )
+            .unwrap(),
             options: Options::default(),
             source: Default::default(),
         };

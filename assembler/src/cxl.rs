@@ -536,7 +536,11 @@ mod tests {
     }
 
     fn entry(line: &str) -> pmemtab::tab::Entry {
-        pmemtab::tab::parse(line).entries.remove(0)
+        pmemtab::tab::parse(line)
+            .entries
+            .into_iter()
+            .next()
+            .unwrap()
     }
 
     fn trimmed(p: &Path) -> String {

@@ -67,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = pmemtab::cmdline::boot_devices(&parsed.entries, &cmdline);
     for e in &parsed.entries {
         let t = e.timeouts();
-        let _ = (e.mount_options(), e.layout.to_string(), t.start().undo().left());
+        let _ = (e.mount_options(), e.layout().to_string(), t.start().undo().left());
     }
     // The input as /proc/cmdline: every word that is not ours costs nothing, whatever bytes.
     for in_initrd in [false, true] {

@@ -19,7 +19,7 @@ use crate::log::Level;
 use pmemtab::cmdline::BootDevices;
 use pmemtab::paths::{by_name_link, RUN_DIR};
 use pmemtab::systemd::{self as sd, MountUnitError, TooLong};
-use pmemtab::tab::{DaxWant, Entry};
+use pmemtab::tab::{DaxWant, Entries, Entry};
 use pmemtab::timeouts::DAX_CHECK_LIMIT;
 use pmemtab::timespan::format as timespan;
 
@@ -28,7 +28,6 @@ use pmemtab::timespan::format as timespan;
 /// systemd tags a service's output with the executable's whole path.
 const SERVICE_HEAD: &str =
     "\n[Service]\nType=oneshot\nRemainAfterExit=yes\nSyslogIdentifier=pmem-assemble\n";
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -126,31 +125,17 @@ pub struct Note {
     pub text: String,
 }
 
-/// Picks the entries to generate units for: duplicates dropped (the first wins; the parser
-/// already reports and drops them, this keeps two units from claiming one name whatever the
-/// caller passes), and in the initrd only `x-initrd.attach` entries and the ones
-/// `root=`/`mount.usr=` name (see [`pmemtab::cmdline::boot_devices`]).
+/// Picks the entries to generate units for: in the initrd only `x-initrd.attach` entries and
+/// the ones `root=`/`mount.usr=` name (see [`pmemtab::cmdline::boot_devices`]). No two
+/// [`Entries`] share a name, so no two units claim one.
 pub fn select<'a>(
-    entries: &'a [Entry],
+    entries: &'a Entries,
     boot: &BootDevices<'_>,
     in_initrd: bool,
 ) -> (Vec<Chosen<'a>>, Vec<Note>) {
-    let mut first_line: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
     let mut chosen = Vec::with_capacity(entries.len());
     let mut notes = Vec::new();
     for entry in entries {
-        if let Some(first) = first_line.get(entry.name.as_str()) {
-            notes.push(Note {
-                level: Level::Warning,
-                line: Some(entry.line),
-                text: format!(
-                    "duplicate name '{}' (first defined on line {first}); this entry is ignored, rename or remove it",
-                    entry.name
-                ),
-            });
-            continue;
-        }
-        first_line.insert(&entry.name, entry.line);
         let attached = pmemtab::initrd::sets_up(entry, boot);
         let mounted_by_cmdline = boot.mounted_by_cmdline.contains(&entry.name.as_str());
         if in_initrd && !attached {
@@ -252,7 +237,7 @@ fn service_text(ctx: &Context, c: &Chosen<'_>, dm: bool) -> String {
     // Onlined memory is not taken back at shutdown: offlining can fail and gains nothing. Nor
     // is a CXL region: it goes at reboot anyway, and the filesystems on its namespaces (other
     // entries, ordered by nothing against it) may still be unmounting.
-    if !e.layout.is_unmounted() {
+    if !e.layout().is_unmounted() {
         let _ = writeln!(s, "ExecStop={cmd} down -- {name}");
     }
     s
@@ -275,34 +260,27 @@ fn mount_units(
     out: &mut Output,
 ) -> Result<(), RenderError> {
     let e = c.entry;
-    let Some(mp) = e.mount_point.as_deref() else {
+    let Some(mp) = e.mount_point() else {
         return Ok(());
     };
-    if e.layout.is_unmounted() {
-        return Ok(());
-    }
-    let simple = sd::simplify_path(mp).map_err(|source| RenderError::MountPath {
-        mount_point: mp.to_string(),
-        source,
-    })?;
     // `/` is mounted by whoever reads root= (fstab-generator), never by pmemtab; so is, in
     // the initrd, whatever root=/mount.usr= names.
-    if simple == "/" || (ctx.in_initrd && c.mounted_by_cmdline) {
+    if mp.is_root() || (ctx.in_initrd && c.mounted_by_cmdline) {
         return Ok(());
     }
     let o = &e.options;
     let unit_opts = &o.systemd;
     let (where_, target) = if ctx.in_initrd {
-        let t = if simple == "/usr" {
+        let t = if *mp == "/usr" {
             "initrd-usr-fs.target"
         } else {
             "initrd-fs.target"
         };
-        (sd::in_sysroot(&simple), t)
+        (sd::in_sysroot(mp), t)
     } else if o.netdev {
-        (simple, "remote-fs.target")
+        (mp.to_string(), "remote-fs.target")
     } else {
-        (simple, "local-fs.target")
+        (mp.to_string(), "local-fs.target")
     };
     let unit = sd::mount_unit(&where_, "mount")?;
     let where_v = escape::plain_value(&where_).map_err(|source| RenderError::MountValue {
@@ -391,7 +369,7 @@ fn mount_units(
     }
     s.push_str("\n[Mount]\n");
     let _ = writeln!(s, "What={what_v}\nWhere={where_v}");
-    if let Some(fs) = e.fstype {
+    if let Some(fs) = e.fstype() {
         let _ = writeln!(s, "Type={fs}");
     }
     if let Some(t) = unit_opts.mount_timeout {
@@ -426,7 +404,7 @@ fn mount_units(
         out.link_into(target, kind, &auto);
     }
 
-    if e.layout.is_dax_block() && e.dax_want() == DaxWant::Always {
+    if e.layout().is_dax_block() && e.dax_want() == DaxWant::Always {
         dax_check(ctx, e, &unit, &hooks, out);
     }
     Ok(())
@@ -495,7 +473,7 @@ fn dax_check(ctx: &Context, e: &Entry, mount: &str, hooks: &Hooks, out: &mut Out
 pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
     let e = c.entry;
     let service = sd::service_unit(&e.name);
-    let dm = e.layout.is_dm();
+    let dm = e.layout().is_dm();
 
     let mut out = Output::default();
     out.files.push((service.clone(), service_text(ctx, c, dm)));
@@ -554,17 +532,28 @@ pub fn target(members: &[TargetMember]) -> Output {
 mod tests {
     use super::*;
     use pmemtab::tab::name::Name;
-    use pmemtab::tab::{FsType, Layout, Member, Options};
+    use pmemtab::tab::{EntryKind, Filesystem, FsType, Layout, Member, MountPoint, Options};
     use std::time::Duration;
 
     fn entry(line: usize, name: &str, layout: Layout, mp: Option<&str>) -> Entry {
+        let members = ["ns0", "ns1"]
+            .iter()
+            .take(if matches!(layout, Layout::Striped { .. }) {
+                2
+            } else {
+                1
+            })
+            .map(|n| Member::Name(n.to_string()))
+            .collect();
+        let fs = mp.map(|m| Filesystem {
+            fstype: FsType::Ext4,
+            mkfs: false,
+            mount: Some(MountPoint::new(m).unwrap()),
+        });
         Entry {
             line,
             name: Name::new(name).unwrap(),
-            layout,
-            members: vec![Member::Name("ns0".into())],
-            mount_point: mp.map(str::to_string),
-            fstype: mp.map(|_| FsType::Ext4),
+            kind: EntryKind::new(layout, members, fs).unwrap(),
             options: Options::default(),
             source: Default::default(),
         }
@@ -724,7 +713,7 @@ mod tests {
 
     #[test]
     fn system_ram_has_no_stop_and_no_mount() {
-        let e = entry(1, "ram", Layout::SystemRam, Some("/ignored"));
+        let e = entry(1, "ram", Layout::SystemRam, None);
         let out = rendered(&host(), &e, false);
         assert_eq!(out.files.len(), 1);
         assert!(!file(&out, "pmem-assemble@ram.service").contains("ExecStop"));
@@ -786,17 +775,19 @@ mod tests {
 
     #[test]
     fn selection() {
-        let mut attach = entry(2, "att", Layout::Linear, None);
-        attach.options.initrd_attach = true;
-        let entries = vec![
-            entry(1, "plain", Layout::Linear, None),
-            attach,
-            entry(3, "root", Layout::Linear, Some("/")),
-            entry(4, "plain", Layout::Single, None),
-        ];
+        // Entries come from the parser only, which drops the second 'plain': select never
+        // meets a duplicate name.
+        let parsed = pmemtab::tab::parse(
+            "plain linear name=ns0\n\
+             att linear name=ns1 - - x-initrd.attach\n\
+             root linear name=ns2 / ext4\n\
+             plain single name=ns3\n",
+        );
+        assert_eq!(parsed.invalid_lines(), 1, "{:?}", parsed.diagnostics);
+        let entries = &parsed.entries;
         let cmd = pmemtab::cmdline::parse("root=/dev/mapper/root", true);
-        let boot = pmemtab::cmdline::boot_devices(&entries, &cmd);
-        let (host, notes) = select(&entries, &boot, false);
+        let boot = pmemtab::cmdline::boot_devices(entries, &cmd);
+        let (host, notes) = select(entries, &boot, false);
         let names: Vec<_> = host
             .iter()
             .map(|c| (c.entry.name.as_str(), c.entry.line, c.attached))
@@ -805,9 +796,8 @@ mod tests {
             names,
             [("plain", 1, false), ("att", 2, true), ("root", 3, true)]
         );
-        assert_eq!(notes.len(), 1);
-        assert_eq!((notes[0].level, notes[0].line), (Level::Warning, Some(4)));
-        let (initrd, _) = select(&entries, &boot, true);
+        assert_eq!(notes, []);
+        let (initrd, _) = select(entries, &boot, true);
         let names: Vec<_> = initrd.iter().map(|c| c.entry.name.as_str()).collect();
         assert_eq!(names, ["att", "root"]);
     }
@@ -826,11 +816,9 @@ mod tests {
         ] {
             assert!(Name::new(name).is_err(), "{name:?}");
         }
-        let e = entry(1, "x", Layout::Linear, Some("/mnt/a\nOptions=exec"));
-        assert!(matches!(
-            render(&host(), &chosen(&e, false)),
-            Err(RenderError::MountValue { .. })
-        ));
+        // Nor can a mount point reach it with a line break: a tab::MountPoint is made by the
+        // parser's rule.
+        assert!(MountPoint::new("/mnt/a\nOptions=exec").is_err());
         let long = entry(1, &"a".repeat(120), Layout::Linear, Some("/mnt/a"));
         assert!(render(&host(), &chosen(&long, false)).is_ok());
     }

@@ -103,7 +103,7 @@ fn entry_options(name: &str, mount: Option<&str>) -> Result<String, Error> {
     if pmemtab::memmap::is_system_dir(&mount) {
         return Err(Error::SystemDir {
             given: given.into(),
-            mount,
+            mount: mount.to_string(),
             name: name.into(),
         });
     }

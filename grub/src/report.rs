@@ -266,7 +266,7 @@ mod tests {
             let parsed = pmemtab::tab::parse(&line);
             assert!(!parsed.has_errors(), "{line}: {:?}", parsed.diagnostics);
             assert_eq!(parsed.entries.len(), 1);
-            assert_eq!(parsed.entries[0].members.len(), spans.len(), "{line}");
+            assert_eq!(parsed.entries[0].members().len(), spans.len(), "{line}");
         }
     }
 }

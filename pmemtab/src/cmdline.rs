@@ -117,7 +117,7 @@ pub fn boot_devices<'a>(entries: &'a [Entry], cmdline: &'a Cmdline) -> BootDevic
             out.foreign.push(name);
             continue;
         };
-        if e.layout.is_dm() {
+        if e.layout().is_dm() {
             add(&mut out.names, &e.name);
             add(&mut out.mounted_by_cmdline, &e.name);
             continue;
@@ -128,19 +128,19 @@ pub fn boot_devices<'a>(entries: &'a [Entry], cmdline: &'a Cmdline) -> BootDevic
             format!(
                 "{key}={} names '{name}', a {} entry, which has no device-mapper device: the initrd would wait for /dev/mapper/{name} in vain",
                 dev.as_deref().unwrap_or_default(),
-                e.layout
+                e.layout()
             ),
             format!("make '{name}' a linear entry (one member is enough) to get /dev/mapper/{name}, or name its filesystem: {key}=UUID=..."),
         ));
     }
     // The entries pmemtab itself declares as / or /usr.
     for e in entries {
-        let Some(mp) = e.mount_point.as_deref() else {
+        let Some(mp) = e.mount_point().map(|m| m.as_str()) else {
             continue;
         };
-        let (key, dev, flags, what) = match crate::systemd::simplify_path(mp).as_deref() {
-            Ok("/") => ("root", cmdline.root.as_deref(), &cmdline.rootflags, "/"),
-            Ok("/usr") => (
+        let (key, dev, flags, what) = match mp {
+            "/" => ("root", cmdline.root.as_deref(), &cmdline.rootflags, "/"),
+            "/usr" => (
                 "mount.usr",
                 cmdline.usr.as_deref(),
                 &cmdline.usrflags,

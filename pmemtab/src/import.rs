@@ -326,7 +326,8 @@ pub struct Claims {
 }
 
 impl Claims {
-    pub fn new(existing: Vec<Entry>, tab: &str) -> Claims {
+    pub fn new(existing: impl Into<Vec<Entry>>, tab: &str) -> Claims {
+        let existing = existing.into();
         Claims {
             existing: existing.len(),
             entries: existing,

@@ -5,7 +5,8 @@ use crate::devnum::DevNum;
 use crate::dmtable::{Target, TargetKind};
 use crate::ns::{Mode, Namespace, Resolved};
 use crate::size::{human_bytes, Sectors, HUGE_PAGE_BYTES};
-use crate::tab::{Diagnostic, Entry, Layout, Member, Severity};
+use crate::tab::name::Name;
+use crate::tab::{Diagnostic, Entry, EntryKind, Layout, Member, Severity};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -19,7 +20,8 @@ const DM_UUID_MAX: usize = 128;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
     pub line: usize,
-    pub name: String,
+    /// The entry's name, as the parser proved it: what the dm ioctls are given.
+    pub name: Name,
     pub layout: Layout,
     /// Members in entry order, each with the namespace it resolved to.
     pub members: Vec<Resolved>,
@@ -116,8 +118,8 @@ impl Refusal {
 /// Where each member of an entry stands (the first time it is named): a map, not a search per
 /// reason, which made a line of many bad members quadratic.
 fn member_positions(entry: &Entry) -> HashMap<&Member, usize> {
-    let mut at = HashMap::with_capacity(entry.members.len());
-    for (i, m) in entry.members.iter().enumerate() {
+    let mut at = HashMap::with_capacity(entry.members().len());
+    for (i, m) in entry.members().iter().enumerate() {
         at.entry(m).or_insert(i);
     }
     at
@@ -126,14 +128,9 @@ fn member_positions(entry: &Entry) -> HashMap<&Member, usize> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reason {
     /// No active namespace matches.
-    Missing {
-        member: Member,
-    },
+    Missing { member: Member },
     /// Several namespaces match (only `name=` can be ambiguous).
-    Ambiguous {
-        member: Member,
-        devs: Vec<String>,
-    },
+    Ambiguous { member: Member, devs: Vec<String> },
     /// The namespace's mode cannot serve this layout.
     WrongMode {
         member: Member,
@@ -143,21 +140,12 @@ pub enum Reason {
     },
     /// The namespace is still appearing: enabled in fsdax mode, but its block device is not
     /// there yet (the pmem driver is still probing). Waited for like a missing member.
-    NotReady {
-        member: Member,
-        dev: String,
-    },
+    NotReady { member: Member, dev: String },
     /// A devdax namespace whose dax device has not appeared yet (device_dax still probing).
     /// Waited for like a missing member.
-    NoDaxDevice {
-        member: Member,
-        dev: String,
-    },
+    NoDaxDevice { member: Member, dev: String },
     /// A devdax namespace on no NUMA node (`target_node` -1): kmem refuses it.
-    NoNode {
-        member: Member,
-        dev: String,
-    },
+    NoNode { member: Member, dev: String },
     /// The block device does not do DAX (`queue/dax` = 0).
     NotDax {
         member: Member,
@@ -177,10 +165,6 @@ pub enum Reason {
         other: String,
         other_line: usize,
     },
-    TooFewMembers {
-        need: usize,
-        got: usize,
-    },
     /// The member is smaller than one unit of the layout (2 MiB, or one chunk).
     TooSmall {
         member: Member,
@@ -192,10 +176,7 @@ pub enum Reason {
     TooLarge,
     /// A CXL line (serial= members): what its plan against the CXL bus says
     /// (the cxl module's plan); `pending` while its devices may still appear.
-    Cxl {
-        why: String,
-        pending: bool,
-    },
+    Cxl { why: String, pending: bool },
 }
 
 impl Reason {
@@ -224,7 +205,7 @@ impl Reason {
             | Reason::UsedTwice { member, .. }
             | Reason::UsedByOther { member, .. }
             | Reason::TooSmall { member, .. } => Some(member),
-            Reason::TooFewMembers { .. } | Reason::TooLarge | Reason::Cxl { .. } => None,
+            Reason::TooLarge | Reason::Cxl { .. } => None,
         }
     }
 }
@@ -282,9 +263,6 @@ impl Reason {
             } => {
                 format!("member {member} ({dev}) is already used by '{other}' on line {other_line}")
             }
-            Reason::TooFewMembers { need, got } => {
-                format!("needs at least {need} members, has {got}")
-            }
             Reason::TooSmall {
                 member,
                 dev,
@@ -318,9 +296,7 @@ impl Reason {
             Reason::UsedTwice { .. } => "a namespace may appear only once".into(),
             Reason::UsedByOther { .. } => "a namespace may belong to one entry only".into(),
             Reason::TooSmall { .. } => "name a larger namespace".into(),
-            Reason::TooFewMembers { .. } | Reason::TooLarge | Reason::Cxl { .. } => {
-                return None
-            }
+            Reason::TooLarge | Reason::Cxl { .. } => return None,
         })
     }
 }
@@ -452,12 +428,14 @@ fn kmem_member(member: &Member, ns: &Namespace) -> Result<KmemDev, Reason> {
 /// device yet), each with its reason, in entry order.
 pub fn pending(entry: &Entry, namespaces: &[Namespace]) -> Vec<Reason> {
     entry
-        .members
+        .members()
         .iter()
         .filter_map(|m| {
             let reason = match resolve(m, namespaces) {
                 Err(r) => r,
-                Ok(ns) if entry.layout == Layout::SystemRam => kmem_member(m, ns).err()?,
+                Ok(ns) if matches!(entry.kind, EntryKind::SystemRam { .. }) => {
+                    kmem_member(m, ns).err()?
+                }
                 Ok(ns) => dax_member(m, ns).err()?,
             };
             reason.is_pending().then_some(reason)
@@ -473,32 +451,82 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
         name: entry.name.to_string(),
         reasons: vec![reason],
     };
-    if entry.is_cxl() {
-        return Err(refuse(Reason::Cxl {
+    let cxl = || {
+        refuse(Reason::Cxl {
             why: "names CXL memory devices (serial=), which are planned against the CXL bus, not namespaces".into(),
             pending: false,
-        }));
-    }
-    let need = match entry.layout {
-        Layout::Striped { .. } => 2,
-        _ => 1,
+        })
     };
-    if entry.members.len() < need {
-        return Err(refuse(Reason::TooFewMembers {
-            need,
-            got: entry.members.len(),
-        }));
+    if entry.is_cxl() {
+        return Err(cxl());
     }
-
-    let mut members: Vec<Resolved> = Vec::with_capacity(entry.members.len());
-    let mut devnums = Vec::with_capacity(entry.members.len());
-    let mut kmem_devs = Vec::new();
     let mut warnings = Vec::new();
-    // Every bad member is reported, not only the first.
+    let (members, device) = match &entry.kind {
+        EntryKind::Single { member, .. } => {
+            let ns = resolve(member, namespaces).map_err(refuse)?;
+            let devnum = block_member(member, ns, &mut warnings).map_err(refuse)?;
+            let device = Device::Single {
+                blockdev: ns.blockdev.clone().unwrap_or_default(),
+                devnum,
+                size: Sectors::from_bytes(ns.size),
+            };
+            let r = Resolved {
+                member: member.clone(),
+                ns: ns.clone(),
+            };
+            (vec![r], device)
+        }
+        EntryKind::Linear { .. } => {
+            let good = resolve_members(entry, namespaces, |m, ns| {
+                block_member(m, ns, &mut warnings)
+            })?;
+            let device = linear(entry, &good).map_err(refuse)?;
+            (good.into_iter().map(|(r, _)| r).collect(), device)
+        }
+        EntryKind::Striped { chunk_bytes, .. } => {
+            let good = resolve_members(entry, namespaces, |m, ns| {
+                block_member(m, ns, &mut warnings)
+            })?;
+            let device = striped(entry, *chunk_bytes, &good).map_err(refuse)?;
+            (good.into_iter().map(|(r, _)| r).collect(), device)
+        }
+        EntryKind::SystemRam { .. } => {
+            let good = resolve_members(entry, namespaces, kmem_member)?;
+            let (members, devs) = good.into_iter().unzip();
+            (members, Device::Kmem { devs })
+        }
+        // Refused above (is_cxl).
+        EntryKind::CxlPmem { .. } => return Err(cxl()),
+    };
+    // Built as planned either way: the warning only says what the mix costs.
+    warnings.extend(crate::numa::mix_warning(
+        entry.layout(),
+        &members,
+        entry.options.numa_mix,
+    ));
+    Ok(Plan {
+        line: entry.line,
+        name: entry.name.clone(),
+        layout: entry.layout(),
+        members,
+        device,
+        warnings,
+    })
+}
+
+/// Resolves every member of an entry and checks each with `check` (what its layout needs of
+/// a namespace); every bad member is reported, not only the first.
+#[allow(clippy::result_large_err)]
+fn resolve_members<T>(
+    entry: &Entry,
+    namespaces: &[Namespace],
+    mut check: impl FnMut(&Member, &Namespace) -> Result<T, Reason>,
+) -> Result<Vec<(Resolved, T)>, Refusal> {
+    let mut good = Vec::with_capacity(entry.members().len());
     let mut bad = Vec::new();
     // (namespace dev, member) of every member resolved so far, good or bad.
     let mut named: Vec<(&str, &Member)> = Vec::new();
-    for member in &entry.members {
+    for member in entry.members() {
         let ns = match resolve(member, namespaces) {
             Ok(ns) => ns,
             Err(r) => {
@@ -515,38 +543,16 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
             continue;
         }
         named.push((ns.dev.as_str(), member));
-        if entry.layout == Layout::SystemRam {
-            match kmem_member(member, ns) {
-                Ok(d) => {
-                    kmem_devs.push(d);
-                    members.push(Resolved {
-                        member: member.clone(),
-                        ns: ns.clone(),
-                    });
-                }
-                Err(r) => bad.push(r),
-            }
-            continue;
+        match check(member, ns) {
+            Ok(t) => good.push((
+                Resolved {
+                    member: member.clone(),
+                    ns: ns.clone(),
+                },
+                t,
+            )),
+            Err(r) => bad.push(r),
         }
-        match dax_member(member, ns) {
-            Ok(d) => devnums.push(d),
-            Err(r) => {
-                bad.push(r);
-                continue;
-            }
-        }
-        if let Some(start) = ns.data_start {
-            if start % HUGE_PAGE_BYTES != 0 {
-                warnings.push(format!(
-                    "member {member} ({}) starts at {start:#x}, not 2 MiB aligned: DAX falls back to 4 KiB page faults",
-                    ns.dev
-                ));
-            }
-        }
-        members.push(Resolved {
-            member: member.clone(),
-            ns: ns.clone(),
-        });
     }
     if !bad.is_empty() {
         return Err(Refusal {
@@ -555,105 +561,98 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
             reasons: bad,
         });
     }
+    Ok(good)
+}
 
-    let too_small = |r: &Resolved, unit: u64| {
-        refuse(Reason::TooSmall {
-            member: r.member.clone(),
-            dev: r.ns.dev.clone(),
-            size: r.ns.size,
-            unit,
-        })
-    };
-    let device = match entry.layout {
-        Layout::Single => {
-            let (Some(r), Some(devnum)) = (members.first(), devnums.first()) else {
-                return Err(refuse(Reason::TooFewMembers { need: 1, got: 0 }));
-            };
-            let blockdev = r.ns.blockdev.clone().unwrap_or_default();
-            Device::Single {
-                blockdev,
-                devnum: *devnum,
-                size: Sectors::from_bytes(r.ns.size),
-            }
+/// A member of a block layout: its namespace must do DAX (its device number); a start off the
+/// 2 MiB grid is warned about.
+fn block_member(
+    member: &Member,
+    ns: &Namespace,
+    warnings: &mut Vec<String>,
+) -> Result<DevNum, Reason> {
+    let devnum = dax_member(member, ns)?;
+    if let Some(start) = ns.data_start {
+        if start % HUGE_PAGE_BYTES != 0 {
+            warnings.push(format!(
+                "member {member} ({}) starts at {start:#x}, not 2 MiB aligned: DAX falls back to 4 KiB page faults",
+                ns.dev
+            ));
         }
-        Layout::Linear => {
-            let mut targets = Vec::with_capacity(members.len());
-            let mut start = Sectors(0);
-            for (r, dev) in members.iter().zip(&devnums) {
-                // Whole 2 MiB units only, so every boundary stays huge-page aligned.
-                let length = Sectors::from_bytes(r.ns.size - r.ns.size % HUGE_PAGE_BYTES);
-                if length.0 == 0 {
-                    return Err(too_small(r, HUGE_PAGE_BYTES));
-                }
-                targets.push(Target {
-                    start,
-                    length,
-                    kind: TargetKind::Linear {
-                        dev: *dev,
-                        offset: Sectors(0),
-                    },
-                });
-                start = Sectors(
-                    start
-                        .0
-                        .checked_add(length.0)
-                        .ok_or_else(|| refuse(Reason::TooLarge))?,
-                );
-            }
-            Device::Dm {
-                uuid: dm_uuid(&entry.name),
-                targets,
-                size: start,
-            }
+    }
+    Ok(devnum)
+}
+
+fn too_small(r: &Resolved, unit: u64) -> Reason {
+    Reason::TooSmall {
+        member: r.member.clone(),
+        dev: r.ns.dev.clone(),
+        size: r.ns.size,
+        unit,
+    }
+}
+
+/// dm-linear over the members in order, whole 2 MiB units of each.
+fn linear(entry: &Entry, members: &[(Resolved, DevNum)]) -> Result<Device, Reason> {
+    let mut targets = Vec::with_capacity(members.len());
+    let mut start = Sectors(0);
+    for (r, dev) in members {
+        // Whole 2 MiB units only, so every boundary stays huge-page aligned.
+        let length = Sectors::from_bytes(r.ns.size - r.ns.size % HUGE_PAGE_BYTES);
+        if length.0 == 0 {
+            return Err(too_small(r, HUGE_PAGE_BYTES));
         }
-        Layout::Striped { chunk_bytes } => {
-            let smallest = members
-                .iter()
-                .min_by_key(|r| r.ns.size)
-                .map(|r| r.ns.size)
-                .unwrap_or(0);
-            let per_member = smallest - smallest % chunk_bytes.max(1);
-            if per_member == 0 {
-                if let Some(r) = members.iter().find(|r| r.ns.size == smallest) {
-                    return Err(too_small(r, chunk_bytes));
-                }
-            }
-            let per_member = Sectors::from_bytes(per_member);
-            let length = per_member
-                .0
-                .checked_mul(members.len() as u64)
-                .ok_or_else(|| refuse(Reason::TooLarge))?;
-            let length = Sectors(length);
-            let stripes = devnums.iter().map(|d| (*d, Sectors(0))).collect();
-            let chunk = Sectors::from_bytes(chunk_bytes);
-            let targets = vec![Target {
-                start: Sectors(0),
-                length,
-                kind: TargetKind::Striped { chunk, stripes },
-            }];
-            Device::Dm {
-                uuid: dm_uuid(&entry.name),
-                targets,
-                size: length,
-            }
+        targets.push(Target {
+            start,
+            length,
+            kind: TargetKind::Linear {
+                dev: *dev,
+                offset: Sectors(0),
+            },
+        });
+        start = Sectors(start.0.checked_add(length.0).ok_or(Reason::TooLarge)?);
+    }
+    Ok(Device::Dm {
+        uuid: dm_uuid(&entry.name),
+        targets,
+        size: start,
+    })
+}
+
+/// dm-striped over the members in order, as many whole chunks of each as the smallest has.
+fn striped(
+    entry: &Entry,
+    chunk_bytes: u64,
+    members: &[(Resolved, DevNum)],
+) -> Result<Device, Reason> {
+    let smallest = members
+        .iter()
+        .min_by_key(|(r, _)| r.ns.size)
+        .map(|(r, _)| r.ns.size)
+        .unwrap_or(0);
+    let per_member = smallest - smallest % chunk_bytes.max(1);
+    if per_member == 0 {
+        if let Some((r, _)) = members.iter().find(|(r, _)| r.ns.size == smallest) {
+            return Err(too_small(r, chunk_bytes));
         }
-        Layout::SystemRam => Device::Kmem { devs: kmem_devs },
-        // Refused above (is_cxl).
-        Layout::CxlPmem => return Err(refuse(Reason::TooFewMembers { need: 1, got: 0 })),
-    };
-    // Built as planned either way: the warning only says what the mix costs.
-    warnings.extend(crate::numa::mix_warning(
-        entry.layout,
-        &members,
-        entry.options.numa_mix,
-    ));
-    Ok(Plan {
-        line: entry.line,
-        name: entry.name.to_string(),
-        layout: entry.layout,
-        members,
-        device,
-        warnings,
+    }
+    let per_member = Sectors::from_bytes(per_member);
+    let length = per_member
+        .0
+        .checked_mul(members.len() as u64)
+        .ok_or(Reason::TooLarge)?;
+    let length = Sectors(length);
+    let stripes = members.iter().map(|(_, d)| (*d, Sectors(0))).collect();
+    let chunk = Sectors::from_bytes(chunk_bytes);
+    let targets = vec![Target {
+        start: Sectors(0),
+        length,
+        kind: TargetKind::Striped { chunk, stripes },
+    }];
+    Ok(Device::Dm {
+        uuid: dm_uuid(&entry.name),
+        targets,
+        size: length,
     })
 }
 
@@ -662,7 +661,7 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
 fn owners<'a>(entries: &[Entry], namespaces: &'a [Namespace]) -> HashMap<&'a str, usize> {
     let mut owner: HashMap<&str, usize> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {
-        for member in &entry.members {
+        for member in entry.members() {
             for ns in candidates(member, namespaces) {
                 owner.entry(ns.dev.as_str()).or_insert(i);
             }
@@ -683,7 +682,7 @@ pub fn dm_member_of<'a>(
         .iter()
         .find(|ns| ns.blockdev.as_deref() == Some(blockdev))?;
     let i = *owners(entries, namespaces).get(ns.dev.as_str())?;
-    entries.get(i).filter(|e| e.layout.is_dm())
+    entries.get(i).filter(|e| e.layout().is_dm())
 }
 
 /// Plans every entry; a namespace claimed by an earlier entry refuses the later one.
@@ -700,7 +699,7 @@ pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan,
         .enumerate()
         .map(|(i, entry)| {
             let mut taken = Vec::new();
-            for member in &entry.members {
+            for member in entry.members() {
                 for ns in candidates(member, namespaces) {
                     let first = owner.get(ns.dev.as_str()).copied().unwrap_or(i);
                     if let Some(other) = entries.get(first).filter(|_| first < i) {

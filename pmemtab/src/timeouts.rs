@@ -330,8 +330,8 @@ fn sum(waits: &[Duration]) -> Duration {
 impl Timeouts {
     /// The waits each phase but the device's counts for an entry: (build, undo).
     pub fn phases(entry: &Entry) -> (Waits, Waits) {
-        let mkfs: Waits = if entry.options.mkfs { MKFS_BUILD } else { &[] };
-        match entry.layout {
+        let mkfs: Waits = if entry.mkfs() { MKFS_BUILD } else { &[] };
+        match entry.layout() {
             // Nothing to take back: the by-name link is published after mkfs.
             Layout::Single => (mkfs, &[]),
             Layout::Linear | Layout::Striped { .. } => (mkfs, DM_UNDO),
@@ -343,8 +343,8 @@ impl Timeouts {
 
     /// The limits for an entry, with `device` overriding its device phase (`up --timeout`).
     pub fn of(entry: &Entry, device: Option<Duration>) -> Timeouts {
-        let members = u32::try_from(entry.members.len().max(1)).unwrap_or(u32::MAX);
-        let mkfs = entry.options.mkfs.then_some(Wait::Mkfs.limit());
+        let members = u32::try_from(entry.members().len().max(1)).unwrap_or(u32::MAX);
+        let mkfs = entry.mkfs().then_some(Wait::Mkfs.limit());
         // Saturating: the parser and the command line cap every input at
         // timespan::MAX_LIMIT, and the boot path must not panic should a caller not.
         let waits = Timeouts::phases(entry);
@@ -388,18 +388,21 @@ impl Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tab::{EntryKind, Filesystem};
 
-    fn entry(layout: Layout, members: usize) -> Entry {
+    fn entry_with(layout: Layout, members: usize, fs: Option<Filesystem>) -> Entry {
+        let members = (0..members as u64).map(crate::tab::Member::Addr).collect();
         Entry {
             line: 1,
             name: crate::tab::name::Name::new("e").unwrap(),
-            layout,
-            members: vec![crate::tab::Member::Addr(0); members],
-            mount_point: None,
-            fstype: None,
+            kind: EntryKind::new(layout, members, fs).unwrap(),
             options: Default::default(),
             source: Default::default(),
         }
+    }
+
+    fn entry(layout: Layout, members: usize) -> Entry {
+        entry_with(layout, members, None)
     }
 
     #[test]
@@ -418,8 +421,12 @@ mod tests {
         let single = Timeouts::of(&entry(Layout::Single, 1), Some(secs(0)));
         assert_eq!(single.device, secs(0));
         assert_eq!(single.service, LOOK_ONCE + secs(30));
-        let mut mkfs = entry(Layout::Linear, 1);
-        mkfs.options.mkfs = true;
+        let mkfs_fs = Filesystem {
+            fstype: crate::tab::FsType::Ext4,
+            mkfs: true,
+            mount: None,
+        };
+        let mut mkfs = entry_with(Layout::Linear, 1, Some(mkfs_fs));
         mkfs.options.device_timeout = Some(secs(5));
         let t = Timeouts::of(&mkfs, None);
         assert_eq!(t.service, secs(5 + 600 + 10 + 30));
@@ -487,7 +494,12 @@ mod tests {
         let secs = Duration::from_secs;
         let nd = Timeouts::of(&entry(Layout::SystemRam, 1), None);
         let mut cxl = entry(Layout::SystemRam, 1);
-        cxl.members = vec![crate::tab::Member::Serial(0x1001)];
+        cxl.kind = EntryKind::new(
+            Layout::SystemRam,
+            vec![crate::tab::Member::Serial(0x1001)],
+            None,
+        )
+        .unwrap();
         let cxl = Timeouts::of(&cxl, None);
         // device 30, build 20 + 30 (+ 5 over CXL), undo 30 + 20 + 5, margin 30.
         assert_eq!(nd.service, secs(165));

@@ -53,15 +53,15 @@ fn full_striped_line() {
     assert_eq!(e.line, 1);
     assert_eq!(e.name, "fast0");
     assert_eq!(
-        e.layout,
+        e.layout(),
         Layout::Striped {
             chunk_bytes: 2 << 20
         }
     );
-    assert_eq!(e.members, vec![uuid(U1), uuid(U2)]);
-    assert_eq!(e.mount_point.as_deref(), Some("/mnt/fast"));
-    assert_eq!(e.fstype, Some(FsType::Ext4));
-    assert!(e.options.nofail && !e.options.noauto && !e.options.mkfs);
+    assert_eq!(e.members(), vec![uuid(U1), uuid(U2)]);
+    assert_eq!(e.mount_point().map(|m| m.as_str()), Some("/mnt/fast"));
+    assert_eq!(e.fstype(), Some(FsType::Ext4));
+    assert!(e.options.nofail && !e.options.noauto && !e.mkfs());
     assert_eq!(e.options.device_timeout, Some(Duration::from_secs(90)));
     // nofail stays for mount(8) and systemd (which orders the mount by it); the timeout is
     // pmemtab's own.
@@ -73,27 +73,27 @@ fn full_striped_line() {
 fn defaults_for_trailing_columns() {
     let e = one(&format!("# comment\n\n   \t\nraw linear uuid={U1}\n"));
     assert_eq!(e.line, 4);
-    assert_eq!(e.layout, Layout::Linear);
-    assert_eq!(e.mount_point, None);
-    assert_eq!(e.fstype, None);
+    assert_eq!(e.layout(), Layout::Linear);
+    assert_eq!(e.mount_point(), None);
+    assert_eq!(e.fstype(), None);
     assert_eq!(e.options, Default::default());
     assert_eq!(e.timeouts().device, Duration::from_secs(30));
     // striped without chunk: 2 MiB; a mount point without type: ext4.
     let e = one(&format!("s striped uuid={U1},uuid={U2} /srv\n"));
     assert_eq!(
-        e.layout,
+        e.layout(),
         Layout::Striped {
             chunk_bytes: 2 << 20
         }
     );
-    assert_eq!(e.fstype, Some(FsType::Ext4));
+    assert_eq!(e.fstype(), Some(FsType::Ext4));
 }
 
 #[test]
 fn member_forms() {
     let e = one("m linear name=alpha,addr=0x28000000,ADDR=140000000,/dev/pmem2.1\n");
     assert_eq!(
-        e.members,
+        e.members(),
         vec![
             Member::Name("alpha".into()),
             Member::Addr(0x2800_0000),
@@ -114,8 +114,8 @@ fn member_forms() {
 #[test]
 fn mount_point_escapes_and_dax_choice() {
     let e = one(&format!("db single uuid={U1} /srv/my\\040data//  xfs  dax=inode,logbufs=8,x-systemd.requires=foo.service\n"));
-    assert_eq!(e.mount_point.as_deref(), Some("/srv/my data"));
-    assert_eq!(e.fstype, Some(FsType::Xfs));
+    assert_eq!(e.mount_point().map(|m| m.as_str()), Some("/srv/my data"));
+    assert_eq!(e.fstype(), Some(FsType::Xfs));
     // the user's dax choice is kept and no second dax is added.
     assert_eq!(
         e.mount_options(),
@@ -355,7 +355,7 @@ fn rendered_diagnostic_points_at_the_fault() {
 #[test]
 fn crlf_tabs_and_non_ascii_columns() {
     let e = one(&format!("n\tlinear\tuuid={U1}\t/mnt/é\r\n"));
-    assert_eq!(e.mount_point.as_deref(), Some("/mnt/é"));
+    assert_eq!(e.mount_point().map(|m| m.as_str()), Some("/mnt/é"));
     // A non-ASCII name is refused at its first bad character; columns count characters.
     assert_eq!(
         diags("é linear x\n")[0],
@@ -609,7 +609,7 @@ fn uuids_are_taken_in_the_form_the_hint_describes() {
         .unwrap()
         .contains("32 hexadecimal digits in groups of 8-4-4-4-12"));
     let e = one(&format!("u linear UUID={}\n", U1.to_uppercase()));
-    assert_eq!(e.members, vec![uuid(U1)]);
+    assert_eq!(e.members(), vec![uuid(U1)]);
 }
 
 /// Options mean what fstab(5), mount(8) and systemd.mount(5) say, or are refused; none is
@@ -902,23 +902,23 @@ fn numa_mix_is_pmemtabs_own_and_for_dm_layouts_only() {
 #[test]
 fn cxl_pmem_lines() {
     let e = one("cxlpm cxl-pmem serial=0x2002,serial=0x2003 - - size=512M,granularity=256\n");
-    assert_eq!(e.layout, Layout::CxlPmem);
+    assert_eq!(e.layout(), Layout::CxlPmem);
     assert_eq!(
-        e.members,
+        e.members(),
         vec![Member::Serial(0x2002), Member::Serial(0x2003)]
     );
     assert_eq!(e.options.size, Some(512 << 20));
     assert_eq!(e.options.granularity, Some(256));
-    assert!(e.is_cxl() && e.mount_point.is_none() && e.fstype.is_none());
-    assert_eq!(e.layout.to_string(), "cxl-pmem");
-    assert_eq!(e.members[0].to_string(), "serial=0x2002");
+    assert!(e.is_cxl() && e.mount_point().is_none() && e.fstype().is_none());
+    assert_eq!(e.layout().to_string(), "cxl-pmem");
+    assert_eq!(e.members()[0].to_string(), "serial=0x2002");
     // Decimal too, and the defaults (no size=, no granularity=).
     let d = one("cxlpm cxl-pmem serial=8194 - - x-initrd.attach,nofail\n");
-    assert_eq!(d.members, vec![Member::Serial(0x2002)]);
+    assert_eq!(d.members(), vec![Member::Serial(0x2002)]);
     assert_eq!((d.options.size, d.options.granularity), (None, None));
     assert!(d.options.initrd_attach && d.options.nofail);
     let r = one("expand system-ram serial=0x1001 - - zone=movable,size=256M\n");
-    assert_eq!(r.layout, Layout::SystemRam);
+    assert_eq!(r.layout(), Layout::SystemRam);
     assert!(r.is_cxl());
     assert_eq!(r.options.size, Some(256 << 20));
 }
@@ -1026,4 +1026,13 @@ fn cxl_refusals() {
     for (text, want) in cases {
         assert_eq!(diags(&text), want, "for line {text:?}");
     }
+}
+
+#[test]
+fn zone_belongs_to_the_system_ram_entry() {
+    let normal = one(&format!("ram system-ram uuid={U1} - - zone=normal\n"));
+    assert_eq!(normal.zone(), Some(pmemtab::kmem::Zone::Normal));
+    let default = one(&format!("ram system-ram uuid={U1}\n"));
+    assert_eq!(default.zone(), Some(pmemtab::kmem::Zone::Movable));
+    assert_eq!(one(&format!("x linear uuid={U1}\n")).zone(), None);
 }

@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
         Some(b) => parsed
             .entries
             .iter()
-            .filter(|e| e.layout == pmemtab::tab::Layout::CxlPmem)
+            .filter(|e| e.layout() == pmemtab::tab::Layout::CxlPmem)
             .filter(|e| matches!(pmemtab::cxl::plan::plan(e, b), Ok(RegionPlan::Create(_))))
             .map(|e| e.name.as_str())
             .collect(),
@@ -157,14 +157,14 @@ fn describe(ctx: &Ctx, entry: &pmemtab::tab::Entry, plan: &Plan) {
             devs.iter().map(|d| d.size).sum(),
         ),
     };
-    let mount = match (&entry.mount_point, entry.fstype) {
+    let mount = match (entry.mount_point(), entry.fstype()) {
         (Some(mp), Some(fs)) => format!(", {fs} on {mp} ({})", entry.mount_options().join(",")),
         _ => String::new(),
     };
     outln!(
         "{}: {} {} ({}){mount}",
         entry.name,
-        entry.layout,
+        entry.layout(),
         path,
         human_bytes(size)
     );
@@ -197,7 +197,7 @@ fn describe_cxl(entry: &pmemtab::tab::Entry, plan: &RegionPlan) {
         RegionPlan::Recognised { region, bind } => outln!(
             "{}: {} {region} exists as declared{}",
             entry.name,
-            entry.layout,
+            entry.layout(),
             if *bind {
                 " (not bound to cxl_region yet: up binds it)"
             } else {
@@ -208,7 +208,7 @@ fn describe_cxl(entry: &pmemtab::tab::Entry, plan: &RegionPlan) {
             outln!(
                 "{}: {} would be created under {} ({} region, {}, granularity {})",
                 entry.name,
-                entry.layout,
+                entry.layout(),
                 c.root_decoder,
                 c.mode.as_str(),
                 human_bytes(c.size),

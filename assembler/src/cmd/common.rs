@@ -65,7 +65,7 @@ pub fn unplanned(ctx: &Ctx, entry: &Entry, wanted: &'static str, action: &'stati
     Error::Unplanned {
         at: ctx.at(entry.line, &entry.name),
         name: entry.name.to_string(),
-        layout: entry.layout.to_string(),
+        layout: entry.layout().to_string(),
         wanted,
         action,
     }
@@ -210,7 +210,7 @@ pub fn initrd_entries<'a>(ctx: &Ctx, entries: &'a [Entry]) -> Vec<(&'a Entry, bo
 pub(crate) mod tests {
     use super::*;
     use crate::exit::Exit;
-    use pmemtab::tab::{Layout, Member};
+    use pmemtab::tab::{EntryKind, Layout, Member};
 
     pub(crate) fn ctx() -> Ctx {
         let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
@@ -228,10 +228,7 @@ pub(crate) mod tests {
         Entry {
             line: 2,
             name: pmemtab::tab::name::Name::new(name).unwrap(),
-            layout,
-            members: vec![Member::Name(member.into())],
-            mount_point: None,
-            fstype: None,
+            kind: EntryKind::new(layout, vec![Member::Name(member.into())], None).unwrap(),
             options: Default::default(),
             source: Default::default(),
         }

@@ -95,7 +95,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
         // A system-ram entry: its dax devices are found through pmemtab, there is no dm device.
         if let Some(e) = entries
             .iter()
-            .find(|e| e.name == name && e.layout == Layout::SystemRam)
+            .find(|e| e.name == name && e.layout() == Layout::SystemRam)
         {
             let limit = args.timeout.unwrap_or(Wait::KmemOffline.limit());
             return down_kmem(ctx, e, &at(&name), limit);

@@ -142,7 +142,7 @@ fn existing(ctx: &Ctx) -> Result<Vec<pmemtab::tab::Entry>, Error> {
         return Ok(Vec::new());
     }
     pmemtab::tab::load(&ctx.pmemtab)
-        .map(|p| p.entries)
+        .map(|p| p.entries.into())
         .map_err(|e| Error::refused("import", e.to_string()))
 }
 

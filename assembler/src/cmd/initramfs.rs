@@ -246,7 +246,7 @@ fn held(ctx: &Ctx, parsed: &Parsed) -> Result<Vec<Held>, ()> {
     // The namespaces `single` entries use, as planned now (only when there are some: a
     // machine without pmem has nothing to scan).
     let mut singles: Vec<(&pmemtab::tab::Entry, DevNum, String)> = Vec::new();
-    if parsed.entries.iter().any(|e| e.layout == Layout::Single) {
+    if parsed.entries.iter().any(|e| e.layout() == Layout::Single) {
         match pmemtab::ns::scan(&ctx.sysfs) {
             Ok(namespaces) => {
                 for (e, p) in parsed

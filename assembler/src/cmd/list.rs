@@ -138,7 +138,7 @@ fn run_cxl(ctx: &Ctx, json: bool) -> Result<(), Error> {
     let entry_of = |serial: u64| {
         entries
             .iter()
-            .find(|e| e.members.contains(&pmemtab::tab::Member::Serial(serial)))
+            .find(|e| e.members().contains(&pmemtab::tab::Member::Serial(serial)))
             .map(|e| e.name.to_string())
     };
     // (decoder, region, position) of every decoder in a region.
@@ -265,7 +265,7 @@ fn entry_users(ctx: &Ctx, namespaces: &[Namespace]) -> Vec<(String, String)> {
     };
     let mut users = Vec::new();
     for entry in &parsed.entries {
-        for member in &entry.members {
+        for member in entry.members() {
             if let Ok(ns) = pmemtab::plan::resolve(member, namespaces) {
                 users.push((ns.dev.clone(), entry.name.to_string()));
             }

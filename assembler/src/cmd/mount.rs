@@ -35,11 +35,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
             let mounted = initrd_entries(ctx, &parsed.entries)
                 .into_iter()
                 .map(|(entry, _)| entry)
-                .filter(|e| {
-                    e.mount_point
-                        .as_deref()
-                        .is_some_and(|mp| pmemtab::systemd::simplify_path(mp).as_deref() != Ok("/"))
-                });
+                .filter(|e| e.mount_point().is_some_and(|mp| !mp.is_root()));
             // Each entry's failure is said as it happens, and the next is mounted.
             error::each(mounted, |entry| mount_one(ctx, entry, args.root.as_deref()))
         }
@@ -55,7 +51,9 @@ fn mount_one(
     root: Option<&std::path::Path>,
 ) -> Result<(), Error> {
     let at = ctx.at(entry.line, &entry.name);
-    let (Some(mount_point), Some(fstype)) = (&entry.mount_point, entry.fstype) else {
+    // Only an entry with a filesystem type holds a mount point.
+    let Some((mount_point, fstype)) = entry.fs().and_then(|f| Some((f.mount.as_ref()?, f.fstype)))
+    else {
         return Err(Error::refused(
             at,
             "no mount point or filesystem type in pmemtab; fill in both columns to mount it",
@@ -70,7 +68,7 @@ fn mount_one(
     )
     .map_err(|e| Error::system(&at, e))?;
     // The device: /dev/mapper/<name> for dm layouts (must be up), the namespace's own for single.
-    let (source, devnum) = if entry.layout.is_dm() {
+    let (source, devnum) = if entry.layout().is_dm() {
         let info = assemble::open_control(ctx, Deadline::after(OPEN_CONTROL_LIMIT))
             .and_then(|mut ctl| Ok(ctl.info(&entry.name)?));
         match info {

@@ -89,7 +89,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
                     mounts: mounted(info.devnum),
                     line: entries
                         .iter()
-                        .find(|e| e.name == info.name && e.layout.is_dm())
+                        .find(|e| e.name == info.name && e.layout().is_dm())
                         .map(|e| e.line),
                 });
             }
@@ -101,7 +101,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
         }
     }
     // `single` entries have no dm device: show the namespace's own block device if present.
-    for e in entries.iter().filter(|e| e.layout == Layout::Single) {
+    for e in entries.iter().filter(|e| e.layout() == Layout::Single) {
         if let Ok(Device::Single {
             blockdev,
             devnum,
@@ -127,7 +127,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
     }
     // system-ram entries: shown when any member is in system-ram mode.
     let mut mems = Vec::new();
-    for e in entries.iter().filter(|e| e.layout == Layout::SystemRam) {
+    for e in entries.iter().filter(|e| e.layout() == Layout::SystemRam) {
         let Ok(p) = plan(e, &namespaces) else {
             continue;
         };

@@ -136,7 +136,7 @@ fn up_cxl(
         .map(|s| format!("{s:#x}"))
         .collect();
     // A ram region's memory: the zone it goes to.
-    let zone = (entry.layout == Layout::SystemRam).then(|| entry.options.zone.unwrap_or_default());
+    let zone = entry.zone();
     let plan = result.map_err(|f| f.at(&at))?;
     // What the region brings when it binds (cxl_pmem's nd region, dax_cxl's dax device and
     // kmem) loaded before: the devices may have been there at the first look, with udev still
@@ -296,7 +296,7 @@ fn wait_for_plan(
                     modules_loaded = true;
                     // Every module is tried (no short cut): each may bring members.
                     settle = false;
-                    for m in pmemtab::ns::member_modules(entry.layout) {
+                    for m in pmemtab::ns::member_modules(entry.layout()) {
                         settle |= assemble::modprobe(m, by.device);
                     }
                 }
@@ -354,22 +354,13 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, by: &Budget) -> Result<(), Error
     if let Device::Kmem { devs } = &plan.device {
         return build_kmem(ctx, entry, plan, devs, &at, by);
     }
-    // Checked before anything is built, so that this cannot fail half-way.
-    let fstype = match (entry.options.mkfs, entry.fstype) {
-        (false, _) => None,
-        (true, Some(f)) => Some(f),
-        (true, None) => {
-            return Err(Error::refused(
-                at,
-                "option mkfs needs a filesystem type in the fstype column",
-            ));
-        }
-    };
+    // The filesystem to make, if asked: an entry holds mkfs only with a filesystem type.
+    let fstype = entry.fs().filter(|f| f.mkfs).map(|f| f.fstype);
     // Run on the assembled device before anything is written to it: the stripe it was
     // formatted for must be this one, and mkfs only where it cannot destroy a filesystem.
     let prepare = |device: &Path| -> Result<(), Failure> {
         // A device that cannot be read holds nothing to protect: mkfs or mount say why.
-        if let Ok(Some(why)) = mkfs::geometry_conflict(device, entry.layout, plan.members.len()) {
+        if let Ok(Some(why)) = mkfs::geometry_conflict(device, entry.layout(), plan.members.len()) {
             return Err(Failure::refused(format!(
                 "refused: {why}; the chunk size or the members changed since it was made, and using it so would scramble it: restore the entry as it was"
             )));
@@ -389,7 +380,7 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, by: &Budget) -> Result<(), Error
                 })
             })
             .collect();
-        let made = mkfs::ensure_fs(device, &members, fstype, entry.layout, size, by.build)
+        let made = mkfs::ensure_fs(device, &members, fstype, entry.layout(), size, by.build)
             .map_err(|e| {
                 if e.is_refusal() {
                     Failure::refused(e.to_string())
@@ -409,7 +400,7 @@ fn build(ctx: &Ctx, entry: &Entry, plan: &Plan, by: &Budget) -> Result<(), Error
         }
         Ok(())
     };
-    match entry.layout {
+    match entry.layout() {
         Layout::Single => build_single(ctx, entry, plan, &at, prepare),
         _ => {
             let mut ctl =
@@ -429,7 +420,8 @@ fn build_kmem(
     at: &str,
     by: &Budget,
 ) -> Result<(), Error> {
-    let zone = entry.options.zone.unwrap_or_default();
+    // A Kmem plan is a system-ram entry's, which has a zone.
+    let zone = entry.zone().unwrap_or_default();
     let mut fresh: Vec<&KmemDev> = Vec::new();
     // One undo phase for everything taken back, from the first failure on.
     let undo_by = std::cell::OnceCell::new();
@@ -650,13 +642,11 @@ mod tests {
         let r = scratch_ctx("up-mkfs", "1\n");
         let mut ctl = Control::new(FakeKernel::default()).unwrap();
         let plan = plan_for("fast0", 2 << 20);
+        let members = plan.members.iter().map(|r| r.member.clone()).collect();
         let entry = Entry {
             line: 3,
             name: pmemtab::tab::name::Name::new("fast0").unwrap(),
-            layout: plan.layout,
-            members: Vec::new(),
-            mount_point: None,
-            fstype: None,
+            kind: pmemtab::tab::EntryKind::new(plan.layout, members, None).unwrap(),
             options: Default::default(),
             source: Default::default(),
         };

@@ -27,21 +27,15 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
     let entry = &load_one(ctx, &args.name)?;
     let at = ctx.at(entry.line, &entry.name);
-    let Some(mount_point) = &entry.mount_point else {
+    let Some(mount_point) = entry.mount_point() else {
         return Err(Error::refused(
             at,
             "no mount point in pmemtab, so nothing to verify",
         ));
     };
-    if !entry.layout.is_dax_block() {
-        return Err(Error::refused(
-            at,
-            format!("a {} entry is not mounted", entry.layout),
-        ));
-    }
     let want = entry.dax_want();
     // The device the entry mounts: its dm device, or a single entry's namespace.
-    let devnum = if entry.layout.is_dm() {
+    let devnum = if entry.layout().is_dm() {
         match nodes::dm_devnum_by_name(&ctx.sysfs, &entry.name) {
             Ok(Some(d)) => d,
             Ok(None) => {

@@ -46,7 +46,7 @@ fn one(cxl: &Cxl, r: &Region, existing: &[Entry]) -> Outcome {
         serials.push(m.serial);
     }
     if let Some(e) = existing.iter().find(|e| {
-        e.members
+        e.members()
             .iter()
             .any(|m| matches!(m, Member::Serial(s) if serials.contains(s)))
     }) {

@@ -94,7 +94,7 @@ impl fmt::Display for Refusal {
 /// The serials a CXL line names, in position order.
 pub fn serials(entry: &Entry) -> Vec<u64> {
     entry
-        .members
+        .members()
         .iter()
         .filter_map(|m| match m {
             Member::Serial(s) => Some(*s),
@@ -105,7 +105,7 @@ pub fn serials(entry: &Entry) -> Vec<u64> {
 
 /// The region mode a CXL line asks for.
 pub fn mode_of(entry: &Entry) -> Mode {
-    if entry.layout == Layout::CxlPmem {
+    if entry.layout() == Layout::CxlPmem {
         Mode::Pmem
     } else {
         Mode::Ram

@@ -89,7 +89,7 @@ fn pmemtab_device(
                 crate::sysfs::read_line(&dir.join("dm/name")).unwrap_or_else(|_| d.to_string());
             let entry = entries
                 .iter()
-                .find(|e| e.layout.is_dm() && crate::plan::dm_uuid(&e.name) == uuid)
+                .find(|e| e.layout().is_dm() && crate::plan::dm_uuid(&e.name) == uuid)
                 .map(|e| e.name.to_string());
             return Some((d, format!("/dev/mapper/{name}"), entry));
         }
@@ -121,7 +121,7 @@ pub fn uncovered<'h>(image: &Image<'_>, held: &'h [Held]) -> Vec<&'h Held> {
     held.iter()
         .filter(|h| {
             !image.entries.iter().any(|e| {
-                e.mount_point.as_deref() == Some(h.mount_point.as_str())
+                e.mount_point().map(|m| m.as_str()) == Some(h.mount_point.as_str())
                     || h.entry.as_deref() == Some(e.name.as_str())
             })
         })

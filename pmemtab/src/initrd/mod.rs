@@ -27,7 +27,7 @@ pub fn sets_up(entry: &Entry, boot: &BootDevices<'_>) -> bool {
 
 /// A cxl-pmem region the initrd creates before anything else (see [`sets_up`]).
 pub fn early_region(entry: &Entry) -> bool {
-    entry.layout == Layout::CxlPmem && !entry.options.noauto
+    entry.layout() == Layout::CxlPmem && !entry.options.noauto
 }
 
 /// Whether the initrd sets `entry` up without being asked (what initramfs-tools' scripts run,
@@ -54,7 +54,7 @@ pub fn boot_needs(entry: &Entry, boot: &BootDevices<'_>) -> bool {
 /// CXL pmem regions come before all of these: the namespaces the others name may be theirs.
 pub fn schedule<'a>(entries: &'a [Entry], boot: &BootDevices<'_>) -> Vec<(&'a Entry, bool)> {
     let rank = |e: &Entry| {
-        if e.layout == Layout::CxlPmem && !e.options.nofail {
+        if e.layout() == Layout::CxlPmem && !e.options.nofail {
             0
         } else if boot_needs(e, boot) {
             1
@@ -90,7 +90,7 @@ pub const BASE_MODULES: [&str; 7] = [
 /// The modules an entry cannot be set up without.
 fn entry_modules(e: &Entry) -> Vec<&'static str> {
     let mut out = Vec::new();
-    for m in &e.members {
+    for m in e.members() {
         let bus = match m {
             Member::Uuid(_) | Member::Name(_) => "nfit",
             Member::Addr(_) => "nd_e820",
@@ -103,7 +103,7 @@ fn entry_modules(e: &Entry) -> Vec<&'static str> {
             out.push(bus);
         }
     }
-    match e.layout {
+    match e.layout() {
         Layout::Linear | Layout::Striped { .. } => out.extend(["nd_pmem", "dm_mod"]),
         Layout::Single => out.push("nd_pmem"),
         Layout::SystemRam if e.is_cxl() => out.extend(crate::cxl::RAM_MODULES),
@@ -191,13 +191,13 @@ pub fn image<'a>(parsed: &'a Parsed, cmdlines: &'a [Cmdline]) -> Image<'a> {
         for m in entry_modules(e) {
             add(&mut out.modules, m);
         }
-        let boot_mount = matches!(e.mount_point.as_deref(), Some("/" | "/usr"));
+        let boot_mount = matches!(e.mount_point().map(|m| m.as_str()), Some("/" | "/usr"));
         out.root |= boot_mount;
-        let Some(fs) = e.fstype else {
+        let Some(fs) = e.fstype() else {
             continue;
         };
         add(&mut out.modules, fs.as_str());
-        if e.options.mkfs {
+        if e.mkfs() {
             add(&mut out.programs, &format!("mkfs.{}", fs.as_str()));
         }
         if boot_mount && !out.fsck.contains(&fs) {

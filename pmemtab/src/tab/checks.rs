@@ -107,7 +107,7 @@ pub(super) fn check_mount(
             };
             ctx.error(f, message, Some(hint.into()));
         }
-        if options.options.mkfs {
+        if options.mkfs {
             ctx.error(&last, format!("mkfs makes no sense for {layout}"), None);
         }
         return None;
@@ -127,7 +127,7 @@ pub(super) fn check_mount(
     match (mount_point, fstype) {
         // A mount point without a type: ext4, the documented default.
         (Some(_), None) => Some(FsType::Ext4),
-        (None, Some(t)) if options.options.mkfs => Some(t),
+        (None, Some(t)) if options.mkfs => Some(t),
         (None, Some(t)) => {
             if let Some(f) = cols.get(4) {
                 ctx.warn(
@@ -138,7 +138,7 @@ pub(super) fn check_mount(
             }
             Some(t)
         }
-        (None, None) if options.options.mkfs => {
+        (None, None) if options.mkfs => {
             ctx.error(
                 &last,
                 "mkfs needs a filesystem type",

@@ -4,25 +4,89 @@
 use super::columns::{split_columns, Field};
 use super::diagnostic::{Diagnostic, Severity};
 use super::model::{Entry, Member};
+use super::mount_point::MountPoint;
 use super::name::Name;
 use std::collections::HashMap;
 
+/// A file's entries, no two of which share a name, a member or a mount point. Only the parser
+/// makes one, adding each entry through the clash check ([`Entries::add`]), so whoever holds
+/// one need not look for duplicates again.
+#[derive(Clone, Debug, Default)]
+pub struct Entries {
+    list: Vec<Entry>,
+    seen: Seen,
+}
+
+impl Entries {
+    /// Adds `entry`, read from `line`, unless it clashes with an entry already here: then
+    /// the diagnostic saying so, and the entry is dropped (the first wins, as in crypttab).
+    pub(super) fn add(&mut self, entry: Entry, line: &str) -> Option<Diagnostic> {
+        if let Some(diag) = conflict(&self.list, &self.seen, &entry, line) {
+            return Some(diag);
+        }
+        self.seen.add(&entry, self.list.len());
+        self.list.push(entry);
+        None
+    }
+
+    pub fn as_slice(&self) -> &[Entry] {
+        &self.list
+    }
+}
+
+impl PartialEq for Entries {
+    fn eq(&self, other: &Entries) -> bool {
+        self.list == other.list
+    }
+}
+
+impl Eq for Entries {}
+
+impl std::ops::Deref for Entries {
+    type Target = [Entry];
+    fn deref(&self) -> &[Entry] {
+        &self.list
+    }
+}
+
+impl IntoIterator for Entries {
+    type Item = Entry;
+    type IntoIter = std::vec::IntoIter<Entry>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Entries {
+    type Item = &'a Entry;
+    type IntoIter = std::slice::Iter<'a, Entry>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}
+
+impl From<Entries> for Vec<Entry> {
+    fn from(e: Entries) -> Vec<Entry> {
+        e.list
+    }
+}
+
 /// Where each name, member and mount point was first used, so a clash is found in constant
 /// time per entry (a scan of every earlier entry made parsing quadratic).
-#[derive(Default)]
-pub(super) struct Seen {
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Seen {
     names: HashMap<Name, usize>,
     members: HashMap<Member, usize>,
-    mount_points: HashMap<String, usize>,
+    mount_points: HashMap<MountPoint, usize>,
 }
 
 impl Seen {
-    pub(super) fn add(&mut self, entry: &Entry, index: usize) {
+    fn add(&mut self, entry: &Entry, index: usize) {
         self.names.entry(entry.name.clone()).or_insert(index);
-        for m in &entry.members {
+        for m in entry.members() {
             self.members.entry(m.clone()).or_insert(index);
         }
-        if let Some(mp) = &entry.mount_point {
+        if let Some(mp) = entry.mount_point() {
             self.mount_points.entry(mp.clone()).or_insert(index);
         }
     }
@@ -33,7 +97,7 @@ impl Seen {
 pub enum Clash {
     Name,
     Member(Member),
-    MountPoint(String),
+    MountPoint(MountPoint),
 }
 
 impl Seen {
@@ -42,13 +106,12 @@ impl Seen {
     fn first_clash(&self, entry: &Entry) -> Option<(usize, Clash)> {
         let by_name = self.names.get(&entry.name).copied();
         let by_member = entry
-            .members
+            .members()
             .iter()
             .filter_map(|m| self.members.get(m).map(|&i| (i, m)))
             .min_by_key(|&(i, _)| i);
         let by_mount = entry
-            .mount_point
-            .as_ref()
+            .mount_point()
             .and_then(|mp| self.mount_points.get(mp).map(|&i| (i, mp)));
         let first = [by_name, by_member.map(|(i, _)| i), by_mount.map(|(i, _)| i)]
             .into_iter()
@@ -76,12 +139,7 @@ pub fn clash(earlier: &[Entry], entry: &Entry) -> Option<(usize, Clash)> {
 
 /// An entry that clashes with an earlier one: same name, same member, same mount point.
 /// The first wins, as in crypttab. The earliest clashing entry is reported, its name first.
-pub(super) fn conflict(
-    earlier: &[Entry],
-    seen: &Seen,
-    entry: &Entry,
-    line: &str,
-) -> Option<Diagnostic> {
+fn conflict(earlier: &[Entry], seen: &Seen, entry: &Entry, line: &str) -> Option<Diagnostic> {
     let (first, how) = seen.first_clash(entry)?;
     let e = earlier.get(first)?;
     let cols = split_columns(line);

@@ -15,6 +15,10 @@ use crate::timespan;
 #[derive(Default)]
 pub(super) struct OptionsResult<'a> {
     pub(super) options: Options,
+    /// `mkfs` was given: part of the entry's filesystem, which the cross-column checks decide.
+    pub(super) mkfs: bool,
+    /// `zone=`: part of a system-ram entry's kind (the options table refuses it elsewhere).
+    pub(super) zone: Option<kmem::Zone>,
     /// (option as written, field) of every option only a mount unit honours.
     pub(super) mount_unit: Vec<(String, Field<'a>)>,
     /// Where `x-systemd.idle-timeout=` was written.
@@ -51,7 +55,7 @@ pub(super) fn apply<'a>(
         }
         Sets::Netdev => o.netdev = true,
         Sets::InitrdAttach => o.initrd_attach = true,
-        Sets::Mkfs => o.mkfs = true,
+        Sets::Mkfs => r.mkfs = true,
         Sets::NumaMix => o.numa_mix = true,
         Sets::Zone => {
             let Some(z) = kmem::Zone::parse(v) else {
@@ -62,7 +66,7 @@ pub(super) fn apply<'a>(
                 );
                 return false;
             };
-            o.zone = Some(z);
+            r.zone = Some(z);
         }
         Sets::RegionSize => {
             let Some(bytes) = crate::size::parse_bytes(v) else {

@@ -12,6 +12,7 @@ pub mod diagnostic;
 mod line;
 mod meaning;
 pub mod model;
+pub mod mount_point;
 pub mod name;
 pub mod options;
 mod options_column;
@@ -19,10 +20,11 @@ pub mod parse;
 mod permission;
 pub mod refused;
 
-pub use clash::{clash, Clash};
+pub use clash::{clash, Clash, Entries};
 pub use columns::ColumnError;
 pub use diagnostic::{Diagnostic, Severity};
 pub use model::*;
+pub use mount_point::MountPoint;
 pub use parse::{load, parse, parse_bytes, Parsed};
 pub use refused::Refused;
 

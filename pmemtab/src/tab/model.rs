@@ -8,22 +8,114 @@ use uuid::Uuid;
 /// mapped with one PMD fault.
 pub const DEFAULT_CHUNK_BYTES: u64 = crate::size::HUGE_PAGE_BYTES;
 
-/// One device declared in pmemtab.
+/// One device declared in pmemtab: what every layout has, and what its layout has
+/// ([`EntryKind`]). Only the parser makes one, so it holds only what the parser accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     /// 1-based line number in the pmemtab file, for messages.
     pub line: usize,
     /// Device name: `/dev/mapper/<name>` for dm layouts.
     pub name: super::name::Name,
-    pub layout: Layout,
-    /// Members in the order given (stripe order matters).
-    pub members: Vec<Member>,
-    /// Absolute mount point with fstab escapes (`\040`) decoded; `None` for `-`.
-    pub mount_point: Option<String>,
-    pub fstype: Option<FsType>,
+    pub kind: EntryKind,
     pub options: Options,
     /// Where the columns were on the line, for messages that point at them.
     pub source: Source,
+}
+
+/// An entry's layout with the members it takes and, for the layouts that are block devices,
+/// its filesystem part: a system-ram or cxl-pmem entry has none to hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    /// One namespace used directly, no dm device.
+    Single {
+        member: Member,
+        fs: Option<Filesystem>,
+    },
+    /// dm-linear concatenation, members in order.
+    Linear {
+        members: Members<1>,
+        fs: Option<Filesystem>,
+    },
+    /// dm-striped with this chunk size in bytes (a multiple of 4 KiB), members in stripe
+    /// order.
+    Striped {
+        chunk_bytes: u64,
+        members: Members<2>,
+        fs: Option<Filesystem>,
+    },
+    /// Devdax namespaces (or CXL memory devices, `serial=`) onlined as system RAM (KMEM DAX),
+    /// into `zone` (`zone=`, default movable).
+    SystemRam {
+        members: Members<1>,
+        zone: crate::kmem::Zone,
+    },
+    /// A CXL pmem region over memory devices named by serial, in position order; its
+    /// namespaces are other entries' members.
+    CxlPmem { members: Members<1> },
+}
+
+impl EntryKind {
+    /// What `layout` makes of `members` and `fs`, when its rules allow them (the parser has
+    /// reported why not otherwise): single takes one member, striped two or more, cxl-pmem
+    /// CXL memory devices only, system-ram either those or namespaces; system-ram and
+    /// cxl-pmem take no filesystem.
+    pub fn new(layout: Layout, members: Vec<Member>, fs: Option<Filesystem>) -> Option<EntryKind> {
+        let serials = members
+            .iter()
+            .filter(|m| matches!(m, Member::Serial(_)))
+            .count();
+        Some(match layout {
+            Layout::Single => {
+                let [member] = <[Member; 1]>::try_from(members).ok()?;
+                EntryKind::Single { member, fs }
+            }
+            Layout::Linear => EntryKind::Linear {
+                members: Members::new(members)?,
+                fs,
+            },
+            Layout::Striped { chunk_bytes } => EntryKind::Striped {
+                chunk_bytes,
+                members: Members::new(members)?,
+                fs,
+            },
+            Layout::SystemRam if fs.is_none() && (serials == 0 || serials == members.len()) => {
+                EntryKind::SystemRam {
+                    members: Members::new(members)?,
+                    zone: crate::kmem::Zone::default(),
+                }
+            }
+            Layout::CxlPmem if fs.is_none() && serials == members.len() => EntryKind::CxlPmem {
+                members: Members::new(members)?,
+            },
+            Layout::SystemRam | Layout::CxlPmem => return None,
+        })
+    }
+}
+
+/// An entry's members in the order given, at least `MIN` of them (a layout's count rule,
+/// proved once when the entry is made).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Members<const MIN: usize>(Vec<Member>);
+
+impl<const MIN: usize> Members<MIN> {
+    /// `members`, when there are at least `MIN`.
+    pub fn new(members: Vec<Member>) -> Option<Members<MIN>> {
+        (members.len() >= MIN.max(1)).then_some(Members(members))
+    }
+
+    pub fn as_slice(&self) -> &[Member] {
+        &self.0
+    }
+}
+
+/// What a block layout's entry puts on its device: a filesystem type (given, or ext4 for a
+/// mount point without one), whether to make it, and where to mount it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filesystem {
+    pub fstype: FsType,
+    /// `mkfs`: create the filesystem when the device holds no filesystem signature.
+    pub mkfs: bool,
+    pub mount: Option<super::mount_point::MountPoint>,
 }
 
 /// A stretch of a line: 1-based column (in characters) and width.
@@ -44,6 +136,7 @@ pub struct Source {
     pub members: Vec<Span>,
 }
 
+/// The layout column: an entry's [`EntryKind`] without its members.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
     /// dm-linear concatenation, members in order.
@@ -173,10 +266,6 @@ pub struct Options {
     pub initrd_attach: bool,
     /// `x-systemd.device-timeout=`: how long to wait for members.
     pub device_timeout: Option<Duration>,
-    /// Create the filesystem when the device holds no filesystem signature.
-    pub mkfs: bool,
-    /// `zone=` of a system-ram entry: where its memory is onlined (default movable).
-    pub zone: Option<crate::kmem::Zone>,
     /// `size=` of a CXL region (cxl-pmem, or system-ram by serial): its bytes, a multiple of
     /// 256 MiB per member; `None`: as large as every member allows.
     pub size: Option<u64>,
@@ -264,6 +353,62 @@ impl DaxWant {
 }
 
 impl Entry {
+    pub fn layout(&self) -> Layout {
+        match &self.kind {
+            EntryKind::Single { .. } => Layout::Single,
+            EntryKind::Linear { .. } => Layout::Linear,
+            EntryKind::Striped { chunk_bytes, .. } => Layout::Striped {
+                chunk_bytes: *chunk_bytes,
+            },
+            EntryKind::SystemRam { .. } => Layout::SystemRam,
+            EntryKind::CxlPmem { .. } => Layout::CxlPmem,
+        }
+    }
+
+    /// The members in entry order (stripe order matters); never empty.
+    pub fn members(&self) -> &[Member] {
+        match &self.kind {
+            EntryKind::Single { member, .. } => std::slice::from_ref(member),
+            EntryKind::Linear { members, .. } | EntryKind::SystemRam { members, .. } => {
+                members.as_slice()
+            }
+            EntryKind::Striped { members, .. } => members.as_slice(),
+            EntryKind::CxlPmem { members } => members.as_slice(),
+        }
+    }
+
+    /// The filesystem part, for the layouts that are block devices and were given one.
+    pub fn fs(&self) -> Option<&Filesystem> {
+        match &self.kind {
+            EntryKind::Single { fs, .. }
+            | EntryKind::Linear { fs, .. }
+            | EntryKind::Striped { fs, .. } => fs.as_ref(),
+            EntryKind::SystemRam { .. } | EntryKind::CxlPmem { .. } => None,
+        }
+    }
+
+    /// Where the entry is mounted; `None` for `-`.
+    pub fn mount_point(&self) -> Option<&super::mount_point::MountPoint> {
+        self.fs().and_then(|f| f.mount.as_ref())
+    }
+
+    pub fn fstype(&self) -> Option<FsType> {
+        self.fs().map(|f| f.fstype)
+    }
+
+    /// Where a system-ram entry's memory is onlined; `None` for the other layouts.
+    pub fn zone(&self) -> Option<crate::kmem::Zone> {
+        match &self.kind {
+            EntryKind::SystemRam { zone, .. } => Some(*zone),
+            _ => None,
+        }
+    }
+
+    /// Whether `mkfs` was given (only an entry with a filesystem type can hold it).
+    pub fn mkfs(&self) -> bool {
+        self.fs().is_some_and(|f| f.mkfs)
+    }
+
     /// Options to mount with, as mount(8) takes them: the entry's mount options, with `dax`
     /// added for DAX layouts unless the user chose a `dax`/`dax=` option.
     pub fn mount_options(&self) -> Vec<String> {
@@ -273,7 +418,7 @@ impl Entry {
             .mount
             .iter()
             .any(|o| o == "dax" || o.starts_with("dax="));
-        if self.layout.is_dax_block() && !has_dax {
+        if self.layout().is_dax_block() && !has_dax {
             opts.push("dax".to_string());
         }
         opts.extend(self.options.mount.iter().cloned());
@@ -288,12 +433,56 @@ impl Entry {
     /// Whether the members are CXL memory devices (`serial=`): a cxl-pmem entry, or a
     /// system-ram entry over a CXL ram region.
     pub fn is_cxl(&self) -> bool {
-        self.layout == Layout::CxlPmem
-            || self.members.iter().any(|m| matches!(m, Member::Serial(_)))
+        matches!(self.kind, EntryKind::CxlPmem { .. })
+            || self
+                .members()
+                .iter()
+                .any(|m| matches!(m, Member::Serial(_)))
     }
 
     /// The device path users and units see: `/dev/mapper/<name>` for dm layouts.
     pub fn mapper_path(&self) -> String {
         format!("/dev/mapper/{}", self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(n: u64) -> Member {
+        Member::Addr(n << 30)
+    }
+
+    fn fs() -> Option<Filesystem> {
+        Some(Filesystem {
+            fstype: FsType::Ext4,
+            mkfs: true,
+            mount: None,
+        })
+    }
+
+    #[test]
+    fn a_kind_holds_only_what_its_layout_takes() {
+        let striped = Layout::Striped {
+            chunk_bytes: DEFAULT_CHUNK_BYTES,
+        };
+        // The member counts the parser proves.
+        assert_eq!(
+            EntryKind::new(Layout::Single, vec![ns(1), ns(2)], None),
+            None
+        );
+        assert_eq!(EntryKind::new(striped, vec![ns(1)], None), None);
+        assert_eq!(EntryKind::new(Layout::Linear, vec![], None), None);
+        assert!(EntryKind::new(striped, vec![ns(1), ns(2)], fs()).is_some());
+        // No filesystem for memory or a region, and a region over CXL devices only.
+        assert_eq!(EntryKind::new(Layout::SystemRam, vec![ns(1)], fs()), None);
+        assert_eq!(
+            EntryKind::new(Layout::SystemRam, vec![ns(1), Member::Serial(7)], None),
+            None
+        );
+        assert_eq!(EntryKind::new(Layout::CxlPmem, vec![ns(1)], None), None);
+        let region = EntryKind::new(Layout::CxlPmem, vec![Member::Serial(7)], None);
+        assert!(matches!(region, Some(EntryKind::CxlPmem { .. })));
     }
 }

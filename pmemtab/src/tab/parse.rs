@@ -10,18 +10,20 @@
 //! skip.
 
 use super::checks::{check_layout_members, check_mount};
+use super::clash::Entries;
 use super::columns::{split_columns, Cell, ColumnError, Field};
 use super::diagnostic::{Diagnostic, Severity, SourceWindow};
 use super::line::LineCtx;
 use super::model::{
-    check_chunk, BadChunk, Entry, FsType, Layout, Member, Source, Span, DEFAULT_CHUNK_BYTES,
+    check_chunk, BadChunk, Entry, EntryKind, Filesystem, FsType, Layout, Member, Source, Span,
+    DEFAULT_CHUNK_BYTES,
 };
+use super::mount_point::MountPoint;
 use super::name::Name;
 use super::options_column::parse_options;
+use super::permission;
 use super::refused::Refused;
-use super::{clash, permission};
 use crate::size::HUGE_PAGE_BYTES;
-use crate::systemd;
 use crate::text;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while1};
@@ -36,7 +38,8 @@ use uuid::Uuid;
 /// The result of parsing a whole file: good entries, and diagnostics for the rest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Parsed {
-    pub entries: Vec<Entry>,
+    /// The good lines' entries, each clashing with none before it.
+    pub entries: Entries,
     pub diagnostics: Vec<Diagnostic>,
     /// The lines refused with an error, read as far as they go: what the initrd would have
     /// needed of them decides whether an initramfs may be built without them.
@@ -133,7 +136,6 @@ pub fn parse(text: &str) -> Parsed {
 /// its first bad byte and skipped (a comment with one only warns); the other lines count.
 pub fn parse_bytes(bytes: &[u8]) -> Parsed {
     let mut parsed = Parsed::default();
-    let mut seen = clash::Seen::default();
     for (idx, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let line = match std::str::from_utf8(raw) {
@@ -164,12 +166,9 @@ pub fn parse_bytes(bytes: &[u8]) -> Parsed {
         parsed.diagnostics.append(&mut ctx.diags);
         match (entry, failed) {
             (Some(entry), false) => {
-                if let Some(diag) = clash::conflict(&parsed.entries, &seen, &entry, line) {
+                if let Some(diag) = parsed.entries.add(entry, line) {
                     parsed.diagnostics.push(diag);
                     parsed.refused.push(Refused::read(ctx.number, line));
-                } else {
-                    seen.add(&entry, parsed.entries.len());
-                    parsed.entries.push(entry);
                 }
             }
             _ => parsed.refused.push(Refused::read(ctx.number, line)),
@@ -284,13 +283,22 @@ fn parse_line(ctx: &mut LineCtx<'_>) -> Option<Entry> {
         Cell::Refused => return None,
     };
     let fstype = check_mount(ctx, layout, mount_point.as_deref(), fstype, &options, &cols);
+    let fs = fstype.map(|fstype| Filesystem {
+        fstype,
+        mkfs: options.mkfs,
+        mount: mount_point,
+    });
+    let Some(mut kind) = EntryKind::new(layout, members, fs) else {
+        // Each way a layout refuses its members or a filesystem has been reported above.
+        return None;
+    };
+    if let (EntryKind::SystemRam { zone, .. }, Some(z)) = (&mut kind, options.zone) {
+        *zone = z;
+    }
     Some(Entry {
         line: ctx.number,
         name,
-        layout,
-        members,
-        mount_point,
-        fstype,
+        kind,
         options: options.options,
         source: Source {
             text: ctx.text.to_string(),
@@ -536,7 +544,7 @@ fn member_error(part: &str) -> (String, String) {
     }
 }
 
-fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Cell<String> {
+fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Cell<MountPoint> {
     if f.is_empty_marker() {
         return Cell::Blank;
     }
@@ -548,7 +556,7 @@ fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Cell<String> {
         );
         return Cell::Refused;
     };
-    match check_mount_point(&path) {
+    match MountPoint::new(&path) {
         Ok(p) => Cell::Given(p),
         Err(e) => {
             ctx.error(f, e.message, e.hint);
@@ -557,37 +565,10 @@ fn parse_mount_point(ctx: &mut LineCtx<'_>, f: &Field) -> Cell<String> {
     }
 }
 
-/// The mount-point column's rule, on the path it decodes to (escapes undone): the path as
-/// systemd names it (repeated and trailing slashes collapsed), or why it cannot be one.
-/// [`crate::text::encode_octal`] writes a path back in the column's escapes.
-pub fn check_mount_point(path: &str) -> Result<String, ColumnError> {
-    if !path.starts_with('/') {
-        return Err(ColumnError::new(
-            format!("mount point '{path}' is not an absolute path"),
-            Some("write - for no mount point"),
-        ));
-    }
-    if path.split('/').any(|c| c == ".." || c == ".") {
-        return Err(ColumnError::new(
-            format!("mount point '{path}' contains . or .. components"),
-            Some("write the path without them"),
-        ));
-    }
-    if path.chars().any(char::is_control) {
-        return Err(ColumnError::new(
-            "mount point contains a control character",
-            None,
-        ));
-    }
-    if systemd::check_value(path).is_err() {
-        return Err(ColumnError::new(
-            format!("mount point '{path}' ends with a blank or a backslash, which a unit file cannot hold"),
-            Some("systemd strips trailing blanks from Where= and reads a trailing \\ as a line continuation: choose another path"),
-        ));
-    }
-    // Collapse repeated and trailing slashes, as systemd does before naming the mount unit.
-    let simplified: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
-    Ok(format!("/{}", simplified.join("/")))
+/// The mount-point column's rule, on the path it decodes to (escapes undone): see
+/// [`MountPoint::new`].
+pub fn check_mount_point(path: &str) -> Result<MountPoint, ColumnError> {
+    MountPoint::new(path)
 }
 
 fn parse_fstype(ctx: &mut LineCtx<'_>, f: Option<&Field>) -> Cell<FsType> {
