@@ -16,12 +16,14 @@ pub enum Error {
     #[error("{0}")]
     Usage(&'static str),
     /// `import --table FILE`: the names given and the table's lines do not go together.
+    #[cfg(feature = "host")]
     #[error("import: {0}")]
     TableUsage(String),
     /// pmemtab cannot be read (the message names it).
     #[error("{0}")]
     Tab(pmemtab::Error),
     /// pmemtab exists but cannot be read: whether the initrd needs it cannot be told.
+    #[cfg(feature = "host")]
     #[error("{source}; whether the initrd needs it cannot be told, so no image is built (the one in place is kept): make {} a readable file, or remove it", .tab.display())]
     InitrdTab {
         source: pmemtab::Error,
@@ -29,6 +31,7 @@ pub enum Error {
     },
     /// The initrd image must not be built as it is, or pmemtab must not be removed: what
     /// stands in the way and what to do.
+    #[cfg(feature = "host")]
     #[error("{0}")]
     Image(String),
     /// The nd namespaces cannot be listed.
@@ -41,6 +44,7 @@ pub enum Error {
     #[error("{}", no_entry(.tab, .names))]
     NoEntry { tab: PathBuf, names: Vec<String> },
     /// Names on `status`'s command line that are not active, each said on its line.
+    #[cfg(feature = "host")]
     #[error("{}", not_active(.0))]
     NotActive(Vec<String>),
     /// An entry the planner refuses: the reasons as the parser renders its errors, each
@@ -100,14 +104,18 @@ impl Error {
     /// The exit status the command ends with.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Usage(_) | Error::TableUsage(_) => Exit::Usage,
+            Error::Usage(_) => Exit::Usage,
+            #[cfg(feature = "host")]
+            Error::TableUsage(_) => Exit::Usage,
             Error::Tab(_)
-            | Error::InitrdTab { .. }
-            | Error::Image(_)
             | Error::NoEntry { .. }
             | Error::Refusal { .. }
             | Error::Unplanned { .. } => Exit::Refused,
-            Error::Namespaces(_) | Error::Cxl(_) | Error::NotActive(_) => Exit::System,
+            #[cfg(feature = "host")]
+            Error::InitrdTab { .. } | Error::Image(_) => Exit::Refused,
+            Error::Namespaces(_) | Error::Cxl(_) => Exit::System,
+            #[cfg(feature = "host")]
+            Error::NotActive(_) => Exit::System,
             Error::Step { failure, .. } => failure.exit,
             Error::Assemble { source, .. } => match **source {
                 AssembleError::Differs { .. } | AssembleError::Foreign { .. } => Exit::Refused,
@@ -128,6 +136,7 @@ impl Error {
                     error(no_entry(tab, std::slice::from_ref(n)));
                 }
             }
+            #[cfg(feature = "host")]
             Error::NotActive(names) => {
                 for n in names {
                     error(not_active(std::slice::from_ref(n)));
@@ -168,6 +177,7 @@ fn no_entry(tab: &std::path::Path, names: &[String]) -> String {
     lines.join("\n")
 }
 
+#[cfg(feature = "host")]
 fn not_active(names: &[String]) -> String {
     let lines: Vec<String> = names
         .iter()
