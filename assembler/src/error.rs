@@ -85,18 +85,35 @@ pub enum Error {
 impl Error {
     /// A step of `at` the system failed, for the errors that say themselves in a sentence.
     pub fn system(at: impl Into<String>, e: impl std::fmt::Display) -> Error {
-        Failure::system(e.to_string()).at(at)
+        Error::system_dyn(at.into(), &e)
+    }
+
+    // The generic shims above stay a call: one body for every error type and `at` kind
+    // (each instance inlined its own formatting into the boot binary).
+    #[inline(never)]
+    fn system_dyn(at: String, e: &dyn std::fmt::Display) -> Error {
+        Error::step(at, Failure::system(e.to_string()))
+    }
+
+    #[inline(never)]
+    fn step(at: String, failure: Failure) -> Error {
+        Error::Step { at, failure }
     }
 
     /// A step of `at` refused as written.
     pub fn refused(at: impl Into<String>, msg: impl Into<String>) -> Error {
-        Failure::refused(msg.into()).at(at)
+        Error::step(at.into(), Failure::refused(msg.into()))
     }
 
     /// A device-mapper step of `at`.
     pub fn assemble(at: impl Into<String>, source: AssembleError) -> Error {
+        Error::assemble_at(at.into(), source)
+    }
+
+    #[inline(never)]
+    fn assemble_at(at: String, source: AssembleError) -> Error {
         Error::Assemble {
-            at: at.into(),
+            at,
             source: Box::new(source),
         }
     }
@@ -156,10 +173,7 @@ impl Error {
 impl Failure {
     /// The failure of a step of the thing `at` names.
     pub fn at(self, at: impl Into<String>) -> Error {
-        Error::Step {
-            at: at.into(),
-            failure: self,
-        }
+        Error::step(at.into(), self)
     }
 }
 
