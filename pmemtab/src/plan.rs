@@ -476,18 +476,16 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
             };
             (vec![r], device)
         }
-        EntryKind::Linear { .. } => {
+        // One arm for both dm layouts: one copy of the member checks in the boot binary.
+        EntryKind::Linear { .. } | EntryKind::Striped { .. } => {
             let good = resolve_members(entry, namespaces, |m, ns| {
                 block_member(m, ns, &mut warnings)
             })?;
-            let device = linear(entry, &good).map_err(refuse)?;
-            (good.into_iter().map(|(r, _)| r).collect(), device)
-        }
-        EntryKind::Striped { chunk_bytes, .. } => {
-            let good = resolve_members(entry, namespaces, |m, ns| {
-                block_member(m, ns, &mut warnings)
-            })?;
-            let device = striped(entry, *chunk_bytes, &good).map_err(refuse)?;
+            let device = match &entry.kind {
+                EntryKind::Striped { chunk_bytes, .. } => striped(entry, *chunk_bytes, &good),
+                _ => linear(entry, &good),
+            }
+            .map_err(refuse)?;
             (good.into_iter().map(|(r, _)| r).collect(), device)
         }
         EntryKind::SystemRam { .. } => {
