@@ -67,19 +67,25 @@ pub enum Error {
     /// An entry planned as another kind of device than its layout (the parser and the
     /// planner let no such entry through): nothing is done with it, and the status is the
     /// refusal's it always was.
-    #[error("{at}: the {layout} entry is planned as no {wanted}, so there is nothing to {action}; this is a bug in pmem-assemble: please report it with the output of `pmem-assemble check {name}`")]
-    Unplanned {
-        at: String,
-        name: String,
-        layout: String,
-        wanted: &'static str,
-        action: &'static str,
-    },
+    #[error("{0}")]
+    Unplanned(Box<Unplanned>),
     /// What failed is said already, as it happened: a command over several entries says
     /// each entry's failure and goes on with the next; `check`, `import` and `initramfs`
     /// report every refused line. Nothing more to say; the worst status.
     #[error("")]
     Said(Exit),
+}
+
+/// [`Error::Unplanned`]'s facts, boxed: the rarest variant is the largest, and every
+/// `Result<_, Error>` the commands move would be as large as it.
+#[derive(Debug, thiserror::Error)]
+#[error("{at}: the {layout} entry is planned as no {wanted}, so there is nothing to {action}; this is a bug in pmem-assemble: please report it with the output of `pmem-assemble check {name}`")]
+pub struct Unplanned {
+    pub at: String,
+    pub name: String,
+    pub layout: String,
+    pub wanted: &'static str,
+    pub action: &'static str,
 }
 
 impl Error {
@@ -124,10 +130,9 @@ impl Error {
             Error::Usage(_) => Exit::Usage,
             #[cfg(feature = "host")]
             Error::TableUsage(_) => Exit::Usage,
-            Error::Tab(_)
-            | Error::NoEntry { .. }
-            | Error::Refusal { .. }
-            | Error::Unplanned { .. } => Exit::Refused,
+            Error::Tab(_) | Error::NoEntry { .. } | Error::Refusal { .. } | Error::Unplanned(_) => {
+                Exit::Refused
+            }
             #[cfg(feature = "host")]
             Error::InitrdTab { .. } | Error::Image(_) => Exit::Refused,
             Error::Namespaces(_) | Error::Cxl(_) => Exit::System,
