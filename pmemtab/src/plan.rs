@@ -478,19 +478,26 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
         }
         // One arm for both dm layouts: one copy of the member checks in the boot binary.
         EntryKind::Linear { .. } | EntryKind::Striped { .. } => {
-            let good = resolve_members(entry, namespaces, |m, ns| {
-                block_member(m, ns, &mut warnings)
+            let mut devs = Vec::new();
+            let good = resolve_members(entry, namespaces, &mut |m, ns| {
+                devs.push(block_member(m, ns, &mut warnings)?);
+                Ok(())
             })?;
             let device = match &entry.kind {
-                EntryKind::Striped { chunk_bytes, .. } => striped(entry, *chunk_bytes, &good),
-                _ => linear(entry, &good),
+                EntryKind::Striped { chunk_bytes, .. } => {
+                    striped(entry, *chunk_bytes, &good, &devs)
+                }
+                _ => linear(entry, &good, &devs),
             }
             .map_err(refuse)?;
-            (good.into_iter().map(|(r, _)| r).collect(), device)
+            (good, device)
         }
         EntryKind::SystemRam { .. } => {
-            let good = resolve_members(entry, namespaces, kmem_member)?;
-            let (members, devs) = good.into_iter().unzip();
+            let mut devs = Vec::new();
+            let members = resolve_members(entry, namespaces, &mut |m, ns| {
+                devs.push(kmem_member(m, ns)?);
+                Ok(())
+            })?;
             (members, Device::Kmem { devs })
         }
         // Refused above (is_cxl).
@@ -513,13 +520,14 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
 }
 
 /// Resolves every member of an entry and checks each with `check` (what its layout needs of
-/// a namespace); every bad member is reported, not only the first.
+/// a namespace; it keeps what it finds of a good one); every bad member is reported, not only
+/// the first. Not generic: one copy of this loop in the boot binary, whatever `check` keeps.
 #[allow(clippy::result_large_err)]
-fn resolve_members<T>(
+fn resolve_members(
     entry: &Entry,
     namespaces: &[Namespace],
-    mut check: impl FnMut(&Member, &Namespace) -> Result<T, Reason>,
-) -> Result<Vec<(Resolved, T)>, Refusal> {
+    check: &mut dyn FnMut(&Member, &Namespace) -> Result<(), Reason>,
+) -> Result<Vec<Resolved>, Refusal> {
     let mut good = Vec::with_capacity(entry.members().len());
     let mut bad = Vec::new();
     // (namespace dev, member) of every member resolved so far, good or bad.
@@ -542,13 +550,10 @@ fn resolve_members<T>(
         }
         named.push((ns.dev.as_str(), member));
         match check(member, ns) {
-            Ok(t) => good.push((
-                Resolved {
-                    member: member.clone(),
-                    ns: ns.clone(),
-                },
-                t,
-            )),
+            Ok(()) => good.push(Resolved {
+                member: member.clone(),
+                ns: ns.clone(),
+            }),
             Err(r) => bad.push(r),
         }
     }
@@ -590,11 +595,12 @@ fn too_small(r: &Resolved, unit: u64) -> Reason {
     }
 }
 
-/// dm-linear over the members in order, whole 2 MiB units of each.
-fn linear(entry: &Entry, members: &[(Resolved, DevNum)]) -> Result<Device, Reason> {
+/// dm-linear over the members in order (`devs`: their device numbers), whole 2 MiB units of
+/// each.
+fn linear(entry: &Entry, members: &[Resolved], devs: &[DevNum]) -> Result<Device, Reason> {
     let mut targets = Vec::with_capacity(members.len());
     let mut start = Sectors(0);
-    for (r, dev) in members {
+    for (r, dev) in members.iter().zip(devs) {
         // Whole 2 MiB units only, so every boundary stays huge-page aligned.
         let length = Sectors::from_bytes(r.ns.size - r.ns.size % HUGE_PAGE_BYTES);
         if length.0 == 0 {
@@ -621,16 +627,13 @@ fn linear(entry: &Entry, members: &[(Resolved, DevNum)]) -> Result<Device, Reaso
 fn striped(
     entry: &Entry,
     chunk_bytes: u64,
-    members: &[(Resolved, DevNum)],
+    members: &[Resolved],
+    devs: &[DevNum],
 ) -> Result<Device, Reason> {
-    let smallest = members
-        .iter()
-        .min_by_key(|(r, _)| r.ns.size)
-        .map(|(r, _)| r.ns.size)
-        .unwrap_or(0);
+    let smallest = members.iter().map(|r| r.ns.size).min().unwrap_or(0);
     let per_member = smallest - smallest % chunk_bytes.max(1);
     if per_member == 0 {
-        if let Some((r, _)) = members.iter().find(|(r, _)| r.ns.size == smallest) {
+        if let Some(r) = members.iter().find(|r| r.ns.size == smallest) {
             return Err(too_small(r, chunk_bytes));
         }
     }
@@ -640,7 +643,7 @@ fn striped(
         .checked_mul(members.len() as u64)
         .ok_or(Reason::TooLarge)?;
     let length = Sectors(length);
-    let stripes = members.iter().map(|(_, d)| (*d, Sectors(0))).collect();
+    let stripes = devs.iter().map(|d| (*d, Sectors(0))).collect();
     let chunk = Sectors::from_bytes(chunk_bytes);
     let targets = vec![Target {
         start: Sectors(0),
