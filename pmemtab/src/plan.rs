@@ -721,12 +721,16 @@ pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan,
             // The entry's own problems with its other members too, in member order.
             let mut reasons = taken;
             if let Err(r) = planned {
-                let claimed: std::collections::HashSet<Member> =
-                    reasons.iter().filter_map(Reason::member).cloned().collect();
+                // A map of the type the clash check keeps: one copy of its code.
+                let claimed: HashMap<Member, usize> = reasons
+                    .iter()
+                    .filter_map(Reason::member)
+                    .map(|m| (m.clone(), 0))
+                    .collect();
                 reasons.extend(
                     r.reasons
                         .into_iter()
-                        .filter(|x| !x.member().is_some_and(|m| claimed.contains(m))),
+                        .filter(|x| !x.member().is_some_and(|m| claimed.contains_key(m))),
                 );
             }
             // Sorted by where the member stands.
