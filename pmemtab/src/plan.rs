@@ -117,10 +117,11 @@ impl Refusal {
 
 /// Where each member of an entry stands (the first time it is named): a map, not a search per
 /// reason, which made a line of many bad members quadratic.
-fn member_positions(entry: &Entry) -> HashMap<&Member, usize> {
+/// Keyed by owned members, as the clash check's map: one copy of its code in the binaries.
+fn member_positions(entry: &Entry) -> HashMap<Member, usize> {
     let mut at = HashMap::with_capacity(entry.members().len());
     for (i, m) in entry.members().iter().enumerate() {
-        at.entry(m).or_insert(i);
+        at.entry(m.clone()).or_insert(i);
     }
     at
 }
