@@ -660,12 +660,14 @@ fn striped(
 
 /// Namespace dev -> index of the first entry naming it: who claims each namespace, whether or
 /// not that entry can be built.
-fn owners<'a>(entries: &[Entry], namespaces: &'a [Namespace]) -> HashMap<&'a str, usize> {
-    let mut owner: HashMap<&str, usize> = HashMap::new();
+/// Keyed by owned strings, as the parser's maps of names and mount points are keyed by
+/// strings: the linker folds the hash table's code into theirs.
+fn owners(entries: &[Entry], namespaces: &[Namespace]) -> HashMap<String, usize> {
+    let mut owner: HashMap<String, usize> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {
         for member in entry.members() {
             for ns in candidates(member, namespaces) {
-                owner.entry(ns.dev.as_str()).or_insert(i);
+                owner.entry(ns.dev.clone()).or_insert(i);
             }
         }
     }
