@@ -67,14 +67,8 @@ pub enum Error {
     /// An entry planned as another kind of device than its layout (the parser and the
     /// planner let no such entry through): nothing is done with it, and the status is the
     /// refusal's it always was.
-    #[error("{at}: the {layout} entry is planned as no {wanted}, so there is nothing to {action}; this is a bug in pmem-assemble: please report it with the output of `pmem-assemble check {name}`")]
-    Unplanned {
-        at: String,
-        name: String,
-        layout: String,
-        wanted: &'static str,
-        action: &'static str,
-    },
+    #[error("{0}")]
+    Unplanned(Box<Unplanned>),
     /// What failed is said already, as it happened: a command over several entries says
     /// each entry's failure and goes on with the next; `check`, `import` and `initramfs`
     /// report every refused line. Nothing more to say; the worst status.
@@ -82,21 +76,50 @@ pub enum Error {
     Said(Exit),
 }
 
+/// [`Error::Unplanned`]'s facts, boxed: the rarest variant is the largest, and every
+/// `Result<_, Error>` the commands move would be as large as it.
+#[derive(Debug, thiserror::Error)]
+#[error("{at}: the {layout} entry is planned as no {wanted}, so there is nothing to {action}; this is a bug in pmem-assemble: please report it with the output of `pmem-assemble check {name}`")]
+pub struct Unplanned {
+    pub at: String,
+    pub name: String,
+    pub layout: String,
+    pub wanted: &'static str,
+    pub action: &'static str,
+}
+
 impl Error {
     /// A step of `at` the system failed, for the errors that say themselves in a sentence.
     pub fn system(at: impl Into<String>, e: impl std::fmt::Display) -> Error {
-        Failure::system(e.to_string()).at(at)
+        Error::system_dyn(at.into(), &e)
+    }
+
+    // The generic shims above stay a call: one body for every error type and `at` kind
+    // (each instance inlined its own formatting into the boot binary).
+    #[inline(never)]
+    fn system_dyn(at: String, e: &dyn std::fmt::Display) -> Error {
+        Error::step(at, Failure::system(e.to_string()))
+    }
+
+    #[inline(never)]
+    fn step(at: String, failure: Failure) -> Error {
+        Error::Step { at, failure }
     }
 
     /// A step of `at` refused as written.
     pub fn refused(at: impl Into<String>, msg: impl Into<String>) -> Error {
-        Failure::refused(msg.into()).at(at)
+        Error::step(at.into(), Failure::refused(msg.into()))
     }
 
     /// A device-mapper step of `at`.
     pub fn assemble(at: impl Into<String>, source: AssembleError) -> Error {
+        Error::assemble_at(at.into(), source)
+    }
+
+    #[inline(never)]
+    fn assemble_at(at: String, source: AssembleError) -> Error {
         Error::Assemble {
-            at: at.into(),
+            at,
             source: Box::new(source),
         }
     }
@@ -107,10 +130,9 @@ impl Error {
             Error::Usage(_) => Exit::Usage,
             #[cfg(feature = "host")]
             Error::TableUsage(_) => Exit::Usage,
-            Error::Tab(_)
-            | Error::NoEntry { .. }
-            | Error::Refusal { .. }
-            | Error::Unplanned { .. } => Exit::Refused,
+            Error::Tab(_) | Error::NoEntry { .. } | Error::Refusal { .. } | Error::Unplanned(_) => {
+                Exit::Refused
+            }
             #[cfg(feature = "host")]
             Error::InitrdTab { .. } | Error::Image(_) => Exit::Refused,
             Error::Namespaces(_) | Error::Cxl(_) => Exit::System,
@@ -156,10 +178,7 @@ impl Error {
 impl Failure {
     /// The failure of a step of the thing `at` names.
     pub fn at(self, at: impl Into<String>) -> Error {
-        Error::Step {
-            at: at.into(),
-            failure: self,
-        }
+        Error::step(at.into(), self)
     }
 }
 

@@ -117,10 +117,11 @@ impl Refusal {
 
 /// Where each member of an entry stands (the first time it is named): a map, not a search per
 /// reason, which made a line of many bad members quadratic.
-fn member_positions(entry: &Entry) -> HashMap<&Member, usize> {
+/// Keyed by owned members, as the clash check's map: one copy of its code in the binaries.
+fn member_positions(entry: &Entry) -> HashMap<Member, usize> {
     let mut at = HashMap::with_capacity(entry.members().len());
     for (i, m) in entry.members().iter().enumerate() {
-        at.entry(m).or_insert(i);
+        at.entry(m.clone()).or_insert(i);
     }
     at
 }
@@ -476,23 +477,28 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
             };
             (vec![r], device)
         }
-        EntryKind::Linear { .. } => {
-            let good = resolve_members(entry, namespaces, |m, ns| {
-                block_member(m, ns, &mut warnings)
+        // One arm for both dm layouts: one copy of the member checks in the boot binary.
+        EntryKind::Linear { .. } | EntryKind::Striped { .. } => {
+            let mut devs = Vec::new();
+            let good = resolve_members(entry, namespaces, &mut |m, ns| {
+                devs.push(block_member(m, ns, &mut warnings)?);
+                Ok(())
             })?;
-            let device = linear(entry, &good).map_err(refuse)?;
-            (good.into_iter().map(|(r, _)| r).collect(), device)
-        }
-        EntryKind::Striped { chunk_bytes, .. } => {
-            let good = resolve_members(entry, namespaces, |m, ns| {
-                block_member(m, ns, &mut warnings)
-            })?;
-            let device = striped(entry, *chunk_bytes, &good).map_err(refuse)?;
-            (good.into_iter().map(|(r, _)| r).collect(), device)
+            let device = match &entry.kind {
+                EntryKind::Striped { chunk_bytes, .. } => {
+                    striped(entry, *chunk_bytes, &good, &devs)
+                }
+                _ => linear(entry, &good, &devs),
+            }
+            .map_err(refuse)?;
+            (good, device)
         }
         EntryKind::SystemRam { .. } => {
-            let good = resolve_members(entry, namespaces, kmem_member)?;
-            let (members, devs) = good.into_iter().unzip();
+            let mut devs = Vec::new();
+            let members = resolve_members(entry, namespaces, &mut |m, ns| {
+                devs.push(kmem_member(m, ns)?);
+                Ok(())
+            })?;
             (members, Device::Kmem { devs })
         }
         // Refused above (is_cxl).
@@ -515,13 +521,14 @@ pub fn plan(entry: &Entry, namespaces: &[Namespace]) -> Result<Plan, Refusal> {
 }
 
 /// Resolves every member of an entry and checks each with `check` (what its layout needs of
-/// a namespace); every bad member is reported, not only the first.
+/// a namespace; it keeps what it finds of a good one); every bad member is reported, not only
+/// the first. Not generic: one copy of this loop in the boot binary, whatever `check` keeps.
 #[allow(clippy::result_large_err)]
-fn resolve_members<T>(
+fn resolve_members(
     entry: &Entry,
     namespaces: &[Namespace],
-    mut check: impl FnMut(&Member, &Namespace) -> Result<T, Reason>,
-) -> Result<Vec<(Resolved, T)>, Refusal> {
+    check: &mut dyn FnMut(&Member, &Namespace) -> Result<(), Reason>,
+) -> Result<Vec<Resolved>, Refusal> {
     let mut good = Vec::with_capacity(entry.members().len());
     let mut bad = Vec::new();
     // (namespace dev, member) of every member resolved so far, good or bad.
@@ -544,13 +551,10 @@ fn resolve_members<T>(
         }
         named.push((ns.dev.as_str(), member));
         match check(member, ns) {
-            Ok(t) => good.push((
-                Resolved {
-                    member: member.clone(),
-                    ns: ns.clone(),
-                },
-                t,
-            )),
+            Ok(()) => good.push(Resolved {
+                member: member.clone(),
+                ns: ns.clone(),
+            }),
             Err(r) => bad.push(r),
         }
     }
@@ -592,11 +596,12 @@ fn too_small(r: &Resolved, unit: u64) -> Reason {
     }
 }
 
-/// dm-linear over the members in order, whole 2 MiB units of each.
-fn linear(entry: &Entry, members: &[(Resolved, DevNum)]) -> Result<Device, Reason> {
+/// dm-linear over the members in order (`devs`: their device numbers), whole 2 MiB units of
+/// each.
+fn linear(entry: &Entry, members: &[Resolved], devs: &[DevNum]) -> Result<Device, Reason> {
     let mut targets = Vec::with_capacity(members.len());
     let mut start = Sectors(0);
-    for (r, dev) in members {
+    for (r, dev) in members.iter().zip(devs) {
         // Whole 2 MiB units only, so every boundary stays huge-page aligned.
         let length = Sectors::from_bytes(r.ns.size - r.ns.size % HUGE_PAGE_BYTES);
         if length.0 == 0 {
@@ -623,16 +628,13 @@ fn linear(entry: &Entry, members: &[(Resolved, DevNum)]) -> Result<Device, Reaso
 fn striped(
     entry: &Entry,
     chunk_bytes: u64,
-    members: &[(Resolved, DevNum)],
+    members: &[Resolved],
+    devs: &[DevNum],
 ) -> Result<Device, Reason> {
-    let smallest = members
-        .iter()
-        .min_by_key(|(r, _)| r.ns.size)
-        .map(|(r, _)| r.ns.size)
-        .unwrap_or(0);
+    let smallest = members.iter().map(|r| r.ns.size).min().unwrap_or(0);
     let per_member = smallest - smallest % chunk_bytes.max(1);
     if per_member == 0 {
-        if let Some((r, _)) = members.iter().find(|(r, _)| r.ns.size == smallest) {
+        if let Some(r) = members.iter().find(|r| r.ns.size == smallest) {
             return Err(too_small(r, chunk_bytes));
         }
     }
@@ -642,7 +644,7 @@ fn striped(
         .checked_mul(members.len() as u64)
         .ok_or(Reason::TooLarge)?;
     let length = Sectors(length);
-    let stripes = members.iter().map(|(_, d)| (*d, Sectors(0))).collect();
+    let stripes = devs.iter().map(|d| (*d, Sectors(0))).collect();
     let chunk = Sectors::from_bytes(chunk_bytes);
     let targets = vec![Target {
         start: Sectors(0),
@@ -658,12 +660,14 @@ fn striped(
 
 /// Namespace dev -> index of the first entry naming it: who claims each namespace, whether or
 /// not that entry can be built.
-fn owners<'a>(entries: &[Entry], namespaces: &'a [Namespace]) -> HashMap<&'a str, usize> {
-    let mut owner: HashMap<&str, usize> = HashMap::new();
+/// Keyed by owned strings, as the parser's maps of names and mount points are keyed by
+/// strings: the linker folds the hash table's code into theirs.
+fn owners(entries: &[Entry], namespaces: &[Namespace]) -> HashMap<String, usize> {
+    let mut owner: HashMap<String, usize> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {
         for member in entry.members() {
             for ns in candidates(member, namespaces) {
-                owner.entry(ns.dev.as_str()).or_insert(i);
+                owner.entry(ns.dev.clone()).or_insert(i);
             }
         }
     }
@@ -720,12 +724,16 @@ pub fn plan_all(entries: &[Entry], namespaces: &[Namespace]) -> Vec<Result<Plan,
             // The entry's own problems with its other members too, in member order.
             let mut reasons = taken;
             if let Err(r) = planned {
-                let claimed: std::collections::HashSet<Member> =
-                    reasons.iter().filter_map(Reason::member).cloned().collect();
+                // A map of the type the clash check keeps: one copy of its code.
+                let claimed: HashMap<Member, usize> = reasons
+                    .iter()
+                    .filter_map(Reason::member)
+                    .map(|m| (m.clone(), 0))
+                    .collect();
                 reasons.extend(
                     r.reasons
                         .into_iter()
-                        .filter(|x| !x.member().is_some_and(|m| claimed.contains(m))),
+                        .filter(|x| !x.member().is_some_and(|m| claimed.contains_key(m))),
                 );
             }
             // Sorted by where the member stands.

@@ -62,13 +62,13 @@ pub fn single_device(
 
 /// An entry whose plan is not the device its layout makes (`wanted`): nothing to `action`.
 pub fn unplanned(ctx: &Ctx, entry: &Entry, wanted: &'static str, action: &'static str) -> Error {
-    Error::Unplanned {
+    Error::Unplanned(Box::new(crate::error::Unplanned {
         at: ctx.at(entry.line, &entry.name),
         name: entry.name.to_string(),
         layout: entry.layout().to_string(),
         wanted,
         action,
-    }
+    }))
 }
 
 /// Waits (bounded) for the nd buses to settle, then lists namespaces.

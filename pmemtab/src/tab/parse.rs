@@ -457,8 +457,9 @@ fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<(Member, Span)>
         return None;
     }
     let mut members: Vec<(Member, Span)> = Vec::new();
-    // Members seen so far on this line: a set, so a line of many members stays linear.
-    let mut seen = std::collections::HashSet::new();
+    // Members seen so far on this line: a set, so a line of many members stays linear. A map
+    // of the type the clash check keeps: one copy of the hash table's code in the binaries.
+    let mut seen: std::collections::HashMap<Member, usize> = std::collections::HashMap::new();
     let mut ok = true;
     // Columns counted as we go: counting from the field's start for every member made a
     // line of many members quadratic.
@@ -484,7 +485,7 @@ fn parse_members(ctx: &mut LineCtx<'_>, f: &Field) -> Option<Vec<(Member, Span)>
                         Some("name the namespace by uuid= (see `ndctl list`)".into()),
                     );
                 }
-                if !seen.insert(m.clone()) {
+                if seen.insert(m.clone(), 0).is_some() {
                     ctx.error(
                         &pf,
                         format!("member {m} is listed twice"),
