@@ -5,7 +5,7 @@
 //! `dropin` is the only code that writes.
 
 #[macro_use]
-extern crate pmemtab;
+extern crate cli;
 mod config;
 mod dropin;
 mod error;
@@ -331,7 +331,7 @@ fn run(a: Args) -> Result<(), Error> {
 fn main() {
     // As bytes: an argument that is not UTF-8 is a usage error (parse_args), not a panic.
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let args: Args = match pmemtab::exit::parse_args(&argv, PROG) {
+    let args: Args = match cli::exit::parse_args(&argv, PROG) {
         Ok(args) => args,
         Err(exit) => std::process::exit(exit.code()),
     };
@@ -343,5 +343,5 @@ fn main() {
             e.exit()
         }
     };
-    std::process::exit(pmemtab::exit::finish(PROG, exit).code());
+    std::process::exit(cli::exit::finish(PROG, exit).code());
 }

@@ -1,5 +1,5 @@
 //! Writing to stdout and stderr without ever panicking (`println!` panics when stdout is a full
-//! disk or a closed pipe), for every binary of the project. What a failed write means is
+//! disk or a closed pipe), for pmem-assemble and pmemtab-memmap. What a failed write means is
 //! decided once, at exit, by [`failed_write`]: a closed pipe (`list | head -1`) ends quietly
 //! with the command's own status; any other failure (`check >/dev/full`) is one error line
 //! and the binary's "system" exit status. A command is never cut short by its output: `up`
