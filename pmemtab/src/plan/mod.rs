@@ -1,8 +1,8 @@
 //! Entry + namespaces → what to build, or why not. Pure: every geometry and safety rule for
 //! turning a pmemtab line into a device lives here and nowhere else, one job a file:
-//! [`resolve`] finds the namespace each member names, [`eligible`] says whether it can serve
-//! the entry's layout, [`dm`] lays out a linear or striped device, [`claims`] keeps a namespace
-//! to the first entry naming it, and [`refusal`] says why an entry cannot be built.
+//! `resolve` finds the namespace each member names, `eligible` says whether it can serve
+//! the entry's layout, `dm` lays out a linear or striped device, `claims` keeps a namespace
+//! to the first entry naming it, and `refusal` says why an entry cannot be built.
 
 mod claims;
 mod dm;
