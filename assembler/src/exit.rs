@@ -1,7 +1,7 @@
-//! The exit codes (the library's, documented in pmem-assemble(8)), a step's failure and the
+//! The exit codes (the `cli` crate's, documented in pmem-assemble(8)), a step's failure and the
 //! warning line. A command's error, said once by `main`, is the `error` module's.
 
-pub use pmemtab::exit::Exit;
+pub use cli::exit::Exit;
 
 /// Why a step failed: the one line to print (it names the thing that failed) and the exit
 /// status the command ends with.

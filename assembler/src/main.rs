@@ -4,7 +4,7 @@
 //! mount, wait).
 
 #[macro_use]
-extern crate pmemtab;
+extern crate cli;
 mod assemble;
 mod cmd;
 mod crash;
@@ -126,7 +126,7 @@ fn main() {
             std::process::exit(kmem::offline_child(std::path::Path::new(state)));
         }
     }
-    let args: Args = match pmemtab::exit::parse_args(&argv, PROG) {
+    let args: Args = match cli::exit::parse_args(&argv, PROG) {
         Ok(args) => args,
         Err(exit) => std::process::exit(exit.code()),
     };
@@ -165,5 +165,5 @@ fn main() {
             e.exit()
         }
     };
-    std::process::exit(pmemtab::exit::finish(PROG, exit).code());
+    std::process::exit(cli::exit::finish(PROG, exit).code());
 }

@@ -4,7 +4,7 @@
 use crate::exit::Exit;
 use crate::{config, dropin, report};
 use pmemtab::memmap::arg::COMMAND_LINE_SIZE;
-use pmemtab::memmap::plan::{Request, Unfit};
+use pmemtab::memmap::ranges::{Request, Unfit};
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
-//! The exit codes (the library's, documented in pmemtab-memmap(8)) and the one-line error
+//! The exit codes (the `cli` crate's, documented in pmemtab-memmap(8)) and the one-line error
 //! reporter.
 
-pub use pmemtab::exit::Exit;
+pub use cli::exit::Exit;
 
 /// One error line on stderr.
 pub fn error(msg: impl std::fmt::Display) {

@@ -5,7 +5,7 @@
 //! `dropin` is the only code that writes.
 
 #[macro_use]
-extern crate pmemtab;
+extern crate cli;
 mod config;
 mod dropin;
 mod error;
@@ -17,7 +17,7 @@ use error::Error;
 use exit::Exit;
 use pmemtab::memmap::arg::{self, Claim};
 use pmemtab::memmap::firmware;
-use pmemtab::memmap::plan::{self, Machine, Request, KASLR_MEMMAP_LIMIT};
+use pmemtab::memmap::ranges::{self, Machine, Request, KASLR_MEMMAP_LIMIT};
 use std::path::{Path, PathBuf};
 
 /// The program's name in its messages.
@@ -166,7 +166,7 @@ fn run(a: Args) -> Result<(), Error> {
     }
     let size = size_option("size", a.size.as_deref().ok_or(Error::NoSize)?)?;
     let min_ram = match a.min_ram.as_deref() {
-        None => plan::DEFAULT_MIN_RAM,
+        None => ranges::DEFAULT_MIN_RAM,
         Some(v) => size_option("min-ram", v)?,
     };
     let mount = entry_options(&a.name, a.mount.as_deref())?;
@@ -220,7 +220,7 @@ fn run(a: Args) -> Result<(), Error> {
     };
 
     // Stage 2: the rule.
-    let ram = plan::usable_ram(&machine).iter().map(|s| s.len()).sum();
+    let ram = ranges::usable_ram(&machine).iter().map(|s| s.len()).sum();
     out!("{}", report::header(&source, entries, ram, block_size));
     let others: Vec<&Claim> = machine
         .claims
@@ -233,10 +233,10 @@ fn run(a: Args) -> Result<(), Error> {
             others.len()
         );
     }
-    let plan = match plan::plan(&machine, &req) {
+    let plan = match ranges::plan(&machine, &req) {
         Ok(p) => p,
         Err(r) => {
-            if let plan::Unfit::NoFit { room, .. } = &r {
+            if let ranges::Unfit::NoFit { room, .. } = &r {
                 out!("{}", report::room(room));
             }
             return Err(Error::Unfit { unfit: r, req });
@@ -331,7 +331,7 @@ fn run(a: Args) -> Result<(), Error> {
 fn main() {
     // As bytes: an argument that is not UTF-8 is a usage error (parse_args), not a panic.
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let args: Args = match pmemtab::exit::parse_args(&argv, PROG) {
+    let args: Args = match cli::exit::parse_args(&argv, PROG) {
         Ok(args) => args,
         Err(exit) => std::process::exit(exit.code()),
     };
@@ -343,5 +343,5 @@ fn main() {
             e.exit()
         }
     };
-    std::process::exit(pmemtab::exit::finish(PROG, exit).code());
+    std::process::exit(cli::exit::finish(PROG, exit).code());
 }

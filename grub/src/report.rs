@@ -2,7 +2,7 @@
 //! argument. Text only; nothing here reads or writes the system.
 
 use crate::dropin::{self, Grub};
-use pmemtab::memmap::plan::{Proposal, Request, Unfit, GUARD, HIGH, LOW_LIMIT};
+use pmemtab::memmap::ranges::{Proposal, Request, Unfit, GUARD, HIGH, LOW_LIMIT};
 use pmemtab::memmap::{arg, PhysRange};
 use pmemtab::size::{honest_bytes, suffixed, HUGE_PAGE_BYTES};
 use std::fmt::Write as _;
@@ -205,7 +205,7 @@ pub fn refusal(r: &Unfit, req: &Request) -> String {
         Unfit::Count => "--count must be at least 1".to_string(),
         Unfit::TooMany { count } => format!(
             "--count {count}: at most {} regions; use fewer, larger ones (each is an item of the memmap= argument on a kernel command line of at most {} bytes)",
-            pmemtab::memmap::plan::MAX_COUNT,
+            pmemtab::memmap::ranges::MAX_COUNT,
             arg::COMMAND_LINE_SIZE - 1
         ),
         Unfit::ExactMap => "the kernel command line has memmap=exactmap: the firmware map is not the map this kernel uses, so no range can be chosen from it".to_string(),

@@ -4,14 +4,14 @@
 //!   log) into plain [`firmware::MapEntry`] values, and the memory-block size;
 //! - [`arg`] is the `memmap=` and `mem=` syntax, both ways: the claims the running command line
 //!   already makes, and the text of the argument we propose;
-//! - [`plan`] is the pure rule that picks the ranges (or refuses, saying why).
+//! - [`ranges`] is the pure rule that picks the ranges (or refuses, saying why).
 //!
 //! Writing the boot loader's configuration is the `pmemtab-memmap` tool's business, not this
 //! module's.
 
 pub mod arg;
 pub mod firmware;
-pub mod plan;
+pub mod ranges;
 
 /// Where the printed entry may not be mounted: it is formatted at every boot (`mkfs`) on RAM
 /// that forgets at every power-off, so not the root, nor what the system runs from or keeps

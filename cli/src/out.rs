@@ -1,5 +1,5 @@
 //! Writing to stdout and stderr without ever panicking (`println!` panics when stdout is a full
-//! disk or a closed pipe), for every binary of the project. What a failed write means is
+//! disk or a closed pipe), for pmem-assemble and pmemtab-memmap. What a failed write means is
 //! decided once, at exit, by [`failed_write`]: a closed pipe (`list | head -1`) ends quietly
 //! with the command's own status; any other failure (`check >/dev/full`) is one error line
 //! and the binary's "system" exit status. A command is never cut short by its output: `up`
@@ -13,25 +13,25 @@ use std::io::{self, ErrorKind, Write};
 use std::sync::Mutex;
 
 /// The first stdout write error; later writes are skipped once one failed.
-static STDOUT_ERROR: Mutex<Option<(ErrorKind, String)>> = Mutex::new(None);
+static STDOUT_ERROR: Mutex<Option<io::Error>> = Mutex::new(None);
 
-fn failed() -> Option<(ErrorKind, String)> {
-    STDOUT_ERROR.lock().map(|g| g.clone()).unwrap_or(None)
+fn failed() -> bool {
+    STDOUT_ERROR.lock().is_ok_and(|g| g.is_some())
 }
 
-fn record(e: &io::Error) {
+fn record(e: io::Error) {
     if let Ok(mut g) = STDOUT_ERROR.lock() {
-        g.get_or_insert((e.kind(), e.to_string()));
+        g.get_or_insert(e);
     }
 }
 
 /// Writes to stdout; a failure is remembered for [`failed_write`].
 pub fn stdout(args: fmt::Arguments<'_>) {
-    if failed().is_some() {
+    if failed() {
         return;
     }
     if let Err(e) = io::stdout().lock().write_fmt(args) {
-        record(&e);
+        record(e);
     }
 }
 
@@ -43,16 +43,20 @@ pub fn stderr(args: fmt::Arguments<'_>) {
 /// Flushes stdout; true when a write failed other than on a closed pipe, after saying so in
 /// one line as `prog`. The caller turns that into its exit status.
 pub fn failed_write(prog: &str) -> bool {
-    if failed().is_none() {
+    if !failed() {
         if let Err(e) = io::stdout().lock().flush() {
-            record(&e);
+            record(e);
         }
     }
-    match failed() {
-        None | Some((ErrorKind::BrokenPipe, _)) => false,
-        Some((_, what)) => {
+    let Ok(g) = STDOUT_ERROR.lock() else {
+        return false;
+    };
+    match g.as_ref() {
+        None => false,
+        Some(e) if e.kind() == ErrorKind::BrokenPipe => false,
+        Some(e) => {
             stderr(format_args!(
-                "{prog}: error: cannot write to standard output: {what}\n"
+                "{prog}: error: cannot write to standard output: {e}\n"
             ));
             true
         }
