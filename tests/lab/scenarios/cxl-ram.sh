@@ -13,7 +13,6 @@
 # Last, zone=normal: onlined in ZONE_NORMAL; down takes it back, or (memory the kernel pinned
 # there) refuses and keeps the region with its memory online, and the kernel lives on.
 # Oracles: cxl-cli, the memory blocks' state and valid_zones, /proc/zoneinfo, numactl -H.
-plan 23
 MEM=/sys/devices/system/memory
 echo "expand system-ram serial=$CV0 - - zone=movable" > /etc/pmemtab
 cat /etc/pmemtab
