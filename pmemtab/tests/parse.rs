@@ -432,8 +432,7 @@ fn time_limits_past_a_week_are_refused() {
 #[test]
 fn load_warns_about_a_file_others_can_write() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = std::env::temp_dir().join(format!("pmemtab-load-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = testsupport::Scratch::new("load");
     let path = dir.join("pmemtab");
     std::fs::write(&path, format!("a single uuid={U1}\n")).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -455,7 +454,6 @@ fn load_warns_about_a_file_others_can_write() {
         missing.starts_with(&format!("cannot read {}/nope: ", dir.display())),
         "{missing}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// pmemtab as a FIFO or a device blocked every reader (udev's udev-member, the generator) for
@@ -463,8 +461,7 @@ fn load_warns_about_a_file_others_can_write() {
 /// thread with a deadline, so that a reader that blocks fails this test instead of hanging it.
 #[test]
 fn load_refuses_what_is_not_a_regular_file_and_caps_the_size() {
-    let dir = std::env::temp_dir().join(format!("pmemtab-load-kind-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = testsupport::Scratch::new("load-kind");
     let fifo = dir.join("fifo");
     let made = std::process::Command::new("mkfifo")
         .arg(&fifo)
@@ -486,7 +483,7 @@ fn load_refuses_what_is_not_a_regular_file_and_caps_the_size() {
         ("/dev/zero".into(), Some("it is a character device")),
         // /dev/null is the empty file, as a unit linked to it is masked.
         ("/dev/null".into(), None),
-        (dir.clone(), Some("it is a directory")),
+        (dir.to_path_buf(), Some("it is a directory")),
         (big, Some("it is larger than 16777216 bytes")),
         (small, None),
     ];
@@ -514,7 +511,6 @@ fn load_refuses_what_is_not_a_regular_file_and_caps_the_size() {
             None => assert!(got.is_ok(), "{got:?}"),
         }
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// The examples in pmemtab(5) are what users copy: each must parse without errors.
