@@ -476,25 +476,17 @@ mod tests {
     /// A copy of the synthetic CXL tree, with what the kernel does on each write simulated as
     /// far as the next step needs it: the claimed name becomes a region directory.
     struct Scratch {
-        root: PathBuf,
+        // Held for its Drop: the tree goes away when the test ends.
+        _root: testsupport::Scratch,
         ctx: Ctx,
     }
 
     impl Scratch {
         fn new(tag: &str) -> Scratch {
-            let root =
-                std::env::temp_dir().join(format!("pmemtab-cxl-{tag}-{}", std::process::id()));
-            let _ = fs::remove_dir_all(&root);
-            fs::create_dir_all(&root).unwrap();
+            let root = testsupport::Scratch::new(&format!("cxl-{tag}"));
             let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../tests/fixtures/cxl-synth-one-bridge/sys");
-            assert!(std::process::Command::new("cp")
-                .arg("-a")
-                .arg(&fixture)
-                .arg(&root)
-                .status()
-                .unwrap()
-                .success());
+            testsupport::copy_tree(&fixture, &root.join("sys"));
             let proc = root.join("proc");
             fs::create_dir_all(proc.join("sys/kernel/random")).unwrap();
             fs::write(
@@ -509,7 +501,7 @@ mod tests {
                 run: root.join("run"),
                 proc,
             };
-            Scratch { root, ctx }
+            Scratch { _root: root, ctx }
         }
 
         /// The region directory the kernel would make on the claim, with its attributes.
@@ -526,12 +518,6 @@ mod tests {
                 link,
             );
             real
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.root);
         }
     }
 

@@ -157,26 +157,8 @@ mod tests {
     use std::os::unix::fs::MetadataExt;
 
     /// A scratch run dir, removed when the test ends (passing or not).
-    struct RunRoot(PathBuf);
-
-    impl std::ops::Deref for RunRoot {
-        type Target = Path;
-        fn deref(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for RunRoot {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn run_root(tag: &str) -> RunRoot {
-        let root = std::env::temp_dir().join(format!("pmem-links-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(&root).unwrap();
-        RunRoot(root)
+    fn run_root(tag: &str) -> testsupport::Scratch {
+        testsupport::Scratch::new(&format!("links-{tag}"))
     }
 
     #[test]

@@ -113,10 +113,8 @@ mod tests {
     use std::time::Duration;
     use std::time::Instant;
 
-    fn scratch(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("pmem-lock-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        d
+    fn scratch(tag: &str) -> testsupport::Scratch {
+        testsupport::Scratch::new(&format!("lock-{tag}"))
     }
 
     #[test]
@@ -153,7 +151,6 @@ mod tests {
         assert!(acquire(&run, "t", "up t", wait::Deadline::after(Duration::ZERO)).is_ok());
         drop(held);
         assert!(acquire(&run, "s", "down s", wait::Deadline::after(Duration::ZERO)).is_ok());
-        std::fs::remove_dir_all(&run).unwrap();
     }
 
     #[test]
@@ -161,7 +158,7 @@ mod tests {
         let run = scratch("handover");
         let held = acquire(&run, "s", "up s", wait::Deadline::after(Duration::ZERO)).unwrap();
         let (tx, rx) = mpsc::channel();
-        let r = run.clone();
+        let r = run.to_path_buf();
         let waiter = std::thread::spawn(move || {
             let got = acquire(
                 &r,
@@ -177,6 +174,5 @@ mod tests {
         drop(held);
         assert!(rx.recv_timeout(Duration::from_secs(5)).unwrap());
         waiter.join().unwrap();
-        std::fs::remove_dir_all(&run).unwrap();
     }
 }

@@ -283,7 +283,7 @@ mod tests {
     /// shows it: the device and DAX as wanted, or why not; it changes nothing.
     #[test]
     fn verify_reads_the_mount_and_changes_nothing() {
-        let proc = std::env::temp_dir().join(format!("pmem-verify-{}", std::process::id()));
+        let proc = testsupport::Scratch::new("verify");
         std::fs::create_dir_all(proc.join("self")).unwrap();
         std::fs::write(proc.join("self/mountinfo"), INFO).unwrap();
         let d = |major, minor| DevNum { major, minor };
@@ -311,7 +311,6 @@ mod tests {
             std::fs::read_to_string(proc.join("self/mountinfo")).unwrap(),
             INFO
         );
-        let _ = std::fs::remove_dir_all(&proc);
     }
 
     #[test]

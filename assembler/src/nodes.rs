@@ -214,11 +214,8 @@ mod tests {
         wait::Deadline::after(std::time::Duration::from_secs(5))
     }
 
-    fn tmp(tag: &str) -> PathBuf {
-        let p = std::env::temp_dir().join(format!("pmem-nodes-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        p
+    fn tmp(tag: &str) -> testsupport::Scratch {
+        testsupport::Scratch::new(&format!("nodes-{tag}"))
     }
 
     #[test]
@@ -243,7 +240,6 @@ mod tests {
             dm_devnum_by_name(&sys.join("nowhere"), "fast").unwrap(),
             None
         );
-        let _ = std::fs::remove_dir_all(&sys);
     }
 
     #[test]
@@ -271,7 +267,6 @@ mod tests {
         assert_eq!(m.mode() & 0o777, 0o600);
         // Present: left alone.
         assert_eq!(ensure_control(&dev, &sys).unwrap(), p);
-        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
@@ -298,7 +293,6 @@ mod tests {
         std::fs::write(&p, "x").unwrap();
         remove_mapper_node(&root, "fast0", false, soon()).unwrap();
         assert!(p.exists());
-        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
@@ -323,7 +317,6 @@ mod tests {
         assert!(is_node_of(&p, d));
         remove_mapper_node(&dev, "fast0", false, soon()).unwrap();
         assert!(std::fs::symlink_metadata(&p).is_err());
-        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
@@ -348,7 +341,6 @@ mod tests {
         assert!(!udev_running(&run));
         std::fs::create_dir_all(run.join("udev/control")).unwrap();
         assert!(udev_running(&run));
-        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
@@ -378,6 +370,5 @@ mod tests {
             std::fs::read_to_string(real.join("uevent")).unwrap(),
             "change"
         );
-        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -6,16 +6,12 @@
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::fs::OpenOptions;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 #[test]
 fn a_crash_signal_is_one_line_and_exit_70() {
     for (signal, name) in [(Signal::SIGILL, "SIGILL"), (Signal::SIGSEGV, "SIGSEGV")] {
-        let dir: PathBuf =
-            std::env::temp_dir().join(format!("pmem-crash-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir(&dir).unwrap();
+        let dir = testsupport::Scratch::new(&format!("crash-{name}"));
         // pmemtab itself is refused unless it is a regular file (issue 28); mountinfo, a
         // /proc file, is simply read. As a FIFO, `status` blocks reading it; opening its
         // other end returns once the child has opened it, which is after main installed the
@@ -31,7 +27,7 @@ fn a_crash_signal_is_one_line_and_exit_70() {
             .arg("--sysfs")
             .arg(sysfs)
             .arg("--proc")
-            .arg(&dir)
+            .arg(dir.path())
             .arg("status")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -41,7 +37,6 @@ fn a_crash_signal_is_one_line_and_exit_70() {
         kill(Pid::from_raw(child.id() as i32), signal).unwrap();
         let out = child.wait_with_output().unwrap();
         drop(writer);
-        std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(
             String::from_utf8_lossy(&out.stderr),
             format!("pmem-assemble: internal error ({name}) during 'status': this is a bug in pmem-assemble, please report it\n")

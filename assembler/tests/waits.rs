@@ -157,8 +157,7 @@ fn every_wait_is_counted() {
 /// deadline of its own in a module up uses, a child waited for outside wait.rs.
 #[test]
 fn an_uncounted_wait_is_found() {
-    let dir = std::env::temp_dir().join(format!("pmem-waits-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
+    let dir = testsupport::Scratch::new("waits-uncounted");
     fs::create_dir_all(dir.join("assembler/src/cmd")).unwrap();
     fs::create_dir_all(dir.join("pmemtab/src")).unwrap();
     fs::write(
@@ -186,10 +185,8 @@ fn an_uncounted_wait_is_found() {
         "const SETTLE: Duration = Duration::from_secs(3);\nfn s(by: Deadline) { wait::poll(by.within(SETTLE), p); }\n",
     )
     .unwrap();
-    let found = violations(&dir);
-    let _ = fs::remove_dir_all(&dir);
     assert_eq!(
-        found,
+        violations(&dir),
         [
             "assembler/src/cmd/up.rs:2: waits outside wait.rs: thread::sleep",
             "assembler/src/cxl.rs:1: makes a limit outside the registry (timeouts::Wait): Duration::from_",

@@ -209,9 +209,7 @@ mod tests {
     #[test]
     fn exec_word_round_trips_through_systemd() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("pmemtab-gen-exec-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = testsupport::Scratch::new("gen-exec");
         let names: Vec<String> = awkward_inputs()
             .into_iter()
             .filter(|s| {
@@ -272,6 +270,5 @@ mod tests {
             !ok && err.contains("not executable"),
             "a missing executable passed: {err}"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -111,8 +111,7 @@ mod tests {
 
     #[test]
     fn kmsg_records_carry_the_priority() {
-        let dir = std::env::temp_dir().join(format!("pmemtab-gen-log-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
+        let dir = testsupport::Scratch::new("gen-log");
         let fake = dir.join("kmsg");
         std::fs::write(&fake, "").unwrap();
         let mut log = Logger::new(Some("warning"), Some("kmsg"), &fake);
@@ -125,6 +124,5 @@ mod tests {
             text,
             format!("<28>pmemtab-generator[{pid}]: w1\n<27>pmemtab-generator[{pid}]: e1\n")
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -134,12 +134,8 @@ mod tests {
         Writer::new(dir).write(out)
     }
 
-    fn tmp(tag: &str) -> PathBuf {
-        let d =
-            std::env::temp_dir().join(format!("pmemtab-gen-write-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
-        fs::create_dir_all(&d).unwrap();
-        d
+    fn tmp(tag: &str) -> testsupport::Scratch {
+        testsupport::Scratch::new(&format!("gen-write-{tag}"))
     }
 
     #[test]
@@ -182,7 +178,6 @@ mod tests {
             ),
             Err(WriteError::Exists { .. })
         ));
-        let _ = fs::remove_dir_all(&d);
     }
 
     #[test]
@@ -214,6 +209,5 @@ mod tests {
             fs::read_to_string(d.join("taken.mount")).unwrap(),
             "other\n"
         );
-        let _ = fs::remove_dir_all(&d);
     }
 }

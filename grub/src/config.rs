@@ -156,9 +156,8 @@ pub fn check(root: &Path, text: &str, argument: &str) -> Result<Verdict, Error> 
 mod tests {
     use super::*;
 
-    fn root(tag: &str, files: &[(&str, &str)]) -> PathBuf {
-        let r = std::env::temp_dir().join(format!("memmap-config-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&r);
+    fn root(tag: &str, files: &[(&str, &str)]) -> testsupport::Scratch {
+        let r = testsupport::Scratch::new(&format!("memmap-config-{tag}"));
         std::fs::create_dir_all(r.join("etc/default/grub.d")).unwrap();
         for (name, text) in files {
             std::fs::write(r.join(name), text).unwrap();
@@ -203,7 +202,6 @@ mod tests {
                 panic!("{tag}: {v:?}")
             };
             assert!(path.ends_with("99-local.cfg"), "{tag}: {v:?}");
-            let _ = std::fs::remove_dir_all(&r);
         }
     }
 
@@ -232,7 +230,6 @@ mod tests {
             ],
         );
         assert_eq!(check(&r, &ours(), ARG).unwrap(), Verdict::Kept);
-        let _ = std::fs::remove_dir_all(&r);
     }
 
     /// A configuration grub-mkconfig itself would stop on (set -e) is said so, never read as
@@ -252,6 +249,5 @@ mod tests {
         };
         assert!(at.ends_with("95-broken.cfg"), "{v:?}");
         assert!(why.contains("status 1"), "{v:?}");
-        let _ = std::fs::remove_dir_all(&r);
     }
 }

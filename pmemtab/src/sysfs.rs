@@ -87,8 +87,7 @@ mod tests {
 
     #[test]
     fn reads_are_capped() {
-        let dir = std::env::temp_dir().join(format!("pmemtab-sysfs-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        let dir = testsupport::Scratch::new("sysfs");
         let f = dir.join("attr");
         fs::write(&f, vec![b'7'; 200_000]).unwrap();
         assert_eq!(read(&f).unwrap().len() as u64, MAX_ATTR_BYTES);
@@ -97,6 +96,5 @@ mod tests {
         assert_eq!(read_line(&f).unwrap(), "0x10");
         fs::write(&f, b"\xff\n").unwrap();
         assert_eq!(read_line(&f).unwrap(), "\u{fffd}");
-        let _ = fs::remove_dir_all(&dir);
     }
 }

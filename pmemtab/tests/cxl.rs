@@ -13,6 +13,7 @@ use pmemtab::tab::{parse, Entry};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use testsupport::Scratch;
 
 const M256: u64 = 256 << 20;
 
@@ -27,24 +28,10 @@ fn fixture() -> PathBuf {
 }
 
 /// A scratch copy of the fixture's sysfs, to change.
-fn scratch() -> PathBuf {
+fn scratch() -> Scratch {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "pmemtab-cxl-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    let ok = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(fixture())
-        .arg(&dir)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-    dir.join("sys")
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    Scratch::copy_of(&format!("cxl-{n}"), &fixture())
 }
 
 fn w(path: &Path, value: &str) {
@@ -254,7 +241,6 @@ fn an_existing_region_is_recognised_only_as_the_line_says() {
         why.contains("serial 0x2002,0x2003, the line's 0x2002"),
         "{why}"
     );
-    fs::remove_dir_all(sys.parent().unwrap()).unwrap();
 }
 
 #[test]
@@ -272,7 +258,6 @@ fn capacity_held_by_no_region_is_never_guessed_at() {
         why.starts_with("serial=0x2002 (mem1): endpoint decoder decoder3.0 holds 256M of pmem capacity in no region"),
         "{why}"
     );
-    fs::remove_dir_all(sys.parent().unwrap()).unwrap();
 }
 
 #[test]
@@ -309,7 +294,6 @@ fn an_existing_region_imports_as_the_line_that_recognises_it() {
         import(&cxl, &[])[0].1,
         Outcome::Refused("not committed (made halfway): nothing to declare".into())
     );
-    fs::remove_dir_all(sys.parent().unwrap()).unwrap();
 }
 
 /// Every object of `cxl list` (any depth) that has `key`.

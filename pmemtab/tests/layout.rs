@@ -140,8 +140,7 @@ fn no_two_modules_import_each_other() {
 /// The check finds a circle when there is one (a test that can fail).
 #[test]
 fn a_circle_is_found() {
-    let dir = std::env::temp_dir().join(format!("pmemtab-layout-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
+    let dir = testsupport::Scratch::new("layout");
     fs::create_dir_all(dir.join("tab")).unwrap();
     fs::write(dir.join("lib.rs"), "mod tab;\nmod timeouts;\n").unwrap();
     fs::write(dir.join("tab/mod.rs"), "mod model;\n").unwrap();
@@ -151,7 +150,5 @@ fn a_circle_is_found() {
         "use crate::tab::Entry;\n#[cfg(test)]\nuse crate::x;\n",
     )
     .unwrap();
-    let found = circles(&dir);
-    let _ = fs::remove_dir_all(&dir);
-    assert_eq!(found, ["tab <-> timeouts (top-level)"]);
+    assert_eq!(circles(&dir), ["tab <-> timeouts (top-level)"]);
 }

@@ -11,10 +11,11 @@ use pmemtab::devnum::DevNum;
 use pmemtab::ns::{scan, wait_probe_within, Mode, Namespace};
 use pmemtab::Error;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use support::fixture;
 use support::ndctl::{compare, Oracle};
+use testsupport::Scratch;
 use uuid::Uuid;
 
 fn uuid(s: &str) -> Option<Uuid> {
@@ -434,7 +435,7 @@ fn two_legacy_regions_told_apart_by_address() {
 
 #[test]
 fn no_nd_bus_means_no_namespaces() {
-    let tmp = TempTree::new("no-nd");
+    let tmp = Scratch::new("scan-no-nd");
     fs::create_dir_all(tmp.0.join("bus/pci/devices")).unwrap();
     assert_eq!(scan(&tmp.0).unwrap(), Vec::<Namespace>::new());
     assert!(wait_probe_within(
@@ -445,7 +446,7 @@ fn no_nd_bus_means_no_namespaces() {
 
 #[test]
 fn a_directory_that_is_no_sysfs_is_an_error() {
-    let tmp = TempTree::new("not-sysfs");
+    let tmp = Scratch::new("scan-not-sysfs");
     for nowhere in [tmp.0.join("does-not-exist"), tmp.0.clone()] {
         let e = scan(&nowhere).unwrap_err().to_string();
         assert_eq!(
@@ -460,63 +461,17 @@ fn a_directory_that_is_no_sysfs_is_an_error() {
 
 // --- corrupted trees ------------------------------------------------------------------------
 
-/// A scratch copy of a fixture tree (symlinks kept as symlinks), removed on drop.
-struct TempTree(PathBuf);
-
-impl TempTree {
-    fn new(tag: &str) -> TempTree {
-        let name = format!("pmemtab-scan-{}-{tag}", std::process::id());
-        // tmpfs when there is one: copying a capture there is ~20x faster than to disk.
-        for base in [PathBuf::from("/dev/shm"), std::env::temp_dir()] {
-            let dir = base.join(&name);
-            let _ = fs::remove_dir_all(&dir);
-            if fs::create_dir_all(&dir).is_ok() {
-                return TempTree(dir);
-            }
-        }
-        panic!("no writable scratch directory for {name}");
-    }
-
-    fn copy_of(fixture_sys: &Path, tag: &str) -> TempTree {
-        let t = TempTree::new(tag);
-        copy_tree(fixture_sys, &t.0);
-        t
-    }
-}
-
-impl Drop for TempTree {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        let meta = fs::symlink_metadata(&src).unwrap();
-        if meta.file_type().is_symlink() {
-            std::os::unix::fs::symlink(fs::read_link(&src).unwrap(), &dst).unwrap();
-        } else if meta.is_dir() {
-            copy_tree(&src, &dst);
-        } else {
-            fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
-
 const QEMU_NFIT: &str = "devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0012:00/ndbus1";
 const QEMU_E820: &str = "devices/platform/e820_pmem/ndbus0";
 
 /// A scratch copy of the real capture to corrupt one file at a time.
-fn capture_copy(tag: &str) -> TempTree {
-    TempTree::copy_of(&fixture("nd-sysfs-qemu-a/sys"), tag)
+fn capture_copy(tag: &str) -> Scratch {
+    Scratch::copy_of(&format!("scan-{tag}"), &fixture("nd-sysfs-qemu-a/sys"))
 }
 
 /// Writes `content` into `file` (relative to the tree's root), scans, restores the file, and
 /// returns the error, which must name `file` in one line.
-fn scan_with(tree: &TempTree, file: &str, content: &[u8]) -> Error {
+fn scan_with(tree: &Scratch, file: &str, content: &[u8]) -> Error {
     let path = tree.0.join(file);
     let original = fs::read(&path).unwrap();
     fs::write(&path, content).unwrap();
@@ -704,7 +659,7 @@ fn missing_optional_attributes_are_none() {
 
 #[test]
 fn numa_minus_one_means_none() {
-    let tmp = TempTree::copy_of(&fixture("nd-synth-legacy-two/sys"), "numa");
+    let tmp = Scratch::copy_of("scan-numa", &fixture("nd-synth-legacy-two/sys"));
     fs::write(
         tmp.0
             .join(format!("{QEMU_E820}/region1/namespace1.0/numa_node")),
@@ -732,7 +687,7 @@ fn wait_probe_reads_the_buses_and_returns() {
 /// not hang the caller.
 #[test]
 fn wait_probe_is_bounded() {
-    let tmp = TempTree::copy_of(&fixture("nd-synth-legacy-two/sys"), "fifo");
+    let tmp = Scratch::copy_of("scan-fifo", &fixture("nd-synth-legacy-two/sys"));
     let fifo = tmp.0.join(format!("{QEMU_E820}/wait_probe"));
     fs::remove_file(&fifo).unwrap();
     let status = std::process::Command::new("mkfifo")

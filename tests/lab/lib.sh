@@ -127,16 +127,89 @@ ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 # ms -> "12.3"
 secs() { printf '%d.%d' $(( $1 / 1000 )) $(( $1 % 1000 / 100 )); }
 
-# The host's assertions (system and GRUB labs): "PASS  $SUITE: NAME" or "FAIL  $SUITE: NAME: WHY",
-# counted in passed and failed; check NAME WHY CMD... passes when CMD succeeds (and returns 1 if not).
+# The host's assertions, every lab's: "PASS  $SUITE: NAME" or "FAIL  $SUITE: NAME: WHY", counted
+# in passed and failed, and written as TAP to $LAB_TAP once lab_begin has named it; check NAME
+# WHY CMD... passes when CMD succeeds (and returns 1 if not).
 # shellcheck disable=SC2034 # read by pass and fail, and set by each script for its own lines
 SUITE=lab
-passed=0 failed=0
-pass() { echo "PASS  $SUITE: $1"; passed=$((passed + 1)); }
-fail() { local n=$1; shift; echo "FAIL  $SUITE: $n${*:+: $*}"; failed=$((failed + 1)); }
+passed=0 failed=0 LAB_TAP="" LAB_T0=0
+pass() { echo "PASS  $SUITE: $1"; passed=$((passed + 1)); tap_line ok "$1"; }
+fail() { local n=$1; shift; echo "FAIL  $SUITE: $n${*:+: $*}"; failed=$((failed + 1)); tap_line "not ok" "$n" "$*"; }
 check() { local n=$1 why=$2; shift 2; if "$@"; then pass "$n"; else fail "$n" "$why"; return 1; fi; }
+# tap_line ok|"not ok" NAME [WHY]: one TAP test line (a \# in a description is not a directive),
+# the why as a diagnostic line under it.
+tap_line() {
+    [ -n "$LAB_TAP" ] || return 0
+    local d="$SUITE: $2"
+    d=${d//\\/\\\\}; d=${d//#/\\#}
+    printf '%s %d - %s\n' "$1" $((passed + failed)) "${d//$'\n'/ }" >> "$LAB_TAP"
+    [ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/# /' >> "$LAB_TAP"
+}
+# lab_begin TAP: a run starts: its TAP file (LAB_TAP_FILE overrides; `prove -e cat TAP` reads
+# it), emptied, and the moment its logs start (lab_summary keeps them when the run failed).
+lab_begin() {
+    LAB_TAP=${LAB_TAP_FILE:-$1}
+    mkdir -p "$(dirname "$LAB_TAP")"
+    echo "TAP version 13" > "$LAB_TAP"
+    LAB_T0=$(date +%s)
+}
+# lab_summary: a run ends: the TAP plan, the logs of a run that failed kept under a name of
+# their own (the next run empties the logs directory), and last the count line tests/run-all
+# reads, "N passed, N failed". Returns 1 when anything failed.
+lab_summary() {
+    local keep
+    [ -z "$LAB_TAP" ] || echo "1..$((passed + failed))" >> "$LAB_TAP"
+    if [ "$failed" != 0 ] && [ "$LAB_T0" != 0 ] && [ -d "${LOGS:-}" ]; then
+        keep=$WORK/failed/$(date -u -d "@$LAB_T0" +%Y%m%d-%H%M%S)-$(echo "${LOGS#"$WORK"/}" | tr / -)
+        mkdir -p "$keep"
+        find "$LOGS" -maxdepth 1 -type f -newermt "@$LAB_T0" -exec cp -p {} "$keep/" \;
+        echo "lab: this failed run's logs are kept in $keep"
+    fi
+    echo "$passed passed, $failed failed"
+    [ "$failed" = 0 ]
+}
 # give_up NAME WHY: one failure that ends the run, with the count line tests/run-all reads.
-give_up() { fail "$@"; echo "$passed passed, $failed failed"; exit 1; }
+give_up() { fail "$@"; lab_summary; exit 1; }
+
+# lab_markers LOG [PREFIX] [QEMU_STATUS]: the one reader of the guests' markers
+# (tests/lab/guest/markers.sh) in a boot's serial log. LAB-PASS and LAB-FAIL become pass and
+# fail, named PREFIX NAME; LAB-SAVE key=value is appended to SAVED as " lab.key=value", for a
+# later boot's command line. The boot fails as a whole ("PREFIX complete") without a LAB-END
+# (its script stopped early, or the guest crashed or hung) or when the count of assertions
+# LAB-END gives is not the count read (lost or garbled console lines). Markers are found
+# anywhere in a line: a booted system's console mixes other writers' output into them. A
+# failing boot's output and kernel log tails are printed. Returns 1 when the boot failed.
+SAVED=""
+lab_markers() {
+    local log=$1 pre=${2:-} rc=${3:-} line seen=0 bad=0 made stop why
+    while IFS= read -r line; do
+        case $line in
+        "LAB-PASS "*) pass "$pre${line#LAB-PASS }"; seen=$((seen + 1)) ;;
+        "LAB-FAIL "*) line=${line#LAB-FAIL }; fail "$pre${line%%: *}" "${line#*: }"; seen=$((seen + 1)); bad=1 ;;
+        "LAB-SAVE "*) SAVED="$SAVED lab.${line#LAB-SAVE }" ;;
+        esac
+    done < <(grep -aoE 'LAB-(PASS|FAIL|SAVE) .*' "$log")
+    made=$(grep -aoE 'LAB-END [^ ]+ [^ ]+ checks [0-9]+' "$log" | tail -n 1 | cut -d' ' -f5)
+    if [ -z "$made" ]; then
+        stop=$(grep -aoE 'LAB-STOPPED .*' "$log" | tail -n 1)
+        why="no LAB-END in ${log##*/}: ${stop:+the script stopped early ($stop), }$seen assertions read"
+        [ -z "$rc" ] || why="$why, qemu exit $rc$([ "$rc" = 124 ] && echo " (timed out after ${BOOT_TIMEOUT}s)")"
+        fail "${pre}complete" "$why"
+        bad=1
+    elif [ "$made" != "$seen" ]; then
+        fail "${pre}complete" "${log##*/}: the guest made $made assertions, $seen read${rc:+, qemu exit $rc}"
+        bad=1
+    fi
+    [ "$bad" = 1 ] || return 0
+    echo "----- tail of $log"
+    sed '/^LAB-DMESG-BEGIN/,$d' "$log" | tail -n 30 | sed 's/^/    /'
+    if grep -aq '^LAB-DMESG-BEGIN' "$log"; then
+        echo "    ... kernel log:"
+        sed -n '/^LAB-DMESG-BEGIN/,/^LAB-DMESG-END/p' "$log" | grep -v '^LAB-' | tail -n 8 | sed 's/^/    /'
+    fi
+    echo "-----"
+    return 1
+}
 
 # One lab, demo or bench at a time per work dir: they share the initramfs and the kernel cache.
 lab_lock() {

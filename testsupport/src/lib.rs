@@ -31,7 +31,8 @@ pub fn update_requested() -> bool {
 }
 
 /// A scratch directory, made empty on creation and removed on drop (also when the test
-/// panics).
+/// panics): the one way tests make a temporary directory. Its name is the tag and the
+/// process id, so a tag must be unique within a test binary.
 pub struct Scratch(pub PathBuf);
 
 impl Scratch {
@@ -40,6 +41,13 @@ impl Scratch {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
         Scratch(d)
+    }
+
+    /// A scratch copy of the directory `from` ([`copy_tree`]: symlinks kept), to change.
+    pub fn copy_of(tag: &str, from: &Path) -> Scratch {
+        let s = Scratch::new(tag);
+        copy_tree(from, &s);
+        s
     }
 
     pub fn path(&self) -> &Path {

@@ -66,16 +66,24 @@ pub fn write_tree(root: &Path, tree: &Tree) {
     }
 }
 
-/// Copies the directory `from` to `to` byte for byte (a fixture may hold non-UTF-8 files).
+/// Copies the directory `from` to `to` byte for byte (a fixture may hold non-UTF-8 files),
+/// symlinks as symlinks (a sysfs capture is mostly links, some of them dangling in the copy).
 pub fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
     for e in fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
-        let e = e.unwrap_or_else(|e| panic!("{}: {e}", from.display()));
-        let dst = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_tree(&e.path(), &dst);
+        let src = e
+            .unwrap_or_else(|e| panic!("{}: {e}", from.display()))
+            .path();
+        let dst = to.join(src.file_name().unwrap_or_default());
+        let meta = fs::symlink_metadata(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+        if meta.file_type().is_symlink() {
+            let t = fs::read_link(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+            std::os::unix::fs::symlink(t, &dst)
+                .unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
+        } else if meta.is_dir() {
+            copy_tree(&src, &dst);
         } else {
-            fs::copy(e.path(), &dst).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
+            fs::copy(&src, &dst).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
         }
     }
 }

@@ -1,6 +1,6 @@
 # shellcheck shell=dash
 # Guest helpers for lab scripts (busybox ash, checked as dash: the nearest shell shellcheck knows).
-# The markers (plan, pass, fail, save, check) are in markers.sh, copied in beside this file.
+# The markers (pass, fail, save, check, lab_end) are in markers.sh, copied in beside this file.
 # shellcheck source=tests/lab/guest/markers.sh
 . /lab/markers.sh
 

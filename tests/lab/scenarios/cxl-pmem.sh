@@ -23,7 +23,6 @@ region_now() { cxl_region_of "$CP0"; }
 tab
 
 if [ "$LAB_BOOT" = 1 ]; then
-    plan 15
     check no-region-at-boot "cxl list -R: $(cxl_regions)" [ "$(cxl_nregions)" = 0 ]
     # Provisioning, as an admin does: label areas, then the oracle's own region.
     run ndctl init-labels -f all
@@ -65,7 +64,6 @@ if [ "$LAB_BOOT" = 1 ]; then
         sh -c '[ "$(cxl list -vvv | jq "[.. | objects | select(has(\"dpa_size\") and .dpa_size > 0)] | length")" = 0 ]'
     check down-no-pmem "ndctl list -N: $(ndctl list -N 2>&1)" [ -z "$(ndctl list -N 2>/dev/null)" ]
 else
-    plan 8
     cli=$(echo "$LAB_CLIGEOM" | tr '~' ' ')
     check no-region-at-boot "cxl list -R: $(cxl_regions)" [ "$(cxl_nregions)" = 0 ]
     run pmem-assemble up --all

@@ -15,7 +15,6 @@
 # The region pmemtab makes must be the one `cxl create-region -t ram` makes (made first, with the
 # kernel's onlining held so that it can be destroyed cleanly, and compared).
 # Oracles: cxl-cli, the memory blocks' state and valid_zones, /proc/zoneinfo, numactl -H.
-plan 26
 MEM=/sys/devices/system/memory
 echo "expand system-ram serial=$CV0 - - zone=movable" > /etc/pmemtab
 cat /etc/pmemtab

@@ -7,7 +7,6 @@
 # (pmemtab did not make it). One with the devices in the other order is refused before
 # anything is written: exit 1, one error line naming the line and the serials, `cxl list`
 # unchanged. Oracle: cxl-cli.
-plan 14
 tab() { echo "cxlpm cxl-pmem serial=$CP0,serial=$CP1 - - size=512M" > /etc/pmemtab; cat /etc/pmemtab; }
 m0=$(mem_of "$CP0") m1=$(mem_of "$CP1")
 root=$(cxl_root)

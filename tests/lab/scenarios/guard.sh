@@ -5,7 +5,6 @@
 # with another chunk size or as linear (stripe hints); restored as it was, the data is intact.
 # A former `single` filesystem joining a new mkfs device is refused and stays intact. Blank
 # members are formatted, and an ext4 made by hand on a stripe is accepted (no false refusal).
-plan 26
 ns_refresh
 ua=$(ns_get s6a uuid) ub=$(ns_get s6b uuid) uc=$(ns_get s6c uuid) ud=$(ns_get s6d uuid)
 ue=$(ns_get s6e uuid) uf=$(ns_get s6f uuid)

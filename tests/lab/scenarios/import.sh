@@ -5,7 +5,6 @@
 # become pmemtab lines through `pmem-assemble import`; those lines then rebuild the same
 # tables (dmsetup table before and after) with the data intact. A table pmemtab cannot
 # express (an offset inside a member) is refused with the reason.
-plan 14
 ns_refresh
 la=$(ns_get i1a blockdev) lb=$(ns_get i1b blockdev) sa=$(ns_get i2a blockdev) sb=$(ns_get i2b blockdev) pc=$(ns_get i3a blockdev)
 sz() { blockdev --getsz "/dev/$1"; }

@@ -14,7 +14,6 @@ echo "documented table: $doc"
 
 case $LAB_BOOT in
 1)
-    plan 5
     run dmsetup create ic --table "$doc"
     check dmsetup-create "exit $RC: $OUT" [ "$RC" = 0 ]
     # -b 4096: DAX needs the page size; mke2fs picks 1 KiB blocks for devices under 512 MiB.
@@ -30,7 +29,6 @@ case $LAB_BOOT in
     check dmsetup-gone "dmsetup ls: $(dm_names)" [ -z "$(dm_names)" ]
     ;;
 2)
-    plan 6
     run pmem-assemble up ic
     check assemble-up "exit $RC: $ERR" [ "$RC" = 0 ]
     actual=$(dmsetup table ic 2>&1)
@@ -47,7 +45,6 @@ case $LAB_BOOT in
     check assemble-down "exit $RC: $ERR" [ "$RC" = 0 ]
     ;;
 3)
-    plan 4
     run dmsetup create ic --table "$doc"
     check dmsetup-create-again "exit $RC: $OUT" [ "$RC" = 0 ]
     run mount -t ext4 -o dax /dev/mapper/ic /mnt/ic

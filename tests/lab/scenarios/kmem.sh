@@ -51,7 +51,6 @@ alloc_stop() {
 }
 
 if [ "$LAB_BOOT" = 1 ]; then
-    plan 28
     # Provision: one devdax namespace over the whole NVDIMM, named so the lab can find it.
     ndctl disable-region all >/dev/null 2>&1; ndctl init-labels -f all >/dev/null 2>&1; ndctl enable-region all >/dev/null 2>&1
     region=$(ndctl list -R -b ACPI.NFIT | jq -r 'if type == "array" then .[0] else . end | .dev')
@@ -134,7 +133,6 @@ if [ "$LAB_BOOT" = 1 ]; then
     alloc_stop a2; arc=$?
     check pinned-data-intact "lab-alloc: $(cat /tmp/a2.out)" [ $arc = 0 ]
 else
-    plan 11
     DAX=$(dax_dev)
     NBLOCKS=$(blocks_of_dax "$DAX" | wc -l)
     check policy-from-cmdline "auto_online_blocks: $(cat $MEM/auto_online_blocks)" [ "$(cat $MEM/auto_online_blocks)" = online ]

@@ -4,7 +4,6 @@
 # "raw_uuid"; and a memmap=-emulated legacy namespace (no uuid) named by addr=, used directly,
 # published as /run/pmemtab/by-name/legacy (what the generator's mount unit mounts). First, on
 # the same still-empty namespaces, a striped entry whose mkfs fails must leave no device.
-plan 18
 ns_refresh
 ua=$(ns_get s3a uuid) rb=$(ns_raw s3b)
 ba=$(ns_get s3a blockdev) bb=$(ns_get s3b blockdev)

@@ -2,7 +2,6 @@
 #@ boot dimms=nv0,nv1 append=lab.nodm=1
 # Scenario 4d: dm-mod is absent (not loaded, its module deleted): `up` fails at once with one
 # clear error about device-mapper, exit 3, instead of hanging or crashing.
-plan 5
 ns_refresh
 ua=$(ns_get s1a uuid) ub=$(ns_get s1b uuid)
 echo "fast striped:2M uuid=$ua,uuid=$ub /mnt/fast ext4 mkfs" > /etc/pmemtab

@@ -5,7 +5,6 @@
 # in one of the two clean states. A device left suspended (an interrupted reload) is resumed by
 # `up`, and I/O to it completes. Output to a closed pipe or a full disk never panics.
 ROUNDS=20
-plan 11
 ns_refresh
 ua=$(ns_get s7a uuid) ub=$(ns_get s7b uuid)
 echo "r striped:2M uuid=$ua,uuid=$ub" > /etc/pmemtab

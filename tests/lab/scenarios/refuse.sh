@@ -2,7 +2,6 @@
 #@ boot dimms=nv0,nv1
 # Scenario 4b: a devdax member and a sector member cannot serve a DAX block layout: `up` refuses
 # (exit 1) with an error naming the member and its mode, and builds nothing.
-plan 5
 ns_refresh
 ud=$(ns_get dvd uuid) us=$(ns_get sec uuid)
 cat > /etc/pmemtab <<TAB

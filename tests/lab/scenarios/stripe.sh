@@ -8,7 +8,6 @@ stripe_tab fast s1 /mnt/fast ext4 mkfs,noatime
 ba=$(ns_get s1a blockdev) bb=$(ns_get s1b blockdev)
 
 if [ "$LAB_BOOT" = 1 ]; then
-    plan 10
     run pmem-assemble up fast
     check up "exit $RC: $ERR" [ "$RC" = 0 ]
     actual=$(dmsetup table fast 2>&1) planned=$(pmem-assemble table fast 2>&1)
@@ -32,7 +31,6 @@ if [ "$LAB_BOOT" = 1 ]; then
     check down "exit $RC: $ERR" [ "$RC" = 0 ]
     check down-removed "dmsetup ls still shows: $(dm_names)" [ -z "$(dm_names | grep -x fast)" ]
 else
-    plan 5
     run pmem-assemble up fast
     check reboot-up "exit $RC: $ERR" [ "$RC" = 0 ]
     actual=$(dmsetup table fast 2>&1) planned=$(pmem-assemble table fast 2>&1)

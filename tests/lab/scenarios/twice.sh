@@ -2,7 +2,6 @@
 #@ boot dimms=nv0,nv1
 # Scenario 4c: `up` twice changes nothing (same table, same device number, same event counter);
 # `down` while mounted fails, leaving the device, the mount and the data as they were.
-plan 11
 stripe_tab t4 s4 /mnt/t4 ext4 mkfs
 state() { dmsetup info t4 2>&1; dmsetup table t4 2>&1; }
 run pmem-assemble up t4

@@ -7,7 +7,6 @@
 # distribution's dm rules (an initrd without dracut's dm module, a root without dmsetup) and
 # without systemd's 99-systemd.rules (dracut-ng 106+ images without its systemd-udevd module),
 # 09-pmemtab.rules alone gives the device its name, link and systemd tag (E).
-plan 19
 ns_refresh
 # Namespaces of its own (s8, s9): no other scenario's filesystem on them.
 ua=$(ns_get s8a uuid) ub=$(ns_get s8b uuid)

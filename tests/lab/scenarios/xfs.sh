@@ -4,7 +4,6 @@
 # wants a 64 MiB log, which a small striped device holds only with fewer allocation groups).
 # XFS, unlike ext4, mounts without DAX when the device cannot do it (dmesg "Turning off DAX"),
 # so /proc/mounts and dmesg are both checked.
-plan 7
 stripe_tab xf s5 /mnt/xf xfs mkfs
 run pmem-assemble up xf
 check xfs-up "exit $RC: $ERR" [ "$RC" = 0 ]
