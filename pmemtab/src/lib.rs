@@ -31,5 +31,6 @@ pub mod tab;
 pub mod text;
 pub mod timeouts;
 pub mod timespan;
+pub mod units;
 
 pub use error::Error;

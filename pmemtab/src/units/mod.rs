@@ -1,5 +1,8 @@
-//! pmemtab entries → unit texts and links (pure). Every decision about which entries get
-//! units, what they are ordered against and which target pulls them in lives here.
+//! pmemtab entries → unit texts and links, in memory (pure). Every decision about which
+//! entries get units, what they are named, what they are ordered against and which target
+//! pulls them in lives here: `pmemtab-generator` writes what [`render`] returns, and both it
+//! and `pmem-assemble check` read pmemtab with [`load`], which refuses a line exactly when
+//! [`check`] (which renders its entry) refuses it, so the two cannot disagree.
 //!
 //! Per entry, modelled on systemd-cryptsetup-generator and systemd-fstab-generator:
 //! - `pmem-assemble@<name>.service`: oneshot, `up`/`down` by absolute path;
@@ -14,14 +17,17 @@
 //!   automount), and for DAX mounts `pmem-assemble-dax@<name>.service`, bound to the mount,
 //!   which fails when the kernel mounted it without DAX.
 
-use crate::escape::{self, PathError, ValueError};
-use crate::log::Level;
-use pmemtab::cmdline::BootDevices;
-use pmemtab::paths::{by_name_link, RUN_DIR};
-use pmemtab::systemd::{self as sd, MountUnitError, TooLong};
-use pmemtab::tab::{DaxWant, Entries, Entry};
-use pmemtab::timeouts::DAX_CHECK_LIMIT;
-use pmemtab::timespan::format as timespan;
+pub mod escape;
+
+use crate::cmdline::BootDevices;
+use crate::paths::{by_name_link, RUN_DIR};
+use crate::systemd::{self as sd, MountUnitError, TooLong};
+use crate::tab::parse::{Column, Refusal};
+use crate::tab::{DaxWant, Entries, Entry, Parsed};
+
+use crate::timeouts::DAX_CHECK_LIMIT;
+use crate::timespan::format as timespan;
+use escape::{PathError, ValueError};
 
 /// The `[Service]` section's start, shared by both services: one-shot, kept active, and
 /// logging as `pmem-assemble` (`journalctl -t pmem-assemble`); without SyslogIdentifier=,
@@ -65,7 +71,7 @@ impl Context {
             .map(|p| format!("SourcePath={p}\n"))
             .unwrap_or_default();
         let mut command = escape::specifiers(assembler);
-        if pmemtab != pmemtab::tab::DEFAULT_PATH {
+        if pmemtab != crate::tab::DEFAULT_PATH {
             command.push_str(" --pmemtab ");
             command.push_str(&escape::exec_word(pmemtab));
         }
@@ -109,25 +115,38 @@ pub struct Chosen<'a> {
     pub entry: &'a Entry,
     /// Left running at shutdown and across switch-root: `x-initrd.attach`, or what the boot
     /// needs (`root=`/`mount.usr=` name it, or it is `/` or `/usr`: attached implicitly, as
-    /// crypttab does for root; see [`pmemtab::cmdline::boot_devices`]).
+    /// crypttab does for root; see [`crate::cmdline::boot_devices`]).
     pub attached: bool,
     /// In the initrd fstab-generator mounts it from `root=`/`mount.usr=` (sysroot.mount,
     /// sysroot-usr.mount), so it gets no mount unit from us there.
     pub mounted_by_cmdline: bool,
 }
 
-/// A message for the log about the selection.
+/// A message for the log about the selection (the generator logs it at debug level).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
-    pub level: Level,
     /// pmemtab line it concerns.
     pub line: Option<usize>,
     pub text: String,
 }
 
-/// Picks the entries to generate units for: in the initrd only `x-initrd.attach` entries and
-/// the ones `root=`/`mount.usr=` name (see [`pmemtab::cmdline::boot_devices`]). No two
-/// [`Entries`] share a name, so no two units claim one.
+/// `entry` as the generator chooses it for a boot phase, or `None` when the phase leaves it
+/// out: in the initrd only `x-initrd.attach` entries and the ones `root=`/`mount.usr=` name
+/// (see [`crate::initrd::sets_up`]).
+pub fn choose<'a>(entry: &'a Entry, boot: &BootDevices<'_>, in_initrd: bool) -> Option<Chosen<'a>> {
+    let attached = crate::initrd::sets_up(entry, boot);
+    if in_initrd && !attached {
+        return None;
+    }
+    Some(Chosen {
+        entry,
+        attached,
+        mounted_by_cmdline: boot.mounted_by_cmdline.contains(&entry.name.as_str()),
+    })
+}
+
+/// Picks the entries to generate units for ([`choose`]). No two [`Entries`] share a name, so
+/// no two units claim one.
 pub fn select<'a>(
     entries: &'a Entries,
     boot: &BootDevices<'_>,
@@ -136,28 +155,19 @@ pub fn select<'a>(
     let mut chosen = Vec::with_capacity(entries.len());
     let mut notes = Vec::new();
     for entry in entries {
-        let attached = pmemtab::initrd::sets_up(entry, boot);
-        let mounted_by_cmdline = boot.mounted_by_cmdline.contains(&entry.name.as_str());
-        if in_initrd && !attached {
-            notes.push(Note {
-                level: Level::Debug,
+        match choose(entry, boot, in_initrd) {
+            Some(c) => chosen.push(c),
+            None => notes.push(Note {
                 line: Some(entry.line),
                 text: format!(
                     "'{}' is set up after switch-root (no x-initrd.attach)",
                     entry.name
                 ),
-            });
-            continue;
+            }),
         }
-        chosen.push(Chosen {
-            entry,
-            attached,
-            mounted_by_cmdline,
-        });
     }
     for name in &boot.foreign {
         notes.push(Note {
-            level: Level::Debug,
             line: None,
             text: format!(
                 "boot device /dev/mapper/{name} is not a pmemtab entry, leaving it to others"
@@ -167,17 +177,51 @@ pub fn select<'a>(
     (chosen, notes)
 }
 
-/// Why an entry got no units. Rendered after `path:line: name: `. The parser refuses
-/// every entry that would meet one of these, so they are a second line of defence.
+/// pmemtab as the generator and the host's commands read it ([`crate::tab::load`]): a line whose
+/// entry [`check`] refuses is an error of that line.
+pub fn load(path: &Path) -> Result<Parsed, crate::Error> {
+    crate::tab::load_with(path, &|e| check(e).map_err(|e| e.refusal()))
+}
+
+/// [`load`] of a text ([`crate::tab::parse`]).
+pub fn parse(text: &str) -> Parsed {
+    crate::tab::parse_bytes_with(text.as_bytes(), &|e| check(e).map_err(|e| e.refusal()))
+}
+
+/// The paths the generator's units hold: [`check`] renders with these, as neither changes
+/// what is refused (the command is quoted, a source path a unit cannot hold is left out).
+const CHECK_ASSEMBLER: &str = "/usr/sbin/pmem-assemble";
+
+/// Whether the generator can write `entry`'s units in every boot phase that renders it: the
+/// booted system, and the initrd when it sets the entry up whatever the kernel command line
+/// says (`x-initrd.attach`). The parser refuses a line whose entry this refuses; a command
+/// line naming the entry (`root=`) only takes its mount unit away in the initrd.
+pub fn check(entry: &Entry) -> Result<(), RenderError> {
+    let boot = BootDevices::default();
+    for in_initrd in [false, true] {
+        if let Some(c) = choose(entry, &boot, in_initrd) {
+            let ctx = Context::new(CHECK_ASSEMBLER, crate::tab::DEFAULT_PATH, in_initrd);
+            render(&ctx, &c)?;
+        }
+    }
+    Ok(())
+}
+
+/// Why an entry gets no units: what the parser reports for its line (at [`RenderError::column`],
+/// with [`RenderError::hint`]), and what the generator logs should it meet one anyway.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     #[error("the name cannot be used: it {0}")]
     BadName(&'static str),
+    #[error("device name '{name}' is too long for systemd: {unit}")]
+    NameTooLong { name: String, unit: TooLong },
     #[error("mount point {mount_point:?}: {source}")]
     MountPath {
         mount_point: String,
         source: PathError,
     },
+    #[error("mount point {mount_point}: {unit}")]
+    MountTooLong { mount_point: String, unit: TooLong },
     #[error("mount point {mount_point:?} {source}")]
     MountValue {
         mount_point: String,
@@ -185,22 +229,73 @@ pub enum RenderError {
     },
     #[error("mount option {option:?} {source}")]
     OptionValue { option: String, source: ValueError },
-    #[error("{0}; use a shorter name or mount point")]
-    TooLong(TooLong),
 }
 
-impl From<MountUnitError> for RenderError {
-    fn from(e: MountUnitError) -> RenderError {
-        match e {
-            MountUnitError::Path(source) => RenderError::MountPath {
-                mount_point: match &source {
-                    PathError::NotAbsolute(p) | PathError::NotNormalized(p) => p.clone(),
-                },
-                source,
-            },
-            MountUnitError::TooLong(t) => RenderError::TooLong(t),
+impl RenderError {
+    pub fn column(&self) -> Column {
+        match self {
+            RenderError::BadName(_) | RenderError::NameTooLong { .. } => Column::Name,
+            RenderError::MountPath { .. }
+            | RenderError::MountTooLong { .. }
+            | RenderError::MountValue { .. } => Column::MountPoint,
+            RenderError::OptionValue { .. } => Column::Options,
         }
     }
+
+    /// As the parser says it, an error of the entry's line.
+    pub fn refusal(&self) -> Refusal {
+        Refusal {
+            column: self.column(),
+            message: self.to_string(),
+            hint: self.hint(),
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            RenderError::NameTooLong { .. } => Some(
+                "use a shorter name: systemd escapes each of # + - = @ (and a leading .) as 4 bytes",
+            ),
+            RenderError::MountTooLong { .. } => Some(
+                "use a shorter path: systemd escapes each byte outside A-Z a-z 0-9 : _ . as 4",
+            ),
+            _ => None,
+        }
+    }
+
+    fn mount(mount_point: &str, e: MountUnitError) -> RenderError {
+        let mount_point = mount_point.to_string();
+        match e {
+            MountUnitError::Path(source) => RenderError::MountPath {
+                mount_point,
+                source,
+            },
+            MountUnitError::TooLong(unit) => RenderError::MountTooLong { mount_point, unit },
+        }
+    }
+}
+
+/// A unit named after the entry's device name, checked for systemd's limit.
+fn named(e: &Entry, unit: String) -> Result<String, RenderError> {
+    sd::checked(unit).map_err(|unit| RenderError::NameTooLong {
+        name: e.name.to_string(),
+        unit,
+    })
+}
+
+/// The mount point whose units `c` gets in this phase, if any: `/` is mounted by whoever
+/// reads root= (fstab-generator), never by pmemtab; so is, in the initrd, whatever
+/// root=/mount.usr= names.
+fn mounted<'a>(ctx: &Context, c: &Chosen<'a>) -> Option<&'a crate::tab::MountPoint> {
+    let mp = c.entry.mount_point()?;
+    (!(mp.is_root() || (ctx.in_initrd && c.mounted_by_cmdline))).then_some(mp)
+}
+
+/// Whether the entry's mount gets its DAX check (`pmem-assemble-dax@.service`).
+fn dax_checked(ctx: &Context, c: &Chosen<'_>) -> bool {
+    let e = c.entry;
+    mounted(ctx, c).is_some() && e.layout().is_dax_block() && e.dax_want() == DaxWant::Always
 }
 
 fn service_text(ctx: &Context, c: &Chosen<'_>, dm: bool) -> String {
@@ -260,14 +355,9 @@ fn mount_units(
     out: &mut Output,
 ) -> Result<(), RenderError> {
     let e = c.entry;
-    let Some(mp) = e.mount_point() else {
+    let Some(mp) = mounted(ctx, c) else {
         return Ok(());
     };
-    // `/` is mounted by whoever reads root= (fstab-generator), never by pmemtab; so is, in
-    // the initrd, whatever root=/mount.usr= names.
-    if mp.is_root() || (ctx.in_initrd && c.mounted_by_cmdline) {
-        return Ok(());
-    }
     let o = &e.options;
     let unit_opts = &o.systemd;
     let (where_, target) = if ctx.in_initrd {
@@ -282,7 +372,7 @@ fn mount_units(
     } else {
         (mp.to_string(), "local-fs.target")
     };
-    let unit = sd::mount_unit(&where_, "mount")?;
+    let unit = sd::mount_unit(&where_, "mount").map_err(|err| RenderError::mount(mp, err))?;
     let where_v = escape::plain_value(&where_).map_err(|source| RenderError::MountValue {
         mount_point: mp.to_string(),
         source,
@@ -390,7 +480,8 @@ fn mount_units(
     }
 
     if automount {
-        let auto = sd::mount_unit(&where_, "automount")?;
+        let auto =
+            sd::mount_unit(&where_, "automount").map_err(|err| RenderError::mount(mp, err))?;
         let mut a = String::with_capacity(256);
         a.push_str(HEADER);
         a.push_str("\n[Unit]\nDocumentation=man:pmemtab(5) man:pmemtab-generator(8)\n");
@@ -404,7 +495,7 @@ fn mount_units(
         out.link_into(target, kind, &auto);
     }
 
-    if e.layout().is_dax_block() && e.dax_want() == DaxWant::Always {
+    if dax_checked(ctx, c) {
         dax_check(ctx, e, &unit, &hooks, out);
     }
     Ok(())
@@ -472,8 +563,21 @@ fn dax_check(ctx: &Context, e: &Entry, mount: &str, hooks: &Hooks, out: &mut Out
 /// Units and links for one chosen entry; all or nothing.
 pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
     let e = c.entry;
-    let service = sd::service_unit(&e.name);
     let dm = e.layout().is_dm();
+    // Every unit named after the device name that this entry gets, in the order the names
+    // grow, so that a name too long is reported with the shortest unit it cannot have.
+    let device = if dm {
+        Some(named(e, sd::device_unit(&e.name))?)
+    } else {
+        None
+    };
+    let service = named(e, sd::service_unit(&e.name))?;
+    if dax_checked(ctx, c) {
+        named(e, sd::dax_check_unit(&e.name))?;
+    }
+    if dm {
+        named(e, sd::blockdev_target(&e.name))?;
+    }
 
     let mut out = Output::default();
     out.files.push((service.clone(), service_text(ctx, c, dm)));
@@ -483,8 +587,7 @@ pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
             nofail: e.options.nofail,
         });
     }
-    if dm {
-        let dev = sd::device_unit(&e.name);
+    if let Some(dev) = device {
         out.link_into(&dev, "requires", &service);
         // x-systemd.device-timeout= bounds whatever waits for /dev/mapper/NAME (a mount,
         // root=), as fstab-generator writes it for an fstab line; without it, systemd's
@@ -531,8 +634,8 @@ pub fn target(members: &[TargetMember]) -> Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pmemtab::tab::name::Name;
-    use pmemtab::tab::{EntryKind, Filesystem, FsType, Layout, Member, MountPoint, Options};
+    use crate::tab::name::Name;
+    use crate::tab::{EntryKind, Filesystem, FsType, Layout, Member, MountPoint, Options};
     use std::time::Duration;
 
     fn entry(line: usize, name: &str, layout: Layout, mp: Option<&str>) -> Entry {
@@ -777,7 +880,7 @@ mod tests {
     fn selection() {
         // Entries come from the parser only, which drops the second 'plain': select never
         // meets a duplicate name.
-        let parsed = pmemtab::tab::parse(
+        let parsed = crate::tab::parse(
             "plain linear name=ns0\n\
              att linear name=ns1 - - x-initrd.attach\n\
              root linear name=ns2 / ext4\n\
@@ -785,8 +888,8 @@ mod tests {
         );
         assert_eq!(parsed.invalid_lines(), 1, "{:?}", parsed.diagnostics);
         let entries = &parsed.entries;
-        let cmd = pmemtab::cmdline::parse("root=/dev/mapper/root", true);
-        let boot = pmemtab::cmdline::boot_devices(entries, &cmd);
+        let cmd = crate::cmdline::parse("root=/dev/mapper/root", true);
+        let boot = crate::cmdline::boot_devices(entries, &cmd);
         let (host, notes) = select(entries, &boot, false);
         let names: Vec<_> = host
             .iter()
