@@ -106,7 +106,7 @@ pub struct TooLong {
 }
 
 /// A long (ASCII) unit name cut in the middle for a message.
-fn shortened(name: &str) -> String {
+pub fn shortened(name: &str) -> String {
     match (name.get(..32), name.get(name.len().saturating_sub(24)..)) {
         (Some(head), Some(tail)) if name.len() > 64 => format!("{head}...{tail}"),
         _ => name.to_string(),

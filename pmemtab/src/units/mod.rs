@@ -229,7 +229,12 @@ pub enum RenderError {
     },
     #[error("mount option {option:?} {source}")]
     OptionValue { option: String, source: ValueError },
+    #[error("mount point {mount_point}: x-systemd.validatefs needs a file named {}, {} bytes long, more than a file name can be ({NAME_MAX})", sd::shortened(file), file.len())]
+    ValidatefsTooLong { mount_point: String, file: String },
 }
+
+/// The longest file name (NAME_MAX): every link and drop-in the generator writes must fit.
+const NAME_MAX: usize = 255;
 
 impl RenderError {
     pub fn column(&self) -> Column {
@@ -237,7 +242,8 @@ impl RenderError {
             RenderError::BadName(_) | RenderError::NameTooLong { .. } => Column::Name,
             RenderError::MountPath { .. }
             | RenderError::MountTooLong { .. }
-            | RenderError::MountValue { .. } => Column::MountPoint,
+            | RenderError::MountValue { .. }
+            | RenderError::ValidatefsTooLong { .. } => Column::MountPoint,
             RenderError::OptionValue { .. } => Column::Options,
         }
     }
@@ -257,7 +263,7 @@ impl RenderError {
             RenderError::NameTooLong { .. } => Some(
                 "use a shorter name: systemd escapes each of # + - = @ (and a leading .) as 4 bytes",
             ),
-            RenderError::MountTooLong { .. } => Some(
+            RenderError::MountTooLong { .. } | RenderError::ValidatefsTooLong { .. } => Some(
                 "use a shorter path: systemd escapes each byte outside A-Z a-z 0-9 : _ . as 4",
             ),
             _ => None,
@@ -476,7 +482,7 @@ fn mount_units(
         out.link_into(dir, kind, &unit);
     }
     if unit_opts.validatefs {
-        validatefs(&unit, target, &hooks, out);
+        validatefs(mp, &unit, target, &hooks, out)?;
     }
 
     if automount {
@@ -505,19 +511,38 @@ fn mount_units(
 /// systemd's own `systemd-validatefs@<mount unit's instance>.service` (which binds to the mount
 /// and runs after it), and the mount's target, when the mount is in one, is ordered after it.
 /// (The root is never one: the option needs a mount point other than `/`.)
-fn validatefs(unit: &str, target: &str, hooks: &Hooks, out: &mut Output) {
+fn validatefs(
+    mp: &str,
+    unit: &str,
+    target: &str,
+    hooks: &Hooks,
+    out: &mut Output,
+) -> Result<(), RenderError> {
     let instance = unit.trim_end_matches(".mount");
     let service = format!("systemd-validatefs@{instance}.service");
+    // Both names grow with the mount point: the link in `<unit>.wants/` and the drop-in.
+    let drop_in = format!("50-order-{service}.conf");
+    let ordered = hooks.links.iter().any(|(t, _)| t == target);
+    let too_long = [(&service, true), (&drop_in, ordered)]
+        .into_iter()
+        .find(|(name, written)| *written && name.len() > NAME_MAX);
+    if let Some((file, _)) = too_long {
+        return Err(RenderError::ValidatefsTooLong {
+            mount_point: mp.to_string(),
+            file: file.clone(),
+        });
+    }
     out.links.push((
         format!("{unit}.wants/{service}"),
         format!("{SYSTEM_UNIT_DIR}/systemd-validatefs@.service"),
     ));
-    if hooks.links.iter().any(|(t, _)| t == target) {
+    if ordered {
         out.files.push((
-            format!("{target}.d/50-order-{service}.conf"),
+            format!("{target}.d/{drop_in}"),
             format!("{HEADER}\n[Unit]\nAfter={service}\n"),
         ));
     }
+    Ok(())
 }
 
 /// Where systemd's own units are (systemd-validatefs@.service).
