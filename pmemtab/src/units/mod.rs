@@ -180,12 +180,16 @@ pub fn select<'a>(
 /// pmemtab as the generator and the host's commands read it ([`crate::tab::load`]): a line whose
 /// entry [`check`] refuses is an error of that line.
 pub fn load(path: &Path) -> Result<Parsed, crate::Error> {
-    crate::tab::load_with(path, &|e| check(e).map_err(|e| e.refusal()))
+    let phases = Phases::new();
+    crate::tab::load_with(path, &|e| phases.check(e).map_err(|e| e.refusal()))
 }
 
 /// [`load`] of a text ([`crate::tab::parse`]).
 pub fn parse(text: &str) -> Parsed {
-    crate::tab::parse_bytes_with(text.as_bytes(), &|e| check(e).map_err(|e| e.refusal()))
+    let phases = Phases::new();
+    crate::tab::parse_bytes_with(text.as_bytes(), &|e| {
+        phases.check(e).map_err(|e| e.refusal())
+    })
 }
 
 /// The paths the generator's units hold: [`check`] renders with these, as neither changes
@@ -197,14 +201,35 @@ const CHECK_ASSEMBLER: &str = "/usr/sbin/pmem-assemble";
 /// says (`x-initrd.attach`). The parser refuses a line whose entry this refuses; a command
 /// line naming the entry (`root=`) only takes its mount unit away in the initrd.
 pub fn check(entry: &Entry) -> Result<(), RenderError> {
-    let boot = BootDevices::default();
-    for in_initrd in [false, true] {
-        if let Some(c) = choose(entry, &boot, in_initrd) {
-            let ctx = Context::new(CHECK_ASSEMBLER, crate::tab::DEFAULT_PATH, in_initrd);
-            render(&ctx, &c)?;
+    Phases::new().check(entry)
+}
+
+/// The generator's two runs, the booted system's and the initrd's, for [`check`]ing entries.
+struct Phases {
+    host: Context,
+    initrd: Context,
+}
+
+impl Phases {
+    fn new() -> Phases {
+        let ctx = |in_initrd| Context::new(CHECK_ASSEMBLER, crate::tab::DEFAULT_PATH, in_initrd);
+        Phases {
+            host: ctx(false),
+            initrd: ctx(true),
         }
     }
-    Ok(())
+
+    fn check(&self, entry: &Entry) -> Result<(), RenderError> {
+        let boot = BootDevices::default();
+        for ctx in [&self.host, &self.initrd] {
+            if let Some(c) = choose(entry, &boot, ctx.in_initrd) {
+                // What render refuses, without writing the texts: all of it is refused here.
+                names(ctx, &c)?;
+                mount(ctx, &c)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Why an entry gets no units: what the parser reports for its line (at [`RenderError::column`],
@@ -352,17 +377,34 @@ struct Hooks {
     links: Vec<(String, &'static str)>,
 }
 
-/// The units for an entry's mount point, into `out`; nothing when it gets none.
-fn mount_units(
-    ctx: &Context,
-    c: &Chosen<'_>,
-    service: &str,
-    dm: bool,
-    out: &mut Output,
-) -> Result<(), RenderError> {
+/// Everything of an entry's mount units that can be refused, named and checked: the rest of
+/// the writing ([`mount_units`]) cannot fail.
+struct Mount {
+    target: &'static str,
+    unit: String,
+    where_v: String,
+    what_v: String,
+    opts: Vec<String>,
+    /// "wants" for `nofail`, else "requires".
+    kind: &'static str,
+    hooks: Hooks,
+    /// The automount unit, for `x-systemd.automount`.
+    automount: Option<String>,
+    validatefs: Option<Validatefs>,
+}
+
+/// The names `x-systemd.validatefs` adds (see [`validatefs`]).
+struct Validatefs {
+    service: String,
+    /// The target's drop-in ordering it after the check, when the mount is in the target.
+    drop_in: Option<String>,
+}
+
+/// The mount units' names and values for this phase, checked; `None` when it gets none.
+fn mount(ctx: &Context, c: &Chosen<'_>) -> Result<Option<Mount>, RenderError> {
     let e = c.entry;
     let Some(mp) = mounted(ctx, c) else {
-        return Ok(());
+        return Ok(None);
     };
     let o = &e.options;
     let unit_opts = &o.systemd;
@@ -383,7 +425,7 @@ fn mount_units(
         mount_point: mp.to_string(),
         source,
     })?;
-    let what = if dm {
+    let what = if e.layout().is_dm() {
         e.mapper_path()
     } else {
         // A `single` entry mounts the link `pmem-assemble up` makes (see pmemtab::paths).
@@ -428,6 +470,53 @@ fn mount_units(
             );
         }
     }
+    let automount = if automount {
+        let auto =
+            sd::mount_unit(&where_, "automount").map_err(|err| RenderError::mount(mp, err))?;
+        Some(auto)
+    } else {
+        None
+    };
+    let validatefs = if unit_opts.validatefs {
+        Some(validatefs_names(mp, &unit, target, &hooks)?)
+    } else {
+        None
+    };
+    Ok(Some(Mount {
+        target,
+        unit,
+        where_v,
+        what_v,
+        opts,
+        kind,
+        hooks,
+        automount,
+        validatefs,
+    }))
+}
+
+/// The units for an entry's mount point, into `out`.
+fn mount_units(
+    ctx: &Context,
+    c: &Chosen<'_>,
+    m: &Mount,
+    service: &str,
+    dm: bool,
+    out: &mut Output,
+) {
+    let e = c.entry;
+    let unit_opts = &e.options.systemd;
+    let Mount {
+        target,
+        unit,
+        where_v,
+        what_v,
+        opts,
+        kind,
+        hooks,
+        ..
+    } = m;
+    let target = *target;
 
     let mut s = String::with_capacity(512);
     s.push_str(HEADER);
@@ -479,15 +568,14 @@ fn mount_units(
     }
     out.files.push((unit.clone(), s));
     for (dir, kind) in &hooks.links {
-        out.link_into(dir, kind, &unit);
+        out.link_into(dir, kind, unit);
     }
-    if unit_opts.validatefs {
-        validatefs(mp, &unit, target, &hooks, out)?;
+    if let Some(v) = &m.validatefs {
+        validatefs(unit, target, v, out);
     }
 
-    if automount {
-        let auto =
-            sd::mount_unit(&where_, "automount").map_err(|err| RenderError::mount(mp, err))?;
+    if let Some(auto) = &m.automount {
+        let auto = auto.clone();
         let mut a = String::with_capacity(256);
         a.push_str(HEADER);
         a.push_str("\n[Unit]\nDocumentation=man:pmemtab(5) man:pmemtab-generator(8)\n");
@@ -502,47 +590,53 @@ fn mount_units(
     }
 
     if dax_checked(ctx, c) {
-        dax_check(ctx, e, &unit, &hooks, out);
+        dax_check(ctx, e, unit, hooks, out);
     }
-    Ok(())
 }
 
 /// `x-systemd.validatefs`, as systemd-fstab-generator (258) hooks it up: the mount wants
 /// systemd's own `systemd-validatefs@<mount unit's instance>.service` (which binds to the mount
 /// and runs after it), and the mount's target, when the mount is in one, is ordered after it.
 /// (The root is never one: the option needs a mount point other than `/`.)
-fn validatefs(
-    mp: &str,
-    unit: &str,
-    target: &str,
-    hooks: &Hooks,
-    out: &mut Output,
-) -> Result<(), RenderError> {
-    let instance = unit.trim_end_matches(".mount");
-    let service = format!("systemd-validatefs@{instance}.service");
-    // Both names grow with the mount point: the link in `<unit>.wants/` and the drop-in.
-    let drop_in = format!("50-order-{service}.conf");
-    let ordered = hooks.links.iter().any(|(t, _)| t == target);
-    let too_long = [(&service, true), (&drop_in, ordered)]
-        .into_iter()
-        .find(|(name, written)| *written && name.len() > NAME_MAX);
-    if let Some((file, _)) = too_long {
-        return Err(RenderError::ValidatefsTooLong {
-            mount_point: mp.to_string(),
-            file: file.clone(),
-        });
-    }
+fn validatefs(unit: &str, target: &str, v: &Validatefs, out: &mut Output) {
+    let service = &v.service;
     out.links.push((
         format!("{unit}.wants/{service}"),
         format!("{SYSTEM_UNIT_DIR}/systemd-validatefs@.service"),
     ));
-    if ordered {
+    if let Some(drop_in) = &v.drop_in {
         out.files.push((
             format!("{target}.d/{drop_in}"),
             format!("{HEADER}\n[Unit]\nAfter={service}\n"),
         ));
     }
-    Ok(())
+}
+
+/// [`validatefs`]'s names, which grow with the mount point: the link in `<unit>.wants/` and
+/// the drop-in must fit a file name.
+fn validatefs_names(
+    mp: &str,
+    unit: &str,
+    target: &str,
+    hooks: &Hooks,
+) -> Result<Validatefs, RenderError> {
+    let instance = unit.trim_end_matches(".mount");
+    let service = format!("systemd-validatefs@{instance}.service");
+    let drop_in = hooks
+        .links
+        .iter()
+        .any(|(t, _)| t == target)
+        .then(|| format!("50-order-{service}.conf"));
+    let too_long = std::iter::once(&service)
+        .chain(&drop_in)
+        .find(|name| name.len() > NAME_MAX);
+    if let Some(file) = too_long {
+        return Err(RenderError::ValidatefsTooLong {
+            mount_point: mp.to_string(),
+            file: file.clone(),
+        });
+    }
+    Ok(Validatefs { service, drop_in })
 }
 
 /// Where systemd's own units are (systemd-validatefs@.service).
@@ -589,20 +683,8 @@ fn dax_check(ctx: &Context, e: &Entry, mount: &str, hooks: &Hooks, out: &mut Out
 pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
     let e = c.entry;
     let dm = e.layout().is_dm();
-    // Every unit named after the device name that this entry gets, in the order the names
-    // grow, so that a name too long is reported with the shortest unit it cannot have.
-    let device = if dm {
-        Some(named(e, sd::device_unit(&e.name))?)
-    } else {
-        None
-    };
-    let service = named(e, sd::service_unit(&e.name))?;
-    if dax_checked(ctx, c) {
-        named(e, sd::dax_check_unit(&e.name))?;
-    }
-    if dm {
-        named(e, sd::blockdev_target(&e.name))?;
-    }
+    let Names { device, service } = names(ctx, c)?;
+    let mount = mount(ctx, c)?;
 
     let mut out = Output::default();
     out.files.push((service.clone(), service_text(ctx, c, dm)));
@@ -623,8 +705,38 @@ pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
                 .push((format!("{dev}.d/{DEVICE_TIMEOUT_DROPIN}"), text));
         }
     }
-    mount_units(ctx, c, &service, dm, &mut out)?;
+    if let Some(m) = &mount {
+        mount_units(ctx, c, m, &service, dm, &mut out);
+    }
     Ok(out)
+}
+
+/// The units named after the entry's device name.
+struct Names {
+    /// `dev-mapper-<name>.device`, for dm layouts.
+    device: Option<String>,
+    service: String,
+}
+
+/// Every unit named after the device name that this entry gets in this phase, checked in the
+/// order the names grow, so that a name too long is reported with the shortest unit it cannot
+/// have.
+fn names(ctx: &Context, c: &Chosen<'_>) -> Result<Names, RenderError> {
+    let e = c.entry;
+    let dm = e.layout().is_dm();
+    let device = if dm {
+        Some(named(e, sd::device_unit(&e.name))?)
+    } else {
+        None
+    };
+    let service = named(e, sd::service_unit(&e.name))?;
+    if dax_checked(ctx, c) {
+        named(e, sd::dax_check_unit(&e.name))?;
+    }
+    if dm {
+        named(e, sd::blockdev_target(&e.name))?;
+    }
+    Ok(Names { device, service })
 }
 
 /// pmemtab.target and its place in the boot: wanted by sysinit.target like cryptsetup.target,
