@@ -229,3 +229,31 @@ fn only_the_renderer_names_units() {
     }
     assert!(seen > 50, "only {seen} files read");
 }
+
+/// x-systemd.validatefs names a unit and a drop-in 21 and 35 bytes longer than the mount unit:
+/// the old prediction of the mount unit alone let check pass lines the generator then failed
+/// to write (ENAMETOOLONG). The renderer refuses them, and check says so at the mount point.
+#[test]
+fn validatefs_names_that_cannot_be_written_are_refused_at_the_mount_point() {
+    let mp = format!("/{}", "m".repeat(220));
+    let fits = format!("v linear uuid={U1} {mp} ext4 -\n");
+    assert!(!units::parse(&fits).has_errors());
+    let line = format!("v linear uuid={U1} {mp} ext4 x-systemd.validatefs\n");
+    let read = units::parse(&line);
+    let d: Vec<_> = read
+        .diagnostics
+        .iter()
+        .map(|d| d.render("pmemtab"))
+        .collect();
+    assert_eq!(d.len(), 1, "{d:?}");
+    let first = d[0].lines().next().unwrap();
+    assert!(
+        first.starts_with(&format!(
+            "pmemtab:1:52: error: mount point {mp}: x-systemd.validatefs needs a file named 50-order-systemd-validatefs@mmm"
+        )) && first.ends_with(".service.conf, 261 bytes long, more than a file name can be (255)"),
+        "{first}"
+    );
+    // Without the target's drop-in (noauto), only the link in the mount's .wants/ must fit.
+    let noauto = format!("v linear uuid={U1} {mp} ext4 x-systemd.validatefs,noauto\n");
+    assert!(!units::parse(&noauto).has_errors());
+}
