@@ -7,13 +7,12 @@
 //! the initrd (`SYSTEMD_IN_INITRD`, else /etc/initrd-release), logging (`SYSTEMD_LOG_LEVEL`,
 //! `SYSTEMD_LOG_TARGET`).
 
-mod escape;
 mod log;
-mod units;
 mod write;
 
 use log::{Level, Logger};
 use pmemtab::cmdline;
+use pmemtab::units;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -150,7 +149,7 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
         log.debug(format_args!("{path} does not exist, nothing to do"));
         return true;
     }
-    let parsed = match pmemtab::tab::load(&inp.pmemtab) {
+    let parsed = match units::load(&inp.pmemtab) {
         Ok(p) => p,
         Err(e) => {
             log.error(format_args!("{e}"));
@@ -189,8 +188,8 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
     let (chosen, notes) = units::select(&parsed.entries, &boot, inp.in_initrd);
     for n in notes {
         match n.line {
-            Some(l) => log.log(n.level, format_args!("{path}:{l}: {}", n.text)),
-            None => log.log(n.level, format_args!("{}", n.text)),
+            Some(l) => log.debug(format_args!("{path}:{l}: {}", n.text)),
+            None => log.debug(format_args!("{}", n.text)),
         }
     }
     let mut members = Vec::with_capacity(chosen.len());

@@ -1,7 +1,7 @@
 //! The only code that writes into the generator's output directory. Each entry's files and
 //! links are written all or nothing: on a failure the ones already made are removed.
 
-use crate::units::Output;
+use pmemtab::units::Output;
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};

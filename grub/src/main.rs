@@ -117,7 +117,7 @@ fn entry_options(name: &str, mount: Option<&str>) -> Result<String, Error> {
             end: (1 << 32) + (2 << 20),
         }],
     );
-    let parsed = pmemtab::tab::parse(&sample);
+    let parsed = pmemtab::units::parse(&sample);
     if let Some(d) = parsed.diagnostics.iter().find(|d| d.is_error()) {
         return Err(Error::Entry(d.one_line("the pmemtab line")));
     }

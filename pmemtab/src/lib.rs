@@ -42,6 +42,7 @@ pub mod devnum;
 pub mod size;
 pub mod text;
 pub mod timespan;
+pub mod units;
 
 pub mod error;
 

@@ -1,8 +1,8 @@
 //! systemd's rules for what pmemtab content becomes in units: unit-name escaping (as
 //! `systemd-escape`, `systemd-escape --path`), the 255-byte name limit, which values a unit
 //! file can hold, dependency names as fstab-generator mangles them, and the names of every
-//! unit pmemtab derives from an entry. The parser refuses what these rules cannot express, so
-//! `pmem-assemble check` fails exactly where the generator would skip an entry.
+//! unit pmemtab derives from an entry. Which of those units an entry gets, and so which limits
+//! it must meet, is the renderer's (`units`), which the parser asks.
 
 /// systemd's limit on a unit name (UNIT_NAME_MAX - 1 for the NUL).
 pub const UNIT_NAME_MAX: usize = 255;
@@ -106,7 +106,7 @@ pub struct TooLong {
 }
 
 /// A long (ASCII) unit name cut in the middle for a message.
-fn shortened(name: &str) -> String {
+pub fn shortened(name: &str) -> String {
     match (name.get(..32), name.get(name.len().saturating_sub(24)..)) {
         (Some(head), Some(tail)) if name.len() > 64 => format!("{head}...{tail}"),
         _ => name.to_string(),
@@ -266,21 +266,6 @@ pub fn blockdev_target(name: &str) -> String {
     format!("blockdev@dev-mapper-{}.target", escape_component(name))
 }
 
-/// Every unit name derived from a device name, longest last.
-pub fn name_units(name: &str) -> [String; 4] {
-    [
-        device_unit(name),
-        service_unit(name),
-        dax_check_unit(name),
-        blockdev_target(name),
-    ]
-}
-
-/// The first unit name derived from `name` that systemd would refuse for its length.
-pub fn name_too_long(name: &str) -> Option<TooLong> {
-    name_units(name).into_iter().find_map(|n| checked(n).err())
-}
-
 /// Why a mount point cannot have its unit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MountUnitError {
@@ -359,13 +344,6 @@ mod tests {
         // The generator writes <unit>.requires/: 246 + 9 bytes is the longest file name.
         assert!(checked("a".repeat(246)).is_ok());
         assert!(checked("a".repeat(247)).is_err());
-        // 127 bytes of letters fit; 127 dashes escape to 4 bytes each.
-        assert_eq!(name_too_long(&"a".repeat(127)), None);
-        let long = format!("a{}", "-".repeat(126));
-        assert_eq!(
-            name_too_long(&long).map(|e| e.name),
-            Some(device_unit(&long))
-        );
     }
 
     #[test]

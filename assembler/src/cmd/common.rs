@@ -9,12 +9,22 @@ use pmemtab::ns::Namespace;
 use pmemtab::plan::{self, Device, Refusal};
 use pmemtab::tab::{Diagnostic, Entry, Parsed};
 
+/// pmemtab as this build reads it. The host's build refuses a line whose units the generator
+/// could not write, in the generator's own words (it reads it so too: `pmemtab::units::load`);
+/// the initramfs's build carries no unit renderer, within its size budget.
+pub fn load(path: &std::path::Path) -> Result<Parsed, pmemtab::Error> {
+    #[cfg(feature = "host")]
+    return pmemtab::units::load(path);
+    #[cfg(not(feature = "host"))]
+    return pmemtab::tab::load(path);
+}
+
 /// Reads and parses pmemtab, printing its diagnostics: all of them, or with `names` (a
 /// command about some entries) only those of the lines of those names and of the file
 /// itself. Entries with errors are already dropped by the parser; the caller decides
 /// whether other errors matter.
 pub fn load_tab(ctx: &Ctx, names: &[String]) -> Result<Parsed, Error> {
-    let parsed = pmemtab::tab::load(&ctx.pmemtab).map_err(Error::Tab)?;
+    let parsed = load(&ctx.pmemtab).map_err(Error::Tab)?;
     for d in &parsed.diagnostics {
         if names.is_empty() || names.iter().any(|n| d.concerns(n)) {
             print_diagnostic(ctx, d);

@@ -67,7 +67,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
         args.names
     };
     // Messages name the pmemtab line when the device is (still) declared there.
-    let entries = pmemtab::tab::load(&ctx.pmemtab)
+    let entries = super::common::load(&ctx.pmemtab)
         .map(|p| p.entries)
         .unwrap_or_default();
     // Names come from the command line: control characters are shown escaped.

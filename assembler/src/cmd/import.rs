@@ -141,7 +141,7 @@ fn existing(ctx: &Ctx) -> Result<Vec<pmemtab::tab::Entry>, Error> {
     if !ctx.pmemtab.exists() {
         return Ok(Vec::new());
     }
-    pmemtab::tab::load(&ctx.pmemtab)
+    super::common::load(&ctx.pmemtab)
         .map(|p| p.entries.into())
         .map_err(|e| Error::refused("import", e.to_string()))
 }

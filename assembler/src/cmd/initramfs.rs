@@ -111,7 +111,7 @@ fn load(ctx: &Ctx) -> Result<Parsed, Error> {
     if !ctx.pmemtab.exists() && ctx.pmemtab.symlink_metadata().is_err() {
         return Ok(Parsed::default());
     }
-    pmemtab::tab::load(&ctx.pmemtab).map_err(|source| Error::InitrdTab {
+    super::common::load(&ctx.pmemtab).map_err(|source| Error::InitrdTab {
         source,
         tab: ctx.pmemtab.clone(),
     })

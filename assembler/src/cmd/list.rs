@@ -132,7 +132,7 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
 /// its regions and its position in each, and the entry naming it.
 fn run_cxl(ctx: &Ctx, json: bool) -> Result<(), Error> {
     let bus = pmemtab::cxl::scan::scan(&ctx.sysfs).map_err(Error::Cxl)?;
-    let entries = pmemtab::tab::load(&ctx.pmemtab)
+    let entries = super::common::load(&ctx.pmemtab)
         .map(|p| p.entries)
         .unwrap_or_default();
     let entry_of = |serial: u64| {
@@ -260,7 +260,7 @@ fn identity(ns: &Namespace) -> String {
 
 /// (namespace dev, "entry (line N)") for every namespace a valid pmemtab entry resolves to.
 fn entry_users(ctx: &Ctx, namespaces: &[Namespace]) -> Vec<(String, String)> {
-    let Ok(parsed) = pmemtab::tab::load(&ctx.pmemtab) else {
+    let Ok(parsed) = super::common::load(&ctx.pmemtab) else {
         return Vec::new();
     };
     let mut users = Vec::new();

@@ -43,7 +43,7 @@ fn member(sysfs: &std::path::Path, namespaces: &[Namespace], d: DevNum) -> Membe
 /// Read-only: device-mapper is not loaded here (no modprobe), the file may be missing.
 pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
     let namespaces = scan(ctx).unwrap_or_default();
-    let entries = pmemtab::tab::load(&ctx.pmemtab)
+    let entries = super::common::load(&ctx.pmemtab)
         .map(|p| p.entries)
         .unwrap_or_default();
     let mounts = mount::mountinfo(&ctx.proc).unwrap_or_default();

@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), Error> {
         return Ok(());
     }
     let (Ok(parsed), Ok(namespaces)) = (
-        pmemtab::tab::load(&ctx.pmemtab),
+        super::common::load(&ctx.pmemtab),
         pmemtab::ns::scan(&ctx.sysfs),
     ) else {
         return Ok(());

@@ -1,13 +1,13 @@
 //! Rules across columns of one line: the members a layout takes, what a mount needs (a
-//! filesystem type, a mount point for mkfs-less types) and what the mount unit the generator
-//! writes for it can hold.
+//! filesystem type, a mount point for mkfs-less types) and which options need the mount unit
+//! the generator writes for it. (Whether the generator can write that unit, the parser asks
+//! the renderer: `units::check`.)
 
 use super::columns::Field;
 use super::line::LineCtx;
 use super::meaning::OptionsResult;
 use super::model::{FsType, Layout, Member};
 use super::options;
-use crate::systemd;
 
 /// The member count and kinds a layout needs, and the CXL region options' rules (which
 /// depend on the members).
@@ -112,7 +112,7 @@ pub(super) fn check_mount(
         }
         return None;
     }
-    check_mount_unit(ctx, mount_point, options, cols.get(3));
+    check_mount_unit(ctx, mount_point, options);
     if let (Some(mp @ ("/" | "/usr")), Some(f)) = (mount_point, &options.noauto) {
         // The initrd must set the root up at every boot: nothing would start it with
         // root=UUID=, and initramfs-tools' scripts would skip it.
@@ -150,16 +150,9 @@ pub(super) fn check_mount(
     }
 }
 
-/// The rules of the mount unit the generator writes: options that only a mount unit honours
-/// need one (a mount point other than `/`, which `root=` mounts), and its unit names must fit
-/// systemd's limit, in the booted system and, for attached entries, below `/sysroot` in the
-/// initrd.
-fn check_mount_unit(
-    ctx: &mut LineCtx<'_>,
-    mount_point: Option<&str>,
-    options: &OptionsResult,
-    mp_field: Option<&Field>,
-) {
+/// Options that only a mount unit honours need one (a mount point other than `/`, which
+/// `root=` mounts), and some need each other.
+fn check_mount_unit(ctx: &mut LineCtx<'_>, mount_point: Option<&str>, options: &OptionsResult) {
     let o = &options.options;
     let unitless = match mount_point {
         None => Some("this entry has no mount point"),
@@ -191,31 +184,5 @@ fn check_mount_unit(
             "x-systemd.automount cannot be used with x-initrd.attach: the initrd mounts the device before switching root",
             Some("remove one of them".into()),
         );
-    }
-    let (Some(mp), Some(f)) = (mount_point, mp_field) else {
-        return;
-    };
-    if mp == "/" {
-        return;
-    }
-    let mut wheres = vec![(mp.to_string(), "mount")];
-    if o.systemd.automount {
-        wheres.push((mp.to_string(), "automount"));
-    }
-    if o.initrd_attach {
-        wheres.push((systemd::in_sysroot(mp), "mount"));
-    }
-    for (where_, suffix) in wheres {
-        if let Err(e) = systemd::mount_unit(&where_, suffix) {
-            ctx.error(
-                f,
-                format!("mount point {mp}: {e}"),
-                Some(
-                    "use a shorter path: systemd escapes each byte outside A-Z a-z 0-9 : _ . as 4"
-                        .into(),
-                ),
-            );
-            return;
-        }
     }
 }

@@ -25,7 +25,7 @@ pub use columns::ColumnError;
 pub use diagnostic::{Diagnostic, Severity};
 pub use model::*;
 pub use mount_point::MountPoint;
-pub use parse::{load, parse, parse_bytes, Parsed};
+pub use parse::{load, load_with, parse, parse_bytes, parse_bytes_with, Parsed, Vet};
 pub use refused::Refused;
 
 /// Where pmemtab lives unless told otherwise.

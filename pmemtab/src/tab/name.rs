@@ -1,8 +1,9 @@
 //! Which device names pmemtab accepts. One rule for the parser, `check` and the generator:
 //! a name becomes `/dev/mapper/<name>`, a dm name, a unit name and a command-line word of
-//! `pmem-assemble up`/`down`, so it must be all of those and never read as anything else,
-//! and every unit name systemd derives from it must fit its 255-byte limit. A [`Name`] is
-//! only made by that rule, so whoever holds one need not check it again.
+//! `pmem-assemble up`/`down`, so it must be all of those and never read as anything else.
+//! A [`Name`] is only made by that rule, so whoever holds one need not check it again.
+//! (Whether the units named after it fit systemd's limit is the renderer's to say,
+//! `units::check`.)
 
 use super::columns::ColumnError;
 use std::fmt;
@@ -113,21 +114,12 @@ pub enum NameError {
     TooLong(usize),
     /// A character outside the allowed set, at this byte offset.
     BadChar(char, usize),
-    /// A unit name made from it (escaped as systemd does) would exceed 255 bytes.
-    UnitTooLong(String),
 }
 
 impl NameError {
     /// Why `name` is refused, in the words of the parser's diagnostics.
     pub fn explain(&self, name: &str) -> ColumnError {
         match self {
-            NameError::UnitTooLong(unit) => ColumnError::new(
-                format!(
-                    "device name '{name}' is too long for systemd: {}",
-                    crate::systemd::TooLong { name: unit.clone() }
-                ),
-                Some("use a shorter name: systemd escapes each of # + - = @ (and a leading .) as 4 bytes"),
-            ),
             NameError::Empty => ColumnError::new(
                 "a device name is required",
                 Some("the first column names /dev/mapper/<name>"),
@@ -179,9 +171,6 @@ pub fn check(name: &str) -> Result<(), NameError> {
     if let Some((at, c)) = name.char_indices().find(|&(_, c)| !allowed_char(c)) {
         return Err(NameError::BadChar(c, at));
     }
-    if let Some(long) = crate::systemd::name_too_long(name) {
-        return Err(NameError::UnitTooLong(long.name));
-    }
     Ok(())
 }
 
@@ -212,8 +201,5 @@ mod tests {
         assert_eq!(check(&"a".repeat(128)), Err(NameError::TooLong(128)));
         assert_eq!(check(&"a".repeat(127)), Ok(()));
         assert_eq!(check("a/b"), Err(NameError::BadChar('/', 1)));
-        // 127 bytes, but escaped for systemd far beyond 255.
-        let dashes = format!("a{}", "-".repeat(126));
-        assert!(matches!(check(&dashes), Err(NameError::UnitTooLong(_))));
     }
 }

@@ -72,8 +72,39 @@ pub const MAX_BYTES: u64 = 16 << 20;
 /// what is mounted where at boot. Every reader (pmem-assemble, the generator, udev's
 /// `udev-member`) reads it here.
 pub fn load(path: &Path) -> Result<Parsed, crate::Error> {
+    load_with(path, &accept)
+}
+
+/// A rule beyond the parser's own that every entry must pass for its line to count: the unit
+/// renderer's (`units::check`), for the generator and the host's commands. Kept out of the
+/// parser so that the initramfs's `pmem-assemble` goes without the renderer.
+pub type Vet<'a> = &'a dyn Fn(&Entry) -> Result<(), Refusal>;
+
+/// Why a [`Vet`] refuses an entry: an error of its line, at `column`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub column: Column,
+    pub message: String,
+    pub hint: Option<&'static str>,
+}
+
+/// The pmemtab column a [`Refusal`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    Name,
+    MountPoint,
+    Options,
+}
+
+/// The [`Vet`] that accepts every entry the parser does.
+fn accept(_: &Entry) -> Result<(), Refusal> {
+    Ok(())
+}
+
+/// [`load`], with every entry also passing `vet`.
+pub fn load_with(path: &Path, vet: Vet<'_>) -> Result<Parsed, crate::Error> {
     let bytes = read_table(path)?;
-    let mut parsed = parse_bytes(&bytes);
+    let mut parsed = parse_bytes_with(&bytes, vet);
     if let Some(warning) = permission::check(path) {
         parsed.diagnostics.insert(0, warning);
     }
@@ -135,6 +166,11 @@ pub fn parse(text: &str) -> Parsed {
 /// Parses pmemtab as read from disk. A line that is not UTF-8 is reported with the column of
 /// its first bad byte and skipped (a comment with one only warns); the other lines count.
 pub fn parse_bytes(bytes: &[u8]) -> Parsed {
+    parse_bytes_with(bytes, &accept)
+}
+
+/// [`parse_bytes`], with every entry also passing `vet`.
+pub fn parse_bytes_with(bytes: &[u8], vet: Vet<'_>) -> Parsed {
     let mut parsed = Parsed::default();
     for (idx, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -165,6 +201,10 @@ pub fn parse_bytes(bytes: &[u8]) -> Parsed {
         let failed = ctx.diags.iter().any(Diagnostic::is_error);
         parsed.diagnostics.append(&mut ctx.diags);
         match (entry, failed) {
+            (Some(entry), false) if !vetted(&mut ctx, &entry, vet) => {
+                parsed.diagnostics.append(&mut ctx.diags);
+                parsed.refused.push(Refused::read(ctx.number, line));
+            }
             (Some(entry), false) => {
                 if let Some(diag) = parsed.entries.add(entry, line) {
                     parsed.diagnostics.push(diag);
@@ -175,6 +215,25 @@ pub fn parse_bytes(bytes: &[u8]) -> Parsed {
         }
     }
     parsed
+}
+
+/// Whether `vet` accepts the line's entry; if not, its refusal is said at the column it names.
+fn vetted(ctx: &mut LineCtx<'_>, entry: &Entry, vet: Vet<'_>) -> bool {
+    let Err(r) = vet(entry) else {
+        return true;
+    };
+    let cols = split_columns(ctx.text);
+    let at = match r.column {
+        Column::Name => 0,
+        Column::MountPoint => 3,
+        Column::Options => 5,
+    };
+    let f = cols.get(at).or(cols.first()).copied().unwrap_or(Field {
+        text: " ",
+        column: 1,
+    });
+    ctx.error(&f, r.message, r.hint.map(String::from));
+    false
 }
 
 /// The first whitespace-separated word of a line, if any.

@@ -1,9 +1,9 @@
 //! Escaping for what pmemtab content passes into unit files: specifiers (`%` → `%%`) and
 //! C-quoted command-line words. Unit names and which raw values a unit file can hold are
-//! systemd's rules, kept in the library ([`pmemtab::systemd`]) because the parser refuses
-//! what they cannot express; the tests here hold them against the real `systemd-escape`.
+//! systemd's rules ([`crate::systemd`]); the tests here hold them against the real
+//! `systemd-escape`.
 
-pub use pmemtab::systemd::{check_value, PathError, ValueError};
+pub use crate::systemd::{check_value, PathError, ValueError};
 
 /// `%` → `%%`, for every value systemd runs through specifier expansion.
 pub fn specifiers(s: &str) -> String {
@@ -23,7 +23,7 @@ pub fn exec_word(s: &str) -> String {
             '\'' => out.push_str("\\'"),
             '%' => out.push_str("%%"),
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                pmemtab::systemd::push_hex(&mut out, c as u8)
+                crate::systemd::push_hex(&mut out, c as u8)
             }
             c => out.push(c),
         }
@@ -42,7 +42,7 @@ pub fn plain_value(s: &str) -> Result<String, ValueError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pmemtab::systemd::{escape as unit_name, escape_path as path};
+    use crate::systemd::{escape as unit_name, escape_path as path};
 
     #[test]
     fn plain_values_are_checked_and_escaped() {
@@ -132,7 +132,7 @@ mod tests {
         let inputs: Vec<String> = awkward_inputs()
             .into_iter()
             .map(|s| format!("/{s}"))
-            .filter(|p| pmemtab::systemd::simplify_path(p).is_ok())
+            .filter(|p| crate::systemd::simplify_path(p).is_ok())
             .chain(["/", "//", "/mnt//a/./b/", "/.x/.y", "/mnt/my-fast disk"].map(String::from))
             .collect();
         assert!(inputs.len() > 250, "too few path inputs: {}", inputs.len());
@@ -168,15 +168,15 @@ mod tests {
                 .map(String::from),
             )
             .filter(|s| !s.contains(|c: char| c.is_whitespace() || c == '"' || c == '\''))
-            .filter(|s| pmemtab::systemd::mangle_dependency(s).is_ok())
+            .filter(|s| crate::systemd::mangle_dependency(s).is_ok())
             .collect();
         assert!(inputs.len() > 100, "too few inputs: {}", inputs.len());
         let real = systemd_escape(&["--mangle"], &inputs);
         assert_eq!(real.len(), inputs.len());
         let mut suffixed = 0;
         for (input, real) in inputs.iter().zip(&real) {
-            let ours = pmemtab::systemd::mangle_dependency(input).unwrap();
-            let typed = pmemtab::systemd::is_unit_name(input) || input.starts_with('/');
+            let ours = crate::systemd::mangle_dependency(input).unwrap();
+            let typed = crate::systemd::is_unit_name(input) || input.starts_with('/');
             let want = match real.strip_suffix(".service") {
                 Some(stem) if !typed && ours.ends_with(".mount") => {
                     suffixed += 1;

@@ -1,5 +1,8 @@
-//! pmemtab entries → unit texts and links (pure). Every decision about which entries get
-//! units, what they are ordered against and which target pulls them in lives here.
+//! pmemtab entries → unit texts and links, in memory (pure). Every decision about which
+//! entries get units, what they are named, what they are ordered against and which target
+//! pulls them in lives here: `pmemtab-generator` writes what [`render`] returns, and both it
+//! and `pmem-assemble check` read pmemtab with [`load`], which refuses a line exactly when
+//! [`check`] (which renders its entry) refuses it, so the two cannot disagree.
 //!
 //! Per entry, modelled on systemd-cryptsetup-generator and systemd-fstab-generator:
 //! - `pmem-assemble@<name>.service`: oneshot, `up`/`down` by absolute path;
@@ -14,14 +17,17 @@
 //!   automount), and for DAX mounts `pmem-assemble-dax@<name>.service`, bound to the mount,
 //!   which fails when the kernel mounted it without DAX.
 
-use crate::escape::{self, PathError, ValueError};
-use crate::log::Level;
-use pmemtab::cmdline::BootDevices;
-use pmemtab::paths::{by_name_link, RUN_DIR};
-use pmemtab::systemd::{self as sd, MountUnitError, TooLong};
-use pmemtab::tab::{DaxWant, Entries, Entry};
-use pmemtab::timeouts::DAX_CHECK_LIMIT;
-use pmemtab::timespan::format as timespan;
+pub mod escape;
+
+use crate::cmdline::BootDevices;
+use crate::paths::{by_name_link, RUN_DIR};
+use crate::systemd::{self as sd, MountUnitError, TooLong};
+use crate::tab::parse::{Column, Refusal};
+use crate::tab::{DaxWant, Entries, Entry, Parsed};
+
+use crate::timeouts::DAX_CHECK_LIMIT;
+use crate::timespan::format as timespan;
+use escape::{PathError, ValueError};
 
 /// The `[Service]` section's start, shared by both services: one-shot, kept active, and
 /// logging as `pmem-assemble` (`journalctl -t pmem-assemble`); without SyslogIdentifier=,
@@ -65,7 +71,7 @@ impl Context {
             .map(|p| format!("SourcePath={p}\n"))
             .unwrap_or_default();
         let mut command = escape::specifiers(assembler);
-        if pmemtab != pmemtab::tab::DEFAULT_PATH {
+        if pmemtab != crate::tab::DEFAULT_PATH {
             command.push_str(" --pmemtab ");
             command.push_str(&escape::exec_word(pmemtab));
         }
@@ -109,25 +115,38 @@ pub struct Chosen<'a> {
     pub entry: &'a Entry,
     /// Left running at shutdown and across switch-root: `x-initrd.attach`, or what the boot
     /// needs (`root=`/`mount.usr=` name it, or it is `/` or `/usr`: attached implicitly, as
-    /// crypttab does for root; see [`pmemtab::cmdline::boot_devices`]).
+    /// crypttab does for root; see [`crate::cmdline::boot_devices`]).
     pub attached: bool,
     /// In the initrd fstab-generator mounts it from `root=`/`mount.usr=` (sysroot.mount,
     /// sysroot-usr.mount), so it gets no mount unit from us there.
     pub mounted_by_cmdline: bool,
 }
 
-/// A message for the log about the selection.
+/// A message for the log about the selection (the generator logs it at debug level).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
-    pub level: Level,
     /// pmemtab line it concerns.
     pub line: Option<usize>,
     pub text: String,
 }
 
-/// Picks the entries to generate units for: in the initrd only `x-initrd.attach` entries and
-/// the ones `root=`/`mount.usr=` name (see [`pmemtab::cmdline::boot_devices`]). No two
-/// [`Entries`] share a name, so no two units claim one.
+/// `entry` as the generator chooses it for a boot phase, or `None` when the phase leaves it
+/// out: in the initrd only `x-initrd.attach` entries and the ones `root=`/`mount.usr=` name
+/// (see [`crate::initrd::sets_up`]).
+pub fn choose<'a>(entry: &'a Entry, boot: &BootDevices<'_>, in_initrd: bool) -> Option<Chosen<'a>> {
+    let attached = crate::initrd::sets_up(entry, boot);
+    if in_initrd && !attached {
+        return None;
+    }
+    Some(Chosen {
+        entry,
+        attached,
+        mounted_by_cmdline: boot.mounted_by_cmdline.contains(&entry.name.as_str()),
+    })
+}
+
+/// Picks the entries to generate units for ([`choose`]). No two [`Entries`] share a name, so
+/// no two units claim one.
 pub fn select<'a>(
     entries: &'a Entries,
     boot: &BootDevices<'_>,
@@ -136,28 +155,19 @@ pub fn select<'a>(
     let mut chosen = Vec::with_capacity(entries.len());
     let mut notes = Vec::new();
     for entry in entries {
-        let attached = pmemtab::initrd::sets_up(entry, boot);
-        let mounted_by_cmdline = boot.mounted_by_cmdline.contains(&entry.name.as_str());
-        if in_initrd && !attached {
-            notes.push(Note {
-                level: Level::Debug,
+        match choose(entry, boot, in_initrd) {
+            Some(c) => chosen.push(c),
+            None => notes.push(Note {
                 line: Some(entry.line),
                 text: format!(
                     "'{}' is set up after switch-root (no x-initrd.attach)",
                     entry.name
                 ),
-            });
-            continue;
+            }),
         }
-        chosen.push(Chosen {
-            entry,
-            attached,
-            mounted_by_cmdline,
-        });
     }
     for name in &boot.foreign {
         notes.push(Note {
-            level: Level::Debug,
             line: None,
             text: format!(
                 "boot device /dev/mapper/{name} is not a pmemtab entry, leaving it to others"
@@ -167,17 +177,76 @@ pub fn select<'a>(
     (chosen, notes)
 }
 
-/// Why an entry got no units. Rendered after `path:line: name: `. The parser refuses
-/// every entry that would meet one of these, so they are a second line of defence.
+/// pmemtab as the generator and the host's commands read it ([`crate::tab::load`]): a line whose
+/// entry [`check`] refuses is an error of that line.
+pub fn load(path: &Path) -> Result<Parsed, crate::Error> {
+    let phases = Phases::new();
+    crate::tab::load_with(path, &|e| phases.check(e).map_err(|e| e.refusal()))
+}
+
+/// [`load`] of a text ([`crate::tab::parse`]).
+pub fn parse(text: &str) -> Parsed {
+    let phases = Phases::new();
+    crate::tab::parse_bytes_with(text.as_bytes(), &|e| {
+        phases.check(e).map_err(|e| e.refusal())
+    })
+}
+
+/// The paths the generator's units hold: [`check`] renders with these, as neither changes
+/// what is refused (the command is quoted, a source path a unit cannot hold is left out).
+const CHECK_ASSEMBLER: &str = "/usr/sbin/pmem-assemble";
+
+/// Whether the generator can write `entry`'s units in every boot phase that renders it: the
+/// booted system, and the initrd when it sets the entry up whatever the kernel command line
+/// says (`x-initrd.attach`). The parser refuses a line whose entry this refuses; a command
+/// line naming the entry (`root=`) only takes its mount unit away in the initrd.
+pub fn check(entry: &Entry) -> Result<(), RenderError> {
+    Phases::new().check(entry)
+}
+
+/// The generator's two runs, the booted system's and the initrd's, for [`check`]ing entries.
+struct Phases {
+    host: Context,
+    initrd: Context,
+}
+
+impl Phases {
+    fn new() -> Phases {
+        let ctx = |in_initrd| Context::new(CHECK_ASSEMBLER, crate::tab::DEFAULT_PATH, in_initrd);
+        Phases {
+            host: ctx(false),
+            initrd: ctx(true),
+        }
+    }
+
+    fn check(&self, entry: &Entry) -> Result<(), RenderError> {
+        let boot = BootDevices::default();
+        for ctx in [&self.host, &self.initrd] {
+            if let Some(c) = choose(entry, &boot, ctx.in_initrd) {
+                // What render refuses, without writing the texts: all of it is refused here.
+                names(ctx, &c)?;
+                mount(ctx, &c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why an entry gets no units: what the parser reports for its line (at [`RenderError::column`],
+/// with [`RenderError::hint`]), and what the generator logs should it meet one anyway.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     #[error("the name cannot be used: it {0}")]
     BadName(&'static str),
+    #[error("device name '{name}' is too long for systemd: {unit}")]
+    NameTooLong { name: String, unit: TooLong },
     #[error("mount point {mount_point:?}: {source}")]
     MountPath {
         mount_point: String,
         source: PathError,
     },
+    #[error("mount point {mount_point}: {unit}")]
+    MountTooLong { mount_point: String, unit: TooLong },
     #[error("mount point {mount_point:?} {source}")]
     MountValue {
         mount_point: String,
@@ -185,22 +254,79 @@ pub enum RenderError {
     },
     #[error("mount option {option:?} {source}")]
     OptionValue { option: String, source: ValueError },
-    #[error("{0}; use a shorter name or mount point")]
-    TooLong(TooLong),
+    #[error("mount point {mount_point}: x-systemd.validatefs needs a file named {}, {} bytes long, more than a file name can be ({NAME_MAX})", sd::shortened(file), file.len())]
+    ValidatefsTooLong { mount_point: String, file: String },
 }
 
-impl From<MountUnitError> for RenderError {
-    fn from(e: MountUnitError) -> RenderError {
-        match e {
-            MountUnitError::Path(source) => RenderError::MountPath {
-                mount_point: match &source {
-                    PathError::NotAbsolute(p) | PathError::NotNormalized(p) => p.clone(),
-                },
-                source,
-            },
-            MountUnitError::TooLong(t) => RenderError::TooLong(t),
+/// The longest file name (NAME_MAX): every link and drop-in the generator writes must fit.
+const NAME_MAX: usize = 255;
+
+impl RenderError {
+    pub fn column(&self) -> Column {
+        match self {
+            RenderError::BadName(_) | RenderError::NameTooLong { .. } => Column::Name,
+            RenderError::MountPath { .. }
+            | RenderError::MountTooLong { .. }
+            | RenderError::MountValue { .. }
+            | RenderError::ValidatefsTooLong { .. } => Column::MountPoint,
+            RenderError::OptionValue { .. } => Column::Options,
         }
     }
+
+    /// As the parser says it, an error of the entry's line.
+    pub fn refusal(&self) -> Refusal {
+        Refusal {
+            column: self.column(),
+            message: self.to_string(),
+            hint: self.hint(),
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            RenderError::NameTooLong { .. } => Some(
+                "use a shorter name: systemd escapes each of # + - = @ (and a leading .) as 4 bytes",
+            ),
+            RenderError::MountTooLong { .. } | RenderError::ValidatefsTooLong { .. } => Some(
+                "use a shorter path: systemd escapes each byte outside A-Z a-z 0-9 : _ . as 4",
+            ),
+            _ => None,
+        }
+    }
+
+    fn mount(mount_point: &str, e: MountUnitError) -> RenderError {
+        let mount_point = mount_point.to_string();
+        match e {
+            MountUnitError::Path(source) => RenderError::MountPath {
+                mount_point,
+                source,
+            },
+            MountUnitError::TooLong(unit) => RenderError::MountTooLong { mount_point, unit },
+        }
+    }
+}
+
+/// A unit named after the entry's device name, checked for systemd's limit.
+fn named(e: &Entry, unit: String) -> Result<String, RenderError> {
+    sd::checked(unit).map_err(|unit| RenderError::NameTooLong {
+        name: e.name.to_string(),
+        unit,
+    })
+}
+
+/// The mount point whose units `c` gets in this phase, if any: `/` is mounted by whoever
+/// reads root= (fstab-generator), never by pmemtab; so is, in the initrd, whatever
+/// root=/mount.usr= names.
+fn mounted<'a>(ctx: &Context, c: &Chosen<'a>) -> Option<&'a crate::tab::MountPoint> {
+    let mp = c.entry.mount_point()?;
+    (!(mp.is_root() || (ctx.in_initrd && c.mounted_by_cmdline))).then_some(mp)
+}
+
+/// Whether the entry's mount gets its DAX check (`pmem-assemble-dax@.service`).
+fn dax_checked(ctx: &Context, c: &Chosen<'_>) -> bool {
+    let e = c.entry;
+    mounted(ctx, c).is_some() && e.layout().is_dax_block() && e.dax_want() == DaxWant::Always
 }
 
 fn service_text(ctx: &Context, c: &Chosen<'_>, dm: bool) -> String {
@@ -251,23 +377,35 @@ struct Hooks {
     links: Vec<(String, &'static str)>,
 }
 
-/// The units for an entry's mount point, into `out`; nothing when it gets none.
-fn mount_units(
-    ctx: &Context,
-    c: &Chosen<'_>,
-    service: &str,
-    dm: bool,
-    out: &mut Output,
-) -> Result<(), RenderError> {
+/// Everything of an entry's mount units that can be refused, named and checked: the rest of
+/// the writing ([`mount_units`]) cannot fail.
+struct Mount {
+    target: &'static str,
+    unit: String,
+    where_v: String,
+    what_v: String,
+    opts: Vec<String>,
+    /// "wants" for `nofail`, else "requires".
+    kind: &'static str,
+    hooks: Hooks,
+    /// The automount unit, for `x-systemd.automount`.
+    automount: Option<String>,
+    validatefs: Option<Validatefs>,
+}
+
+/// The names `x-systemd.validatefs` adds (see [`validatefs`]).
+struct Validatefs {
+    service: String,
+    /// The target's drop-in ordering it after the check, when the mount is in the target.
+    drop_in: Option<String>,
+}
+
+/// The mount units' names and values for this phase, checked; `None` when it gets none.
+fn mount(ctx: &Context, c: &Chosen<'_>) -> Result<Option<Mount>, RenderError> {
     let e = c.entry;
-    let Some(mp) = e.mount_point() else {
-        return Ok(());
+    let Some(mp) = mounted(ctx, c) else {
+        return Ok(None);
     };
-    // `/` is mounted by whoever reads root= (fstab-generator), never by pmemtab; so is, in
-    // the initrd, whatever root=/mount.usr= names.
-    if mp.is_root() || (ctx.in_initrd && c.mounted_by_cmdline) {
-        return Ok(());
-    }
     let o = &e.options;
     let unit_opts = &o.systemd;
     let (where_, target) = if ctx.in_initrd {
@@ -282,12 +420,12 @@ fn mount_units(
     } else {
         (mp.to_string(), "local-fs.target")
     };
-    let unit = sd::mount_unit(&where_, "mount")?;
+    let unit = sd::mount_unit(&where_, "mount").map_err(|err| RenderError::mount(mp, err))?;
     let where_v = escape::plain_value(&where_).map_err(|source| RenderError::MountValue {
         mount_point: mp.to_string(),
         source,
     })?;
-    let what = if dm {
+    let what = if e.layout().is_dm() {
         e.mapper_path()
     } else {
         // A `single` entry mounts the link `pmem-assemble up` makes (see pmemtab::paths).
@@ -332,6 +470,53 @@ fn mount_units(
             );
         }
     }
+    let automount = if automount {
+        let auto =
+            sd::mount_unit(&where_, "automount").map_err(|err| RenderError::mount(mp, err))?;
+        Some(auto)
+    } else {
+        None
+    };
+    let validatefs = if unit_opts.validatefs {
+        Some(validatefs_names(mp, &unit, target, &hooks)?)
+    } else {
+        None
+    };
+    Ok(Some(Mount {
+        target,
+        unit,
+        where_v,
+        what_v,
+        opts,
+        kind,
+        hooks,
+        automount,
+        validatefs,
+    }))
+}
+
+/// The units for an entry's mount point, into `out`.
+fn mount_units(
+    ctx: &Context,
+    c: &Chosen<'_>,
+    m: &Mount,
+    service: &str,
+    dm: bool,
+    out: &mut Output,
+) {
+    let e = c.entry;
+    let unit_opts = &e.options.systemd;
+    let Mount {
+        target,
+        unit,
+        where_v,
+        what_v,
+        opts,
+        kind,
+        hooks,
+        ..
+    } = m;
+    let target = *target;
 
     let mut s = String::with_capacity(512);
     s.push_str(HEADER);
@@ -383,14 +568,14 @@ fn mount_units(
     }
     out.files.push((unit.clone(), s));
     for (dir, kind) in &hooks.links {
-        out.link_into(dir, kind, &unit);
+        out.link_into(dir, kind, unit);
     }
-    if unit_opts.validatefs {
-        validatefs(&unit, target, &hooks, out);
+    if let Some(v) = &m.validatefs {
+        validatefs(unit, target, v, out);
     }
 
-    if automount {
-        let auto = sd::mount_unit(&where_, "automount")?;
+    if let Some(auto) = &m.automount {
+        let auto = auto.clone();
         let mut a = String::with_capacity(256);
         a.push_str(HEADER);
         a.push_str("\n[Unit]\nDocumentation=man:pmemtab(5) man:pmemtab-generator(8)\n");
@@ -404,29 +589,54 @@ fn mount_units(
         out.link_into(target, kind, &auto);
     }
 
-    if e.layout().is_dax_block() && e.dax_want() == DaxWant::Always {
-        dax_check(ctx, e, &unit, &hooks, out);
+    if dax_checked(ctx, c) {
+        dax_check(ctx, e, unit, hooks, out);
     }
-    Ok(())
 }
 
 /// `x-systemd.validatefs`, as systemd-fstab-generator (258) hooks it up: the mount wants
 /// systemd's own `systemd-validatefs@<mount unit's instance>.service` (which binds to the mount
 /// and runs after it), and the mount's target, when the mount is in one, is ordered after it.
 /// (The root is never one: the option needs a mount point other than `/`.)
-fn validatefs(unit: &str, target: &str, hooks: &Hooks, out: &mut Output) {
-    let instance = unit.trim_end_matches(".mount");
-    let service = format!("systemd-validatefs@{instance}.service");
+fn validatefs(unit: &str, target: &str, v: &Validatefs, out: &mut Output) {
+    let service = &v.service;
     out.links.push((
         format!("{unit}.wants/{service}"),
         format!("{SYSTEM_UNIT_DIR}/systemd-validatefs@.service"),
     ));
-    if hooks.links.iter().any(|(t, _)| t == target) {
+    if let Some(drop_in) = &v.drop_in {
         out.files.push((
-            format!("{target}.d/50-order-{service}.conf"),
+            format!("{target}.d/{drop_in}"),
             format!("{HEADER}\n[Unit]\nAfter={service}\n"),
         ));
     }
+}
+
+/// [`validatefs`]'s names, which grow with the mount point: the link in `<unit>.wants/` and
+/// the drop-in must fit a file name.
+fn validatefs_names(
+    mp: &str,
+    unit: &str,
+    target: &str,
+    hooks: &Hooks,
+) -> Result<Validatefs, RenderError> {
+    let instance = unit.trim_end_matches(".mount");
+    let service = format!("systemd-validatefs@{instance}.service");
+    let drop_in = hooks
+        .links
+        .iter()
+        .any(|(t, _)| t == target)
+        .then(|| format!("50-order-{service}.conf"));
+    let too_long = std::iter::once(&service)
+        .chain(&drop_in)
+        .find(|name| name.len() > NAME_MAX);
+    if let Some(file) = too_long {
+        return Err(RenderError::ValidatefsTooLong {
+            mount_point: mp.to_string(),
+            file: file.clone(),
+        });
+    }
+    Ok(Validatefs { service, drop_in })
 }
 
 /// Where systemd's own units are (systemd-validatefs@.service).
@@ -472,8 +682,9 @@ fn dax_check(ctx: &Context, e: &Entry, mount: &str, hooks: &Hooks, out: &mut Out
 /// Units and links for one chosen entry; all or nothing.
 pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
     let e = c.entry;
-    let service = sd::service_unit(&e.name);
     let dm = e.layout().is_dm();
+    let Names { device, service } = names(ctx, c)?;
+    let mount = mount(ctx, c)?;
 
     let mut out = Output::default();
     out.files.push((service.clone(), service_text(ctx, c, dm)));
@@ -483,8 +694,7 @@ pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
             nofail: e.options.nofail,
         });
     }
-    if dm {
-        let dev = sd::device_unit(&e.name);
+    if let Some(dev) = device {
         out.link_into(&dev, "requires", &service);
         // x-systemd.device-timeout= bounds whatever waits for /dev/mapper/NAME (a mount,
         // root=), as fstab-generator writes it for an fstab line; without it, systemd's
@@ -495,8 +705,38 @@ pub fn render(ctx: &Context, c: &Chosen<'_>) -> Result<Output, RenderError> {
                 .push((format!("{dev}.d/{DEVICE_TIMEOUT_DROPIN}"), text));
         }
     }
-    mount_units(ctx, c, &service, dm, &mut out)?;
+    if let Some(m) = &mount {
+        mount_units(ctx, c, m, &service, dm, &mut out);
+    }
     Ok(out)
+}
+
+/// The units named after the entry's device name.
+struct Names {
+    /// `dev-mapper-<name>.device`, for dm layouts.
+    device: Option<String>,
+    service: String,
+}
+
+/// Every unit named after the device name that this entry gets in this phase, checked in the
+/// order the names grow, so that a name too long is reported with the shortest unit it cannot
+/// have.
+fn names(ctx: &Context, c: &Chosen<'_>) -> Result<Names, RenderError> {
+    let e = c.entry;
+    let dm = e.layout().is_dm();
+    let device = if dm {
+        Some(named(e, sd::device_unit(&e.name))?)
+    } else {
+        None
+    };
+    let service = named(e, sd::service_unit(&e.name))?;
+    if dax_checked(ctx, c) {
+        named(e, sd::dax_check_unit(&e.name))?;
+    }
+    if dm {
+        named(e, sd::blockdev_target(&e.name))?;
+    }
+    Ok(Names { device, service })
 }
 
 /// pmemtab.target and its place in the boot: wanted by sysinit.target like cryptsetup.target,
@@ -531,8 +771,8 @@ pub fn target(members: &[TargetMember]) -> Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pmemtab::tab::name::Name;
-    use pmemtab::tab::{EntryKind, Filesystem, FsType, Layout, Member, MountPoint, Options};
+    use crate::tab::name::Name;
+    use crate::tab::{EntryKind, Filesystem, FsType, Layout, Member, MountPoint, Options};
     use std::time::Duration;
 
     fn entry(line: usize, name: &str, layout: Layout, mp: Option<&str>) -> Entry {
@@ -777,7 +1017,7 @@ mod tests {
     fn selection() {
         // Entries come from the parser only, which drops the second 'plain': select never
         // meets a duplicate name.
-        let parsed = pmemtab::tab::parse(
+        let parsed = crate::tab::parse(
             "plain linear name=ns0\n\
              att linear name=ns1 - - x-initrd.attach\n\
              root linear name=ns2 / ext4\n\
@@ -785,8 +1025,8 @@ mod tests {
         );
         assert_eq!(parsed.invalid_lines(), 1, "{:?}", parsed.diagnostics);
         let entries = &parsed.entries;
-        let cmd = pmemtab::cmdline::parse("root=/dev/mapper/root", true);
-        let boot = pmemtab::cmdline::boot_devices(entries, &cmd);
+        let cmd = crate::cmdline::parse("root=/dev/mapper/root", true);
+        let boot = crate::cmdline::boot_devices(entries, &cmd);
         let (host, notes) = select(entries, &boot, false);
         let names: Vec<_> = host
             .iter()
