@@ -341,8 +341,11 @@ fn service_text(ctx: &Context, c: &Chosen<'_>, dm: bool) -> String {
     // Survives the isolate to initrd-switch-root.target, like cryptsetup's units.
     s.push_str("IgnoreOnIsolate=true\n");
     // Namespaces appear once udev has loaded the nvdimm drivers (coldplug) or
-    // modules-load.d has; the assembler then waits, bounded, for the members.
-    s.push_str("After=systemd-modules-load.service systemd-udevd-kernel.socket systemd-udev-trigger.service\n");
+    // modules-load.d has; the assembler waits, bounded, for the members, loading the drivers
+    // itself at its first miss. Not after systemd-udev-trigger.service: that ends when every
+    // coldplug event has been sent, which a root named by its namespace (root=/dev/pmemX)
+    // does not wait for; the members often appear before it ends (issue 30).
+    s.push_str("After=systemd-modules-load.service systemd-udevd-kernel.socket\n");
     if dm {
         // blockdev@ orders setup before every mount of the device and teardown after.
         let bd = sd::blockdev_target(&e.name);
