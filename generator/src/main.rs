@@ -222,7 +222,7 @@ fn run(inp: &Inputs, log: &mut Logger) -> bool {
         }
     }
     // Last, so it names exactly the services that were written.
-    if let Err(e) = writer.write(&units::target(&members)) {
+    if let Err(e) = writer.write(&units::target(&members, inp.in_initrd)) {
         log.error(format_args!("{out_dir}: {e}"));
         return false;
     }

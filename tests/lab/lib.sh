@@ -377,7 +377,8 @@ cxl_args() {
 # hang). Returns qemu's status (124 on timeout). The DIMM's slot follows its name, so nv1
 # alone is still nv1. BOOT_INITRD (default the busybox
 # initramfs), BOOT_QUIET (default "quiet loglevel=3") and BOOT_TIMEOUT change the rest;
-# BOOT_EXACT=1 passes APPEND alone, as the kernel command line (a boot loader's own line).
+# BOOT_EXACT=1 passes APPEND alone, as the kernel command line (a boot loader's own line);
+# BOOT_PIDFILE=FILE has qemu write its pid there (bench/soak cuts the power by killing it).
 boot() {
     local log=$1 dimms=$2 append=$3 d n args=() rc machine=(-smp 1 -m "1G,slots=8,maxmem=8G")
     local mtype=pc,nvdimm=on cxl=()
@@ -430,7 +431,7 @@ boot() {
     timeout --kill-after=10 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -machine "$mtype" \
         "${machine[@]}" "${args[@]}" \
         -kernel "$KDIR/root/boot/vmlinuz-$(kver)" -initrd "${BOOT_INITRD:-$WORK/initramfs.cpio.gz}" \
-        -append "$cmdline" \
+        -append "$cmdline" ${BOOT_PIDFILE:+-pidfile "$BOOT_PIDFILE"} \
         -nographic -no-reboot -nodefaults -serial stdio -display none </dev/null 2>&1 |
         stdbuf -o0 tr -d '\r' > "$log"
     rc=${PIPESTATUS[0]}

@@ -341,8 +341,11 @@ fn service_text(ctx: &Context, c: &Chosen<'_>, dm: bool) -> String {
     // Survives the isolate to initrd-switch-root.target, like cryptsetup's units.
     s.push_str("IgnoreOnIsolate=true\n");
     // Namespaces appear once udev has loaded the nvdimm drivers (coldplug) or
-    // modules-load.d has; the assembler then waits, bounded, for the members.
-    s.push_str("After=systemd-modules-load.service systemd-udevd-kernel.socket systemd-udev-trigger.service\n");
+    // modules-load.d has; the assembler waits, bounded, for the members, loading the drivers
+    // itself at its first miss. Not after systemd-udev-trigger.service: that ends when every
+    // coldplug event has been sent, which a root named by its namespace (root=/dev/pmemX)
+    // does not wait for; the members often appear before it ends (issue 30).
+    s.push_str("After=systemd-modules-load.service systemd-udevd-kernel.socket\n");
     if dm {
         // blockdev@ orders setup before every mount of the device and teardown after.
         let bd = sd::blockdev_target(&e.name);
@@ -741,8 +744,13 @@ fn names(ctx: &Context, c: &Chosen<'_>) -> Result<Names, RenderError> {
 
 /// pmemtab.target and its place in the boot: wanted by sysinit.target like cryptsetup.target,
 /// which orders it before sysinit (targets order after what they want). It requires the
-/// services of the entries written (wants those of `nofail` entries).
-pub fn target(members: &[TargetMember]) -> Output {
+/// services of the entries written (wants those of `nofail` entries). In the initrd it is
+/// wanted by initrd.target instead, so the switch to the root still waits for every entry,
+/// but sysinit.target and what follows it do not: dracut-ng's dracut-pre-mount.service
+/// (and so systemd-fsck-root and the root's mount) comes after basic.target, and had the
+/// stripe root wait for every x-initrd.attach entry too (4.4 s for one's mkfs in the lab on
+/// testing's dracut, issue 30). The root's mount waits for its own entry by blockdev@.
+pub fn target(members: &[TargetMember], in_initrd: bool) -> Output {
     // IgnoreOnIsolate: kept across the isolate to initrd-switch-root.target, not stopped
     // and started again.
     let mut text = format!(
@@ -754,7 +762,12 @@ pub fn target(members: &[TargetMember]) -> Output {
     }
     let mut out = Output::default();
     out.files.push((TARGET.to_string(), text));
-    out.link_into("sysinit.target", "wants", TARGET);
+    let by = if in_initrd {
+        "initrd.target"
+    } else {
+        "sysinit.target"
+    };
+    out.link_into(by, "wants", TARGET);
     // The slice systemd puts the template's instances in. Its default dependencies would
     // conflict with shutdown.target and so stop an attached entry's service (the root's) at
     // poweroff, failing `down` on the mounted root; as systemd's own cryptsetup slice, it has

@@ -462,8 +462,10 @@ SYS_BOOT_TIMEOUT=${LAB_SYS_BOOT_TIMEOUT:-240}
 # sys_prepare plain (bench/dax-root) also writes a copy of the root image with a fresh
 # filesystem uuid, $SYS/plain.img, onto the `plain` namespace itself; the provisioning log
 # then says its block device: LAB-SAVE plain_dev=pmemX.
-sys_prepare() {
-    local t0 plain=${1:-} disk2="" append="quiet loglevel=3 lab.run=sysprov lab.boot=1"
+sys_prepare() { sys_prepare_images "${1:-}" && sys_provision "${1:-}"; }
+# sys_prepare_images [plain]: sys_prepare's part before the provisioning boot (no qemu).
+sys_prepare_images() {
+    local t0 plain=${1:-}
     "$LAB/setup" >&2 || { echo "tests/lab/setup failed (kernel $LAB_KERNEL)"; return 1; }
     export CARGO_TARGET_DIR=${LAB_CARGO_TARGET_DIR:-$WORK/target}
     # The "system" group of tests/deps (mmdebstrap; dracut runs inside the root, not here) and
@@ -487,9 +489,13 @@ sys_prepare() {
         if ! { cp --sparse=always "$SYS/root.img" "$SYS/plain.img" && tune2fs -U random "$SYS/plain.img" > /dev/null; }; then
             echo "plain.img: cp or tune2fs -U random failed"; return 1
         fi
-        append="$append lab.plain=1" disk2=$SYS/plain.img
     fi
     say_sys "kernel $(kver): root, dracut image ($(( $(stat -c %s "$SYS/initrd.img") / 1024 )) KiB) and root.img in $(( $(date +%s) - t0 )) s"
+}
+# sys_provision [plain]: fresh NVDIMMs provisioned in a busybox boot (sys_prepare's last part).
+sys_provision() {
+    local t0 plain=${1:-} disk2="" append="quiet loglevel=3 lab.run=sysprov lab.boot=1"
+    [ "$plain" = plain ] && append="$append lab.plain=1" disk2=$SYS/plain.img
     mkdir -p "$SYS/dimms"
     DIMMS=$SYS/dimms make_nvdimms
     sed "s|@NAMESPACES@|$(echo "$SYS_NAMESPACES" | tr '\n' '~')|" "$SYSLAB/provision.sh.in" | tr '~' '\n' > "$SYS/sysprov.sh"
